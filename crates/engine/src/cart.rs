@@ -1,0 +1,194 @@
+//! The [`Cart`] and the operations ([`CartOp`]) that edit it.
+//!
+//! A cart is an ordered list of lines, at most one per SKU. Edits are data (`CartOp`), so the
+//! same operation can be applied in the page, sent over HTTP and replayed on the server.
+//! [`Cart::apply`] is all-or-nothing: an operation that fails leaves the cart as it was.
+//!
+//! Rules:
+//! - adding a SKU already in the cart increases that line's quantity (never a second line);
+//! - quantities stay within 1..=[`MAX_LINE_QUANTITY`]: an edit that would exceed it fails with
+//!   `quantity_limit` instead of silently clamping what the shopper asked for;
+//! - `replace` puts the new SKU at the old line's position with the old quantity; if the new SKU
+//!   is already in the cart the two lines merge there (quantities add, within the limit);
+//! - a cart holds at most [`MAX_CART_LINES`] lines.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::Snapshot;
+use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
+use crate::ErrorCode;
+
+/// Most distinct lines one cart may hold.
+pub const MAX_CART_LINES: usize = 100;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CartData", into = "CartData")]
+pub struct Cart {
+    lines: Vec<CartLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub sku: Sku,
+    pub quantity: Quantity,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CartData {
+    lines: Vec<CartLine>,
+}
+
+/// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CartOp {
+    /// Add units of a SKU (to its existing line if there is one).
+    Add { sku: Sku, quantity: Quantity },
+    /// Set a line's quantity.
+    SetQuantity { sku: Sku, quantity: Quantity },
+    /// Remove a line.
+    Remove { sku: Sku },
+    /// Replace a line's SKU by another, keeping position and quantity.
+    Replace { sku: Sku, with: Sku },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CartError {
+    #[error("{0} is not in the catalogue")]
+    UnknownSku(Sku),
+    #[error("{0} is not in the cart")]
+    NotInCart(Sku),
+    #[error("a cart holds at most {MAX_CART_LINES} different items")]
+    TooManyLines,
+    #[error("at most {MAX_LINE_QUANTITY} of {sku} per order; that would make {requested}")]
+    QuantityLimit { sku: Sku, requested: u32 },
+    #[error("{0} appears on two lines")]
+    DuplicateLine(Sku),
+}
+
+impl ErrorCode for CartError {
+    fn code(&self) -> &'static str {
+        match self {
+            CartError::UnknownSku(_) => "unknown_sku",
+            CartError::NotInCart(_) => "not_in_cart",
+            CartError::TooManyLines => "too_many_lines",
+            CartError::QuantityLimit { .. } => "quantity_limit",
+            CartError::DuplicateLine(_) => "duplicate_line",
+        }
+    }
+}
+
+impl Cart {
+    pub fn new() -> Cart {
+        Cart::default()
+    }
+
+    pub fn lines(&self) -> &[CartLine] {
+        &self.lines
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn quantity_of(&self, sku: &Sku) -> Option<Quantity> {
+        self.position(sku).map(|i| self.lines[i].quantity)
+    }
+
+    /// Applies one operation against the catalogue. On error the cart is unchanged.
+    pub fn apply(&mut self, catalogue: &Snapshot, op: &CartOp) -> Result<(), CartError> {
+        match op {
+            CartOp::Add { sku, quantity } => {
+                known(catalogue, sku)?;
+                match self.position(sku) {
+                    Some(i) => {
+                        let total = add_quantities(sku, self.lines[i].quantity, *quantity)?;
+                        self.lines[i].quantity = total;
+                    }
+                    None => {
+                        if self.lines.len() >= MAX_CART_LINES {
+                            return Err(CartError::TooManyLines);
+                        }
+                        self.lines.push(CartLine { sku: sku.clone(), quantity: *quantity });
+                    }
+                }
+            }
+            CartOp::SetQuantity { sku, quantity } => {
+                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                self.lines[i].quantity = *quantity;
+            }
+            CartOp::Remove { sku } => {
+                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                self.lines.remove(i);
+            }
+            CartOp::Replace { sku, with } => self.replace(catalogue, sku, with)?,
+        }
+        Ok(())
+    }
+
+    /// Applies operations in order, all or nothing.
+    pub fn apply_all(&mut self, catalogue: &Snapshot, ops: &[CartOp]) -> Result<(), (usize, CartError)> {
+        let mut next = self.clone();
+        for (i, op) in ops.iter().enumerate() {
+            next.apply(catalogue, op).map_err(|e| (i, e))?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn replace(&mut self, catalogue: &Snapshot, sku: &Sku, with: &Sku) -> Result<(), CartError> {
+        let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+        known(catalogue, with)?;
+        if sku == with {
+            return Ok(());
+        }
+        match self.position(with) {
+            Some(j) => {
+                let merged = add_quantities(with, self.lines[i].quantity, self.lines[j].quantity)?;
+                self.lines[i] = CartLine { sku: with.clone(), quantity: merged };
+                self.lines.remove(j);
+            }
+            None => self.lines[i].sku = with.clone(),
+        }
+        Ok(())
+    }
+
+    fn position(&self, sku: &Sku) -> Option<usize> {
+        self.lines.iter().position(|l| &l.sku == sku)
+    }
+}
+
+fn known(catalogue: &Snapshot, sku: &Sku) -> Result<(), CartError> {
+    match catalogue.variant(sku) {
+        Some(_) => Ok(()),
+        None => Err(CartError::UnknownSku(sku.clone())),
+    }
+}
+
+fn add_quantities(sku: &Sku, a: Quantity, b: Quantity) -> Result<Quantity, CartError> {
+    let requested = a.get() + b.get();
+    Quantity::new(i64::from(requested)).map_err(|_| CartError::QuantityLimit { sku: sku.clone(), requested })
+}
+
+impl TryFrom<CartData> for Cart {
+    type Error = CartError;
+    fn try_from(data: CartData) -> Result<Cart, CartError> {
+        if data.lines.len() > MAX_CART_LINES {
+            return Err(CartError::TooManyLines);
+        }
+        for (i, line) in data.lines.iter().enumerate() {
+            if data.lines[..i].iter().any(|l| l.sku == line.sku) {
+                return Err(CartError::DuplicateLine(line.sku.clone()));
+            }
+        }
+        Ok(Cart { lines: data.lines })
+    }
+}
+
+impl From<Cart> for CartData {
+    fn from(c: Cart) -> CartData {
+        CartData { lines: c.lines }
+    }
+}

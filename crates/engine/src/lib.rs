@@ -1,0 +1,31 @@
+//! omnicart-engine: the domain every other part of omnicart stands on.
+//!
+//! It owns money ([`Money`], [`Currency`]), identifiers and limits ([`Sku`], [`Quantity`]),
+//! the catalogue [`Snapshot`] the server publishes, the [`Cart`] and the operations that edit it
+//! ([`CartOp`]), and [`price`], which turns a cart into a [`Quote`].
+//!
+//! Invariants (see ARCHITECTURE.md):
+//! - no I/O, no clock, no randomness, no JS, no SQL: every input is a parameter, so the browser
+//!   (through `omnicart-wasm`) and the server compute identical results from identical inputs;
+//! - no floating point money: amounts are [`rust_decimal::Decimal`] held at the currency's minor
+//!   unit and serialized as strings;
+//! - every value from outside is validated when it is deserialized; a type that exists is valid;
+//! - every error carries a stable machine code ([`ErrorCode::code`]) and a message a person can read.
+
+pub mod cart;
+pub mod catalogue;
+pub mod money;
+pub mod pricing;
+pub mod sku;
+
+pub use cart::{Cart, CartError, CartLine, CartOp, MAX_CART_LINES};
+pub use catalogue::{Category, Product, ProductKind, Snapshot, SnapshotError, Variant};
+pub use money::{Currency, Money, MoneyError};
+pub use pricing::{PriceError, Quote, QuoteLine, price};
+pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
+
+/// A stable, machine-readable code for an error, e.g. `"unknown_sku"`. Codes never change once
+/// released: the storefront, the npm package and the HTTP API all match on them.
+pub trait ErrorCode {
+    fn code(&self) -> &'static str;
+}
