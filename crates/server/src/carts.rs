@@ -1,0 +1,164 @@
+//! Cart API: carts stored by unguessable id with a version for optimistic concurrency.
+//!
+//! `POST /api/carts` (a signed-in caller gets their own cart; anyone else a new anonymous one),
+//! `GET /api/carts/{id}`, `POST /api/carts/{id}/ops` with `{"version": n, "ops": [CartOp…]}`.
+//! Edits are the engine's `CartOp`s applied by the engine, all or nothing. A write based on an
+//! old version gets 409 with the stored cart, and changes nothing. A cart owned by another
+//! customer is reported as not found, never shown.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use omnicart_engine::{Cart, CartOp, Quote, price};
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::auth::Caller;
+use crate::error::{ApiJson, AppError};
+use crate::ids::{now_unix, random_id};
+use crate::AppState;
+
+/// Most operations accepted in one request.
+pub const MAX_OPS_PER_REQUEST: usize = 100;
+
+/// A cart as the API returns it. `quote` is the server's pricing of it by the same engine the
+/// page runs (absent only if the catalogue no longer sells one of its SKUs).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct CartView {
+    pub id: String,
+    pub version: i64,
+    pub cart: Cart,
+    pub quote: Option<Quote>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditRequest {
+    version: i64,
+    ops: Vec<CartOp>,
+}
+
+pub struct CartRecord {
+    pub id: String,
+    owner: Option<String>,
+    version: i64,
+    cart: Cart,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/carts", post(create))
+        .route("/carts/{id}", get(read))
+        .route("/carts/{id}/ops", post(edit))
+}
+
+async fn create(State(state): State<AppState>, caller: Caller) -> Result<(StatusCode, Json<CartView>), AppError> {
+    let record = match &caller.customer_id {
+        Some(customer) => customer_cart(&state.db, customer).await?,
+        None => insert(&state.db, None).await?,
+    };
+    Ok((StatusCode::CREATED, Json(view(&state, record))))
+}
+
+async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<CartView>, AppError> {
+    let record = load_for(&state.db, &id, &caller).await?;
+    Ok(Json(view(&state, record)))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<EditRequest>,
+) -> Result<Json<CartView>, AppError> {
+    if request.ops.is_empty() || request.ops.len() > MAX_OPS_PER_REQUEST {
+        let message = format!("send 1 to {MAX_OPS_PER_REQUEST} operations at a time");
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
+    }
+    let mut record = load_for(&state.db, &id, &caller).await?;
+    if request.version != record.version {
+        return Err(stale(&state, record));
+    }
+    let snapshot = &state.catalogue.snapshot;
+    record.cart.apply_all(snapshot, &request.ops).map_err(|(i, e)| {
+        let mut err = AppError::domain(&e);
+        if request.ops.len() > 1 {
+            err = AppError::new(StatusCode::UNPROCESSABLE_ENTITY, err.code(), format!("operation {i}: {e}"));
+        }
+        err
+    })?;
+    let body = serde_json::to_string(&record.cart).map_err(AppError::internal)?;
+    // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
+    let written = sqlx::query("UPDATE carts SET body = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")
+        .bind(body)
+        .bind(now_unix())
+        .bind(&record.id)
+        .bind(record.version)
+        .execute(&state.db)
+        .await?
+        .rows_affected();
+    if written == 0 {
+        let current = load_for(&state.db, &id, &caller).await?;
+        return Err(stale(&state, current));
+    }
+    record.version += 1;
+    Ok(Json(view(&state, record)))
+}
+
+fn stale(state: &AppState, current: CartRecord) -> AppError {
+    let message = format!("the cart changed (now version {}); apply your edit to the current cart", current.version);
+    let current = serde_json::to_value(view(state, current)).unwrap_or_default();
+    AppError::new(StatusCode::CONFLICT, "stale_version", message).with_current(current)
+}
+
+fn view(state: &AppState, record: CartRecord) -> CartView {
+    let quote = price(&state.catalogue.snapshot, &record.cart).ok();
+    CartView { id: record.id, version: record.version, cart: record.cart, quote }
+}
+
+/// The cart if the caller may see it: anonymous carts to whoever holds the id, a customer's
+/// cart to that customer only. Anything else is "not found", so ids cannot be probed.
+async fn load_for(db: &SqlitePool, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
+    let record = load(db, id).await?.ok_or_else(|| AppError::not_found("cart"))?;
+    match &record.owner {
+        Some(owner) if caller.customer_id.as_ref() != Some(owner) => Err(AppError::not_found("cart")),
+        _ => Ok(record),
+    }
+}
+
+async fn load(db: &SqlitePool, id: &str) -> Result<Option<CartRecord>, AppError> {
+    let row: Option<(String, Option<String>, i64, String)> =
+        sqlx::query_as("SELECT id, owner, version, body FROM carts WHERE id = ?").bind(id).fetch_optional(db).await?;
+    row.map(|(id, owner, version, body)| {
+        let cart = serde_json::from_str(&body).map_err(|e| AppError::internal(format!("cart {id} body: {e}")))?;
+        Ok(CartRecord { id, owner, version, cart })
+    })
+    .transpose()
+}
+
+async fn insert(db: &SqlitePool, owner: Option<&str>) -> Result<CartRecord, AppError> {
+    let id = random_id("cart_");
+    let cart = Cart::new();
+    let now = now_unix();
+    sqlx::query("INSERT INTO carts (id, owner, version, body, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(owner) DO NOTHING")
+        .bind(&id)
+        .bind(owner)
+        .bind(serde_json::to_string(&cart).map_err(AppError::internal)?)
+        .bind(now)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(CartRecord { id, owner: owner.map(str::to_owned), version: 1, cart })
+}
+
+/// The customer's one cart, created on first use. Safe against two devices racing to create it.
+pub async fn customer_cart(db: &SqlitePool, customer_id: &str) -> Result<CartRecord, AppError> {
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM carts WHERE owner = ?").bind(customer_id).fetch_optional(db).await?;
+    if existing.is_none() {
+        insert(db, Some(customer_id)).await?;
+    }
+    let id: String = sqlx::query_scalar("SELECT id FROM carts WHERE owner = ?").bind(customer_id).fetch_one(db).await?;
+    load(db, &id).await?.ok_or_else(|| AppError::internal("customer cart vanished"))
+}

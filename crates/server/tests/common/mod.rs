@@ -1,0 +1,100 @@
+//! Test harness: the real router over a real SQLite file in a temporary directory.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::Router;
+use http_body_util::BodyExt;
+use omnicart_server::catalogue::Catalogue;
+use omnicart_server::{AppState, app, db, seed_demo_customers};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const DEMO_CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo-catalogue.json");
+pub const MIKE: (&str, &str) = ("mike@demo.omnicart.dev", "omnicart-demo");
+pub const KYLIE: (&str, &str) = ("kylie@demo.omnicart.dev", "omnicart-demo");
+
+pub struct TestApp {
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub async fn state(dir: &tempfile::TempDir) -> AppState {
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let pool = db::connect(&url).await.expect("database");
+    seed_demo_customers(&pool).await.expect("demo customers");
+    AppState::new(pool, Catalogue::load(DEMO_CATALOGUE.as_ref()).unwrap()).unwrap()
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir).await;
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html><title>omnicart</title>").unwrap();
+        TestApp { router: app(state, Some(&dist)), dir }
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
+        Reply { status, headers, json }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<&str>, cookie: Option<&str>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.raw(request.body(Body::from(body.unwrap_or("").to_owned())).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        self.call("GET", path, None, cookie).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str, cookie: Option<&str>) -> Reply {
+        self.call("POST", path, Some(body), cookie).await
+    }
+
+    /// Signs in and returns the session cookie (`name=value`) and the customer's cart id.
+    pub async fn sign_in(&self, (email, password): (&str, &str)) -> (String, String) {
+        let body = serde_json::json!({ "email": email, "password": password }).to_string();
+        let reply = self.post("/api/auth/sign-in", &body, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        (cookie, reply.json["cart_id"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn anonymous_cart(&self) -> String {
+        let reply = self.post("/api/carts", "", None).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+        reply.json["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn edit(&self, cart: &str, version: i64, ops: &str, cookie: Option<&str>) -> Reply {
+        let body = format!(r#"{{"version":{version},"ops":{ops}}}"#);
+        self.post(&format!("/api/carts/{cart}/ops"), &body, cookie).await
+    }
+}
