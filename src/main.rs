@@ -1,1 +1,6 @@
-fn main() {}
+//! omnicart storefront entry point: mounts the app, nothing else.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(omnicart_storefront::App);
+}

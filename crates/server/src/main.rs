@@ -48,7 +48,14 @@ async fn run() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("binding {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, products, "omnicart listening on http://{local}");
-    axum::serve(listener, app(state, dist))
+    // The plain-JS example of the npm package, when it has been built: /www/ and /pkg/.
+    let mut router = app(state, dist);
+    if std::path::Path::new("pkg/omnicart_wasm.js").exists() {
+        router = router
+            .nest_service("/www", tower_http::services::ServeDir::new("www"))
+            .nest_service("/pkg", tower_http::services::ServeDir::new("pkg"));
+    }
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

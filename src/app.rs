@@ -1,0 +1,49 @@
+//! The app shell: loads the catalogue snapshot, provides the [`Store`], and routes pages.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api;
+use crate::components::Header;
+use crate::routes::{account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage};
+use crate::store::Store;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let snapshot = LocalResource::new(api::snapshot);
+    view! {
+        <Router>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the shop…"</p> }>
+                {move || snapshot.get().map(|result| match result {
+                    Ok(snapshot) => view! { <Shop snapshot/> }.into_any(),
+                    Err(e) => view! {
+                        <div class="notice" role="alert">
+                            <p>"The shop could not be loaded: "{e.message}</p>
+                            <button type="button" class="primary" on:click=move |_| snapshot.refetch()>"Try again"</button>
+                        </div>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </Router>
+    }
+}
+
+#[component]
+fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
+    let store = Store::new(snapshot);
+    provide_context(store);
+    store.start();
+    view! {
+        <Header/>
+        <main id="main">
+            <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                <Route path=path!("/") view=Home/>
+                <Route path=path!("/product/:id") view=ProductPage/>
+                <Route path=path!("/cart") view=CartPage/>
+                <Route path=path!("/sign-in") view=SignInPage/>
+                <Route path=path!("/account") view=AccountPage/>
+            </Routes>
+        </main>
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod account;
+pub mod cart;
+pub mod home;
+pub mod product;
+pub mod sign_in;

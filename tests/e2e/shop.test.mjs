@@ -1,0 +1,50 @@
+// The storefront's basic journey and its handling of bad input, in a phone-sized Chromium.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, PHONE, launch, saved, text, until } from "./helpers.mjs";
+
+const browser = await launch();
+after(() => browser.close());
+
+test("a guest browses, adds, replaces and removes; the cart survives a reload", async () => {
+  const page = await (await browser.newContext(PHONE)).newPage();
+  await page.goto(BASE_URL);
+  assert.ok((await page.getByTestId("product-grid").locator("li").count()) >= 10);
+  await page.getByRole("link", { name: /Vistra QLED Q80/ }).click();
+  await page.waitForURL(/\/product\/vistra-qled-q80$/);
+  await page.getByLabel('55" · €899.00').check();
+  assert.equal(await text(page, "product-price"), "€899.00");
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByRole("button", { name: /Add TV installation \(TVs up to 65/ }).click();
+  await saved(page);
+
+  await page.goto(`${BASE_URL}/cart`);
+  assert.equal(await text(page, "cart-total"), "€978.00");
+  await page.getByLabel("Option").first().selectOption({ label: '65"' });
+  await until(() => text(page, "cart-total"), (t) => t === "€1,278.00", "the total after replacing 55\" by 65\"");
+  const firstLine = await page.getByTestId("cart-lines").locator("li.line").first().getAttribute("data-sku");
+  assert.equal(firstLine, "VIS-Q80-65", "a replaced line keeps its position");
+
+  const field = page.getByLabel(/Quantity of Vistra QLED Q80/);
+  await field.fill("1000");
+  await field.press("Enter");
+  await page.getByText("At most 999 per order.").waitFor();
+  assert.equal(await field.inputValue(), "1000", "what the shopper typed stays in the field");
+  assert.equal(await text(page, "cart-total"), "€1,278.00", "an invalid quantity changes nothing");
+
+  await saved(page);
+  await page.reload();
+  await until(() => text(page, "cart-total"), (t) => t === "€1,278.00", "the cart after a reload");
+  await page.getByRole("button", { name: /Remove TV installation/ }).click();
+  await until(() => text(page, "cart-total"), (t) => t === "€1,199.00", "the total after removing");
+});
+
+test("a wrong password is explained and the typed email is kept", async () => {
+  const page = await (await browser.newContext(PHONE)).newPage();
+  await page.goto(`${BASE_URL}/sign-in`);
+  await page.getByLabel("Email").fill("mike@demo.omnicart.dev");
+  await page.getByLabel("Password").fill("wrong");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("wrong email or password").waitFor();
+  assert.equal(await page.getByLabel("Email").inputValue(), "mike@demo.omnicart.dev");
+});
