@@ -9,11 +9,13 @@ after(() => browser.close());
 test("a guest browses, adds, replaces and removes; the cart survives a reload", async () => {
   const page = await (await browser.newContext(PHONE)).newPage();
   await page.goto(BASE_URL);
-  assert.ok((await page.getByTestId("product-grid").locator("li").count()) >= 10);
+  const cards = page.getByTestId("product-grid").locator("li");
+  await cards.first().waitFor();
+  assert.ok((await cards.count()) >= 10, "the catalogue lists the demo products");
   await page.getByRole("link", { name: /Vistra QLED Q80/ }).click();
   await page.waitForURL(/\/product\/vistra-qled-q80$/);
   await page.getByLabel('55" · €899.00').check();
-  assert.equal(await text(page, "product-price"), "€899.00");
+  await until(() => text(page, "product-price"), (t) => t === "€899.00", "the 55\" price");
   await page.getByRole("button", { name: "Add to cart" }).click();
   await page.getByRole("button", { name: /Add TV installation \(TVs up to 65/ }).click();
   await saved(page);
