@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use omnicart_engine::{Cart, CartOp, Quantity, Quote, Snapshot, price};
+use omnicart_engine::{Cart, CartOp, Quantity, Quote, QuoteContext, Snapshot, Timestamp, quote};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, ApiError, CartView, Customer};
@@ -65,7 +65,8 @@ impl Store {
         let mut device = load_device();
         let cart = RwSignal::new(replay(&snapshot.get_value(), &device.base, &mut device.pending));
         let quote = Memo::new(move |_| {
-            cart.with(|cart| price(&snapshot.get_value(), cart).map_err(|e| e.to_string()))
+            let context = QuoteContext { now: Some(now()), ..QuoteContext::default() };
+            cart.with(|cart| quote(&snapshot.get_value(), cart, &context).map_err(|e| e.to_string()))
         });
         Store {
             snapshot,
@@ -298,6 +299,11 @@ fn replay(snapshot: &Snapshot, base: &Cart, pending: &mut Vec<CartOp>) -> Cart {
     let mut cart = base.clone();
     pending.retain(|op| cart.apply(snapshot, op).is_ok());
     cart
+}
+
+/// The browser's clock, for promotion schedules (the engine never reads one itself).
+fn now() -> Timestamp {
+    Timestamp::from_unix((js_sys::Date::now() / 1000.0) as i64)
 }
 
 fn load_device() -> Device {

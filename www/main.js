@@ -22,10 +22,10 @@ function edit(ops) {
 }
 
 function render() {
-  const quote = engine.price(cart);
+  const quote = engine.quote(cart);
   $("cart").replaceChildren(...quote.lines.map((line) => {
     const li = document.createElement("li");
-    li.textContent = `${line.quantity} × ${line.name}: ${money(line.line_total)} `;
+    li.textContent = `${line.quantity} × ${line.name}: ${money(line.total)} `;
     const remove = document.createElement("button");
     remove.textContent = "Remove";
     remove.onclick = () => edit([{ op: "remove", sku: line.sku }]);

@@ -79,7 +79,7 @@ fn CartLineRow(line: QuoteLine) -> impl IntoView {
                 <button type="button" class="link-button" aria-label=format!("Remove {}", line.name)
                     on:click=move |_| store.edit(CartOp::Remove { sku: remove_sku.clone() })>"Remove"</button>
             </div>
-            <span class="line-total" data-testid="line-total">{format::money(line.line_total)}</span>
+            <span class="line-total" data-testid="line-total">{format::money(line.total)}</span>
         </li>
     }
 }

@@ -16,10 +16,10 @@ test("prices a cart exactly, amounts as strings", () => {
     { op: "add", sku: "CBL-HDMI21-2M", quantity: 2 },
     { op: "add", sku: "SVC-INSTALL-TV", quantity: 1 },
   ]);
-  const quote = engine.price(cart);
+  const quote = engine.quote(cart);
   assert.deepEqual(quote.total, { amount: "1517.98", currency: "EUR" });
   assert.equal(quote.lines.length, 3);
-  assert.equal(quote.lines[1].line_total.amount, "39.98");
+  assert.equal(quote.lines[1].total.amount, "39.98");
   assert.equal(quote.item_count, 4);
   assert.equal(engine.snapshotVersion, "2026-11-22.1");
 });
@@ -39,8 +39,8 @@ test("errors are Errors with codes", () => {
     [() => engine.applyOps({ lines: [] }, [{ op: "remove", sku: "PS5-PRO" }]), "not_in_cart"],
     [() => engine.applyOps({ lines: [] }, [{ op: "add", sku: "PS5-PRO", quantity: 0 }]), "invalid_input"],
     [() => engine.applyOps({ lines: [] }, [{ op: "add", sku: "PS5-PRO", quantity: 1e9 }]), "invalid_input"],
-    [() => engine.price({ lines: [{ sku: "PS5-PRO", quantity: 1.5 }] }), "invalid_input"],
-    [() => engine.price("not a cart"), "invalid_input"],
+    [() => engine.quote({ lines: [{ sku: "PS5-PRO", quantity: 1.5 }] }), "invalid_input"],
+    [() => engine.quote("not a cart"), "invalid_input"],
     [() => new Engine({ ...snapshot, currency: "XXX" }), "snapshot_invalid"],
   ];
   for (const [run, code] of cases) {

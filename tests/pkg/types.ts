@@ -6,13 +6,13 @@ export async function example(snapshot: Snapshot): Promise<string> {
   const engine = new Engine(snapshot);
   const ops: CartOp[] = [{ op: "add", sku: "PS5-PRO", quantity: 1 }, { op: "replace", sku: "PS5-PRO", with: "PS5-SLIM-DISC" }];
   const cart: Cart = engine.applyOps({ lines: [] }, ops);
-  const quote: Quote = engine.price(cart);
+  const quote: Quote = engine.quote(cart);
   const version: string = engine.snapshotVersion;
   try {
-    engine.price({ lines: [{ sku: "NOPE", quantity: 1 }] });
+    engine.quote({ lines: [{ sku: "NOPE", quantity: 1 }] });
   } catch (e) {
     const code: string = (e as OmnicartError).code;
     return code + version;
   }
-  return quote.total.amount + quote.lines.length + quote.lines.map((l) => l.line_total.amount).join(",");
+  return quote.total.amount + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",");
 }

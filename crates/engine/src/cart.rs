@@ -10,11 +10,16 @@
 //!   `quantity_limit` instead of silently clamping what the shopper asked for;
 //! - `replace` puts the new SKU at the old line's position with the old quantity; if the new SKU
 //!   is already in the cart the two lines merge there (quantities add, within the limit);
-//! - a cart holds at most [`MAX_CART_LINES`] lines.
+//! - a cart holds at most [`MAX_CART_LINES`] lines;
+//! - coupon codes are kept normalized (trimmed, upper case), at most
+//!   [`MAX_COUPONS`](crate::promotion::MAX_COUPONS), each once; a code the catalogue does not know
+//!   is refused when applied. A known code stays in the cart even while it does not apply (the
+//!   quote says why), because it may apply after the next edit.
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Snapshot;
+use crate::promotion::{MAX_COUPONS, normalize_code, valid_code};
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
 use crate::ErrorCode;
 
@@ -25,6 +30,7 @@ pub const MAX_CART_LINES: usize = 100;
 #[serde(try_from = "CartData", into = "CartData")]
 pub struct Cart {
     lines: Vec<CartLine>,
+    coupons: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +44,8 @@ pub struct CartLine {
 #[serde(deny_unknown_fields)]
 struct CartData {
     lines: Vec<CartLine>,
+    #[serde(default)]
+    coupons: Vec<String>,
 }
 
 /// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
@@ -52,6 +60,10 @@ pub enum CartOp {
     Remove { sku: Sku },
     /// Replace a line's SKU by another, keeping position and quantity.
     Replace { sku: Sku, with: Sku },
+    /// Enter a coupon code (any case).
+    ApplyCoupon { code: String },
+    /// Take a coupon code off the cart.
+    RemoveCoupon { code: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +78,12 @@ pub enum CartError {
     QuantityLimit { sku: Sku, requested: u32 },
     #[error("{0} appears on two lines")]
     DuplicateLine(Sku),
+    #[error("we don't know the code {0}; check it for typos")]
+    UnknownCoupon(String),
+    #[error("at most {} codes per order", MAX_COUPONS)]
+    TooManyCoupons,
+    #[error("the code {0} is not on the cart")]
+    CouponNotInCart(String),
 }
 
 impl ErrorCode for CartError {
@@ -76,6 +94,9 @@ impl ErrorCode for CartError {
             CartError::TooManyLines => "too_many_lines",
             CartError::QuantityLimit { .. } => "quantity_limit",
             CartError::DuplicateLine(_) => "duplicate_line",
+            CartError::UnknownCoupon(_) => "unknown_coupon",
+            CartError::TooManyCoupons => "too_many_coupons",
+            CartError::CouponNotInCart(_) => "coupon_not_in_cart",
         }
     }
 }
@@ -91,6 +112,11 @@ impl Cart {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// Coupon codes entered, normalized, in the order entered.
+    pub fn coupons(&self) -> &[String] {
+        &self.coupons
     }
 
     pub fn quantity_of(&self, sku: &Sku) -> Option<Quantity> {
@@ -124,6 +150,24 @@ impl Cart {
                 self.lines.remove(i);
             }
             CartOp::Replace { sku, with } => self.replace(catalogue, sku, with)?,
+            CartOp::ApplyCoupon { code } => {
+                let code = normalize_code(code);
+                if self.coupons.contains(&code) {
+                    return Ok(());
+                }
+                if !valid_code(&code) || !catalogue.knows_coupon(&code) {
+                    return Err(CartError::UnknownCoupon(code.chars().take(32).collect()));
+                }
+                if self.coupons.len() >= MAX_COUPONS {
+                    return Err(CartError::TooManyCoupons);
+                }
+                self.coupons.push(code);
+            }
+            CartOp::RemoveCoupon { code } => {
+                let code = normalize_code(code);
+                let i = self.coupons.iter().position(|c| *c == code).ok_or(CartError::CouponNotInCart(code))?;
+                self.coupons.remove(i);
+            }
         }
         Ok(())
     }
@@ -183,12 +227,25 @@ impl TryFrom<CartData> for Cart {
                 return Err(CartError::DuplicateLine(line.sku.clone()));
             }
         }
-        Ok(Cart { lines: data.lines })
+        let mut coupons: Vec<String> = Vec::new();
+        for code in data.coupons {
+            let code = normalize_code(&code);
+            if !valid_code(&code) {
+                return Err(CartError::UnknownCoupon(code.chars().take(32).collect()));
+            }
+            if !coupons.contains(&code) {
+                coupons.push(code);
+            }
+        }
+        if coupons.len() > MAX_COUPONS {
+            return Err(CartError::TooManyCoupons);
+        }
+        Ok(Cart { lines: data.lines, coupons })
     }
 }
 
 impl From<Cart> for CartData {
     fn from(c: Cart) -> CartData {
-        CartData { lines: c.lines }
+        CartData { lines: c.lines, coupons: c.coupons }
     }
 }

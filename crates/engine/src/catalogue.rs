@@ -8,9 +8,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money, MoneyError};
+use crate::promotion::{Channel, Promotion, PromotionIndex};
 use crate::sku::Sku;
 use crate::ErrorCode;
 
@@ -26,6 +28,11 @@ pub struct Snapshot {
     by_sku: HashMap<Sku, (usize, usize)>,
     /// price per SKU, parsed once.
     prices: HashMap<Sku, Money>,
+    /// (channel or None, currency code, SKU) → price, from the price lists.
+    list_prices: HashMap<(Option<Channel>, &'static str, Sku), Money>,
+    /// Tax rate per (region, tax class).
+    tax_rates: HashMap<(String, String), Decimal>,
+    promotion_index: PromotionIndex,
 }
 
 /// The wire form of a snapshot, before validation.
@@ -37,6 +44,87 @@ struct SnapshotData {
     currency: Currency,
     categories: Vec<Category>,
     products: Vec<Product>,
+    #[serde(default)]
+    pricing: PricingConfig,
+    #[serde(default)]
+    price_lists: Vec<PriceList>,
+    #[serde(default)]
+    promotions: Vec<Promotion>,
+}
+
+/// How prices are stated, taxed and rounded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricingConfig {
+    /// True where shelf prices include VAT (Europe), false where tax is added (US).
+    #[serde(default = "yes")]
+    pub prices_include_tax: bool,
+    /// How amounts finer than the minor unit are rounded, at every rounding site.
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// The tax region used when the quote context names none.
+    #[serde(default = "default_region")]
+    pub default_region: String,
+    /// Rates per region and product tax class, as decimal fractions: `"0.19"`.
+    #[serde(default)]
+    pub tax_rates: Vec<TaxRate>,
+}
+
+impl Default for PricingConfig {
+    fn default() -> PricingConfig {
+        PricingConfig { prices_include_tax: true, rounding: Rounding::default(), default_region: default_region(), tax_rates: Vec::new() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_region() -> String {
+    "default".into()
+}
+
+fn standard() -> String {
+    "standard".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Half away from zero: 0.125 → 0.13 (commercial rounding).
+    #[default]
+    HalfUp,
+    /// Half to even: 0.125 → 0.12 (banker's rounding).
+    HalfEven,
+}
+
+impl Rounding {
+    pub fn strategy(self) -> RoundingStrategy {
+        match self {
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxRate {
+    pub region: String,
+    pub tax_class: String,
+    pub rate: String,
+}
+
+/// Prices for a channel (or every channel, when `channel` is absent) in a currency; they take
+/// precedence over variants' base prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceList {
+    pub id: String,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    pub currency: Currency,
+    pub prices: BTreeMap<Sku, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +158,9 @@ pub struct Product {
     /// SKUs of services offered with this product (e.g. installation for a TV).
     #[serde(default)]
     pub services: Vec<Sku>,
+    /// Which tax rate applies (e.g. `standard`, `reduced`).
+    #[serde(default = "standard")]
+    pub tax_class: String,
     pub variants: Vec<Variant>,
 }
 
@@ -149,6 +240,39 @@ impl Snapshot {
         self.prices.get(sku).copied()
     }
 
+    pub fn pricing(&self) -> &PricingConfig {
+        &self.data.pricing
+    }
+
+    pub fn promotions(&self) -> &[Promotion] {
+        &self.data.promotions
+    }
+
+    /// Whether some promotion needs this (normalized) coupon code.
+    pub fn knows_coupon(&self, code: &str) -> bool {
+        self.promotion_index.has_coupon(code)
+    }
+
+    pub(crate) fn promotion_index(&self) -> &PromotionIndex {
+        &self.promotion_index
+    }
+
+    /// The unit price of a SKU for a channel and currency: a channel price list first, then an
+    /// all-channel list, then (in the snapshot's currency) the variant's base price.
+    pub fn price_for(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
+        let code = currency.code();
+        self.list_prices
+            .get(&(Some(channel), code, sku.clone()))
+            .or_else(|| self.list_prices.get(&(None, code, sku.clone())))
+            .copied()
+            .or_else(|| (currency == self.data.currency).then(|| self.price(sku)).flatten())
+    }
+
+    /// The tax rate for a region and tax class, if the snapshot defines one.
+    pub fn tax_rate(&self, region: &str, tax_class: &str) -> Option<Decimal> {
+        self.tax_rates.get(&(region.to_owned(), tax_class.to_owned())).copied()
+    }
+
     /// Services offered with the product a SKU belongs to, in catalogue order.
     pub fn services_for(&self, sku: &Sku) -> Vec<(&Product, &Variant)> {
         let Some((product, _)) = self.variant(sku) else { return Vec::new() };
@@ -196,7 +320,10 @@ impl TryFrom<SnapshotData> for Snapshot {
             return Err(invalid("products".into(), format!("more than {MAX_SNAPSHOT_SKUS} SKUs")));
         }
         check_services(&data, &by_sku)?;
-        Ok(Snapshot { data, by_sku, prices })
+        let list_prices = check_price_lists(&data, &by_sku)?;
+        let tax_rates = check_tax(&data)?;
+        let promotion_index = PromotionIndex::build(&data.promotions, currency, &by_sku)?;
+        Ok(Snapshot { data, by_sku, prices, list_prices, tax_rates, promotion_index })
     }
 }
 
@@ -222,6 +349,52 @@ fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), SnapshotErro
         return Err(invalid(field(), "must be 1 to 200 characters"));
     }
     Ok(())
+}
+
+type ListPrices = HashMap<(Option<Channel>, &'static str, Sku), Money>;
+
+fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<ListPrices, SnapshotError> {
+    let mut out = HashMap::new();
+    for (l, list) in data.price_lists.iter().enumerate() {
+        for (sku, text) in &list.prices {
+            let field = format!("price_lists[{l}] ({}).prices.{sku}", list.id);
+            if !by_sku.contains_key(sku) {
+                return Err(invalid(field, "unknown SKU"));
+            }
+            let price = Money::parse(text, list.currency).map_err(|e| invalid(field.clone(), e.to_string()))?;
+            if price.is_negative() {
+                return Err(invalid(field, "must not be negative"));
+            }
+            if out.insert((list.channel, list.currency.code(), sku.clone()), price).is_some() {
+                return Err(invalid(field, "priced twice for the same channel and currency"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_tax(data: &SnapshotData) -> Result<HashMap<(String, String), Decimal>, SnapshotError> {
+    let mut rates = HashMap::new();
+    for (i, r) in data.pricing.tax_rates.iter().enumerate() {
+        let field = format!("pricing.tax_rates[{i}].rate");
+        let rate: Decimal = r.rate.parse().map_err(|_| invalid(field.clone(), format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate)))?;
+        if rate.is_sign_negative() || rate >= Decimal::ONE {
+            return Err(invalid(field, "a rate is a fraction from 0 to below 1, e.g. \"0.19\""));
+        }
+        if rates.insert((r.region.clone(), r.tax_class.clone()), rate).is_some() {
+            return Err(invalid(field, format!("two rates for {} / {}", r.region, r.tax_class)));
+        }
+    }
+    if !rates.is_empty() {
+        let region = &data.pricing.default_region;
+        for (p, product) in data.products.iter().enumerate() {
+            if !rates.contains_key(&(region.clone(), product.tax_class.clone())) {
+                let field = format!("products[{p}] ({}).tax_class", product.id);
+                return Err(invalid(field, format!("no rate for {:?} in the default region {region:?}", product.tax_class)));
+            }
+        }
+    }
+    Ok(rates)
 }
 
 fn check_services(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<(), SnapshotError> {

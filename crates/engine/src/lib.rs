@@ -2,7 +2,7 @@
 //!
 //! It owns money ([`Money`], [`Currency`]), identifiers and limits ([`Sku`], [`Quantity`]),
 //! the catalogue [`Snapshot`] the server publishes, the [`Cart`] and the operations that edit it
-//! ([`CartOp`]), and [`price`], which turns a cart into a [`Quote`].
+//! ([`CartOp`]), [`promotion`]s, and [`quote`], which turns a cart into an explained [`Quote`].
 //!
 //! Invariants (see ARCHITECTURE.md):
 //! - no I/O, no clock, no randomness, no JS, no SQL: every input is a parameter, so the browser
@@ -12,17 +12,21 @@
 //! - every value from outside is validated when it is deserialized; a type that exists is valid;
 //! - every error carries a stable machine code ([`ErrorCode::code`]) and a message a person can read.
 
+pub mod allocate;
 pub mod cart;
 pub mod catalogue;
 pub mod money;
-pub mod pricing;
+pub mod promotion;
+pub mod quote;
 pub mod sku;
+pub mod time;
 
 pub use cart::{Cart, CartError, CartLine, CartOp, MAX_CART_LINES};
-pub use catalogue::{Category, Product, ProductKind, Snapshot, SnapshotError, Variant};
+pub use catalogue::{Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError, TaxRate, Variant};
 pub use money::{Currency, Money, MoneyError};
-pub use pricing::{PriceError, Quote, QuoteLine, price};
+pub use quote::{Adjustment, CouponOutcome, Quote, QuoteContext, QuoteError, QuoteLine, Rejection, Usage, quote};
 pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
+pub use time::{TimeError, Timestamp};
 
 /// A stable, machine-readable code for an error, e.g. `"unknown_sku"`. Codes never change once
 /// released: the storefront, the npm package and the HTTP API all match on them.

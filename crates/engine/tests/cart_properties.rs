@@ -1,6 +1,6 @@
 //! Properties of carts under any sequence of edits.
 
-use omnicart_engine::{Cart, CartOp, MAX_CART_LINES, MAX_LINE_QUANTITY, Money, Quantity, Sku, Snapshot, price};
+use omnicart_engine::{Cart, CartOp, MAX_CART_LINES, MAX_LINE_QUANTITY, Money, Quantity, Sku, Snapshot, QuoteContext, quote};
 use proptest::prelude::*;
 
 fn snapshot() -> Snapshot {
@@ -38,8 +38,8 @@ proptest! {
             prop_assert!(line.quantity.get() >= 1 && line.quantity.get() <= MAX_LINE_QUANTITY);
             prop_assert!(cart.lines()[..i].iter().all(|l| l.sku != line.sku));
         }
-        let quote = price(&snapshot, &cart).unwrap();
-        let sum = quote.lines.iter().try_fold(Money::zero(quote.currency), |a, l| a.checked_add(l.line_total)).unwrap();
+        let quote = quote(&snapshot, &cart, &QuoteContext::default()).unwrap();
+        let sum = quote.lines.iter().try_fold(Money::zero(quote.currency), |a, l| a.checked_add(l.total)).unwrap();
         prop_assert_eq!(sum, quote.total);
         prop_assert!(!quote.total.is_negative());
         let json = serde_json::to_string(&cart).unwrap();
@@ -61,6 +61,6 @@ fn carts_from_outside_are_validated() {
 #[test]
 fn pricing_a_delisted_sku_is_a_clear_error() {
     let cart: Cart = serde_json::from_str(r#"{"lines":[{"sku":"GONE","quantity":1}]}"#).unwrap();
-    let err = price(&snapshot(), &cart).unwrap_err();
+    let err = quote(&snapshot(), &cart, &QuoteContext::default()).unwrap_err();
     assert_eq!(omnicart_engine::ErrorCode::code(&err), "unknown_sku");
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_engine::{Cart, CartOp, Quote, price};
+use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp, quote};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
@@ -113,7 +113,9 @@ fn stale(state: &AppState, current: CartRecord) -> AppError {
 }
 
 fn view(state: &AppState, record: CartRecord) -> CartView {
-    let quote = price(&state.catalogue.snapshot, &record.cart).ok();
+    // The server's clock decides which scheduled promotions are live.
+    let context = QuoteContext { now: Some(Timestamp::from_unix(now_unix())), ..QuoteContext::default() };
+    let quote = quote(&state.catalogue.snapshot, &record.cart, &context).ok();
     CartView { id: record.id, version: record.version, cart: record.cart, quote }
 }
 

@@ -5,7 +5,7 @@
 //! with a stable `code` property (the engine's `ErrorCode`), or `"invalid_input"` when a value
 //! does not have the documented shape.
 
-use omnicart_engine::{Cart, CartOp, ErrorCode, Snapshot};
+use omnicart_engine::{Cart, CartOp, ErrorCode, QuoteContext, Snapshot};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -20,24 +20,86 @@ export interface Variant {
 }
 export interface Product {
   id: string; name: string; brand: string; category: string; kind: "goods" | "service";
-  description?: string; tags?: string[]; services?: string[]; variants: Variant[];
+  description?: string; tags?: string[]; services?: string[]; tax_class?: string; variants: Variant[];
+}
+export type Channel = "web" | "app" | "store" | "call_centre";
+/** Which lines: every line, or lines whose SKU / product / category / tag is listed. */
+export type Target = "any" | { skus: string[] } | { products: string[] } | { categories: string[] } | { tags: string[] };
+export type Condition =
+  | { type: "subtotal_at_least"; amount: string }
+  | { type: "quantity_at_least"; target: Target; quantity: number }
+  | { type: "cart_contains"; target: Target }
+  | { type: "customer_segment"; segments: string[] }
+  | { type: "channel"; channels: Channel[] }
+  | { type: "coupon"; code: string }
+  | { type: "schedule"; starts_at?: string; ends_at?: string }
+  | { type: "first_order" };
+export type Pick = "cheapest" | "dearest";
+export type DeliveryDiscount = "free" | { percent: string } | { amount: string };
+export type Action =
+  | { type: "percent_off"; target: Target; percent: string; units?: number; pick?: Pick }
+  | { type: "amount_off"; target: Target; amount: string; units?: number; pick?: Pick }
+  | { type: "fixed_price"; target: Target; price: string; units?: number; pick?: Pick }
+  | { type: "buy_x_get_y"; buy: Target; buy_quantity: number; get: Target; get_quantity: number; percent: string; pick?: Pick; max_repeats?: number }
+  | { type: "bundle"; components: { target: Target; quantity: number }[]; price: string }
+  | { type: "order_percent_off"; percent: string }
+  | { type: "order_amount_off"; amount: string }
+  | { type: "tiered_spend"; tiers: { threshold: string; amount_off: string }[] }
+  | { type: "delivery_discount"; discount: DeliveryDiscount }
+  | { type: "gift_item"; sku: string; quantity: number };
+export interface Promotion {
+  id: string; label: string; priority?: number; exclusive?: boolean;
+  combines_with?: { line?: boolean; order?: boolean; delivery?: boolean };
+  conditions?: Condition[]; action: Action;
+  caps?: { max_discount?: string; max_applications?: number; max_quantity_per_line?: number };
+  usage_limit?: number; budget?: string;
 }
 /** The catalogue snapshot served by `GET /api/snapshot`. */
-export interface Snapshot { version: string; currency: string; categories: Category[]; products: Product[] }
+export interface Snapshot {
+  version: string; currency: string; categories: Category[]; products: Product[];
+  pricing?: { prices_include_tax?: boolean; rounding?: "half_up" | "half_even"; default_region?: string;
+              tax_rates?: { region: string; tax_class: string; rate: string }[] };
+  price_lists?: { id: string; channel?: Channel; currency: string; prices: Record<string, string> }[];
+  promotions?: Promotion[];
+}
 export interface CartLine { sku: string; quantity: number }
-export interface Cart { lines: CartLine[] }
+export interface Cart { lines: CartLine[]; coupons?: string[] }
 export type CartOp =
   | { op: "add"; sku: string; quantity: number }
   | { op: "set_quantity"; sku: string; quantity: number }
   | { op: "remove"; sku: string }
-  | { op: "replace"; sku: string; with: string };
+  | { op: "replace"; sku: string; with: string }
+  | { op: "apply_coupon"; code: string }
+  | { op: "remove_coupon"; code: string };
+/** Who is buying, where and when. Every field is optional. */
+export interface QuoteContext {
+  channel?: Channel; currency?: string; region?: string;
+  /** ISO 8601, e.g. new Date().toISOString(): the engine reads no clock. */
+  now?: string;
+  segments?: string[]; first_order?: boolean; used_coupons?: string[];
+  usage?: Record<string, { remaining_uses?: number; remaining_budget?: string }>;
+  delivery_charge?: string;
+}
+export interface Adjustment { promotion_id: string; label: string; amount: Money }
 export interface QuoteLine {
-  sku: string; product_id: string; name: string; quantity: number;
-  unit_price: Money; line_total: Money;
+  sku: string; product_id: string; name: string; quantity: number; unit_price: Money;
+  gross: Money; adjustments: Adjustment[]; net: Money; order_discount: Money; tax: Money; total: Money;
+  gift: boolean;
+}
+export interface Rejection { promotion_id: string; label: string; code: string; reason: string }
+export interface CouponOutcome { code: string; applied: boolean; reason_code: string | null; reason: string | null }
+export interface UpsellHint {
+  promotion_id: string; label: string; message: string; missing_amount: Money | null;
+  add: { sku: string; name: string; quantity: number } | null; saving: Money | null;
 }
 export interface Quote {
-  currency: string; snapshot_version: string; lines: QuoteLine[]; item_count: number;
-  subtotal: Money; total: Money;
+  currency: string; snapshot_version: string; prices_include_tax: boolean; lines: QuoteLine[];
+  item_count: number; subtotal: Money; line_discount_total: Money; order_adjustments: Adjustment[];
+  discount_total: Money;
+  delivery: { charge: Money; adjustments: Adjustment[]; total: Money } | null;
+  delivery_promotions: { promotion_id: string; label: string; discount: DeliveryDiscount }[];
+  tax_total: Money; total: Money; applied: Adjustment[]; rejected: Rejection[];
+  coupons: CouponOutcome[]; hints: UpsellHint[];
 }
 /** Every error the engine throws is an Error with a stable machine code. */
 export interface OmnicartError extends Error { code: string; opIndex?: number }
@@ -64,11 +126,21 @@ impl Engine {
         self.snapshot.version().to_owned()
     }
 
-    /// Prices a cart: line totals, subtotal and total, exact to the cent.
+    /// Quotes a cart: prices, promotions with reasons, tax, totals exact to the cent, and
+    /// upsell hints. `context` (optional) says who, where and when: pass `now` as an ISO string.
     #[wasm_bindgen(unchecked_return_type = "Quote")]
-    pub fn price(&self, #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue) -> Result<JsValue, JsValue> {
+    pub fn quote(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuoteContext | undefined")] context: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let cart = from_js::<Cart>(cart, "invalid_input")?;
-        let quote = omnicart_engine::price(&self.snapshot, &cart).map_err(|e| error(&e, None))?;
+        let context = if context.is_undefined() || context.is_null() {
+            QuoteContext::default()
+        } else {
+            from_js::<QuoteContext>(context, "invalid_input")?
+        };
+        let quote = omnicart_engine::quote(&self.snapshot, &cart, &context).map_err(|e| error(&e, None))?;
         to_js(&quote)
     }
 

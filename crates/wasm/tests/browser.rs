@@ -29,7 +29,7 @@ fn code_of(err: JsValue) -> String {
 fn prices_a_cart_exactly() {
     let engine = engine();
     let cart = json(r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1},{"sku":"CBL-HDMI21-2M","quantity":3}]}"#);
-    let quote = engine.price(cart).unwrap();
+    let quote = engine.quote(cart, JsValue::UNDEFINED).unwrap();
     // 1399.00 + 3 × 19.99 = 1458.97
     assert_eq!(get(&quote, "total.amount").as_string().unwrap(), "1458.97");
     assert_eq!(get(&quote, "total.currency").as_string().unwrap(), "EUR");
@@ -47,7 +47,7 @@ fn applies_ops_and_replaces_in_place() {
     );
     let cart = engine.apply_ops(cart, ops).unwrap();
     assert_eq!(get(&cart, "lines.0.sku").as_string().unwrap(), "VIS-Q80-65");
-    let quote = engine.price(cart).unwrap();
+    let quote = engine.quote(cart, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&quote, "subtotal.amount").as_string().unwrap(), "1748.99");
 }
 

@@ -1,0 +1,209 @@
+//! What one promotion's action takes off a cart in a given state. Pure arithmetic on lines;
+//! which promotions run, and in what order, is decided in `plan.rs`.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::model::{Action, Caps, Pick, Target};
+use crate::allocate::allocate;
+use crate::catalogue::Product;
+use crate::sku::Sku;
+
+/// A cart line as promotions see it.
+pub(crate) struct Line<'a> {
+    pub sku: &'a Sku,
+    pub product: &'a Product,
+    pub quantity: u32,
+    pub gross: Decimal,
+}
+
+/// Rounding for every amount a promotion computes.
+#[derive(Clone, Copy)]
+pub(crate) struct Round {
+    pub minor_units: u32,
+    pub strategy: RoundingStrategy,
+}
+
+impl Round {
+    pub fn apply(self, d: Decimal) -> Decimal {
+        d.round_dp_with_strategy(self.minor_units, self.strategy)
+    }
+}
+
+impl Target {
+    pub(crate) fn matches(&self, line: &Line) -> bool {
+        match self {
+            Target::Any => true,
+            Target::Skus(v) => v.contains(line.sku),
+            Target::Products(v) => v.iter().any(|p| *p == line.product.id),
+            Target::Categories(v) => v.iter().any(|c| *c == line.product.category),
+            Target::Tags(v) => v.iter().any(|t| line.product.tags.contains(t)),
+        }
+    }
+}
+
+/// The discount per line of a line-class action, given each line's current net.
+/// Never more than a line's net. Empty when nothing matches.
+pub(crate) fn line_discounts(lines: &[Line], net: &[Decimal], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Decimal)> {
+    match action {
+        Action::PercentOff { target, percent, units, pick } => {
+            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
+        }
+        Action::AmountOff { target, amount, units, pick } => {
+            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            per_unit(lines, net, &chosen, round, |base, k| (amount.0 * Decimal::from(k)).min(base))
+        }
+        Action::FixedPrice { target, price, units, pick } => {
+            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            per_unit(lines, net, &chosen, round, |base, k| (base - price.0 * Decimal::from(k)).max(Decimal::ZERO))
+        }
+        Action::BuyXGetY { buy, buy_quantity, get, get_quantity, percent, pick, max_repeats } => {
+            let repeats = bxgy_repeats(lines, net, buy, *buy_quantity, get, *get_quantity);
+            let repeats = min_opt(Some(repeats), min_opt(*max_repeats, caps.max_applications)).unwrap_or(0);
+            let chosen = choose(lines, net, get, caps, Some(repeats * get_quantity), *pick);
+            per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
+        }
+        Action::Bundle { components, price } => {
+            let (repeats, chosen) = bundle_units(lines, net, components, caps.max_applications);
+            let bases: Vec<Decimal> = chosen.iter().map(|&(i, k)| base_of(lines, net, i, k, round)).collect();
+            let value: Decimal = bases.iter().sum();
+            let discount = (value - price.0 * Decimal::from(repeats)).max(Decimal::ZERO);
+            let keys: Vec<&str> = chosen.iter().map(|&(i, _)| lines[i].sku.as_str()).collect();
+            let parts = allocate(discount, &bases, &keys, round.minor_units);
+            chosen.iter().map(|&(i, _)| i).zip(parts).filter(|(_, d)| !d.is_zero()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The value of `k` of line `i`'s units at its current net.
+fn base_of(lines: &[Line], net: &[Decimal], i: usize, k: u32, round: Round) -> Decimal {
+    if k == lines[i].quantity {
+        net[i]
+    } else {
+        round.apply(net[i] * Decimal::from(k) / Decimal::from(lines[i].quantity))
+    }
+}
+
+fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Round, f: impl Fn(Decimal, u32) -> Decimal) -> Vec<(usize, Decimal)> {
+    chosen
+        .iter()
+        .map(|&(i, k)| {
+            let base = base_of(lines, net, i, k, round);
+            (i, f(base, k).min(net[i]).max(Decimal::ZERO))
+        })
+        .filter(|(_, d)| !d.is_zero())
+        .collect()
+}
+
+/// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
+/// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
+fn choose(lines: &[Line], net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
+    let mut matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
+    let unit = |i: usize| net[i] / Decimal::from(lines[i].quantity);
+    matching.sort_by(|&a, &b| {
+        let by_price = unit(a).cmp(&unit(b));
+        let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
+        by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
+    });
+    let mut left = limit.unwrap_or(u32::MAX);
+    let mut out = Vec::new();
+    for i in matching {
+        if left == 0 {
+            break;
+        }
+        let k = lines[i].quantity.min(caps.max_quantity_per_line.unwrap_or(u32::MAX)).min(left);
+        if k > 0 {
+            out.push((i, k));
+            left -= k;
+        }
+    }
+    out
+}
+
+/// How many times "buy X get Y" fits the cart. Units matching both sides can serve either,
+/// so: r·(X+Y) ≤ all units, r·X ≤ buy-side units, r·Y ≤ get-side units.
+fn bxgy_repeats(lines: &[Line], net: &[Decimal], buy: &Target, x: u32, get: &Target, y: u32) -> u32 {
+    let (mut buy_only, mut get_only, mut both) = (0u64, 0u64, 0u64);
+    for (i, line) in lines.iter().enumerate() {
+        let q = u64::from(line.quantity);
+        match (buy.matches(line), get.matches(line) && net[i] > Decimal::ZERO) {
+            (true, true) => both += q,
+            (true, false) => buy_only += q,
+            (false, true) => get_only += q,
+            _ => {}
+        }
+    }
+    let (x, y) = (u64::from(x), u64::from(y));
+    let r = ((buy_only + get_only + both) / (x + y)).min((buy_only + both) / x).min((get_only + both) / y);
+    r.min(u64::from(u32::MAX)) as u32
+}
+
+/// How many complete bundles the cart holds and the units they use (dearest units first, so
+/// the bundle price replaces the most value). Components take distinct units.
+fn bundle_units(lines: &[Line], net: &[Decimal], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
+    let upper = components
+        .iter()
+        .map(|c| lines.iter().filter(|l| c.target.matches(l)).map(|l| l.quantity).sum::<u32>() / c.quantity)
+        .min()
+        .unwrap_or(0)
+        .min(cap.unwrap_or(u32::MAX));
+    for n in (1..=upper).rev() {
+        if let Some(units) = assign_bundle(lines, net, components, n) {
+            return (n, units);
+        }
+    }
+    (0, Vec::new())
+}
+
+fn assign_bundle(lines: &[Line], net: &[Decimal], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
+    let mut used = vec![0u32; lines.len()];
+    let mut out = Vec::new();
+    for c in components {
+        let no_caps = Caps::default();
+        let mut need = c.quantity * n;
+        for (i, k) in choose(lines, net, &c.target, &no_caps, None, Pick::Dearest) {
+            let k = (k - used[i]).min(need);
+            if k > 0 {
+                used[i] += k;
+                need -= k;
+                out.push((i, k));
+            }
+            if need == 0 {
+                break;
+            }
+        }
+        if need > 0 {
+            return None;
+        }
+    }
+    // Merge units taken from one line by several components.
+    out.sort_by_key(|&(i, _)| i);
+    out.dedup_by(|b, a| {
+        if a.0 == b.0 {
+            a.1 += b.1;
+            true
+        } else {
+            false
+        }
+    });
+    Some(out)
+}
+
+/// The order-level discount of an order-class action on the current order base.
+pub(crate) fn order_discount(base: Decimal, action: &Action, round: Round) -> Decimal {
+    let d = match action {
+        Action::OrderPercentOff { percent } => round.apply(base * percent.fraction()),
+        Action::OrderAmountOff { amount } => amount.0,
+        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| t.threshold.0 <= base).map_or(Decimal::ZERO, |t| t.amount_off.0),
+        _ => Decimal::ZERO,
+    };
+    d.min(base).max(Decimal::ZERO)
+}

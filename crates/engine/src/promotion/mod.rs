@@ -1,0 +1,134 @@
+//! Promotions: the model ([`Promotion`]), which of them apply to a cart, and upsell hints.
+//!
+//! # The rules (this is the contract)
+//!
+//! 1. **Eligibility.** A promotion is a candidate when the cart touches something it names (a
+//!    SKU, product, category or tag in its conditions or action; promotions naming nothing are
+//!    always candidates) or its coupon was entered. Candidates are found through an index, so
+//!    promotions about other products cost nothing.
+//! 2. **Conditions** all must hold. Context conditions (channel, segment, schedule against the
+//!    `now` passed in, first order, coupon entered and not already used, uses and budget left)
+//!    are checked first; cart conditions (subtotal, quantity, contains) are checked when the
+//!    promotion is applied, against the cart as discounted by the promotions applied before it.
+//!    Gift lines never count towards conditions.
+//! 3. **Order of application.** Line promotions first, then order promotions, then delivery
+//!    promotions; within a class by `priority` (lower first), then by `id`. Order-level
+//!    discounts are therefore always computed on the subtotal after line discounts.
+//! 4. **Each line discount** is computed on the line's current net (after earlier line
+//!    promotions) and never takes a line below zero. Fractions of the minor unit are rounded per
+//!    line with the snapshot's named rounding. Order discounts are allocated back to lines by
+//!    largest remainder, so line totals sum exactly to the order total.
+//! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
+//!    class. An `exclusive` promotion applies alone. The engine builds a few candidate plans —
+//!    all stackable promotions greedily by priority; the same with each conflicting promotion
+//!    moved first; each exclusive promotion alone; and, for each entered coupon, the plan
+//!    without it (a customer can always decline a coupon) — and applies the plan that saves the
+//!    customer most (ties: the earlier plan). A coupon therefore never makes the total higher.
+//! 6. **Caps.** `max_discount` and the remaining campaign budget cap a promotion's total;
+//!    `max_applications` caps discounted units (repeats for buy-X-get-Y and bundles);
+//!    `max_quantity_per_line` caps discounted units per line.
+//! 7. **Reasons.** Every candidate that does not apply is reported with a code and a sentence;
+//!    every entered coupon gets an outcome. Promotions one step away (a subtotal or an item
+//!    missing) become upsell hints with the saving they would bring, ranked by saving.
+//!
+//! The engine never expands quantities into units: selection by cheapest/dearest works on
+//! lines sorted by unit price, taking quantities.
+
+mod apply;
+mod hints;
+mod model;
+mod plan;
+
+use std::collections::{BTreeSet, HashMap};
+
+pub use hints::{Suggestion, UpsellHint};
+pub use model::*;
+pub(crate) use apply::{Line, Round, order_discount};
+pub(crate) use plan::{Evaluation, Gap, Input, evaluate};
+
+use crate::catalogue::SnapshotError;
+use crate::money::{Currency, Money};
+use crate::sku::Sku;
+
+/// Most coupon codes one cart may carry.
+pub const MAX_COUPONS: usize = 5;
+
+/// Promotions by the keys they name, built once per snapshot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PromotionIndex {
+    by_key: HashMap<String, Vec<usize>>,
+    by_coupon: HashMap<String, Vec<usize>>,
+    /// Promotions that name no SKU, product, category or tag (e.g. "spend 100, save 10").
+    global: Vec<usize>,
+}
+
+impl PromotionIndex {
+    pub(crate) fn build(promotions: &[Promotion], currency: Currency, skus: &HashMap<Sku, (usize, usize)>) -> Result<PromotionIndex, SnapshotError> {
+        let mut index = PromotionIndex::default();
+        let mut ids = BTreeSet::new();
+        for (i, p) in promotions.iter().enumerate() {
+            let field = |f: &str| format!("promotions[{i}] ({}){f}", p.id);
+            let bad = |f: &str, problem: String| SnapshotError::Invalid { field: field(f), problem };
+            if p.id.trim().is_empty() || p.id.len() > 64 || !ids.insert(p.id.as_str()) {
+                return Err(bad(".id", "must be unique, 1 to 64 characters".into()));
+            }
+            if p.label.trim().is_empty() || p.label.len() > 120 {
+                return Err(bad(".label", "must be 1 to 120 characters".into()));
+            }
+            p.check_shape().map_err(|e| bad("", e))?;
+            for (name, amount) in p.amounts() {
+                Money::new(amount.0, currency).map_err(|e| bad(&format!(".{name}"), e.to_string()))?;
+            }
+            let mut skus_named: Vec<&Sku> = p.targets().into_iter().flat_map(|t| match t {
+                Target::Skus(v) => v.iter().collect(),
+                _ => Vec::new(),
+            }).collect();
+            if let Action::GiftItem { sku, .. } = &p.action {
+                skus_named.push(sku);
+            }
+            if let Some(unknown) = skus_named.into_iter().find(|s| !skus.contains_key(*s)) {
+                return Err(bad("", format!("names unknown SKU {unknown}")));
+            }
+            index.add(i, p);
+        }
+        Ok(index)
+    }
+
+    fn add(&mut self, i: usize, p: &Promotion) {
+        if let Some(code) = p.coupon() {
+            self.by_coupon.entry(code).or_default().push(i);
+        }
+        let mut keys = BTreeSet::new();
+        let targets = p.targets();
+        let specific = !targets.is_empty() && targets.iter().all(|t| model::target_keys(t, &mut keys));
+        if specific {
+            for k in keys {
+                self.by_key.entry(k).or_default().push(i);
+            }
+        } else {
+            self.global.push(i);
+        }
+    }
+
+    /// Candidate promotions for lines with these keys and these entered codes, sorted, unique.
+    pub(crate) fn candidates<'a>(&self, keys: impl Iterator<Item = &'a str>, codes: &[String]) -> Vec<usize> {
+        let mut out: Vec<usize> = self.global.clone();
+        for k in keys {
+            if let Some(v) = self.by_key.get(k) {
+                out.extend(v);
+            }
+        }
+        for c in codes {
+            if let Some(v) = self.by_coupon.get(c) {
+                out.extend(v);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub(crate) fn has_coupon(&self, code: &str) -> bool {
+        self.by_coupon.contains_key(code)
+    }
+}

@@ -1,0 +1,355 @@
+//! Which promotions apply: context checks, candidate plans, running a plan, choosing the best.
+//! The rules are in the module docs of `promotion/mod.rs`.
+
+use std::cmp::Ordering;
+
+use rust_decimal::Decimal;
+
+use super::apply::{Line, Round, line_discounts, order_discount};
+use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
+use crate::allocate::allocate;
+use crate::catalogue::Snapshot;
+use crate::money::Currency;
+use crate::quote::QuoteContext;
+use crate::sku::Sku;
+
+/// What a promotion needs to apply, for rejections and upsell hints.
+#[derive(Clone, Debug)]
+pub(crate) enum Gap<'a> {
+    Subtotal { missing: Decimal },
+    Quantity { target: &'a Target, missing: u32 },
+    Contains { target: &'a Target },
+    /// Conditions hold but nothing in the cart is what the action discounts.
+    ActionTarget { target: &'a Target },
+    /// Applied, and a higher tier of a tiered spend is `missing` away.
+    NextTier { missing: Decimal },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Reason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn reason(code: &'static str, message: impl Into<String>) -> Reason {
+    Reason { code, message: message.into() }
+}
+
+pub(crate) struct Input<'a> {
+    pub lines: &'a [Line<'a>],
+    pub promotions: &'a [Promotion],
+    pub context: &'a QuoteContext,
+    /// Entered coupon codes, normalized, at most `MAX_COUPONS`.
+    pub codes: &'a [String],
+    pub round: Round,
+    pub delivery_charge: Option<Decimal>,
+    pub snapshot: &'a Snapshot,
+    pub currency: Currency,
+}
+
+/// The outcome of one plan.
+#[derive(Default, Clone)]
+pub(crate) struct Evaluation<'a> {
+    /// Per line: (promotion, discount), in application order.
+    pub line_adjustments: Vec<Vec<(usize, Decimal)>>,
+    pub order_adjustments: Vec<(usize, Decimal)>,
+    pub delivery: Vec<(usize, Decimal)>,
+    pub gifts: Vec<(usize, Sku, u32)>,
+    pub applied: Vec<usize>,
+    pub rejected: Vec<(usize, Reason)>,
+    pub gaps: Vec<(usize, Gap<'a>)>,
+    saving: Decimal,
+}
+
+/// Applies the best plan of the candidate promotions `candidates` (indices into promotions).
+pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluation<'a> {
+    let mut eligible = Vec::new();
+    let mut rejected = Vec::new();
+    let mut sorted = candidates.to_vec();
+    sorted.sort_by(|&a, &b| order(&input.promotions[a], &input.promotions[b]));
+    for p in sorted {
+        match context_check(input, &input.promotions[p]) {
+            Ok(true) => eligible.push(p),
+            Ok(false) => {}
+            Err(r) => rejected.push((p, r)),
+        }
+    }
+    let plans = plans(input.promotions, &eligible);
+    let mut best: Option<Evaluation> = None;
+    for plan in &plans {
+        let run = run(input, plan);
+        if best.as_ref().is_none_or(|b| run.saving > b.saving) {
+            best = Some(run);
+        }
+    }
+    let mut best = best.unwrap_or_else(|| run(input, &[]));
+    for &p in &eligible {
+        if !best.applied.contains(&p) && !best.rejected.iter().any(|(q, _)| *q == p) {
+            best.rejected.push((p, not_chosen(input.promotions, p, &best.applied)));
+        }
+    }
+    best.rejected.extend(rejected);
+    best.rejected.sort_by_key(|(p, _)| *p);
+    best
+}
+
+/// Application order: line, order, delivery; then priority; then id.
+fn order(a: &Promotion, b: &Promotion) -> Ordering {
+    (a.class(), a.priority, &a.id).cmp(&(b.class(), b.priority, &b.id))
+}
+
+/// Context conditions. `Ok(false)`: a coupon promotion whose code was not entered (silent).
+fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
+    let ctx = input.context;
+    for c in &p.conditions {
+        match c {
+            Condition::Coupon { code } => {
+                let code = super::normalize_code(code);
+                if !input.codes.contains(&code) {
+                    return Ok(false);
+                }
+                if ctx.used_coupons.iter().any(|u| super::normalize_code(u) == code) {
+                    return Err(reason("coupon_already_used", format!("You have already used the code {code}.")));
+                }
+            }
+            Condition::Schedule { starts_at, ends_at } => {
+                let Some(now) = ctx.now else {
+                    return Err(reason("not_active", "This offer is only available at certain times."));
+                };
+                if starts_at.is_some_and(|s| now < s) {
+                    return Err(reason("not_started", format!("This offer starts on {}.", starts_at.unwrap())));
+                }
+                if ends_at.is_some_and(|e| now >= e) {
+                    return Err(reason("expired", format!("This offer ended on {}.", ends_at.unwrap())));
+                }
+            }
+            Condition::Channel { channels } if !channels.contains(&ctx.channel) => {
+                return Err(reason("wrong_channel", "This offer is not available here."));
+            }
+            Condition::CustomerSegment { segments } if !segments.iter().any(|s| ctx.segments.contains(s)) => {
+                return Err(reason("not_in_segment", "This offer is for selected customers."));
+            }
+            Condition::FirstOrder if !ctx.first_order => {
+                return Err(reason("first_order_only", "This offer is for your first order."));
+            }
+            _ => {}
+        }
+    }
+    let usage = ctx.usage.get(&p.id);
+    let exhausted = usage.is_some_and(|u| u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero()));
+    if exhausted {
+        return Err(reason("usage_exhausted", "This offer is no longer available."));
+    }
+    Ok(true)
+}
+
+fn compatible(a: &Promotion, b: &Promotion) -> bool {
+    !a.exclusive && !b.exclusive && a.combines_with.allows(b.class()) && b.combines_with.allows(a.class())
+}
+
+/// Greedy: take promotions in the given order when they stack with all taken so far.
+fn greedy(promotions: &[Promotion], order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<usize>) {
+    let (mut taken, mut blocked) = (Vec::new(), Vec::new());
+    for p in order {
+        if taken.iter().all(|&q: &usize| compatible(&promotions[p], &promotions[q])) {
+            taken.push(p);
+        } else {
+            blocked.push(p);
+        }
+    }
+    taken.sort_by(|&a, &b| order_of(promotions, a, b));
+    (taken, blocked)
+}
+
+fn order_of(promotions: &[Promotion], a: usize, b: usize) -> Ordering {
+    order(&promotions[a], &promotions[b])
+}
+
+/// The candidate plans (rule 5), deduplicated, at most 32.
+fn plans(promotions: &[Promotion], eligible: &[usize]) -> Vec<Vec<usize>> {
+    let stackable: Vec<usize> = eligible.iter().copied().filter(|&p| !promotions[p].exclusive).collect();
+    let (base, blocked) = greedy(promotions, stackable.iter().copied());
+    let mut plans = vec![base];
+    for &q in blocked.iter().take(8) {
+        let order = std::iter::once(q).chain(stackable.iter().copied().filter(|&p| p != q));
+        plans.push(greedy(promotions, order).0);
+    }
+    for &c in stackable.iter().filter(|&&p| promotions[p].coupon().is_some()).take(super::MAX_COUPONS) {
+        plans.push(greedy(promotions, stackable.iter().copied().filter(|&p| p != c)).0);
+    }
+    plans.extend(eligible.iter().filter(|&&p| promotions[p].exclusive).map(|&p| vec![p]));
+    let mut unique: Vec<Vec<usize>> = Vec::new();
+    for plan in plans {
+        if !unique.contains(&plan) {
+            unique.push(plan);
+        }
+    }
+    unique.truncate(32);
+    unique
+}
+
+fn not_chosen(promotions: &[Promotion], p: usize, applied: &[usize]) -> Reason {
+    let promo = &promotions[p];
+    if let Some(&q) = applied.iter().find(|&&q| !compatible(promo, &promotions[q])) {
+        let other = &promotions[q];
+        if promo.exclusive {
+            return reason("better_offer", format!("\u{201c}{}\u{201d} saves you more.", other.label));
+        }
+        return reason("not_combinable", format!("Cannot be combined with \u{201c}{}\u{201d}.", other.label));
+    }
+    reason("better_offer", "A better combination of offers was applied.")
+}
+
+/// Runs one plan: each promotion in application order against the cart as discounted so far.
+fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
+    let lines = input.lines;
+    let mut net: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
+    let mut eval = Evaluation { line_adjustments: vec![Vec::new(); lines.len()], ..Evaluation::default() };
+    let mut order_total = Decimal::ZERO;
+    let mut delivery_left = input.delivery_charge;
+    for &p in plan {
+        let promo = &input.promotions[p];
+        if let Err(gap) = cart_check(lines, &net, promo) {
+            eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
+            eval.gaps.push((p, gap));
+            continue;
+        }
+        let cap = cap_of(input, promo);
+        let taken = match promo.class() {
+            DiscountClass::Line => apply_line(input, p, &mut net, cap, &mut eval),
+            DiscountClass::Order => {
+                let base: Decimal = net.iter().sum::<Decimal>() - order_total;
+                let full = order_discount(base, &promo.action, input.round);
+                let d = cap.map_or(full, |c| full.min(c));
+                if let Some(gap) = tier_gap(&promo.action, base) {
+                    if d.is_zero() {
+                        eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
+                        eval.gaps.push((p, gap));
+                        continue;
+                    }
+                    if let Gap::Subtotal { missing } = gap {
+                        eval.gaps.push((p, Gap::NextTier { missing }));
+                    }
+                }
+                order_total += d;
+                eval.order_adjustments.push((p, d));
+                d
+            }
+            DiscountClass::Delivery => {
+                let d = delivery_discount(&promo.action, delivery_left, input.round);
+                delivery_left = delivery_left.map(|left| left - d);
+                eval.delivery.push((p, d));
+                eval.applied.push(p);
+                eval.saving += d;
+                continue;
+            }
+        };
+        if taken.is_zero() {
+            eval.order_adjustments.retain(|(q, _)| *q != p);
+            eval.rejected.push((p, reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet.")));
+            if let Some(target) = action_target(&promo.action) {
+                eval.gaps.push((p, Gap::ActionTarget { target }));
+            }
+            continue;
+        }
+        eval.applied.push(p);
+        eval.saving += taken;
+    }
+    eval
+}
+
+/// Applies a line-class promotion; returns what it took off (gift value for gifts).
+fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>, eval: &mut Evaluation) -> Decimal {
+    let promo = &input.promotions[p];
+    if let Action::GiftItem { sku, quantity } = &promo.action {
+        let unit = input.snapshot.price_for(sku, input.context.channel, input.currency);
+        let value = unit.map_or(Decimal::ZERO, |u| u.amount() * Decimal::from(*quantity));
+        eval.gifts.push((p, sku.clone(), *quantity));
+        return value;
+    }
+    let mut found = line_discounts(input.lines, net, &promo.action, &promo.caps, input.round);
+    let total: Decimal = found.iter().map(|(_, d)| d).sum();
+    if let Some(cap) = cap.filter(|c| total > *c) {
+        let weights: Vec<Decimal> = found.iter().map(|(_, d)| *d).collect();
+        let keys: Vec<&str> = found.iter().map(|(i, _)| input.lines[*i].sku.as_str()).collect();
+        let parts = allocate(cap, &weights, &keys, input.round.minor_units);
+        for (f, part) in found.iter_mut().zip(parts) {
+            f.1 = part;
+        }
+    }
+    let mut taken = Decimal::ZERO;
+    for (i, d) in found.into_iter().filter(|(_, d)| !d.is_zero()) {
+        net[i] -= d;
+        taken += d;
+        eval.line_adjustments[i].push((p, d));
+    }
+    taken
+}
+
+/// The tighter of the promotion's `max_discount` and its remaining campaign budget.
+fn cap_of(input: &Input, promo: &Promotion) -> Option<Decimal> {
+    let budget = input.context.usage.get(&promo.id).and_then(|u| u.remaining_budget).map(|b| b.0);
+    match (promo.caps.max_discount.map(|a| a.0), budget) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn delivery_discount(action: &Action, charge: Option<Decimal>, round: Round) -> Decimal {
+    let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else { return Decimal::ZERO };
+    match discount {
+        DeliveryDiscount::Free => charge,
+        DeliveryDiscount::Percent(p) => round.apply(charge * p.fraction()),
+        DeliveryDiscount::Amount(a) => a.0.min(charge),
+    }
+}
+
+/// For a tiered spend: how far the next tier above `base` is, if there is one.
+fn tier_gap<'a>(action: &Action, base: Decimal) -> Option<Gap<'a>> {
+    let Action::TieredSpend { tiers } = action else { return None };
+    tiers.iter().find(|t| t.threshold.0 > base).map(|t| Gap::Subtotal { missing: t.threshold.0 - base })
+}
+
+fn action_target(action: &Action) -> Option<&Target> {
+    match action {
+        Action::PercentOff { target, .. } | Action::AmountOff { target, .. } | Action::FixedPrice { target, .. } => Some(target),
+        Action::BuyXGetY { get, .. } => Some(get),
+        Action::Bundle { components, .. } => components.first().map(|c| &c.target),
+        _ => None,
+    }
+}
+
+/// Cart conditions against the current state (rule 2).
+fn cart_check<'a>(lines: &[Line], net: &[Decimal], promo: &'a Promotion) -> Result<(), Gap<'a>> {
+    for c in &promo.conditions {
+        match c {
+            Condition::SubtotalAtLeast { amount } => {
+                let subtotal: Decimal = net.iter().sum();
+                if subtotal < amount.0 {
+                    return Err(Gap::Subtotal { missing: amount.0 - subtotal });
+                }
+            }
+            Condition::QuantityAtLeast { target, quantity } => {
+                let have: u32 = lines.iter().filter(|l| target.matches(l)).map(|l| l.quantity).sum();
+                if have < *quantity {
+                    return Err(Gap::Quantity { target, missing: quantity - have });
+                }
+            }
+            Condition::CartContains { target } if !lines.iter().any(|l| target.matches(l)) => {
+                return Err(Gap::Contains { target });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn gap_reason(gap: &Gap, currency: &str) -> Reason {
+    match gap {
+        Gap::Subtotal { missing } => reason("subtotal_below", format!("Add {missing} {currency} more to qualify.")),
+        Gap::Quantity { missing, .. } => reason("quantity_below", format!("Add {missing} more qualifying item(s) to qualify.")),
+        Gap::Contains { .. } => reason("missing_item", "Add a qualifying item to qualify."),
+        Gap::ActionTarget { .. } => reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet."),
+        Gap::NextTier { missing } => reason("next_tier", format!("Add {missing} {currency} more to save more.")),
+    }
+}

@@ -1,0 +1,491 @@
+//! Quotes: a cart priced for a context. Unit prices come from price lists, promotions are
+//! applied by the rules in [`crate::promotion`], tax is computed per line, and the result is
+//! explained line by line, with the promotions that did not apply and upsell hints.
+//!
+//! Sums (the invariants the tests check):
+//! - `line.net = line.gross − Σ line.adjustments`, never negative;
+//! - order discounts are allocated to lines by largest remainder: `line.order_discount`;
+//! - `line.total = line.net − line.order_discount` (+ `line.tax` where prices exclude tax);
+//! - `total = Σ line.total + delivery.total`, exactly, to the minor unit.
+//!
+//! The page quotes every edit with [`quote`]; the server quotes again with the same function at
+//! order placement and its answer is final.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::allocate::allocate;
+use crate::cart::{Cart, CartOp};
+use crate::catalogue::Snapshot;
+use crate::money::{Currency, Money, MoneyError};
+use crate::promotion::{
+    self, Amount, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Round, Suggestion, UpsellHint,
+    normalize_code, order_discount,
+};
+use crate::sku::{Quantity, Sku};
+use crate::time::Timestamp;
+use crate::ErrorCode;
+
+/// Who is buying, where, when and with which codes. Everything the engine would otherwise have
+/// to look up is passed in: it reads no clock and no database.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuoteContext {
+    pub channel: Channel,
+    /// Defaults to the snapshot's currency.
+    pub currency: Option<Currency>,
+    /// Tax region; defaults to the snapshot's default region.
+    pub region: Option<String>,
+    /// The instant promotions' schedules are checked against.
+    pub now: Option<Timestamp>,
+    pub segments: Vec<String>,
+    pub first_order: bool,
+    /// Codes this customer has already used (single-use codes).
+    pub used_coupons: Vec<String>,
+    /// Uses and budget left per promotion id, as the server counts them.
+    pub usage: BTreeMap<String, Usage>,
+    /// The delivery charge, once the delivery calculator has produced one.
+    pub delivery_charge: Option<Amount>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Usage {
+    pub remaining_uses: Option<u32>,
+    pub remaining_budget: Option<Amount>,
+}
+
+/// One discount on a line, the order or the delivery, with the promotion that gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Adjustment {
+    pub promotion_id: String,
+    pub label: String,
+    /// The amount taken off (positive).
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteLine {
+    pub sku: Sku,
+    pub product_id: String,
+    pub name: String,
+    pub quantity: Quantity,
+    pub unit_price: Money,
+    /// unit price × quantity
+    pub gross: Money,
+    /// Line promotions, in the order applied.
+    pub adjustments: Vec<Adjustment>,
+    /// gross − adjustments
+    pub net: Money,
+    /// This line's share of order-level discounts (largest remainder).
+    pub order_discount: Money,
+    /// Tax in (or on) this line's total.
+    pub tax: Money,
+    pub total: Money,
+    /// A free gift added by a promotion, not by the shopper.
+    pub gift: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryCharge {
+    pub charge: Money,
+    pub adjustments: Vec<Adjustment>,
+    pub total: Money,
+}
+
+/// A delivery promotion that applies, for the delivery calculator to apply to its charges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryPromotion {
+    pub promotion_id: String,
+    pub label: String,
+    pub discount: DeliveryDiscount,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub promotion_id: String,
+    pub label: String,
+    pub code: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CouponOutcome {
+    /// The code as normalized (trimmed, upper case).
+    pub code: String,
+    pub applied: bool,
+    /// Why not, when not: `unknown_coupon`, `expired`, `not_started`, `subtotal_below`, …
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub currency: Currency,
+    pub snapshot_version: String,
+    pub prices_include_tax: bool,
+    pub lines: Vec<QuoteLine>,
+    /// Units the shopper chose (gifts excluded).
+    pub item_count: u32,
+    /// Σ gross of the shopper's lines.
+    pub subtotal: Money,
+    /// Σ line adjustments of the shopper's lines.
+    pub line_discount_total: Money,
+    pub order_adjustments: Vec<Adjustment>,
+    /// line discounts + order discounts (+ delivery discounts when a charge is known).
+    pub discount_total: Money,
+    pub delivery: Option<DeliveryCharge>,
+    pub delivery_promotions: Vec<DeliveryPromotion>,
+    pub tax_total: Money,
+    pub total: Money,
+    /// Promotions applied, with what each saved, in application order.
+    pub applied: Vec<Adjustment>,
+    pub rejected: Vec<Rejection>,
+    pub coupons: Vec<CouponOutcome>,
+    /// Ranked by saving, at most [`MAX_HINTS`].
+    pub hints: Vec<UpsellHint>,
+}
+
+/// Most upsell hints in a quote.
+pub const MAX_HINTS: usize = 3;
+/// Most near-miss promotions simulated for hints per quote (each costs one more evaluation).
+const MAX_SIMULATED_HINTS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    /// The cart names a SKU the snapshot no longer sells (e.g. delisted since it was added).
+    #[error("{0} is no longer in the catalogue")]
+    UnknownSku(Sku),
+    #[error("{sku} has no price in {currency}")]
+    NoPrice { sku: Sku, currency: Currency },
+    #[error("no tax rates for region {0:?}")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl ErrorCode for QuoteError {
+    fn code(&self) -> &'static str {
+        match self {
+            QuoteError::UnknownSku(_) => "unknown_sku",
+            QuoteError::NoPrice { .. } => "no_price",
+            QuoteError::UnknownRegion(_) => "unknown_region",
+            QuoteError::Money(e) => e.code(),
+        }
+    }
+}
+
+/// Quotes a cart. Pure: same snapshot, cart and context, same quote.
+pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<Quote, QuoteError> {
+    let (mut quote, near) = quote_without_hints(snapshot, cart, context)?;
+    quote.hints = hints(snapshot, cart, context, &quote, &near)?;
+    Ok(quote)
+}
+
+/// A near miss: promotion index and what it lacks, resolved to owned data for hints.
+struct Near {
+    promotion: usize,
+    missing_amount: Option<Decimal>,
+    add: Option<(Sku, u32)>,
+}
+
+fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<(Quote, Vec<Near>), QuoteError> {
+    let currency = context.currency.unwrap_or(snapshot.currency());
+    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
+    let mut lines = Vec::with_capacity(cart.lines().len());
+    let mut units = Vec::with_capacity(cart.lines().len());
+    for l in cart.lines() {
+        let (product, _) = snapshot.variant(&l.sku).ok_or_else(|| QuoteError::UnknownSku(l.sku.clone()))?;
+        let unit = snapshot.price_for(&l.sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: l.sku.clone(), currency })?;
+        let gross = unit.checked_mul_quantity(l.quantity.get())?;
+        lines.push(Line { sku: &l.sku, product, quantity: l.quantity.get(), gross: gross.amount() });
+        units.push(unit);
+    }
+    let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
+    let keys: Vec<String> = lines.iter().flat_map(|l| line_keys(l)).collect();
+    let candidates = snapshot.promotion_index().candidates(keys.iter().map(String::as_str), &codes);
+    let input = Input {
+        lines: &lines,
+        promotions: snapshot.promotions(),
+        context,
+        codes: &codes,
+        round,
+        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
+        snapshot,
+        currency,
+    };
+    let eval = promotion::evaluate(&input, &candidates);
+    let near = near_misses(snapshot, &eval, &input);
+    coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
+    let quote = assemble(snapshot, context, &lines, &units, &eval, currency, round, coupons)?;
+    Ok((quote, near))
+}
+
+fn line_keys(l: &Line) -> Vec<String> {
+    let mut keys = vec![format!("s:{}", l.sku), format!("p:{}", l.product.id), format!("c:{}", l.product.category)];
+    keys.extend(l.product.tags.iter().map(|t| format!("t:{t}")));
+    keys
+}
+
+/// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
+fn entered_codes(snapshot: &Snapshot, entered: &[String]) -> (Vec<String>, Vec<CouponOutcome>) {
+    let (mut codes, mut refused) = (Vec::new(), Vec::new());
+    for raw in entered {
+        let code = normalize_code(raw);
+        if codes.contains(&code) || refused.iter().any(|o: &CouponOutcome| o.code == code) {
+            continue;
+        }
+        let problem = if !promotion::valid_code(&code) || !snapshot.promotion_index().has_coupon(&code) {
+            Some(("unknown_coupon", format!("We don't know the code {code}. Check it for typos.")))
+        } else if codes.len() >= promotion::MAX_COUPONS {
+            Some(("too_many_coupons", format!("At most {} codes per order.", promotion::MAX_COUPONS)))
+        } else {
+            None
+        };
+        match problem {
+            Some((reason_code, reason)) => refused.push(CouponOutcome { code, applied: false, reason_code: Some(reason_code.into()), reason: Some(reason) }),
+            None => codes.push(code),
+        }
+    }
+    (codes, refused)
+}
+
+fn coupon_outcomes(snapshot: &Snapshot, codes: &[String], eval: &Evaluation) -> Vec<CouponOutcome> {
+    let promotions = snapshot.promotions();
+    codes
+        .iter()
+        .map(|code| {
+            let mine = |p: &usize| promotions[*p].coupon().as_deref() == Some(code.as_str());
+            let applied = eval.applied.iter().any(mine);
+            let why = eval.rejected.iter().find(|(p, _)| mine(p)).map(|(_, r)| r);
+            let (reason_code, reason) = match (applied, why) {
+                (true, _) => (None, None),
+                (false, Some(r)) => (Some(r.code.to_owned()), Some(r.message.clone())),
+                (false, None) => (Some("not_applicable".to_owned()), Some("This code does not apply to your cart.".to_owned())),
+            };
+            CouponOutcome { code: code.clone(), applied, reason_code, reason }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    snapshot: &Snapshot,
+    context: &QuoteContext,
+    lines: &[Line],
+    units: &[Money],
+    eval: &Evaluation,
+    currency: Currency,
+    round: Round,
+    coupons: Vec<CouponOutcome>,
+) -> Result<Quote, QuoteError> {
+    let promotions = snapshot.promotions();
+    let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
+    let adjustment = |p: usize, d: Decimal| Adjustment { promotion_id: promotions[p].id.clone(), label: promotions[p].label.clone(), amount: money(d) };
+    let nets: Vec<Decimal> = lines.iter().enumerate().map(|(i, l)| l.gross - eval.line_adjustments[i].iter().map(|(_, d)| d).sum::<Decimal>()).collect();
+    let order_shares = allocate_order(lines, &nets, eval, round);
+    let region = context.region.clone().unwrap_or_else(|| snapshot.pricing().default_region.clone());
+    let inclusive = snapshot.pricing().prices_include_tax;
+    let mut out = Vec::with_capacity(lines.len() + eval.gifts.len());
+    for (i, l) in lines.iter().enumerate() {
+        let taxable = nets[i] - order_shares[i];
+        let tax = tax_of(snapshot, &region, &l.product.tax_class, taxable, inclusive, round)?;
+        out.push(QuoteLine {
+            sku: l.sku.clone(),
+            product_id: l.product.id.clone(),
+            name: display_name(snapshot, l.sku),
+            quantity: Quantity::new(l.quantity.into()).expect("cart quantities are valid"),
+            unit_price: units[i],
+            gross: money(l.gross),
+            adjustments: eval.line_adjustments[i].iter().map(|&(p, d)| adjustment(p, d)).collect(),
+            net: money(nets[i]),
+            order_discount: money(order_shares[i]),
+            tax: money(tax),
+            total: money(if inclusive { taxable } else { taxable + tax }),
+            gift: false,
+        });
+    }
+    let mut applied_amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
+    for (p, d) in eval.line_adjustments.iter().flatten().chain(&eval.order_adjustments).chain(&eval.delivery) {
+        *applied_amounts.entry(*p).or_default() += d;
+    }
+    for (p, sku, quantity) in &eval.gifts {
+        let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };
+        let gross = unit.checked_mul_quantity(*quantity)?;
+        *applied_amounts.entry(*p).or_default() += gross.amount();
+        out.push(QuoteLine {
+            sku: sku.clone(),
+            product_id: snapshot.variant(sku).map(|(p, _)| p.id.clone()).unwrap_or_default(),
+            name: display_name(snapshot, sku),
+            quantity: Quantity::new((*quantity).into()).unwrap_or(Quantity::ONE),
+            unit_price: unit,
+            gross,
+            adjustments: vec![adjustment(*p, gross.amount())],
+            net: Money::zero(currency),
+            order_discount: Money::zero(currency),
+            tax: Money::zero(currency),
+            total: Money::zero(currency),
+            gift: true,
+        });
+    }
+    let delivery = context.delivery_charge.map(|charge| {
+        let charge = money(charge.0);
+        let adjustments: Vec<Adjustment> = eval.delivery.iter().filter(|(_, d)| !d.is_zero()).map(|&(p, d)| adjustment(p, d)).collect();
+        let off: Decimal = eval.delivery.iter().map(|(_, d)| d).sum();
+        DeliveryCharge { total: money(charge.amount() - off), charge, adjustments }
+    });
+    let shopper = || out.iter().filter(|l| !l.gift);
+    let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| money(shopper().map(f).sum());
+    let order_total: Decimal = eval.order_adjustments.iter().map(|(_, d)| d).sum();
+    let delivery_off = delivery.as_ref().map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
+    let line_discount_total = sum(&|l| l.gross.amount() - l.net.amount());
+    Ok(Quote {
+        currency,
+        snapshot_version: snapshot.version().to_owned(),
+        prices_include_tax: inclusive,
+        item_count: shopper().map(|l| l.quantity.get()).sum(),
+        subtotal: sum(&|l| l.gross.amount()),
+        discount_total: money(line_discount_total.amount() + order_total + delivery_off),
+        line_discount_total,
+        order_adjustments: eval.order_adjustments.iter().map(|&(p, d)| adjustment(p, d)).collect(),
+        tax_total: sum(&|l| l.tax.amount()),
+        total: money(shopper().map(|l| l.total.amount()).sum::<Decimal>() + delivery.as_ref().map_or(Decimal::ZERO, |d| d.total.amount())),
+        delivery,
+        delivery_promotions: eval.delivery.iter().filter_map(|&(p, _)| delivery_promotion(&promotions[p])).collect(),
+        applied: eval.applied.iter().map(|&p| adjustment(p, applied_amounts.get(&p).copied().unwrap_or_default())).collect(),
+        rejected: eval.rejected.iter().map(|(p, r)| Rejection {
+            promotion_id: promotions[*p].id.clone(),
+            label: promotions[*p].label.clone(),
+            code: r.code.to_owned(),
+            reason: r.message.clone(),
+        }).collect(),
+        coupons,
+        hints: Vec::new(),
+        lines: out,
+    })
+}
+
+fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
+    match &p.action {
+        promotion::Action::DeliveryDiscount { discount } => Some(DeliveryPromotion { promotion_id: p.id.clone(), label: p.label.clone(), discount: discount.clone() }),
+        _ => None,
+    }
+}
+
+/// Each order discount shared over the lines by their remaining value (largest remainder).
+fn allocate_order(lines: &[Line], nets: &[Decimal], eval: &Evaluation, round: Round) -> Vec<Decimal> {
+    let mut shares = vec![Decimal::ZERO; lines.len()];
+    let keys: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    for &(_, d) in &eval.order_adjustments {
+        let weights: Vec<Decimal> = nets.iter().zip(&shares).map(|(n, s)| n - s).collect();
+        for (share, part) in shares.iter_mut().zip(allocate(d, &weights, &keys, round.minor_units)) {
+            *share += part;
+        }
+    }
+    shares
+}
+
+/// Tax per line: contained in the price (inclusive) or added to it, rounded per line.
+fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, inclusive: bool, round: Round) -> Result<Decimal, QuoteError> {
+    if snapshot.pricing().tax_rates.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let rate = snapshot.tax_rate(region, class).ok_or_else(|| QuoteError::UnknownRegion(region.to_owned()))?;
+    let tax = if inclusive { taxable * rate / (Decimal::ONE + rate) } else { taxable * rate };
+    Ok(round.apply(tax))
+}
+
+fn display_name(snapshot: &Snapshot, sku: &Sku) -> String {
+    match snapshot.variant(sku) {
+        Some((p, v)) if !v.name.is_empty() && !p.name.contains(&v.name) => format!("{} – {}", p.name, v.name),
+        Some((p, _)) => p.name.clone(),
+        None => sku.to_string(),
+    }
+}
+
+/// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
+fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Near> {
+    let mut out = Vec::new();
+    for (p, gap) in &eval.gaps {
+        let next_tier = matches!(gap, Gap::NextTier { .. });
+        if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p) {
+            continue;
+        }
+        let near = match gap {
+            Gap::Subtotal { missing } | Gap::NextTier { missing } => Near { promotion: *p, missing_amount: Some(*missing), add: None },
+            Gap::Quantity { target, missing } => Near { promotion: *p, missing_amount: None, add: cheapest(snapshot, input, target).map(|s| (s, *missing)) },
+            Gap::Contains { target } | Gap::ActionTarget { target } => Near { promotion: *p, missing_amount: None, add: cheapest(snapshot, input, target).map(|s| (s, 1)) },
+        };
+        out.push(near);
+    }
+    out
+}
+
+/// The cheapest SKU the target matches (ties by SKU).
+fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> Option<Sku> {
+    let mut best: Option<(Decimal, &Sku)> = None;
+    for product in snapshot.products() {
+        for v in &product.variants {
+            let Some(price) = snapshot.price_for(&v.sku, input.context.channel, input.currency) else { continue };
+            let line = Line { sku: &v.sku, product, quantity: 1, gross: price.amount() };
+            if target.matches(&line) && best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) {
+                best = Some((price.amount(), &v.sku));
+            }
+        }
+    }
+    best.map(|(_, s)| s.clone())
+}
+
+fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near]) -> Result<Vec<UpsellHint>, QuoteError> {
+    let currency = quote.currency;
+    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
+    let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
+    let mut hints = Vec::new();
+    let mut simulated = 0;
+    for n in near {
+        let promo = &snapshot.promotions()[n.promotion];
+        let hint = if let Some(missing) = n.missing_amount {
+            let saving = match promo.class() {
+                DiscountClass::Order => {
+                    // What it would take off at the threshold, less what it takes off already.
+                    let base = quote.lines.iter().filter(|l| !l.gift).map(|l| l.net.amount()).sum::<Decimal>() + missing;
+                    let now = quote.order_adjustments.iter().filter(|a| a.promotion_id == promo.id).map(|a| a.amount.amount()).sum::<Decimal>();
+                    Some(money(order_discount(base, &promo.action, round) - now))
+                }
+                DiscountClass::Delivery => context.delivery_charge.map(|c| money(c.0)).filter(|_| matches!(&promo.action, promotion::Action::DeliveryDiscount { discount: DeliveryDiscount::Free })),
+                DiscountClass::Line => None,
+            };
+            let message = format!("Add {} {currency} more: {}", money(missing).amount(), promo.label);
+            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: Some(money(missing)), add: None, saving }
+        } else if let Some((sku, quantity)) = &n.add {
+            if simulated == MAX_SIMULATED_HINTS {
+                continue;
+            }
+            simulated += 1;
+            let Some(saving) = simulate(snapshot, cart, context, &promo.id, sku, *quantity)? else { continue };
+            let name = display_name(snapshot, sku);
+            let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
+            let add = Some(Suggestion { sku: sku.clone(), name, quantity: *quantity });
+            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: None, add, saving: Some(saving) }
+        } else {
+            continue;
+        };
+        hints.push((n.promotion, hint));
+    }
+    hints.sort_by(|(pa, a), (pb, b)| b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then(pa.cmp(pb)));
+    Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
+}
+
+/// What promotion `id` would save if the shopper added `quantity` of `sku`; None if it still
+/// would not apply or the cart cannot take the item.
+fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, id: &str, sku: &Sku, quantity: u32) -> Result<Option<Money>, QuoteError> {
+    let Ok(quantity) = Quantity::new(quantity.into()) else { return Ok(None) };
+    let mut more = cart.clone();
+    if more.apply(snapshot, &CartOp::Add { sku: sku.clone(), quantity }).is_err() {
+        return Ok(None);
+    }
+    let (after, _) = quote_without_hints(snapshot, &more, context)?;
+    Ok(after.applied.iter().find(|a| a.promotion_id == id).map(|a| a.amount).filter(|m| !m.amount().is_zero()))
+}
