@@ -474,7 +474,9 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
         };
         hints.push((n.promotion, hint));
     }
-    hints.sort_by(|(pa, a), (pb, b)| b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then(pa.cmp(pb)));
+    // Highest saving first; ties by promotion id, so the order of promotions in the snapshot
+    // never shows through.
+    hints.sort_by(|(_, a), (_, b)| b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then_with(|| a.promotion_id.cmp(&b.promotion_id)));
     Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
 }
 

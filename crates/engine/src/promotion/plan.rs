@@ -89,7 +89,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
         }
     }
     best.rejected.extend(rejected);
-    best.rejected.sort_by_key(|(p, _)| *p);
+    best.rejected.sort_by(|(a, _), (b, _)| input.promotions[*a].id.cmp(&input.promotions[*b].id));
     best
 }
 
