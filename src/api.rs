@@ -51,6 +51,10 @@ pub struct Customer {
 pub struct Me {
     pub customer: Customer,
     pub cart_id: String,
+    #[serde(default)]
+    pub segments: Vec<String>,
+    #[serde(default)]
+    pub first_order: bool,
 }
 
 /// A cart as the server stores it. The server's quote is ignored: the page prices for itself.

@@ -38,6 +38,8 @@ pub struct Store {
     pub cart: RwSignal<Cart>,
     pub quote: Memo<Result<Quote, String>>,
     pub customer: RwSignal<Option<Customer>>,
+    /// (segments, first order) of the shopper, for promotion conditions.
+    profile: RwSignal<(Vec<String>, bool)>,
     pub sync: RwSignal<SyncState>,
     /// A short message for the shopper (an edit refused, the cart changed elsewhere…).
     pub notice: RwSignal<Option<String>>,
@@ -64,14 +66,18 @@ impl Store {
         let snapshot = StoredValue::new(Arc::new(snapshot));
         let mut device = load_device();
         let cart = RwSignal::new(replay(&snapshot.get_value(), &device.base, &mut device.pending));
+        // Segments and first-order status, as the server knows them (see `api::Me`).
+        let profile = RwSignal::new((Vec::new(), true));
         let quote = Memo::new(move |_| {
-            let context = QuoteContext { now: Some(now()), ..QuoteContext::default() };
+            let (segments, first_order) = profile.get();
+            let context = QuoteContext { now: Some(now()), segments, first_order, ..QuoteContext::default() };
             cart.with(|cart| quote(&snapshot.get_value(), cart, &context).map_err(|e| e.to_string()))
         });
         Store {
             snapshot,
             cart,
             quote,
+            profile,
             customer: RwSignal::new(None),
             sync: RwSignal::new(SyncState::Loading),
             notice: RwSignal::new(None),
@@ -83,6 +89,7 @@ impl Store {
     pub fn start(self) {
         spawn_local(async move {
             if let Ok(me) = api::me().await {
+                self.profile.set((me.segments, me.first_order));
                 self.customer.set(Some(me.customer));
                 if self.device.with_value(|d| d.cart_id.as_deref() != Some(&me.cart_id)) {
                     self.adopt_cart(me.cart_id).await;
@@ -103,18 +110,24 @@ impl Store {
         });
     }
 
-    /// Applies an edit locally (priced at once) and queues it for the server.
+    /// Applies an edit locally (priced at once) and queues it for the server; a refused edit
+    /// is shown in the notice bar.
     pub fn edit(self, op: CartOp) {
-        let mut next = self.cart.get_untracked();
-        if let Err(e) = next.apply(&self.snapshot.get_value(), &op) {
-            self.notice.set(Some(e.to_string()));
-            return;
+        if let Err(message) = self.try_edit(op) {
+            self.notice.set(Some(message));
         }
+    }
+
+    /// Like [`Store::edit`], but a refused edit is returned for the caller to show in place.
+    pub fn try_edit(self, op: CartOp) -> Result<(), String> {
+        let mut next = self.cart.get_untracked();
+        next.apply(&self.snapshot.get_value(), &op).map_err(|e| capitalize(&e.to_string()))?;
         self.notice.set(None);
         self.cart.set(next);
         self.device.update_value(|d| d.pending.push(op));
         self.persist();
         self.flush();
+        Ok(())
     }
 
     pub fn quantity_in_cart(self, sku: &omnicart_engine::Sku) -> Option<Quantity> {
@@ -123,6 +136,7 @@ impl Store {
 
     pub async fn sign_in(self, email: String, password: String) -> Result<(), ApiError> {
         let me = api::sign_in(&email, &password).await?;
+        self.profile.set((me.segments, me.first_order));
         self.customer.set(Some(me.customer));
         self.adopt_cart(me.cart_id).await;
         Ok(())
@@ -131,6 +145,7 @@ impl Store {
     pub async fn sign_out(self) -> Result<(), ApiError> {
         api::sign_out().await?;
         self.customer.set(None);
+        self.profile.set((Vec::new(), true));
         self.device.set_value(Device::default());
         self.cart.set(Cart::new());
         self.persist();
@@ -292,6 +307,11 @@ impl Store {
             let _ = storage.set_item(DEVICE_KEY, &json);
         }
     }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The base cart with the pending edits applied in order; edits that no longer apply are dropped.

@@ -1,85 +1,241 @@
-//! The cart: lines with quantity, replace-by-another-option and remove; totals priced in the
-//! page by the engine on every edit.
+//! The cart: lines with their discounts explained, quantity, replace-by-another-option and
+//! remove; coupon codes with the reason when one does not apply; savings; upsell hints with
+//! one-click add. Everything is quoted in the page by the engine on every edit.
+//! Rows are keyed by SKU, so an edit re-renders values, not elements: focus stays put.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use omnicart_engine::{CartOp, QuoteLine};
+use omnicart_engine::{CartOp, Quantity, Quote, QuoteLine};
 
 use crate::components::QuantityStepper;
 use crate::format;
-use crate::store::use_store;
+use crate::store::{Store, use_store};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
     let store = use_store();
-    let body = move || match store.quote.get() {
-        Err(message) => view! { <p class="notice" role="alert">{message}</p> }.into_any(),
-        Ok(quote) if quote.lines.is_empty() => view! {
-            <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div>
-        }
-        .into_any(),
-        Ok(quote) => {
-            let lines = quote.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view();
-            view! {
-                <ul class="lines" data-testid="cart-lines">{lines}</ul>
-                <dl class="totals" aria-live="polite">
-                    <div><dt>"Items"</dt><dd>{quote.item_count}</dd></div>
-                    <div><dt>"Subtotal"</dt><dd>{format::money(quote.subtotal)}</dd></div>
-                    <div class="grand"><dt>"Total"</dt><dd data-testid="cart-total">{format::money(quote.total)}</dd></div>
-                </dl>
-                <p class="fine-print">"Prices include VAT. Delivery options come at checkout."</p>
-            }
-            .into_any()
-        }
+    let state = move || match store.quote.get() {
+        Err(message) => Err(message),
+        Ok(q) if q.lines.is_empty() => Ok(false),
+        Ok(_) => Ok(true),
     };
+    let keys = move || store.quote.with(|q| q.as_ref().map(|q| q.lines.iter().map(line_key).collect::<Vec<_>>()).unwrap_or_default());
     view! {
-        <section aria-labelledby="cart-title">
+        <section aria-labelledby="cart-title" class="cart">
             <h1 id="cart-title">"Your cart"</h1>
-            {body}
+            {move || match state() {
+                Err(message) => view! { <p class="notice" role="alert">{message}</p> }.into_any(),
+                Ok(false) => view! { <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div> }.into_any(),
+                Ok(true) => view! {
+                    <ul class="lines" data-testid="cart-lines">
+                        <For each=keys key=|k| k.clone() children=move |k| view! { <CartLineRow key=k/> }/>
+                    </ul>
+                    <Hints/>
+                    <Coupons/>
+                    <Totals/>
+                }.into_any(),
+            }}
         </section>
     }
 }
 
+fn line_key(l: &QuoteLine) -> String {
+    if l.gift { format!("gift:{}", l.sku) } else { l.sku.to_string() }
+}
+
+fn line_of(store: Store, key: &str) -> Option<QuoteLine> {
+    store.quote.with(|q| q.as_ref().ok()?.lines.iter().find(|l| line_key(l) == key).cloned())
+}
+
 #[component]
-fn CartLineRow(line: QuoteLine) -> impl IntoView {
+fn CartLineRow(key: String) -> impl IntoView {
     let store = use_store();
-    let snapshot = store.snapshot.get_value();
-    let sku = line.sku.clone();
-    let alternatives: Vec<_> = snapshot
-        .product(&line.product_id)
+    let line = Memo::new({
+        let key = key.clone();
+        move |_| line_of(store, &key)
+    });
+    let Some(first) = line.get_untracked() else { return ().into_any() };
+    let sku = first.sku.clone();
+    let field = move |f: fn(&QuoteLine) -> String| move || line.with(|l| l.as_ref().map(f).unwrap_or_default());
+    let adjustments = move || {
+        line.with(|l| l.as_ref().map(|l| l.adjustments.clone()).unwrap_or_default())
+            .into_iter()
+            .map(|a| view! { <li class="adjustment">{a.label}<span>"−"{format::money(a.amount)}</span></li> })
+            .collect_view()
+    };
+    let controls = (!first.gift).then(|| {
+        let remove_sku = sku.clone();
+        view! {
+            <div class="line-controls">
+                <Replace sku=sku.clone() product_id=first.product_id.clone()/>
+                <QuantityStepper sku=sku.clone() label=first.name.clone()/>
+                <button type="button" class="link-button" aria-label=format!("Remove {}", first.name)
+                    on:click=move |_| store.edit(CartOp::Remove { sku: remove_sku.clone() })>"Remove"</button>
+            </div>
+        }
+    });
+    view! {
+        <li class="line" class:gift=first.gift data-sku=sku.to_string()>
+            <div class="line-main">
+                <A href=format!("/product/{}", first.product_id) attr:class="line-name">{first.name.clone()}</A>
+                {first.gift.then(|| view! { <span class="tag">"Free gift"</span> })}
+                <span class="line-unit">{field(|l| format!("{} × {}", l.quantity.get(), format::money(l.unit_price)))}</span>
+                <ul class="adjustments">{adjustments}</ul>
+            </div>
+            {controls}
+            <span class="line-total" data-testid="line-total">{field(|l| format::money(l.net))}</span>
+        </li>
+    }
+    .into_any()
+}
+
+/// Swap a line for another option of the same product (e.g. 55" → 65"), keeping its place.
+#[component]
+fn Replace(sku: omnicart_engine::Sku, product_id: String) -> impl IntoView {
+    let store = use_store();
+    let alternatives: Vec<_> = store
+        .snapshot
+        .get_value()
+        .product(&product_id)
         .map(|p| p.variants.iter().map(|v| (v.sku.clone(), v.name.clone())).collect())
         .unwrap_or_default();
-    let replace = (alternatives.len() > 1).then(|| {
-        let id = format!("replace-{}", line.sku);
-        let from = sku.clone();
+    (alternatives.len() > 1).then(|| {
+        let id = format!("replace-{sku}");
         let options = alternatives
             .into_iter()
-            .map(|(s, name)| view! { <option value=s.to_string() selected=s == from>{name}</option> })
+            .map(|(s, name)| view! { <option value=s.to_string() selected=s == sku>{name}</option> })
             .collect_view();
         view! {
             <label for=id.clone()>"Option"</label>
             <select id=id on:change=move |ev| {
                 if let Ok(with) = omnicart_engine::Sku::new(&event_target_value(&ev)) {
-                    store.edit(CartOp::Replace { sku: from.clone(), with });
+                    store.edit(CartOp::Replace { sku: sku.clone(), with });
                 }
             }>{options}</select>
         }
-    });
-    let remove_sku = sku.clone();
-    let name = line.name.clone();
+    })
+}
+
+/// "Add a PlayStation 5: save €90.00", with the item one click away.
+#[component]
+fn Hints() -> impl IntoView {
+    let store = use_store();
+    let hints = move || store.quote.with(|q| q.as_ref().map(|q| q.hints.clone()).unwrap_or_default());
+    move || {
+        let hints = hints();
+        (!hints.is_empty()).then(|| {
+            let items = hints
+                .into_iter()
+                .map(|h| {
+                    let saving = h.saving.map(|s| format!("save {}", format::money(s)));
+                    let text = match (&h.add, h.missing_amount) {
+                        (Some(add), _) => format!("Add {}", add.name),
+                        (None, Some(missing)) => format!("Spend {} more", format::money(missing)),
+                        _ => h.message.clone(),
+                    };
+                    let button = h.add.map(|add| {
+                        let label = format!("Add {} to cart", add.name);
+                        let quantity = Quantity::new(add.quantity.into()).unwrap_or(Quantity::ONE);
+                        view! {
+                            <button type="button" class="secondary" aria-label=label
+                                on:click=move |_| store.edit(CartOp::Add { sku: add.sku.clone(), quantity })>"Add"</button>
+                        }
+                    });
+                    view! {
+                        <li class="hint">
+                            <span><strong>{text}</strong>{saving.map(|s| format!(": {s}"))}<br/>
+                                <span class="fine-print">{h.label}</span></span>
+                            {button}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="hints" aria-labelledby="hints-title" data-testid="hints">
+                    <h2 id="hints-title">"Offers you're close to"</h2>
+                    <ul>{items}</ul>
+                </section>
+            }
+        })
+    }
+}
+
+/// Coupon entry. An unknown code is refused at once and stays in the field to be corrected; a
+/// known code that does not apply yet stays on the cart with the reason.
+#[component]
+fn Coupons() -> impl IntoView {
+    let store = use_store();
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match store.try_edit(CartOp::ApplyCoupon { code: code.get_untracked() }) {
+            Ok(()) => {
+                code.set(String::new());
+                error.set(None);
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    let entered = move || store.quote.with(|q| q.as_ref().map(|q| q.coupons.clone()).unwrap_or_default());
     view! {
-        <li class="line" data-sku=line.sku.to_string()>
-            <div class="line-main">
-                <A href=format!("/product/{}", line.product_id) attr:class="line-name">{name}</A>
-                <span class="line-unit">{format::money(line.unit_price)}" each"</span>
-            </div>
-            <div class="line-controls">
-                {replace}
-                <QuantityStepper sku=sku label=line.name.clone()/>
-                <button type="button" class="link-button" aria-label=format!("Remove {}", line.name)
-                    on:click=move |_| store.edit(CartOp::Remove { sku: remove_sku.clone() })>"Remove"</button>
-            </div>
-            <span class="line-total" data-testid="line-total">{format::money(line.total)}</span>
-        </li>
+        <section class="coupons" aria-labelledby="coupon-title">
+            <h2 id="coupon-title" class="visually-hidden">"Discount codes"</h2>
+            <form on:submit=submit class="coupon-form">
+                <label for="coupon">"Discount code"</label>
+                <div class="inline">
+                    <input id="coupon" autocomplete="off" autocapitalize="characters" aria-describedby="coupon-error"
+                        prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
+                    <button type="submit" class="secondary">"Apply"</button>
+                </div>
+                <p id="coupon-error" class="field-error" role="alert">{move || error.get()}</p>
+            </form>
+            <ul class="codes" data-testid="coupons">
+                {move || entered().into_iter().map(|c| {
+                    let remove = c.code.clone();
+                    let status = if c.applied { "Applied".to_owned() } else { c.reason.clone().unwrap_or_default() };
+                    view! {
+                        <li class="code" class:applied=c.applied>
+                            <span><strong>{c.code.clone()}</strong>" · "{status}</span>
+                            <button type="button" class="link-button" aria-label=format!("Remove code {}", c.code)
+                                on:click=move |_| store.edit(CartOp::RemoveCoupon { code: remove.clone() })>"Remove"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Totals() -> impl IntoView {
+    let store = use_store();
+    let q = move || store.quote.get().ok();
+    let row = move |f: fn(&Quote) -> String| move || q().map(|q| f(&q)).unwrap_or_default();
+    let order_adjustments = move || {
+        q().map(|q| q.order_adjustments).unwrap_or_default().into_iter()
+            .map(|a| view! { <div class="discount"><dt>{a.label}</dt><dd>"−"{format::money(a.amount)}</dd></div> })
+            .collect_view()
+    };
+    let delivery = move || {
+        q().map(|q| q.delivery_promotions).unwrap_or_default().into_iter()
+            .map(|d| view! { <div class="discount"><dt>"Delivery"</dt><dd>{d.label}</dd></div> })
+            .collect_view()
+    };
+    let savings = move || q().filter(|q| !q.discount_total.amount().is_zero()).map(|q| format::money(q.discount_total));
+    view! {
+        <dl class="totals" aria-live="polite">
+            <div><dt>"Items"</dt><dd>{row(|q| q.item_count.to_string())}</dd></div>
+            <div><dt>"Subtotal"</dt><dd>{row(|q| format::money(q.subtotal))}</dd></div>
+            {move || q().filter(|q| !q.line_discount_total.amount().is_zero()).map(|q| view! {
+                <div class="discount"><dt>"Item discounts"</dt><dd>"−"{format::money(q.line_discount_total)}</dd></div>
+            })}
+            {order_adjustments}
+            {delivery}
+            <div class="grand"><dt>"Total"</dt><dd data-testid="cart-total">{row(|q| format::money(q.total))}</dd></div>
+            {move || savings().map(|s| view! { <div class="savings"><dt>"You save"</dt><dd data-testid="cart-savings">{s}</dd></div> })}
+            <div class="fine-print"><dt>"Including VAT"</dt><dd>{row(|q| format::money(q.tax_total))}</dd></div>
+        </dl>
+        <p class="fine-print">"Delivery options and charges come at checkout."</p>
     }
 }

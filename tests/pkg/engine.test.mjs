@@ -17,9 +17,12 @@ test("prices a cart exactly, amounts as strings", () => {
     { op: "add", sku: "SVC-INSTALL-TV", quantity: 1 },
   ]);
   const quote = engine.quote(cart);
-  assert.deepEqual(quote.total, { amount: "1517.98", currency: "EUR" });
-  assert.equal(quote.lines.length, 3);
-  assert.equal(quote.lines[1].total.amount, "39.98");
+  // 1399.00 + 2 × 19.99 + installation at €49 with a TV, less €25 (spend €500 save €25)
+  assert.deepEqual(quote.total, { amount: "1462.98", currency: "EUR" });
+  assert.equal(quote.lines.length, 4, "three lines and the free cable over €1,000");
+  assert.equal(quote.lines[3].gift, true);
+  assert.equal(quote.lines[1].gross.amount, "39.98");
+  assert.deepEqual(quote.lines[2].adjustments.map((a) => [a.promotion_id, a.amount.amount]), [["install-49-with-tv", "30.00"]]);
   assert.equal(quote.item_count, 4);
   assert.equal(engine.snapshotVersion, "2026-11-22.1");
 });

@@ -1,7 +1,7 @@
 //! Snapshot loading: the demo catalogue loads, and each kind of bad catalogue is refused with
 //! an error naming the bad field.
 
-use omnicart_engine::{ErrorCode, Snapshot, Sku};
+use omnicart_engine::{Cart, ErrorCode, QuoteContext, Snapshot, Sku, quote};
 
 const BASE: &str = include_str!("data/snapshot.json");
 
@@ -17,6 +17,39 @@ fn demo_catalogue_loads_with_enough_skus() {
     let tv = Sku::new("LUM-OLED-C4-55").unwrap();
     let services: Vec<_> = demo.services_for(&tv).iter().map(|(_, v)| v.sku.to_string()).collect();
     assert!(services.contains(&"SVC-INSTALL-TV".to_string()));
+}
+
+/// The demo promotions do what their labels say (hand-computed).
+#[test]
+fn demo_promotions_behave_as_advertised() {
+    let demo = load(include_str!("../../server/data/demo-catalogue.json")).unwrap();
+    assert!(demo.promotions().len() >= 12);
+    let context: QuoteContext = serde_json::from_str(r#"{"now": "2026-11-22T12:00:00Z"}"#).unwrap();
+    let cart = |json: &str| serde_json::from_str::<Cart>(json).unwrap();
+    let applied = |q: &omnicart_engine::Quote| q.applied.iter().map(|a| format!("{}:{}", a.promotion_id, a.amount.amount())).collect::<Vec<_>>();
+
+    // TV + PlayStation: 1399.00 + 549.99 − 20% of 549.99 (110.00) − €100 (spend €1,500), free cable.
+    let q = quote(&demo, &cart(r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1},{"sku":"PS5-SLIM-DISC","quantity":1}]}"#), &context).unwrap();
+    assert_eq!(q.total.amount().to_string(), "1738.99");
+    // Free delivery qualifies; its amount is known once a delivery option is chosen.
+    assert_eq!(applied(&q), ["ps-with-tv:110.00", "gift-cable-1000:19.99", "spend-and-save:100.00", "free-delivery-99:0.00"]);
+    assert!(q.lines.iter().any(|l| l.gift && l.sku.as_str() == "CBL-HDMI21-2M"));
+
+    // The exclusive Xbox price (saves 50.99) beats spend-and-save (25.00) and stands alone.
+    let q = quote(&demo, &cart(r#"{"lines":[{"sku":"XBX-SERIES-X","quantity":1},{"sku":"CBL-HDMI21-2M","quantity":1}]}"#), &context).unwrap();
+    assert_eq!(q.total.amount().to_string(), "468.99");
+    assert_eq!(applied(&q), ["xbox-exclusive:50.99"]);
+
+    // A TV alone is told about the PlayStation offer, with the saving.
+    let q = quote(&demo, &cart(r#"{"lines":[{"sku":"NRD-LED-43","quantity":1}]}"#), &context).unwrap();
+    let hint = q.hints.iter().find(|h| h.promotion_id == "ps-with-tv").unwrap_or_else(|| panic!("PlayStation hint in {:#?}", q.hints));
+    assert_eq!(hint.add.as_ref().unwrap().sku.as_str(), "PS5-SLIM-DIGITAL");
+    assert_eq!(hint.saving.unwrap().amount().to_string(), "90.00");
+
+    // Expired and first-order-only coupons say why.
+    let q = quote(&demo, &cart(r#"{"lines":[{"sku":"NRD-LED-43","quantity":1}],"coupons":["stream20","welcome10"]}"#), &context).unwrap();
+    let reasons: Vec<_> = q.coupons.iter().map(|c| (c.code.as_str(), c.reason_code.as_deref())).collect();
+    assert_eq!(reasons, [("STREAM20", Some("expired")), ("WELCOME10", Some("first_order_only"))]);
 }
 
 #[test]

@@ -32,9 +32,14 @@ pub struct Me {
     pub customer: CustomerView,
     /// The customer's cart, shared by all their devices.
     pub cart_id: String,
+    /// Customer segments promotions can target (e.g. `vip`).
+    pub segments: Vec<String>,
+    /// Whether the customer has yet to place an order (first-order promotions). No order has
+    /// been placed by anyone until the order lifecycle lands, so this is true for now.
+    pub first_order: bool,
 }
 
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize)]
 pub struct CustomerView {
     pub id: String,
     pub email: String,
@@ -114,21 +119,24 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, A
 }
 
 async fn me_of(state: &AppState, customer_id: &str) -> Result<Me, AppError> {
-    let customer: CustomerView = sqlx::query_as("SELECT id, email, name FROM customers WHERE id = ?")
-        .bind(customer_id)
-        .fetch_one(&state.db)
-        .await?;
+    let (id, email, name, segments): (String, String, String, String) =
+        sqlx::query_as("SELECT id, email, name, segments FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_one(&state.db)
+            .await?;
     let cart = carts::customer_cart(&state.db, customer_id).await?;
-    Ok(Me { customer, cart_id: cart.id })
+    let segments = segments.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    Ok(Me { customer: CustomerView { id, email, name }, cart_id: cart.id, segments, first_order: true })
 }
 
 /// Creates a customer (used for demo data and tests; public sign-up arrives with accounts).
-pub async fn create_customer(db: &sqlx::SqlitePool, email: &str, name: &str, password: &str) -> Result<String, AppError> {
+pub async fn create_customer(db: &sqlx::SqlitePool, email: &str, name: &str, segments: &str, password: &str) -> Result<String, AppError> {
     let id = random_id("cus_");
-    sqlx::query("INSERT INTO customers (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO customers (id, email, name, segments, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(&id)
         .bind(email.trim().to_lowercase())
         .bind(name)
+        .bind(segments)
         .bind(hash_password(password)?)
         .bind(now_unix())
         .execute(db)

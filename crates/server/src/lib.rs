@@ -66,18 +66,19 @@ fn storefront(dist: &Path) -> ServeDir<ServeFile> {
 
 /// Adds the demo customers if they are missing. Demo data, not a sign-up path.
 pub async fn seed_demo_customers(db: &sqlx::SqlitePool) -> Result<(), AppError> {
-    for (email, name, password) in DEMO_CUSTOMERS {
+    for (email, name, segments, password) in DEMO_CUSTOMERS {
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM customers WHERE email = ?").bind(email).fetch_optional(db).await?;
         if exists.is_none() {
-            auth::create_customer(db, email, name, password).await?;
+            auth::create_customer(db, email, name, segments, password).await?;
         }
     }
     Ok(())
 }
 
 /// Demo accounts, printed by `scripts/run` and used by the end-to-end tests.
-pub const DEMO_CUSTOMERS: &[(&str, &str, &str)] = &[
-    ("mike@demo.omnicart.dev", "Mike Demo", "omnicart-demo"),
-    ("kylie@demo.omnicart.dev", "Kylie Demo", "omnicart-demo"),
+/// (email, name, segments, password).
+pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str)] = &[
+    ("mike@demo.omnicart.dev", "Mike Demo", "", "omnicart-demo"),
+    ("kylie@demo.omnicart.dev", "Kylie Demo", "vip", "omnicart-demo"),
 ];

@@ -33,11 +33,12 @@ async fn anonymous_cart_is_edited_and_priced_by_the_engine() {
     let reply = app.edit(&cart, 1, &ops, None).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
     assert_eq!(reply.json["version"], 2);
-    assert_eq!(reply.json["quote"]["total"]["amount"], "1438.98");
+    // 1399.00 + 2 × 19.99, less "spend €500 save €25"; the server quotes with the same engine.
+    assert_eq!(reply.json["quote"]["total"]["amount"], "1413.98");
     let replace = format!(r#"[{{"op":"replace","sku":"{TV}","with":"LUM-OLED-C4-65"}}]"#);
     let reply = app.edit(&cart, 2, &replace, None).await;
     assert_eq!(reply.json["cart"]["lines"][0]["sku"], "LUM-OLED-C4-65");
-    assert_eq!(reply.json["quote"]["total"]["amount"], "2038.98");
+    assert_eq!(reply.json["quote"]["total"]["amount"], "1938.98", "the €1,500 tier: save €100");
     let read = app.get(&format!("/api/carts/{cart}"), None).await;
     assert_eq!(read.json["version"], 3);
     assert_eq!(read.json["cart"], reply.json["cart"]);
@@ -99,9 +100,12 @@ async fn two_devices_of_one_customer_share_one_cart() {
     let added = app.edit(&cart_a, 1, &format!(r#"[{{"op":"add","sku":"{TV}","quantity":1}}]"#), Some(&phone)).await;
     assert_eq!(added.status, StatusCode::OK);
     let seen = app.get(&format!("/api/carts/{cart_b}"), Some(&laptop)).await;
-    assert_eq!(seen.json["quote"]["total"]["amount"], "1399.00");
+    assert_eq!(seen.json["quote"]["total"]["amount"], "1374.00");
     let me = app.get("/api/me", Some(&laptop)).await;
     assert_eq!(me.json["customer"]["email"], MIKE.0);
+    assert_eq!(me.json["segments"], serde_json::json!([]));
+    let (kylie, _) = app.sign_in(KYLIE).await;
+    assert_eq!(app.get("/api/me", Some(&kylie)).await.json["segments"], serde_json::json!(["vip"]));
     assert_eq!(me.json["cart_id"], cart_a.as_str());
     let created = app.post("/api/carts", "", Some(&laptop)).await;
     assert_eq!(created.json["id"], cart_a.as_str(), "a signed-in customer's POST /carts is their cart");

@@ -30,8 +30,9 @@ fn prices_a_cart_exactly() {
     let engine = engine();
     let cart = json(r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1},{"sku":"CBL-HDMI21-2M","quantity":3}]}"#);
     let quote = engine.quote(cart, JsValue::UNDEFINED).unwrap();
-    // 1399.00 + 3 × 19.99 = 1458.97
-    assert_eq!(get(&quote, "total.amount").as_string().unwrap(), "1458.97");
+    // 1399.00 + 3 × 19.99, the cheapest cable free (buy 2 get 1), less €25 (spend €500)
+    assert_eq!(get(&quote, "total.amount").as_string().unwrap(), "1413.98");
+    assert_eq!(get(&quote, "lines.1.adjustments.0.promotion_id").as_string().unwrap(), "cables-3-for-2");
     assert_eq!(get(&quote, "total.currency").as_string().unwrap(), "EUR");
     assert_eq!(get(&quote, "item_count").as_f64().unwrap(), 4.0);
     assert_eq!(engine.snapshot_version(), "2026-11-22.1");
