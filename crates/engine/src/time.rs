@@ -30,6 +30,13 @@ impl Timestamp {
         self.0
     }
 
+    /// The UTC date for people: `1 Nov 2026`.
+    pub fn date_label(self) -> String {
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let (y, m, d) = civil_from_days(self.0.div_euclid(86_400));
+        format!("{d} {} {y}", MONTHS[(m - 1) as usize])
+    }
+
     pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
         parse_rfc3339(text).ok_or_else(|| TimeError(text.chars().take(40).collect()))
     }
@@ -158,6 +165,12 @@ mod tests {
             "2026-11-22T10:00:00", "2026-11-22T10:00:00+1:00", "２０２６-11-22T10:00:00Z", "2026-11-22T10:00:00Zjunk", "2026-11-22T10:00:00.Z"] {
             assert_eq!(Timestamp::parse(bad).unwrap_err().code(), "invalid_timestamp", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn dates_for_people() {
+        assert_eq!(Timestamp::parse("2026-11-01T00:00:00Z").unwrap().date_label(), "1 Nov 2026");
+        assert_eq!(Timestamp::parse("2027-02-28T23:59:59Z").unwrap().date_label(), "28 Feb 2027");
     }
 
     #[test]

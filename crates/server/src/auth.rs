@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use omnicart_engine::{QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiJson, AppError};
@@ -119,14 +120,28 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, A
 }
 
 async fn me_of(state: &AppState, customer_id: &str) -> Result<Me, AppError> {
-    let (id, email, name, segments): (String, String, String, String) =
-        sqlx::query_as("SELECT id, email, name, segments FROM customers WHERE id = ?")
-            .bind(customer_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (id, email, name): (String, String, String) = sqlx::query_as("SELECT id, email, name FROM customers WHERE id = ?")
+        .bind(customer_id)
+        .fetch_one(&state.db)
+        .await?;
     let cart = carts::customer_cart(&state.db, customer_id).await?;
-    let segments = segments.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let segments = segments_of(state, customer_id).await?;
     Ok(Me { customer: CustomerView { id, email, name }, cart_id: cart.id, segments, first_order: true })
+}
+
+/// What promotions may know about the caller: the server's clock, the customer's segments and
+/// first-order status. The page builds the same context from `GET /api/me`, so both agree.
+pub async fn quote_context(state: &AppState, caller: &Caller) -> Result<QuoteContext, AppError> {
+    let segments = match &caller.customer_id {
+        Some(id) => segments_of(state, id).await?,
+        None => Vec::new(),
+    };
+    Ok(QuoteContext { now: Some(Timestamp::from_unix(now_unix())), segments, first_order: true, ..QuoteContext::default() })
+}
+
+async fn segments_of(state: &AppState, customer_id: &str) -> Result<Vec<String>, AppError> {
+    let segments: String = sqlx::query_scalar("SELECT segments FROM customers WHERE id = ?").bind(customer_id).fetch_one(&state.db).await?;
+    Ok(segments.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
 }
 
 /// Creates a customer (used for demo data and tests; public sign-up arrives with accounts).

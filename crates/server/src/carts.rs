@@ -10,11 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp, quote};
+use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, quote};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::auth::Caller;
+use crate::auth::{self, Caller};
 use crate::error::{ApiJson, AppError};
 use crate::ids::{now_unix, random_id};
 use crate::AppState;
@@ -58,12 +58,14 @@ async fn create(State(state): State<AppState>, caller: Caller) -> Result<(Status
         Some(customer) => customer_cart(&state.db, customer).await?,
         None => insert(&state.db, None).await?,
     };
-    Ok((StatusCode::CREATED, Json(view(&state, record))))
+    let context = auth::quote_context(&state, &caller).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, record, &context))))
 }
 
 async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<CartView>, AppError> {
     let record = load_for(&state.db, &id, &caller).await?;
-    Ok(Json(view(&state, record)))
+    let context = auth::quote_context(&state, &caller).await?;
+    Ok(Json(view(&state, record, &context)))
 }
 
 async fn edit(
@@ -77,8 +79,9 @@ async fn edit(
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
     }
     let mut record = load_for(&state.db, &id, &caller).await?;
+    let context = auth::quote_context(&state, &caller).await?;
     if request.version != record.version {
-        return Err(stale(&state, record));
+        return Err(stale(&state, record, &context));
     }
     let snapshot = &state.catalogue.snapshot;
     record.cart.apply_all(snapshot, &request.ops).map_err(|(i, e)| {
@@ -100,22 +103,20 @@ async fn edit(
         .rows_affected();
     if written == 0 {
         let current = load_for(&state.db, &id, &caller).await?;
-        return Err(stale(&state, current));
+        return Err(stale(&state, current, &context));
     }
     record.version += 1;
-    Ok(Json(view(&state, record)))
+    Ok(Json(view(&state, record, &context)))
 }
 
-fn stale(state: &AppState, current: CartRecord) -> AppError {
+fn stale(state: &AppState, current: CartRecord, context: &QuoteContext) -> AppError {
     let message = format!("the cart changed (now version {}); apply your edit to the current cart", current.version);
-    let current = serde_json::to_value(view(state, current)).unwrap_or_default();
+    let current = serde_json::to_value(view(state, current, context)).unwrap_or_default();
     AppError::new(StatusCode::CONFLICT, "stale_version", message).with_current(current)
 }
 
-fn view(state: &AppState, record: CartRecord) -> CartView {
-    // The server's clock decides which scheduled promotions are live.
-    let context = QuoteContext { now: Some(Timestamp::from_unix(now_unix())), ..QuoteContext::default() };
-    let quote = quote(&state.catalogue.snapshot, &record.cart, &context).ok();
+fn view(state: &AppState, record: CartRecord, context: &QuoteContext) -> CartView {
+    let quote = quote(&state.catalogue.snapshot, &record.cart, context).ok();
     CartView { id: record.id, version: record.version, cart: record.cart, quote }
 }
 

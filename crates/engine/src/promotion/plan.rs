@@ -117,10 +117,10 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                     return Err(reason("not_active", "This offer is only available at certain times."));
                 };
                 if starts_at.is_some_and(|s| now < s) {
-                    return Err(reason("not_started", format!("This offer starts on {}.", starts_at.unwrap())));
+                    return Err(reason("not_started", format!("This offer starts on {}.", starts_at.unwrap().date_label())));
                 }
                 if ends_at.is_some_and(|e| now >= e) {
-                    return Err(reason("expired", format!("This offer ended on {}.", ends_at.unwrap())));
+                    return Err(reason("expired", format!("This offer ended on {}.", ends_at.unwrap().date_label())));
                 }
             }
             Condition::Channel { channels } if !channels.contains(&ctx.channel) => {
