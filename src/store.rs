@@ -260,7 +260,7 @@ impl Store {
     }
 
     fn rebase_on_conflict(self, e: ApiError) {
-        match e.current.and_then(|c| serde_json::from_value::<CartView>(c).ok()) {
+        match e.current {
             Some(view) => {
                 self.rebase(view);
                 self.notice.set(Some("Your cart was also changed on another device; both changes are kept.".into()));
@@ -302,7 +302,7 @@ impl Store {
     }
 
     fn persist(self) {
-        let json = self.device.with_value(|d| serde_json::to_string(d).ok());
+        let json = self.device.with_value(|d| Some(api::to_json(d)));
         if let (Some(json), Some(storage)) = (json, local_storage()) {
             let _ = storage.set_item(DEVICE_KEY, &json);
         }
@@ -329,7 +329,7 @@ fn now() -> Timestamp {
 fn load_device() -> Device {
     local_storage()
         .and_then(|s| s.get_item(DEVICE_KEY).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| api::from_json(&json).ok())
         .unwrap_or_default()
 }
 

@@ -2,6 +2,8 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::sort::sort_vec;
+
 /// Splits `total` (at `minor_units` precision, non-negative) across `weights` (non-negative)
 /// by the largest remainder method: each part is its proportional share rounded down to the
 /// minor unit, and the minor units left over go one each to the largest remainders; ties go to
@@ -27,7 +29,7 @@ pub fn allocate(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units:
         remainders.push((exact - floor, i));
     }
     let mut left = units - parts.iter().sum::<Decimal>();
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
+    sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
     for &(_, i) in &remainders {
         if left <= Decimal::ZERO {
             break;

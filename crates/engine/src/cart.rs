@@ -50,7 +50,7 @@ struct CartData {
 
 /// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "OpData", into = "OpData")]
 pub enum CartOp {
     /// Add units of a SKU (to its existing line if there is one).
     Add { sku: Sku, quantity: Quantity },
@@ -64,6 +64,86 @@ pub enum CartOp {
     ApplyCoupon { code: String },
     /// Take a coupon code off the cart.
     RemoveCoupon { code: String },
+}
+
+/// The wire form of a [`CartOp`]: a flat struct rather than serde's internally tagged enum,
+/// which would buffer untyped content and cost Wasm size (see `promotion/wire.rs`).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpData {
+    op: Option<OpKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sku: Option<Sku>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quantity: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    with: Option<Sku>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OpKind {
+    Add,
+    SetQuantity,
+    Remove,
+    Replace,
+    ApplyCoupon,
+    RemoveCoupon,
+}
+
+impl TryFrom<OpData> for CartOp {
+    type Error = String;
+
+    fn try_from(d: OpData) -> Result<CartOp, String> {
+        let need = |present: bool, field: &str| if present { Ok(()) } else { Err(format!("this operation needs `{field}`")) };
+        let only = |allowed: &[&str]| {
+            let present = [("sku", d.sku.is_some()), ("quantity", d.quantity.is_some()), ("with", d.with.is_some()), ("code", d.code.is_some())];
+            match present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
+                Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
+                None => Ok(()),
+            }
+        };
+        let kind = d.op.ok_or("an operation needs `op`")?;
+        let (sku, quantity, with, code) = (d.sku.clone(), d.quantity, d.with.clone(), d.code.clone());
+        match kind {
+            OpKind::Add | OpKind::SetQuantity => {
+                only(&["sku", "quantity"])?;
+                need(sku.is_some(), "sku")?;
+                need(quantity.is_some(), "quantity")?;
+                let (sku, quantity) = (sku.unwrap(), quantity.unwrap());
+                Ok(if matches!(kind, OpKind::Add) { CartOp::Add { sku, quantity } } else { CartOp::SetQuantity { sku, quantity } })
+            }
+            OpKind::Remove => {
+                only(&["sku"])?;
+                Ok(CartOp::Remove { sku: sku.ok_or("this operation needs `sku`")? })
+            }
+            OpKind::Replace => {
+                only(&["sku", "with"])?;
+                Ok(CartOp::Replace { sku: sku.ok_or("this operation needs `sku`")?, with: with.ok_or("this operation needs `with`")? })
+            }
+            OpKind::ApplyCoupon | OpKind::RemoveCoupon => {
+                only(&["code"])?;
+                let code = code.ok_or("this operation needs `code`")?;
+                Ok(if matches!(kind, OpKind::ApplyCoupon) { CartOp::ApplyCoupon { code } } else { CartOp::RemoveCoupon { code } })
+            }
+        }
+    }
+}
+
+impl From<CartOp> for OpData {
+    fn from(op: CartOp) -> OpData {
+        let d = OpData::default();
+        match op {
+            CartOp::Add { sku, quantity } => OpData { op: Some(OpKind::Add), sku: Some(sku), quantity: Some(quantity), ..d },
+            CartOp::SetQuantity { sku, quantity } => OpData { op: Some(OpKind::SetQuantity), sku: Some(sku), quantity: Some(quantity), ..d },
+            CartOp::Remove { sku } => OpData { op: Some(OpKind::Remove), sku: Some(sku), ..d },
+            CartOp::Replace { sku, with } => OpData { op: Some(OpKind::Replace), sku: Some(sku), with: Some(with), ..d },
+            CartOp::ApplyCoupon { code } => OpData { op: Some(OpKind::ApplyCoupon), code: Some(code), ..d },
+            CartOp::RemoveCoupon { code } => OpData { op: Some(OpKind::RemoveCoupon), code: Some(code), ..d },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -19,6 +19,7 @@ pub mod money;
 pub mod promotion;
 pub mod quote;
 pub mod sku;
+mod sort;
 pub mod time;
 
 pub use cart::{Cart, CartError, CartLine, CartOp, MAX_CART_LINES};

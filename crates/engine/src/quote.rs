@@ -476,7 +476,9 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
     }
     // Highest saving first; ties by promotion id, so the order of promotions in the snapshot
     // never shows through.
-    hints.sort_by(|(_, a), (_, b)| b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then_with(|| a.promotion_id.cmp(&b.promotion_id)));
+    crate::sort::sort_vec(&mut hints, &|(_, a), (_, b)| {
+        b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then_with(|| a.promotion_id.cmp(&b.promotion_id))
+    });
     Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
 }
 

@@ -5,6 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::model::{Action, Caps, Pick, Target};
 use crate::allocate::allocate;
+use crate::sort::{sort_indices, sort_vec};
 use crate::catalogue::Product;
 use crate::sku::Sku;
 
@@ -108,7 +109,7 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 fn choose(lines: &[Line], net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
     let mut matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
     let unit = |i: usize| net[i] / Decimal::from(lines[i].quantity);
-    matching.sort_by(|&a, &b| {
+    sort_indices(&mut matching, &|a, b| {
         let by_price = unit(a).cmp(&unit(b));
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
         by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
@@ -185,7 +186,7 @@ fn assign_bundle(lines: &[Line], net: &[Decimal], components: &[super::model::Bu
         }
     }
     // Merge units taken from one line by several components.
-    out.sort_by_key(|&(i, _)| i);
+    sort_vec(&mut out, &|a, b| a.0.cmp(&b.0));
     out.dedup_by(|b, a| {
         if a.0 == b.0 {
             a.1 += b.1;

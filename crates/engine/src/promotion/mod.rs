@@ -38,6 +38,7 @@ mod apply;
 mod hints;
 mod model;
 mod plan;
+mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -123,7 +124,7 @@ impl PromotionIndex {
                 out.extend(v);
             }
         }
-        out.sort_unstable();
+        crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
         out.dedup();
         out
     }

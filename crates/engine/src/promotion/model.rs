@@ -86,8 +86,9 @@ pub enum Target {
     Tags(Vec<String>),
 }
 
+/// JSON: `{"type": "subtotal_at_least", "amount": "50.00"}` (see `wire.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "super::wire::ConditionData", into = "super::wire::ConditionData")]
 pub enum Condition {
     /// The merchandise subtotal, after line discounts applied before this promotion.
     SubtotalAtLeast { amount: Amount },
@@ -101,9 +102,7 @@ pub enum Condition {
     Coupon { code: String },
     /// Active from `starts_at` (inclusive) until `ends_at` (exclusive); either may be open.
     Schedule {
-        #[serde(default)]
         starts_at: Option<Timestamp>,
-        #[serde(default)]
         ends_at: Option<Timestamp>,
     },
     /// The customer has never ordered before.
@@ -142,15 +141,16 @@ pub enum DeliveryDiscount {
     Amount(Amount),
 }
 
+/// JSON: `{"type": "percent_off", "target": {"tags": ["hdmi"]}, "percent": "15"}` (see `wire.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "super::wire::ActionData", into = "super::wire::ActionData")]
 pub enum Action {
     /// `percent` off each targeted unit; with `units`, only that many units, chosen by `pick`.
-    PercentOff { target: Target, percent: Percent, #[serde(default)] units: Option<u32>, #[serde(default)] pick: Pick },
+    PercentOff { target: Target, percent: Percent, units: Option<u32>, pick: Pick },
     /// `amount` off each targeted unit.
-    AmountOff { target: Target, amount: Amount, #[serde(default)] units: Option<u32>, #[serde(default)] pick: Pick },
+    AmountOff { target: Target, amount: Amount, units: Option<u32>, pick: Pick },
     /// Each targeted unit for `price`.
-    FixedPrice { target: Target, price: Amount, #[serde(default)] units: Option<u32>, #[serde(default)] pick: Pick },
+    FixedPrice { target: Target, price: Amount, units: Option<u32>, pick: Pick },
     /// Buy `buy_quantity` of `buy`, get `get_quantity` of `get` at `percent` off (100 = free),
     /// repeated as often as the cart allows, up to `max_repeats`.
     BuyXGetY {
@@ -159,9 +159,7 @@ pub enum Action {
         get: Target,
         get_quantity: u32,
         percent: Percent,
-        #[serde(default)]
         pick: Pick,
-        #[serde(default)]
         max_repeats: Option<u32>,
     },
     /// One of each component (in its quantity) together for `price`.

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::apply::{Line, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate;
+use crate::sort::{sort_indices, sort_vec};
 use crate::catalogue::Snapshot;
 use crate::money::Currency;
 use crate::quote::QuoteContext;
@@ -66,7 +67,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
     let mut eligible = Vec::new();
     let mut rejected = Vec::new();
     let mut sorted = candidates.to_vec();
-    sorted.sort_by(|&a, &b| order(&input.promotions[a], &input.promotions[b]));
+    sort_indices(&mut sorted, &|a, b| order(&input.promotions[a], &input.promotions[b]));
     for p in sorted {
         match context_check(input, &input.promotions[p]) {
             Ok(true) => eligible.push(p),
@@ -89,7 +90,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
         }
     }
     best.rejected.extend(rejected);
-    best.rejected.sort_by(|(a, _), (b, _)| input.promotions[*a].id.cmp(&input.promotions[*b].id));
+    sort_vec(&mut best.rejected, &|(a, _), (b, _)| input.promotions[*a].id.cmp(&input.promotions[*b].id));
     best
 }
 
@@ -157,7 +158,7 @@ fn greedy(promotions: &[Promotion], order: impl Iterator<Item = usize>) -> (Vec<
             blocked.push(p);
         }
     }
-    taken.sort_by(|&a, &b| order_of(promotions, a, b));
+    sort_indices(&mut taken, &|a, b| order_of(promotions, a, b));
     (taken, blocked)
 }
 

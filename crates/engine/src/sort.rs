@@ -1,0 +1,28 @@
+//! The engine's one sorting routine. The standard library's sort is large when compiled, and
+//! it is compiled again for every element type and comparator; sorting indices with a
+//! comparator behind `dyn` compiles it once. This matters in the Wasm every shopper downloads.
+
+use std::cmp::Ordering;
+
+/// Stable sort of indices by `cmp`.
+pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
+    v.sort_by(|a, b| cmp(*a, *b));
+}
+
+/// Stable sort of any vector by `cmp`, through [`sort_indices`].
+pub(crate) fn sort_vec<T>(v: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    sort_indices(&mut order, &|a, b| cmp(&v[a], &v[b]));
+    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(order.into_iter().filter_map(|i| slots[i].take()));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sorts_stably() {
+        let mut v = vec![(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];
+        super::sort_vec(&mut v, &|x, y| x.0.cmp(&y.0));
+        assert_eq!(v, vec![(0, 'd'), (1, 'b'), (2, 'a'), (2, 'c')]);
+    }
+}
