@@ -17,14 +17,17 @@ test("prices a cart exactly, amounts as strings", () => {
     { op: "add", sku: "SVC-INSTALL-TV", quantity: 1 },
   ]);
   const quote = engine.quote(cart);
-  // 1399.00 + 2 × 19.99 + installation at €49 with a TV, less €25 (spend €500 save €25)
-  assert.deepEqual(quote.total, { amount: "1462.98", currency: "EUR" });
+  // 1399.00 + 2 × 19.99 + 79.00 = 1517.98. Best for the shopper: decline "installation for
+  // €49" (saves 30.00, but drops the cart below €1,500) and take the €1,500 tier (saves 100.00).
+  assert.deepEqual(quote.total, { amount: "1417.98", currency: "EUR" });
   assert.equal(quote.lines.length, 4, "three lines and the free cable over €1,000");
   assert.equal(quote.lines[3].gift, true);
   assert.equal(quote.lines[1].gross.amount, "39.98");
-  assert.deepEqual(quote.lines[2].adjustments.map((a) => [a.promotion_id, a.amount.amount]), [["install-49-with-tv", "30.00"]]);
+  assert.deepEqual(quote.applied.map((a) => [a.promotion_id, a.amount.amount]),
+    [["gift-cable-1000", "19.99"], ["spend-and-save", "100.00"]]);
+  assert.equal(quote.rejected.find((r) => r.promotion_id === "install-49-with-tv").code, "better_offer");
   assert.equal(quote.item_count, 4);
-  assert.equal(engine.snapshotVersion, "2026-11-22.1");
+  assert.equal(engine.snapshotVersion, snapshot.version);
 });
 
 test("applyOps returns a new cart and leaves the input alone", () => {
@@ -32,7 +35,7 @@ test("applyOps returns a new cart and leaves the input alone", () => {
   const before = { lines: [{ sku: "VIS-Q80-55", quantity: 1 }] };
   const after = engine.applyOps(before, [{ op: "replace", sku: "VIS-Q80-55", with: "VIS-Q80-65" }]);
   assert.deepEqual(before, { lines: [{ sku: "VIS-Q80-55", quantity: 1 }] });
-  assert.deepEqual(after, { lines: [{ sku: "VIS-Q80-65", quantity: 1 }] });
+  assert.deepEqual(after, { lines: [{ sku: "VIS-Q80-65", quantity: 1 }], coupons: [] });
 });
 
 test("errors are Errors with codes", () => {

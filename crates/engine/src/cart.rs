@@ -23,8 +23,8 @@ use crate::promotion::{MAX_COUPONS, normalize_code, valid_code};
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
 use crate::ErrorCode;
 
-/// Most distinct lines one cart may hold.
-pub const MAX_CART_LINES: usize = 100;
+/// Most distinct lines one cart may hold (large call-centre and business orders included).
+pub const MAX_CART_LINES: usize = 1_000;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "CartData", into = "CartData")]

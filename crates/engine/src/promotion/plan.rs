@@ -75,15 +75,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
             Err(r) => rejected.push((p, r)),
         }
     }
-    let plans = plans(input.promotions, &eligible);
-    let mut best: Option<Evaluation> = None;
-    for plan in &plans {
-        let run = run(input, plan);
-        if best.as_ref().is_none_or(|b| run.saving > b.saving) {
-            best = Some(run);
-        }
-    }
-    let mut best = best.unwrap_or_else(|| run(input, &[]));
+    let mut best = search(input, &eligible);
     for &p in &eligible {
         if !best.applied.contains(&p) && !best.rejected.iter().any(|(q, _)| *q == p) {
             best.rejected.push((p, not_chosen(input.promotions, p, &best.applied)));
@@ -166,27 +158,80 @@ fn order_of(promotions: &[Promotion], a: usize, b: usize) -> Ordering {
     order(&promotions[a], &promotions[b])
 }
 
-/// The candidate plans (rule 5), deduplicated, at most 32.
-fn plans(promotions: &[Promotion], eligible: &[usize]) -> Vec<Vec<usize>> {
+/// Most plan runs one quote may spend on the search (each is one pass over the cart).
+const MAX_RUNS: usize = 48;
+
+/// Finds the plan that saves the customer most (rule 5): starting plans, then dropping one
+/// applied promotion at a time while that helps. Deterministic: plans are tried in a fixed
+/// order and only a strictly better saving replaces the best.
+fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
+    let promotions = input.promotions;
     let stackable: Vec<usize> = eligible.iter().copied().filter(|&p| !promotions[p].exclusive).collect();
-    let (base, blocked) = greedy(promotions, stackable.iter().copied());
-    let mut plans = vec![base];
-    for &q in blocked.iter().take(8) {
-        let order = std::iter::once(q).chain(stackable.iter().copied().filter(|&p| p != q));
-        plans.push(greedy(promotions, order).0);
+    let mut runs = 0;
+    let mut best: Option<(Vec<usize>, Evaluation<'a>)> = None;
+    let consider = |excluded: Vec<usize>, found: Evaluation<'a>, best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
+        if best.as_ref().is_none_or(|(_, b)| found.saving > b.saving) {
+            *best = Some((excluded, found));
+        }
+    };
+    let (_, blocked) = greedy(promotions, stackable.iter().copied());
+    let coupons: Vec<usize> = stackable.iter().copied().filter(|&p| promotions[p].coupon().is_some()).collect();
+    let mut starts: Vec<(Option<usize>, Vec<usize>)> = vec![(None, Vec::new())];
+    starts.extend(blocked.iter().take(8).map(|&q| (Some(q), Vec::new())));
+    starts.extend(coupons.iter().take(super::MAX_COUPONS).map(|&c| (None, vec![c])));
+    for (first, excluded) in starts {
+        let (excluded, found) = settle(input, &stackable, first, excluded, &mut runs);
+        consider(excluded, found, &mut best);
     }
-    for &c in stackable.iter().filter(|&&p| promotions[p].coupon().is_some()).take(super::MAX_COUPONS) {
-        plans.push(greedy(promotions, stackable.iter().copied().filter(|&p| p != c)).0);
+    for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
+        consider(Vec::new(), run(input, &[e]), &mut best);
     }
-    plans.extend(eligible.iter().filter(|&&p| promotions[p].exclusive).map(|&p| vec![p]));
-    let mut unique: Vec<Vec<usize>> = Vec::new();
-    for plan in plans {
-        if !unique.contains(&plan) {
-            unique.push(plan);
+    // Local search: would the customer be better off without one of the applied promotions?
+    // (e.g. a discount that keeps the cart just below a spend threshold worth more.)
+    for _round in 0..2 {
+        let Some((excluded, current)) = best.as_ref() else { break };
+        if current.applied.iter().any(|p| promotions[*p].exclusive) {
+            break;
+        }
+        let before = current.saving;
+        let (excluded, applied) = (excluded.clone(), current.applied.clone());
+        for p in applied.into_iter().take(8) {
+            if runs >= MAX_RUNS {
+                break;
+            }
+            let mut without = excluded.clone();
+            without.push(p);
+            let (without, found) = settle(input, &stackable, None, without, &mut runs);
+            consider(without, found, &mut best);
+        }
+        if best.as_ref().is_none_or(|(_, b)| b.saving <= before) {
+            break;
         }
     }
-    unique.truncate(32);
-    unique
+    best.map(|(_, e)| e).unwrap_or_else(|| run(input, &[]))
+}
+
+/// Runs the greedy plan over `stackable` minus `excluded` (with `first` moved to the front),
+/// and again without any promotion that did not apply in it, so a promotion that gives
+/// nothing never keeps another out. Returns the final exclusions and run.
+/// Why the promotions left out as idle did not apply (and their hints) are kept.
+fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize) -> (Vec<usize>, Evaluation<'a>) {
+    let (mut why, mut gaps) = (Vec::new(), Vec::new());
+    loop {
+        let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
+        let (plan, _) = greedy(input.promotions, order);
+        let mut found = run(input, &plan);
+        *runs += 1;
+        let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
+        if idle.is_empty() || *runs >= MAX_RUNS {
+            found.rejected.extend(why.into_iter().filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)));
+            found.gaps.extend(gaps.into_iter().filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)));
+            return (excluded, found);
+        }
+        why.extend(found.rejected.iter().filter(|(p, _)| idle.contains(p)).cloned());
+        gaps.extend(found.gaps.iter().filter(|(p, _)| idle.contains(p)).cloned());
+        excluded.extend(idle);
+    }
 }
 
 fn not_chosen(promotions: &[Promotion], p: usize, applied: &[usize]) -> Reason {

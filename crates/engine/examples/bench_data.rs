@@ -1,0 +1,19 @@
+//! Writes the benchmark inputs as JSON for the Wasm benchmark in Node
+//! (`tests/bench/quote.bench.mjs`): `cargo run -p omnicart-engine --example bench_data -- DIR`.
+
+#[path = "../benches/data.rs"]
+mod data;
+
+fn main() {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "target/bench-data".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, value: serde_json::Value| std::fs::write(format!("{dir}/{name}.json"), value.to_string()).unwrap();
+    for promotions in [10, 100, 1_000, 10_000] {
+        write(&format!("snapshot-{promotions}"), data::snapshot(promotions));
+    }
+    for lines in [10, 100, 200, 1_000] {
+        write(&format!("cart-{lines}"), data::cart(lines));
+    }
+    write("context", data::context());
+    println!("wrote benchmark data to {dir}");
+}
