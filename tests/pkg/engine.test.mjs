@@ -24,7 +24,7 @@ test("prices a cart exactly, amounts as strings", () => {
   assert.equal(quote.lines[3].gift, true);
   assert.equal(quote.lines[1].gross.amount, "39.98");
   assert.deepEqual(quote.applied.map((a) => [a.promotion_id, a.amount.amount]),
-    [["gift-cable-1000", "19.99"], ["spend-and-save", "100.00"]]);
+    [["gift-cable-1000", "19.99"], ["spend-and-save", "100.00"], ["free-delivery-99", "0.00"]]);
   assert.equal(quote.rejected.find((r) => r.promotion_id === "install-49-with-tv").code, "better_offer");
   assert.equal(quote.item_count, 4);
   assert.equal(engine.snapshotVersion, snapshot.version);

@@ -180,7 +180,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     starts.extend(blocked.iter().take(8).map(|&q| (Some(q), Vec::new())));
     starts.extend(coupons.iter().take(super::MAX_COUPONS).map(|&c| (None, vec![c])));
     for (first, excluded) in starts {
-        let (excluded, found) = settle(input, &stackable, first, excluded, &mut runs);
+        let found = settle(input, &stackable, first, excluded.clone(), &mut runs);
         consider(excluded, found, &mut best);
     }
     for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
@@ -201,7 +201,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             }
             let mut without = excluded.clone();
             without.push(p);
-            let (without, found) = settle(input, &stackable, None, without, &mut runs);
+            let found = settle(input, &stackable, None, without.clone(), &mut runs);
             consider(without, found, &mut best);
         }
         if best.as_ref().is_none_or(|(_, b)| b.saving <= before) {
@@ -213,9 +213,9 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
 
 /// Runs the greedy plan over `stackable` minus `excluded` (with `first` moved to the front),
 /// and again without any promotion that did not apply in it, so a promotion that gives
-/// nothing never keeps another out. Returns the final exclusions and run.
+/// nothing never keeps another out.
 /// Why the promotions left out as idle did not apply (and their hints) are kept.
-fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize) -> (Vec<usize>, Evaluation<'a>) {
+fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize) -> Evaluation<'a> {
     let (mut why, mut gaps) = (Vec::new(), Vec::new());
     loop {
         let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
@@ -226,7 +226,7 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
         if idle.is_empty() || *runs >= MAX_RUNS {
             found.rejected.extend(why.into_iter().filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)));
             found.gaps.extend(gaps.into_iter().filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)));
-            return (excluded, found);
+            return found;
         }
         why.extend(found.rejected.iter().filter(|(p, _)| idle.contains(p)).cloned());
         gaps.extend(found.gaps.iter().filter(|(p, _)| idle.contains(p)).cloned());
