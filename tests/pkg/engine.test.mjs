@@ -55,3 +55,15 @@ test("errors are Errors with codes", () => {
   const err = (() => { try { engine.applyOps({ lines: [] }, [{ op: "add", sku: "PS5-PRO", quantity: 1 }, { op: "remove", sku: "NOPE" }]); } catch (e) { return e; } })();
   assert.equal(err.opIndex, 1);
 });
+
+test("quote takes a context: who is buying, where and when", () => {
+  const engine = new Engine(snapshot);
+  const cart = { lines: [{ sku: "NRD-LED-43", quantity: 1 }] };
+  const context = { segments: ["vip"], now: new Date(Date.UTC(2026, 10, 22, 12)).toISOString() };
+  const quote = engine.quote(cart, context);
+  // 379.00 less the members' 5% (18.95)
+  assert.equal(quote.total.amount, "360.05");
+  assert.ok(quote.applied.some((a) => a.promotion_id === "vip-5" && a.amount.amount === "18.95"));
+  assert.equal(engine.quote(cart).total.amount, "379.00", "no context: no member price");
+  assert.throws(() => engine.quote(cart, { channel: "mars" }), (e) => e.code === "invalid_input");
+});

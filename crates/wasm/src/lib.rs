@@ -132,13 +132,12 @@ impl Engine {
     pub fn quote(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "QuoteContext | undefined")] context: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
     ) -> Result<JsValue, JsValue> {
         let cart = from_js::<Cart>(cart, "invalid_input")?;
-        let context = if context.is_undefined() || context.is_null() {
-            QuoteContext::default()
-        } else {
-            from_js::<QuoteContext>(context, "invalid_input")?
+        let context = match context {
+            Some(context) => from_js::<QuoteContext>(context.into(), "invalid_input")?,
+            None => QuoteContext::default(),
         };
         let quote = omnicart_engine::quote(&self.snapshot, &cart, &context).map_err(|e| error(&e, None))?;
         to_js(&quote)

@@ -29,7 +29,7 @@ fn code_of(err: JsValue) -> String {
 fn prices_a_cart_exactly() {
     let engine = engine();
     let cart = json(r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1},{"sku":"CBL-HDMI21-2M","quantity":3}]}"#);
-    let quote = engine.quote(cart, JsValue::UNDEFINED).unwrap();
+    let quote = engine.quote(cart, None).unwrap();
     // 1399.00 + 3 × 19.99, the cheapest cable free (buy 2 get 1), less €25 (spend €500)
     assert_eq!(get(&quote, "total.amount").as_string().unwrap(), "1413.98");
     assert_eq!(get(&quote, "lines.1.adjustments.0.promotion_id").as_string().unwrap(), "cables-3-for-2");
@@ -49,7 +49,7 @@ fn applies_ops_and_replaces_in_place() {
     );
     let cart = engine.apply_ops(cart, ops).unwrap();
     assert_eq!(get(&cart, "lines.0.sku").as_string().unwrap(), "VIS-Q80-65");
-    let quote = engine.quote(cart, JsValue::UNDEFINED).unwrap();
+    let quote = engine.quote(cart, None).unwrap();
     assert_eq!(get(&quote, "subtotal.amount").as_string().unwrap(), "1748.99");
 }
 
