@@ -63,7 +63,7 @@ fn promotion(j: usize) -> Value {
 
 /// A cart of `lines` lines spread over a few categories and tags.
 pub fn cart(lines: usize) -> Value {
-    let lines: Vec<Value> = (0..lines).map(|k| json!({"sku": format!("SKU-{}", (k * 25) % SKUS), "quantity": 1 + k % 3})).collect();
+    let lines: Vec<Value> = (0..lines).map(|k| json!({"sku": format!("SKU-{}", (k * 25 + k / 200) % SKUS), "quantity": 1 + k % 3})).collect();
     json!({"lines": lines})
 }
 

@@ -28,8 +28,11 @@ pub struct Snapshot {
     by_sku: HashMap<Sku, (usize, usize)>,
     /// price per SKU, parsed once.
     prices: HashMap<Sku, Money>,
-    /// (channel or None, currency code, SKU) → price, from the price lists.
-    list_prices: HashMap<(Option<Channel>, &'static str, Sku), Money>,
+    /// SKU → (channel or None, price) from the price lists; looked up without allocating.
+    list_prices: HashMap<Sku, Vec<(Option<Channel>, Money)>>,
+    /// Product indices per category and per tag (for "the cheapest item matching").
+    by_category: HashMap<String, Vec<usize>>,
+    by_tag: HashMap<String, Vec<usize>>,
     /// Tax rate per (region, tax class).
     tax_rates: HashMap<(String, String), Decimal>,
     promotion_index: PromotionIndex,
@@ -260,17 +263,32 @@ impl Snapshot {
     /// The unit price of a SKU for a channel and currency: a channel price list first, then an
     /// all-channel list, then (in the snapshot's currency) the variant's base price.
     pub fn price_for(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
-        let code = currency.code();
-        self.list_prices
-            .get(&(Some(channel), code, sku.clone()))
-            .or_else(|| self.list_prices.get(&(None, code, sku.clone())))
-            .copied()
+        let listed = self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default();
+        let find = |c: Option<Channel>| listed.iter().find(|(ch, m)| *ch == c && m.currency() == currency).map(|(_, m)| *m);
+        find(Some(channel))
+            .or_else(|| find(None))
             .or_else(|| (currency == self.data.currency).then(|| self.price(sku)).flatten())
     }
 
     /// The tax rate for a region and tax class, if the snapshot defines one.
     pub fn tax_rate(&self, region: &str, tax_class: &str) -> Option<Decimal> {
         self.tax_rates.get(&(region.to_owned(), tax_class.to_owned())).copied()
+    }
+
+    /// Indices of the products a target can match (all products for `Any`), without scanning
+    /// the catalogue for specific targets.
+    pub(crate) fn products_for(&self, target: &crate::promotion::Target) -> Vec<usize> {
+        use crate::promotion::Target;
+        let mut out: Vec<usize> = match target {
+            Target::Any => (0..self.data.products.len()).collect(),
+            Target::Skus(v) => v.iter().filter_map(|s| self.by_sku.get(s).map(|&(p, _)| p)).collect(),
+            Target::Products(v) => v.iter().filter_map(|id| self.data.products.iter().position(|p| p.id == *id)).collect(),
+            Target::Categories(v) => v.iter().flat_map(|c| self.by_category.get(c).into_iter().flatten().copied()).collect(),
+            Target::Tags(v) => v.iter().flat_map(|t| self.by_tag.get(t).into_iter().flatten().copied()).collect(),
+        };
+        crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
+        out.dedup();
+        out
     }
 
     /// Services offered with the product a SKU belongs to, in catalogue order.
@@ -323,7 +341,14 @@ impl TryFrom<SnapshotData> for Snapshot {
         let list_prices = check_price_lists(&data, &by_sku)?;
         let tax_rates = check_tax(&data)?;
         let promotion_index = PromotionIndex::build(&data.promotions, currency, &by_sku)?;
-        Ok(Snapshot { data, by_sku, prices, list_prices, tax_rates, promotion_index })
+        let (mut by_category, mut by_tag) = (HashMap::<String, Vec<usize>>::new(), HashMap::<String, Vec<usize>>::new());
+        for (p, product) in data.products.iter().enumerate() {
+            by_category.entry(product.category.clone()).or_default().push(p);
+            for tag in &product.tags {
+                by_tag.entry(tag.clone()).or_default().push(p);
+            }
+        }
+        Ok(Snapshot { data, by_sku, prices, list_prices, by_category, by_tag, tax_rates, promotion_index })
     }
 }
 
@@ -351,10 +376,10 @@ fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), SnapshotErro
     Ok(())
 }
 
-type ListPrices = HashMap<(Option<Channel>, &'static str, Sku), Money>;
+type ListPrices = HashMap<Sku, Vec<(Option<Channel>, Money)>>;
 
 fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<ListPrices, SnapshotError> {
-    let mut out = HashMap::new();
+    let mut out: ListPrices = HashMap::new();
     for (l, list) in data.price_lists.iter().enumerate() {
         for (sku, text) in &list.prices {
             let field = format!("price_lists[{l}] ({}).prices.{sku}", list.id);
@@ -365,9 +390,11 @@ fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>)
             if price.is_negative() {
                 return Err(invalid(field, "must not be negative"));
             }
-            if out.insert((list.channel, list.currency.code(), sku.clone()), price).is_some() {
+            let entry = out.entry(sku.clone()).or_default();
+            if entry.iter().any(|(c, m)| *c == list.channel && m.currency() == list.currency) {
                 return Err(invalid(field, "priced twice for the same channel and currency"));
             }
+            entry.push((list.channel, price));
         }
     }
     Ok(out)

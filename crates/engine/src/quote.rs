@@ -194,15 +194,7 @@ struct Near {
 fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<(Quote, Vec<Near>), QuoteError> {
     let currency = context.currency.unwrap_or(snapshot.currency());
     let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
-    let mut lines = Vec::with_capacity(cart.lines().len());
-    let mut units = Vec::with_capacity(cart.lines().len());
-    for l in cart.lines() {
-        let (product, _) = snapshot.variant(&l.sku).ok_or_else(|| QuoteError::UnknownSku(l.sku.clone()))?;
-        let unit = snapshot.price_for(&l.sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: l.sku.clone(), currency })?;
-        let gross = unit.checked_mul_quantity(l.quantity.get())?;
-        lines.push(Line { sku: &l.sku, product, quantity: l.quantity.get(), gross: gross.amount() });
-        units.push(unit);
-    }
+    let (lines, units) = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
     let keys: Vec<String> = lines.iter().flat_map(|l| line_keys(l)).collect();
     let candidates = snapshot.promotion_index().candidates(keys.iter().map(String::as_str), &codes);
@@ -221,6 +213,20 @@ fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext)
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
     let quote = assemble(snapshot, context, &lines, &units, &eval, currency, round, coupons)?;
     Ok((quote, near))
+}
+
+/// The cart's lines with their unit prices for the context's channel and currency.
+fn priced_lines<'a>(snapshot: &'a Snapshot, cart: &'a Cart, context: &QuoteContext, currency: Currency) -> Result<(Vec<Line<'a>>, Vec<Money>), QuoteError> {
+    let mut lines = Vec::with_capacity(cart.lines().len());
+    let mut units = Vec::with_capacity(cart.lines().len());
+    for l in cart.lines() {
+        let (product, _) = snapshot.variant(&l.sku).ok_or_else(|| QuoteError::UnknownSku(l.sku.clone()))?;
+        let unit = snapshot.price_for(&l.sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: l.sku.clone(), currency })?;
+        let gross = unit.checked_mul_quantity(l.quantity.get())?;
+        lines.push(Line { sku: &l.sku, product, quantity: l.quantity.get(), gross: gross.amount() });
+        units.push(unit);
+    }
+    Ok((lines, units))
 }
 
 fn line_keys(l: &Line) -> Vec<String> {
@@ -426,7 +432,8 @@ fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Nea
 /// The cheapest SKU the target matches (ties by SKU).
 fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> Option<Sku> {
     let mut best: Option<(Decimal, &Sku)> = None;
-    for product in snapshot.products() {
+    for p in snapshot.products_for(target) {
+        let product = &snapshot.products()[p];
         for v in &product.variants {
             let Some(price) = snapshot.price_for(&v.sku, input.context.channel, input.currency) else { continue };
             let line = Line { sku: &v.sku, product, quantity: 1, gross: price.amount() };
@@ -464,7 +471,7 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
                 continue;
             }
             simulated += 1;
-            let Some(saving) = simulate(snapshot, cart, context, &promo.id, sku, *quantity)? else { continue };
+            let Some(saving) = simulate(snapshot, cart, context, n.promotion, sku, *quantity)? else { continue };
             let name = display_name(snapshot, sku);
             let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
             let add = Some(Suggestion { sku: sku.clone(), name, quantity: *quantity });
@@ -484,12 +491,28 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
 
 /// What promotion `id` would save if the shopper added `quantity` of `sku`; None if it still
 /// would not apply or the cart cannot take the item.
-fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, id: &str, sku: &Sku, quantity: u32) -> Result<Option<Money>, QuoteError> {
+/// One run of that promotion alone on the cart with the item added: cheap enough to do for
+/// several hints on every edit.
+fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, promotion: usize, sku: &Sku, quantity: u32) -> Result<Option<Money>, QuoteError> {
     let Ok(quantity) = Quantity::new(quantity.into()) else { return Ok(None) };
     let mut more = cart.clone();
     if more.apply(snapshot, &CartOp::Add { sku: sku.clone(), quantity }).is_err() {
         return Ok(None);
     }
-    let (after, _) = quote_without_hints(snapshot, &more, context)?;
-    Ok(after.applied.iter().find(|a| a.promotion_id == id).map(|a| a.amount).filter(|m| !m.amount().is_zero()))
+    let currency = context.currency.unwrap_or(snapshot.currency());
+    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
+    let (lines, _) = priced_lines(snapshot, &more, context, currency)?;
+    let (codes, _) = entered_codes(snapshot, more.coupons());
+    let input = Input {
+        lines: &lines,
+        promotions: snapshot.promotions(),
+        context,
+        codes: &codes,
+        round,
+        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
+        snapshot,
+        currency,
+    };
+    let saving = promotion::alone(&input, promotion);
+    Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, round.strategy)))
 }

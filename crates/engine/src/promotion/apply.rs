@@ -108,9 +108,13 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
 fn choose(lines: &[Line], net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
     let mut matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
-    let unit = |i: usize| net[i] / Decimal::from(lines[i].quantity);
+    // Unit prices once per line (a decimal division is far dearer than a comparison).
+    let mut unit = vec![Decimal::ZERO; lines.len()];
+    for &i in &matching {
+        unit[i] = net[i] / Decimal::from(lines[i].quantity);
+    }
     sort_indices(&mut matching, &|a, b| {
-        let by_price = unit(a).cmp(&unit(b));
+        let by_price = unit[a].cmp(&unit[b]);
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
         by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
     });

@@ -187,14 +187,21 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         consider(Vec::new(), run(input, &[e]), &mut best);
     }
     // Local search: would the customer be better off without one of the applied promotions?
-    // (e.g. a discount that keeps the cart just below a spend threshold worth more.)
+    // Only where that can help: a line discount that may keep the cart under a threshold it
+    // missed, or a promotion that keeps a stackable one out.
     for _round in 0..2 {
         let Some((excluded, current)) = best.as_ref() else { break };
         if current.applied.iter().any(|p| promotions[*p].exclusive) {
             break;
         }
         let before = current.saving;
-        let (excluded, applied) = (excluded.clone(), current.applied.clone());
+        let threshold_missed = current.gaps.iter().any(|(_, g)| matches!(g, Gap::Subtotal { .. } | Gap::NextTier { .. }));
+        let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
+        let worth_dropping = |p: &usize| {
+            (threshold_missed && promotions[*p].class() == DiscountClass::Line)
+                || outside.iter().any(|q| !compatible(&promotions[*p], &promotions[*q]))
+        };
+        let (excluded, applied) = (excluded.clone(), current.applied.iter().copied().filter(worth_dropping).collect::<Vec<_>>());
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
                 break;
@@ -219,11 +226,13 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
     let (mut why, mut gaps) = (Vec::new(), Vec::new());
     loop {
         let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
-        let (plan, _) = greedy(input.promotions, order);
+        let (plan, blocked) = greedy(input.promotions, order);
         let mut found = run(input, &plan);
         *runs += 1;
         let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
-        if idle.is_empty() || *runs >= MAX_RUNS {
+        // Idle promotions matter only if they kept another one out.
+        let kept_out = blocked.iter().any(|b| idle.iter().any(|i| !compatible(&input.promotions[*b], &input.promotions[*i])));
+        if !kept_out || *runs >= MAX_RUNS {
             found.rejected.extend(why.into_iter().filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)));
             found.gaps.extend(gaps.into_iter().filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)));
             return found;
@@ -244,6 +253,25 @@ fn not_chosen(promotions: &[Promotion], p: usize, applied: &[usize]) -> Reason {
         return reason("not_combinable", format!("Cannot be combined with \u{201c}{}\u{201d}.", other.label));
     }
     reason("better_offer", "A better combination of offers was applied.")
+}
+
+/// What promotion `p` alone would take off (for upsell hints: one run, no plan search).
+pub(crate) fn alone(input: &Input, p: usize) -> Decimal {
+    let found = run(input, &[p]);
+    if !found.applied.contains(&p) {
+        return Decimal::ZERO;
+    }
+    found.line_adjustments.iter().flatten().chain(&found.order_adjustments).chain(&found.delivery).filter(|(q, _)| *q == p).map(|(_, d)| d).sum::<Decimal>()
+        + gift_value(input, &found, p)
+}
+
+fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Decimal {
+    found
+        .gifts
+        .iter()
+        .filter(|(q, _, _)| *q == p)
+        .filter_map(|(_, sku, n)| input.snapshot.price_for(sku, input.context.channel, input.currency).map(|u| u.amount() * Decimal::from(*n)))
+        .sum()
 }
 
 /// Runs one plan: each promotion in application order against the cart as discounted so far.
