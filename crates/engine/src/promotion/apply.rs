@@ -107,24 +107,44 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 /// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
 fn choose(lines: &[Line], net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
-    let mut matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
-    // Unit prices once per line (a decimal division is far dearer than a comparison).
-    let mut unit = vec![Decimal::ZERO; lines.len()];
+    let matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
+    if limit.is_none() && caps.max_quantity_per_line.is_none() {
+        // Every matching unit is taken; which comes first does not change any amount.
+        return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
+    }
+    take(lines, by_unit_price(lines, net, matching, pick), caps.max_quantity_per_line, limit)
+}
+
+/// Line indices sorted by unit net price (`pick`), ties by SKU. Unit prices are compared as
+/// cross-multiplied integers of minor units: exact, and far cheaper than decimal division.
+fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick: Pick) -> Vec<usize> {
+    // Nets are held at the minor unit, so at most a few decimals: scale every one to 10^-6.
+    let fixed = |d: Decimal| match d.scale() {
+        s @ 0..=6 => d.mantissa() * 10i128.pow(6 - s),
+        _ => (d * Decimal::from(1_000_000)).trunc().mantissa(),
+    };
+    let mut cents = vec![0i128; lines.len()];
     for &i in &matching {
-        unit[i] = net[i] / Decimal::from(lines[i].quantity);
+        cents[i] = fixed(net[i]);
     }
     sort_indices(&mut matching, &|a, b| {
-        let by_price = unit[a].cmp(&unit[b]);
+        let (qa, qb) = (i128::from(lines[a].quantity), i128::from(lines[b].quantity));
+        let by_price = (cents[a] * qb).cmp(&(cents[b] * qa));
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
         by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
     });
+    matching
+}
+
+/// Takes quantities from lines in order, at most `per_line` of each and `limit` in all.
+fn take(lines: &[Line], order: Vec<usize>, per_line: Option<u32>, limit: Option<u32>) -> Vec<(usize, u32)> {
     let mut left = limit.unwrap_or(u32::MAX);
     let mut out = Vec::new();
-    for i in matching {
+    for i in order {
         if left == 0 {
             break;
         }
-        let k = lines[i].quantity.min(caps.max_quantity_per_line.unwrap_or(u32::MAX)).min(left);
+        let k = lines[i].quantity.min(per_line.unwrap_or(u32::MAX)).min(left);
         if k > 0 {
             out.push((i, k));
             left -= k;
@@ -172,9 +192,9 @@ fn assign_bundle(lines: &[Line], net: &[Decimal], components: &[super::model::Bu
     let mut used = vec![0u32; lines.len()];
     let mut out = Vec::new();
     for c in components {
-        let no_caps = Caps::default();
         let mut need = c.quantity * n;
-        for (i, k) in choose(lines, net, &c.target, &no_caps, None, Pick::Dearest) {
+        let matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && c.target.matches(&lines[i])).collect();
+        for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest), None, None) {
             let k = (k - used[i]).min(need);
             if k > 0 {
                 used[i] += k;
