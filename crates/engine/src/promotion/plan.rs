@@ -62,6 +62,14 @@ pub(crate) struct Evaluation<'a> {
     saving: Decimal,
 }
 
+impl Evaluation<'_> {
+    /// What the applied promotions selected by `which` took off in this evaluation.
+    fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
+        let lines = self.line_adjustments.iter().flatten();
+        lines.chain(&self.order_adjustments).chain(&self.delivery).filter(|(p, _)| which(*p)).map(|(_, d)| *d).sum()
+    }
+}
+
 /// Applies the best plan of the candidate promotions `candidates` (indices into promotions).
 pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluation<'a> {
     let mut eligible = Vec::new();
@@ -176,8 +184,18 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     };
     let (_, blocked) = greedy(promotions, stackable.iter().copied());
     let coupons: Vec<usize> = stackable.iter().copied().filter(|&p| promotions[p].coupon().is_some()).collect();
-    let mut starts: Vec<(Option<usize>, Vec<usize>)> = vec![(None, Vec::new())];
-    starts.extend(blocked.iter().take(8).map(|&q| (Some(q), Vec::new())));
+    let base = settle(input, &stackable, None, Vec::new(), &mut runs);
+    // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
+    // applied promotions it cannot stack with: otherwise that plan cannot save more.
+    let mut forced = Vec::new();
+    for &q in blocked.iter().take(8) {
+        let conflicting: Decimal = base.applied_saving(|p| !compatible(&promotions[p], &promotions[q]));
+        if alone(input, q) > conflicting {
+            forced.push(q);
+        }
+    }
+    consider(Vec::new(), base, &mut best);
+    let mut starts: Vec<(Option<usize>, Vec<usize>)> = forced.into_iter().map(|q| (Some(q), Vec::new())).collect();
     starts.extend(coupons.iter().take(super::MAX_COUPONS).map(|&c| (None, vec![c])));
     for (first, excluded) in starts {
         let found = settle(input, &stackable, first, excluded.clone(), &mut runs);
@@ -195,11 +213,21 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             break;
         }
         let before = current.saving;
-        let threshold_missed = current.gaps.iter().any(|(_, g)| matches!(g, Gap::Subtotal { .. } | Gap::NextTier { .. }));
+        // Dropping a line discount raises the subtotal by at most that discount, so it can only
+        // reach a missed threshold at most that far away.
+        let nearest_threshold = current
+            .gaps
+            .iter()
+            .filter_map(|(_, g)| match g {
+                Gap::Subtotal { missing } | Gap::NextTier { missing } => Some(*missing),
+                _ => None,
+            })
+            .min();
+        let given = |p: usize| current.line_adjustments.iter().flatten().filter(|(q, _)| *q == p).map(|(_, d)| *d).sum::<Decimal>();
         let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
         let worth_dropping = |p: &usize| {
-            (threshold_missed && promotions[*p].class() == DiscountClass::Line)
-                || outside.iter().any(|q| !compatible(&promotions[*p], &promotions[*q]))
+            let reaches = nearest_threshold.is_some_and(|m| promotions[*p].class() == DiscountClass::Line && given(*p) >= m);
+            reaches || outside.iter().any(|q| !compatible(&promotions[*p], &promotions[*q]))
         };
         let (excluded, applied) = (excluded.clone(), current.applied.iter().copied().filter(worth_dropping).collect::<Vec<_>>());
         for p in applied.into_iter().take(8) {
