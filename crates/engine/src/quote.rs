@@ -21,7 +21,7 @@ use crate::cart::{Cart, CartOp};
 use crate::catalogue::Snapshot;
 use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{
-    self, Amount, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Round, Suggestion, UpsellHint,
+    self, Amount, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Matches, Round, Suggestion, UpsellHint,
     normalize_code, order_discount,
 };
 use crate::sku::{Quantity, Sku};
@@ -200,6 +200,7 @@ fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext)
     let candidates = snapshot.promotion_index().candidates(keys.iter().map(String::as_str), &codes);
     let input = Input {
         lines: &lines,
+        matches: Matches::new(&lines),
         promotions: snapshot.promotions(),
         context,
         codes: &codes,
@@ -505,6 +506,7 @@ fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, promotion:
     let (codes, _) = entered_codes(snapshot, more.coupons());
     let input = Input {
         lines: &lines,
+        matches: Matches::new(&lines),
         promotions: snapshot.promotions(),
         context,
         codes: &codes,

@@ -1,6 +1,10 @@
 //! What one promotion's action takes off a cart in a given state. Pure arithmetic on lines;
 //! which promotions run, and in what order, is decided in `plan.rs`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::model::{Action, Caps, Pick, Target};
@@ -15,6 +19,31 @@ pub(crate) struct Line<'a> {
     pub product: &'a Product,
     pub quantity: u32,
     pub gross: Decimal,
+}
+
+/// The lines each target matches, computed once per quote and shared by every plan run (a
+/// quote may run several plans; matching compares strings).
+pub(crate) struct Matches<'a> {
+    pub lines: &'a [Line<'a>],
+    cache: RefCell<HashMap<usize, Rc<[usize]>>>,
+}
+
+impl<'a> Matches<'a> {
+    pub fn new(lines: &'a [Line<'a>]) -> Matches<'a> {
+        Matches { lines, cache: RefCell::new(HashMap::new()) }
+    }
+
+    /// Indices of the lines `target` matches. Targets live in the snapshot for the whole quote,
+    /// so their address identifies them.
+    pub fn of(&self, target: &Target) -> Rc<[usize]> {
+        let key = target as *const Target as usize;
+        if let Some(found) = self.cache.borrow().get(&key) {
+            return found.clone();
+        }
+        let found: Rc<[usize]> = (0..self.lines.len()).filter(|&i| target.matches(&self.lines[i])).collect();
+        self.cache.borrow_mut().insert(key, found.clone());
+        found
+    }
 }
 
 /// Rounding for every amount a promotion computes.
@@ -44,28 +73,29 @@ impl Target {
 
 /// The discount per line of a line-class action, given each line's current net.
 /// Never more than a line's net. Empty when nothing matches.
-pub(crate) fn line_discounts(lines: &[Line], net: &[Decimal], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Decimal)> {
+pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Decimal)> {
+    let lines = m.lines;
     match action {
         Action::PercentOff { target, percent, units, pick } => {
-            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
             per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
         }
         Action::AmountOff { target, amount, units, pick } => {
-            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
             per_unit(lines, net, &chosen, round, |base, k| (amount.0 * Decimal::from(k)).min(base))
         }
         Action::FixedPrice { target, price, units, pick } => {
-            let chosen = choose(lines, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
             per_unit(lines, net, &chosen, round, |base, k| (base - price.0 * Decimal::from(k)).max(Decimal::ZERO))
         }
         Action::BuyXGetY { buy, buy_quantity, get, get_quantity, percent, pick, max_repeats } => {
-            let repeats = bxgy_repeats(lines, net, buy, *buy_quantity, get, *get_quantity);
+            let repeats = bxgy_repeats(m, net, buy, *buy_quantity, get, *get_quantity);
             let repeats = min_opt(Some(repeats), min_opt(*max_repeats, caps.max_applications)).unwrap_or(0);
-            let chosen = choose(lines, net, get, caps, Some(repeats * get_quantity), *pick);
+            let chosen = choose(m, net, get, caps, Some(repeats * get_quantity), *pick);
             per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
         }
         Action::Bundle { components, price } => {
-            let (repeats, chosen) = bundle_units(lines, net, components, caps.max_applications);
+            let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
             let bases: Vec<Decimal> = chosen.iter().map(|&(i, k)| base_of(lines, net, i, k, round)).collect();
             let value: Decimal = bases.iter().sum();
             let discount = (value - price.0 * Decimal::from(repeats)).max(Decimal::ZERO);
@@ -106,8 +136,9 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 
 /// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
-fn choose(lines: &[Line], net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
-    let matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && target.matches(&lines[i])).collect();
+fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
+    let lines = m.lines;
+    let matching: Vec<usize> = m.of(target).iter().copied().filter(|&i| net[i] > Decimal::ZERO).collect();
     if limit.is_none() && caps.max_quantity_per_line.is_none() {
         // Every matching unit is taken; which comes first does not change any amount.
         return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
@@ -155,11 +186,15 @@ fn take(lines: &[Line], order: Vec<usize>, per_line: Option<u32>, limit: Option<
 
 /// How many times "buy X get Y" fits the cart. Units matching both sides can serve either,
 /// so: r·(X+Y) ≤ all units, r·X ≤ buy-side units, r·Y ≤ get-side units.
-fn bxgy_repeats(lines: &[Line], net: &[Decimal], buy: &Target, x: u32, get: &Target, y: u32) -> u32 {
+fn bxgy_repeats(m: &Matches, net: &[Decimal], buy: &Target, x: u32, get: &Target, y: u32) -> u32 {
     let (mut buy_only, mut get_only, mut both) = (0u64, 0u64, 0u64);
-    for (i, line) in lines.iter().enumerate() {
-        let q = u64::from(line.quantity);
-        match (buy.matches(line), get.matches(line) && net[i] > Decimal::ZERO) {
+    let (buys, gets) = (m.of(buy), m.of(get));
+    let mut involved: Vec<usize> = buys.iter().chain(gets.iter()).copied().collect();
+    sort_indices(&mut involved, &|a, b| a.cmp(&b));
+    involved.dedup();
+    for i in involved {
+        let q = u64::from(m.lines[i].quantity);
+        match (buys.contains(&i), gets.contains(&i) && net[i] > Decimal::ZERO) {
             (true, true) => both += q,
             (true, false) => buy_only += q,
             (false, true) => get_only += q,
@@ -173,27 +208,28 @@ fn bxgy_repeats(lines: &[Line], net: &[Decimal], buy: &Target, x: u32, get: &Tar
 
 /// How many complete bundles the cart holds and the units they use (dearest units first, so
 /// the bundle price replaces the most value). Components take distinct units.
-fn bundle_units(lines: &[Line], net: &[Decimal], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
+fn bundle_units(m: &Matches, net: &[Decimal], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
     let upper = components
         .iter()
-        .map(|c| lines.iter().filter(|l| c.target.matches(l)).map(|l| l.quantity).sum::<u32>() / c.quantity)
+        .map(|c| m.of(&c.target).iter().map(|&i| m.lines[i].quantity).sum::<u32>() / c.quantity)
         .min()
         .unwrap_or(0)
         .min(cap.unwrap_or(u32::MAX));
     for n in (1..=upper).rev() {
-        if let Some(units) = assign_bundle(lines, net, components, n) {
+        if let Some(units) = assign_bundle(m, net, components, n) {
             return (n, units);
         }
     }
     (0, Vec::new())
 }
 
-fn assign_bundle(lines: &[Line], net: &[Decimal], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
+fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
+    let lines = m.lines;
     let mut used = vec![0u32; lines.len()];
     let mut out = Vec::new();
     for c in components {
         let mut need = c.quantity * n;
-        let matching: Vec<usize> = (0..lines.len()).filter(|&i| net[i] > Decimal::ZERO && c.target.matches(&lines[i])).collect();
+        let matching: Vec<usize> = m.of(&c.target).iter().copied().filter(|&i| net[i] > Decimal::ZERO).collect();
         for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest), None, None) {
             let k = (k - used[i]).min(need);
             if k > 0 {

@@ -44,7 +44,7 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use hints::{Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use apply::{Line, Round, order_discount};
+pub(crate) use apply::{Line, Matches, Round, order_discount};
 pub(crate) use plan::{Evaluation, Gap, Input, alone, evaluate};
 
 use crate::catalogue::SnapshotError;

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 
-use super::apply::{Line, Round, line_discounts, order_discount};
+use super::apply::{Line, Matches, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate;
 use crate::sort::{sort_indices, sort_vec};
@@ -38,6 +38,8 @@ fn reason(code: &'static str, message: impl Into<String>) -> Reason {
 
 pub(crate) struct Input<'a> {
     pub lines: &'a [Line<'a>],
+    /// Which lines each target matches, shared by every run of this quote.
+    pub matches: Matches<'a>,
     pub promotions: &'a [Promotion],
     pub context: &'a QuoteContext,
     /// Entered coupon codes, normalized, at most `MAX_COUPONS`.
@@ -311,7 +313,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
     let mut delivery_left = input.delivery_charge;
     for &p in plan {
         let promo = &input.promotions[p];
-        if let Err(gap) = cart_check(lines, &net, promo) {
+        if let Err(gap) = cart_check(&input.matches, &net, promo) {
             eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
             eval.gaps.push((p, gap));
             continue;
@@ -369,7 +371,7 @@ fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>
         eval.gifts.push((p, sku.clone(), *quantity));
         return value;
     }
-    let mut found = line_discounts(input.lines, net, &promo.action, &promo.caps, input.round);
+    let mut found = line_discounts(&input.matches, net, &promo.action, &promo.caps, input.round);
     let total: Decimal = found.iter().map(|(_, d)| d).sum();
     if let Some(cap) = cap.filter(|c| total > *c) {
         let weights: Vec<Decimal> = found.iter().map(|(_, d)| *d).collect();
@@ -422,7 +424,8 @@ fn action_target(action: &Action) -> Option<&Target> {
 }
 
 /// Cart conditions against the current state (rule 2).
-fn cart_check<'a>(lines: &[Line], net: &[Decimal], promo: &'a Promotion) -> Result<(), Gap<'a>> {
+fn cart_check<'a>(m: &Matches, net: &[Decimal], promo: &'a Promotion) -> Result<(), Gap<'a>> {
+    let lines = m.lines;
     for c in &promo.conditions {
         match c {
             Condition::SubtotalAtLeast { amount } => {
@@ -432,12 +435,12 @@ fn cart_check<'a>(lines: &[Line], net: &[Decimal], promo: &'a Promotion) -> Resu
                 }
             }
             Condition::QuantityAtLeast { target, quantity } => {
-                let have: u32 = lines.iter().filter(|l| target.matches(l)).map(|l| l.quantity).sum();
+                let have: u32 = m.of(target).iter().map(|&i| lines[i].quantity).sum();
                 if have < *quantity {
                     return Err(Gap::Quantity { target, missing: quantity - have });
                 }
             }
-            Condition::CartContains { target } if !lines.iter().any(|l| target.matches(l)) => {
+            Condition::CartContains { target } if m.of(target).is_empty() => {
                 return Err(Gap::Contains { target });
             }
             _ => {}
