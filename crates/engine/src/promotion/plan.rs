@@ -229,7 +229,12 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
         let worth_dropping = |p: &usize| {
             let reaches = nearest_threshold.is_some_and(|m| promotions[*p].class() == DiscountClass::Line && given(*p) >= m);
-            reaches || outside.iter().any(|q| !compatible(&promotions[*p], &promotions[*q]))
+            // …or it is the only applied promotion keeping a stackable one out.
+            let sole_blocker = |q: &usize| {
+                !compatible(&promotions[*p], &promotions[*q])
+                    && current.applied.iter().all(|o| o == p || compatible(&promotions[*o], &promotions[*q]))
+            };
+            reaches || outside.iter().any(sole_blocker)
         };
         let (excluded, applied) = (excluded.clone(), current.applied.iter().copied().filter(worth_dropping).collect::<Vec<_>>());
         for p in applied.into_iter().take(8) {
