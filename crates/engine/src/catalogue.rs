@@ -6,7 +6,9 @@
 //! the currency's minor unit, limits), so code that holds a `Snapshot` never re-checks it.
 //! Its JSON form is the API boundary `GET /api/snapshot` and `new Engine(snapshot)` share.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::hash::{HashMap, HashSet};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -309,8 +311,8 @@ impl TryFrom<SnapshotData> for Snapshot {
         let category_ids = unique_ids(data.categories.iter().map(|c| c.id.as_str()), "categories")?;
         unique_ids(data.products.iter().map(|p| p.id.as_str()), "products")?;
 
-        let mut by_sku = HashMap::new();
-        let mut prices = HashMap::new();
+        let mut by_sku = HashMap::default();
+        let mut prices = HashMap::default();
         for (p, product) in data.products.iter().enumerate() {
             let here = format!("products[{p}] ({})", product.id);
             check_text(&product.name, || format!("{here}.name"))?;
@@ -341,7 +343,7 @@ impl TryFrom<SnapshotData> for Snapshot {
         let list_prices = check_price_lists(&data, &by_sku)?;
         let tax_rates = check_tax(&data)?;
         let promotion_index = PromotionIndex::build(&data.promotions, currency, &by_sku)?;
-        let (mut by_category, mut by_tag) = (HashMap::<String, Vec<usize>>::new(), HashMap::<String, Vec<usize>>::new());
+        let (mut by_category, mut by_tag) = (HashMap::<String, Vec<usize>>::default(), HashMap::<String, Vec<usize>>::default());
         for (p, product) in data.products.iter().enumerate() {
             by_category.entry(product.category.clone()).or_default().push(p);
             for tag in &product.tags {
@@ -359,7 +361,7 @@ impl From<Snapshot> for SnapshotData {
 }
 
 fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, field: &str) -> Result<HashSet<&'a str>, SnapshotError> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for (i, id) in ids.enumerate() {
         check_text(id, || format!("{field}[{i}].id"))?;
         if !seen.insert(id) {
@@ -379,7 +381,7 @@ fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), SnapshotErro
 type ListPrices = HashMap<Sku, Vec<(Option<Channel>, Money)>>;
 
 fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<ListPrices, SnapshotError> {
-    let mut out: ListPrices = HashMap::new();
+    let mut out: ListPrices = HashMap::default();
     for (l, list) in data.price_lists.iter().enumerate() {
         for (sku, text) in &list.prices {
             let field = format!("price_lists[{l}] ({}).prices.{sku}", list.id);
@@ -401,7 +403,7 @@ fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>)
 }
 
 fn check_tax(data: &SnapshotData) -> Result<HashMap<(String, String), Decimal>, SnapshotError> {
-    let mut rates = HashMap::new();
+    let mut rates = HashMap::default();
     for (i, r) in data.pricing.tax_rates.iter().enumerate() {
         let field = format!("pricing.tax_rates[{i}].rate");
         let rate: Decimal = r.rate.parse().map_err(|_| invalid(field.clone(), format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate)))?;

@@ -15,6 +15,7 @@
 pub mod allocate;
 pub mod cart;
 pub mod catalogue;
+mod hash;
 pub mod money;
 pub mod promotion;
 pub mod quote;

@@ -196,8 +196,7 @@ fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext)
     let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
     let (lines, units) = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
-    let keys: Vec<String> = lines.iter().flat_map(|l| line_keys(l)).collect();
-    let candidates = snapshot.promotion_index().candidates(keys.iter().map(String::as_str), &codes);
+    let candidates = snapshot.promotion_index().candidates(&lines, &codes);
     let input = Input {
         lines: &lines,
         matches: Matches::new(&lines),
@@ -228,12 +227,6 @@ fn priced_lines<'a>(snapshot: &'a Snapshot, cart: &'a Cart, context: &QuoteConte
         units.push(unit);
     }
     Ok((lines, units))
-}
-
-fn line_keys(l: &Line) -> Vec<String> {
-    let mut keys = vec![format!("s:{}", l.sku), format!("p:{}", l.product.id), format!("c:{}", l.product.category)];
-    keys.extend(l.product.tags.iter().map(|t| format!("t:{t}")));
-    keys
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.

@@ -2,13 +2,13 @@
 //! which promotions run, and in what order, is decided in `plan.rs`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::model::{Action, Caps, Pick, Target};
 use crate::allocate::allocate;
+use crate::hash::HashMap;
 use crate::sort::{sort_indices, sort_vec};
 use crate::catalogue::Product;
 use crate::sku::Sku;
@@ -30,7 +30,7 @@ pub(crate) struct Matches<'a> {
 
 impl<'a> Matches<'a> {
     pub fn new(lines: &'a [Line<'a>]) -> Matches<'a> {
-        Matches { lines, cache: RefCell::new(HashMap::new()) }
+        Matches { lines, cache: RefCell::new(HashMap::default()) }
     }
 
     /// Indices of the lines `target` matches. Targets live in the snapshot for the whole quote,

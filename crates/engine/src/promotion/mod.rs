@@ -40,7 +40,9 @@ mod model;
 mod plan;
 mod wire;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::hash::HashMap;
 
 pub use hints::{Suggestion, UpsellHint};
 pub use model::*;
@@ -57,7 +59,9 @@ pub const MAX_COUPONS: usize = 5;
 /// Promotions by the keys they name, built once per snapshot.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PromotionIndex {
-    by_key: HashMap<String, Vec<usize>>,
+    /// By what they name: SKU, product id, category, tag (one table each, so a cart line is
+    /// looked up by its own strings, without building keys).
+    by_kind: [HashMap<String, Vec<usize>>; 4],
     by_coupon: HashMap<String, Vec<usize>>,
     /// Promotions that name no SKU, product, category or tag (e.g. "spend 100, save 10").
     global: Vec<usize>,
@@ -103,20 +107,23 @@ impl PromotionIndex {
         let targets = p.targets();
         let specific = !targets.is_empty() && targets.iter().all(|t| model::target_keys(t, &mut keys));
         if specific {
-            for k in keys {
-                self.by_key.entry(k).or_default().push(i);
+            for (kind, k) in keys {
+                self.by_kind[kind].entry(k).or_default().push(i);
             }
         } else {
             self.global.push(i);
         }
     }
 
-    /// Candidate promotions for lines with these keys and these entered codes, sorted, unique.
-    pub(crate) fn candidates<'a>(&self, keys: impl Iterator<Item = &'a str>, codes: &[String]) -> Vec<usize> {
+    /// Candidate promotions for these lines and entered codes, sorted, unique.
+    pub(crate) fn candidates(&self, lines: &[Line], codes: &[String]) -> Vec<usize> {
         let mut out: Vec<usize> = self.global.clone();
-        for k in keys {
-            if let Some(v) = self.by_key.get(k) {
-                out.extend(v);
+        for l in lines {
+            let names = [l.sku.as_str(), l.product.id.as_str(), l.product.category.as_str()];
+            for (kind, name) in names.into_iter().enumerate().chain(l.product.tags.iter().map(|t| (3, t.as_str()))) {
+                if let Some(v) = self.by_kind[kind].get(name) {
+                    out.extend(v);
+                }
             }
         }
         for c in codes {

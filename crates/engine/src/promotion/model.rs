@@ -392,14 +392,15 @@ pub fn valid_code(code: &str) -> bool {
     (1..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Ids of the things a target names, for the promotion index.
-pub(crate) fn target_keys(target: &Target, out: &mut BTreeSet<String>) -> bool {
+/// What a target names, as (kind, name) for the promotion index: 0 SKU, 1 product,
+/// 2 category, 3 tag. False for `Any`, which names nothing.
+pub(crate) fn target_keys(target: &Target, out: &mut BTreeSet<(usize, String)>) -> bool {
     match target {
         Target::Any => return false,
-        Target::Skus(v) => out.extend(v.iter().map(|s| format!("s:{s}"))),
-        Target::Products(v) => out.extend(v.iter().map(|p| format!("p:{p}"))),
-        Target::Categories(v) => out.extend(v.iter().map(|c| format!("c:{c}"))),
-        Target::Tags(v) => out.extend(v.iter().map(|t| format!("t:{t}"))),
+        Target::Skus(v) => out.extend(v.iter().map(|s| (0, s.to_string()))),
+        Target::Products(v) => out.extend(v.iter().map(|p| (1, p.clone()))),
+        Target::Categories(v) => out.extend(v.iter().map(|c| (2, c.clone()))),
+        Target::Tags(v) => out.extend(v.iter().map(|t| (3, t.clone()))),
     }
     true
 }
