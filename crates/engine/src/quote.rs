@@ -193,26 +193,37 @@ struct Near {
 
 fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<(Quote, Vec<Near>), QuoteError> {
     let currency = context.currency.unwrap_or(snapshot.currency());
-    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
+    let round = round_for(snapshot, currency);
     let (lines, units) = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
     let candidates = snapshot.promotion_index().candidates(&lines, &codes);
-    let input = Input {
-        lines: &lines,
-        matches: Matches::new(&lines),
-        promotions: snapshot.promotions(),
-        context,
-        codes: &codes,
-        round,
-        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
-        snapshot,
-        currency,
-    };
+    let input = input_for(snapshot, &lines, context, &codes, currency);
     let eval = promotion::evaluate(&input, &candidates);
     let near = near_misses(snapshot, &eval, &input);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
     let quote = assemble(snapshot, context, &lines, &units, &eval, currency, round, coupons)?;
     Ok((quote, near))
+}
+
+/// Rounding to the currency's minor unit with the snapshot's named strategy.
+fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
+    Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() }
+}
+
+/// What the promotion engine needs to evaluate these lines.
+fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], context: &'a QuoteContext, codes: &'a [String], currency: Currency) -> Input<'a> {
+    let round = round_for(snapshot, currency);
+    Input {
+        lines,
+        matches: Matches::new(lines),
+        promotions: snapshot.promotions(),
+        context,
+        codes,
+        round,
+        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
+        snapshot,
+        currency,
+    }
 }
 
 /// The cart's lines with their unit prices for the context's channel and currency.
@@ -441,7 +452,7 @@ fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> O
 
 fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near]) -> Result<Vec<UpsellHint>, QuoteError> {
     let currency = quote.currency;
-    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
+    let round = round_for(snapshot, currency);
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
     let mut hints = Vec::new();
     let mut simulated = 0;
@@ -494,20 +505,9 @@ fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, promotion:
         return Ok(None);
     }
     let currency = context.currency.unwrap_or(snapshot.currency());
-    let round = Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() };
     let (lines, _) = priced_lines(snapshot, &more, context, currency)?;
     let (codes, _) = entered_codes(snapshot, more.coupons());
-    let input = Input {
-        lines: &lines,
-        matches: Matches::new(&lines),
-        promotions: snapshot.promotions(),
-        context,
-        codes: &codes,
-        round,
-        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
-        snapshot,
-        currency,
-    };
+    let input = input_for(snapshot, &lines, context, &codes, currency);
     let saving = promotion::alone(&input, promotion);
-    Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, round.strategy)))
+    Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, input.round.strategy)))
 }
