@@ -19,11 +19,17 @@
 //!    line with the snapshot's named rounding. Order discounts are allocated back to lines by
 //!    largest remainder, so line totals sum exactly to the order total.
 //! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
-//!    class. An `exclusive` promotion applies alone. The engine builds a few candidate plans —
-//!    all stackable promotions greedily by priority; the same with each conflicting promotion
-//!    moved first; each exclusive promotion alone; and, for each entered coupon, the plan
-//!    without it (a customer can always decline a coupon) — and applies the plan that saves the
-//!    customer most (ties: the earlier plan). A coupon therefore never makes the total higher.
+//!    class. An `exclusive` promotion applies alone. The engine searches a few plans and applies
+//!    the one that saves the customer most (ties: the plan found first):
+//!    - all stackable promotions, greedily by priority; a promotion that gives nothing in a plan
+//!      is left out and the plan re-run, so it never keeps another one out;
+//!    - the same with a blocked promotion moved first, when alone it saves more than what it
+//!      conflicts with;
+//!    - each exclusive promotion alone;
+//!    - for each entered coupon, the plan without it (a customer can always decline a coupon, so
+//!      a coupon never makes the total higher);
+//!    - then the best plan without one of its promotions, where that can help: a line discount
+//!      that keeps the cart under a spend threshold worth more, or the sole blocker of another.
 //! 6. **Caps.** `max_discount` and the remaining campaign budget cap a promotion's total;
 //!    `max_applications` caps discounted units (repeats for buy-X-get-Y and bundles);
 //!    `max_quantity_per_line` caps discounted units per line.

@@ -215,28 +215,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             break;
         }
         let before = current.saving;
-        // Dropping a line discount raises the subtotal by at most that discount, so it can only
-        // reach a missed threshold at most that far away.
-        let nearest_threshold = current
-            .gaps
-            .iter()
-            .filter_map(|(_, g)| match g {
-                Gap::Subtotal { missing } | Gap::NextTier { missing } => Some(*missing),
-                _ => None,
-            })
-            .min();
-        let given = |p: usize| current.line_adjustments.iter().flatten().filter(|(q, _)| *q == p).map(|(_, d)| *d).sum::<Decimal>();
-        let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
-        let worth_dropping = |p: &usize| {
-            let reaches = nearest_threshold.is_some_and(|m| promotions[*p].class() == DiscountClass::Line && given(*p) >= m);
-            // …or it is the only applied promotion keeping a stackable one out.
-            let sole_blocker = |q: &usize| {
-                !compatible(&promotions[*p], &promotions[*q])
-                    && current.applied.iter().all(|o| o == p || compatible(&promotions[*o], &promotions[*q]))
-            };
-            reaches || outside.iter().any(sole_blocker)
-        };
-        let (excluded, applied) = (excluded.clone(), current.applied.iter().copied().filter(worth_dropping).collect::<Vec<_>>());
+        let (excluded, applied) = (excluded.clone(), worth_dropping(promotions, &stackable, current));
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
                 break;
@@ -251,6 +230,30 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         }
     }
     best.map(|(_, e)| e).unwrap_or_else(|| run(input, &[]))
+}
+
+/// Applied promotions whose absence could let the customer save more: a line discount that may
+/// keep the cart under a threshold it missed (dropping it raises the subtotal by at most what
+/// it gave), or the only applied promotion keeping a stackable one out.
+fn worth_dropping(promotions: &[Promotion], stackable: &[usize], current: &Evaluation) -> Vec<usize> {
+    let nearest_threshold = current
+        .gaps
+        .iter()
+        .filter_map(|(_, g)| match g {
+            Gap::Subtotal { missing } | Gap::NextTier { missing } => Some(*missing),
+            _ => None,
+        })
+        .min();
+    let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
+    let reaches = |p: usize| {
+        let given = current.applied_saving(|q| q == p);
+        nearest_threshold.is_some_and(|m| promotions[p].class() == DiscountClass::Line && given >= m)
+    };
+    let sole_blocker = |p: usize, q: usize| {
+        !compatible(&promotions[p], &promotions[q])
+            && current.applied.iter().all(|&o| o == p || compatible(&promotions[o], &promotions[q]))
+    };
+    current.applied.iter().copied().filter(|&p| reaches(p) || outside.iter().any(|&q| sole_blocker(p, q))).collect()
 }
 
 /// Runs the greedy plan over `stackable` minus `excluded` (with `first` moved to the front),
