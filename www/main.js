@@ -25,11 +25,15 @@ function render() {
   const quote = engine.quote(cart);
   $("cart").replaceChildren(...quote.lines.map((line) => {
     const li = document.createElement("li");
-    li.textContent = `${line.quantity} × ${line.name}: ${money(line.total)} `;
-    const remove = document.createElement("button");
-    remove.textContent = "Remove";
-    remove.onclick = () => edit([{ op: "remove", sku: line.sku }]);
-    li.append(remove);
+    const savings = line.adjustments.map((a) => ` (−${money(a.amount)} ${a.label})`).join("");
+    li.textContent = `${line.quantity} × ${line.name}${line.gift ? " (free gift)" : ""}: ${money(line.net)}${savings} `;
+    if (!line.gift) {
+      const remove = document.createElement("button");
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", `Remove ${line.name}`);
+      remove.onclick = () => edit([{ op: "remove", sku: line.sku }]);
+      li.append(remove);
+    }
     return li;
   }));
   $("total").textContent = money(quote.total);
