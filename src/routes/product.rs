@@ -31,6 +31,21 @@ fn ProductDetail(product: Product) -> impl IntoView {
     let selected = RwSignal::new(product.variants[0].sku.clone());
     let quantity = RwSignal::new(1u32);
     let added = RwSignal::new(false);
+    let offers = {
+        let snapshot = snapshot.clone();
+        move || {
+            let offers = snapshot.offers_for(&selected.get());
+            (!offers.is_empty()).then(|| {
+                let items = offers.into_iter().map(|p| view! { <li>{p.label.clone()}</li> }).collect_view();
+                view! {
+                    <section class="offers" aria-labelledby="offers-title" data-testid="offers">
+                        <h2 id="offers-title">"Offers"</h2>
+                        <ul>{items}</ul>
+                    </section>
+                }
+            })
+        }
+    };
     let price = move || snapshot.price(&selected.get()).map(format::money);
     let options = product
         .variants
@@ -68,6 +83,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
             <h1 id="product-title">{product.name.clone()}</h1>
             <p class="description">{product.description.clone()}</p>
             <p class="price" data-testid="product-price" aria-live="polite">{price}</p>
+            {offers}
             <fieldset class="variants">
                 <legend>"Choose an option"</legend>
                 <ul>{options}</ul>

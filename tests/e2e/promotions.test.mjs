@@ -10,6 +10,8 @@ after(() => browser.close());
 test("hints, coupons and the best combination for the shopper", async () => {
   const page = await (await browser.newContext(PHONE)).newPage();
   await page.goto(`${BASE_URL}/product/nordline-led-4k`);
+  // The product page tells the shopper about offers before anything is in the cart.
+  await page.getByTestId("offers").getByText("20% off any PlayStation 5 with your TV").waitFor();
   await page.getByLabel('43" · €379.00').check();
   await page.getByRole("button", { name: "Add to cart" }).click();
   await saved(page);

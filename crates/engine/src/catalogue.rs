@@ -253,6 +253,14 @@ impl Snapshot {
         &self.data.promotions
     }
 
+    /// Promotions a shopper looking at this SKU should hear about: those that name it, its
+    /// product, category or tags, without a coupon (codes are for those who have them).
+    pub fn offers_for(&self, sku: &Sku) -> Vec<&Promotion> {
+        let Some((product, _)) = self.variant(sku) else { return Vec::new() };
+        let promotions = &self.data.promotions;
+        self.promotion_index.naming(sku.as_str(), product).into_iter().map(|i| &promotions[i]).filter(|p| p.coupon().is_none()).collect()
+    }
+
     /// Whether some promotion needs this (normalized) coupon code.
     pub fn knows_coupon(&self, code: &str) -> bool {
         self.promotion_index.has_coupon(code)

@@ -46,6 +46,12 @@ fn demo_promotions_behave_as_advertised() {
     assert_eq!(hint.add.as_ref().unwrap().sku.as_str(), "PS5-SLIM-DIGITAL");
     assert_eq!(hint.saving.unwrap().amount().to_string(), "90.00");
 
+    // A product page lists the offers that name the product, without coupon offers.
+    let offers: Vec<&str> = demo.offers_for(&Sku::new("PS5-SLIM-DIGITAL").unwrap()).iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(offers, ["ps-with-tv"]);
+    let offers: Vec<&str> = demo.offers_for(&Sku::new("CBL-HDMI21-1M").unwrap()).iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(offers, ["cables-3-for-2"], "CABLE20 needs a code, so it is not advertised");
+
     // Expired and first-order-only coupons say why.
     let q = quote(&demo, &cart(r#"{"lines":[{"sku":"NRD-LED-43","quantity":1}],"coupons":["stream20","welcome10"]}"#), &context).unwrap();
     let reasons: Vec<_> = q.coupons.iter().map(|c| (c.code.as_str(), c.reason_code.as_deref())).collect();

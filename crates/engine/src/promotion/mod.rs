@@ -142,6 +142,23 @@ impl PromotionIndex {
         out
     }
 
+    /// Promotions that name this product, its SKU, category or tags (for "offers" on a product
+    /// page), in index order.
+    pub(crate) fn naming(&self, sku: &str, product: &crate::catalogue::Product) -> Vec<usize> {
+        let names = [sku, product.id.as_str(), product.category.as_str()];
+        let mut out: Vec<usize> = names
+            .into_iter()
+            .enumerate()
+            .chain(product.tags.iter().map(|t| (3, t.as_str())))
+            .filter_map(|(kind, name)| self.by_kind[kind].get(name))
+            .flatten()
+            .copied()
+            .collect();
+        crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
+        out.dedup();
+        out
+    }
+
     pub(crate) fn has_coupon(&self, code: &str) -> bool {
         self.by_coupon.contains_key(code)
     }
