@@ -414,7 +414,8 @@ fn check_tax(data: &SnapshotData) -> Result<HashMap<(String, String), Decimal>, 
     let mut rates = HashMap::default();
     for (i, r) in data.pricing.tax_rates.iter().enumerate() {
         let field = format!("pricing.tax_rates[{i}].rate");
-        let rate: Decimal = r.rate.parse().map_err(|_| invalid(field.clone(), format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate)))?;
+        let rate = crate::money::parse_decimal(&r.rate)
+            .ok_or_else(|| invalid(field.clone(), format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate)))?;
         if rate.is_sign_negative() || rate >= Decimal::ONE {
             return Err(invalid(field, "a rate is a fraction from 0 to below 1, e.g. \"0.19\""));
         }

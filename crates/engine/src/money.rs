@@ -124,13 +124,7 @@ impl Money {
 
     /// Parses a decimal string such as `"1299.00"`. Scientific notation and floats are refused.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let valid = !text.is_empty()
-            && text.len() <= 32
-            && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
-        let amount = valid
-            .then(|| Decimal::from_str(text).ok())
-            .flatten()
-            .ok_or_else(|| MoneyError::NotAnAmount(text.chars().take(40).collect()))?;
+        let amount = parse_decimal(text).ok_or_else(|| MoneyError::NotAnAmount(text.chars().take(40).collect()))?;
         Money::new(amount, currency)
     }
 
@@ -183,6 +177,14 @@ impl Money {
             Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
         }
     }
+}
+
+/// The one reader of decimal strings from outside (prices, amounts, percentages, tax rates):
+/// plain digits with an optional sign and point, at most 32 characters. Scientific notation,
+/// spaces and separators are refused, never guessed at.
+pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
+    let plain = !text.is_empty() && text.len() <= 32 && text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    plain.then(|| Decimal::from_str(text).ok()).flatten()
 }
 
 impl fmt::Display for Money {

@@ -69,6 +69,7 @@ fn bad_catalogues_are_refused_naming_the_field() {
         ("unknown service", r#""services": ["INSTALL"]"#, r#""services": ["NOPE"]"#, "unknown SKU NOPE"),
         ("service that is goods", r#""services": ["INSTALL"]"#, r#""services": ["CBL"]"#, "CBL is not a service"),
         ("unknown currency", r#""currency": "EUR""#, r#""currency": "EUX""#, "unknown currency"),
+        ("price in scientific notation", r#""price": "33.33""#, r#""price": "3.333e1""#, "is not a decimal amount"),
         ("unknown field", r#""brand": "C","#, r#""brand": "C", "colour": "red","#, "unknown field `colour`"),
         ("empty name", r#""name": "Cable""#, r#""name": " ""#, "products[1] (cable).name"),
         ("bad SKU", r#""sku": "CBL""#, r#""sku": "C B L""#, "a SKU is 1 to 64 characters"),
@@ -79,6 +80,17 @@ fn bad_catalogues_are_refused_naming_the_field() {
         let broken = BASE.replacen(from, to, 1);
         let err = load(&broken).expect_err(name);
         assert!(err.contains(expected), "{name}: {err:?} should mention {expected:?}");
+    }
+}
+
+#[test]
+fn tax_rates_are_plain_decimals() {
+    let catalogue = include_str!("data/promo_catalogue.json");
+    assert!(load(catalogue).is_ok());
+    for bad in ["1.9e-1", "0,19", "19%", "1.00"] {
+        let broken = catalogue.replacen(r#""rate": "0.19""#, &format!(r#""rate": "{bad}""#), 1);
+        let err = load(&broken).expect_err(bad);
+        assert!(err.contains("pricing.tax_rates[0].rate"), "{bad}: {err}");
     }
 }
 

@@ -64,8 +64,8 @@ impl Target {
         match self {
             Target::Any => true,
             Target::Skus(v) => v.contains(line.sku),
-            Target::Products(v) => v.iter().any(|p| *p == line.product.id),
-            Target::Categories(v) => v.iter().any(|c| *c == line.product.category),
+            Target::Products(v) => v.contains(&line.product.id),
+            Target::Categories(v) => v.contains(&line.product.category),
             Target::Tags(v) => v.iter().any(|t| line.product.tags.contains(t)),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::money::parse_decimal;
 use crate::sku::Sku;
 use crate::time::Timestamp;
 
@@ -22,7 +23,7 @@ pub struct Percent(pub(crate) Decimal);
 impl TryFrom<String> for Amount {
     type Error = String;
     fn try_from(s: String) -> Result<Amount, String> {
-        match decimal(&s) {
+        match parse_decimal(&s) {
             Some(d) if !d.is_sign_negative() => Ok(Amount(d)),
             _ => Err(format!("{s:?} is not an amount such as \"10.00\"")),
         }
@@ -38,7 +39,7 @@ impl From<Amount> for String {
 impl TryFrom<String> for Percent {
     type Error = String;
     fn try_from(s: String) -> Result<Percent, String> {
-        match decimal(&s) {
+        match parse_decimal(&s) {
             Some(d) if d > Decimal::ZERO && d <= Decimal::ONE_HUNDRED => Ok(Percent(d)),
             _ => Err(format!("{s:?} is not a percentage above 0 and at most 100")),
         }
@@ -56,11 +57,6 @@ impl Percent {
     pub fn fraction(self) -> Decimal {
         self.0 / Decimal::ONE_HUNDRED
     }
-}
-
-fn decimal(s: &str) -> Option<Decimal> {
-    let ok = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
-    ok.then(|| s.parse::<Decimal>().ok()).flatten()
 }
 
 /// Sales channels a price list or promotion can be limited to.
@@ -360,10 +356,8 @@ impl Promotion {
                     positive(c.quantity, "action.components.quantity")?;
                 }
             }
-            Action::TieredSpend { tiers } => {
-                if tiers.is_empty() || tiers.windows(2).any(|w| w[0].threshold >= w[1].threshold) {
-                    return Err("action.tiers: at least one tier, thresholds strictly ascending".into());
-                }
+            Action::TieredSpend { tiers } if tiers.is_empty() || tiers.windows(2).any(|w| w[0].threshold >= w[1].threshold) => {
+                return Err("action.tiers: at least one tier, thresholds strictly ascending".into());
             }
             Action::GiftItem { quantity, .. } => positive(*quantity, "action.quantity")?,
             _ => {}
