@@ -26,6 +26,8 @@ const SESSION_SECONDS: i64 = 30 * 24 * 3600;
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
     pub customer_id: Option<String>,
+    /// The customer's segments, read with the session (promotions may target them).
+    pub segments: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -66,13 +68,15 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
         let Some(token) = session_cookie(&parts.headers) else { return Ok(Caller::default()) };
-        let customer_id: Option<String> =
-            sqlx::query_scalar("SELECT customer_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
-                .bind(sha256_hex(token.as_bytes()))
-                .bind(now_unix())
-                .fetch_optional(&state.db)
-                .await?;
-        Ok(Caller { customer_id })
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT s.customer_id, c.segments FROM sessions s JOIN customers c ON c.id = s.customer_id
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(now_unix())
+        .fetch_optional(&state.db)
+        .await?;
+        Ok(row.map_or_else(Caller::default, |(id, segments)| Caller { customer_id: Some(id), segments: split_segments(&segments) }))
     }
 }
 
@@ -120,28 +124,24 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, A
 }
 
 async fn me_of(state: &AppState, customer_id: &str) -> Result<Me, AppError> {
-    let (id, email, name): (String, String, String) = sqlx::query_as("SELECT id, email, name FROM customers WHERE id = ?")
-        .bind(customer_id)
-        .fetch_one(&state.db)
-        .await?;
+    let (id, email, name, segments): (String, String, String, String) =
+        sqlx::query_as("SELECT id, email, name, segments FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_one(&state.db)
+            .await?;
     let cart = carts::customer_cart(&state.db, customer_id).await?;
-    let segments = segments_of(state, customer_id).await?;
-    Ok(Me { customer: CustomerView { id, email, name }, cart_id: cart.id, segments, first_order: true })
+    Ok(Me { customer: CustomerView { id, email, name }, cart_id: cart.id, segments: split_segments(&segments), first_order: true })
 }
 
 /// What promotions may know about the caller: the server's clock, the customer's segments and
 /// first-order status. The page builds the same context from `GET /api/me`, so both agree.
-pub async fn quote_context(state: &AppState, caller: &Caller) -> Result<QuoteContext, AppError> {
-    let segments = match &caller.customer_id {
-        Some(id) => segments_of(state, id).await?,
-        None => Vec::new(),
-    };
-    Ok(QuoteContext { now: Some(Timestamp::from_unix(now_unix())), segments, first_order: true, ..QuoteContext::default() })
+pub fn quote_context(caller: &Caller) -> QuoteContext {
+    QuoteContext { now: Some(Timestamp::from_unix(now_unix())), segments: caller.segments.clone(), first_order: true, ..QuoteContext::default() }
 }
 
-async fn segments_of(state: &AppState, customer_id: &str) -> Result<Vec<String>, AppError> {
-    let segments: String = sqlx::query_scalar("SELECT segments FROM customers WHERE id = ?").bind(customer_id).fetch_one(&state.db).await?;
-    Ok(segments.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+/// Segments are stored comma-separated.
+fn split_segments(stored: &str) -> Vec<String> {
+    stored.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// Creates a customer (used for demo data and tests; public sign-up arrives with accounts).

@@ -58,13 +58,13 @@ async fn create(State(state): State<AppState>, caller: Caller) -> Result<(Status
         Some(customer) => customer_cart(&state.db, customer).await?,
         None => insert(&state.db, None).await?,
     };
-    let context = auth::quote_context(&state, &caller).await?;
+    let context = auth::quote_context(&caller);
     Ok((StatusCode::CREATED, Json(view(&state, record, &context))))
 }
 
 async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<CartView>, AppError> {
     let record = load_for(&state.db, &id, &caller).await?;
-    let context = auth::quote_context(&state, &caller).await?;
+    let context = auth::quote_context(&caller);
     Ok(Json(view(&state, record, &context)))
 }
 
@@ -79,7 +79,7 @@ async fn edit(
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
     }
     let mut record = load_for(&state.db, &id, &caller).await?;
-    let context = auth::quote_context(&state, &caller).await?;
+    let context = auth::quote_context(&caller);
     if request.version != record.version {
         return Err(stale(&state, record, &context));
     }

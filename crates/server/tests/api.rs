@@ -104,8 +104,11 @@ async fn two_devices_of_one_customer_share_one_cart() {
     let me = app.get("/api/me", Some(&laptop)).await;
     assert_eq!(me.json["customer"]["email"], MIKE.0);
     assert_eq!(me.json["segments"], serde_json::json!([]));
-    let (kylie, _) = app.sign_in(KYLIE).await;
+    let (kylie, kylie_cart) = app.sign_in(KYLIE).await;
     assert_eq!(app.get("/api/me", Some(&kylie)).await.json["segments"], serde_json::json!(["vip"]));
+    // The server quotes with the caller's segments, as the page does: members save 5%.
+    let vip = app.edit(&kylie_cart, 1, r#"[{"op":"add","sku":"NRD-LED-43","quantity":1}]"#, Some(&kylie)).await;
+    assert_eq!(vip.json["quote"]["total"]["amount"], "360.05", "379.00 less 5% (18.95)");
     assert_eq!(me.json["cart_id"], cart_a.as_str());
     let created = app.post("/api/carts", "", Some(&laptop)).await;
     assert_eq!(created.json["id"], cart_a.as_str(), "a signed-in customer's POST /carts is their cart");
