@@ -52,10 +52,10 @@ fn promotion(j: usize) -> Value {
             "action": {"type": "tiered_spend", "tiers": [{"threshold": "100.00", "amount_off": "5.00"}, {"threshold": "1000.00", "amount_off": "50.00"}]}});
     }
     let mut p = json!({"id": id, "label": format!("Offer {j}"), "priority": (j % 50) as i32, "action": action});
-    if j % 11 == 0 {
+    if j.is_multiple_of(11) {
         p["conditions"] = json!([{"type": "subtotal_at_least", "amount": "50.00"}]);
     }
-    if j % 13 == 0 {
+    if j.is_multiple_of(13) {
         p["combines_with"] = json!({"order": false});
     }
     p

@@ -14,6 +14,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money, MoneyError};
+use crate::fulfilment::{Network, NetworkData};
 use crate::promotion::{Channel, Promotion, PromotionIndex};
 use crate::sku::Sku;
 use crate::ErrorCode;
@@ -38,6 +39,7 @@ pub struct Snapshot {
     /// Tax rate per (region, tax class).
     tax_rates: HashMap<(String, String), Decimal>,
     promotion_index: PromotionIndex,
+    network: Network,
 }
 
 /// The wire form of a snapshot, before validation.
@@ -55,6 +57,9 @@ struct SnapshotData {
     price_lists: Vec<PriceList>,
     #[serde(default)]
     promotions: Vec<Promotion>,
+    /// Locations, stock, carriers and calendars for availability and delivery.
+    #[serde(default)]
+    network: NetworkData,
 }
 
 /// How prices are stated, taxed and rounded.
@@ -179,6 +184,10 @@ pub struct Variant {
     /// Shipping weight in grams (0 for services).
     #[serde(default)]
     pub weight_grams: u32,
+    /// Packed size in whole centimetres `[length, width, height]`, for dimensional weight and
+    /// bulky-item surcharges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions_cm: Option<[u32; 3]>,
     /// Variant attributes shown to the shopper, e.g. `{"size": "55\""}`.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
@@ -243,6 +252,11 @@ impl Snapshot {
     /// The unit price of a SKU, if the catalogue sells it.
     pub fn price(&self, sku: &Sku) -> Option<Money> {
         self.prices.get(sku).copied()
+    }
+
+    /// The fulfilment network: locations, stock, carriers, calendars.
+    pub fn network(&self) -> &Network {
+        &self.network
     }
 
     pub fn pricing(&self) -> &PricingConfig {
@@ -358,7 +372,8 @@ impl TryFrom<SnapshotData> for Snapshot {
                 by_tag.entry(tag.clone()).or_default().push(p);
             }
         }
-        Ok(Snapshot { data, by_sku, prices, list_prices, by_category, by_tag, tax_rates, promotion_index })
+        let network = Network::build(&data.network, currency, |sku| by_sku.contains_key(sku))?;
+        Ok(Snapshot { data, by_sku, prices, list_prices, by_category, by_tag, tax_rates, promotion_index, network })
     }
 }
 

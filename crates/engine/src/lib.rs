@@ -15,6 +15,7 @@
 pub mod allocate;
 pub mod cart;
 pub mod catalogue;
+pub mod fulfilment;
 mod hash;
 pub mod money;
 pub mod promotion;
@@ -23,6 +24,7 @@ pub mod sku;
 mod sort;
 pub mod time;
 
+pub use fulfilment::{Destination, FulfilmentError, availability::{availability, find_in_store}, delivery::delivery_options};
 pub use cart::{Cart, CartError, CartLine, CartOp, MAX_CART_LINES};
 pub use catalogue::{Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError, TaxRate, Variant};
 pub use money::{Currency, Money, MoneyError};

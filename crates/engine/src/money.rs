@@ -128,6 +128,18 @@ impl Money {
         Money::new(amount, currency)
     }
 
+    /// An amount given in minor units (cents): `from_minor(1490, EUR)` is 14.90 EUR. Integer
+    /// arithmetic in minor units is exact, and cheap on hot paths (the delivery calculator).
+    pub fn from_minor(minor: i64, currency: Currency) -> Money {
+        Money { amount: Decimal::new(minor, currency.minor_units), currency }
+    }
+
+    /// The amount in minor units, or `None` beyond ±9.2 × 10^18 of them.
+    pub fn to_minor(self) -> Option<i64> {
+        // Every constructor keeps `amount` at the minor unit's scale, so the mantissa is it.
+        i64::try_from(self.amount.mantissa()).ok()
+    }
+
     pub fn zero(currency: Currency) -> Money {
         Money::rounded(Decimal::ZERO, currency, RoundingStrategy::ToZero)
     }

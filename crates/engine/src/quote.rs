@@ -206,7 +206,7 @@ fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext)
 }
 
 /// Rounding to the currency's minor unit with the snapshot's named strategy.
-fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
+pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
     Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() }
 }
 

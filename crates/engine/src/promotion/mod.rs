@@ -53,7 +53,7 @@ use crate::hash::HashMap;
 pub use hints::{Suggestion, UpsellHint};
 pub use model::*;
 pub(crate) use apply::{Line, Matches, Round, order_discount};
-pub(crate) use plan::{Evaluation, Gap, Input, alone, evaluate};
+pub(crate) use plan::{Evaluation, Gap, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;
 use crate::money::{Currency, Money};

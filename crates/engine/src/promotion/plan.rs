@@ -348,7 +348,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
                 d
             }
             DiscountClass::Delivery => {
-                let d = delivery_discount(&promo.action, delivery_left, input.round);
+                let d = delivery_discount_of(&promo.action, delivery_left, input.round);
                 delivery_left = delivery_left.map(|left| left - d);
                 eval.delivery.push((p, d));
                 eval.applied.push(p);
@@ -407,8 +407,14 @@ fn cap_of(input: &Input, promo: &Promotion) -> Option<Decimal> {
     }
 }
 
-fn delivery_discount(action: &Action, charge: Option<Decimal>, round: Round) -> Decimal {
+fn delivery_discount_of(action: &Action, charge: Option<Decimal>, round: Round) -> Decimal {
     let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else { return Decimal::ZERO };
+    delivery_discount(discount, charge, round)
+}
+
+/// What a delivery discount takes off a charge: the one rule the quote and the delivery
+/// calculator share.
+pub(crate) fn delivery_discount(discount: &DeliveryDiscount, charge: Decimal, round: Round) -> Decimal {
     match discount {
         DeliveryDiscount::Free => charge,
         DeliveryDiscount::Percent(p) => round.apply(charge * p.fraction()),

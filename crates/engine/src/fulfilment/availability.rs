@@ -1,0 +1,187 @@
+//! Available to promise per SKU and location, line statuses, and "find in store" (rule 1 and
+//! rule 8 of the [module docs](super)).
+
+use serde::Serialize;
+
+use super::calendar::Date;
+use super::model::{Incoming, LocationKind, Network, StockAt};
+use super::{Destination, FulfilmentError};
+use crate::catalogue::Snapshot;
+use crate::sku::Sku;
+use crate::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockStatus {
+    InStock,
+    LowStock,
+    Backorder,
+    Unavailable,
+}
+
+/// `engine.availability(sku)`: the network's stock of one SKU.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Availability {
+    pub sku: Sku,
+    /// Units promisable now, in all locations.
+    pub available: u32,
+    /// The status of one unit.
+    pub status: StockStatus,
+    /// When none is available now: the first date incoming supply can be promised.
+    pub backorder_date: Option<Date>,
+    /// Incoming supply in the network, by date.
+    pub incoming: Vec<Incoming>,
+    /// Locations holding or expecting stock, in network order.
+    pub locations: Vec<LocationStock>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LocationStock {
+    pub location: String,
+    pub name: String,
+    pub kind: LocationKind,
+    pub available: u32,
+    pub on_hand: u32,
+    pub reserved: u32,
+    pub safety: u32,
+    pub incoming: Vec<Incoming>,
+}
+
+/// The status of a cart line's quantity.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineAvailability {
+    pub sku: Sku,
+    pub quantity: u32,
+    pub status: StockStatus,
+    /// Units promisable now in the network.
+    pub available: u32,
+    /// For a backorder: the date the quantity can be promised.
+    pub date: Option<Date>,
+}
+
+/// A store that has a SKU, for "check in store".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoreStock {
+    pub location: String,
+    pub name: String,
+    pub address: String,
+    pub distance_m: u32,
+    pub available: u32,
+    pub status: StockStatus,
+    /// When one unit can be collected.
+    pub ready_by: Timestamp,
+    /// "Today from 15:30", "Tue 24 Nov from 10:00".
+    pub ready_label: String,
+}
+
+/// Most stores "find in store" lists.
+pub const MAX_STORES_LISTED: usize = 10;
+
+impl Network {
+    pub(crate) fn stock_of(&self, sku: &Sku) -> &[StockAt] {
+        self.stock.get(sku).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The status of `quantity` units (rule 1).
+    pub(crate) fn line_status(&self, sku: &Sku, quantity: u32) -> LineAvailability {
+        let stock = self.stock_of(sku);
+        let available: u32 = stock.iter().map(|s| s.now).sum();
+        let (status, date) = if available >= quantity {
+            let low = available <= self.data.sourcing.low_stock;
+            (if low { StockStatus::LowStock } else { StockStatus::InStock }, None)
+        } else {
+            match backorder_date(stock, quantity - available) {
+                Some(date) => (StockStatus::Backorder, Some(date)),
+                None => (StockStatus::Unavailable, None),
+            }
+        };
+        LineAvailability { sku: sku.clone(), quantity, status, available, date }
+    }
+}
+
+/// The date by which incoming supply across the network adds up to `missing` units.
+fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
+    let mut incoming: Vec<(Date, u32)> = stock.iter().flat_map(|s| s.incoming.iter().copied()).collect();
+    incoming.sort();
+    let mut have = 0u32;
+    incoming.into_iter().find_map(|(date, q)| {
+        have = have.saturating_add(q);
+        (have >= missing).then_some(date)
+    })
+}
+
+/// `engine.availability(sku)`.
+pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, FulfilmentError> {
+    snapshot.variant(sku).ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
+    let net = snapshot.network();
+    let line = net.line_status(sku, 1);
+    let stock = net.stock_of(sku);
+    let mut incoming: Vec<Incoming> = Vec::new();
+    let mut dated: Vec<(Date, u32)> = stock.iter().flat_map(|s| s.incoming.iter().copied()).collect();
+    dated.sort();
+    for (date, quantity) in dated {
+        match incoming.last_mut() {
+            Some(last) if last.date == date => last.quantity += quantity,
+            _ => incoming.push(Incoming { date, quantity }),
+        }
+    }
+    let mut locations: Vec<LocationStock> = stock
+        .iter()
+        .map(|s| {
+            let (l, r) = (&net.data.locations[s.loc], &net.data.stock[s.record]);
+            LocationStock {
+                location: l.id.clone(),
+                name: l.name.clone(),
+                kind: l.kind,
+                available: s.now,
+                on_hand: r.on_hand,
+                reserved: r.reserved,
+                safety: r.safety,
+                incoming: r.incoming.clone(),
+            }
+        })
+        .collect();
+    locations.sort_by_key(|l| net.loc_index[&l.location]);
+    Ok(Availability { sku: sku.clone(), available: line.available, status: line.status, backorder_date: line.date, incoming, locations })
+}
+
+/// `engine.findInStore(sku, destination, now)`: pickup locations that have the SKU now,
+/// nearest first, at most [`MAX_STORES_LISTED`].
+pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, now: Timestamp) -> Result<Vec<StoreStock>, FulfilmentError> {
+    snapshot.variant(sku).ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
+    let net = snapshot.network();
+    let place = net.resolve(destination)?;
+    let today = net.data.time_zone.local(now);
+    let mut found: Vec<StoreStock> = Vec::new();
+    for s in net.stock_of(sku).iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup) {
+        let l = &net.data.locations[s.loc];
+        let Some(ready) = net.ready(s.loc, today, None) else { continue };
+        found.push(StoreStock {
+            location: l.id.clone(),
+            name: l.name.clone(),
+            address: l.address.clone(),
+            distance_m: place.point.distance_m(l.point),
+            available: s.now,
+            status: if s.now <= net.data.sourcing.low_stock { StockStatus::LowStock } else { StockStatus::InStock },
+            ready_by: net.data.time_zone.instant(ready.0, ready.1),
+            ready_label: ready_label(ready, today.0),
+        });
+    }
+    found.sort_by(|a, b| a.distance_m.cmp(&b.distance_m).then_with(|| net.loc_index[&a.location].cmp(&net.loc_index[&b.location])));
+    found.truncate(MAX_STORES_LISTED);
+    Ok(found)
+}
+
+/// "Today from 15:30", "Tomorrow from 10:00", "Tue 24 Nov from 10:00".
+pub(crate) fn ready_label((date, minute): (Date, u32), today: Date) -> String {
+    format!("{} from {:02}:{:02}", day_label(date, today), minute / 60, minute % 60)
+}
+
+/// "Today", "Tomorrow" or "Tue 24 Nov".
+pub(crate) fn day_label(date: Date, today: Date) -> String {
+    match date.0 - today.0 {
+        0 => "Today".into(),
+        1 => "Tomorrow".into(),
+        _ => date.label(),
+    }
+}

@@ -1,0 +1,343 @@
+//! The sourcing search (rule 6 of the [module docs](super)): which locations ship which units
+//! for one carrier service, minimizing the plan's score.
+//!
+//! Seeds first (every single-location plan, then a greedy plan that fills open shipments
+//! before opening new ones), then a depth-first branch and bound over every split of every
+//! line across candidate locations. Adding units never lowers a partial plan's score (rates
+//! never fall with weight, ready dates never get earlier), so a partial plan that already
+//! scores no better than the best complete one is cut. The search stops after `budget`
+//! nodes, which makes it exact on small carts and bounded on large ones, and deterministic.
+
+use super::calendar::Date;
+
+/// One goods line to ship.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub quantity: u32,
+    /// Charged grams per unit (the greater of actual and dimensional weight).
+    pub grams: u64,
+    pub bulky: bool,
+}
+
+/// What a candidate location can promise of one item: now, then incoming by date.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Supply<'a> {
+    pub now: u32,
+    pub incoming: &'a [(Date, u32)],
+}
+
+impl Supply<'_> {
+    pub fn total(&self) -> u32 {
+        self.now.saturating_add(self.incoming.iter().map(|(_, q)| q).sum())
+    }
+
+    /// The day `units` units are all there (`today` when on hand now).
+    pub fn ready(&self, units: u32, today: Date) -> Date {
+        if units <= self.now {
+            return today;
+        }
+        let mut have = self.now;
+        for &(date, q) in self.incoming {
+            have = have.saturating_add(q);
+            if have >= units {
+                return date.max(today);
+            }
+        }
+        unreachable!("callers never take more than Supply::total")
+    }
+}
+
+/// What the search asks of the service being planned.
+pub(crate) trait Costing {
+    /// The charge for a shipment from candidate `c` (minor units), or `None` if it cannot go.
+    fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64>;
+    /// The latest delivery day (days since the epoch) of a shipment from `c` whose stock is
+    /// all there on `ready`, or `None` if it cannot be delivered in the horizon.
+    fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64>;
+}
+
+pub(crate) struct Problem<'a> {
+    pub items: &'a [Item],
+    /// supply[item][candidate]
+    pub supply: Vec<Vec<Supply<'a>>>,
+    pub candidates: usize,
+    pub max_shipments: usize,
+    pub split_penalty: i64,
+    pub delay_cost: i64,
+    pub today: Date,
+}
+
+/// A complete plan: (item, candidate, units) and how it scores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub alloc: Vec<(usize, usize, u32)>,
+    pub cost: i64,
+    pub latest_day: i64,
+    pub shipments: usize,
+    pub score: i64,
+}
+
+impl Plan {
+    fn key(&self) -> (i64, i64, usize) {
+        (self.score, self.latest_day, self.shipments)
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Ship {
+    units: u32,
+    grams: u64,
+    bulky: u32,
+    ready: Option<Date>,
+}
+
+struct Search<'p, 'a, C> {
+    p: &'p Problem<'a>,
+    costing: &'p mut C,
+    ships: Vec<Ship>,
+    open: Vec<usize>,
+    alloc: Vec<(usize, usize, u32)>,
+    best: Option<Plan>,
+    nodes: u32,
+    budget: u32,
+}
+
+pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> Option<Plan> {
+    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), best: None, nodes: 0, budget };
+    for c in 0..p.candidates {
+        if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
+            let alloc: Vec<_> = (0..p.items.len()).map(|i| (i, c, p.items[i].quantity)).collect();
+            s.offer(&alloc);
+        }
+    }
+    let greedy = s.greedy();
+    if let Some(alloc) = greedy {
+        s.offer(&alloc);
+    }
+    s.item(0);
+    s.best
+}
+
+impl<C: Costing> Search<'_, '_, C> {
+    /// Scores a complete allocation from scratch and keeps it if it is the best so far.
+    fn offer(&mut self, alloc: &[(usize, usize, u32)]) {
+        let mut ships = vec![Ship::default(); self.p.candidates];
+        let mut open = Vec::new();
+        for &(i, c, q) in alloc {
+            let item = &self.p.items[i];
+            let ship = &mut ships[c];
+            if ship.units == 0 {
+                open.push(c);
+            }
+            ship.units += q;
+            ship.grams += item.grams * u64::from(q);
+            ship.bulky += if item.bulky { q } else { 0 };
+            let ready = self.p.supply[i][c].ready(q, self.p.today);
+            ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
+        }
+        if let Some((cost, latest_day, score)) = self.score(&ships, &open) {
+            let plan = Plan { alloc: alloc.to_vec(), cost, latest_day, shipments: open.len(), score };
+            if self.best.as_ref().is_none_or(|b| plan.key() < b.key()) {
+                self.best = Some(plan);
+            }
+        }
+    }
+
+    /// (cost, latest day, score) of the open shipments, or `None` if one cannot go.
+    fn score(&mut self, ships: &[Ship], open: &[usize]) -> Option<(i64, i64, i64)> {
+        if open.len() > self.p.max_shipments {
+            return None;
+        }
+        let (mut cost, mut latest) = (0i64, self.p.today.0);
+        for &c in open {
+            let ship = &ships[c];
+            cost += self.costing.shipment_cost(c, ship.grams, ship.bulky)?;
+            latest = latest.max(self.costing.latest_day(c, ship.ready?)?);
+        }
+        let splits = open.len().saturating_sub(1) as i64;
+        Some((cost, latest, cost + self.p.split_penalty * splits + self.p.delay_cost * (latest - self.p.today.0)))
+    }
+
+    /// Fill each line from shipments already open, then from new candidates in order.
+    fn greedy(&self) -> Option<Vec<(usize, usize, u32)>> {
+        let (mut alloc, mut open): (Vec<_>, Vec<usize>) = (Vec::new(), Vec::new());
+        for (i, item) in self.p.items.iter().enumerate() {
+            let mut need = item.quantity;
+            let order: Vec<usize> = open.iter().copied().chain((0..self.p.candidates).filter(|c| !open.contains(c))).collect();
+            for c in order {
+                let take = need.min(self.p.supply[i][c].total());
+                if take > 0 {
+                    alloc.push((i, c, take));
+                    need -= take;
+                    if !open.contains(&c) {
+                        open.push(c);
+                    }
+                }
+                if need == 0 {
+                    break;
+                }
+            }
+            if need > 0 {
+                return None;
+            }
+        }
+        Some(alloc)
+    }
+
+    fn cut(&mut self) -> bool {
+        self.nodes += 1;
+        if self.nodes > self.budget {
+            return true;
+        }
+        let (ships, open) = (std::mem::take(&mut self.ships), std::mem::take(&mut self.open));
+        let bound = self.score(&ships, &open);
+        (self.ships, self.open) = (ships, open);
+        match (bound, &self.best) {
+            (None, _) => true,
+            // Every part of the key only grows as units are added.
+            (Some((_, latest, score)), Some(best)) => (score, latest, self.open.len()) >= best.key(),
+            (Some(_), None) => false,
+        }
+    }
+
+    fn item(&mut self, i: usize) {
+        if i == self.p.items.len() {
+            let alloc = self.alloc.clone();
+            self.offer(&alloc);
+            return;
+        }
+        // Candidates that already ship something first: they add no shipment.
+        let order: Vec<usize> = self.open.iter().copied().chain((0..self.p.candidates).filter(|c| !self.open.contains(c))).filter(|&c| self.p.supply[i][c].total() > 0).collect();
+        self.split(i, &order, 0, self.p.items[i].quantity);
+    }
+
+    /// Every way of taking `need` units of item `i` from `order[k..]`, most from the first.
+    fn split(&mut self, i: usize, order: &[usize], k: usize, need: u32) {
+        if need == 0 {
+            return self.item(i + 1);
+        }
+        let Some(&c) = order.get(k) else { return };
+        let rest = order[k + 1..].iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[i][c].total()));
+        let supply = self.p.supply[i][c];
+        let most = need.min(supply.total());
+        let least = need.saturating_sub(rest);
+        for take in (least..=most).rev() {
+            if self.nodes > self.budget {
+                return;
+            }
+            if take == 0 {
+                self.split(i, order, k + 1, need);
+                continue;
+            }
+            let item = &self.p.items[i];
+            let saved = self.ships[c];
+            let ship = &mut self.ships[c];
+            let opened = ship.units == 0;
+            ship.units += take;
+            ship.grams += item.grams * u64::from(take);
+            ship.bulky += if item.bulky { take } else { 0 };
+            let ready = supply.ready(take, self.p.today);
+            ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
+            if opened {
+                self.open.push(c);
+            }
+            self.alloc.push((i, c, take));
+            if !self.cut() {
+                self.split(i, order, k + 1, need - take);
+            }
+            self.alloc.pop();
+            if opened {
+                self.open.pop();
+            }
+            self.ships[c] = saved;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A toy service: per-shipment base by candidate + a per-kilo price, a day per candidate.
+    struct Toy {
+        base: Vec<i64>,
+        per_kg: i64,
+        max_grams: u64,
+        days: Vec<i64>,
+    }
+
+    impl Costing for Toy {
+        fn shipment_cost(&self, c: usize, grams: u64, bulky: u32) -> Option<i64> {
+            (grams <= self.max_grams).then(|| self.base[c] + self.per_kg * grams.div_ceil(1000) as i64 + 500 * i64::from(bulky))
+        }
+        fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
+            Some(ready.0 + self.days[c])
+        }
+    }
+
+    /// Every allocation of every unit, by enumeration.
+    fn brute(p: &Problem, toy: &mut Toy) -> Option<(i64, i64, usize)> {
+        fn go(p: &Problem, toy: &mut Toy, i: usize, c: usize, need: u32, alloc: &mut Vec<(usize, usize, u32)>, best: &mut Option<(i64, i64, usize)>) {
+            if i == p.items.len() {
+                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], best: None, nodes: 0, budget: 0 };
+                s.offer(alloc);
+                if let Some(plan) = s.best.filter(|plan| best.is_none_or(|b| plan.key() < b)) {
+                    *best = Some(plan.key());
+                }
+                return;
+            }
+            if need == 0 {
+                let next = p.items.get(i + 1).map_or(0, |it| it.quantity);
+                return go(p, toy, i + 1, 0, next, alloc, best);
+            }
+            if c == p.candidates {
+                return;
+            }
+            for take in 0..=need.min(p.supply[i][c].total()) {
+                if take > 0 {
+                    alloc.push((i, c, take));
+                }
+                go(p, toy, i, c + 1, need - take, alloc, best);
+                if take > 0 {
+                    alloc.pop();
+                }
+            }
+        }
+        let mut best = None;
+        go(p, toy, 0, 0, p.items[0].quantity, &mut Vec::new(), &mut best);
+        best
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+        #[test]
+        fn the_search_is_as_good_as_brute_force_and_never_oversells(
+            items in prop::collection::vec((1u32..4, 200u64..4000, any::<bool>()), 1..4),
+            stock in prop::collection::vec(prop::collection::vec((0u32..4, 0u32..3, 1i64..6), 4), 3),
+            base in prop::collection::vec(300i64..900, 4),
+            days in prop::collection::vec(1i64..4, 4),
+            (penalty, delay, max_shipments) in (0i64..400, 0i64..300, 1usize..4),
+        ) {
+            let items: Vec<Item> = items.into_iter().map(|(quantity, grams, bulky)| Item { quantity, grams, bulky }).collect();
+            let today = Date::parse("2026-11-23").unwrap();
+            let incoming: Vec<Vec<Vec<(Date, u32)>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![(Date(today.0 + d), q)] } else { vec![] }).collect()).collect();
+            let supply = (0..items.len()).map(|i| (0..4).map(|c| Supply { now: stock[i % 3][c].0, incoming: &incoming[i % 3][c] }).collect()).collect();
+            let p = Problem { items: &items, supply, candidates: 4, max_shipments, split_penalty: penalty, delay_cost: delay, today };
+            let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days };
+            // With the budget the calculator uses: small carts are searched exhaustively.
+            let found = search(&p, &mut toy, super::super::delivery::SEARCH_BUDGET);
+            let expected = brute(&p, &mut toy);
+            prop_assert_eq!(found.as_ref().map(Plan::key), expected);
+            if let Some(plan) = found {
+                for (i, item) in items.iter().enumerate() {
+                    prop_assert_eq!(plan.alloc.iter().filter(|a| a.0 == i).map(|a| a.2).sum::<u32>(), item.quantity);
+                    for c in 0..4 {
+                        let used: u32 = plan.alloc.iter().filter(|a| a.0 == i && a.1 == c).map(|a| a.2).sum();
+                        prop_assert!(used <= p.supply[i][c].total(), "never more than can be promised");
+                    }
+                }
+            }
+        }
+    }
+}
