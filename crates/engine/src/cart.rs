@@ -15,10 +15,14 @@
 //!   [`MAX_COUPONS`](crate::promotion::MAX_COUPONS), each once; a code the catalogue does not know
 //!   is refused when applied. A known code stays in the cart even while it does not apply (the
 //!   quote says why), because it may apply after the next edit.
+//! - the delivery choice (a service level, or a pickup location) is kept with the cart and
+//!   priced by the delivery calculator; a level no option offers any more is simply not
+//!   charged until the shopper chooses again (the page shows the choice as unavailable).
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Snapshot;
+use crate::fulfilment::Level;
 use crate::promotion::{MAX_COUPONS, normalize_code, valid_code};
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
 use crate::ErrorCode;
@@ -31,6 +35,16 @@ pub const MAX_CART_LINES: usize = 1_000;
 pub struct Cart {
     lines: Vec<CartLine>,
     coupons: Vec<String>,
+    delivery: Option<DeliveryChoice>,
+}
+
+/// How the shopper wants the cart: delivered at a service level, or collected from a
+/// location. JSON: `{"level": "express"}` or `{"pickup": "store-berlin-mitte"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryChoice {
+    Level(Level),
+    Pickup(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +60,8 @@ struct CartData {
     lines: Vec<CartLine>,
     #[serde(default)]
     coupons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery: Option<DeliveryChoice>,
 }
 
 /// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
@@ -64,6 +80,8 @@ pub enum CartOp {
     ApplyCoupon { code: String },
     /// Take a coupon code off the cart.
     RemoveCoupon { code: String },
+    /// Choose delivery at a service level or pickup at a location; `None` clears the choice.
+    ChooseDelivery { choice: Option<DeliveryChoice> },
 }
 
 /// The wire form of a [`CartOp`]: a flat struct rather than serde's internally tagged enum,
@@ -80,6 +98,10 @@ struct OpData {
     with: Option<Sku>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pickup: Option<String>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -91,6 +113,7 @@ enum OpKind {
     Replace,
     ApplyCoupon,
     RemoveCoupon,
+    ChooseDelivery,
 }
 
 impl TryFrom<OpData> for CartOp {
@@ -99,7 +122,14 @@ impl TryFrom<OpData> for CartOp {
     fn try_from(d: OpData) -> Result<CartOp, String> {
         let need = |present: bool, field: &str| if present { Ok(()) } else { Err(format!("this operation needs `{field}`")) };
         let only = |allowed: &[&str]| {
-            let present = [("sku", d.sku.is_some()), ("quantity", d.quantity.is_some()), ("with", d.with.is_some()), ("code", d.code.is_some())];
+            let present = [
+                ("sku", d.sku.is_some()),
+                ("quantity", d.quantity.is_some()),
+                ("with", d.with.is_some()),
+                ("code", d.code.is_some()),
+                ("level", d.level.is_some()),
+                ("pickup", d.pickup.is_some()),
+            ];
             match present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
                 Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
                 None => Ok(()),
@@ -128,6 +158,16 @@ impl TryFrom<OpData> for CartOp {
                 let code = code.ok_or("this operation needs `code`")?;
                 Ok(if matches!(kind, OpKind::ApplyCoupon) { CartOp::ApplyCoupon { code } } else { CartOp::RemoveCoupon { code } })
             }
+            OpKind::ChooseDelivery => {
+                only(&["level", "pickup"])?;
+                let choice = match (d.level, d.pickup.clone()) {
+                    (Some(_), Some(_)) => return Err("choose a `level` or a `pickup` location, not both".into()),
+                    (Some(level), None) => Some(DeliveryChoice::Level(level)),
+                    (None, Some(location)) => Some(DeliveryChoice::Pickup(location)),
+                    (None, None) => None,
+                };
+                Ok(CartOp::ChooseDelivery { choice })
+            }
         }
     }
 }
@@ -142,6 +182,14 @@ impl From<CartOp> for OpData {
             CartOp::Replace { sku, with } => OpData { op: Some(OpKind::Replace), sku: Some(sku), with: Some(with), ..d },
             CartOp::ApplyCoupon { code } => OpData { op: Some(OpKind::ApplyCoupon), code: Some(code), ..d },
             CartOp::RemoveCoupon { code } => OpData { op: Some(OpKind::RemoveCoupon), code: Some(code), ..d },
+            CartOp::ChooseDelivery { choice } => {
+                let (level, pickup) = match choice {
+                    Some(DeliveryChoice::Level(l)) => (Some(l), None),
+                    Some(DeliveryChoice::Pickup(p)) => (None, Some(p)),
+                    None => (None, None),
+                };
+                OpData { op: Some(OpKind::ChooseDelivery), level, pickup, ..d }
+            }
         }
     }
 }
@@ -164,6 +212,8 @@ pub enum CartError {
     TooManyCoupons,
     #[error("the code {0} is not on the cart")]
     CouponNotInCart(String),
+    #[error("{0:?} is not a pickup location")]
+    UnknownLocation(String),
 }
 
 impl ErrorCode for CartError {
@@ -177,6 +227,7 @@ impl ErrorCode for CartError {
             CartError::UnknownCoupon(_) => "unknown_coupon",
             CartError::TooManyCoupons => "too_many_coupons",
             CartError::CouponNotInCart(_) => "coupon_not_in_cart",
+            CartError::UnknownLocation(_) => "unknown_location",
         }
     }
 }
@@ -197,6 +248,11 @@ impl Cart {
     /// Coupon codes entered, normalized, in the order entered.
     pub fn coupons(&self) -> &[String] {
         &self.coupons
+    }
+
+    /// Delivery level or pickup location, once the shopper has chosen.
+    pub fn delivery(&self) -> Option<&DeliveryChoice> {
+        self.delivery.as_ref()
     }
 
     pub fn quantity_of(&self, sku: &Sku) -> Option<Quantity> {
@@ -247,6 +303,14 @@ impl Cart {
                 let code = normalize_code(code);
                 let i = self.coupons.iter().position(|c| *c == code).ok_or(CartError::CouponNotInCart(code))?;
                 self.coupons.remove(i);
+            }
+            CartOp::ChooseDelivery { choice } => {
+                if let Some(DeliveryChoice::Pickup(id)) = choice {
+                    if !catalogue.network().is_pickup(id) {
+                        return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
+                    }
+                }
+                self.delivery = choice.clone();
             }
         }
         Ok(())
@@ -320,12 +384,17 @@ impl TryFrom<CartData> for Cart {
         if coupons.len() > MAX_COUPONS {
             return Err(CartError::TooManyCoupons);
         }
-        Ok(Cart { lines: data.lines, coupons })
+        if let Some(DeliveryChoice::Pickup(id)) = &data.delivery {
+            if id.is_empty() || id.len() > 64 {
+                return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
+            }
+        }
+        Ok(Cart { lines: data.lines, coupons, delivery: data.delivery })
     }
 }
 
 impl From<Cart> for CartData {
     fn from(c: Cart) -> CartData {
-        CartData { lines: c.lines, coupons: c.coupons }
+        CartData { lines: c.lines, coupons: c.coupons, delivery: c.delivery }
     }
 }

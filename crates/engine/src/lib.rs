@@ -24,8 +24,8 @@ pub mod sku;
 mod sort;
 pub mod time;
 
-pub use fulfilment::{Destination, FulfilmentError, availability::{availability, find_in_store}, delivery::delivery_options};
-pub use cart::{Cart, CartError, CartLine, CartOp, MAX_CART_LINES};
+pub use fulfilment::{Destination, FulfilmentError, availability::{availability, find_in_store}, delivery::{delivery_options, quote_with_delivery}};
+pub use cart::{Cart, CartError, CartLine, CartOp, DeliveryChoice, MAX_CART_LINES};
 pub use catalogue::{Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError, TaxRate, Variant};
 pub use money::{Currency, Money, MoneyError};
 pub use quote::{Adjustment, CouponOutcome, Quote, QuoteContext, QuoteError, QuoteLine, Rejection, Usage, quote};

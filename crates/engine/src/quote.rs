@@ -408,7 +408,7 @@ fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, incl
     Ok(round.apply(tax))
 }
 
-fn display_name(snapshot: &Snapshot, sku: &Sku) -> String {
+pub(crate) fn display_name(snapshot: &Snapshot, sku: &Sku) -> String {
     match snapshot.variant(sku) {
         Some((p, v)) if !v.name.is_empty() && !p.name.contains(&v.name) => format!("{} – {}", p.name, v.name),
         Some((p, _)) => p.name.clone(),

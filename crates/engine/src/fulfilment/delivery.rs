@@ -10,11 +10,11 @@ use super::geo::Point;
 use super::model::{CarrierKind, Level, Network, Service, Svc};
 use super::sourcing::{self, Costing, Item, Problem, Supply};
 use super::{Destination, FulfilmentError, Place};
-use crate::cart::Cart;
+use crate::cart::{Cart, DeliveryChoice};
 use crate::catalogue::{ProductKind, Snapshot};
 use crate::money::{Currency, Money};
-use crate::promotion::delivery_discount;
-use crate::quote::{Adjustment, DeliveryPromotion, round_for};
+use crate::promotion::{Amount, delivery_discount};
+use crate::quote::{Adjustment, DeliveryPromotion, Quote, QuoteContext, display_name, quote, round_for};
 use crate::sku::Sku;
 use crate::time::Timestamp;
 
@@ -129,7 +129,7 @@ pub struct PickupOption {
 /// A goods line with what rating needs.
 struct Goods<'a> {
     sku: &'a Sku,
-    name: &'a str,
+    name: String,
     quantity: u32,
     grams: u32,
     dims: Option<[u32; 3]>,
@@ -143,7 +143,7 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     for line in cart.lines() {
         let (product, variant) = snapshot.variant(&line.sku).ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
         if product.kind == ProductKind::Goods {
-            goods.push(Goods { sku: &line.sku, name: &variant.name, quantity: line.quantity.get(), grams: variant.weight_grams, dims: variant.dimensions_cm });
+            goods.push(Goods { sku: &line.sku, name: display_name(snapshot, &line.sku), quantity: line.quantity.get(), grams: variant.weight_grams, dims: variant.dimensions_cm });
         }
     }
     let local_now = net.data.time_zone.local(req.now);
@@ -178,6 +178,30 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     }
     let pickup = if goods.is_empty() { Vec::new() } else { ctx.pickup() };
     Ok(DeliveryQuote { destination: place.point, postcode: place.postcode.clone(), lines, options: best, unavailable, pickup })
+}
+
+/// The quote of a cart with its delivery: quotes the goods, computes the delivery options
+/// for `destination` from that quote, and, when the cart's chosen level is offered (or a
+/// pickup is chosen), quotes again with that charge, so delivery promotions and the total
+/// include it. The page shows this; the server runs the same at order placement.
+pub fn quote_with_delivery(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+    destination: &Destination,
+    now: Timestamp,
+) -> Result<(Quote, DeliveryQuote), FulfilmentError> {
+    let goods = quote(snapshot, cart, context)?;
+    let request = DeliveryRequest { destination, now, goods_value: goods.total, promotions: &goods.delivery_promotions };
+    let delivery = delivery_options(snapshot, cart, &request)?;
+    let charge = match cart.delivery() {
+        Some(DeliveryChoice::Level(level)) => delivery.options.iter().find(|o| o.level == *level).map(|o| o.charge),
+        Some(DeliveryChoice::Pickup(id)) => delivery.pickup.iter().any(|p| p.location == *id).then(|| Money::zero(goods.currency)),
+        None => None,
+    };
+    let Some(charge) = charge else { return Ok((goods, delivery)) };
+    let context = QuoteContext { delivery_charge: Some(Amount(charge.amount())), ..context.clone() };
+    Ok((quote(snapshot, cart, &context)?, delivery))
 }
 
 /// Delivery promotions reduce the charge in the quote's order, by the quote's own rule.

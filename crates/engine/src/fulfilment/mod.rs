@@ -69,6 +69,8 @@ pub enum FulfilmentError {
     UnknownPostcode(String),
     #[error("a destination needs a postcode, or both a latitude (-90 to 90) and a longitude (-180 to 180)")]
     InvalidDestination,
+    #[error(transparent)]
+    Quote(#[from] crate::quote::QuoteError),
 }
 
 impl ErrorCode for FulfilmentError {
@@ -77,6 +79,7 @@ impl ErrorCode for FulfilmentError {
             FulfilmentError::UnknownSku(_) => "unknown_sku",
             FulfilmentError::UnknownPostcode(_) => "unknown_postcode",
             FulfilmentError::InvalidDestination => "invalid_destination",
+            FulfilmentError::Quote(e) => e.code(),
         }
     }
 }
@@ -102,6 +105,11 @@ impl Network {
             (Ok(None), Some(code)) => self.centroid(code).ok_or_else(|| FulfilmentError::UnknownPostcode(code.clone()))?,
         };
         Ok(Place { point, postcode })
+    }
+
+    /// Whether `id` names a location where shoppers collect orders.
+    pub fn is_pickup(&self, id: &str) -> bool {
+        self.loc_index.get(id).is_some_and(|&l| self.data.locations[l].pickup)
     }
 
     fn centroid(&self, code: &str) -> Option<Point> {

@@ -502,7 +502,7 @@ fn build_service(
         for (r, rate) in zone.rates.iter().enumerate() {
             let price = money(&rate.price, &format!("zones[{z}].rates[{r}].price"))?;
             // Heavier never costs less: the sourcing search relies on it to prune.
-            let ordered = rates.last().is_none_or(|&(g, p)| g.is_some_and(|g| rate.max_grams.is_some_and(|m| m > g)) && p <= price);
+            let ordered = rates.last().is_none_or(|&(g, p)| g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price);
             if !ordered {
                 return Err(invalid(format!("{here}.zones[{z}].rates[{r}]"), "tiers go from light to heavy, prices never falling, only the last without a limit"));
             }
