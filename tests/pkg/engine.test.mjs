@@ -67,3 +67,42 @@ test("quote takes a context: who is buying, where and when", () => {
   assert.equal(engine.quote(cart).total.amount, "379.00", "no context: no member price");
   assert.throws(() => engine.quote(cart, { channel: "mars" }), (e) => e.code === "invalid_input");
 });
+
+// Monday 23 November 2026, 10:00 in Berlin (09:00 UTC): before every cut-off.
+const MONDAY = "2026-11-23T09:00:00Z";
+
+test("availability and find in store", () => {
+  const engine = new Engine(snapshot);
+  const ps5 = engine.availability("PS5-PRO");
+  assert.equal(ps5.sku, "PS5-PRO");
+  assert.ok(ps5.available > 0 && ps5.status === "in_stock");
+  assert.equal(ps5.available, ps5.locations.reduce((n, l) => n + l.available, 0), "the total is the sum of the locations");
+  const sold_out = engine.availability("SORA-X95-85");
+  assert.deepEqual([sold_out.status, sold_out.backorder_date], ["backorder", "2026-12-03"]);
+
+  const stores = engine.findInStore("NSW2-MK", { lat: 52.52, lon: 13.405 }, MONDAY);
+  assert.deepEqual(stores.map((s) => [s.location, s.available, s.status]), [["store-berlin-alexanderplatz", 2, "low_stock"]]);
+  assert.equal(stores[0].ready_label, "Today from 11:00", "opens at 10:00, an hour to pick");
+  assert.ok(stores[0].distance_m > 500 && stores[0].distance_m < 1500);
+  assert.throws(() => engine.findInStore("NOPE", { postcode: "10115" }, MONDAY), { code: "unknown_sku" });
+  assert.throws(() => engine.findInStore("PS5-PRO", { postcode: "99999" }, MONDAY), { code: "unknown_postcode" });
+  assert.throws(() => engine.findInStore("PS5-PRO", { lat: 95, lon: 0 }, MONDAY), { code: "invalid_destination" });
+});
+
+test("delivery options for a cart, with the chosen option in the quote", () => {
+  const engine = new Engine(snapshot);
+  let cart = engine.applyOps({ lines: [] }, [{ op: "add", sku: "PS5-PRO", quantity: 1 }]);
+  const options = engine.deliveryOptions(cart, { postcode: "80331" }, MONDAY);
+  assert.deepEqual(options.options.map((o) => [o.level, o.service_id, o.total.amount, o.label]), [
+    ["standard", "parcelone-standard", "0.00", "Tomorrow – Wed 25 Nov"],
+    ["express", "parcelone-express", "0.00", "Tomorrow"],
+  ]);
+  assert.equal(options.options[1].charge.amount, "9.90", "value tier: 9.90 from 200.00");
+  assert.ok(options.unavailable.some((u) => u.service_id === "citydash-same-day" && u.code === "no_stock"));
+  cart = engine.applyOps(cart, [{ op: "choose_delivery", level: "express" }]);
+  assert.deepEqual(cart.delivery, { level: "express" });
+  const both = engine.quoteWithDelivery(cart, { postcode: "80331" }, MONDAY);
+  assert.equal(both.quote.delivery.charge.amount, "9.90");
+  assert.equal(both.quote.delivery.total.amount, "0.00", "free delivery over €99 takes it off");
+  assert.throws(() => engine.applyOps(cart, [{ op: "choose_delivery", pickup: "wh-leipzig" }]), { code: "unknown_location" });
+});

@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` by scripts/test: the package's TypeScript types describe the API.
-import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError } from "../../pkg/omnicart_wasm.js";
+import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError, type DeliveryQuote, type StoreStock, type Availability } from "../../pkg/omnicart_wasm.js";
 
 export async function example(snapshot: Snapshot): Promise<string> {
   await init();
@@ -15,4 +15,13 @@ export async function example(snapshot: Snapshot): Promise<string> {
     return code + version;
   }
   return quote.total.amount + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",");
+}
+
+export function delivery(engine: Engine, cart: Cart): string {
+  const options: DeliveryQuote = engine.deliveryOptions(cart, { lat: 52.52, lon: 13.405 }, "2026-11-23T09:00:00Z");
+  const chosen: Cart = engine.applyOps(cart, [{ op: "choose_delivery", level: options.options[0].level }]);
+  const both: { quote: Quote; delivery: DeliveryQuote } = engine.quoteWithDelivery(chosen, { postcode: "10115" });
+  const stores: StoreStock[] = engine.findInStore("PS5-PRO", { postcode: "10115" });
+  const stock: Availability = engine.availability("PS5-PRO");
+  return both.quote.total.amount + stores.map((s) => s.ready_label).join() + stock.status + options.pickup.length;
 }

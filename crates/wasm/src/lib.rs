@@ -5,7 +5,7 @@
 //! with a stable `code` property (the engine's `ErrorCode`), or `"invalid_input"` when a value
 //! does not have the documented shape.
 
-use omnicart_engine::{Cart, CartOp, ErrorCode, QuoteContext, Snapshot};
+use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -16,6 +16,8 @@ export interface Money { amount: string; currency: string }
 export interface Category { id: string; name: string }
 export interface Variant {
   sku: string; name: string; price: string; weight_grams?: number;
+  /** Packed size in cm: [length, width, height]. */
+  dimensions_cm?: [number, number, number];
   attributes?: Record<string, string>;
 }
 export interface Product {
@@ -61,16 +63,49 @@ export interface Snapshot {
               tax_rates?: { region: string; tax_class: string; rate: string }[] };
   price_lists?: { id: string; channel?: Channel; currency: string; prices: Record<string, string> }[];
   promotions?: Promotion[];
+  network?: Network;
+}
+/** A local date "2026-11-24" and a local time "14:00". */
+export type LocalDate = string;
+export type LocalTime = string;
+export type Level = "standard" | "express" | "same_day" | "scheduled";
+export interface Point { lat: number; lon: number }
+export interface Network {
+  time_zone?: { utc_offset_minutes?: number; dst?: "none" | "eu" | "us" };
+  calendars?: { id: string; closed?: string; holidays?: LocalDate[] }[];
+  locations?: {
+    id: string; name: string; kind: "warehouse" | "store" | "dark_store"; point: Point; address?: string;
+    postcode?: string; calendar: string; hours: { days: string; open: LocalTime; close: LocalTime }[];
+    handling_minutes?: number; cutoff?: LocalTime; daily_capacity?: number; booked?: Record<LocalDate, number>;
+    ships?: boolean; pickup?: boolean; transfer_days?: number;
+  }[];
+  stock?: { sku: string; location: string; on_hand: number; reserved?: number; safety?: number;
+            incoming?: { date: LocalDate; quantity: number }[] }[];
+  carriers?: { id: string; name: string; kind: "fleet" | "courier"; calendar: string; services: {
+    id: string; name: string; level: Level; transit_days?: [number, number]; pickup_cutoff?: LocalTime;
+    window: [LocalTime, LocalTime];
+    zones: { id: string; max_km?: number; postcodes?: string[]; rates: { max_grams?: number; price: string }[] }[];
+    per_km?: string; dim_divisor?: number; max_item_grams?: number; max_length_cm?: number;
+    bulky?: { min_length_cm: number; min_grams?: number; surcharge: string };
+    free_above?: string; value_tiers?: { min_value: string; price: string }[]; origins?: string[];
+    slots?: { start: LocalTime; end: LocalTime; capacity: number }[];
+    booked?: { date: LocalDate; start: LocalTime; count: number }[]; available?: boolean;
+  }[] }[];
+  postcodes?: Record<string, Point>;
+  sourcing?: { split_penalty?: string; delay_cost_per_day?: string; max_shipments?: number; low_stock?: number; horizon_days?: number };
 }
 export interface CartLine { sku: string; quantity: number }
-export interface Cart { lines: CartLine[]; coupons?: string[] }
+export type DeliveryChoice = { level: Level } | { pickup: string };
+export interface Cart { lines: CartLine[]; coupons?: string[]; delivery?: DeliveryChoice }
 export type CartOp =
   | { op: "add"; sku: string; quantity: number }
   | { op: "set_quantity"; sku: string; quantity: number }
   | { op: "remove"; sku: string }
   | { op: "replace"; sku: string; with: string }
   | { op: "apply_coupon"; code: string }
-  | { op: "remove_coupon"; code: string };
+  | { op: "remove_coupon"; code: string }
+  /** Choose a delivery level or a pickup location; neither clears the choice. */
+  | { op: "choose_delivery"; level?: Level; pickup?: string };
 /** Who is buying, where and when. Every field is optional. */
 export interface QuoteContext {
   channel?: Channel; currency?: string; region?: string;
@@ -100,6 +135,34 @@ export interface Quote {
   delivery_promotions: { promotion_id: string; label: string; discount: DeliveryDiscount }[];
   tax_total: Money; total: Money; applied: Adjustment[]; rejected: Rejection[];
   coupons: CouponOutcome[]; hints: UpsellHint[];
+}
+/** Where to deliver: coordinates (from navigator.geolocation) or a postcode, or both. */
+export interface Destination { lat?: number; lon?: number; postcode?: string }
+export type StockStatus = "in_stock" | "low_stock" | "backorder" | "unavailable";
+export interface Availability {
+  sku: string; available: number; status: StockStatus; backorder_date: LocalDate | null;
+  incoming: { date: LocalDate; quantity: number }[];
+  locations: { location: string; name: string; kind: string; available: number; on_hand: number; reserved: number;
+               safety: number; incoming: { date: LocalDate; quantity: number }[] }[];
+}
+export interface StoreStock {
+  location: string; name: string; address: string; distance_m: number; available: number; status: StockStatus;
+  ready_by: string; ready_label: string;
+}
+export interface DeliveryOption {
+  level: Level; level_name: string; service_id: string; service_name: string; carrier_id: string; carrier_name: string;
+  charge: Money; adjustments: Adjustment[]; total: Money; earliest: string; latest: string; label: string;
+  backorder: boolean;
+  shipments: { location: string; location_name: string; distance_m: number; lines: CartLine[]; ships_on: LocalDate; charge: Money }[];
+  slots: { start: string; end: string; label: string }[];
+}
+export interface DeliveryQuote {
+  destination: Point; postcode: string | null;
+  lines: { sku: string; quantity: number; status: StockStatus; available: number; date: LocalDate | null }[];
+  options: DeliveryOption[];
+  unavailable: { service_id: string; service_name: string; carrier_name: string; level: Level; code: string; reason: string }[];
+  pickup: { location: string; name: string; address: string; distance_m: number; ready_by: string; ready_label: string;
+            source: "store" | "incoming" | "transfer"; transfer_from: string | null }[];
 }
 /** Every error the engine throws is an Error with a stable machine code. */
 export interface OmnicartError extends Error { code: string; opIndex?: number }
@@ -143,6 +206,63 @@ impl Engine {
         to_js(&quote)
     }
 
+    /// The network's stock of one SKU: available to promise per location and in total,
+    /// status, incoming supply.
+    #[wasm_bindgen(unchecked_return_type = "Availability")]
+    pub fn availability(&self, sku: &str) -> Result<JsValue, JsValue> {
+        let sku = Sku::new(sku).map_err(|e| error(&e, None))?;
+        to_js(&omnicart_engine::availability(&self.snapshot, &sku).map_err(|e| error(&e, None))?)
+    }
+
+    /// Stores that have the SKU now, nearest to `destination` first, with a ready-by time.
+    /// `now` (ISO string) defaults to this device's clock.
+    #[wasm_bindgen(js_name = findInStore, unchecked_return_type = "StoreStock[]")]
+    pub fn find_in_store(
+        &self,
+        sku: &str,
+        #[wasm_bindgen(unchecked_param_type = "Destination")] destination: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let sku = Sku::new(sku).map_err(|e| error(&e, None))?;
+        let destination = from_js::<Destination>(destination, "invalid_destination")?;
+        let stores = omnicart_engine::find_in_store(&self.snapshot, &sku, &destination, instant(now)?).map_err(|e| error(&e, None))?;
+        to_js(&stores)
+    }
+
+    /// Delivery options per service level (cost, dates, plan), the reasons other services
+    /// cannot deliver, and pickup stores, for a cart and a destination. Delivery promotions
+    /// the quote finds for `context` are applied to each option.
+    #[wasm_bindgen(js_name = deliveryOptions, unchecked_return_type = "DeliveryQuote")]
+    pub fn delivery_options(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Destination")] destination: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
+    ) -> Result<JsValue, JsValue> {
+        let (_, delivery) = self.priced(cart, destination, now, context)?;
+        to_js(&delivery)
+    }
+
+    /// The quote including the cart's chosen delivery, and the delivery options:
+    /// `{ quote, delivery }`.
+    #[wasm_bindgen(js_name = quoteWithDelivery, unchecked_return_type = "{ quote: Quote; delivery: DeliveryQuote }")]
+    pub fn quote_with_delivery(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Destination")] destination: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
+    ) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Both {
+            quote: omnicart_engine::Quote,
+            delivery: omnicart_engine::fulfilment::DeliveryQuote,
+        }
+        let (quote, delivery) = self.priced(cart, destination, now, context)?;
+        to_js(&Both { quote, delivery })
+    }
+
     /// Applies edits to a cart, all or nothing, and returns the new cart. The input is not
     /// modified. A failing edit throws with `code` and `opIndex`.
     #[wasm_bindgen(js_name = applyOps, unchecked_return_type = "Cart")]
@@ -155,6 +275,35 @@ impl Engine {
         let ops = from_js::<Vec<CartOp>>(ops, "invalid_input")?;
         cart.apply_all(&self.snapshot, &ops).map_err(|(i, e)| error(&e, Some(i)))?;
         to_js(&cart)
+    }
+}
+
+impl Engine {
+    fn priced(
+        &self,
+        cart: JsValue,
+        destination: JsValue,
+        now: Option<String>,
+        context: Option<js_sys::Object>,
+    ) -> Result<(omnicart_engine::Quote, omnicart_engine::fulfilment::DeliveryQuote), JsValue> {
+        let cart = from_js::<Cart>(cart, "invalid_input")?;
+        let destination = from_js::<Destination>(destination, "invalid_destination")?;
+        let now = instant(now)?;
+        let mut context = match context {
+            Some(context) => from_js::<QuoteContext>(context.into(), "invalid_input")?,
+            None => QuoteContext::default(),
+        };
+        context.now.get_or_insert(now);
+        omnicart_engine::quote_with_delivery(&self.snapshot, &cart, &context, &destination, now).map_err(|e| error(&e, None))
+    }
+}
+
+/// An ISO instant from JS, or this device's clock: the adapter may read a clock, the engine
+/// never does.
+fn instant(now: Option<String>) -> Result<Timestamp, JsValue> {
+    match now {
+        Some(text) => Timestamp::parse(&text).map_err(|e| error(&e, None)),
+        None => Ok(Timestamp::from_unix((js_sys::Date::now() / 1000.0) as i64)),
     }
 }
 
