@@ -469,6 +469,8 @@ impl Rating<'_> {
                 used.push(a.1);
             }
         }
+        // Shipments in the network's order of locations.
+        used.sort_by_key(|&c| self.cands[c].0);
         for c in used {
             let parts: Vec<_> = plan.alloc.iter().filter(|a| a.1 == c).collect();
             let ready = parts.iter().map(|&&(i, _, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);

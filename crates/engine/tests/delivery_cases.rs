@@ -1,0 +1,133 @@
+//! Hand-computed delivery cases (tests/data/delivery_cases.json) over a small network
+//! (tests/data/delivery_network.json): cut-offs, weekends, holidays, bulky surcharges,
+//! dimensional weight, free-above, fleet fallback, split versus single, backorders, refusals.
+//! A new rule adds a row. The arithmetic behind each expected value is in the case's name and
+//! in the network's comments: rates per zone and weight tier, transit in carrier working days.
+
+use omnicart_engine::fulfilment::DeliveryQuote;
+use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Snapshot, Timestamp, quote_with_delivery};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    cart: Vec<(String, u32)>,
+    to: Destination,
+    now: String,
+    #[serde(default)]
+    suspend: Vec<String>,
+    #[serde(default)]
+    error: Option<String>,
+    /// [level, service, charge, label, [[location, sku, quantity]]]
+    #[serde(default)]
+    options: Vec<(String, String, String, String, Vec<(String, String, u32)>)>,
+    /// service → code, for the services named (others may be listed too).
+    #[serde(default)]
+    unavailable: std::collections::BTreeMap<String, String>,
+    /// The nearest pickup option: [location, ready label, source], or null for none.
+    #[serde(default = "unset")]
+    pickup: Option<Option<(String, String, String)>>,
+    #[serde(default)]
+    lines: Vec<(String, String, Option<String>)>,
+}
+
+fn unset() -> Option<Option<(String, String, String)>> {
+    None
+}
+
+fn snapshot(suspend: &[String]) -> Snapshot {
+    let mut json: Value = serde_json::from_str(include_str!("data/delivery_network.json")).unwrap();
+    for carrier in json["network"]["carriers"].as_array_mut().unwrap() {
+        for service in carrier["services"].as_array_mut().unwrap() {
+            if suspend.iter().any(|s| service["id"] == s.as_str()) {
+                service["available"] = false.into();
+            }
+        }
+    }
+    serde_json::from_value(json).expect("the test network loads")
+}
+
+fn run(case: &Case) -> Result<DeliveryQuote, String> {
+    let snapshot = snapshot(&case.suspend);
+    let mut cart = Cart::new();
+    for (sku, quantity) in &case.cart {
+        let op: CartOp = serde_json::from_value(serde_json::json!({"op": "add", "sku": sku, "quantity": quantity})).unwrap();
+        cart.apply(&snapshot, &op).unwrap();
+    }
+    let now = Timestamp::parse(&case.now).unwrap();
+    quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &case.to, now).map(|(_, d)| d).map_err(|e| e.code().to_owned())
+}
+
+#[test]
+fn delivery_cases() {
+    let cases: Vec<Case> = serde_json::from_str(include_str!("data/delivery_cases.json")).unwrap();
+    assert!(cases.len() >= 12);
+    for case in &cases {
+        let name = &case.name;
+        let quote = match (run(case), &case.error) {
+            (Err(code), Some(expected)) => {
+                assert_eq!(&code, expected, "{name}");
+                continue;
+            }
+            (Ok(_), Some(expected)) => panic!("{name}: expected the error {expected}"),
+            (Err(code), None) => panic!("{name}: unexpected error {code}"),
+            (Ok(quote), None) => quote,
+        };
+        let options: Vec<_> = quote
+            .options
+            .iter()
+            .map(|o| {
+                let level = serde_json::to_value(o.level).unwrap().as_str().unwrap().to_owned();
+                let plan = o.shipments.iter().flat_map(|s| s.lines.iter().map(|l| (s.location.clone(), l.sku.to_string(), l.quantity))).collect::<Vec<_>>();
+                (level, o.service_id.clone(), o.charge.amount().to_string(), o.label.clone(), plan)
+            })
+            .collect();
+        assert_eq!(options, case.options, "{name}: options");
+        for (service, code) in &case.unavailable {
+            let found = quote.unavailable.iter().find(|u| &u.service_id == service);
+            assert_eq!(found.map(|u| u.code.as_str()), Some(code.as_str()), "{name}: why {service} cannot deliver");
+            assert!(found.is_some_and(|u| !u.reason.is_empty()));
+        }
+        for o in &quote.options {
+            assert!(quote.unavailable.iter().all(|u| u.service_id != o.service_id), "{name}: an offered service is not also refused");
+            let sum: rust_decimal::Decimal = o.shipments.iter().map(|s| s.charge.amount()).sum();
+            assert_eq!(sum, o.charge.amount(), "{name}: shipment charges add up to the option's");
+            assert!(o.earliest <= o.latest, "{name}");
+        }
+        if let Some(expected) = &case.pickup {
+            let first = quote.pickup.first().map(|p| (p.location.clone(), p.ready_label.clone(), p.source.clone()));
+            assert_eq!(&first, expected, "{name}: pickup");
+        }
+        for (sku, status, date) in &case.lines {
+            let line = quote.lines.iter().find(|l| l.sku.as_str() == sku).unwrap();
+            assert_eq!(serde_json::to_value(line.status).unwrap(), status.as_str(), "{name}: {sku}");
+            assert_eq!(line.date.map(|d| d.to_string()), *date, "{name}: {sku} date");
+        }
+    }
+}
+
+#[test]
+fn the_quote_includes_the_chosen_delivery_and_its_promotions() {
+    let snapshot = snapshot(&[]);
+    let mut cart = Cart::new();
+    for op in [r#"{"op":"add","sku":"BOX","quantity":1}"#, r#"{"op":"choose_delivery","level":"express"}"#] {
+        cart.apply(&snapshot, &serde_json::from_str(op).unwrap()).unwrap();
+    }
+    let now = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
+    let (quote, delivery) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
+    assert_eq!(delivery.options.iter().find(|o| o.service_id == "p-exp").unwrap().total.amount().to_string(), "15.00");
+    let charge = quote.delivery.as_ref().expect("the chosen option is charged");
+    assert_eq!((charge.charge.amount().to_string(), quote.total.amount().to_string()), ("15.00".into(), "35.00".into()));
+
+    // A pickup costs nothing; a level nobody offers is not charged.
+    cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"store-city"}"#).unwrap()).unwrap();
+    let (quote, _) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
+    assert_eq!(quote.delivery.unwrap().total.amount().to_string(), "0.00");
+    cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","level":"same_day"}"#).unwrap()).unwrap();
+    let (quote, _) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
+    assert!(quote.delivery.is_none());
+    let err = cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"wh-north"}"#).unwrap()).unwrap_err();
+    assert_eq!(err.code(), "unknown_location");
+}
