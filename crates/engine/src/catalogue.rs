@@ -325,7 +325,7 @@ impl Snapshot {
 impl TryFrom<SnapshotData> for Snapshot {
     type Error = SnapshotError;
 
-    fn try_from(data: SnapshotData) -> Result<Snapshot, SnapshotError> {
+    fn try_from(mut data: SnapshotData) -> Result<Snapshot, SnapshotError> {
         let currency = data.currency;
         if data.version.is_empty() || data.version.len() > 64 {
             return Err(invalid("version".into(), "must be 1 to 64 characters"));
@@ -372,14 +372,15 @@ impl TryFrom<SnapshotData> for Snapshot {
                 by_tag.entry(tag.clone()).or_default().push(p);
             }
         }
-        let network = Network::build(&data.network, currency, |sku| by_sku.contains_key(sku))?;
+        // The network keeps its wire data (serializing the snapshot puts it back).
+        let network = Network::build(std::mem::take(&mut data.network), currency, |sku| by_sku.contains_key(sku))?;
         Ok(Snapshot { data, by_sku, prices, list_prices, by_category, by_tag, tax_rates, promotion_index, network })
     }
 }
 
 impl From<Snapshot> for SnapshotData {
     fn from(s: Snapshot) -> SnapshotData {
-        s.data
+        SnapshotData { network: s.network.data, ..s.data }
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::availability::{LineAvailability, day_label, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, Svc};
+use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
 use super::sourcing::{self, Costing, Item, Problem, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -149,7 +149,14 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     let local_now = net.data.time_zone.local(req.now);
     let lines = goods.iter().map(|g| net.line_status(g.sku, g.quantity)).collect();
     let distances: Vec<u32> = net.data.locations.iter().map(|l| place.point.distance_m(l.point)).collect();
-    let ctx = Ctx { net, goods: &goods, place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
+    // Stock of each goods line per location, looked up once: the search reads it often.
+    let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
+    for (row, g) in at.iter_mut().zip(&goods) {
+        for s in net.stock_of(g.sku) {
+            row[s.loc] = Some(s);
+        }
+    }
+    let ctx = Ctx { net, goods: &goods, at, place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
     // (level, score, latest day, option) of every service that can deliver.
     let mut options: Vec<(Level, i64, i64, DeliveryOption)> = Vec::new();
     let mut unavailable = Vec::new();
@@ -222,6 +229,8 @@ fn apply_promotions(snapshot: &Snapshot, option: &mut DeliveryOption, promotions
 struct Ctx<'a> {
     net: &'a Network,
     goods: &'a [Goods<'a>],
+    /// at[goods line][location]
+    at: Vec<Vec<Option<&'a StockAt>>>,
     place: &'a Place,
     distances: &'a [u32],
     /// Local date and minute of `now`.
@@ -260,7 +269,7 @@ impl Ctx<'_> {
         for (l, _) in self.net.data.locations.iter().enumerate().filter(|(l, _)| svc.origin[*l]) {
             let Some(zone) = self.zone(svc, l) else { continue };
             in_area = true;
-            if self.goods.iter().any(|g| self.net.stock_of(g.sku).iter().any(|s| s.loc == l && s.promisable() > 0)) {
+            if self.at.iter().any(|row| row[l].is_some_and(|s| s.promisable() > 0)) {
                 cands.push((l, zone));
             }
         }
@@ -268,14 +277,7 @@ impl Ctx<'_> {
             return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));
         }
         let items: Vec<Item> = self.goods.iter().map(|g| Item { quantity: g.quantity, grams: charged_grams(service, g), bulky: is_bulky(svc, g) }).collect();
-        let supply: Vec<Vec<Supply>> = self
-            .goods
-            .iter()
-            .map(|g| {
-                let stock = self.net.stock_of(g.sku);
-                cands.iter().map(|&(l, _)| stock.iter().find(|s| s.loc == l).map_or(Supply::default(), |s| Supply { now: s.now, incoming: &s.incoming })).collect()
-            })
-            .collect();
+        let supply: Vec<Vec<Supply>> = self.at.iter().map(|row| cands.iter().map(|&(l, _)| supply_of(row[l])).collect()).collect();
         if let Some((g, _)) = self.goods.iter().zip(&supply).find(|(g, row)| row.iter().map(Supply::total).sum::<u32>() < g.quantity) {
             return Err(("no_stock", format!("Not enough {} where {} collects.", g.name, service.name)));
         }
@@ -339,17 +341,17 @@ impl Ctx<'_> {
         let net = self.net;
         let mut stores: Vec<usize> = (0..net.data.locations.len()).filter(|&l| net.data.locations[l].pickup).collect();
         stores.sort_by_key(|&l| (self.distances[l], l));
-        stores.into_iter().filter_map(|l| self.pickup_at(l)).take(PICKUP_LISTED).collect()
+        // The day each shipping location could send a transfer, computed once.
+        let sent: Vec<Option<Date>> = net.data.locations.iter().enumerate().map(|(l, loc)| loc.ships.then(|| net.ready(l, self.now, None).map(|r| r.0)).flatten()).collect();
+        stores.into_iter().filter_map(|l| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
     }
 
     /// When the whole cart can be collected at `store` (rule 8).
-    fn pickup_at(&self, store: usize) -> Option<PickupOption> {
+    fn pickup_at(&self, store: usize, sent: &[Option<Date>]) -> Option<PickupOption> {
         let net = self.net;
         let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
-        for g in self.goods {
-            let stock = net.stock_of(g.sku);
-            let here = stock.iter().find(|s| s.loc == store);
-            let supply = here.map_or(Supply::default(), |s| Supply { now: s.now, incoming: &s.incoming });
+        for (g, row) in self.goods.iter().zip(&self.at) {
+            let supply = supply_of(row[store]);
             if supply.now >= g.quantity {
                 continue;
             }
@@ -360,19 +362,16 @@ impl Ctx<'_> {
                 }
                 continue;
             }
-            transfer.push((g.sku, g.quantity - supply.now));
+            transfer.push((row, g.quantity - supply.now));
         }
         let mut transfer_from = None;
         if !transfer.is_empty() {
             let days = net.data.locations[store].transfer_days?;
             // The shipping location that can send every missing unit soonest (then nearest).
+            let calendar = net.calendar(net.locs[store].calendar);
             let (arrives, l) = (0..net.data.locations.len())
-                .filter(|&l| l != store && net.data.locations[l].ships)
-                .filter(|&l| transfer.iter().all(|(sku, q)| net.stock_of(sku).iter().any(|s| s.loc == l && s.now >= *q)))
-                .filter_map(|l| {
-                    let (sent, _) = net.ready(l, self.now, None)?;
-                    Some((net.calendar(net.locs[store].calendar).add_working_days(sent, days.max(1)), l))
-                })
+                .filter(|&l| l != store && transfer.iter().all(|(row, q)| row[l].is_some_and(|s| s.now >= *q)))
+                .filter_map(|l| Some((calendar.add_working_days(sent[l]?, days.max(1)), l)))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
             if arrives > from.0 {
                 (from, source) = ((arrives, 0), "transfer");
@@ -392,6 +391,10 @@ impl Ctx<'_> {
             transfer_from,
         })
     }
+}
+
+fn supply_of(stock: Option<&StockAt>) -> Supply<'_> {
+    stock.map_or(Supply::default(), |s| Supply { now: s.now, incoming: &s.incoming })
 }
 
 fn longest_side(g: &Goods) -> u32 {
@@ -428,7 +431,16 @@ struct Rating<'a> {
 impl Costing for Rating<'_> {
     fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64> {
         let (l, zone) = self.cands[c];
-        let rate = self.svc.zones[zone].rates.iter().find(|(max, _)| max.is_none_or(|m| grams <= u64::from(m)))?.1;
+        let rates = &self.svc.zones[zone].rates;
+        let tier = |g: u64| rates.iter().find(|(max, _)| max.is_none_or(|m| g <= u64::from(m))).map(|r| r.1);
+        // Heavier than the top tier: full parcels at the top tier's rate and one for the rest.
+        let rate = match rates.last()? {
+            &(Some(top), price) if grams > u64::from(top) => {
+                let (full, rest) = (grams / u64::from(top), grams % u64::from(top));
+                price * full as i64 + if rest > 0 { tier(rest)? } else { 0 }
+            }
+            _ => tier(grams)?,
+        };
         let km = i64::from(self.ctx.distances[l].div_ceil(1000));
         let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| s * i64::from(bulky_units));
         let mut charge = rate + self.svc.per_km * km + surcharge;

@@ -26,7 +26,8 @@
 //! 5. **Charge per shipment** = zone rate for the charged weight (the greater of actual and
 //!    dimensional weight, `l × w × h / dim_divisor`) + `per_km` × started kilometres + a bulky
 //!    surcharge per bulky item, capped by the cart-value tier the goods reach; zero when the
-//!    goods reach `free_above`. The zone is the first whose postcode prefix matches the
+//!    goods reach `free_above`. A shipment heavier than the top weight tier goes as several
+//!    parcels: full ones at the top tier's rate and one more for the rest. The zone is the first whose postcode prefix matches the
 //!    destination's postcode, else the first distance band that contains the distance.
 //! 6. **Sourcing.** A plan assigns every unit to a location allowed for the service, never
 //!    more than a location can promise, in at most `sourcing.max_shipments` shipments. Plans

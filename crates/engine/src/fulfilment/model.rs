@@ -386,8 +386,7 @@ impl Network {
         self.data.locations.is_empty()
     }
 
-    pub(crate) fn build(data: &NetworkData, currency: Currency, knows: impl Fn(&Sku) -> bool) -> Result<Network, SnapshotError> {
-        let mut data = data.clone();
+    pub(crate) fn build(mut data: NetworkData, currency: Currency, knows: impl Fn(&Sku) -> bool) -> Result<Network, SnapshotError> {
         if data.locations.len() > MAX_LOCATIONS || data.postcodes.len() > MAX_POSTCODES {
             return Err(invalid("network".into(), format!("at most {MAX_LOCATIONS} locations and {MAX_POSTCODES} postcodes")));
         }

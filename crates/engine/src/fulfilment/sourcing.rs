@@ -6,7 +6,8 @@
 //! line across candidate locations. Adding units never lowers a partial plan's score (rates
 //! never fall with weight, ready dates never get earlier), so a partial plan that already
 //! scores no better than the best complete one is cut. The search stops after `budget`
-//! nodes, which makes it exact on small carts and bounded on large ones, and deterministic.
+//! nodes, or searches to the end when the problem has at most `EXACT_SPACE` allocations:
+//! exact on small carts, bounded on large ones, and deterministic either way.
 
 use super::calendar::Date;
 
@@ -102,7 +103,11 @@ struct Search<'p, 'a, C> {
     budget: u32,
 }
 
+/// Problems with at most this many allocations are searched to the end, whatever the budget.
+const EXACT_SPACE: u64 = 200_000;
+
 pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> Option<Plan> {
+    let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
     let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), best: None, nodes: 0, budget };
     for c in 0..p.candidates {
         if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
@@ -118,25 +123,41 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
     s.best
 }
 
+/// How many allocations there are at most: per item, the ways of splitting its quantity
+/// over the candidates that hold it (stars and bars), multiplied.
+fn space(p: &Problem) -> u64 {
+    p.items.iter().enumerate().fold(1u64, |total, (i, item)| {
+        let k = p.supply[i].iter().filter(|s| s.total() > 0).count() as u64;
+        let (n, r) = (u64::from(item.quantity) + k.saturating_sub(1), k.saturating_sub(1).min(u64::from(item.quantity)));
+        // C(n, r), stopping once it exceeds the limit.
+        let ways = (1..=r).try_fold(1u64, |c, j| Some(c.checked_mul(n + 1 - j)? / j).filter(|c| *c <= EXACT_SPACE)).unwrap_or(u64::MAX);
+        total.saturating_mul(ways.max(1))
+    })
+}
+
 impl<C: Costing> Search<'_, '_, C> {
     /// Scores a complete allocation from scratch and keeps it if it is the best so far.
     fn offer(&mut self, alloc: &[(usize, usize, u32)]) {
-        let mut ships = vec![Ship::default(); self.p.candidates];
-        let mut open = Vec::new();
+        // Only the shipments this plan opens (a handful), not one per candidate.
+        let mut ships: Vec<(usize, Ship)> = Vec::new();
         for &(i, c, q) in alloc {
             let item = &self.p.items[i];
-            let ship = &mut ships[c];
-            if ship.units == 0 {
-                open.push(c);
-            }
+            let at = match ships.iter().position(|(d, _)| *d == c) {
+                Some(at) => at,
+                None => {
+                    ships.push((c, Ship::default()));
+                    ships.len() - 1
+                }
+            };
+            let ship = &mut ships[at].1;
             ship.units += q;
             ship.grams += item.grams * u64::from(q);
             ship.bulky += if item.bulky { q } else { 0 };
             let ready = self.p.supply[i][c].ready(q, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
         }
-        if let Some((cost, latest_day, score)) = self.score(&ships, &open) {
-            let plan = Plan { alloc: alloc.to_vec(), cost, latest_day, shipments: open.len(), score };
+        if let Some((cost, latest_day, score)) = self.score(ships.iter().map(|(c, s)| (*c, s))) {
+            let plan = Plan { alloc: alloc.to_vec(), cost, latest_day, shipments: ships.len(), score };
             if self.best.as_ref().is_none_or(|b| plan.key() < b.key()) {
                 self.best = Some(plan);
             }
@@ -144,17 +165,17 @@ impl<C: Costing> Search<'_, '_, C> {
     }
 
     /// (cost, latest day, score) of the open shipments, or `None` if one cannot go.
-    fn score(&mut self, ships: &[Ship], open: &[usize]) -> Option<(i64, i64, i64)> {
-        if open.len() > self.p.max_shipments {
-            return None;
-        }
-        let (mut cost, mut latest) = (0i64, self.p.today.0);
-        for &c in open {
-            let ship = &ships[c];
+    fn score<'s>(&mut self, open: impl Iterator<Item = (usize, &'s Ship)>) -> Option<(i64, i64, i64)> {
+        let (mut cost, mut latest, mut n) = (0i64, self.p.today.0, 0usize);
+        for (c, ship) in open {
+            n += 1;
+            if n > self.p.max_shipments {
+                return None;
+            }
             cost += self.costing.shipment_cost(c, ship.grams, ship.bulky)?;
             latest = latest.max(self.costing.latest_day(c, ship.ready?)?);
         }
-        let splits = open.len().saturating_sub(1) as i64;
+        let splits = n.saturating_sub(1) as i64;
         Some((cost, latest, cost + self.p.split_penalty * splits + self.p.delay_cost * (latest - self.p.today.0)))
     }
 
@@ -190,7 +211,7 @@ impl<C: Costing> Search<'_, '_, C> {
             return true;
         }
         let (ships, open) = (std::mem::take(&mut self.ships), std::mem::take(&mut self.open));
-        let bound = self.score(&ships, &open);
+        let bound = self.score(open.iter().map(|&c| (c, &ships[c])));
         (self.ships, self.open) = (ships, open);
         match (bound, &self.best) {
             (None, _) => true,
@@ -208,25 +229,29 @@ impl<C: Costing> Search<'_, '_, C> {
         }
         // Candidates that already ship something first: they add no shipment.
         let order: Vec<usize> = self.open.iter().copied().chain((0..self.p.candidates).filter(|c| !self.open.contains(c))).filter(|&c| self.p.supply[i][c].total() > 0).collect();
-        self.split(i, &order, 0, self.p.items[i].quantity);
+        // rest[k]: what order[k..] can supply together.
+        let mut rest = vec![0u32; order.len() + 1];
+        for k in (0..order.len()).rev() {
+            rest[k] = rest[k + 1].saturating_add(self.p.supply[i][order[k]].total());
+        }
+        self.split(i, &order, &rest, 0, self.p.items[i].quantity);
     }
 
     /// Every way of taking `need` units of item `i` from `order[k..]`, most from the first.
-    fn split(&mut self, i: usize, order: &[usize], k: usize, need: u32) {
+    fn split(&mut self, i: usize, order: &[usize], rest: &[u32], k: usize, need: u32) {
         if need == 0 {
             return self.item(i + 1);
         }
         let Some(&c) = order.get(k) else { return };
-        let rest = order[k + 1..].iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[i][c].total()));
         let supply = self.p.supply[i][c];
         let most = need.min(supply.total());
-        let least = need.saturating_sub(rest);
+        let least = need.saturating_sub(rest[k + 1]);
         for take in (least..=most).rev() {
             if self.nodes > self.budget {
                 return;
             }
             if take == 0 {
-                self.split(i, order, k + 1, need);
+                self.split(i, order, rest, k + 1, need);
                 continue;
             }
             let item = &self.p.items[i];
@@ -243,7 +268,7 @@ impl<C: Costing> Search<'_, '_, C> {
             }
             self.alloc.push((i, c, take));
             if !self.cut() {
-                self.split(i, order, k + 1, need - take);
+                self.split(i, order, rest, k + 1, need - take);
             }
             self.alloc.pop();
             if opened {
