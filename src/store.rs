@@ -7,18 +7,27 @@
 //! rebase happens with the server's current cart; an operation that no longer applies (e.g. a
 //! quantity change on a line removed elsewhere) is dropped.
 //! Full offline-first merging by operation log arrives with the sync issue; this keeps its seam.
+//!
+//! Where the shopper wants delivery (coordinates from the browser or a postcode) is kept here
+//! too, in `localStorage`; the quote then includes delivery options and the chosen charge,
+//! computed by the engine in the page like every price.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use omnicart_engine::{Cart, CartOp, Quantity, Quote, QuoteContext, Snapshot, Timestamp, quote};
+use omnicart_engine::fulfilment::DeliveryQuote;
+use omnicart_engine::{
+    Cart, CartOp, Destination, FulfilmentError, Quantity, Quote, QuoteContext, Snapshot, Timestamp, quote,
+    quote_with_delivery,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, ApiError, CartView, Customer};
 
 const DEVICE_KEY: &str = "omnicart.device.v1";
+const DESTINATION_KEY: &str = "omnicart.destination.v1";
 const MAX_RETRY_MS: u32 = 30_000;
 /// The server's limit on operations per request.
 const MAX_OPS_PER_PUSH: usize = 100;
@@ -37,6 +46,13 @@ pub struct Store {
     pub snapshot: StoredValue<Arc<Snapshot>>,
     pub cart: RwSignal<Cart>,
     pub quote: Memo<Result<Quote, String>>,
+    /// Delivery options and pickup for the cart at [`Store::destination`]; `None` until the
+    /// shopper says where. When the cart's delivery choice is offered, `quote` includes it.
+    pub delivery: Memo<Option<Result<DeliveryQuote, String>>>,
+    /// Where the shopper wants delivery; change it with [`Store::set_destination`].
+    pub destination: RwSignal<Option<Destination>>,
+    /// What the shopper typed in a postcode field, kept while they move between pages.
+    pub postcode_draft: RwSignal<String>,
     pub customer: RwSignal<Option<Customer>>,
     /// (segments, first order) of the shopper, for promotion conditions.
     profile: RwSignal<(Vec<String>, bool)>,
@@ -68,15 +84,22 @@ impl Store {
         let cart = RwSignal::new(replay(&snapshot.get_value(), &device.base, &mut device.pending));
         // Segments and first-order status, as the server knows them (see `api::Me`).
         let profile = RwSignal::new((Vec::new(), true));
-        let quote = Memo::new(move |_| {
-            let (segments, first_order) = profile.get();
-            let context = QuoteContext { now: Some(now()), segments, first_order, ..QuoteContext::default() };
-            cart.with(|cart| quote(&snapshot.get_value(), cart, &context).map_err(|e| e.to_string()))
+        let destination = RwSignal::new(load_destination());
+        let priced = Memo::new(move |_| {
+            let context = context_of(profile);
+            let destination = destination.get();
+            cart.with(|cart| price(&snapshot.get_value(), cart, &context, destination.as_ref()))
         });
+        let quote = Memo::new(move |_| priced.with(|p| p.0.clone()));
+        let delivery = Memo::new(move |_| priced.with(|p| p.1.clone()));
+        let postcode_draft = destination.with_untracked(|d| d.as_ref().and_then(|d| d.postcode.clone()).unwrap_or_default());
         Store {
             snapshot,
             cart,
             quote,
+            delivery,
+            destination,
+            postcode_draft: RwSignal::new(postcode_draft),
             profile,
             customer: RwSignal::new(None),
             sync: RwSignal::new(SyncState::Loading),
@@ -127,6 +150,23 @@ impl Store {
         self.device.update_value(|d| d.pending.push(op));
         self.persist();
         self.flush();
+        Ok(())
+    }
+
+    /// The facts promotions may use (clock, segments, first order), as the cart's quote uses
+    /// them. Reading it subscribes to the shopper's profile.
+    pub fn context(self) -> QuoteContext {
+        context_of(self.profile)
+    }
+
+    /// Sets where the shopper wants delivery once the engine knows the place (an unknown
+    /// postcode is refused with the engine's message), and keeps it on this device.
+    pub fn set_destination(self, destination: Destination) -> Result<(), String> {
+        self.snapshot.get_value().network().locate(&destination).map_err(|e| capitalize(&e.to_string()))?;
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(DESTINATION_KEY, &api::to_json(&destination));
+        }
+        self.destination.set(Some(destination));
         Ok(())
     }
 
@@ -309,7 +349,30 @@ impl Store {
     }
 }
 
-fn capitalize(text: &str) -> String {
+/// The cart's quote and, when a destination is known, its delivery options; a quote that
+/// includes the chosen delivery charge when that choice is offered. A destination the engine
+/// cannot place leaves the goods quote intact and reports why.
+fn price(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+    destination: Option<&Destination>,
+) -> (Result<Quote, String>, Option<Result<DeliveryQuote, String>>) {
+    let plain = || quote(snapshot, cart, context).map_err(|e| e.to_string());
+    let Some(destination) = destination else { return (plain(), None) };
+    match quote_with_delivery(snapshot, cart, context, destination, now()) {
+        Ok((quote, delivery)) => (Ok(quote), Some(Ok(delivery))),
+        Err(FulfilmentError::Quote(e)) => (Err(e.to_string()), None),
+        Err(e) => (plain(), Some(Err(capitalize(&e.to_string())))),
+    }
+}
+
+fn context_of(profile: RwSignal<(Vec<String>, bool)>) -> QuoteContext {
+    let (segments, first_order) = profile.get();
+    QuoteContext { now: Some(now()), segments, first_order, ..QuoteContext::default() }
+}
+
+pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
@@ -321,8 +384,9 @@ fn replay(snapshot: &Snapshot, base: &Cart, pending: &mut Vec<CartOp>) -> Cart {
     cart
 }
 
-/// The browser's clock, for promotion schedules (the engine never reads one itself).
-fn now() -> Timestamp {
+/// The browser's clock, for promotion schedules and delivery dates (the engine never reads one
+/// itself).
+pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix((js_sys::Date::now() / 1000.0) as i64)
 }
 
@@ -331,6 +395,12 @@ fn load_device() -> Device {
         .and_then(|s| s.get_item(DEVICE_KEY).ok().flatten())
         .and_then(|json| api::from_json(&json).ok())
         .unwrap_or_default()
+}
+
+fn load_destination() -> Option<Destination> {
+    local_storage()
+        .and_then(|s| s.get_item(DESTINATION_KEY).ok().flatten())
+        .and_then(|json| api::from_json(&json).ok())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

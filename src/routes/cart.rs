@@ -1,29 +1,36 @@
 //! The cart: lines with their discounts explained, quantity, replace-by-another-option and
 //! remove; coupon codes with the reason when one does not apply; savings; upsell hints with
-//! one-click add. Everything is quoted in the page by the engine on every edit.
-//! Rows are keyed by SKU, so an edit re-renders values, not elements: focus stays put.
+//! one-click add; delivery or pickup, chosen here and kept in the cart. Everything is quoted in
+//! the page by the engine on every edit.
+//! Rows are keyed by SKU (delivery choices by level or store), so an edit re-renders values,
+//! not elements: focus stays put.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use omnicart_engine::{CartOp, Quantity, Quote, QuoteLine};
+use omnicart_engine::fulfilment::Level;
+use omnicart_engine::{CartOp, DeliveryChoice, Quantity, Quote, QuoteLine};
 
-use crate::components::QuantityStepper;
+use crate::components::{DestinationForm, QuantityStepper};
 use crate::format;
 use crate::store::{Store, use_store};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
     let store = use_store();
-    let state = move || match store.quote.get() {
-        Err(message) => Err(message),
-        Ok(q) if q.lines.is_empty() => Ok(false),
-        Ok(_) => Ok(true),
-    };
+    // A memo, so the page's body is built again only when the cart turns empty, non-empty or
+    // unpriceable, not on every edit (that would replace the elements and lose focus).
+    let state = Memo::new(move |_| {
+        store.quote.with(|q| match q {
+            Err(message) => Err(message.clone()),
+            Ok(q) if q.lines.is_empty() => Ok(false),
+            Ok(_) => Ok(true),
+        })
+    });
     let keys = move || store.quote.with(|q| q.as_ref().map(|q| q.lines.iter().map(line_key).collect::<Vec<_>>()).unwrap_or_default());
     view! {
         <section aria-labelledby="cart-title" class="cart">
             <h1 id="cart-title">"Your cart"</h1>
-            {move || match state() {
+            {move || match state.get() {
                 Err(message) => view! { <p class="notice" role="alert">{message}</p> }.into_any(),
                 Ok(false) => view! { <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div> }.into_any(),
                 Ok(true) => view! {
@@ -32,6 +39,7 @@ pub fn CartPage() -> impl IntoView {
                     </ul>
                     <Hints/>
                     <Coupons/>
+                    <Delivery/>
                     <Totals/>
                 }.into_any(),
             }}
@@ -217,10 +225,23 @@ fn Totals() -> impl IntoView {
             .map(|a| view! { <div class="discount"><dt>{a.label}</dt><dd>"−"{format::money(a.amount)}</dd></div> })
             .collect_view()
     };
-    let delivery = move || {
-        q().map(|q| q.delivery_promotions).unwrap_or_default().into_iter()
+    // Before a delivery is chosen, the delivery offers the cart qualifies for.
+    let delivery_offers = move || {
+        q().filter(|q| q.delivery.is_none()).map(|q| q.delivery_promotions).unwrap_or_default().into_iter()
             .map(|d| view! { <div class="discount"><dt>"Delivery"</dt><dd>{d.label}</dd></div> })
             .collect_view()
+    };
+    let delivery = move || {
+        q().and_then(|q| q.delivery).map(|d| {
+            let was = (d.total.amount() != d.charge.amount()).then(|| {
+                view! { <s class="was"><span class="visually-hidden">"was "</span>{format::money(d.charge)}</s>" " }
+            });
+            view! {
+                <div class="delivery-line" data-testid="delivery-line">
+                    <dt>{delivery_title(store)}</dt><dd>{was}{format::charge(d.total)}</dd>
+                </div>
+            }
+        })
     };
     let savings = move || q().filter(|q| !q.discount_total.amount().is_zero()).map(|q| format::money(q.discount_total));
     view! {
@@ -231,11 +252,174 @@ fn Totals() -> impl IntoView {
                 <div class="discount"><dt>"Item discounts"</dt><dd>"−"{format::money(q.line_discount_total)}</dd></div>
             })}
             {order_adjustments}
+            {delivery_offers}
             {delivery}
             <div class="grand"><dt>"Total"</dt><dd data-testid="cart-total">{row(|q| format::money(q.total))}</dd></div>
             {move || savings().map(|s| view! { <div class="savings"><dt>"You save"</dt><dd data-testid="cart-savings">{s}</dd></div> })}
             <div class="fine-print"><dt>"Including VAT"</dt><dd>{row(|q| format::money(q.tax_total))}</dd></div>
         </dl>
-        <p class="fine-print">"Delivery options and charges come at checkout."</p>
+        {move || q().is_some_and(|q| q.delivery.is_none()).then(|| view! {
+            <p class="fine-print">"Choose delivery or collection above to add it to the total."</p>
+        })}
     }
+}
+
+/// "Delivery (Express)" or "Collect at omnicart Berlin Alexanderplatz".
+fn delivery_title(store: Store) -> String {
+    match store.cart.with(|c| c.delivery().cloned()) {
+        Some(DeliveryChoice::Level(level)) => format!("Delivery ({})", level.name()),
+        Some(DeliveryChoice::Pickup(id)) => {
+            let name = store.delivery.with(|d| {
+                d.as_ref()?.as_ref().ok()?.pickup.iter().find(|p| p.location == id).map(|p| p.name.clone())
+            });
+            format!("Collect at {}", name.unwrap_or(id))
+        }
+        None => "Delivery".to_owned(),
+    }
+}
+
+/// Pickup stores offered in the cart, nearest first (the chosen one is always listed).
+const PICKUP_CHOICES: usize = 3;
+
+/// One way to get the cart, as a radio button shows it.
+#[derive(Clone, Debug, PartialEq)]
+struct Choice {
+    key: String,
+    choice: DeliveryChoice,
+    title: String,
+    /// Before a delivery promotion, when one lowers it.
+    was: Option<String>,
+    price: String,
+    detail: String,
+}
+
+fn choice_key(c: &DeliveryChoice) -> String {
+    match c {
+        DeliveryChoice::Level(level) => format!("level-{}", level_key(*level)),
+        DeliveryChoice::Pickup(id) => format!("pickup-{id}"),
+    }
+}
+
+fn level_key(level: Level) -> &'static str {
+    match level {
+        Level::Standard => "standard",
+        Level::Express => "express",
+        Level::SameDay => "same-day",
+        Level::Scheduled => "scheduled",
+    }
+}
+
+/// The delivery options and the nearest pickup stores for the cart at the destination.
+fn choices(store: Store) -> Vec<Choice> {
+    let chosen = store.cart.with(|c| c.delivery().cloned());
+    store.delivery.with(|d| {
+        let Some(Ok(d)) = d else { return Vec::new() };
+        let options = d.options.iter().map(|o| {
+            let choice = DeliveryChoice::Level(o.level);
+            Choice {
+                key: choice_key(&choice),
+                choice,
+                title: o.level_name.clone(),
+                was: (o.total.amount() != o.charge.amount()).then(|| format::money(o.charge)),
+                price: format::charge(o.total),
+                detail: format!("{} · {}", o.label, o.carrier_name),
+            }
+        });
+        let pickups = d.pickup.iter().enumerate().filter(|(i, p)| {
+            *i < PICKUP_CHOICES || chosen.as_ref().is_some_and(|c| *c == DeliveryChoice::Pickup(p.location.clone()))
+        });
+        let pickups = pickups.map(|(_, p)| {
+            let choice = DeliveryChoice::Pickup(p.location.clone());
+            Choice {
+                key: choice_key(&choice),
+                choice,
+                title: format!("Collect at {}", p.name),
+                was: None,
+                price: "Free".to_owned(),
+                detail: format!("{} · Ready: {}", format::distance(p.distance_m), p.ready_label),
+            }
+        });
+        options.chain(pickups).collect()
+    })
+}
+
+/// Where to deliver, and how: radio buttons for each offered option and the nearest stores,
+/// bound to the cart's delivery choice (an edit like any other: priced at once and synced).
+#[component]
+fn Delivery() -> impl IntoView {
+    let store = use_store();
+    let choices = Memo::new(move |_| choices(store));
+    let keys = move || choices.with(|c| c.iter().map(|c| c.key.clone()).collect::<Vec<_>>());
+    let chosen = Memo::new(move |_| store.cart.with(|c| c.delivery().map(choice_key)));
+    let state = Memo::new(move |_| store.delivery.with(|d| d.as_ref().map(|d| d.as_ref().err().cloned())));
+    // A choice the cart keeps that is not offered any more (the cart or the address changed).
+    let missing = move || {
+        let chosen = chosen.get()?;
+        let offered = choices.with(|c| c.iter().any(|c| c.key == chosen));
+        (!offered && state.get() == Some(None)).then(|| match store.cart.with(|c| c.delivery().cloned()) {
+            Some(DeliveryChoice::Level(level)) => format!("{} delivery is not available for this cart any more; choose another option.", level.name()),
+            _ => "The store you chose cannot have this cart ready any more; choose another option.".to_owned(),
+        })
+    };
+    view! {
+        <section class="delivery" aria-labelledby="cart-delivery-title">
+            <h2 id="cart-delivery-title">"Delivery"</h2>
+            <DestinationForm/>
+            {move || match state.get() {
+                None => ().into_any(),
+                Some(Some(message)) => view! { <p class="notice" role="alert">{message}</p> }.into_any(),
+                Some(None) => view! {
+                    <fieldset class="delivery-choice" data-testid="delivery-choice">
+                        <legend>"How would you like to get your order?"</legend>
+                        <p class="field-error" role="alert" data-testid="delivery-missing">{missing}</p>
+                        <ul>
+                            <For each=keys key=|k| k.clone() children=move |k| view! { <ChoiceRow key=k choices chosen/> }/>
+                        </ul>
+                        {move || choices.with(Vec::is_empty).then(|| view! { <p>{nothing_offered(store)}</p> })}
+                    </fieldset>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Why no choice is listed: nothing in the cart is shipped (services only), or nothing can
+/// reach this address.
+fn nothing_offered(store: Store) -> &'static str {
+    let goods = store.delivery.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).is_some_and(|d| !d.lines.is_empty()));
+    if goods { "Nothing can be delivered or collected here; try another postcode." } else { "Nothing in your cart needs delivery." }
+}
+
+#[component]
+fn ChoiceRow(key: String, choices: Memo<Vec<Choice>>, chosen: Memo<Option<String>>) -> impl IntoView {
+    let store = use_store();
+    let row = Memo::new({
+        let key = key.clone();
+        move |_| choices.with(|c| c.iter().find(|c| c.key == key).cloned())
+    });
+    let Some(first) = row.get_untracked() else { return ().into_any() };
+    let field = move |f: fn(&Choice) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let id = format!("delivery-{key}");
+    let checked = move || chosen.get().as_deref() == Some(key.as_str());
+    let was = move || {
+        row.with(|r| r.as_ref().and_then(|r| r.was.clone())).map(|was| {
+            view! { <s class="was"><span class="visually-hidden">"was "</span>{was}</s>" " }
+        })
+    };
+    view! {
+        <li class="choice" class:pickup=matches!(first.choice, DeliveryChoice::Pickup(_))>
+            <input type="radio" name="delivery-choice" id=id.clone() value=id.clone() prop:checked=checked
+                on:change=move |_| {
+                    if let Some(choice) = row.with_untracked(|r| r.as_ref().map(|r| r.choice.clone())) {
+                        store.edit(CartOp::ChooseDelivery { choice: Some(choice) });
+                    }
+                }/>
+            <label for=id>
+                <span class="choice-title">{field(|c| c.title.clone())}</span>
+                <span class="choice-price">{was}{field(|c| c.price.clone())}</span>
+                <span class="choice-detail">{field(|c| c.detail.clone())}</span>
+            </label>
+        </li>
+    }
+    .into_any()
 }

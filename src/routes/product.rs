@@ -1,12 +1,16 @@
-//! The product page: variants, price, quantity, add to cart, and the services offered with it.
+//! The product page: variants, price, quantity, add to cart, the services offered with it,
+//! stock, delivery options for the chosen variant and quantity at the shopper's destination,
+//! and "check in store". Delivery is computed by the engine in the page, like every price.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use omnicart_engine::{CartOp, Product, Quantity, Sku};
+use omnicart_engine::fulfilment::{DeliveryOption, DeliveryQuote, StockStatus, StoreStock};
+use omnicart_engine::{Cart, CartOp, Destination, Product, Quantity, Sku, availability, find_in_store, quote_with_delivery};
 
+use crate::components::DestinationForm;
 use crate::format;
-use crate::store::use_store;
+use crate::store::{Store, capitalize, now, use_store};
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
@@ -98,9 +102,156 @@ fn ProductDetail(product: Product) -> impl IntoView {
             <p class="added" role="status">{move || added.get().then(|| view! {
                 "Added to your cart. "<A href="/cart">"View cart"</A>
             })}</p>
+            <ProductDelivery selected quantity/>
             {services_title}
             <ul class="services">{services}</ul>
         </article>
+    }
+}
+
+/// What the delivery part of the page shows for one SKU and quantity at one destination.
+#[derive(Clone, Debug, PartialEq)]
+struct Preview {
+    sku: Sku,
+    delivery: Result<DeliveryQuote, String>,
+    stores: Result<Vec<StoreStock>, String>,
+}
+
+/// Delivery options as if the cart held only this line, and the stores that have the SKU.
+fn preview(store: Store, sku: Sku, quantity: u32, destination: &Destination) -> Preview {
+    let snapshot = store.snapshot.get_value();
+    let now = now();
+    let message = |e: &dyn std::fmt::Display| capitalize(&e.to_string());
+    let quantity = Quantity::new(quantity.into()).unwrap_or(Quantity::ONE);
+    let mut cart = Cart::new();
+    let delivery = cart
+        .apply(&snapshot, &CartOp::Add { sku: sku.clone(), quantity })
+        .map_err(|e| message(&e))
+        .and_then(|()| quote_with_delivery(&snapshot, &cart, &store.context(), destination, now).map_err(|e| message(&e)))
+        .map(|(_, delivery)| delivery);
+    let stores = find_in_store(&snapshot, &sku, destination, now).map_err(|e| message(&e));
+    Preview { sku, delivery, stores }
+}
+
+#[component]
+fn ProductDelivery(selected: RwSignal<Sku>, quantity: RwSignal<u32>) -> impl IntoView {
+    let store = use_store();
+    let preview = Memo::new(move |_| {
+        let (sku, quantity) = (selected.get(), quantity.get());
+        store.destination.with(|d| d.as_ref().map(|d| preview(store, sku, quantity, d)))
+    });
+    let status = move || {
+        let line = preview.with(|p| match p {
+            Some(Preview { delivery: Ok(d), .. }) => d.lines.first().map(|l| (l.status, l.available, l.date)),
+            _ => None,
+        });
+        let line = line.or_else(|| {
+            let a = availability(&store.snapshot.get_value(), &selected.get()).ok()?;
+            Some((a.status, a.available, a.backorder_date))
+        });
+        line.map(|(status, available, date)| match status {
+            StockStatus::InStock => "In stock".to_owned(),
+            StockStatus::LowStock => format!("Low stock: only {available} left"),
+            StockStatus::Backorder => date.map_or("On backorder".to_owned(), |d| format!("On backorder until {}", d.label())),
+            StockStatus::Unavailable => "Currently unavailable".to_owned(),
+        })
+    };
+    let sku = move || preview.with(|p| p.as_ref().map(|p| p.sku.to_string()));
+    view! {
+        <section class="delivery-preview" aria-labelledby="delivery-title" data-testid="delivery-options" data-sku=sku>
+            <h2 id="delivery-title">"Delivery"</h2>
+            <p class="stock" data-testid="stock-status">{status}</p>
+            <DestinationForm/>
+            {move || preview.with(|p| p.is_none()).then(|| view! {
+                <p class="fine-print">"Use your location or enter a postcode to see delivery dates, charges and stores."</p>
+            })}
+            <DeliveryOptions preview/>
+            <Unavailable preview/>
+        </section>
+        <section class="stores" aria-labelledby="stores-title" data-testid="stores">
+            <h2 id="stores-title">"Check in store"</h2>
+            <StoreList preview/>
+        </section>
+    }
+}
+
+#[component]
+fn DeliveryOptions(preview: Memo<Option<Preview>>) -> impl IntoView {
+    move || {
+        preview.with(|p| match p.as_ref().map(|p| &p.delivery) {
+            None => ().into_any(),
+            Some(Err(message)) => view! { <p class="notice" role="alert">{message.clone()}</p> }.into_any(),
+            Some(Ok(d)) if d.options.is_empty() => view! { <p>"No delivery service can bring this to you; see below."</p> }.into_any(),
+            Some(Ok(d)) => {
+                let items = d.options.iter().map(option_item).collect_view();
+                view! { <ul class="delivery-list">{items}</ul> }.into_any()
+            }
+        })
+    }
+}
+
+/// "Express, €14.90, Tue 24 Nov", with the charge before a promotion struck through.
+fn option_item(o: &DeliveryOption) -> impl IntoView + use<> {
+    let was = (o.total.amount() != o.charge.amount()).then(|| {
+        view! { <s class="was"><span class="visually-hidden">"was "</span>{format::money(o.charge)}</s>" " }
+    });
+    let backorder = o.backorder.then_some(" · waits for incoming stock");
+    view! {
+        <li class="delivery-option" data-testid="delivery-option" data-level=o.level_name.clone()>
+            <span class="option-main">
+                <strong>{o.level_name.clone()}</strong>", "{was}
+                <span class="charge">{format::charge(o.total)}</span>", "
+                <span class="when">{o.label.clone()}</span>
+            </span>" "
+            <span class="fine-print carrier">"by "{o.carrier_name.clone()}{backorder}</span>
+        </li>
+    }
+}
+
+/// The services that cannot deliver, and why, folded away.
+#[component]
+fn Unavailable(preview: Memo<Option<Preview>>) -> impl IntoView {
+    let reasons = Memo::new(move |_| {
+        preview.with(|p| match p.as_ref().map(|p| &p.delivery) {
+            Some(Ok(d)) => d.unavailable.iter().map(|u| u.reason.clone()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    });
+    view! {
+        <details class="why-not" data-testid="unavailable" hidden=move || reasons.with(Vec::is_empty)>
+            <summary>"Why not other options?"</summary>
+            <ul>{move || reasons.get().into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+        </details>
+    }
+}
+
+#[component]
+fn StoreList(preview: Memo<Option<Preview>>) -> impl IntoView {
+    move || {
+        preview.with(|p| match p.as_ref().map(|p| &p.stores) {
+            None => view! { <p class="fine-print">"Tell us where you are to see the nearest stores."</p> }.into_any(),
+            Some(Err(message)) => view! { <p class="notice" role="alert">{message.clone()}</p> }.into_any(),
+            Some(Ok(stores)) if stores.is_empty() => view! { <p>"No store has this in stock right now."</p> }.into_any(),
+            Some(Ok(stores)) => {
+                let items = stores.iter().map(store_item).collect_view();
+                view! { <ul class="store-list">{items}</ul> }.into_any()
+            }
+        })
+    }
+}
+
+fn store_item(s: &StoreStock) -> impl IntoView + use<> {
+    let stock = format::store_stock(s.available, s.status == StockStatus::LowStock);
+    view! {
+        <li class="store" data-testid="store" data-location=s.location.clone()>
+            <span class="store-name">{s.name.clone()}</span>
+            <span class="fine-print">{s.address.clone()}</span>
+            <span class="store-facts">
+                <span class="distance">{format::distance(s.distance_m)}</span>" · "
+                <span class="store-stock" class:low=s.status == StockStatus::LowStock>{stock}</span>" · "
+                <span>"Ready: "{s.ready_label.clone()}</span>
+            </span>
+        </li>
     }
 }
 

@@ -305,10 +305,10 @@ impl Cart {
                 self.coupons.remove(i);
             }
             CartOp::ChooseDelivery { choice } => {
-                if let Some(DeliveryChoice::Pickup(id)) = choice {
-                    if !catalogue.network().is_pickup(id) {
-                        return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
-                    }
+                if let Some(DeliveryChoice::Pickup(id)) = choice
+                    && !catalogue.network().is_pickup(id)
+                {
+                    return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
                 }
                 self.delivery = choice.clone();
             }
@@ -384,10 +384,10 @@ impl TryFrom<CartData> for Cart {
         if coupons.len() > MAX_COUPONS {
             return Err(CartError::TooManyCoupons);
         }
-        if let Some(DeliveryChoice::Pickup(id)) = &data.delivery {
-            if id.is_empty() || id.len() > 64 {
-                return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
-            }
+        if let Some(DeliveryChoice::Pickup(id)) = &data.delivery
+            && (id.is_empty() || id.len() > 64)
+        {
+            return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
         }
         Ok(Cart { lines: data.lines, coupons, delivery: data.delivery })
     }

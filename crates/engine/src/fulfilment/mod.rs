@@ -108,6 +108,12 @@ impl Network {
         Ok(Place { point, postcode })
     }
 
+    /// Where a destination is (its coordinates, or its postcode's centroid), or why it cannot
+    /// be placed: for a page to check what the shopper typed.
+    pub fn locate(&self, destination: &Destination) -> Result<Point, FulfilmentError> {
+        self.resolve(destination).map(|place| place.point)
+    }
+
     /// Whether `id` names a location where shoppers collect orders.
     pub fn is_pickup(&self, id: &str) -> bool {
         self.loc_index.get(id).is_some_and(|&l| self.data.locations[l].pickup)
