@@ -1,5 +1,5 @@
-//! Writes the benchmark inputs as JSON for the Wasm benchmark in Node
-//! (`tests/bench/quote.bench.mjs`): `cargo run -p omnicart-engine --example bench_data -- DIR`.
+//! Writes the benchmark inputs as JSON for the Wasm benchmarks in Node
+//! (`tests/bench/quote.bench.mjs`, `tests/bench/delivery.bench.mjs`): `cargo run -p omnicart-engine --example bench_data -- DIR`.
 
 #[path = "../benches/data.rs"]
 mod data;
@@ -15,5 +15,12 @@ fn main() {
         write(&format!("cart-{lines}"), data::cart(lines));
     }
     write("context", data::context());
+    for locations in [30, 300, 1_000] {
+        write(&format!("delivery-snapshot-{locations}"), data::delivery_snapshot(locations));
+    }
+    for lines in [1, 10, 50, 200] {
+        write(&format!("delivery-cart-{lines}"), data::delivery_cart(lines));
+    }
+    write("destination", data::destination());
     println!("wrote benchmark data to {dir}");
 }
