@@ -6,7 +6,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use omnicart_engine::{Cart, CartOp, Money, Quote, QuoteContext, Snapshot, quote};
+use omnicart_engine::{
+    Cart, CartOp, Destination, Money, Quantity, Quote, QuoteContext, Snapshot, Timestamp, availability, find_in_store, quote, quote_with_delivery,
+};
 
 static DEMO: OnceLock<Snapshot> = OnceLock::new();
 
@@ -24,8 +26,28 @@ fn check(q: &Quote) {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
+    let now = Timestamp::parse("2026-11-23T09:00:00Z").unwrap();
     if let Ok(snapshot) = serde_json::from_str::<Snapshot>(text) {
         if let Ok(q) = quote(&snapshot, &Cart::new(), &QuoteContext::default()) {
+            check(&q);
+        }
+        // Its network: availability, find in store and delivery for a one-line cart.
+        let to = Destination { lat: Some(52.52), lon: Some(13.405), postcode: Some("10115".into()) };
+        for product in snapshot.products().iter().take(3) {
+            let sku = &product.variants[0].sku;
+            let _ = availability(&snapshot, sku);
+            let _ = find_in_store(&snapshot, sku, &to, now);
+            let mut cart = Cart::new();
+            if cart.apply(&snapshot, &CartOp::Add { sku: sku.clone(), quantity: Quantity::ONE }).is_ok() {
+                if let Ok((q, _)) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &to, now) {
+                    check(&q);
+                }
+            }
+        }
+    }
+    if let Ok(to) = serde_json::from_str::<Destination>(text) {
+        let cart: Cart = serde_json::from_str(r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1}],"delivery":{"level":"standard"}}"#).unwrap();
+        if let Ok((q, _)) = quote_with_delivery(demo(), &cart, &QuoteContext::default(), &to, now) {
             check(&q);
         }
     }
