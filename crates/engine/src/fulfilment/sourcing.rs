@@ -227,6 +227,13 @@ impl<C: Costing> Search<'_, '_, C> {
             self.offer(&alloc);
             return;
         }
+        // No room for another shipment: the open ones must cover every line left.
+        if self.open.len() >= self.p.max_shipments {
+            let covered = |j: usize| self.open.iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[j][c].total())) >= self.p.items[j].quantity;
+            if !(i..self.p.items.len()).all(covered) {
+                return;
+            }
+        }
         // Candidates that already ship something first: they add no shipment.
         let order: Vec<usize> = self.open.iter().copied().chain((0..self.p.candidates).filter(|c| !self.open.contains(c))).filter(|&c| self.p.supply[i][c].total() > 0).collect();
         // rest[k]: what order[k..] can supply together.
