@@ -85,7 +85,7 @@ impl Network {
     /// The status of `quantity` units (rule 1).
     pub(crate) fn line_status(&self, sku: &Sku, quantity: u32) -> LineAvailability {
         let stock = self.stock_of(sku);
-        let available: u32 = stock.iter().map(|s| s.now).sum();
+        let available = stock.iter().fold(0u32, |sum, s| sum.saturating_add(s.now));
         let (status, date) = if available >= quantity {
             let low = available <= self.data.sourcing.low_stock;
             (if low { StockStatus::LowStock } else { StockStatus::InStock }, None)
@@ -121,7 +121,7 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
     dated.sort();
     for (date, quantity) in dated {
         match incoming.last_mut() {
-            Some(last) if last.date == date => last.quantity += quantity,
+            Some(last) if last.date == date => last.quantity = last.quantity.saturating_add(quantity),
             _ => incoming.push(Incoming { date, quantity }),
         }
     }
@@ -152,23 +152,28 @@ pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, 
     let net = snapshot.network();
     let place = net.resolve(destination)?;
     let today = net.data.time_zone.local(now);
+    // Nearest first; ready times only for the stores listed.
+    let mut stores: Vec<(u32, usize, &StockAt)> =
+        net.stock_of(sku).iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup).map(|s| (place.point.distance_m(net.data.locations[s.loc].point), s.loc, s)).collect();
+    stores.sort_by_key(|&(d, l, _)| (d, l));
     let mut found: Vec<StoreStock> = Vec::new();
-    for s in net.stock_of(sku).iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup) {
+    for (distance_m, _, s) in stores {
+        if found.len() == MAX_STORES_LISTED {
+            break;
+        }
         let l = &net.data.locations[s.loc];
         let Some(ready) = net.ready(s.loc, today, None) else { continue };
         found.push(StoreStock {
             location: l.id.clone(),
             name: l.name.clone(),
             address: l.address.clone(),
-            distance_m: place.point.distance_m(l.point),
+            distance_m,
             available: s.now,
             status: if s.now <= net.data.sourcing.low_stock { StockStatus::LowStock } else { StockStatus::InStock },
             ready_by: net.data.time_zone.instant(ready.0, ready.1),
             ready_label: ready_label(ready, today.0),
         });
     }
-    found.sort_by(|a, b| a.distance_m.cmp(&b.distance_m).then_with(|| net.loc_index[&a.location].cmp(&net.loc_index[&b.location])));
-    found.truncate(MAX_STORES_LISTED);
     Ok(found)
 }
 

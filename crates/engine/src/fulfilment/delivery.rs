@@ -106,7 +106,8 @@ pub struct Unavailable {
     pub service_name: String,
     pub carrier_name: String,
     pub level: Level,
-    /// `suspended`, `too_large`, `out_of_area`, `no_stock`, `no_date`, `nothing_to_ship`.
+    /// `suspended`, `too_large`, `out_of_area`, `no_stock`, `split_limit`, `no_date`,
+    /// `nothing_to_ship`.
     pub code: String,
     pub reason: String,
 }
@@ -264,21 +265,14 @@ impl Ctx<'_> {
         }
         // Candidate origins: allowed for the service, in a zone for this destination, holding
         // some of the goods.
-        let mut cands: Vec<(usize, usize)> = Vec::new();
-        let mut in_area = false;
-        for (l, _) in self.net.data.locations.iter().enumerate().filter(|(l, _)| svc.origin[*l]) {
-            let Some(zone) = self.zone(svc, l) else { continue };
-            in_area = true;
-            if self.at.iter().any(|row| row[l].is_some_and(|s| s.promisable() > 0)) {
-                cands.push((l, zone));
-            }
-        }
-        if !in_area {
+        let holds = |l: usize| self.at.iter().any(|row| row[l].is_some_and(|s| s.promisable() > 0));
+        let cands: Vec<(usize, usize)> = (0..self.distances.len()).filter(|&l| svc.origin[l] && holds(l)).filter_map(|l| Some((l, self.zone(svc, l)?))).collect();
+        if cands.is_empty() && (0..self.distances.len()).all(|l| !svc.origin[l] || self.zone(svc, l).is_none()) {
             return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));
         }
         let items: Vec<Item> = self.goods.iter().map(|g| Item { quantity: g.quantity, grams: charged_grams(service, g), bulky: is_bulky(svc, g) }).collect();
         let supply: Vec<Vec<Supply>> = self.at.iter().map(|row| cands.iter().map(|&(l, _)| supply_of(row[l])).collect()).collect();
-        if let Some((g, _)) = self.goods.iter().zip(&supply).find(|(g, row)| row.iter().map(Supply::total).sum::<u32>() < g.quantity) {
+        if let Some((g, _)) = self.goods.iter().zip(&supply).find(|(g, row)| row.iter().fold(0u32, |sum, s| sum.saturating_add(s.total())) < g.quantity) {
             return Err(("no_stock", format!("Not enough {} where {} collects.", g.name, service.name)));
         }
         let problem = Problem {
@@ -290,7 +284,18 @@ impl Ctx<'_> {
             delay_cost: self.net.delay_cost,
             today: self.now.0,
         };
-        let mut rating = Rating { ctx: self, service, svc, cands: &cands, timings: vec![Vec::new(); cands.len()] };
+        if sourcing::coverable(&problem) == Some(false) {
+            let max = self.net.data.sourcing.max_shipments;
+            return Err(("split_limit", format!("{} cannot bring this cart in {max} shipments or fewer from where it is in stock.", service.name)));
+        }
+        let calendar = self.net.calendar(svc.calendar);
+        let mut first = self.now.0;
+        while !calendar.works_on(first) {
+            first = first.next();
+        }
+        let transit = if service.slots.is_empty() { service.transit_days[1] } else { service.transit_days[0] };
+        let floor = calendar.add_working_days(first, transit).0;
+        let mut rating = Rating { ctx: self, service, svc, cands: &cands, timings: vec![Vec::new(); cands.len()], floor };
         let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET)
             .ok_or_else(|| ("no_date", format!("{} has no delivery date in the next {} days.", service.name, self.net.data.sourcing.horizon_days)))?;
         Ok((plan.score, plan.latest_day, rating.option(&problem, &plan)))
@@ -339,15 +344,15 @@ impl Ctx<'_> {
 
     fn pickup(&self) -> Vec<PickupOption> {
         let net = self.net;
-        let mut stores: Vec<usize> = (0..net.data.locations.len()).filter(|&l| net.data.locations[l].pickup).collect();
-        stores.sort_by_key(|&l| (self.distances[l], l));
-        // The day each shipping location could send a transfer, computed once.
-        let sent: Vec<Option<Date>> = net.data.locations.iter().enumerate().map(|(l, loc)| loc.ships.then(|| net.ready(l, self.now, None).map(|r| r.0)).flatten()).collect();
-        stores.into_iter().filter_map(|l| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
+        let mut stores: Vec<(u32, usize)> = (0..self.distances.len()).filter(|&l| net.data.locations[l].pickup).map(|l| (self.distances[l], l)).collect();
+        stores.sort_unstable();
+        // The day each shipping location could send a transfer, computed once, when needed.
+        let sent = std::cell::OnceCell::new();
+        stores.into_iter().filter_map(|(_, l)| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
     }
 
     /// When the whole cart can be collected at `store` (rule 8).
-    fn pickup_at(&self, store: usize, sent: &[Option<Date>]) -> Option<PickupOption> {
+    fn pickup_at(&self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>) -> Option<PickupOption> {
         let net = self.net;
         let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
         for (g, row) in self.goods.iter().zip(&self.at) {
@@ -369,9 +374,15 @@ impl Ctx<'_> {
             let days = net.data.locations[store].transfer_days?;
             // The shipping location that can send every missing unit soonest (then nearest).
             let calendar = net.calendar(net.locs[store].calendar);
-            let (arrives, l) = (0..net.data.locations.len())
-                .filter(|&l| l != store && transfer.iter().all(|(row, q)| row[l].is_some_and(|s| s.now >= *q)))
-                .filter_map(|l| Some((calendar.add_working_days(sent[l]?, days.max(1)), l)))
+            // (location, day it could send) of every shipping location, once per request.
+            let sent = sent.get_or_init(|| {
+                let ships = net.data.locations.iter().enumerate().filter(|(_, loc)| loc.ships);
+                ships.filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0))).collect()
+            });
+            let (arrives, l) = sent
+                .iter()
+                .filter(|&&(l, _)| l != store && transfer.iter().all(|(row, q)| row[l].is_some_and(|s| s.now >= *q)))
+                .map(|&(l, day)| (calendar.add_working_days(day, days.max(1)), l))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
             if arrives > from.0 {
                 (from, source) = ((arrives, 0), "transfer");
@@ -412,7 +423,9 @@ fn is_bulky(svc: &Svc, g: &Goods) -> bool {
 /// The greater of the actual weight and the dimensional weight (volume / divisor, in kg).
 fn charged_grams(service: &Service, g: &Goods) -> u64 {
     let dimensional = match (service.dim_divisor, g.dims) {
-        (Some(divisor), Some([l, w, h])) if divisor > 0 => (u64::from(l) * u64::from(w) * u64::from(h) * 1000).div_ceil(u64::from(divisor)),
+        (Some(divisor), Some([l, w, h])) if divisor > 0 => {
+            u64::from(l).saturating_mul(u64::from(w)).saturating_mul(u64::from(h)).saturating_mul(1000).div_ceil(u64::from(divisor))
+        }
         _ => 0,
     };
     u64::from(g.grams).max(dimensional)
@@ -426,6 +439,9 @@ struct Rating<'a> {
     /// (location, zone) per candidate.
     cands: &'a [(usize, usize)],
     timings: Vec<Vec<(Date, Option<Timing>)>>,
+    /// No shipment arrives (at the latest) before this day: collected on the carrier's first
+    /// working day from today, slowest transit (fastest for slot services).
+    floor: i64,
 }
 
 impl Costing for Rating<'_> {
@@ -434,16 +450,18 @@ impl Costing for Rating<'_> {
         let rates = &self.svc.zones[zone].rates;
         let tier = |g: u64| rates.iter().find(|(max, _)| max.is_none_or(|m| g <= u64::from(m))).map(|r| r.1);
         // Heavier than the top tier: full parcels at the top tier's rate and one for the rest.
+        // (Tiers are at least 1 g; sums saturate rather than wrap on absurd inputs.)
         let rate = match rates.last()? {
             &(Some(top), price) if grams > u64::from(top) => {
                 let (full, rest) = (grams / u64::from(top), grams % u64::from(top));
-                price * full as i64 + if rest > 0 { tier(rest)? } else { 0 }
+                let full = i64::try_from(full).unwrap_or(i64::MAX);
+                price.saturating_mul(full).saturating_add(if rest > 0 { tier(rest)? } else { 0 })
             }
             _ => tier(grams)?,
         };
         let km = i64::from(self.ctx.distances[l].div_ceil(1000));
-        let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| s * i64::from(bulky_units));
-        let mut charge = rate + self.svc.per_km * km + surcharge;
+        let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| s.saturating_mul(i64::from(bulky_units)));
+        let mut charge = rate.saturating_add(self.svc.per_km.saturating_mul(km)).saturating_add(surcharge);
         let value = self.ctx.req.goods_value.to_minor().unwrap_or(i64::MAX);
         if let Some(&(_, cap)) = self.svc.value_tiers.iter().filter(|(min, _)| value >= *min).max_by_key(|(min, _)| *min) {
             charge = charge.min(cap);
@@ -456,6 +474,10 @@ impl Costing for Rating<'_> {
 
     fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
         self.timing(c, ready).map(|t| t.latest.0.0)
+    }
+
+    fn earliest_latest_day(&self) -> i64 {
+        self.floor
     }
 }
 
@@ -487,7 +509,7 @@ impl Rating<'_> {
             let parts: Vec<_> = plan.alloc.iter().filter(|a| a.1 == c).collect();
             let ready = parts.iter().map(|&&(i, _, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);
             backorder |= ready > p.today;
-            let grams = parts.iter().map(|&&(i, _, q)| p.items[i].grams * u64::from(q)).sum();
+            let grams = parts.iter().fold(0u64, |sum, &&(i, _, q)| sum.saturating_add(p.items[i].grams.saturating_mul(u64::from(q))));
             let bulky = parts.iter().filter(|&&&(i, _, _)| p.items[i].bulky).map(|&&(_, _, q)| q).sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
             // The search only returns plans whose every shipment has a timing.

@@ -331,7 +331,7 @@ pub(crate) struct StockAt {
 
 impl StockAt {
     pub fn promisable(&self) -> u32 {
-        self.now + self.incoming.iter().map(|(_, q)| q).sum::<u32>()
+        self.incoming.iter().fold(self.now, |sum, (_, q)| sum.saturating_add(*q))
     }
 }
 
@@ -500,6 +500,9 @@ fn build_service(
         let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
         for (r, rate) in zone.rates.iter().enumerate() {
             let price = money(&rate.price, &format!("zones[{z}].rates[{r}].price"))?;
+            if rate.max_grams == Some(0) {
+                return Err(invalid(format!("{here}.zones[{z}].rates[{r}].max_grams"), "a weight tier holds at least 1 g"));
+            }
             // Heavier never costs less: the sourcing search relies on it to prune.
             let ordered = rates.last().is_none_or(|&(g, p)| g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price);
             if !ordered {
@@ -532,7 +535,8 @@ fn build_service(
     };
     let mut booked = HashMap::default();
     for b in &s.booked {
-        *booked.entry((b.date, b.start.0)).or_insert(0) += b.count;
+        let count = booked.entry((b.date, b.start.0)).or_insert(0u32);
+        *count = count.saturating_add(b.count);
     }
     if s.slots.iter().any(|slot| slot.start >= slot.end) {
         return Err(invalid(format!("{here}.slots"), "a slot starts before it ends"));

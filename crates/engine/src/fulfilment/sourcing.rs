@@ -29,7 +29,7 @@ pub(crate) struct Supply<'a> {
 
 impl Supply<'_> {
     pub fn total(&self) -> u32 {
-        self.now.saturating_add(self.incoming.iter().map(|(_, q)| q).sum())
+        self.incoming.iter().fold(self.now, |sum, (_, q)| sum.saturating_add(*q))
     }
 
     /// The day `units` units are all there (`today` when on hand now).
@@ -55,6 +55,8 @@ pub(crate) trait Costing {
     /// The latest delivery day (days since the epoch) of a shipment from `c` whose stock is
     /// all there on `ready`, or `None` if it cannot be delivered in the horizon.
     fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64>;
+    /// A day no shipment's latest delivery can be before (shipping at the first chance).
+    fn earliest_latest_day(&self) -> i64;
 }
 
 pub(crate) struct Problem<'a> {
@@ -123,6 +125,42 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
     s.best
 }
 
+/// Whether some `max_shipments` candidates together hold every item at all (quantities
+/// aside): `Some(false)` proves no plan exists; `None` when there are too many sets to try.
+pub(crate) fn coverable(p: &Problem) -> Option<bool> {
+    const MAX_SETS: u64 = 20_000;
+    let words = p.items.len().div_ceil(64);
+    let masks: Vec<Vec<u64>> = (0..p.candidates)
+        .map(|c| {
+            let mut m = vec![0u64; words];
+            (0..p.items.len()).filter(|&i| p.supply[i][c].total() > 0).for_each(|i| m[i / 64] |= 1 << (i % 64));
+            m
+        })
+        .collect();
+    let full: Vec<u64> = (0..words).map(|w| if w + 1 < words || p.items.len() % 64 == 0 { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 }).collect();
+    let (k, m) = (p.candidates as u64, p.max_shipments.min(p.candidates) as u64);
+    let sets = (1..=m).try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j)).unwrap_or(u64::MAX);
+    if sets > MAX_SETS {
+        return None;
+    }
+    fn any(masks: &[Vec<u64>], full: &[u64], have: &mut Vec<u64>, from: usize, left: usize) -> bool {
+        if have.iter().zip(full).all(|(h, f)| h == f) {
+            return true;
+        }
+        if left == 0 {
+            return false;
+        }
+        (from..masks.len()).any(|c| {
+            let saved = have.clone();
+            have.iter_mut().zip(&masks[c]).for_each(|(h, m)| *h |= m);
+            let found = any(masks, full, have, c + 1, left - 1);
+            *have = saved;
+            found
+        })
+    }
+    Some(any(&masks, &full, &mut vec![0; words], 0, m as usize))
+}
+
 /// How many allocations there are at most: per item, the ways of splitting its quantity
 /// over the candidates that hold it (stars and bars), multiplied.
 fn space(p: &Problem) -> u64 {
@@ -151,7 +189,7 @@ impl<C: Costing> Search<'_, '_, C> {
             };
             let ship = &mut ships[at].1;
             ship.units += q;
-            ship.grams += item.grams * u64::from(q);
+            ship.grams = ship.grams.saturating_add(item.grams.saturating_mul(u64::from(q)));
             ship.bulky += if item.bulky { q } else { 0 };
             let ready = self.p.supply[i][c].ready(q, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
@@ -164,19 +202,29 @@ impl<C: Costing> Search<'_, '_, C> {
         }
     }
 
-    /// (cost, latest day, score) of the open shipments, or `None` if one cannot go.
-    fn score<'s>(&mut self, open: impl Iterator<Item = (usize, &'s Ship)>) -> Option<(i64, i64, i64)> {
-        let (mut cost, mut latest, mut n) = (0i64, self.p.today.0, 0usize);
-        for (c, ship) in open {
+    /// (cost, latest day, score) of the open shipments, or `None` if one cannot go or they
+    /// cannot beat the best plan so far. Charges are cheap and dates are not: the dates are
+    /// looked up only when the charges with the earliest possible dates could still win.
+    fn score<'s>(&mut self, open: impl Iterator<Item = (usize, &'s Ship)> + Clone) -> Option<(i64, i64, i64)> {
+        let (mut cost, mut n) = (0i64, 0usize);
+        for (c, ship) in open.clone() {
             n += 1;
             if n > self.p.max_shipments {
                 return None;
             }
-            cost += self.costing.shipment_cost(c, ship.grams, ship.bulky)?;
+            cost = cost.saturating_add(self.costing.shipment_cost(c, ship.grams, ship.bulky)?);
+        }
+        let today = self.p.today.0;
+        let fixed = cost.saturating_add(self.p.split_penalty.saturating_mul(n.saturating_sub(1) as i64));
+        let floor = self.costing.earliest_latest_day().max(today);
+        if self.best.as_ref().is_some_and(|b| (fixed.saturating_add(self.p.delay_cost.saturating_mul(floor - today)), floor, n) >= b.key()) {
+            return None;
+        }
+        let mut latest = today;
+        for (c, ship) in open {
             latest = latest.max(self.costing.latest_day(c, ship.ready?)?);
         }
-        let splits = n.saturating_sub(1) as i64;
-        Some((cost, latest, cost + self.p.split_penalty * splits + self.p.delay_cost * (latest - self.p.today.0)))
+        Some((cost, latest, fixed.saturating_add(self.p.delay_cost.saturating_mul(latest - today))))
     }
 
     /// Fill each line from shipments already open, then from new candidates in order.
@@ -266,7 +314,7 @@ impl<C: Costing> Search<'_, '_, C> {
             let ship = &mut self.ships[c];
             let opened = ship.units == 0;
             ship.units += take;
-            ship.grams += item.grams * u64::from(take);
+            ship.grams = ship.grams.saturating_add(item.grams.saturating_mul(u64::from(take)));
             ship.bulky += if item.bulky { take } else { 0 };
             let ready = supply.ready(take, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
@@ -297,6 +345,7 @@ mod tests {
         per_kg: i64,
         max_grams: u64,
         days: Vec<i64>,
+        today: i64,
     }
 
     impl Costing for Toy {
@@ -305,6 +354,9 @@ mod tests {
         }
         fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
             Some(ready.0 + self.days[c])
+        }
+        fn earliest_latest_day(&self) -> i64 {
+            self.today + self.days.iter().min().unwrap()
         }
     }
 
@@ -356,7 +408,10 @@ mod tests {
             let incoming: Vec<Vec<Vec<(Date, u32)>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![(Date(today.0 + d), q)] } else { vec![] }).collect()).collect();
             let supply = (0..items.len()).map(|i| (0..4).map(|c| Supply { now: stock[i % 3][c].0, incoming: &incoming[i % 3][c] }).collect()).collect();
             let p = Problem { items: &items, supply, candidates: 4, max_shipments, split_penalty: penalty, delay_cost: delay, today };
-            let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days };
+            let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days, today: today.0 };
+            if coverable(&p) == Some(false) {
+                prop_assert_eq!(brute(&p, &mut toy), None, "no plan when no set of locations holds every item");
+            }
             // With the budget the calculator uses: small carts are searched exhaustively.
             let found = search(&p, &mut toy, super::super::delivery::SEARCH_BUDGET);
             let expected = brute(&p, &mut toy);
