@@ -9,6 +9,9 @@ use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Snapsh
 use serde::Deserialize;
 use serde_json::Value;
 
+/// [level, service, charge, label, [[location, sku, quantity]]]
+type ExpectedOption = (String, String, String, String, Vec<(String, String, u32)>);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
@@ -20,9 +23,8 @@ struct Case {
     suspend: Vec<String>,
     #[serde(default)]
     error: Option<String>,
-    /// [level, service, charge, label, [[location, sku, quantity]]]
     #[serde(default)]
-    options: Vec<(String, String, String, String, Vec<(String, String, u32)>)>,
+    options: Vec<ExpectedOption>,
     /// service → code, for the services named (others may be listed too).
     #[serde(default)]
     unavailable: std::collections::BTreeMap<String, String>,

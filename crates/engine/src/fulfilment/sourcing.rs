@@ -137,7 +137,7 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
             m
         })
         .collect();
-    let full: Vec<u64> = (0..words).map(|w| if w + 1 < words || p.items.len() % 64 == 0 { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 }).collect();
+    let full: Vec<u64> = (0..words).map(|w| if w + 1 < words || p.items.len().is_multiple_of(64) { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 }).collect();
     let (k, m) = (p.candidates as u64, p.max_shipments.min(p.candidates) as u64);
     let sets = (1..=m).try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j)).unwrap_or(u64::MAX);
     if sets > MAX_SETS {
