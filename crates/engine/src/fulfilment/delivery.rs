@@ -482,13 +482,18 @@ impl Costing for Rating<'_> {
 }
 
 impl Rating<'_> {
-    fn timing(&mut self, c: usize, ready: Date) -> Option<Timing> {
-        if let Some((_, t)) = self.timings[c].iter().find(|(d, _)| *d == ready) {
-            return t.clone();
-        }
-        let t = self.ctx.timing(self.service, self.svc, self.cands[c].0, ready);
-        self.timings[c].push((ready, t.clone()));
-        t
+    /// The timing of a shipment from candidate `c` ready on `ready`, computed once: the search
+    /// asks for the same few (candidate, day) pairs again and again.
+    fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
+        let at = match self.timings[c].iter().position(|(d, _)| *d == ready) {
+            Some(at) => at,
+            None => {
+                let t = self.ctx.timing(self.service, self.svc, self.cands[c].0, ready);
+                self.timings[c].push((ready, t));
+                self.timings[c].len() - 1
+            }
+        };
+        self.timings[c][at].1.as_ref()
     }
 
     /// The option for the chosen plan.
@@ -513,7 +518,7 @@ impl Rating<'_> {
             let bulky = parts.iter().filter(|&&&(i, _, _)| p.items[i].bulky).map(|&&(_, _, q)| q).sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
             // The search only returns plans whose every shipment has a timing.
-            let t = self.timing(c, ready).expect("a chosen plan's shipments have dates");
+            let t = self.timing(c, ready).expect("a chosen plan's shipments have dates").clone();
             earliest = earliest.max(t.earliest);
             latest = latest.max(t.latest);
             if slots.is_empty() {

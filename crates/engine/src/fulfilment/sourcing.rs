@@ -129,36 +129,41 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
 /// aside): `Some(false)` proves no plan exists; `None` when there are too many sets to try.
 pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     const MAX_SETS: u64 = 20_000;
-    let words = p.items.len().div_ceil(64);
-    let masks: Vec<Vec<u64>> = (0..p.candidates)
-        .map(|c| {
-            let mut m = vec![0u64; words];
-            (0..p.items.len()).filter(|&i| p.supply[i][c].total() > 0).for_each(|i| m[i / 64] |= 1 << (i % 64));
-            m
-        })
-        .collect();
-    let full: Vec<u64> = (0..words).map(|w| if w + 1 < words || p.items.len().is_multiple_of(64) { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 }).collect();
     let (k, m) = (p.candidates as u64, p.max_shipments.min(p.candidates) as u64);
     let sets = (1..=m).try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j)).unwrap_or(u64::MAX);
     if sets > MAX_SETS {
         return None;
     }
-    fn any(masks: &[Vec<u64>], full: &[u64], have: &mut Vec<u64>, from: usize, left: usize) -> bool {
-        if have.iter().zip(full).all(|(h, f)| h == f) {
+    // One bit per item a candidate holds any of; candidate c's words at masks[c * words..].
+    let words = p.items.len().div_ceil(64);
+    let mut masks = vec![0u64; p.candidates * words];
+    for (i, row) in p.supply.iter().enumerate() {
+        for (c, _) in row.iter().enumerate().filter(|(_, s)| s.total() > 0) {
+            masks[c * words + i / 64] |= 1 << (i % 64);
+        }
+    }
+    let full = |w: usize| if w + 1 < words || p.items.len().is_multiple_of(64) { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 };
+    // Depth-first over sets of up to m candidates; level d's union at have[d * words..].
+    fn any(masks: &[u64], words: usize, full: &dyn Fn(usize) -> u64, have: &mut [u64], depth: usize, from: usize, left: usize) -> bool {
+        let base = depth * words;
+        if (0..words).all(|w| have[base + w] == full(w)) {
             return true;
         }
         if left == 0 {
             return false;
         }
-        (from..masks.len()).any(|c| {
-            let saved = have.clone();
-            have.iter_mut().zip(&masks[c]).for_each(|(h, m)| *h |= m);
-            let found = any(masks, full, have, c + 1, left - 1);
-            *have = saved;
-            found
-        })
+        for c in from..masks.len() / words.max(1) {
+            for w in 0..words {
+                have[base + words + w] = have[base + w] | masks[c * words + w];
+            }
+            if any(masks, words, full, have, depth + 1, c + 1, left - 1) {
+                return true;
+            }
+        }
+        false
     }
-    Some(any(&masks, &full, &mut vec![0; words], 0, m as usize))
+    let mut have = vec![0u64; (m as usize + 1) * words];
+    Some(any(&masks, words, &full, &mut have, 0, 0, m as usize))
 }
 
 /// How many allocations there are at most: per item, the ways of splitting its quantity
