@@ -106,3 +106,22 @@ test("delivery options for a cart, with the chosen option in the quote", () => {
   assert.equal(both.quote.delivery.total.amount, "0.00", "free delivery over €99 takes it off");
   assert.throws(() => engine.applyOps(cart, [{ op: "choose_delivery", pickup: "wh-leipzig" }]), { code: "unknown_location" });
 });
+
+test("a replicated cart converges whatever order the operations arrive in", async () => {
+  const { CartReplica } = await import("../../pkg/omnicart_wasm.js");
+  const stamp = (ms, device) => ({ ms, counter: 0, device });
+  const ops = [
+    { id: "phone:1", stamp: stamp(10, "phone"), seen: 0, op: { op: "add", sku: "VIS-Q80-55", quantity: 1 } },
+    { id: "laptop:1", stamp: stamp(11, "laptop"), seen: 0, op: { op: "add", sku: "VIS-Q80-55", quantity: 1 } },
+    { id: "phone:2", stamp: stamp(12, "phone"), op: { op: "replace", sku: "VIS-Q80-55", with: "VIS-Q80-65" } },
+    { id: "laptop:2", stamp: stamp(13, "laptop"), op: { op: "set_quantity", sku: "VIS-Q80-55", quantity: 2 } },
+  ];
+  const a = new CartReplica();
+  const b = new CartReplica();
+  assert.equal(a.insert(ops), 4);
+  assert.equal(b.insert([...ops].reverse()), 4);
+  assert.equal(b.insert(ops.slice(0, 2)), 0, "replayed operations are ignored");
+  assert.deepEqual(a.cart(), b.cart());
+  assert.deepEqual(a.cart().lines, [{ sku: "VIS-Q80-65", quantity: 2 }], "one TV added on two devices; the edit follows the replacement");
+  assert.throws(() => a.insert([{ id: "", stamp: stamp(1, "x"), op: { op: "remove", sku: "A" } }]), { code: "invalid_operation" });
+});

@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` by scripts/test: the package's TypeScript types describe the API.
-import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError, type DeliveryQuote, type StoreStock, type Availability } from "../../pkg/omnicart_wasm.js";
+import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError, type DeliveryQuote, type StoreStock, type Availability, CartReplica, type Operation } from "../../pkg/omnicart_wasm.js";
 
 export async function example(snapshot: Snapshot): Promise<string> {
   await init();
@@ -24,4 +24,10 @@ export function delivery(engine: Engine, cart: Cart): string {
   const stores: StoreStock[] = engine.findInStore("PS5-PRO", { postcode: "10115" });
   const stock: Availability = engine.availability("PS5-PRO");
   return both.quote.total.amount + stores.map((s) => s.ready_label).join() + stock.status + options.pickup.length;
+}
+
+export function replicate(ops: Operation[]): Cart {
+  const replica = new CartReplica();
+  const added: number = replica.insert(ops);
+  return added === replica.length ? replica.cart() : { lines: [] };
 }

@@ -173,3 +173,27 @@ pub fn delivery_cart(lines: usize) -> Value {
 pub fn destination() -> Value {
     json!({"lat": 52.5219, "lon": 13.4132})
 }
+
+// ---- replicated cart -------------------------------------------------------------------
+
+/// `n` cart operations from three devices over 60 SKUs: mostly adds and quantity edits, some
+/// removals, replacements, coupons and delivery choices, with interleaved clocks.
+pub fn replica_ops(n: usize) -> Value {
+    let ops: Vec<Value> = (0..n)
+        .map(|k| {
+            let device = format!("device-{}", k % 3);
+            let sku = format!("SKU-{}", (k * 7) % 60);
+            let op = match k % 10 {
+                0..=3 => json!({"op": "add", "sku": sku, "quantity": 1 + k % 3}),
+                4 | 5 => json!({"op": "set_quantity", "sku": sku, "quantity": 1 + k % 5}),
+                6 => json!({"op": "remove", "sku": format!("SKU-{}", (k * 3) % 60)}),
+                7 => json!({"op": "replace", "sku": sku, "with": format!("SKU-{}", (k * 11) % 60)}),
+                8 => json!({"op": "apply_coupon", "code": format!("CODE{}", k % 4)}),
+                _ => json!({"op": "choose_delivery", "level": if k % 20 == 9 { "express" } else { "standard" }}),
+            };
+            json!({"id": format!("{device}:{k}"), "stamp": {"ms": 1_795_339_800_000u64 + (k as u64 * 37) % 5_000, "counter": k % 4, "device": device},
+                   "seen": k % 3, "op": op})
+        })
+        .collect();
+    Value::Array(ops)
+}

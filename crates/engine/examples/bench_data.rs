@@ -22,5 +22,6 @@ fn main() {
         write(&format!("delivery-cart-{lines}"), data::delivery_cart(lines));
     }
     write("destination", data::destination());
+    write("replica-ops-1000", data::replica_ops(1_000));
     println!("wrote benchmark data to {dir}");
 }

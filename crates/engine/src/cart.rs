@@ -343,6 +343,47 @@ impl Cart {
         Ok(())
     }
 
+    // Edits that cannot fail, for replaying operations from other devices (`replica`):
+    // limits are applied by dropping what does not fit, the same way on every replica.
+
+    /// Sets a line's quantity, adding the line at the end if there is room.
+    pub(crate) fn upsert(&mut self, sku: &Sku, quantity: Quantity) {
+        match self.position(sku) {
+            Some(i) => self.lines[i].quantity = quantity,
+            None if self.lines.len() < MAX_CART_LINES => self.lines.push(CartLine { sku: sku.clone(), quantity }),
+            None => {}
+        }
+    }
+
+    pub(crate) fn remove_line(&mut self, sku: &Sku) {
+        self.lines.retain(|l| &l.sku != sku);
+    }
+
+    /// Puts `with` where `sku` was, with `quantity`, dropping another line of `with`.
+    pub(crate) fn rename_line(&mut self, sku: &Sku, with: &Sku, quantity: Quantity) {
+        let Some(i) = self.position(sku) else { return };
+        self.lines[i] = CartLine { sku: with.clone(), quantity };
+        if let Some(j) = self.lines.iter().enumerate().position(|(j, l)| j != i && &l.sku == with) {
+            self.lines.remove(j);
+        }
+    }
+
+    pub(crate) fn insert_coupon(&mut self, code: &str) {
+        let code = normalize_code(code);
+        if valid_code(&code) && !self.coupons.contains(&code) && self.coupons.len() < MAX_COUPONS {
+            self.coupons.push(code);
+        }
+    }
+
+    pub(crate) fn remove_coupon_code(&mut self, code: &str) {
+        let code = normalize_code(code);
+        self.coupons.retain(|c| *c != code);
+    }
+
+    pub(crate) fn set_delivery(&mut self, choice: Option<DeliveryChoice>) {
+        self.delivery = choice;
+    }
+
     fn position(&self, sku: &Sku) -> Option<usize> {
         self.lines.iter().position(|l| &l.sku == sku)
     }

@@ -20,6 +20,7 @@ mod hash;
 pub mod money;
 pub mod promotion;
 pub mod quote;
+pub mod replica;
 pub mod sku;
 mod sort;
 pub mod time;

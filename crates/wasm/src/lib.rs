@@ -164,6 +164,10 @@ export interface DeliveryQuote {
   pickup: { location: string; name: string; address: string; distance_m: number; ready_by: string; ready_label: string;
             source: "store" | "incoming" | "transfer"; transfer_from: string | null }[];
 }
+/** A hybrid logical clock reading. */
+export interface Stamp { ms: number; counter: number; device: string }
+/** One cart edit as devices exchange them (see the engine's `replica` module for the merge rules). */
+export interface Operation { id: string; stamp: Stamp; seen?: number; op: CartOp }
 /** Every error the engine throws is an Error with a stable machine code. */
 export interface OmnicartError extends Error { code: string; opIndex?: number }
 "#;
@@ -275,6 +279,48 @@ impl Engine {
         let ops = from_js::<Vec<CartOp>>(ops, "invalid_input")?;
         cart.apply_all(&self.snapshot, &ops).map_err(|(i, e)| error(&e, Some(i)))?;
         to_js(&cart)
+    }
+}
+
+/// The operations one device has seen, merged into a cart by the engine's rules: replicas that
+/// have seen the same operations hold the same cart, whatever order they arrived in.
+#[wasm_bindgen]
+pub struct CartReplica {
+    log: omnicart_engine::replica::OpLog,
+}
+
+#[wasm_bindgen]
+impl CartReplica {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> CartReplica {
+        CartReplica { log: omnicart_engine::replica::OpLog::new() }
+    }
+
+    /// Adds operations (each once, by id); returns how many were new.
+    pub fn insert(&mut self, #[wasm_bindgen(unchecked_param_type = "Operation[]")] ops: JsValue) -> Result<u32, JsValue> {
+        let ops = from_js::<Vec<omnicart_engine::replica::Operation>>(ops, "invalid_operation")?;
+        let mut added = 0;
+        for op in ops {
+            added += u32::from(self.log.insert(op).map_err(|e| error(&e, None))?);
+        }
+        Ok(added)
+    }
+
+    /// The cart the operations make.
+    #[wasm_bindgen(unchecked_return_type = "Cart")]
+    pub fn cart(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.log.cart())
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> u32 {
+        self.log.len() as u32
+    }
+}
+
+impl Default for CartReplica {
+    fn default() -> CartReplica {
+        CartReplica::new()
     }
 }
 

@@ -1,0 +1,230 @@
+//! The cart as a replicated data type: every edit is an [`Operation`] with a unique id, a
+//! hybrid logical clock [`Stamp`] and the device that made it. A cart is a pure function of
+//! the *set* of operations a replica has seen ([`OpLog::cart`]): replicas that have seen the
+//! same operations hold identical carts, whatever order (and however many times) they arrived.
+//!
+//! # Merge rules (what a shopper expects)
+//! Operations are replayed in stamp order (milliseconds, counter, device, id). Each is applied
+//! *forgivingly*: an edit whose line is gone is not an error but has the effect described here.
+//! 1. **Add** carries the quantity its device saw (`seen`) and means "make it `seen + quantity`":
+//!    the line becomes the larger of its quantity and that. Two devices adding the same TV while
+//!    apart give one TV, not two; one device adding twice gives two. (Adding "one more" cable on
+//!    each of two devices while apart gives one more: the cost of the rule, written down.)
+//! 2. **Set quantity** is last-writer-wins; on a line removed earlier it puts the line back
+//!    (the shopper's latest word was the quantity).
+//! 3. **Remove** is last-writer-wins: a later add or quantity edit brings the line back.
+//! 4. **Replace** moves the line to the new SKU in place, keeping the quantity (merging with a
+//!    line of that SKU). A quantity edit or removal of the old SKU stamped after the replace
+//!    follows it to the new SKU; an add of the old SKU does not (the shopper asked for it).
+//! 5. **Coupons**: apply and remove are last-writer-wins per code; at most `MAX_COUPONS`.
+//! 6. **Delivery choice** (level or pickup) is last-writer-wins.
+//!
+//! Quantities stay within 1..=`MAX_LINE_QUANTITY` and lines within `MAX_CART_LINES` (edits past
+//! the limits are capped or dropped, the same way on every replica). The catalogue is not read:
+//! operations were validated when made, and a replica must not depend on its snapshot version
+//! to converge (pricing a line the catalogue no longer sells is the quote's business).
+
+
+use serde::{Deserialize, Serialize};
+
+use crate::cart::{Cart, CartOp};
+use crate::hash::HashMap;
+use crate::sort::sort_indices;
+use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
+
+/// Longest operation id and device id.
+pub const MAX_ID_LEN: usize = 64;
+
+/// A hybrid logical clock reading: wall-clock milliseconds, a counter for events in the same
+/// millisecond (or while the wall clock lags), and the device, which breaks ties.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stamp {
+    pub ms: u64,
+    pub counter: u32,
+    pub device: String,
+}
+
+/// One device's clock. The engine reads no clock: `now_ms` is passed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    last: Stamp,
+}
+
+impl Clock {
+    pub fn new(device: &str) -> Clock {
+        Clock { last: Stamp { ms: 0, counter: 0, device: device.to_owned() } }
+    }
+
+    /// The stamp for a new local event at wall time `now_ms`: later than every stamp this
+    /// clock has issued or observed, even if the wall clock went backwards.
+    pub fn tick(&mut self, now_ms: u64) -> Stamp {
+        if now_ms > self.last.ms {
+            self.last.ms = now_ms;
+            self.last.counter = 0;
+        } else {
+            self.last.counter = self.last.counter.saturating_add(1);
+        }
+        self.last.clone()
+    }
+
+    /// Takes a remote stamp into account, so local events after it are stamped later.
+    pub fn observe(&mut self, remote: &Stamp) {
+        if (remote.ms, remote.counter) > (self.last.ms, self.last.counter) {
+            self.last.ms = remote.ms;
+            self.last.counter = remote.counter;
+        }
+    }
+}
+
+/// One edit, as devices exchange them. JSON:
+/// `{"id": "phone-7f3a:12", "stamp": {"ms": 1795339800000, "counter": 0, "device": "phone-7f3a"},
+///   "seen": 0, "op": {"op": "add", "sku": "TV-55", "quantity": 1}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub id: String,
+    pub stamp: Stamp,
+    /// For `add`: the line's quantity on the device when the edit was made (0 if absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u32>,
+    pub op: CartOp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("operation and device ids are 1 to {MAX_ID_LEN} characters")]
+    BadId,
+}
+
+impl crate::ErrorCode for ReplicaError {
+    fn code(&self) -> &'static str {
+        "invalid_operation"
+    }
+}
+
+impl Operation {
+    pub fn validate(&self) -> Result<(), ReplicaError> {
+        let ok = |s: &str| !s.is_empty() && s.len() <= MAX_ID_LEN;
+        if ok(&self.id) && ok(&self.stamp.device) { Ok(()) } else { Err(ReplicaError::BadId) }
+    }
+}
+
+/// The operations a replica has seen, each once (by id).
+#[derive(Clone, Debug, Default)]
+pub struct OpLog {
+    ops: Vec<Operation>,
+    /// id → index in `ops`.
+    ids: HashMap<String, usize>,
+}
+
+impl OpLog {
+    pub fn new() -> OpLog {
+        OpLog::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// Adds an operation unless its id is known; returns whether it was new. If two different
+    /// operations claim one id (a buggy client), the one first in stamp order (then in the
+    /// order of their contents) is kept, so every replica keeps the same one.
+    pub fn insert(&mut self, op: Operation) -> Result<bool, ReplicaError> {
+        op.validate()?;
+        if let Some(&at) = self.ids.get(&op.id) {
+            let kept = &self.ops[at];
+            let first = match op.stamp.cmp(&kept.stamp) {
+                std::cmp::Ordering::Equal => format!("{:?}{:?}", op.seen, op.op) < format!("{:?}{:?}", kept.seen, kept.op),
+                order => order.is_lt(),
+            };
+            if first {
+                self.ops[at] = op;
+            }
+            return Ok(false);
+        }
+        self.ids.insert(op.id.clone(), self.ops.len());
+        self.ops.push(op);
+        Ok(true)
+    }
+
+    /// Operations in stamp order (then id).
+    pub fn ordered(&self) -> Vec<&Operation> {
+        let mut order: Vec<usize> = (0..self.ops.len()).collect();
+        let ops = &self.ops;
+        sort_indices(&mut order, &|a, b| (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id)));
+        order.into_iter().map(|i| &ops[i]).collect()
+    }
+
+    /// The cart these operations make (see the module docs for the rules).
+    pub fn cart(&self) -> Cart {
+        let mut cart = Cart::new();
+        let mut renamed: HashMap<Sku, Sku> = HashMap::default();
+        for op in self.ordered() {
+            replay(&mut cart, &mut renamed, op);
+        }
+        cart
+    }
+}
+
+impl PartialEq for OpLog {
+    /// Two logs are equal when they hold the same operations (in any order of arrival).
+    fn eq(&self, other: &OpLog) -> bool {
+        self.len() == other.len() && self.ops.iter().all(|op| other.ids.get(&op.id).is_some_and(|&at| other.ops[at] == *op))
+    }
+}
+
+/// Follows replacements from `sku` (at most a few hops; cycles stop).
+fn follow<'a>(renamed: &'a HashMap<Sku, Sku>, mut sku: &'a Sku) -> &'a Sku {
+    for _ in 0..8 {
+        match renamed.get(sku) {
+            Some(next) => sku = next,
+            None => break,
+        }
+    }
+    sku
+}
+
+fn capped(n: u64) -> Quantity {
+    Quantity::new(n.min(u64::from(MAX_LINE_QUANTITY)) as i64).unwrap_or(Quantity::ONE)
+}
+
+fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
+    match &op.op {
+        CartOp::Add { sku, quantity } => {
+            let target = capped(u64::from(op.seen.unwrap_or(0)) + u64::from(quantity.get()));
+            let now = cart.quantity_of(sku).map_or(0, Quantity::get);
+            if target.get() > now {
+                cart.upsert(sku, target);
+            }
+        }
+        CartOp::SetQuantity { sku, quantity } => {
+            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            cart.upsert(sku, *quantity);
+        }
+        CartOp::Remove { sku } => {
+            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            cart.remove_line(sku);
+        }
+        CartOp::Replace { sku, with } => {
+            if sku != with {
+                renamed.insert(sku.clone(), with.clone());
+                if let Some(q) = cart.quantity_of(sku) {
+                    let merged = capped(u64::from(q.get()) + u64::from(cart.quantity_of(with).map_or(0, Quantity::get)));
+                    cart.rename_line(sku, with, merged);
+                }
+            }
+        }
+        CartOp::ApplyCoupon { code } => cart.insert_coupon(code),
+        CartOp::RemoveCoupon { code } => cart.remove_coupon_code(code),
+        CartOp::ChooseDelivery { choice } => cart.set_delivery(choice.clone()),
+    }
+}

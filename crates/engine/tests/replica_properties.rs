@@ -1,0 +1,147 @@
+//! The replicated cart: the merge rules of `replica.rs` as cases, and convergence as a property
+//! (3 replicas, random operations, random delivery orders with duplicates → identical carts).
+
+use omnicart_engine::replica::{Clock, OpLog, Operation, Stamp};
+use omnicart_engine::{Cart, CartOp};
+use proptest::prelude::*;
+
+fn op(id: &str, device: &str, ms: u64, seen: Option<u32>, json: &str) -> Operation {
+    Operation { id: id.into(), stamp: Stamp { ms, counter: 0, device: device.into() }, seen, op: serde_json::from_str(json).unwrap() }
+}
+
+fn cart_of(ops: &[Operation]) -> Cart {
+    let mut log = OpLog::new();
+    for o in ops {
+        log.insert(o.clone()).unwrap();
+    }
+    log.cart()
+}
+
+fn lines(cart: &Cart) -> Vec<(String, u32)> {
+    cart.lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect()
+}
+
+const ADD_TV: &str = r#"{"op":"add","sku":"TV","quantity":1}"#;
+
+#[test]
+fn two_devices_adding_the_same_tv_while_apart_make_one_tv() {
+    let cart = cart_of(&[op("p:1", "phone", 10, Some(0), ADD_TV), op("l:1", "laptop", 11, Some(0), ADD_TV)]);
+    assert_eq!(lines(&cart), [("TV".into(), 1)]);
+    // One device adding twice means two.
+    let cart = cart_of(&[op("p:1", "phone", 10, Some(0), ADD_TV), op("p:2", "phone", 11, Some(1), ADD_TV)]);
+    assert_eq!(lines(&cart), [("TV".into(), 2)]);
+}
+
+#[test]
+fn the_later_quantity_wins_and_a_later_edit_undoes_a_removal() {
+    let base = op("p:1", "phone", 1, Some(0), ADD_TV);
+    let set = |id: &str, dev: &str, ms: u64, q: u32| op(id, dev, ms, None, &format!(r#"{{"op":"set_quantity","sku":"TV","quantity":{q}}}"#));
+    let remove = |id: &str, dev: &str, ms: u64| op(id, dev, ms, None, r#"{"op":"remove","sku":"TV"}"#);
+    assert_eq!(lines(&cart_of(&[base.clone(), set("p:2", "phone", 10, 3), set("l:1", "laptop", 12, 2)])), [("TV".into(), 2)]);
+    assert_eq!(lines(&cart_of(&[base.clone(), remove("l:1", "laptop", 10), set("p:2", "phone", 11, 4)])), [("TV".into(), 4)]);
+    assert!(lines(&cart_of(&[base, set("p:2", "phone", 10, 4), remove("l:1", "laptop", 11)])).is_empty());
+}
+
+#[test]
+fn a_quantity_edit_follows_a_replacement() {
+    let base = op("p:1", "phone", 1, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
+    let replace = op("p:2", "phone", 10, None, r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#);
+    let set = |ms| op("l:1", "laptop", ms, None, r#"{"op":"set_quantity","sku":"TV-55","quantity":3}"#);
+    assert_eq!(lines(&cart_of(&[base.clone(), replace.clone(), set(11)])), [("TV-65".into(), 3)], "edit after the replace follows it");
+    assert_eq!(lines(&cart_of(&[base.clone(), replace.clone(), set(9)])), [("TV-65".into(), 3)], "replace keeps the edited quantity");
+    let add_old = op("l:2", "laptop", 12, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
+    assert_eq!(lines(&cart_of(&[base, replace, add_old])), [("TV-65".into(), 1), ("TV-55".into(), 1)], "adding the old SKU again is a new wish");
+}
+
+#[test]
+fn coupons_and_delivery_choice_are_last_writer_wins() {
+    let cart = cart_of(&[
+        op("p:1", "phone", 1, None, r#"{"op":"apply_coupon","code":"welcome10"}"#),
+        op("l:1", "laptop", 2, None, r#"{"op":"remove_coupon","code":"WELCOME10"}"#),
+        op("p:2", "phone", 3, None, r#"{"op":"apply_coupon","code":"CABLE20"}"#),
+        op("p:3", "phone", 4, None, r#"{"op":"choose_delivery","level":"express"}"#),
+        op("l:2", "laptop", 5, None, r#"{"op":"choose_delivery","pickup":"store-berlin-alexanderplatz"}"#),
+    ]);
+    assert_eq!(cart.coupons(), ["CABLE20"]);
+    assert_eq!(serde_json::to_value(cart.delivery()).unwrap(), serde_json::json!({"pickup": "store-berlin-alexanderplatz"}));
+}
+
+#[test]
+fn a_clock_never_goes_back_and_follows_what_it_observes() {
+    let mut clock = Clock::new("phone");
+    let a = clock.tick(1_000);
+    let b = clock.tick(900); // the wall clock went back
+    assert!(b > a);
+    clock.observe(&Stamp { ms: 5_000, counter: 7, device: "laptop".into() });
+    let c = clock.tick(1_200);
+    assert!((c.ms, c.counter) > (5_000, 7));
+}
+
+#[test]
+fn ids_are_kept_once_and_bad_ids_refused() {
+    let mut log = OpLog::new();
+    assert!(log.insert(op("p:1", "phone", 10, Some(0), ADD_TV)).unwrap());
+    assert!(!log.insert(op("p:1", "phone", 10, Some(0), ADD_TV)).unwrap(), "a replayed operation is ignored");
+    assert_eq!(log.len(), 1);
+    assert!(log.insert(op("", "phone", 10, None, ADD_TV)).is_err());
+    assert!(log.insert(op(&"x".repeat(65), "phone", 10, None, ADD_TV)).is_err());
+}
+
+/// A random operation from device `d` at `ms`.
+fn arb_op() -> impl Strategy<Value = (usize, u64, u32, u8, u8, u8, u32)> {
+    (0usize..3, 0u64..30, 0u32..3, 0u8..8, 0u8..4, 0u8..4, 1u32..5)
+}
+
+fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {
+    let skus = ["TV-55", "TV-65", "PS5", "HDMI"];
+    spec.iter()
+        .enumerate()
+        .map(|(k, &(d, ms, counter, kind, a, b, q))| {
+            let (sku, with) = (skus[a as usize], skus[b as usize]);
+            let (code, level) = (["A1", "B2"][a as usize % 2], ["standard", "express"][a as usize % 2]);
+            let json = match kind {
+                0 | 1 => serde_json::json!({"op": "add", "sku": sku, "quantity": q}),
+                2 => serde_json::json!({"op": "set_quantity", "sku": sku, "quantity": q}),
+                3 => serde_json::json!({"op": "remove", "sku": sku}),
+                4 => serde_json::json!({"op": "replace", "sku": sku, "with": with}),
+                5 => serde_json::json!({"op": "apply_coupon", "code": code}),
+                6 => serde_json::json!({"op": "remove_coupon", "code": code}),
+                _ => serde_json::json!({"op": "choose_delivery", "level": level}),
+            };
+            // Every 7th operation reuses an id with different content (a buggy client).
+            let id = if k % 7 == 6 { format!("d{d}:dup") } else { format!("d{d}:{k}") };
+            let op: CartOp = serde_json::from_value(json).unwrap();
+            Operation { id, stamp: Stamp { ms, counter, device: format!("d{d}") }, seen: Some(b as u32 % 3), op }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+    #[test]
+    fn replicas_that_saw_the_same_operations_hold_the_same_cart(
+        spec in prop::collection::vec(arb_op(), 0..30),
+        orders in prop::collection::vec(prop::collection::vec(any::<u32>(), 60), 3),
+    ) {
+        let ops = build(&spec);
+        let mut carts = Vec::new();
+        for keys in &orders {
+            // Each replica receives every operation, some twice, in its own order.
+            let mut delivery: Vec<(u32, &Operation)> = ops.iter().enumerate().map(|(i, o)| (keys[i], o)).collect();
+            delivery.extend(ops.iter().enumerate().filter(|(i, _)| keys[30 + i] % 3 == 0).map(|(i, o)| (keys[30 + i], o)));
+            delivery.sort_by_key(|(k, _)| *k);
+            let mut log = OpLog::new();
+            for (_, o) in delivery {
+                log.insert(o.clone()).unwrap();
+            }
+            carts.push(log.cart());
+        }
+        prop_assert_eq!(&carts[0], &carts[1]);
+        prop_assert_eq!(&carts[1], &carts[2]);
+        let cart = &carts[0];
+        prop_assert!(cart.lines().iter().all(|l| (1..=999).contains(&l.quantity.get())));
+        let mut skus: Vec<_> = cart.lines().iter().map(|l| l.sku.clone()).collect();
+        skus.dedup();
+        prop_assert_eq!(skus.len(), cart.lines().len(), "one line per SKU");
+    }
+}
