@@ -1,27 +1,8 @@
 // The delivery calculator as shoppers run it: pkg/ (Wasm) in Node. Run through scripts/bench,
 // which builds pkg/ and the data first. Prints Markdown tables.
-import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
-import { initSync, Engine } from "../../pkg/omnicart_wasm.js";
+import { Engine } from "../../pkg/omnicart_wasm.js";
+import { fmt, measure, read } from "./common.mjs";
 
-const root = new URL("../../", import.meta.url);
-const dir = process.env.BENCH_DATA ?? "target/bench-data";
-const read = (name) => JSON.parse(readFileSync(new URL(`${dir}/${name}.json`, root), "utf8"));
-initSync({ module: readFileSync(new URL("pkg/omnicart_wasm_bg.wasm", root)) });
-
-function measure(fn, iterations) {
-  for (let i = 0; i < Math.min(20, iterations); i++) fn();
-  const times = [];
-  for (let i = 0; i < iterations; i++) {
-    const t = performance.now();
-    fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)] };
-}
-
-const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
 const now = "2026-11-23T09:00:00Z";
 const to = read("destination");
 
