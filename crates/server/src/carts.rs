@@ -10,13 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use omnicart_engine::replica::{Operation, Stamp};
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, quote};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiJson, AppError};
-use crate::ids::{now_unix, random_id};
+use crate::ids::{now_millis, now_unix, random_id};
 use crate::AppState;
 
 /// Most operations accepted in one request.
@@ -84,6 +85,7 @@ async fn edit(
         return Err(stale(&state, record, &context));
     }
     let snapshot = &state.catalogue.snapshot;
+    let logged = as_operations(&record.cart, snapshot, &request.ops);
     record.cart.apply_all(snapshot, &request.ops).map_err(|(i, e)| {
         let mut err = AppError::domain(&e);
         if request.ops.len() > 1 {
@@ -93,14 +95,28 @@ async fn edit(
     })?;
     let body = serde_json::to_string(&record.cart).map_err(AppError::internal)?;
     // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
+    // The edits join the cart's operation log in the same transaction (see `sync`).
+    let mut tx = state.db.begin().await?;
     let written = sqlx::query("UPDATE carts SET body = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")
         .bind(body)
         .bind(now_unix())
         .bind(&record.id)
         .bind(record.version)
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+    if written == 1 {
+        for op in &logged {
+            sqlx::query("INSERT INTO cart_ops (cart_id, op_id, body, received_at) VALUES (?, ?, ?, ?)")
+                .bind(&record.id)
+                .bind(&op.id)
+                .bind(serde_json::to_string(op).map_err(AppError::internal)?)
+                .bind(now_unix())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
     if written == 0 {
         let current = load_for(&state.db, &id, &caller).await?;
         return Err(stale(&state, current, &context));
@@ -109,20 +125,38 @@ async fn edit(
     Ok(Json(view(&state, record, &context)))
 }
 
+/// Edits made through this endpoint as log operations (so a device syncing the log sees them),
+/// stamped by the server's clock. An add records the quantity it was added to.
+fn as_operations(cart: &Cart, snapshot: &omnicart_engine::Snapshot, ops: &[CartOp]) -> Vec<Operation> {
+    let mut cart = cart.clone();
+    let ms = now_millis();
+    ops.iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let seen = match op {
+                CartOp::Add { sku, .. } => Some(cart.quantity_of(sku).map_or(0, |q| q.get())),
+                _ => None,
+            };
+            let _ = cart.apply(snapshot, op);
+            Operation { id: random_id("srv_"), stamp: Stamp { ms, counter: i as u32, device: "server".into() }, seen, op: op.clone() }
+        })
+        .collect()
+}
+
 fn stale(state: &AppState, current: CartRecord, context: &QuoteContext) -> AppError {
     let message = format!("the cart changed (now version {}); apply your edit to the current cart", current.version);
     let current = serde_json::to_value(view(state, current, context)).unwrap_or_default();
     AppError::new(StatusCode::CONFLICT, "stale_version", message).with_current(current)
 }
 
-fn view(state: &AppState, record: CartRecord, context: &QuoteContext) -> CartView {
+pub(crate) fn view(state: &AppState, record: CartRecord, context: &QuoteContext) -> CartView {
     let quote = quote(&state.catalogue.snapshot, &record.cart, context).ok();
     CartView { id: record.id, version: record.version, cart: record.cart, quote }
 }
 
 /// The cart if the caller may see it: anonymous carts to whoever holds the id, a customer's
 /// cart to that customer only. Anything else is "not found", so ids cannot be probed.
-async fn load_for(db: &SqlitePool, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
+pub(crate) async fn load_for(db: &SqlitePool, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
     let record = load(db, id).await?.ok_or_else(|| AppError::not_found("cart"))?;
     match &record.owner {
         Some(owner) if caller.customer_id.as_ref() != Some(owner) => Err(AppError::not_found("cart")),

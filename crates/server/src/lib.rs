@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
     let api = Router::new()
         .merge(catalogue::router())
         .merge(carts::router())
+        .merge(sync::router())
         .merge(auth::router())
         .fallback(|| async { AppError::not_found("API endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

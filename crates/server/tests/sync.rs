@@ -1,0 +1,122 @@
+//! The sync API (`POST /api/carts/{id}/sync`) on a real SQLite database: devices push
+//! operations and pull what they missed; pushes are idempotent; bad pushes store nothing;
+//! nobody syncs another customer's cart.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{KYLIE, MIKE, TestApp};
+use serde_json::{Value, json};
+
+const TV: &str = "LUM-OLED-C4-55";
+
+fn op(id: &str, device: &str, ms: u64, op: Value) -> Value {
+    json!({"id": id, "stamp": {"ms": ms, "counter": 0, "device": device}, "seen": 0, "op": op})
+}
+
+fn add(id: &str, device: &str, ms: u64, sku: &str) -> Value {
+    op(id, device, ms, json!({"op": "add", "sku": sku, "quantity": 1}))
+}
+
+async fn sync(app: &TestApp, cart: &str, cursor: i64, ops: &[Value], cookie: Option<&str>) -> common::Reply {
+    app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": cursor, "ops": ops}).to_string(), cookie).await
+}
+
+fn lines(reply: &common::Reply) -> Value {
+    reply.json["cart"]["cart"]["lines"].clone()
+}
+
+#[tokio::test]
+async fn two_devices_merge_and_a_replayed_push_changes_nothing() {
+    let app = TestApp::new().await;
+    let (phone, cart) = app.sign_in(MIKE).await;
+    let (laptop, _) = app.sign_in(MIKE).await;
+    let first = sync(&app, &cart, 0, &[add("phone:1", "phone", 10, TV)], Some(&phone)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+    assert_eq!(first.json["cursor"], 1);
+    // The laptop, offline, added the same TV: one TV, and it hears of the phone's operation.
+    let second = sync(&app, &cart, 0, &[add("laptop:1", "laptop", 11, TV), add("laptop:2", "laptop", 12, "CBL-HDMI21-2M")], Some(&laptop)).await;
+    assert_eq!(second.json["cursor"], 3);
+    assert_eq!(second.json["ops"].as_array().unwrap().len(), 3);
+    assert_eq!(lines(&second), json!([{"sku": TV, "quantity": 1}, {"sku": "CBL-HDMI21-2M", "quantity": 1}]));
+    assert_eq!(second.json["cart"]["quote"]["item_count"], 2, "priced by the engine");
+    // The phone's retry of its push (its answer was lost) changes nothing.
+    let retry = sync(&app, &cart, 1, &[add("phone:1", "phone", 10, TV)], Some(&phone)).await;
+    assert_eq!(retry.json["cursor"], 3);
+    let ids: Vec<&str> = retry.json["ops"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["laptop:1", "laptop:2"], "what the phone had not seen");
+    assert_eq!(lines(&retry), lines(&second));
+    // The cart endpoint shows the merged cart too.
+    let read = app.get(&format!("/api/carts/{cart}"), Some(&phone)).await;
+    assert_eq!(read.json["cart"]["lines"], lines(&second));
+}
+
+#[tokio::test]
+async fn cursors_from_the_past_catch_up_and_from_the_future_are_refused() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let pushed = sync(&app, &cart, 0, &[add("a:1", "a", 1, TV), add("a:2", "a", 2, "PS5-PRO")], None).await;
+    assert_eq!(pushed.json["cursor"], 2);
+    let behind = sync(&app, &cart, 0, &[], None).await;
+    assert_eq!((behind.json["cursor"].clone(), behind.json["ops"].as_array().unwrap().len()), (json!(2), 2));
+    let current = sync(&app, &cart, 2, &[], None).await;
+    assert_eq!(current.json["ops"], json!([]));
+    for cursor in [3, -1] {
+        let ahead = sync(&app, &cart, cursor, &[add("a:3", "a", 3, TV)], None).await;
+        assert_eq!((ahead.status, ahead.code()), (StatusCode::CONFLICT, "cursor_ahead"), "{cursor}");
+    }
+    assert_eq!(sync(&app, &cart, 0, &[], None).await.json["cursor"], 2, "the refused pushes stored nothing");
+}
+
+#[tokio::test]
+async fn bad_pushes_are_refused_and_store_nothing() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let good = add("a:1", "a", 1, TV);
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (json!({"cursor": 0, "ops": [good.clone(), {"id": "a:2", "op": {"op": "add", "sku": TV, "quantity": 1}}]}), StatusCode::BAD_REQUEST, "invalid_operation"),
+        (json!({"cursor": 0, "ops": [good.clone(), add("a:2", "a", 2, "NOPE-1")]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"),
+        (json!({"cursor": 0, "ops": [op("a:3", "a", 3, json!({"op": "apply_coupon", "code": "NOPE"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_coupon"),
+        (json!({"cursor": 0, "ops": [op("a:4", "a", 4, json!({"op": "choose_delivery", "pickup": "wh-leipzig"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_location"),
+        (json!({"cursor": 0, "ops": [op("", "a", 5, json!({"op": "remove", "sku": TV}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
+        (json!({"cursor": 0, "ops": [op("a:6", "a", 6, json!({"op": "add", "sku": TV, "quantity": 0}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
+        (json!({"cursor": 0, "ops": (0..101).map(|i| add(&format!("b:{i}"), "b", i, TV)).collect::<Vec<_>>()}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count"),
+        (json!({"cursor": 0, "ops": [good.clone()], "extra": true}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+    ];
+    for (body, status, code) in cases {
+        let reply = app.post(&format!("/api/carts/{cart}/sync"), &body.to_string(), None).await;
+        assert_eq!((reply.status, reply.code()), (status, code), "{body}");
+    }
+    let malformed = app.post(&format!("/api/carts/{cart}/sync"), "{\"cursor\": 0, \"ops\": [", None).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    let huge = json!({"cursor": 0, "ops": [op("a:9", "a", 9, json!({"op": "remove", "sku": "X".repeat(70_000)}))]});
+    assert_eq!(app.post(&format!("/api/carts/{cart}/sync"), &huge.to_string(), None).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let after = sync(&app, &cart, 0, &[], None).await;
+    assert_eq!((after.json["cursor"].clone(), lines(&after)), (json!(0), json!([])), "nothing was stored");
+}
+
+#[tokio::test]
+async fn nobody_syncs_another_customers_cart() {
+    let app = TestApp::new().await;
+    let (mike, mike_cart) = app.sign_in(MIKE).await;
+    let (kylie, _) = app.sign_in(KYLIE).await;
+    for cookie in [Some(kylie.as_str()), None] {
+        let reply = sync(&app, &mike_cart, 0, &[add("k:1", "kylie", 1, TV)], cookie).await;
+        assert_eq!((reply.status, reply.code()), (StatusCode::NOT_FOUND, "not_found"), "{cookie:?}");
+    }
+    let mine = sync(&app, &mike_cart, 0, &[], Some(&mike)).await;
+    assert_eq!((mine.json["cursor"].clone(), lines(&mine)), (json!(0), json!([])));
+}
+
+#[tokio::test]
+async fn edits_through_the_versioned_endpoint_join_the_log() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let edited = app.edit(&cart, 1, &format!(r#"[{{"op":"add","sku":"{TV}","quantity":2}}]"#), None).await;
+    assert_eq!(edited.status, StatusCode::OK);
+    let pulled = sync(&app, &cart, 0, &[op("a:1", "a", u64::MAX / 2, json!({"op": "set_quantity", "sku": TV, "quantity": 1}))], None).await;
+    let ops = pulled.json["ops"].as_array().unwrap();
+    assert_eq!(ops[0]["stamp"]["device"], "server");
+    assert_eq!(ops[0]["seen"], 0);
+    assert_eq!(lines(&pulled), json!([{"sku": TV, "quantity": 1}]), "the later edit wins");
+}
