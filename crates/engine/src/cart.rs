@@ -232,6 +232,30 @@ impl ErrorCode for CartError {
     }
 }
 
+impl CartOp {
+    /// What the catalogue must know for this edit to be made: the SKU it adds, sets or
+    /// replaces with, the coupon code it applies, the pickup location it chooses. The one
+    /// catalogue check, shared by [`Cart::apply`] and by the server for synced operations
+    /// (which are replayed without a catalogue; see `replica`).
+    pub fn check(&self, catalogue: &Snapshot) -> Result<(), CartError> {
+        match self {
+            CartOp::Add { sku, .. } | CartOp::SetQuantity { sku, .. } | CartOp::Replace { with: sku, .. } => known(catalogue, sku),
+            CartOp::ApplyCoupon { code } => {
+                let code = normalize_code(code);
+                if valid_code(&code) && catalogue.knows_coupon(&code) {
+                    Ok(())
+                } else {
+                    Err(CartError::UnknownCoupon(code.chars().take(32).collect()))
+                }
+            }
+            CartOp::ChooseDelivery { choice: Some(DeliveryChoice::Pickup(id)) } if !catalogue.network().is_pickup(id) => {
+                Err(CartError::UnknownLocation(id.chars().take(64).collect()))
+            }
+            CartOp::Remove { .. } | CartOp::RemoveCoupon { .. } | CartOp::ChooseDelivery { .. } => Ok(()),
+        }
+    }
+}
+
 impl Cart {
     pub fn new() -> Cart {
         Cart::default()
@@ -263,7 +287,7 @@ impl Cart {
     pub fn apply(&mut self, catalogue: &Snapshot, op: &CartOp) -> Result<(), CartError> {
         match op {
             CartOp::Add { sku, quantity } => {
-                known(catalogue, sku)?;
+                op.check(catalogue)?;
                 match self.position(sku) {
                     Some(i) => {
                         let total = add_quantities(sku, self.lines[i].quantity, *quantity)?;
@@ -291,9 +315,7 @@ impl Cart {
                 if self.coupons.contains(&code) {
                     return Ok(());
                 }
-                if !valid_code(&code) || !catalogue.knows_coupon(&code) {
-                    return Err(CartError::UnknownCoupon(code.chars().take(32).collect()));
-                }
+                op.check(catalogue)?;
                 if self.coupons.len() >= MAX_COUPONS {
                     return Err(CartError::TooManyCoupons);
                 }
@@ -305,11 +327,7 @@ impl Cart {
                 self.coupons.remove(i);
             }
             CartOp::ChooseDelivery { choice } => {
-                if let Some(DeliveryChoice::Pickup(id)) = choice
-                    && !catalogue.network().is_pickup(id)
-                {
-                    return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
-                }
+                op.check(catalogue)?;
                 self.delivery = choice.clone();
             }
         }
@@ -328,7 +346,7 @@ impl Cart {
 
     fn replace(&mut self, catalogue: &Snapshot, sku: &Sku, with: &Sku) -> Result<(), CartError> {
         let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
-        known(catalogue, with)?;
+        CartOp::Replace { sku: sku.clone(), with: with.clone() }.check(catalogue)?;
         if sku == with {
             return Ok(());
         }

@@ -17,8 +17,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use omnicart_engine::replica::{OpLog, Operation};
-use omnicart_engine::promotion::normalize_code;
-use omnicart_engine::{CartOp, DeliveryChoice, ErrorCode, Snapshot};
+use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -84,30 +83,10 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppE
             let op: Operation = serde_json::from_value(value)
                 .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_operation", format!("operation {i}: {e}")))?;
             op.validate().map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.code(), format!("operation {i}: {e}")))?;
-            known(&op.op, snapshot)?;
+            op.op.check(snapshot).map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("operation {i}: {e}")))?;
             Ok(op)
         })
         .collect()
-}
-
-/// What the catalogue must know for an operation to be stored: its SKUs, its coupon code,
-/// its pickup location. (Quantities are checked by the type; lines by the merge rules.)
-fn known(op: &CartOp, snapshot: &Snapshot) -> Result<(), AppError> {
-    let sku = |s: &omnicart_engine::Sku| match snapshot.variant(s) {
-        Some(_) => Ok(()),
-        None => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku", format!("{s} is not in the catalogue"))),
-    };
-    match op {
-        CartOp::Add { sku: s, .. } | CartOp::SetQuantity { sku: s, .. } => sku(s),
-        CartOp::Replace { with, .. } => sku(with),
-        CartOp::ApplyCoupon { code } if !snapshot.knows_coupon(&normalize_code(code)) => {
-            Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_coupon", format!("we don't know the code {code}")))
-        }
-        CartOp::ChooseDelivery { choice: Some(DeliveryChoice::Pickup(id)) } if !snapshot.network().is_pickup(id) => {
-            Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_location", format!("{id:?} is not a pickup location")))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn decode(body: &str) -> Result<Operation, AppError> {
