@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::auth::{self, Caller};
+use crate::sync;
 use crate::error::{ApiJson, AppError};
 use crate::ids::{now_millis, now_unix, random_id};
 use crate::AppState;
@@ -107,13 +108,7 @@ async fn edit(
         .rows_affected();
     if written == 1 {
         for op in &logged {
-            sqlx::query("INSERT INTO cart_ops (cart_id, op_id, body, received_at) VALUES (?, ?, ?, ?)")
-                .bind(&record.id)
-                .bind(&op.id)
-                .bind(serde_json::to_string(op).map_err(AppError::internal)?)
-                .bind(now_unix())
-                .execute(&mut *tx)
-                .await?;
+            sync::log(&mut tx, &record.id, op).await?;
         }
     }
     tx.commit().await?;

@@ -89,6 +89,20 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppE
         .collect()
 }
 
+/// Stores one operation in a cart's log unless its id is there; returns whether it was new.
+pub(crate) async fn log(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, cart_id: &str, op: &Operation) -> Result<bool, AppError> {
+    let body = serde_json::to_string(op).map_err(AppError::internal)?;
+    let added = sqlx::query("INSERT INTO cart_ops (cart_id, op_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(cart_id, op_id) DO NOTHING")
+        .bind(cart_id)
+        .bind(&op.id)
+        .bind(body)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(added == 1)
+}
+
 fn decode(body: &str) -> Result<Operation, AppError> {
     serde_json::from_str(body).map_err(|e| AppError::internal(format!("stored operation: {e}")))
 }
@@ -106,15 +120,7 @@ pub async fn append(db: &SqlitePool, cart_id: &str, ops: &[Operation]) -> Result
     let mut tx = db.begin().await?;
     let mut added = 0;
     for op in ops {
-        let body = serde_json::to_string(op).map_err(AppError::internal)?;
-        added += sqlx::query("INSERT INTO cart_ops (cart_id, op_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(cart_id, op_id) DO NOTHING")
-            .bind(cart_id)
-            .bind(&op.id)
-            .bind(body)
-            .bind(now_unix())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as usize;
+        added += usize::from(log(&mut tx, cart_id, op).await?);
     }
     if added > 0 {
         let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = ? ORDER BY seq").bind(cart_id).fetch_all(&mut *tx).await?;

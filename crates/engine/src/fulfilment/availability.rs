@@ -82,13 +82,17 @@ impl Network {
         self.stock.get(sku).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// In stock, or low stock when at most `sourcing.low_stock` units are available.
+    fn in_stock(&self, available: u32) -> StockStatus {
+        if available <= self.data.sourcing.low_stock { StockStatus::LowStock } else { StockStatus::InStock }
+    }
+
     /// The status of `quantity` units (rule 1).
     pub(crate) fn line_status(&self, sku: &Sku, quantity: u32) -> LineAvailability {
         let stock = self.stock_of(sku);
         let available = stock.iter().fold(0u32, |sum, s| sum.saturating_add(s.now));
         let (status, date) = if available >= quantity {
-            let low = available <= self.data.sourcing.low_stock;
-            (if low { StockStatus::LowStock } else { StockStatus::InStock }, None)
+            (self.in_stock(available), None)
         } else {
             match backorder_date(stock, quantity - available) {
                 Some(date) => (StockStatus::Backorder, Some(date)),
@@ -169,7 +173,7 @@ pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, 
             address: l.address.clone(),
             distance_m,
             available: s.now,
-            status: if s.now <= net.data.sourcing.low_stock { StockStatus::LowStock } else { StockStatus::InStock },
+            status: net.in_stock(s.now),
             ready_by: net.data.time_zone.instant(ready.0, ready.1),
             ready_label: ready_label(ready, today.0),
         });

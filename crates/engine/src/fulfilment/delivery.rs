@@ -265,7 +265,7 @@ impl Ctx<'_> {
         }
         // Candidate origins: allowed for the service, in a zone for this destination, holding
         // some of the goods.
-        let holds = |l: usize| self.at.iter().any(|row| row[l].is_some_and(|s| s.promisable() > 0));
+        let holds = |l: usize| self.at.iter().any(|row| supply_of(row[l]).total() > 0);
         let cands: Vec<(usize, usize)> = (0..self.distances.len()).filter(|&l| svc.origin[l] && holds(l)).filter_map(|l| Some((l, self.zone(svc, l)?))).collect();
         if cands.is_empty() && (0..self.distances.len()).all(|l| !svc.origin[l] || self.zone(svc, l).is_none()) {
             return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));

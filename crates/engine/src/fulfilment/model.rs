@@ -329,11 +329,6 @@ pub(crate) struct StockAt {
     pub incoming: Vec<(Date, u32)>,
 }
 
-impl StockAt {
-    pub fn promisable(&self) -> u32 {
-        self.incoming.iter().fold(self.now, |sum, (_, q)| sum.saturating_add(*q))
-    }
-}
 
 #[derive(Clone, Debug)]
 pub(crate) struct Svc {
