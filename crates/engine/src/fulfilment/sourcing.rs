@@ -166,6 +166,11 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     Some(any(&masks, words, &full, &mut have, 0, 0, m as usize))
 }
 
+/// Candidates that already ship something (they add no shipment), then the rest in order.
+fn open_first(open: &[usize], candidates: usize) -> Vec<usize> {
+    open.iter().copied().chain((0..candidates).filter(|c| !open.contains(c))).collect()
+}
+
 /// How many allocations there are at most: per item, the ways of splitting its quantity
 /// over the candidates that hold it (stars and bars), multiplied.
 fn space(p: &Problem) -> u64 {
@@ -237,7 +242,7 @@ impl<C: Costing> Search<'_, '_, C> {
         let (mut alloc, mut open): (Vec<_>, Vec<usize>) = (Vec::new(), Vec::new());
         for (i, item) in self.p.items.iter().enumerate() {
             let mut need = item.quantity;
-            let order: Vec<usize> = open.iter().copied().chain((0..self.p.candidates).filter(|c| !open.contains(c))).collect();
+            let order = open_first(&open, self.p.candidates);
             for c in order {
                 let take = need.min(self.p.supply[i][c].total());
                 if take > 0 {
@@ -288,7 +293,8 @@ impl<C: Costing> Search<'_, '_, C> {
             }
         }
         // Candidates that already ship something first: they add no shipment.
-        let order: Vec<usize> = self.open.iter().copied().chain((0..self.p.candidates).filter(|c| !self.open.contains(c))).filter(|&c| self.p.supply[i][c].total() > 0).collect();
+        let mut order = open_first(&self.open, self.p.candidates);
+        order.retain(|&c| self.p.supply[i][c].total() > 0);
         // rest[k]: what order[k..] can supply together.
         let mut rest = vec![0u32; order.len() + 1];
         for k in (0..order.len()).rev() {
