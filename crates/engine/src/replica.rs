@@ -18,6 +18,12 @@
 //!    follows it to the new SKU; an add of the old SKU does not (the shopper asked for it).
 //! 5. **Coupons**: apply and remove are last-writer-wins per code; at most `MAX_COUPONS`.
 //! 6. **Delivery choice** (level or pickup) is last-writer-wins.
+//! 7. **Compaction**: a log may fold its oldest operations (in stamp order) into a [`Base`],
+//!    the replay state they leave, and forget their contents ([`OpLog::compact`]). The cart is
+//!    unchanged by folding. An operation that arrives *after* a fold with a stamp older than a
+//!    folded one is applied after the base, as if made just after the compaction; replicas
+//!    that share the base still agree. (The server folds only long logs, keeping the newest
+//!    operations, so this needs a device offline across hundreds of edits on other devices.)
 //!
 //! Quantities stay within 1..=`MAX_LINE_QUANTITY` and lines within `MAX_CART_LINES` (edits past
 //! the limits are capped or dropped, the same way on every replica). The catalogue is not read:
@@ -110,9 +116,21 @@ impl Operation {
     }
 }
 
-/// The operations a replica has seen, each once (by id).
+/// The compacted beginning of a log: the replay state its folded operations left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Base {
+    pub cart: Cart,
+    /// Replacements replayed so far (old SKU, new SKU), sorted: later edits of an old SKU
+    /// follow them (rule 4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<(Sku, Sku)>,
+}
+
+/// The operations a replica has seen, each once (by id), after its [`Base`].
 #[derive(Clone, Debug, Default)]
 pub struct OpLog {
+    base: Base,
     ops: Vec<Operation>,
     /// id → index in `ops`.
     ids: HashMap<String, usize>,
@@ -121,6 +139,44 @@ pub struct OpLog {
 impl OpLog {
     pub fn new() -> OpLog {
         OpLog::default()
+    }
+
+    /// A log that starts from a compacted base (see rule 7).
+    pub fn with_base(base: Base) -> OpLog {
+        OpLog { base, ..OpLog::default() }
+    }
+
+    pub fn base(&self) -> &Base {
+        &self.base
+    }
+
+    /// Folds all but the newest `keep` operations (in stamp order) into the base and returns
+    /// the ids of those folded, oldest first. The cart stays the same.
+    pub fn compact(&mut self, keep: usize) -> Vec<String> {
+        let fold = self.ops.len().saturating_sub(keep);
+        if fold == 0 {
+            return Vec::new();
+        }
+        let order = self.order();
+        let (mut cart, mut renamed) = self.start();
+        let folded: Vec<String> = order[..fold]
+            .iter()
+            .map(|&i| {
+                replay(&mut cart, &mut renamed, &self.ops[i]);
+                self.ops[i].id.clone()
+            })
+            .collect();
+        let mut renamed: Vec<(Sku, Sku)> = renamed.into_iter().collect();
+        renamed.sort_unstable();
+        self.base = Base { cart, renamed };
+        let kept: Vec<Operation> = order[fold..].iter().map(|&i| self.ops[i].clone()).collect();
+        self.ops = Vec::with_capacity(kept.len());
+        self.ids.clear();
+        for op in kept {
+            self.ids.insert(op.id.clone(), self.ops.len());
+            self.ops.push(op);
+        }
+        folded
     }
 
     pub fn len(&self) -> usize {
@@ -156,18 +212,26 @@ impl OpLog {
         Ok(true)
     }
 
-    /// Operations in stamp order (then id).
+    /// Operations after the base in stamp order (then id).
     pub fn ordered(&self) -> Vec<&Operation> {
+        self.order().into_iter().map(|i| &self.ops[i]).collect()
+    }
+
+    fn order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.ops.len()).collect();
         let ops = &self.ops;
         sort_indices(&mut order, &|a, b| (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id)));
-        order.into_iter().map(|i| &ops[i]).collect()
+        order
+    }
+
+    /// The replay state at the base.
+    fn start(&self) -> (Cart, HashMap<Sku, Sku>) {
+        (self.base.cart.clone(), self.base.renamed.iter().cloned().collect())
     }
 
     /// The cart these operations make (see the module docs for the rules).
     pub fn cart(&self) -> Cart {
-        let mut cart = Cart::new();
-        let mut renamed: HashMap<Sku, Sku> = HashMap::default();
+        let (mut cart, mut renamed) = self.start();
         for op in self.ordered() {
             replay(&mut cart, &mut renamed, op);
         }
@@ -176,9 +240,11 @@ impl OpLog {
 }
 
 impl PartialEq for OpLog {
-    /// Two logs are equal when they hold the same operations (in any order of arrival).
+    /// Two logs are equal when they have the same base and hold the same operations (in any
+    /// order of arrival).
     fn eq(&self, other: &OpLog) -> bool {
-        self.len() == other.len() && self.ops.iter().all(|op| other.ids.get(&op.id).is_some_and(|&at| other.ops[at] == *op))
+        self.base == other.base
+            && self.len() == other.len() && self.ops.iter().all(|op| other.ids.get(&op.id).is_some_and(|&at| other.ops[at] == *op))
     }
 }
 
@@ -227,4 +293,39 @@ fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
         CartOp::RemoveCoupon { code } => cart.remove_coupon_code(code),
         CartOp::ChooseDelivery { choice } => cart.set_delivery(choice.clone()),
     }
+}
+
+/// Edits that turn cart `from` into cart `to` under the merge rules, for a replica to stamp
+/// (e.g. the server keeping a guest's cart instead of the customer's at sign-in): removals of
+/// lines only `from` has, additions ("at least", rule 1) of lines only `to` has, quantities of
+/// lines both have, coupons, and the delivery choice.
+pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
+    let mut ops = Vec::new();
+    for line in from.lines() {
+        if to.quantity_of(&line.sku).is_none() {
+            ops.push(CartOp::Remove { sku: line.sku.clone() });
+        }
+    }
+    for line in to.lines() {
+        match from.quantity_of(&line.sku) {
+            None => ops.push(CartOp::Add { sku: line.sku.clone(), quantity: line.quantity }),
+            Some(q) if q != line.quantity => ops.push(CartOp::SetQuantity { sku: line.sku.clone(), quantity: line.quantity }),
+            Some(_) => {}
+        }
+    }
+    let has = |cart: &Cart, code: &str| cart.coupons().iter().any(|c| c.eq_ignore_ascii_case(code));
+    for code in from.coupons() {
+        if !has(to, code) {
+            ops.push(CartOp::RemoveCoupon { code: code.clone() });
+        }
+    }
+    for code in to.coupons() {
+        if !has(from, code) {
+            ops.push(CartOp::ApplyCoupon { code: code.clone() });
+        }
+    }
+    if from.delivery() != to.delivery() {
+        ops.push(CartOp::ChooseDelivery { choice: to.delivery().cloned() });
+    }
+    ops
 }

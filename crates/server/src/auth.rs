@@ -1,8 +1,18 @@
-//! Sign-in for customers: email + password (argon2), sessions in an HttpOnly cookie.
+//! Customer accounts: email + password (argon2), sessions in an HttpOnly cookie.
 //!
-//! `POST /api/auth/sign-in`, `POST /api/auth/sign-out`, `GET /api/me`. The [`Caller`]
+//! `POST /api/auth/sign-up` `{email, password, name, cart_id?}`, `POST /api/auth/sign-in`
+//! `{email, password, cart_id?}`, `POST /api/auth/sign-out`, `GET /api/me`. The [`Caller`]
 //! extractor tells every handler who is asking; it never fails for a missing or expired
 //! session (the caller is then anonymous), only for a database error.
+//!
+//! **The guest cart.** `cart_id` names the device's anonymous cart. On sign-up or sign-in it
+//! joins the customer's cart by the server's [`CartMerge`] strategy (`OMNICART_CART_MERGE`):
+//! `merge` (the default) adds the guest's operations to the customer's log, so the carts merge
+//! by the engine's rules (the same TV in both stays one TV; the later edit of a line wins);
+//! `keep_customer` drops the guest cart; `keep_anonymous` makes the customer's cart equal to
+//! the guest's. The guest cart is then deleted. A `cart_id` that is not an anonymous cart
+//! (someone else's, or gone) is ignored: sign-in never reveals or touches another cart.
+//! After sign-out the device starts a new anonymous cart (`POST /api/carts`).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -12,12 +22,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_engine::{QuoteContext, Timestamp};
+use omnicart_engine::replica::{Operation, Stamp, ops_towards};
+use omnicart_engine::{Cart, CartOp, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::db::Db;
 use crate::error::{ApiJson, AppError};
-use crate::ids::{now_unix, random_id, session_token, sha256_hex};
-use crate::{AppState, carts};
+use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
+use crate::{AppState, carts, sync};
 
 pub const SESSION_COOKIE: &str = "omnicart_session";
 const SESSION_SECONDS: i64 = 30 * 24 * 3600;
@@ -54,10 +66,50 @@ pub struct CustomerView {
 struct SignIn {
     email: String,
     password: String,
+    /// The device's anonymous cart, to join the customer's.
+    #[serde(default)]
+    cart_id: Option<String>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignUp {
+    email: String,
+    password: String,
+    name: String,
+    #[serde(default)]
+    cart_id: Option<String>,
+}
+
+/// What becomes of a guest cart when its shopper signs in (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CartMerge {
+    #[default]
+    Merge,
+    KeepCustomer,
+    KeepAnonymous,
+}
+
+impl std::str::FromStr for CartMerge {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<CartMerge, String> {
+        match s {
+            "merge" => Ok(CartMerge::Merge),
+            "keep_customer" => Ok(CartMerge::KeepCustomer),
+            "keep_anonymous" => Ok(CartMerge::KeepAnonymous),
+            other => Err(format!("unknown cart merge strategy {other:?} (merge, keep_customer or keep_anonymous)")),
+        }
+    }
+}
+
+/// Shortest password accepted at sign-up (NIST SP 800-63B's minimum), and the longest.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+const MAX_PASSWORD_CHARS: usize = 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/auth/sign-up", post(sign_up))
         .route("/auth/sign-in", post(sign_in))
         .route("/auth/sign-out", post(sign_out))
         .route("/me", get(me))
@@ -70,7 +122,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = session_cookie(&parts.headers) else { return Ok(Caller::default()) };
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT s.customer_id, c.segments FROM sessions s JOIN customers c ON c.id = s.customer_id
-             WHERE s.token_hash = ? AND s.expires_at > ?",
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
         .bind(sha256_hex(token.as_bytes()))
         .bind(now_unix())
@@ -80,9 +132,39 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) -> Result<Response, AppError> {
+    let email = body.email.trim().to_lowercase();
+    let name = body.name.trim();
+    if !plausible_email(&email) {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", "enter an email address like name@example.com"));
+    }
+    let chars = body.password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        let message = format!("choose a password of at least {MIN_PASSWORD_CHARS} characters");
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", message));
+    }
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", "enter your name (up to 100 characters)"));
+    }
+    let taken = || AppError::new(StatusCode::CONFLICT, "email_taken", "an account with this email exists: sign in instead");
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE email = $1").bind(&email).fetch_optional(&state.db).await?;
+    if exists.is_some() {
+        return Err(taken());
+    }
+    // Two sign-ups racing for one email: the unique index lets one in.
+    let customer_id = match create_customer(&state.db, &email, name, "", &body.password).await {
+        Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => return Err(taken()),
+        Err(e) => return Err(e.into()),
+        Ok(id) => id,
+    };
+    let mut response = start_session(&state, &customer_id, body.cart_id.as_deref()).await?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
 async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Result<Response, AppError> {
     let email = body.email.trim().to_lowercase();
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM customers WHERE email = ?")
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM customers WHERE email = $1")
         .bind(&email)
         .fetch_optional(&state.db)
         .await?;
@@ -91,23 +173,93 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
     if !verify_password(&body.password, &hash) || customer_id.is_empty() {
         return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password"));
     }
+    start_session(&state, &customer_id, body.cart_id.as_deref()).await
+}
+
+/// Opens a session for the customer, joins the device's guest cart to theirs, and answers
+/// with `Me` and the session cookie.
+async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&str>) -> Result<Response, AppError> {
     let token = session_token();
     let now = now_unix();
-    sqlx::query("INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(sha256_hex(token.as_bytes()))
-        .bind(&customer_id)
+        .bind(customer_id)
         .bind(now)
         .bind(now + SESSION_SECONDS)
         .execute(&state.db)
         .await?;
-    let me = me_of(&state, &customer_id).await?;
+    if let Some(guest) = guest_cart {
+        let customer_cart = carts::customer_cart(&state.db, customer_id).await?;
+        join_guest_cart(&state.db, guest, &customer_cart, state.cart_merge).await?;
+    }
+    let me = me_of(state, customer_id).await?;
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
     Ok(([(header::SET_COOKIE, header_value(&cookie)?)], Json(me)).into_response())
 }
 
+/// Joins an anonymous cart to a customer's by `strategy` and deletes it. Anything but an
+/// anonymous cart is left alone.
+async fn join_guest_cart(db: &Db, guest_id: &str, customer: &carts::CartRecord, strategy: CartMerge) -> Result<(), AppError> {
+    let Some(guest) = carts::load(db, guest_id).await? else { return Ok(()) };
+    if guest.owner.is_some() || guest.id == customer.id {
+        return Ok(());
+    }
+    let ops = match strategy {
+        CartMerge::KeepCustomer => Vec::new(),
+        CartMerge::Merge => guest_operations(db, &guest.id).await?,
+        CartMerge::KeepAnonymous => stamped(ops_towards(&customer.cart, &guest.cart)),
+    };
+    sync::append(db, &customer.id, &ops).await?;
+    sqlx::query("DELETE FROM carts WHERE id = $1 AND owner IS NULL").bind(&guest.id).execute(db).await?;
+    Ok(())
+}
+
+/// A guest cart's log, to add to a customer's: its operations as they are (ids and stamps are
+/// unique to their device), and its compacted part, if any, as additions ("at least this
+/// many", rule 1) stamped now.
+async fn guest_operations(db: &Db, cart_id: &str) -> Result<Vec<Operation>, AppError> {
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
+    let mut ops = match base {
+        Some(base) => {
+            let base: omnicart_engine::replica::Base = serde_json::from_str(&base).map_err(AppError::internal)?;
+            stamped(ops_towards(&Cart::new(), &base.cart))
+        }
+        None => Vec::new(),
+    };
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
+        .bind(cart_id)
+        .fetch_all(db)
+        .await?;
+    for body in bodies {
+        ops.push(serde_json::from_str(&body).map_err(|e| AppError::internal(format!("stored operation: {e}")))?);
+    }
+    Ok(ops)
+}
+
+/// Edits made by the server now, as log operations (an add records that it starts from 0).
+fn stamped(ops: Vec<CartOp>) -> Vec<Operation> {
+    let ms = now_millis();
+    ops.into_iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let seen = matches!(op, CartOp::Add { .. }).then_some(0);
+            Operation { id: random_id("srv_"), stamp: Stamp { ms, counter: i as u32, device: "server".into() }, seen, op }
+        })
+        .collect()
+}
+
+/// An address that can receive mail, roughly: one `@`, something before it, a dotted domain.
+fn plausible_email(email: &str) -> bool {
+    email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.split('.').count() >= 2 && domain.split('.').all(|p| !p.is_empty())
+        })
+}
+
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = session_cookie(&headers) {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(sha256_hex(token.as_bytes()))
             .execute(&state.db)
             .await?;
@@ -125,7 +277,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, A
 
 async fn me_of(state: &AppState, customer_id: &str) -> Result<Me, AppError> {
     let (id, email, name, segments): (String, String, String, String) =
-        sqlx::query_as("SELECT id, email, name, segments FROM customers WHERE id = ?")
+        sqlx::query_as("SELECT id, email, name, segments FROM customers WHERE id = $1")
             .bind(customer_id)
             .fetch_one(&state.db)
             .await?;
@@ -144,15 +296,17 @@ fn split_segments(stored: &str) -> Vec<String> {
     stored.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-/// Creates a customer (used for demo data and tests; public sign-up arrives with accounts).
-pub async fn create_customer(db: &sqlx::SqlitePool, email: &str, name: &str, segments: &str, password: &str) -> Result<String, AppError> {
+/// Creates a customer (sign-up, and the demo data). Fails with the database's unique
+/// violation if the email is taken.
+pub async fn create_customer(db: &Db, email: &str, name: &str, segments: &str, password: &str) -> Result<String, sqlx::Error> {
     let id = random_id("cus_");
-    sqlx::query("INSERT INTO customers (id, email, name, segments, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    let hash = hash_password(password).map_err(|e| sqlx::Error::Protocol(format!("hashing a password: {e:?}")))?;
+    sqlx::query("INSERT INTO customers (id, email, name, segments, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)
         .bind(email.trim().to_lowercase())
         .bind(name)
         .bind(segments)
-        .bind(hash_password(password)?)
+        .bind(hash)
         .bind(now_unix())
         .execute(db)
         .await?;

@@ -2,9 +2,11 @@
 //!
 //! `POST /api/carts` (a signed-in caller gets their own cart; anyone else a new anonymous one),
 //! `GET /api/carts/{id}`, `POST /api/carts/{id}/ops` with `{"version": n, "ops": [CartOp…]}`.
-//! Edits are the engine's `CartOp`s applied by the engine, all or nothing. A write based on an
-//! old version gets 409 with the stored cart, and changes nothing. A cart owned by another
-//! customer is reported as not found, never shown.
+//! Edits are the engine's `CartOp`s, checked by the engine all or nothing, then stamped by the
+//! server's clock and added to the cart's operation log (see `sync`), which makes the cart: one
+//! write path for this endpoint and for offline devices. A write based on an old version gets
+//! 409 with the stored cart, and changes nothing. A cart owned by another customer is reported
+//! as not found, never shown.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,11 +15,11 @@ use axum::{Json, Router};
 use omnicart_engine::replica::{Operation, Stamp};
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, quote};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
 use crate::auth::{self, Caller};
 use crate::sync;
 use crate::error::{ApiJson, AppError};
+use crate::db::Db;
 use crate::ids::{now_millis, now_unix, random_id};
 use crate::AppState;
 
@@ -43,9 +45,9 @@ struct EditRequest {
 
 pub struct CartRecord {
     pub id: String,
-    owner: Option<String>,
-    version: i64,
-    cart: Cart,
+    pub owner: Option<String>,
+    pub version: i64,
+    pub cart: Cart,
 }
 
 pub fn router() -> Router<AppState> {
@@ -94,29 +96,24 @@ async fn edit(
         }
         err
     })?;
-    let body = serde_json::to_string(&record.cart).map_err(AppError::internal)?;
     // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
-    // The edits join the cart's operation log in the same transaction (see `sync`).
+    // The winner's update also locks the cart's row until its operations are logged.
     let mut tx = state.db.begin().await?;
-    let written = sqlx::query("UPDATE carts SET body = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?")
-        .bind(body)
+    let locked = sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2 AND version = $3")
         .bind(now_unix())
         .bind(&record.id)
         .bind(record.version)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    if written == 1 {
-        for op in &logged {
-            sync::log(&mut tx, &record.id, op).await?;
-        }
-    }
-    tx.commit().await?;
-    if written == 0 {
+    if locked == 0 {
+        drop(tx);
         let current = load_for(&state.db, &id, &caller).await?;
         return Err(stale(&state, current, &context));
     }
-    record.version += 1;
+    sync::append_locked(&mut tx, &record.id, &logged).await?;
+    tx.commit().await?;
+    let record = load_for(&state.db, &id, &caller).await?;
     Ok(Json(view(&state, record, &context)))
 }
 
@@ -151,7 +148,7 @@ pub(crate) fn view(state: &AppState, record: CartRecord, context: &QuoteContext)
 
 /// The cart if the caller may see it: anonymous carts to whoever holds the id, a customer's
 /// cart to that customer only. Anything else is "not found", so ids cannot be probed.
-pub(crate) async fn load_for(db: &SqlitePool, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
+pub(crate) async fn load_for(db: &Db, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
     let record = load(db, id).await?.ok_or_else(|| AppError::not_found("cart"))?;
     match &record.owner {
         Some(owner) if caller.customer_id.as_ref() != Some(owner) => Err(AppError::not_found("cart")),
@@ -159,9 +156,9 @@ pub(crate) async fn load_for(db: &SqlitePool, id: &str, caller: &Caller) -> Resu
     }
 }
 
-async fn load(db: &SqlitePool, id: &str) -> Result<Option<CartRecord>, AppError> {
+pub(crate) async fn load(db: &Db, id: &str) -> Result<Option<CartRecord>, AppError> {
     let row: Option<(String, Option<String>, i64, String)> =
-        sqlx::query_as("SELECT id, owner, version, body FROM carts WHERE id = ?").bind(id).fetch_optional(db).await?;
+        sqlx::query_as("SELECT id, owner, version, body FROM carts WHERE id = $1").bind(id).fetch_optional(db).await?;
     row.map(|(id, owner, version, body)| {
         let cart = serde_json::from_str(&body).map_err(|e| AppError::internal(format!("cart {id} body: {e}")))?;
         Ok(CartRecord { id, owner, version, cart })
@@ -169,11 +166,11 @@ async fn load(db: &SqlitePool, id: &str) -> Result<Option<CartRecord>, AppError>
     .transpose()
 }
 
-async fn insert(db: &SqlitePool, owner: Option<&str>) -> Result<CartRecord, AppError> {
+async fn insert(db: &Db, owner: Option<&str>) -> Result<CartRecord, AppError> {
     let id = random_id("cart_");
     let cart = Cart::new();
     let now = now_unix();
-    sqlx::query("INSERT INTO carts (id, owner, version, body, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(owner) DO NOTHING")
+    sqlx::query("INSERT INTO carts (id, owner, version, body, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (owner) DO NOTHING")
         .bind(&id)
         .bind(owner)
         .bind(serde_json::to_string(&cart).map_err(AppError::internal)?)
@@ -185,12 +182,12 @@ async fn insert(db: &SqlitePool, owner: Option<&str>) -> Result<CartRecord, AppE
 }
 
 /// The customer's one cart, created on first use. Safe against two devices racing to create it.
-pub async fn customer_cart(db: &SqlitePool, customer_id: &str) -> Result<CartRecord, AppError> {
+pub async fn customer_cart(db: &Db, customer_id: &str) -> Result<CartRecord, AppError> {
     let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM carts WHERE owner = ?").bind(customer_id).fetch_optional(db).await?;
+        sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1").bind(customer_id).fetch_optional(db).await?;
     if existing.is_none() {
         insert(db, Some(customer_id)).await?;
     }
-    let id: String = sqlx::query_scalar("SELECT id FROM carts WHERE owner = ?").bind(customer_id).fetch_one(db).await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1").bind(customer_id).fetch_one(db).await?;
     load(db, &id).await?.ok_or_else(|| AppError::internal("customer cart vanished"))
 }

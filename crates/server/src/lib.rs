@@ -1,7 +1,7 @@
 //! omnicart-server: the authoritative half of omnicart.
 //!
 //! `app(state)` builds the whole HTTP surface: the JSON API under `/api` (one `router()` per
-//! resource: [`catalogue`], [`carts`], [`auth`]) and the built storefront (`dist/`) for every
+//! resource: [`catalogue`], [`carts`], [`sync`], [`auth`]) and the built storefront (`dist/`) for every
 //! other path. Handlers are thin; pricing and cart rules live in `omnicart-engine`, the same code
 //! the page runs. Start reading at [`app`], then `carts.rs`.
 
@@ -21,7 +21,9 @@ use axum::http::StatusCode;
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::auth::CartMerge;
 use crate::catalogue::Catalogue;
+use crate::db::Db;
 use crate::error::AppError;
 
 /// Largest request body accepted (a cart edit is a few hundred bytes).
@@ -29,16 +31,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: sqlx::SqlitePool,
+    pub db: Db,
     pub catalogue: Arc<Catalogue>,
+    /// What becomes of a guest cart at sign-in.
+    pub cart_merge: CartMerge,
     /// A valid argon2 hash to verify against when an email is unknown (constant-time-ish sign-in).
     dummy_hash: String,
 }
 
 impl AppState {
-    pub fn new(db: sqlx::SqlitePool, catalogue: Catalogue) -> Result<AppState, AppError> {
+    pub fn new(db: Db, catalogue: Catalogue) -> Result<AppState, AppError> {
         let dummy_hash = auth::hash_password("omnicart: no such customer")?;
-        Ok(AppState { db, catalogue: Arc::new(catalogue), dummy_hash })
+        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), dummy_hash })
+    }
+
+    pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {
+        AppState { cart_merge, ..self }
     }
 }
 
@@ -67,10 +75,10 @@ fn storefront(dist: &Path) -> ServeDir<ServeFile> {
 }
 
 /// Adds the demo customers if they are missing. Demo data, not a sign-up path.
-pub async fn seed_demo_customers(db: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_demo_customers(db: &Db) -> Result<(), AppError> {
     for (email, name, segments, password) in DEMO_CUSTOMERS {
         let exists: Option<String> =
-            sqlx::query_scalar("SELECT id FROM customers WHERE email = ?").bind(email).fetch_optional(db).await?;
+            sqlx::query_scalar("SELECT id FROM customers WHERE email = $1").bind(email).fetch_optional(db).await?;
         if exists.is_none() {
             auth::create_customer(db, email, name, segments, password).await?;
         }

@@ -3,12 +3,25 @@
 //! Configuration by environment (all optional):
 //! `OMNICART_ADDR` (127.0.0.1:8080), `DATABASE_URL` (sqlite://.omnicart/omnicart.db),
 //! `OMNICART_CATALOGUE` (crates/server/data/demo-catalogue.json), `OMNICART_DIST` (dist),
-//! `OMNICART_DEMO` (1: add the demo customers).
+//! `OMNICART_DEMO` (1: add the demo customers), `OMNICART_CART_MERGE` (merge: what becomes of
+//! a guest cart at sign-in; `keep_customer` or `keep_anonymous`).
+//! `DATABASE_URL` may name a PostgreSQL database (`postgres://user:pass@host/db`) instead.
 
 use std::path::PathBuf;
 
 use omnicart_server::catalogue::Catalogue;
 use omnicart_server::{AppState, app, db, seed_demo_customers};
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -34,13 +47,21 @@ async fn run() -> Result<(), String> {
     if let Some(dir) = database_url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     }
-    let pool = db::connect(&database_url).await.map_err(|e| format!("database {database_url}: {e}"))?;
+    let cart_merge: omnicart_server::auth::CartMerge = env_or("OMNICART_CART_MERGE", "merge").parse()?;
+    let pool = db::connect(&database_url).await.map_err(|e| {
+        let hint = if e.to_string().contains("previously applied") {
+            " (this database was made by a pre-release schema of omnicart: move it away and start again)"
+        } else {
+            ""
+        };
+        format!("database {}: {e}{hint}", redact(&database_url))
+    })?;
     if env_or("OMNICART_DEMO", "0") == "1" {
         seed_demo_customers(&pool).await.map_err(|e| format!("seeding demo customers: {e:?}"))?;
     }
     let catalogue = Catalogue::load(&catalogue_path)?;
     let products = catalogue.snapshot.products().len();
-    let state = AppState::new(pool, catalogue).map_err(|e| format!("{e:?}"))?;
+    let state = AppState::new(pool, catalogue).map_err(|e| format!("{e:?}"))?.with_cart_merge(cart_merge);
     let dist = dist.join("index.html").exists().then_some(dist.as_path());
     if dist.is_none() {
         tracing::warn!("no storefront build in {}: serving the API only", env_or("OMNICART_DIST", "dist"));

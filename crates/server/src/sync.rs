@@ -1,11 +1,19 @@
-//! Offline-first cart sync: `POST /api/carts/{id}/sync` with `{"cursor": n, "ops": [Operation…]}`.
+//! Offline-first cart sync: `POST /api/carts/{id}/sync` with
+//! `{"cursor": n, "generation": g, "ops": [Operation…]}`.
 //!
 //! A device pushes the operations it made (with their ids, hybrid-logical-clock stamps and
-//! device ids; see the engine's `replica` module) and the cursor of the last server operation
-//! it has. The server stores each operation once (by id: a replayed push changes nothing),
-//! replays the whole log into the cart with the engine's merge rules, and answers with the
-//! operations after the cursor (the device's own included; it skips those by id), the new
-//! cursor and the merged cart, priced. A pull is a push of no operations.
+//! device ids; see the engine's `replica` module), the cursor of the last operation of this
+//! cart it has, and the compaction generation of its copy of the log. The server stores each
+//! operation once (by id: a replayed push changes nothing), replays the log into the cart with
+//! the engine's merge rules, and answers with the operations after the cursor (the device's own
+//! included; it skips those by id), the new cursor and the merged cart, priced. A pull is a
+//! push of no operations.
+//!
+//! **Compaction.** A log longer than [`COMPACT_ABOVE`] operations has all but its newest
+//! [`COMPACT_KEEP`] folded into a base (the engine's `replica::Base`, rule 7) and its
+//! generation goes up. A device whose generation differs gets `base` and every operation after
+//! it, and replaces its copy of the log with them (its pending operations stay pending). Folded
+//! operations keep their rows, so pushing one again still changes nothing.
 //!
 //! All or nothing: a push with a malformed operation (400), an unknown SKU, coupon or pickup
 //! location (422), too many operations (422) or a body over 64 KiB (413) stores nothing. A cart
@@ -16,31 +24,46 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use omnicart_engine::replica::{OpLog, Operation};
+use omnicart_engine::replica::{Base, OpLog, Operation};
 use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::auth::{self, Caller};
 use crate::carts::{self, CartView, MAX_OPS_PER_REQUEST};
+use crate::db::{Db, Tx};
 use crate::error::{ApiJson, AppError};
 use crate::ids::now_unix;
 use crate::AppState;
+
+/// A log longer than this is compacted…
+pub const COMPACT_ABOVE: usize = 256;
+/// …down to its newest this many operations.
+pub const COMPACT_KEEP: usize = 64;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SyncRequest {
     cursor: i64,
+    /// The compaction generation of the device's copy of the log (0: never compacted).
+    #[serde(default)]
+    generation: i64,
     #[serde(default)]
     ops: Vec<Value>,
 }
 
 #[derive(Serialize)]
 pub struct SyncReply {
-    /// The server's cursor after this exchange: send it with the next sync.
+    /// The cart's cursor after this exchange: send it with the next sync.
     pub cursor: i64,
-    /// Operations after the request's cursor, in the order the server received them.
+    /// The log's compaction generation: send it with the next sync.
+    pub generation: i64,
+    /// The compacted start of the log, when the device's generation was another: the device
+    /// starts its log again from it, with `ops`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<Base>,
+    /// Operations after the request's cursor (or, with `base`, after the base), in the order
+    /// the server received them.
     pub ops: Vec<Operation>,
     pub cart: CartView,
 }
@@ -56,22 +79,16 @@ async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
     }
     let ops = parse(request.ops, &state.catalogue.snapshot)?;
     let record = carts::load_for(&state.db, &id, &caller).await?;
-    let latest = latest_seq(&state.db, &record.id).await?;
-    if request.cursor < 0 || request.cursor > latest {
-        let message = format!("cursor {} is not one this cart has given out (it is at {latest})", request.cursor);
+    let head = head(&state.db, &record.id).await?;
+    if request.cursor < 0 || (request.generation == head.generation && request.cursor > head.log_seq) {
+        let message = format!("cursor {} is not one this cart has given out (it is at {})", request.cursor, head.log_seq);
         return Err(AppError::new(StatusCode::CONFLICT, "cursor_ahead", message));
     }
     append(&state.db, &record.id, &ops).await?;
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT seq, body FROM cart_ops WHERE cart_id = ? AND seq > ? ORDER BY seq")
-        .bind(&record.id)
-        .bind(request.cursor)
-        .fetch_all(&state.db)
-        .await?;
-    let cursor = rows.last().map_or(request.cursor, |r| r.0);
-    let ops = rows.into_iter().map(|(_, body)| decode(&body)).collect::<Result<_, _>>()?;
+    let (head, base, ops) = read_since(&state.db, &record.id, request.cursor, request.generation).await?;
     let record = carts::load_for(&state.db, &id, &caller).await?;
     let context = auth::quote_context(&caller);
-    Ok(Json(SyncReply { cursor, ops, cart: carts::view(&state, record, &context) }))
+    Ok(Json(SyncReply { cursor: head.log_seq, generation: head.generation, base, ops, cart: carts::view(&state, record, &context) }))
 }
 
 /// Reads and checks every operation before anything is stored.
@@ -89,53 +106,128 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppE
         .collect()
 }
 
-/// Stores one operation in a cart's log unless its id is there; returns whether it was new.
-pub(crate) async fn log(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, cart_id: &str, op: &Operation) -> Result<bool, AppError> {
-    let body = serde_json::to_string(op).map_err(AppError::internal)?;
-    let added = sqlx::query("INSERT INTO cart_ops (cart_id, op_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(cart_id, op_id) DO NOTHING")
-        .bind(cart_id)
-        .bind(&op.id)
-        .bind(body)
-        .bind(now_unix())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    Ok(added == 1)
+/// Where a cart's log stands.
+struct Head {
+    log_seq: i64,
+    generation: i64,
+}
+
+async fn head(db: &Db, cart_id: &str) -> Result<Head, AppError> {
+    let (log_seq, generation): (i64, i64) =
+        sqlx::query_as("SELECT log_seq, generation FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
+    Ok(Head { log_seq, generation })
+}
+
+/// What a device at (`cursor`, `generation`) has not seen: the operations after its cursor,
+/// or the base and all operations after it if the log was compacted since. Read without a
+/// lock: if a compaction lands between the reads, they are taken again.
+async fn read_since(db: &Db, cart_id: &str, cursor: i64, generation: i64) -> Result<(Head, Option<Base>, Vec<Operation>), AppError> {
+    loop {
+        let head = head(db, cart_id).await?;
+        let fresh = head.generation != generation;
+        let base = if fresh { Some(read_base(db, cart_id).await?) } else { None };
+        let after = if fresh { 0 } else { cursor };
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND seq > $2 AND seq <= $3 AND folded = 0 ORDER BY seq")
+                .bind(cart_id)
+                .bind(after)
+                .bind(head.log_seq)
+                .fetch_all(db)
+                .await?;
+        if self::head(db, cart_id).await?.generation == head.generation {
+            let ops = bodies.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
+            return Ok((head, base, ops));
+        }
+    }
+}
+
+async fn read_base(db: &Db, cart_id: &str) -> Result<Base, AppError> {
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
+    base.map_or_else(|| Ok(Base::default()), |b| serde_json::from_str(&b).map_err(|e| AppError::internal(format!("cart {cart_id} base: {e}"))))
 }
 
 fn decode(body: &str) -> Result<Operation, AppError> {
     serde_json::from_str(body).map_err(|e| AppError::internal(format!("stored operation: {e}")))
 }
 
-async fn latest_seq(db: &SqlitePool, cart_id: &str) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM cart_ops WHERE cart_id = ?").bind(cart_id).fetch_one(db).await?)
-}
-
-/// Stores the operations not stored yet and, if there were any, replays the cart's whole log
+/// Adds the operations not stored yet to a cart's log and, if there were any, replays the log
 /// into `carts.body` (one transaction: readers never see a log and a body that disagree).
-pub async fn append(db: &SqlitePool, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
+pub async fn append(db: &Db, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
     if ops.is_empty() {
         return Ok(0);
     }
     let mut tx = db.begin().await?;
-    let mut added = 0;
-    for op in ops {
-        added += usize::from(log(&mut tx, cart_id, op).await?);
-    }
-    if added > 0 {
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = ? ORDER BY seq").bind(cart_id).fetch_all(&mut *tx).await?;
-        let mut log = OpLog::new();
-        for body in bodies {
-            log.insert(decode(&body)?).map_err(AppError::internal)?;
-        }
-        let cart = serde_json::to_string(&log.cart()).map_err(AppError::internal)?;
-        sqlx::query("UPDATE carts SET body = ?, version = version + 1, updated_at = ? WHERE id = ?")
-            .bind(cart)
-            .bind(now_unix())
-            .bind(cart_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // Writing first takes the cart's row lock (PostgreSQL) or the write lock (SQLite), so
+    // appends to one cart take turns and sequence numbers never collide.
+    sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2").bind(now_unix()).bind(cart_id).execute(&mut *tx).await?;
+    let added = append_locked(&mut tx, cart_id, ops).await?;
     tx.commit().await?;
     Ok(added)
+}
+
+/// [`append`] inside a transaction that has already written to the cart's row.
+pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
+    let mut seq: i64 = sqlx::query_scalar("SELECT log_seq FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
+    let mut added = 0;
+    let now = now_unix();
+    for op in ops {
+        let body = serde_json::to_string(op).map_err(AppError::internal)?;
+        let stored = sqlx::query(
+            "INSERT INTO cart_ops (cart_id, seq, op_id, body, received_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (cart_id, op_id) DO NOTHING",
+        )
+        .bind(cart_id)
+        .bind(seq + 1)
+        .bind(&op.id)
+        .bind(body)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if stored == 1 {
+            seq += 1;
+            added += 1;
+        }
+    }
+    if added == 0 {
+        return Ok(0);
+    }
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
+    let base: Base = match base {
+        Some(b) => serde_json::from_str(&b).map_err(|e| AppError::internal(format!("cart {cart_id} base: {e}")))?,
+        None => Base::default(),
+    };
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
+        .bind(cart_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut log = OpLog::with_base(base);
+    for body in bodies {
+        log.insert(decode(&body)?).map_err(AppError::internal)?;
+    }
+    let cart = serde_json::to_string(&log.cart()).map_err(AppError::internal)?;
+    let compacted = if log.len() > COMPACT_ABOVE { compact(tx, cart_id, &mut log).await? } else { false };
+    sqlx::query("UPDATE carts SET body = $1, log_seq = $2, version = version + 1, generation = generation + $3 WHERE id = $4")
+        .bind(cart)
+        .bind(seq)
+        .bind(i64::from(compacted))
+        .bind(cart_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(added)
+}
+
+/// Folds all but the newest operations of a long log into its base (see the module docs).
+async fn compact(tx: &mut Tx, cart_id: &str, log: &mut OpLog) -> Result<bool, AppError> {
+    let folded = log.compact(COMPACT_KEEP);
+    for id in &folded {
+        sqlx::query("UPDATE cart_ops SET folded = 1, body = '' WHERE cart_id = $1 AND op_id = $2")
+            .bind(cart_id)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let base = serde_json::to_string(log.base()).map_err(AppError::internal)?;
+    sqlx::query("UPDATE carts SET base = $1 WHERE id = $2").bind(base).bind(cart_id).execute(&mut **tx).await?;
+    Ok(!folded.is_empty())
 }

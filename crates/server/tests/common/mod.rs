@@ -1,4 +1,7 @@
-//! Test harness: the real router over a real SQLite file in a temporary directory.
+//! Test harness: the real router over a real database: a SQLite file in a temporary
+//! directory, or, when `OMNICART_TEST_POSTGRES` names a PostgreSQL server
+//! (`postgres://user:pass@host:port/db`, a role that may create databases), a new database
+//! on it for each test. `scripts/test` runs these tests both ways.
 #![allow(dead_code)]
 
 use axum::body::Body;
@@ -31,9 +34,26 @@ impl Reply {
     }
 }
 
+/// A fresh, migrated database for one test.
+pub async fn database(dir: &tempfile::TempDir) -> omnicart_server::db::Db {
+    let url = match std::env::var("OMNICART_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = format!("omnicart_test_{}", omnicart_server::ids::random_id("").get(..16).unwrap());
+            let mut admin = sqlx::AnyConnection::connect(&server).await.expect("PostgreSQL at OMNICART_TEST_POSTGRES");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create a test database");
+            admin.close().await.ok();
+            let (prefix, _) = server.rsplit_once('/').expect("a URL with a database name");
+            format!("{prefix}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.path().join("test.db").display()),
+    };
+    db::connect(&url).await.expect("database")
+}
+
 pub async fn state(dir: &tempfile::TempDir) -> AppState {
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let pool = db::connect(&url).await.expect("database");
+    let pool = database(dir).await;
     seed_demo_customers(&pool).await.expect("demo customers");
     AppState::new(pool, Catalogue::load(DEMO_CATALOGUE.as_ref()).unwrap()).unwrap()
 }
