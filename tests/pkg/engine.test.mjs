@@ -124,4 +124,11 @@ test("a replicated cart converges whatever order the operations arrive in", asyn
   assert.deepEqual(a.cart(), b.cart());
   assert.deepEqual(a.cart().lines, [{ sku: "VIS-Q80-65", quantity: 2 }], "one TV added on two devices; the edit follows the replacement");
   assert.throws(() => a.insert([{ id: "", stamp: stamp(1, "x"), op: { op: "remove", sku: "A" } }]), { code: "invalid_operation" });
+  // After the server compacts a log, a replica starts again from its base; the replacement
+  // seen before the base is still followed by a later edit of the old SKU.
+  const base = { cart: { lines: [{ sku: "VIS-Q80-65", quantity: 2 }] }, renamed: [["VIS-Q80-55", "VIS-Q80-65"]] };
+  const c = CartReplica.fromBase(base);
+  assert.equal(c.insert([{ id: "phone:3", stamp: stamp(20, "phone"), op: { op: "set_quantity", sku: "VIS-Q80-55", quantity: 3 } }]), 1);
+  assert.deepEqual(c.cart().lines, [{ sku: "VIS-Q80-65", quantity: 3 }]);
+  assert.throws(() => CartReplica.fromBase({ cart: { lines: [] }, renamed: 5 }), { code: "invalid_input" });
 });

@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` by scripts/test: the package's TypeScript types describe the API.
-import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError, type DeliveryQuote, type StoreStock, type Availability, CartReplica, type Operation } from "../../pkg/omnicart_wasm.js";
+import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type OmnicartError, type DeliveryQuote, type StoreStock, type Availability, CartReplica, type Operation, type ReplicaBase } from "../../pkg/omnicart_wasm.js";
 
 export async function example(snapshot: Snapshot): Promise<string> {
   await init();
@@ -30,4 +30,10 @@ export function replicate(ops: Operation[]): Cart {
   const replica = new CartReplica();
   const added: number = replica.insert(ops);
   return added === replica.length ? replica.cart() : { lines: [] };
+}
+
+export function fromBase(base: ReplicaBase, ops: Operation[]): Cart {
+  const replica = CartReplica.fromBase(base);
+  replica.insert(ops);
+  return replica.cart();
 }

@@ -120,3 +120,84 @@ async fn edits_through_the_versioned_endpoint_join_the_log() {
     assert_eq!(ops[0]["seen"], 0);
     assert_eq!(lines(&pulled), json!([{"sku": TV, "quantity": 1}]), "the later edit wins");
 }
+
+#[tokio::test]
+async fn long_logs_are_compacted_and_devices_catch_up_from_the_base() {
+    use omnicart_engine::replica::{Base, OpLog, Operation};
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let skus = [TV, "PS5-PRO", "CBL-HDMI21-2M", "XBX-SERIES-S"];
+    let all: Vec<Value> = (0..300u64)
+        .map(|i| {
+            let sku = skus[(i % 4) as usize];
+            let edit = match i % 3 {
+                0 => json!({"op": "add", "sku": sku, "quantity": 1}),
+                1 => json!({"op": "set_quantity", "sku": sku, "quantity": 1 + i % 5}),
+                _ => json!({"op": "remove", "sku": skus[((i / 3) % 4) as usize]}),
+            };
+            op(&format!("a:{i}"), "a", 1_000 + i, edit)
+        })
+        .collect();
+    let mut generation = 0;
+    let mut cursor = 0;
+    for chunk in all.chunks(100) {
+        let body = json!({"cursor": cursor, "generation": generation, "ops": chunk});
+        let reply = app.post(&format!("/api/carts/{cart}/sync"), &body.to_string(), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        (cursor, generation) = (reply.json["cursor"].as_i64().unwrap(), reply.json["generation"].as_i64().unwrap());
+    }
+    assert_eq!((cursor, generation), (300, 1), "compacted once, when the log passed 256");
+    // The cart is what the whole log makes.
+    let mut full = OpLog::new();
+    for o in &all {
+        full.insert(serde_json::from_value(o.clone()).unwrap()).unwrap();
+    }
+    let server = app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": cursor, "generation": 1}).to_string(), None).await;
+    assert_eq!(server.json["cart"]["cart"], serde_json::to_value(full.cart()).unwrap());
+    assert!(server.json.get("base").is_none(), "a device at the current generation gets no base");
+    // A device that last synced before the compaction gets the base and what follows it.
+    let behind = app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": 10, "generation": 0}).to_string(), None).await;
+    let base: Base = serde_json::from_value(behind.json["base"].clone()).unwrap();
+    let ops: Vec<Operation> = serde_json::from_value(behind.json["ops"].clone()).unwrap();
+    assert!(ops.len() < 300 - 256 + 64 + 1, "{} operations after the base", ops.len());
+    let mut rebuilt = OpLog::with_base(base);
+    for o in ops {
+        rebuilt.insert(o).unwrap();
+    }
+    assert_eq!(rebuilt.cart(), full.cart());
+    // A folded operation pushed again is still known: nothing changes.
+    let replay = app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": cursor, "generation": 1, "ops": [all[0].clone()]}).to_string(), None).await;
+    assert_eq!((replay.json["cursor"].as_i64(), replay.json["ops"].clone()), (Some(300), json!([])));
+    assert_eq!(replay.json["cart"]["version"], server.json["cart"]["version"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn devices_pushing_at_once_all_get_in_with_distinct_cursors() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let skus = [TV, "PS5-PRO", "CBL-HDMI21-2M", "XBX-SERIES-S"];
+    let tasks: Vec<_> = (0..12u64)
+        .map(|i| {
+            let router = app.router.clone();
+            let body = json!({"cursor": 0, "ops": [add(&format!("d{i}:1"), &format!("d{i}"), 100 + i, skus[(i % 4) as usize])]}).to_string();
+            let uri = format!("/api/carts/{cart}/sync");
+            tokio::spawn(async move {
+                let request = Request::post(uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+                TestApp { router, dir: tempfile::tempdir().unwrap() }.raw(request).await
+            })
+        })
+        .collect();
+    let mut cursors = Vec::new();
+    for t in tasks {
+        let reply = t.await.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        cursors.push(reply.json["cursor"].as_i64().unwrap());
+    }
+    let all = sync(&app, &cart, 0, &[], None).await;
+    let seqs = all.json["ops"].as_array().unwrap().len();
+    assert_eq!((all.json["cursor"].as_i64(), seqs), (Some(12), 12), "every push stored, once");
+    assert_eq!(all.json["cart"]["version"], 13, "one version per push");
+    assert!(cursors.iter().all(|c| (1..=12).contains(c)));
+}

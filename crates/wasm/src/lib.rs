@@ -168,6 +168,8 @@ export interface DeliveryQuote {
 export interface Stamp { ms: number; counter: number; device: string }
 /** One cart edit as devices exchange them (see the engine's `replica` module for the merge rules). */
 export interface Operation { id: string; stamp: Stamp; seen?: number; op: CartOp }
+/** The compacted start of a cart's log, as the sync API sends it (`base`): start a replica from it. */
+export interface ReplicaBase { cart: Cart; renamed?: [string, string][] }
 /** Every error the engine throws is an Error with a stable machine code. */
 export interface OmnicartError extends Error { code: string; opIndex?: number }
 "#;
@@ -294,6 +296,14 @@ impl CartReplica {
     #[wasm_bindgen(constructor)]
     pub fn new() -> CartReplica {
         CartReplica { log: omnicart_engine::replica::OpLog::new() }
+    }
+
+    /// A replica that starts from a compacted base (the sync API's `base`, after which its
+    /// `ops` follow).
+    #[wasm_bindgen(js_name = fromBase)]
+    pub fn from_base(#[wasm_bindgen(unchecked_param_type = "ReplicaBase")] base: JsValue) -> Result<CartReplica, JsValue> {
+        let base = from_js::<omnicart_engine::replica::Base>(base, "invalid_input")?;
+        Ok(CartReplica { log: omnicart_engine::replica::OpLog::with_base(base) })
     }
 
     /// Adds operations (each once, by id); returns how many were new.

@@ -60,8 +60,12 @@ pub async fn state(dir: &tempfile::TempDir) -> AppState {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_cart_merge(omnicart_server::auth::CartMerge::Merge).await
+    }
+
+    pub async fn with_cart_merge(merge: omnicart_server::auth::CartMerge) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(&dir).await;
+        let state = state(&dir).await.with_cart_merge(merge);
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(dist.join("index.html"), "<!doctype html><title>omnicart</title>").unwrap();

@@ -1,0 +1,152 @@
+//! Accounts: sign-up, and what becomes of the guest's cart when the shopper signs in (the
+//! three strategies), on a real database (SQLite, or PostgreSQL with OMNICART_TEST_POSTGRES).
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::{KYLIE, MIKE, TestApp};
+use omnicart_server::auth::CartMerge;
+use serde_json::{Value, json};
+
+const TV: &str = "LUM-OLED-C4-55";
+const PS5: &str = "PS5-PRO";
+const CABLE: &str = "CBL-HDMI21-2M";
+
+fn op(id: &str, device: &str, ms: u64, op: Value) -> Value {
+    json!({"id": id, "stamp": {"ms": ms, "counter": 0, "device": device}, "seen": 0, "op": op})
+}
+
+async fn push(app: &TestApp, cart: &str, ops: &[Value], cookie: Option<&str>) -> common::Reply {
+    let reply = app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": 0, "ops": ops}).to_string(), cookie).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    reply
+}
+
+/// Lines of a cart as (sku, quantity), sorted.
+fn lines(cart: &Value) -> Vec<(String, u64)> {
+    let mut lines: Vec<(String, u64)> =
+        cart["lines"].as_array().unwrap().iter().map(|l| (l["sku"].as_str().unwrap().to_owned(), l["quantity"].as_u64().unwrap())).collect();
+    lines.sort();
+    lines
+}
+
+fn want(lines: &[(&str, u64)]) -> Vec<(String, u64)> {
+    let mut lines: Vec<(String, u64)> = lines.iter().map(|(s, q)| ((*s).to_owned(), *q)).collect();
+    lines.sort();
+    lines
+}
+
+async fn sign_in_with(app: &TestApp, (email, password): (&str, &str), cart_id: &str) -> (String, common::Reply) {
+    let body = json!({"email": email, "password": password, "cart_id": cart_id}).to_string();
+    let reply = app.post("/api/auth/sign-in", &body, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    (cookie, reply)
+}
+
+/// Mike's cart holds a TV and a PS5 (edited on his laptop); a guest on his phone has a TV
+/// (added later) and a cable. Returns (guest cart id, Mike's cart id).
+async fn two_carts(app: &TestApp) -> (String, String) {
+    let (laptop, mike_cart) = app.sign_in(MIKE).await;
+    push(app, &mike_cart, &[
+        op("laptop:1", "laptop", 10, json!({"op": "add", "sku": TV, "quantity": 1})),
+        op("laptop:2", "laptop", 11, json!({"op": "add", "sku": PS5, "quantity": 1})),
+        op("laptop:3", "laptop", 12, json!({"op": "apply_coupon", "code": "WELCOME10"})),
+    ], Some(&laptop)).await;
+    let guest = app.anonymous_cart().await;
+    push(app, &guest, &[
+        op("phone:1", "phone", 20, json!({"op": "add", "sku": TV, "quantity": 1})),
+        op("phone:2", "phone", 21, json!({"op": "add", "sku": CABLE, "quantity": 2})),
+    ], None).await;
+    (guest, mike_cart)
+}
+
+async fn cart_of(app: &TestApp, cart: &str, cookie: &str) -> Value {
+    let reply = app.get(&format!("/api/carts/{cart}"), Some(cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    reply.json["cart"].clone()
+}
+
+#[tokio::test]
+async fn by_default_the_guest_cart_merges_into_the_customers() {
+    let app = TestApp::new().await;
+    let (guest, mike_cart) = two_carts(&app).await;
+    let (cookie, me) = sign_in_with(&app, MIKE, &guest).await;
+    assert_eq!(me.json["cart_id"], mike_cart.as_str());
+    let cart = cart_of(&app, &mike_cart, &cookie).await;
+    // The TV in both stays one TV (rule 1); the cable joins; the customer's coupon stays.
+    assert_eq!(lines(&cart), want(&[(TV, 1), (PS5, 1), (CABLE, 2)]));
+    assert_eq!(cart["coupons"], json!(["WELCOME10"]));
+    assert_eq!(app.get(&format!("/api/carts/{guest}"), None).await.status, StatusCode::NOT_FOUND, "the guest cart is gone");
+    // The merged log holds the phone's operations under their own ids: pushing them again
+    // (the phone did not hear back) changes nothing.
+    let again = push(&app, &mike_cart, &[op("phone:2", "phone", 21, json!({"op": "add", "sku": CABLE, "quantity": 2}))], Some(&cookie)).await;
+    assert_eq!(lines(&again.json["cart"]["cart"]), lines(&cart));
+}
+
+#[tokio::test]
+async fn keep_customer_drops_the_guest_cart() {
+    let app = TestApp::with_cart_merge(CartMerge::KeepCustomer).await;
+    let (guest, mike_cart) = two_carts(&app).await;
+    let (cookie, _) = sign_in_with(&app, MIKE, &guest).await;
+    let cart = cart_of(&app, &mike_cart, &cookie).await;
+    assert_eq!(lines(&cart), want(&[(TV, 1), (PS5, 1)]));
+    assert_eq!(app.get(&format!("/api/carts/{guest}"), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn keep_anonymous_makes_the_customers_cart_the_guests() {
+    let app = TestApp::with_cart_merge(CartMerge::KeepAnonymous).await;
+    let (guest, mike_cart) = two_carts(&app).await;
+    let (cookie, _) = sign_in_with(&app, MIKE, &guest).await;
+    let cart = cart_of(&app, &mike_cart, &cookie).await;
+    assert_eq!(lines(&cart), want(&[(TV, 1), (CABLE, 2)]));
+    assert_eq!(cart["coupons"], json!([]), "the guest had no coupon");
+}
+
+#[tokio::test]
+async fn a_cart_that_is_not_a_guest_cart_is_never_merged() {
+    let app = TestApp::new().await;
+    let (guest, mike_cart) = two_carts(&app).await;
+    let (mike, _) = app.sign_in(MIKE).await;
+    let before = cart_of(&app, &mike_cart, &mike).await;
+    // Kylie names Mike's cart as "her guest cart": sign-in works, nothing moves.
+    let (kylie, me) = sign_in_with(&app, KYLIE, &mike_cart).await;
+    let kylie_cart = me.json["cart_id"].as_str().unwrap().to_owned();
+    assert_eq!(lines(&cart_of(&app, &kylie_cart, &kylie).await), want(&[]));
+    assert_eq!(cart_of(&app, &mike_cart, &mike).await, before);
+    // An unknown id is ignored too, and the real guest cart is still there.
+    sign_in_with(&app, KYLIE, "cart_doesnotexist").await;
+    assert_eq!(app.get(&format!("/api/carts/{guest}"), None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_up_checks_what_it_is_given_and_keeps_the_guest_cart() {
+    let app = TestApp::new().await;
+    let guest = app.anonymous_cart().await;
+    push(&app, &guest, &[op("phone:1", "phone", 1, json!({"op": "add", "sku": PS5, "quantity": 1}))], None).await;
+    let cases = [
+        (json!({"email": "not-an-email", "password": "long enough", "name": "Ann"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+        (json!({"email": "ann@example", "password": "long enough", "name": "Ann"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+        (json!({"email": "ann@example.com", "password": "short", "name": "Ann"}), StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+        (json!({"email": "ann@example.com", "password": "long enough", "name": "  "}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+        (json!({"email": " Mike@Demo.omnicart.dev", "password": "long enough", "name": "Mike 2"}), StatusCode::CONFLICT, "email_taken"),
+        (json!({"email": "ann@example.com", "password": "long enough"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+    ];
+    for (body, status, code) in cases {
+        let reply = app.post("/api/auth/sign-up", &body.to_string(), None).await;
+        assert_eq!((reply.status, reply.code()), (status, code), "{body}");
+    }
+    let body = json!({"email": "Ann@Example.com", "password": "long enough", "name": " Ann ", "cart_id": guest});
+    let reply = app.post("/api/auth/sign-up", &body.to_string(), None).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    assert_eq!((reply.json["customer"]["email"].as_str(), reply.json["customer"]["name"].as_str()), (Some("ann@example.com"), Some("Ann")));
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cart_id = reply.json["cart_id"].as_str().unwrap();
+    assert_eq!(lines(&cart_of(&app, cart_id, &cookie).await), want(&[(PS5, 1)]), "the guest's PS5 came along");
+    assert_eq!(app.get("/api/me", Some(&cookie)).await.status, StatusCode::OK);
+    // The account works for signing in, and its email is now taken.
+    app.sign_in(("ann@example.com", "long enough")).await;
+    let again = app.post("/api/auth/sign-up", &json!({"email": "ann@example.com", "password": "another one", "name": "Ann"}).to_string(), None).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "email_taken"));
+}
