@@ -18,11 +18,14 @@
 //! - the delivery choice (a service level, or a pickup location) is kept with the cart and
 //!   priced by the delivery calculator; a level no option offers any more is simply not
 //!   charged until the shopper chooses again (the page shows the choice as unavailable).
+//! - the delivery address (coordinates and/or a postcode, a [`Destination`]) is kept with the
+//!   cart too, so every device of the shopper quotes delivery to the same place; setting one
+//!   the delivery network cannot place is refused (`unknown_postcode`, `invalid_destination`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Snapshot;
-use crate::fulfilment::Level;
+use crate::fulfilment::{Destination, FulfilmentError, Level};
 use crate::promotion::{MAX_COUPONS, normalize_code, valid_code};
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
 use crate::ErrorCode;
@@ -36,6 +39,7 @@ pub struct Cart {
     lines: Vec<CartLine>,
     coupons: Vec<String>,
     delivery: Option<DeliveryChoice>,
+    address: Option<Destination>,
 }
 
 /// How the shopper wants the cart: delivered at a service level, or collected from a
@@ -62,6 +66,8 @@ struct CartData {
     coupons: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     delivery: Option<DeliveryChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<Destination>,
 }
 
 /// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
@@ -82,6 +88,8 @@ pub enum CartOp {
     RemoveCoupon { code: String },
     /// Choose delivery at a service level or pickup at a location; `None` clears the choice.
     ChooseDelivery { choice: Option<DeliveryChoice> },
+    /// Set where the cart is to be delivered; `None` forgets it.
+    SetAddress { address: Option<Destination> },
 }
 
 /// The wire form of a [`CartOp`]: a flat struct rather than serde's internally tagged enum,
@@ -102,6 +110,8 @@ struct OpData {
     level: Option<Level>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pickup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<Destination>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -114,6 +124,7 @@ enum OpKind {
     ApplyCoupon,
     RemoveCoupon,
     ChooseDelivery,
+    SetAddress,
 }
 
 impl TryFrom<OpData> for CartOp {
@@ -129,6 +140,7 @@ impl TryFrom<OpData> for CartOp {
                 ("code", d.code.is_some()),
                 ("level", d.level.is_some()),
                 ("pickup", d.pickup.is_some()),
+                ("address", d.address.is_some()),
             ];
             match present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
                 Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
@@ -168,6 +180,10 @@ impl TryFrom<OpData> for CartOp {
                 };
                 Ok(CartOp::ChooseDelivery { choice })
             }
+            OpKind::SetAddress => {
+                only(&["address"])?;
+                Ok(CartOp::SetAddress { address: d.address })
+            }
         }
     }
 }
@@ -190,6 +206,7 @@ impl From<CartOp> for OpData {
                 };
                 OpData { op: Some(OpKind::ChooseDelivery), level, pickup, ..d }
             }
+            CartOp::SetAddress { address } => OpData { op: Some(OpKind::SetAddress), address, ..d },
         }
     }
 }
@@ -214,6 +231,8 @@ pub enum CartError {
     CouponNotInCart(String),
     #[error("{0:?} is not a pickup location")]
     UnknownLocation(String),
+    #[error("{0}")]
+    Address(FulfilmentError),
 }
 
 impl ErrorCode for CartError {
@@ -228,6 +247,7 @@ impl ErrorCode for CartError {
             CartError::TooManyCoupons => "too_many_coupons",
             CartError::CouponNotInCart(_) => "coupon_not_in_cart",
             CartError::UnknownLocation(_) => "unknown_location",
+            CartError::Address(e) => e.code(),
         }
     }
 }
@@ -251,7 +271,8 @@ impl CartOp {
             CartOp::ChooseDelivery { choice: Some(DeliveryChoice::Pickup(id)) } if !catalogue.network().is_pickup(id) => {
                 Err(CartError::UnknownLocation(id.chars().take(64).collect()))
             }
-            CartOp::Remove { .. } | CartOp::RemoveCoupon { .. } | CartOp::ChooseDelivery { .. } => Ok(()),
+            CartOp::SetAddress { address: Some(address) } => catalogue.network().locate(address).map(|_| ()).map_err(CartError::Address),
+            CartOp::Remove { .. } | CartOp::RemoveCoupon { .. } | CartOp::ChooseDelivery { .. } | CartOp::SetAddress { address: None } => Ok(()),
         }
     }
 }
@@ -277,6 +298,11 @@ impl Cart {
     /// Delivery level or pickup location, once the shopper has chosen.
     pub fn delivery(&self) -> Option<&DeliveryChoice> {
         self.delivery.as_ref()
+    }
+
+    /// Where the shopper wants delivery, once they have said.
+    pub fn address(&self) -> Option<&Destination> {
+        self.address.as_ref()
     }
 
     pub fn quantity_of(&self, sku: &Sku) -> Option<Quantity> {
@@ -329,6 +355,10 @@ impl Cart {
             CartOp::ChooseDelivery { choice } => {
                 op.check(catalogue)?;
                 self.delivery = choice.clone();
+            }
+            CartOp::SetAddress { address } => {
+                op.check(catalogue)?;
+                self.address = address.clone();
             }
         }
         Ok(())
@@ -402,6 +432,10 @@ impl Cart {
         self.delivery = choice;
     }
 
+    pub(crate) fn set_address(&mut self, address: Option<Destination>) {
+        self.address = address;
+    }
+
     fn position(&self, sku: &Sku) -> Option<usize> {
         self.lines.iter().position(|l| &l.sku == sku)
     }
@@ -448,12 +482,15 @@ impl TryFrom<CartData> for Cart {
         {
             return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
         }
-        Ok(Cart { lines: data.lines, coupons, delivery: data.delivery })
+        if let Some(address) = &data.address {
+            address.check_shape().map_err(CartError::Address)?;
+        }
+        Ok(Cart { lines: data.lines, coupons, delivery: data.delivery, address: data.address })
     }
 }
 
 impl From<Cart> for CartData {
     fn from(c: Cart) -> CartData {
-        CartData { lines: c.lines, coupons: c.coupons, delivery: c.delivery }
+        CartData { lines: c.lines, coupons: c.coupons, delivery: c.delivery, address: c.address }
     }
 }

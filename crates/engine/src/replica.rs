@@ -17,7 +17,7 @@
 //!    line of that SKU). A quantity edit or removal of the old SKU stamped after the replace
 //!    follows it to the new SKU; an add of the old SKU does not (the shopper asked for it).
 //! 5. **Coupons**: apply and remove are last-writer-wins per code; at most `MAX_COUPONS`.
-//! 6. **Delivery choice** (level or pickup) is last-writer-wins.
+//! 6. **Delivery choice** (level or pickup) and **delivery address** are last-writer-wins.
 //! 7. **Compaction**: a log may fold its oldest operations (in stamp order) into a [`Base`],
 //!    the replay state they leave, and forget their contents ([`OpLog::compact`]). The cart is
 //!    unchanged by folding. An operation that arrives *after* a fold with a stamp older than a
@@ -292,13 +292,14 @@ fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
         CartOp::ApplyCoupon { code } => cart.insert_coupon(code),
         CartOp::RemoveCoupon { code } => cart.remove_coupon_code(code),
         CartOp::ChooseDelivery { choice } => cart.set_delivery(choice.clone()),
+        CartOp::SetAddress { address } => cart.set_address(address.clone()),
     }
 }
 
 /// Edits that turn cart `from` into cart `to` under the merge rules, for a replica to stamp
 /// (e.g. the server keeping a guest's cart instead of the customer's at sign-in): removals of
 /// lines only `from` has, additions ("at least", rule 1) of lines only `to` has, quantities of
-/// lines both have, coupons, and the delivery choice.
+/// lines both have, coupons, the delivery choice and the address.
 pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
     let mut ops = Vec::new();
     for line in from.lines() {
@@ -326,6 +327,9 @@ pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
     }
     if from.delivery() != to.delivery() {
         ops.push(CartOp::ChooseDelivery { choice: to.delivery().cloned() });
+    }
+    if from.address() != to.address() {
+        ops.push(CartOp::SetAddress { address: to.address().cloned() });
     }
     ops
 }

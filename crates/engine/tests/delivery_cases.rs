@@ -133,3 +133,32 @@ fn the_quote_includes_the_chosen_delivery_and_its_promotions() {
     let err = cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"wh-north"}"#).unwrap()).unwrap_err();
     assert_eq!(err.code(), "unknown_location");
 }
+
+#[test]
+fn the_delivery_address_is_kept_with_the_cart_and_checked_against_the_network() {
+    let snapshot = snapshot(&[]);
+    let op = |json: Value| -> CartOp { serde_json::from_value(json).unwrap() };
+    let mut cart = Cart::new();
+    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": {"postcode": "10115"}}))).unwrap();
+    assert_eq!(cart.address(), Some(&Destination::postcode("10115")));
+    // Read back from JSON (the server stores it, devices exchange it), it is the same cart.
+    let json = serde_json::to_value(&cart).unwrap();
+    assert_eq!(json["address"], serde_json::json!({"postcode": "10115"}));
+    assert_eq!(serde_json::from_value::<Cart>(json).unwrap(), cart);
+    for (address, code) in [
+        (serde_json::json!({"postcode": "99999"}), "unknown_postcode"),
+        (serde_json::json!({"lat": 91.0, "lon": 13.4}), "invalid_destination"),
+        (serde_json::json!({"lat": 52.5}), "invalid_destination"),
+        (serde_json::json!({}), "invalid_destination"),
+    ] {
+        let err = cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": address}))).unwrap_err();
+        assert_eq!(err.code(), code, "{address}");
+    }
+    assert_eq!(cart.address(), Some(&Destination::postcode("10115")), "refused edits change nothing");
+    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": {"lat": 53.55, "lon": 10.0}}))).unwrap();
+    assert!(cart.address().is_some_and(|a| a.postcode.is_none()));
+    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address"}))).unwrap();
+    assert_eq!(cart.address(), None, "no address forgets it");
+    assert!(serde_json::from_value::<CartOp>(serde_json::json!({"op": "set_address", "sku": "X"})).is_err());
+    assert!(serde_json::from_value::<Cart>(serde_json::json!({"lines": [], "address": {"lat": 100.0, "lon": 0.0}})).is_err());
+}

@@ -54,15 +54,18 @@ fn a_quantity_edit_follows_a_replacement() {
 }
 
 #[test]
-fn coupons_and_delivery_choice_are_last_writer_wins() {
+fn coupons_delivery_choice_and_address_are_last_writer_wins() {
     let cart = cart_of(&[
         op("p:1", "phone", 1, None, r#"{"op":"apply_coupon","code":"welcome10"}"#),
         op("l:1", "laptop", 2, None, r#"{"op":"remove_coupon","code":"WELCOME10"}"#),
         op("p:2", "phone", 3, None, r#"{"op":"apply_coupon","code":"CABLE20"}"#),
         op("p:3", "phone", 4, None, r#"{"op":"choose_delivery","level":"express"}"#),
         op("l:2", "laptop", 5, None, r#"{"op":"choose_delivery","pickup":"store-berlin-alexanderplatz"}"#),
+        op("l:3", "laptop", 7, None, r#"{"op":"set_address","address":{"postcode":"80331"}}"#),
+        op("p:4", "phone", 6, None, r#"{"op":"set_address","address":{"lat":52.52,"lon":13.4}}"#),
     ]);
     assert_eq!(cart.coupons(), ["CABLE20"]);
+    assert_eq!(serde_json::to_value(cart.address()).unwrap(), serde_json::json!({"postcode": "80331"}), "the later address");
     assert_eq!(serde_json::to_value(cart.delivery()).unwrap(), serde_json::json!({"pickup": "store-berlin-alexanderplatz"}));
 }
 
@@ -89,7 +92,7 @@ fn ids_are_kept_once_and_bad_ids_refused() {
 
 /// A random operation from device `d` at `ms`.
 fn arb_op() -> impl Strategy<Value = (usize, u64, u32, u8, u8, u8, u32)> {
-    (0usize..3, 0u64..30, 0u32..3, 0u8..8, 0u8..4, 0u8..4, 1u32..5)
+    (0usize..3, 0u64..30, 0u32..3, 0u8..9, 0u8..4, 0u8..4, 1u32..5)
 }
 
 fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {
@@ -106,6 +109,7 @@ fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {
                 4 => serde_json::json!({"op": "replace", "sku": sku, "with": with}),
                 5 => serde_json::json!({"op": "apply_coupon", "code": code}),
                 6 => serde_json::json!({"op": "remove_coupon", "code": code}),
+                7 => serde_json::json!({"op": "set_address", "address": {"postcode": (["10115", "80331"][a as usize % 2])}}),
                 _ => serde_json::json!({"op": "choose_delivery", "level": level}),
             };
             // Every 7th operation reuses an id with different content (a buggy client).

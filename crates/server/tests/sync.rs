@@ -35,16 +35,17 @@ async fn two_devices_merge_and_a_replayed_push_changes_nothing() {
     assert_eq!(first.status, StatusCode::OK, "{}", first.json);
     assert_eq!(first.json["cursor"], 1);
     // The laptop, offline, added the same TV: one TV, and it hears of the phone's operation.
-    let second = sync(&app, &cart, 0, &[add("laptop:1", "laptop", 11, TV), add("laptop:2", "laptop", 12, "CBL-HDMI21-2M")], Some(&laptop)).await;
-    assert_eq!(second.json["cursor"], 3);
-    assert_eq!(second.json["ops"].as_array().unwrap().len(), 3);
+    let second = sync(&app, &cart, 0, &[add("laptop:1", "laptop", 11, TV), add("laptop:2", "laptop", 12, "CBL-HDMI21-2M"), op("laptop:3", "laptop", 13, json!({"op": "set_address", "address": {"postcode": "10115"}}))], Some(&laptop)).await;
+    assert_eq!(second.json["cursor"], 4);
+    assert_eq!(second.json["ops"].as_array().unwrap().len(), 4);
+    assert_eq!(second.json["cart"]["cart"]["address"], json!({"postcode": "10115"}), "the address follows the cart");
     assert_eq!(lines(&second), json!([{"sku": TV, "quantity": 1}, {"sku": "CBL-HDMI21-2M", "quantity": 1}]));
     assert_eq!(second.json["cart"]["quote"]["item_count"], 2, "priced by the engine");
     // The phone's retry of its push (its answer was lost) changes nothing.
     let retry = sync(&app, &cart, 1, &[add("phone:1", "phone", 10, TV)], Some(&phone)).await;
-    assert_eq!(retry.json["cursor"], 3);
+    assert_eq!(retry.json["cursor"], 4);
     let ids: Vec<&str> = retry.json["ops"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["laptop:1", "laptop:2"], "what the phone had not seen");
+    assert_eq!(ids, ["laptop:1", "laptop:2", "laptop:3"], "what the phone had not seen");
     assert_eq!(lines(&retry), lines(&second));
     // The cart endpoint shows the merged cart too.
     let read = app.get(&format!("/api/carts/{cart}"), Some(&phone)).await;
@@ -78,6 +79,7 @@ async fn bad_pushes_are_refused_and_store_nothing() {
         (json!({"cursor": 0, "ops": [good.clone(), add("a:2", "a", 2, "NOPE-1")]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"),
         (json!({"cursor": 0, "ops": [op("a:3", "a", 3, json!({"op": "apply_coupon", "code": "NOPE"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_coupon"),
         (json!({"cursor": 0, "ops": [op("a:4", "a", 4, json!({"op": "choose_delivery", "pickup": "wh-leipzig"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_location"),
+        (json!({"cursor": 0, "ops": [op("a:7", "a", 7, json!({"op": "set_address", "address": {"postcode": "00000"}}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_postcode"),
         (json!({"cursor": 0, "ops": [op("", "a", 5, json!({"op": "remove", "sku": TV}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
         (json!({"cursor": 0, "ops": [op("a:6", "a", 6, json!({"op": "add", "sku": TV, "quantity": 0}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
         (json!({"cursor": 0, "ops": (0..101).map(|i| add(&format!("b:{i}"), "b", i, TV)).collect::<Vec<_>>()}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count"),

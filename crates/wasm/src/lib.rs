@@ -96,7 +96,7 @@ export interface Network {
 }
 export interface CartLine { sku: string; quantity: number }
 export type DeliveryChoice = { level: Level } | { pickup: string };
-export interface Cart { lines: CartLine[]; coupons?: string[]; delivery?: DeliveryChoice }
+export interface Cart { lines: CartLine[]; coupons?: string[]; delivery?: DeliveryChoice; address?: Destination }
 export type CartOp =
   | { op: "add"; sku: string; quantity: number }
   | { op: "set_quantity"; sku: string; quantity: number }
@@ -105,7 +105,9 @@ export type CartOp =
   | { op: "apply_coupon"; code: string }
   | { op: "remove_coupon"; code: string }
   /** Choose a delivery level or a pickup location; neither clears the choice. */
-  | { op: "choose_delivery"; level?: Level; pickup?: string };
+  | { op: "choose_delivery"; level?: Level; pickup?: string }
+  /** Where to deliver (kept with the cart, so every device quotes the same); none forgets it. */
+  | { op: "set_address"; address?: Destination };
 /** Who is buying, where and when. Every field is optional. */
 export interface QuoteContext {
   channel?: Channel; currency?: string; region?: string;

@@ -54,6 +54,10 @@ pub struct Destination {
     pub postcode: Option<String>,
 }
 
+/// Carts hold a destination and are compared whole; a destination's coordinates are never NaN
+/// once [`Destination::check_shape`] has passed (carts check it when read), so equality is total.
+impl Eq for Destination {}
+
 impl Destination {
     pub fn at(point: Point) -> Destination {
         let PointData { lat, lon } = point.into();
@@ -62,6 +66,14 @@ impl Destination {
 
     pub fn postcode(code: &str) -> Destination {
         Destination { postcode: Some(code.to_owned()), ..Destination::default() }
+    }
+
+    /// Whether this can be a destination at all (before asking a network to place it): a
+    /// postcode of 1 to 16 characters, or valid coordinates, or both.
+    pub fn check_shape(&self) -> Result<(), super::FulfilmentError> {
+        let postcode_ok = self.postcode.as_deref().is_none_or(|p| (1..=16).contains(&p.chars().count()));
+        let some = self.postcode.is_some() || self.lat.is_some();
+        if postcode_ok && some && self.coordinates().is_ok() { Ok(()) } else { Err(super::FulfilmentError::InvalidDestination) }
     }
 
     /// The coordinates given, if both are and they are valid; `Err` when they are invalid.
