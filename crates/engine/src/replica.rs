@@ -127,6 +127,46 @@ pub struct Base {
     pub renamed: Vec<(Sku, Sku)>,
 }
 
+/// Where a replay ended, besides the cart: the replacements seen and the last operation
+/// applied. Operations that all come after `last` in replay order can then be applied to the
+/// cart at once ([`Head::advance`]) instead of replaying the log: the common case of a device
+/// pushing what it has just done. The result is the same as [`OpLog::cart`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Head {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<(Sku, Sku)>,
+    /// (stamp, id) of the last operation applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<(Stamp, String)>,
+}
+
+impl Head {
+    /// Applies `ops` to `cart` (the cart this head ended with) if every one of them comes after
+    /// `last` in replay order, and returns whether it did; otherwise changes nothing.
+    pub fn advance(&mut self, cart: &mut Cart, ops: &[Operation]) -> bool {
+        let mut order: Vec<usize> = (0..ops.len()).collect();
+        sort_indices(&mut order, &|a, b| (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id)));
+        let (Some(&first), Some(&newest)) = (order.first(), order.last()) else { return true };
+        if self.last.as_ref().is_some_and(|(stamp, id)| (&ops[first].stamp, &ops[first].id) <= (stamp, id)) {
+            return false;
+        }
+        let mut renamed: HashMap<Sku, Sku> = self.renamed.iter().cloned().collect();
+        for &i in &order {
+            replay(cart, &mut renamed, &ops[i]);
+        }
+        self.renamed = sorted(renamed);
+        self.last = Some((ops[newest].stamp.clone(), ops[newest].id.clone()));
+        true
+    }
+}
+
+fn sorted(renamed: HashMap<Sku, Sku>) -> Vec<(Sku, Sku)> {
+    let mut renamed: Vec<(Sku, Sku)> = renamed.into_iter().collect();
+    renamed.sort_unstable();
+    renamed
+}
+
 /// The operations a replica has seen, each once (by id), after its [`Base`].
 #[derive(Clone, Debug, Default)]
 pub struct OpLog {
@@ -166,9 +206,7 @@ impl OpLog {
                 self.ops[i].id.clone()
             })
             .collect();
-        let mut renamed: Vec<(Sku, Sku)> = renamed.into_iter().collect();
-        renamed.sort_unstable();
-        self.base = Base { cart, renamed };
+        self.base = Base { cart, renamed: sorted(renamed) };
         let kept: Vec<Operation> = order[fold..].iter().map(|&i| self.ops[i].clone()).collect();
         self.ops = Vec::with_capacity(kept.len());
         self.ids.clear();
@@ -231,11 +269,18 @@ impl OpLog {
 
     /// The cart these operations make (see the module docs for the rules).
     pub fn cart(&self) -> Cart {
+        self.replay().0
+    }
+
+    /// The cart and where the replay ended, to [`Head::advance`] later.
+    pub fn replay(&self) -> (Cart, Head) {
         let (mut cart, mut renamed) = self.start();
-        for op in self.ordered() {
+        let ordered = self.ordered();
+        for op in &ordered {
             replay(&mut cart, &mut renamed, op);
         }
-        cart
+        let last = ordered.last().map(|op| (op.stamp.clone(), op.id.clone()));
+        (cart, Head { renamed: sorted(renamed), last })
     }
 }
 

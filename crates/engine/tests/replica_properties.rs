@@ -225,3 +225,42 @@ proptest! {
         prop_assert_eq!(made.delivery(), want.delivery());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    /// `Head::advance` (the server's shortcut for operations newer than all before them) gives
+    /// the cart a full replay gives, and refuses operations that are not newer.
+    #[test]
+    fn advancing_the_head_equals_replaying_the_log(
+        first in prop::collection::vec(arb_op(), 0..20),
+        later in prop::collection::vec(arb_op(), 0..8),
+        shift in 0u64..40,
+    ) {
+        let mut log = OpLog::new();
+        for o in build(&first) {
+            log.insert(o).unwrap();
+        }
+        let (mut cart, mut head) = log.replay();
+        let later: Vec<Operation> = build(&later).into_iter().map(|mut o| { o.id = format!("later-{}", o.id); o.stamp.ms += shift; o }).collect();
+        let fresh: Vec<Operation> = later.into_iter().filter(|o| !log.contains(&o.id)).collect();
+        let mut unique: Vec<Operation> = Vec::new();
+        for o in fresh {
+            if !unique.iter().any(|u| u.id == o.id) {
+                unique.push(o);
+            }
+        }
+        let before = (cart.clone(), head.clone());
+        let advanced = head.advance(&mut cart, &unique);
+        for o in &unique {
+            log.insert(o.clone()).unwrap();
+        }
+        let newer = unique.iter().all(|o| before.1.last.as_ref().is_none_or(|(s, id)| (&o.stamp, &o.id) > (s, id)));
+        prop_assert_eq!(advanced, newer);
+        if advanced {
+            prop_assert_eq!(&cart, &log.cart());
+            prop_assert_eq!(&head, &log.replay().1);
+        } else {
+            prop_assert_eq!((cart, head), before, "a refused advance changes nothing");
+        }
+    }
+}

@@ -25,15 +25,19 @@ CREATE INDEX sessions_customer ON sessions(customer_id);
 -- A cart with no owner is an anonymous device cart: its unguessable id is the capability.
 -- A customer has at most one cart (owner is UNIQUE; NULLs do not collide).
 -- `body` is the cart its operation log makes (the engine's `OpLog::cart`), `version` counts
--- its changes. `log_seq` is the last sequence number given to one of its operations.
--- `base` is the compacted part of the log (the engine's `replica::Base`, JSON; NULL while
--- nothing is compacted) and `generation` counts compactions.
+-- its changes. `log_seq` is the last sequence number given to one of its operations, `live`
+-- the number not compacted. `head` is where the replay of the log ended (the engine's
+-- `replica::Head`, JSON), so newer operations apply without a replay. `base` is the compacted
+-- part of the log (the engine's `replica::Base`, JSON; NULL while nothing is compacted) and
+-- `generation` counts compactions.
 CREATE TABLE carts (
     id         TEXT PRIMARY KEY,
     owner      TEXT UNIQUE REFERENCES customers(id) ON DELETE CASCADE,
     version    BIGINT NOT NULL,
     body       TEXT NOT NULL,
     log_seq    BIGINT NOT NULL DEFAULT 0,
+    live       BIGINT NOT NULL DEFAULT 0,
+    head       TEXT,
     base       TEXT,
     generation BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,

@@ -24,7 +24,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use omnicart_engine::replica::{Base, OpLog, Operation};
+use omnicart_engine::replica::{Base, Head, OpLog, Operation};
+use omnicart_engine::Cart;
 use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -79,16 +80,16 @@ async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
     }
     let ops = parse(request.ops, &state.catalogue.snapshot)?;
     let record = carts::load_for(&state.db, &id, &caller).await?;
-    let head = head(&state.db, &record.id).await?;
-    if request.cursor < 0 || (request.generation == head.generation && request.cursor > head.log_seq) {
-        let message = format!("cursor {} is not one this cart has given out (it is at {})", request.cursor, head.log_seq);
+    let at = position(&state.db, &record.id).await?;
+    if request.cursor < 0 || (request.generation == at.generation && request.cursor > at.log_seq) {
+        let message = format!("cursor {} is not one this cart has given out (it is at {})", request.cursor, at.log_seq);
         return Err(AppError::new(StatusCode::CONFLICT, "cursor_ahead", message));
     }
     append(&state.db, &record.id, &ops).await?;
-    let (head, base, ops) = read_since(&state.db, &record.id, request.cursor, request.generation).await?;
+    let (at, base, ops) = read_since(&state.db, &record.id, request.cursor, request.generation).await?;
     let record = carts::load_for(&state.db, &id, &caller).await?;
     let context = auth::quote_context(&caller);
-    Ok(Json(SyncReply { cursor: head.log_seq, generation: head.generation, base, ops, cart: carts::view(&state, record, &context) }))
+    Ok(Json(SyncReply { cursor: at.log_seq, generation: at.generation, base, ops, cart: carts::view(&state, record, &context) }))
 }
 
 /// Reads and checks every operation before anything is stored.
@@ -107,43 +108,43 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppE
 }
 
 /// Where a cart's log stands.
-struct Head {
+struct Position {
     log_seq: i64,
     generation: i64,
 }
 
-async fn head(db: &Db, cart_id: &str) -> Result<Head, AppError> {
+async fn position(db: &Db, cart_id: &str) -> Result<Position, AppError> {
     let (log_seq, generation): (i64, i64) =
         sqlx::query_as("SELECT log_seq, generation FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
-    Ok(Head { log_seq, generation })
+    Ok(Position { log_seq, generation })
 }
 
 /// What a device at (`cursor`, `generation`) has not seen: the operations after its cursor,
 /// or the base and all operations after it if the log was compacted since. Read without a
 /// lock: if a compaction lands between the reads, they are taken again.
-async fn read_since(db: &Db, cart_id: &str, cursor: i64, generation: i64) -> Result<(Head, Option<Base>, Vec<Operation>), AppError> {
+async fn read_since(db: &Db, cart_id: &str, cursor: i64, generation: i64) -> Result<(Position, Option<Base>, Vec<Operation>), AppError> {
     loop {
-        let head = head(db, cart_id).await?;
-        let fresh = head.generation != generation;
+        let at = position(db, cart_id).await?;
+        let fresh = at.generation != generation;
         let base = if fresh { Some(read_base(db, cart_id).await?) } else { None };
         let after = if fresh { 0 } else { cursor };
         let bodies: Vec<String> =
             sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND seq > $2 AND seq <= $3 AND folded = 0 ORDER BY seq")
                 .bind(cart_id)
                 .bind(after)
-                .bind(head.log_seq)
+                .bind(at.log_seq)
                 .fetch_all(db)
                 .await?;
-        if self::head(db, cart_id).await?.generation == head.generation {
+        if position(db, cart_id).await?.generation == at.generation {
             let ops = bodies.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
-            return Ok((head, base, ops));
+            return Ok((at, base, ops));
         }
     }
 }
 
 async fn read_base(db: &Db, cart_id: &str) -> Result<Base, AppError> {
     let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
-    base.map_or_else(|| Ok(Base::default()), |b| serde_json::from_str(&b).map_err(|e| AppError::internal(format!("cart {cart_id} base: {e}"))))
+    Ok(base.map(|b| parse_json(&b, "base")).transpose()?.unwrap_or_default())
 }
 
 fn decode(body: &str) -> Result<Operation, AppError> {
@@ -166,12 +167,20 @@ pub async fn append(db: &Db, cart_id: &str, ops: &[Operation]) -> Result<usize, 
 }
 
 /// [`append`] inside a transaction that has already written to the cart's row.
+///
+/// Operations newer than every one before them (a device pushing what it has just done) are
+/// applied to the stored cart at once ([`Head::advance`]); anything else, or a log due for
+/// compaction, replays the log from its base.
 pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
-    let mut seq: i64 = sqlx::query_scalar("SELECT log_seq FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
-    let mut added = 0;
+    let (mut seq, live, body, head): (i64, i64, String, Option<String>) =
+        sqlx::query_as("SELECT log_seq, live, body, head FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
     let now = now_unix();
+    let mut fresh: Vec<Operation> = Vec::new();
     for op in ops {
-        let body = serde_json::to_string(op).map_err(AppError::internal)?;
+        if fresh.iter().any(|f| f.id == op.id) {
+            continue;
+        }
+        let json = serde_json::to_string(op).map_err(AppError::internal)?;
         let stored = sqlx::query(
             "INSERT INTO cart_ops (cart_id, seq, op_id, body, received_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (cart_id, op_id) DO NOTHING",
@@ -179,24 +188,53 @@ pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation])
         .bind(cart_id)
         .bind(seq + 1)
         .bind(&op.id)
-        .bind(body)
+        .bind(json)
         .bind(now)
         .execute(&mut **tx)
         .await?
         .rows_affected();
         if stored == 1 {
             seq += 1;
-            added += 1;
+            fresh.push(op.clone());
         }
     }
-    if added == 0 {
+    if fresh.is_empty() {
         return Ok(0);
     }
-    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
-    let base: Base = match base {
-        Some(b) => serde_json::from_str(&b).map_err(|e| AppError::internal(format!("cart {cart_id} base: {e}")))?,
-        None => Base::default(),
+    let live = live + fresh.len() as i64;
+    let mut cart: Cart = parse_json(&body, "body")?;
+    let mut head: Option<Head> = head.map(|h| parse_json(&h, "head")).transpose()?;
+    let advanced = live <= COMPACT_ABOVE as i64 && head.as_mut().is_some_and(|h| h.advance(&mut cart, &fresh));
+    let (head, live, compacted) = if advanced {
+        (head.unwrap_or_default(), live, false)
+    } else {
+        let mut log = read_log(tx, cart_id).await?;
+        let compacted = log.len() > COMPACT_ABOVE && compact(tx, cart_id, &mut log).await?;
+        let (replayed, head) = log.replay();
+        cart = replayed;
+        (head, log.len() as i64, compacted)
     };
+    let body = serde_json::to_string(&cart).map_err(AppError::internal)?;
+    let head = serde_json::to_string(&head).map_err(AppError::internal)?;
+    sqlx::query(
+        "UPDATE carts SET body = $1, head = $2, log_seq = $3, live = $4, version = version + 1, generation = generation + $5
+         WHERE id = $6",
+    )
+    .bind(body)
+    .bind(head)
+    .bind(seq)
+    .bind(live)
+    .bind(i64::from(compacted))
+    .bind(cart_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(fresh.len())
+}
+
+/// A cart's log: its base and every operation not compacted.
+async fn read_log(tx: &mut Tx, cart_id: &str) -> Result<OpLog, AppError> {
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
+    let base: Base = base.map(|b| parse_json(&b, "base")).transpose()?.unwrap_or_default();
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
         .bind(cart_id)
         .fetch_all(&mut **tx)
@@ -205,16 +243,11 @@ pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation])
     for body in bodies {
         log.insert(decode(&body)?).map_err(AppError::internal)?;
     }
-    let cart = serde_json::to_string(&log.cart()).map_err(AppError::internal)?;
-    let compacted = if log.len() > COMPACT_ABOVE { compact(tx, cart_id, &mut log).await? } else { false };
-    sqlx::query("UPDATE carts SET body = $1, log_seq = $2, version = version + 1, generation = generation + $3 WHERE id = $4")
-        .bind(cart)
-        .bind(seq)
-        .bind(i64::from(compacted))
-        .bind(cart_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(added)
+    Ok(log)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, AppError> {
+    serde_json::from_str(json).map_err(|e| AppError::internal(format!("stored cart {what}: {e}")))
 }
 
 /// Folds all but the newest operations of a long log into its base (see the module docs).

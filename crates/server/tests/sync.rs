@@ -203,3 +203,17 @@ async fn devices_pushing_at_once_all_get_in_with_distinct_cursors() {
     assert_eq!(all.json["cart"]["version"], 13, "one version per push");
     assert!(cursors.iter().all(|c| (1..=12).contains(c)));
 }
+
+#[tokio::test]
+async fn an_older_edit_arriving_late_is_merged_by_stamp_not_by_arrival() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let set = |id: &str, device: &str, ms: u64, q: u32| op(id, device, ms, json!({"op": "set_quantity", "sku": TV, "quantity": q}));
+    sync(&app, &cart, 0, &[add("laptop:1", "laptop", 10, TV), set("laptop:2", "laptop", 50, 3)], None).await;
+    // The phone was offline: its edit (stamped 40) arrives after the laptop's (stamped 50).
+    let late = sync(&app, &cart, 0, &[set("phone:1", "phone", 40, 5)], None).await;
+    assert_eq!(lines(&late), json!([{"sku": TV, "quantity": 3}]), "the later edit (by stamp) wins");
+    // And an edit newer than everything applies on top.
+    let newer = sync(&app, &cart, 0, &[set("phone:2", "phone", 60, 2)], None).await;
+    assert_eq!(lines(&newer), json!([{"sku": TV, "quantity": 2}]));
+}
