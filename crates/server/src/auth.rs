@@ -13,6 +13,11 @@
 //! the guest's. The guest cart is then deleted. A `cart_id` that is not an anonymous cart
 //! (someone else's, or gone) is ignored: sign-in never reveals or touches another cart.
 //! After sign-out the device starts a new anonymous cart (`POST /api/carts`).
+//!
+//! **Guessing passwords.** After [`MAX_FAILURES`] wrong passwords for one email within
+//! [`FAILURE_WINDOW_SECONDS`], sign-in for that email answers 429 (`too_many_attempts`, with
+//! `Retry-After`) until the window has passed, right password or not. Counted per server
+//! process ([`Throttle`]).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -103,6 +108,38 @@ impl std::str::FromStr for CartMerge {
     }
 }
 
+/// Wrong passwords allowed for one email within [`FAILURE_WINDOW_SECONDS`].
+pub const MAX_FAILURES: u32 = 10;
+pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// Failed sign-ins per email: (failures, when the first of them was).
+#[derive(Default)]
+pub struct Throttle(std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>);
+
+impl Throttle {
+    /// Seconds until `email` may try again, if it is locked out.
+    fn locked(&self, email: &str, now: i64) -> Option<i64> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(email).filter(|(n, since)| *n >= MAX_FAILURES && now - since < FAILURE_WINDOW_SECONDS).map(|(_, since)| since + FAILURE_WINDOW_SECONDS - now)
+    }
+
+    fn failed(&self, email: &str, now: i64) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| now - *since < FAILURE_WINDOW_SECONDS);
+        }
+        let entry = map.entry(email.to_owned()).or_insert((0, now));
+        if now - entry.1 >= FAILURE_WINDOW_SECONDS {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, email: &str) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(email);
+    }
+}
+
 /// Shortest password accepted at sign-up (NIST SP 800-63B's minimum), and the longest.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_CHARS: usize = 1024;
@@ -164,6 +201,13 @@ async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) 
 
 async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Result<Response, AppError> {
     let email = body.email.trim().to_lowercase();
+    let now = now_unix();
+    if let Some(wait) = state.throttle.locked(&email, now) {
+        let minutes = (wait + 59) / 60;
+        let message = format!("too many wrong passwords for this email; try again in {minutes} minute{}", if minutes == 1 { "" } else { "s" });
+        let error = AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message);
+        return Ok(([(header::RETRY_AFTER, header_value(&wait.to_string())?)], error).into_response());
+    }
     let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM customers WHERE email = $1")
         .bind(&email)
         .fetch_optional(&state.db)
@@ -171,8 +215,10 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
     // Verify against a fixed hash when the email is unknown, so timing does not reveal accounts.
     let (customer_id, hash) = row.unwrap_or_else(|| (String::new(), state.dummy_hash.clone()));
     if !verify_password(&body.password, &hash) || customer_id.is_empty() {
+        state.throttle.failed(&email, now);
         return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password"));
     }
+    state.throttle.succeeded(&email);
     start_session(&state, &customer_id, body.cart_id.as_deref()).await
 }
 

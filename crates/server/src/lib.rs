@@ -37,12 +37,14 @@ pub struct AppState {
     pub cart_merge: CartMerge,
     /// A valid argon2 hash to verify against when an email is unknown (constant-time-ish sign-in).
     dummy_hash: String,
+    /// Wrong passwords per email, to stop guessing.
+    throttle: Arc<auth::Throttle>,
 }
 
 impl AppState {
     pub fn new(db: Db, catalogue: Catalogue) -> Result<AppState, AppError> {
         let dummy_hash = auth::hash_password("omnicart: no such customer")?;
-        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), dummy_hash })
+        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), dummy_hash, throttle: Arc::default() })
     }
 
     pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {

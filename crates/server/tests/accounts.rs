@@ -150,3 +150,20 @@ async fn sign_up_checks_what_it_is_given_and_keeps_the_guest_cart() {
     let again = app.post("/api/auth/sign-up", &json!({"email": "ann@example.com", "password": "another one", "name": "Ann"}).to_string(), None).await;
     assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "email_taken"));
 }
+
+#[tokio::test]
+async fn guessing_a_password_is_stopped_after_ten_tries() {
+    let app = TestApp::new().await;
+    let attempt = |password: &str| json!({"email": MIKE.0, "password": password}).to_string();
+    for i in 0..omnicart_server::auth::MAX_FAILURES {
+        let reply = app.post("/api/auth/sign-in", &attempt(&format!("guess {i}")), None).await;
+        assert_eq!(reply.code(), "invalid_credentials", "try {i}");
+    }
+    // Now even the right password waits, and says how long.
+    let locked = app.post("/api/auth/sign-in", &attempt(MIKE.1), None).await;
+    assert_eq!((locked.status, locked.code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
+    let retry: i64 = locked.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    // Other accounts are not affected.
+    app.sign_in(KYLIE).await;
+}
