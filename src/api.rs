@@ -10,7 +10,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestCredentials, RequestInit, Response};
 
-use omnicart_engine::{Cart, CartOp, Snapshot};
+use omnicart_engine::Snapshot;
+use omnicart_engine::replica::{Base, Operation};
 
 /// Parses JSON with the browser's parser into a Rust type.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
@@ -34,17 +35,24 @@ pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
-    /// The cart as stored, sent with a 409 (stale write).
-    pub current: Option<CartView>,
 }
 
 impl ApiError {
     fn offline() -> ApiError {
-        ApiError { status: 0, code: "offline".into(), message: "You seem to be offline.".into(), current: None }
+        ApiError { status: 0, code: "offline".into(), message: "You seem to be offline.".into() }
     }
 
+    /// The server could not be reached (no network, or no answer).
     pub fn is_offline(&self) -> bool {
         self.status == 0
+    }
+
+    /// For a refused sync: which operation of the request was refused (the server's message
+    /// starts `operation {i}:`), and why.
+    pub fn operation(&self) -> Option<(usize, &str)> {
+        let rest = self.message.strip_prefix("operation ")?;
+        let (index, reason) = rest.split_once(':')?;
+        Some((index.parse().ok()?, reason.trim()))
     }
 }
 
@@ -57,8 +65,6 @@ struct ErrorBody {
 struct ErrorFields {
     code: String,
     message: String,
-    #[serde(default)]
-    current: Option<CartView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -68,9 +74,11 @@ pub struct Customer {
     pub name: String,
 }
 
+/// Who is signed in (`GET /api/me`, and the answer to sign-in and sign-up).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Me {
     pub customer: Customer,
+    /// The customer's cart, shared by all their devices.
     pub cart_id: String,
     #[serde(default)]
     pub segments: Vec<String>,
@@ -78,25 +86,46 @@ pub struct Me {
     pub first_order: bool,
 }
 
-/// A cart as the server stores it. The server's quote in the same answer is not read: the
-/// page quotes for itself (and not decoding it keeps the Wasm smaller).
+/// A cart just created. The rest of the answer (the cart, the server's quote) is not read:
+/// the page has the cart's log and quotes for itself.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct CartView {
+pub struct NewCart {
     pub id: String,
-    pub version: i64,
-    pub cart: Cart,
+}
+
+/// The server's answer to a sync (`POST /api/carts/{id}/sync`). Its priced cart is not read.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct SyncReply {
+    /// Where this device now stands in the cart's log: send it with the next sync.
+    pub cursor: i64,
+    /// The log's compaction generation: send it with the next sync.
+    #[serde(default)]
+    pub generation: i64,
+    /// The compacted start of the log, when the device's generation was another one.
+    #[serde(default)]
+    pub base: Option<Base>,
+    /// Operations after the request's cursor (after `base` if there is one), this device's
+    /// own included.
+    #[serde(default)]
+    pub ops: Vec<Operation>,
 }
 
 #[derive(Serialize)]
 struct Credentials<'a> {
     email: &'a str,
     password: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    /// The device's anonymous cart, for the server to join to the customer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cart_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct Edit<'a> {
-    version: i64,
-    ops: &'a [CartOp],
+struct SyncRequest<'a> {
+    cursor: i64,
+    generation: i64,
+    ops: &'a [Operation],
 }
 
 pub async fn snapshot() -> Result<Snapshot, ApiError> {
@@ -107,26 +136,32 @@ pub async fn me() -> Result<Me, ApiError> {
     request("GET", "/api/me", None).await
 }
 
-pub async fn sign_in(email: &str, password: &str) -> Result<Me, ApiError> {
-    let body = to_json(&Credentials { email, password });
+/// Signs in; `cart_id` is this device's anonymous cart, which the server joins to the
+/// customer's (and deletes). The answer's `cart_id` is the customer's cart.
+pub async fn sign_in(email: &str, password: &str, cart_id: Option<&str>) -> Result<Me, ApiError> {
+    let body = to_json(&Credentials { email, password, name: None, cart_id });
     request("POST", "/api/auth/sign-in", Some(body)).await
+}
+
+/// Creates an account and signs in, keeping the device's anonymous cart like sign-in does.
+pub async fn sign_up(name: &str, email: &str, password: &str, cart_id: Option<&str>) -> Result<Me, ApiError> {
+    let body = to_json(&Credentials { email, password, name: Some(name), cart_id });
+    request("POST", "/api/auth/sign-up", Some(body)).await
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {
     send("POST", "/api/auth/sign-out", None).await.map(|_| ())
 }
 
-pub async fn create_cart() -> Result<CartView, ApiError> {
+/// A new anonymous cart (the customer's own cart when signed in).
+pub async fn create_cart() -> Result<NewCart, ApiError> {
     request("POST", "/api/carts", None).await
 }
 
-pub async fn cart(id: &str) -> Result<CartView, ApiError> {
-    request("GET", &format!("/api/carts/{id}"), None).await
-}
-
-pub async fn edit_cart(id: &str, version: i64, ops: &[CartOp]) -> Result<CartView, ApiError> {
-    let body = to_json(&Edit { version, ops });
-    request("POST", &format!("/api/carts/{id}/ops"), Some(body)).await
+/// Pushes `ops` and pulls what the device lacks after `cursor` (at most 100 operations).
+pub async fn sync(cart_id: &str, cursor: i64, generation: i64, ops: &[Operation]) -> Result<SyncReply, ApiError> {
+    let body = to_json(&SyncRequest { cursor, generation, ops });
+    request("POST", &format!("/api/carts/{cart_id}/sync"), Some(body)).await
 }
 
 async fn request<T: DeserializeOwned>(method: &str, url: &str, body: Option<String>) -> Result<T, ApiError> {
@@ -135,7 +170,6 @@ async fn request<T: DeserializeOwned>(method: &str, url: &str, body: Option<Stri
         status: 200,
         code: "bad_response".into(),
         message: format!("Unexpected answer from the server: {e}"),
-        current: None,
     })
 }
 
@@ -165,7 +199,7 @@ async fn send(method: &str, url: &str, body: Option<String>) -> Result<String, A
         return Ok(text);
     }
     Err(match from_json::<ErrorBody>(&text) {
-        Ok(ErrorBody { error }) => ApiError { status, code: error.code, message: error.message, current: error.current },
-        Err(_) => ApiError { status, code: "http_error".into(), message: format!("The server answered {status}."), current: None },
+        Ok(ErrorBody { error }) => ApiError { status, code: error.code, message: error.message },
+        Err(_) => ApiError { status, code: "http_error".into(), message: format!("The server answered {status}.") },
     })
 }

@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::api;
 use crate::components::Header;
-use crate::routes::{account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage};
+use crate::routes::{account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage, sign_up::SignUpPage};
 use crate::store::Store;
 
 #[component]
@@ -42,6 +42,7 @@ fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
                 <Route path=path!("/product/:id") view=ProductPage/>
                 <Route path=path!("/cart") view=CartPage/>
                 <Route path=path!("/sign-in") view=SignInPage/>
+                <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/account") view=AccountPage/>
             </Routes>
         </main>

@@ -1,16 +1,44 @@
-//! The storefront's shared state: catalogue, cart, signed-in customer, and cart sync.
+//! The storefront's shared state: catalogue, cart, signed-in customer, and the cart's sync.
 //!
-//! Edits are applied and priced locally by the engine first (instant, works offline), queued as
-//! pending operations, kept in `localStorage` (a reload or a dropped connection loses nothing),
-//! and sent to the server in order by one flusher. The server's answer becomes the new base and
-//! any still-pending operations are replayed on it. On 409 (another device wrote first) the same
-//! rebase happens with the server's current cart; an operation that no longer applies (e.g. a
-//! quantity change on a line removed elsewhere) is dropped.
-//! Full offline-first merging by operation log arrives with the sync issue; this keeps its seam.
+//! # The cart is an operation log
+//! Every edit is an engine `replica::Operation`: a unique id (this device's id and a random
+//! part), a hybrid-logical-clock stamp (`Clock::tick` of the browser's clock), for an add the
+//! quantity the shopper saw, and the `CartOp`. The edit is first checked against the catalogue
+//! and the cart as the shopper sees it (`Cart::apply`; a refused edit is explained and changes
+//! nothing), then recorded as *pending* in this browser's [`Device`] state and written to
+//! `localStorage` (key [`DEVICE_KEY`]) before any network call, so a reload, a closed tab or a
+//! lost connection loses nothing. The cart on the page is always `OpLog::cart()` of the
+//! server's operations this device has plus its pending ones: the same replay, by the same
+//! merge rules (the engine's `replica` docs), that the server runs. Edits made elsewhere merge
+//! in without conflicts to resolve: a later quantity wins, an add means "at least", and so on.
 //!
-//! Where the shopper wants delivery (coordinates from the browser or a postcode) is kept here
-//! too, in `localStorage`; the quote then includes delivery options and the chosen charge,
-//! computed by the engine in the page like every price.
+//! # Sync
+//! One exchange at a time per tab (`POST /api/carts/{id}/sync`): it pushes up to 100 pending
+//! operations with the device's cursor and compaction generation, and takes in the answer: the
+//! operations after the cursor (its own included: they are then acknowledged), whose stamps the
+//! clock observes, the new cursor, and after a compaction on the server a new base. Exchanges run
+//! shortly after an edit (debounced), when the browser comes back online, when the page is shown
+//! or focused, and every few seconds while it is visible (so another device's edits appear
+//! without a reload). Network errors and 5xx answers are retried with exponential backoff and
+//! jitter (up to 30 s). The server refusing an operation (400/422: the catalogue changed under
+//! it) drops that one operation and says why; 404 (the cart is gone, or no longer ours) moves the
+//! pending operations to a new anonymous cart; 409 (a cursor the server never gave, e.g. a
+//! reset database) pulls the whole log again.
+//!
+//! # Tabs and accounts
+//! Tabs of one browser share the `localStorage` state. Every write merges what is stored first
+//! (`Device::merge`, a join: union of operations, the later cart move wins), and a tab that sees
+//! another's write (`storage` event) merges it and writes back only if it held something more, so
+//! tabs converge without fighting; two tabs pushing one operation is harmless (the server keeps
+//! each id once). Sign-in first pushes what is pending, sends the anonymous cart's id for the
+//! server to join to the customer's, then moves the device to the customer's cart (cursor 0, its
+//! whole log) taking along what is still pending; sign-up does the same; sign-out starts a new,
+//! empty anonymous cart with a new log.
+//!
+//! Where the shopper wants delivery (coordinates from the browser or a postcode) is a cart
+//! edit too (`set_address`), so it follows the cart to the shopper's other devices; it is also
+//! kept in `localStorage` for this browser's next cart. With one, the quote includes delivery
+//! options and the chosen charge, computed by the engine in the page like every price.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,27 +46,42 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use omnicart_engine::fulfilment::DeliveryQuote;
+use omnicart_engine::replica::Operation;
 use omnicart_engine::{
     Cart, CartOp, Destination, FulfilmentError, Quantity, Quote, QuoteContext, Snapshot, Timestamp, quote,
     quote_with_delivery,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::api::{self, ApiError, CartView, Customer};
+use crate::api::{self, ApiError, Customer, Me};
+use crate::device::Device;
 
-const DEVICE_KEY: &str = "omnicart.device.v1";
+/// Where this browser's cart state lives.
+pub const DEVICE_KEY: &str = "omnicart.cart.v2";
+/// The state of the storefront before the operation log (a base cart and pending `CartOp`s);
+/// read once, to carry its cart id and pending edits over.
+const OLD_DEVICE_KEY: &str = "omnicart.device.v1";
 const DESTINATION_KEY: &str = "omnicart.destination.v1";
+/// How long after an edit the push waits for more edits.
+const DEBOUNCE_MS: u32 = 250;
+/// How often a visible page pulls other devices' edits.
+const PULL_EVERY_MS: u32 = 5_000;
+const MIN_RETRY_MS: u32 = 1_000;
 const MAX_RETRY_MS: u32 = 30_000;
 /// The server's limit on operations per request.
 const MAX_OPS_PER_PUSH: usize = 100;
+/// Exchanges in a row before the loop lets go (the periodic pull carries on).
+const MAX_ROUNDS: u32 = 20;
 
 /// What the shopper sees about saving: quiet when all is well.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncState {
-    Loading,
     Saved,
-    Saving,
+    Syncing,
+    /// The server cannot be reached; `pending` edits are kept on this device.
     Offline { pending: usize },
+    /// The server failed (not the network): retrying with backoff.
+    Retrying,
 }
 
 #[derive(Clone, Copy)]
@@ -60,28 +103,36 @@ pub struct Store {
     /// A short message for the shopper (an edit refused, the cart changed elsewhere…).
     pub notice: RwSignal<Option<String>>,
     device: StoredValue<Device>,
+    link: StoredValue<Link>,
 }
 
-/// This device's cart state, persisted in localStorage.
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct Device {
-    cart_id: Option<String>,
-    version: i64,
-    /// The cart as the server last confirmed it.
-    base: Cart,
-    /// Edits made here and not yet confirmed, oldest first.
-    pending: Vec<CartOp>,
-    #[serde(skip)]
-    flushing: bool,
-    #[serde(skip)]
+/// An exchange that failed and is to be tried again after a backoff.
+struct Failed;
+
+/// This tab's side of the sync (not persisted).
+struct Link {
+    /// An exchange is in flight.
+    busy: bool,
+    /// Something happened during it that needs another.
+    again: bool,
+    /// The current backoff; 0 when the last exchange went through.
     retry_ms: u32,
+    timer: Option<TimeoutHandle>,
+    /// The browser is offline, or the server could not be reached.
+    offline: bool,
+    /// The last exchange failed otherwise (5xx, an unexpected answer).
+    failing: bool,
+    /// Operations per push (halved after a 413).
+    batch: usize,
+    /// Whether `/api/me` has answered (it is asked again when the browser comes back online).
+    me_known: bool,
 }
 
 impl Store {
     pub fn new(snapshot: Snapshot) -> Store {
         let snapshot = StoredValue::new(Arc::new(snapshot));
-        let mut device = load_device();
-        let cart = RwSignal::new(replay(&snapshot.get_value(), &device.base, &mut device.pending));
+        let device = load_device(&snapshot.get_value());
+        let cart = RwSignal::new(device.cart());
         // Segments and first-order status, as the server knows them (see `api::Me`).
         let profile = RwSignal::new((Vec::new(), true));
         let destination = RwSignal::new(load_destination());
@@ -93,7 +144,17 @@ impl Store {
         let quote = Memo::new(move |_| priced.with(|p| p.0.clone()));
         let delivery = Memo::new(move |_| priced.with(|p| p.1.clone()));
         let postcode_draft = destination.with_untracked(|d| d.as_ref().and_then(|d| d.postcode.clone()).unwrap_or_default());
-        Store {
+        let link = Link {
+            busy: false,
+            again: false,
+            retry_ms: 0,
+            timer: None,
+            offline: !browser_online(),
+            failing: false,
+            batch: MAX_OPS_PER_PUSH,
+            me_known: false,
+        };
+        let store = Store {
             snapshot,
             cart,
             quote,
@@ -102,38 +163,72 @@ impl Store {
             postcode_draft: RwSignal::new(postcode_draft),
             profile,
             customer: RwSignal::new(None),
-            sync: RwSignal::new(SyncState::Loading),
+            sync: RwSignal::new(SyncState::Saved),
             notice: RwSignal::new(None),
             device: StoredValue::new(device),
-        }
+            link: StoredValue::new(link),
+        };
+        // An address set on another device (it arrives with the cart) becomes this page's too.
+        Effect::new(move |_| {
+            if let Some(address) = cart.with(|c| c.address().cloned())
+                && destination.with_untracked(|d| d.as_ref() != Some(&address))
+            {
+                destination.set(Some(address));
+            }
+        });
+        store.save();
+        store.show();
+        store
     }
 
-    /// Finds out who is signed in, loads the right cart, and sends anything pending.
+    /// Finds out who is signed in (moving to their cart), syncs, and keeps syncing: on the
+    /// browser's `online`, `focus` and `visibilitychange` events, periodically while the page
+    /// is visible, and whenever another tab changes the stored state.
     pub fn start(self) {
         spawn_local(async move {
-            if let Ok(me) = api::me().await {
-                self.profile.set((me.segments, me.first_order));
-                self.customer.set(Some(me.customer));
-                if self.device.with_value(|d| d.cart_id.as_deref() != Some(&me.cart_id)) {
-                    self.adopt_cart(me.cart_id).await;
-                    return;
-                }
-            }
-            self.refresh().await;
+            self.refresh_me().await;
+            self.sync_now();
         });
-        let online = window_event_listener(leptos::ev::online, move |_| self.flush());
-        let focus = window_event_listener(leptos::ev::focus, move |_| {
-            if self.device.with_value(|d| d.pending.is_empty() && !d.flushing) {
-                spawn_local(self.refresh());
+        let online = window_event_listener(leptos::ev::online, move |_| {
+            self.link.update_value(|l| {
+                l.offline = false;
+                l.retry_ms = 0;
+            });
+            if !self.link.with_value(|l| l.me_known) {
+                spawn_local(self.refresh_me());
+            }
+            self.sync_now();
+        });
+        let offline = window_event_listener(leptos::ev::offline, move |_| {
+            self.link.update_value(|l| l.offline = true);
+            self.show();
+        });
+        let focus = window_event_listener(leptos::ev::focus, move |_| self.sync_now());
+        let shown = window_event_listener_untyped("visibilitychange", move |_| {
+            if !document().hidden() {
+                self.sync_now();
             }
         });
+        let storage = window_event_listener(leptos::ev::storage, move |ev| {
+            if ev.key().is_none_or(|key| key == DEVICE_KEY) {
+                self.load();
+                self.show();
+            }
+        });
+        let pull = set_interval_with_handle(move || self.tick(), Duration::from_millis(PULL_EVERY_MS.into())).ok();
         on_cleanup(move || {
             online.remove();
+            offline.remove();
             focus.remove();
+            shown.remove();
+            storage.remove();
+            if let Some(pull) = pull {
+                pull.clear();
+            }
         });
     }
 
-    /// Applies an edit locally (priced at once) and queues it for the server; a refused edit
+    /// Applies an edit at once (priced locally) and saves it for the server; a refused edit
     /// is shown in the notice bar.
     pub fn edit(self, op: CartOp) {
         if let Err(message) = self.try_edit(op) {
@@ -143,13 +238,20 @@ impl Store {
 
     /// Like [`Store::edit`], but a refused edit is returned for the caller to show in place.
     pub fn try_edit(self, op: CartOp) -> Result<(), String> {
-        let mut next = self.cart.get_untracked();
+        // Other tabs' edits first: this one is checked against, and stamped after, them.
+        self.load();
+        let cart = self.cart.get_untracked();
+        let mut next = cart.clone();
         next.apply(&self.snapshot.get_value(), &op).map_err(|e| capitalize(&e.to_string()))?;
         self.notice.set(None);
-        self.cart.set(next);
-        self.device.update_value(|d| d.pending.push(op));
-        self.persist();
-        self.flush();
+        if next == cart {
+            return Ok(());
+        }
+        let id = format!("{}.{}", self.device.with_value(|d| d.id.clone()), random_hex(10));
+        self.device.update_value(|d| d.record(id, now_ms(), op, &cart));
+        self.save();
+        self.show();
+        self.schedule(DEBOUNCE_MS);
         Ok(())
     }
 
@@ -160,9 +262,10 @@ impl Store {
     }
 
     /// Sets where the shopper wants delivery once the engine knows the place (an unknown
-    /// postcode is refused with the engine's message), and keeps it on this device.
+    /// postcode is refused with the engine's message): on the cart (`set_address`, so the
+    /// shopper's other devices quote the same) and on this device.
     pub fn set_destination(self, destination: Destination) -> Result<(), String> {
-        self.snapshot.get_value().network().locate(&destination).map_err(|e| capitalize(&e.to_string()))?;
+        self.try_edit(CartOp::SetAddress { address: Some(destination.clone()) })?;
         if let Some(storage) = local_storage() {
             let _ = storage.set_item(DESTINATION_KEY, &api::to_json(&destination));
         }
@@ -174,177 +277,332 @@ impl Store {
         self.cart.with(|c| c.quantity_of(sku))
     }
 
+    /// Signs in: pushes what is pending, has the server join this device's anonymous cart to
+    /// the customer's, and moves the device to the customer's cart.
     pub async fn sign_in(self, email: String, password: String) -> Result<(), ApiError> {
-        let me = api::sign_in(&email, &password).await?;
-        self.profile.set((me.segments, me.first_order));
-        self.customer.set(Some(me.customer));
-        self.adopt_cart(me.cart_id).await;
+        self.settle(false).await;
+        let cart_id = self.device.with_value(|d| d.cart_id.clone());
+        let me = api::sign_in(&email, &password, cart_id.as_deref()).await?;
+        self.welcome(me);
+        // The customer's cart is on the page before sign-in returns.
+        self.settle(true).await;
         Ok(())
     }
 
+    /// Creates an account and signs in, keeping this device's cart as sign-in does.
+    pub async fn sign_up(self, name: String, email: String, password: String) -> Result<(), ApiError> {
+        self.settle(false).await;
+        let cart_id = self.device.with_value(|d| d.cart_id.clone());
+        let me = api::sign_up(&name, &email, &password, cart_id.as_deref()).await?;
+        self.welcome(me);
+        self.settle(true).await;
+        Ok(())
+    }
+
+    /// Signs out, after pushing what is pending to the customer's cart; the device starts a
+    /// new, empty anonymous cart.
     pub async fn sign_out(self) -> Result<(), ApiError> {
+        self.settle(false).await;
         api::sign_out().await?;
         self.customer.set(None);
         self.profile.set((Vec::new(), true));
-        self.device.set_value(Device::default());
-        self.cart.set(Cart::new());
-        self.persist();
-        self.sync.set(SyncState::Saved);
+        // Created now, so the next edit is pushed at once (`None` if that fails: made later).
+        let cart_id = api::create_cart().await.ok().map(|c| c.id);
+        self.device.update_value(|d| d.reset(cart_id));
+        self.save();
+        self.show();
         Ok(())
     }
 
-    /// Switches this device to the customer's cart. Items the shopper put in the cart before
-    /// signing in that the customer's cart lacks are added to it, so nothing is lost.
-    async fn adopt_cart(self, cart_id: String) {
-        let guest = self.cart.get_untracked();
-        match api::cart(&cart_id).await {
-            Ok(view) => {
-                let carry: Vec<CartOp> = guest
-                    .lines()
-                    .iter()
-                    .filter(|l| view.cart.quantity_of(&l.sku).is_none())
-                    .map(|l| CartOp::Add { sku: l.sku.clone(), quantity: l.quantity })
-                    .collect();
-                self.device.update_value(|d| {
-                    *d = Device { cart_id: Some(cart_id), pending: carry, ..Device::default() };
-                });
-                self.rebase(view);
-                self.flush();
-            }
-            Err(e) => self.report(e),
+    /// Takes in who is signed in and moves the device to their cart if it is on another,
+    /// taking the pending operations along.
+    fn welcome(self, me: Me) {
+        self.profile.set((me.segments, me.first_order));
+        self.customer.set(Some(me.customer));
+        self.link.update_value(|l| l.me_known = true);
+        if self.device.with_value(|d| d.cart_id.as_deref() != Some(me.cart_id.as_str())) {
+            self.device.update_value(|d| d.rehome(Some(me.cart_id)));
+            self.save();
         }
     }
 
-    /// Reloads the server's cart and replays pending edits on it.
-    async fn refresh(self) {
-        let Some(id) = self.device.with_value(|d| d.cart_id.clone()) else {
-            self.sync.set(SyncState::Saved);
-            self.flush();
+    async fn refresh_me(self) {
+        match api::me().await {
+            Ok(me) => self.welcome(me),
+            Err(e) if e.status == 401 => {
+                self.link.update_value(|l| l.me_known = true);
+                self.customer.set(None);
+                self.profile.set((Vec::new(), true));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Runs an exchange now, or right after the one in flight.
+    pub fn sync_now(self) {
+        if let Some(timer) = self.link.try_update_value(|l| l.timer.take()).flatten() {
+            timer.clear();
+        }
+        if self.link.with_value(|l| l.busy) {
+            self.link.update_value(|l| l.again = true);
             return;
+        }
+        // Busy from now, not from when the task first runs: one exchange at a time.
+        self.link.update_value(|l| l.busy = true);
+        spawn_local(self.run());
+    }
+
+    /// Runs an exchange after `delay_ms`, unless another is asked for sooner. Offline, the
+    /// `online` event will.
+    fn schedule(self, delay_ms: u32) {
+        if !browser_online() {
+            return;
+        }
+        let handle = set_timeout_with_handle(move || self.sync_now(), Duration::from_millis(delay_ms.into())).ok();
+        if let Some(old) = self.link.try_update_value(|l| std::mem::replace(&mut l.timer, handle)).flatten() {
+            old.clear();
+        }
+    }
+
+    /// The periodic pull: when the page is visible, online, not backing off, and no tab of
+    /// this browser has synced in the last few seconds.
+    fn tick(self) {
+        let idle = self.link.with_value(|l| !l.busy && l.retry_ms == 0 && l.timer.is_none());
+        if !idle || document().hidden() || !browser_online() {
+            return;
+        }
+        let due = self.device.with_value(|d| {
+            (d.cart_id.is_some() || !d.pending.is_empty()) && now_ms().saturating_sub(d.synced_at) + 1_000 >= u64::from(PULL_EVERY_MS)
+        });
+        if due {
+            self.sync_now();
+        }
+    }
+
+    /// Waits for an exchange in flight (a few seconds at most), then runs one if anything is
+    /// pending, or `always`, and waits for it.
+    async fn settle(self, always: bool) {
+        self.idle().await;
+        if always || self.device.with_value(|d| !d.pending.is_empty()) {
+            self.sync_now();
+            self.idle().await;
+        }
+    }
+
+    /// Waits until no exchange is in flight, for ten seconds at most.
+    async fn idle(self) {
+        for _ in 0..200 {
+            if !self.link.with_value(|l| l.busy) {
+                return;
+            }
+            sleep(50).await;
+        }
+    }
+
+    /// Exchanges until nothing is left to send; on failure, tries again after a backoff.
+    /// Started by [`Store::sync_now`] only.
+    async fn run(self) {
+        let mut rounds = 0;
+        let result = loop {
+            self.link.update_value(|l| l.again = false);
+            match self.exchange().await {
+                Ok(more) => {
+                    self.link.update_value(|l| {
+                        l.retry_ms = 0;
+                        l.offline = false;
+                        l.failing = false;
+                    });
+                    rounds += 1;
+                    if !(more || self.link.with_value(|l| l.again)) || rounds >= MAX_ROUNDS {
+                        break Ok(());
+                    }
+                }
+                Err(Failed) => break Err(Failed),
+            }
+            self.show();
         };
-        match api::cart(&id).await {
-            Ok(view) => {
-                self.rebase(view);
-                self.flush();
-            }
-            Err(e) => self.report(e),
+        self.link.update_value(|l| l.busy = false);
+        if result.is_err() {
+            self.back_off();
         }
+        self.show();
     }
 
-    /// Sends pending edits in order, in batches, until none are left or sending fails.
-    /// One flusher at a time, so edits reach the server in the order they were made.
-    pub fn flush(self) {
-        let (busy, idle) = self.device.with_value(|d| (d.flushing, d.pending.is_empty()));
-        if busy {
-            return;
-        }
-        if idle {
-            self.sync.set(SyncState::Saved);
-            return;
-        }
-        self.device.update_value(|d| d.flushing = true);
-        self.sync.set(SyncState::Saving);
-        spawn_local(async move {
-            let result = self.drain().await;
-            self.device.update_value(|d| d.flushing = false);
-            match result {
-                Ok(()) => {
-                    self.device.update_value(|d| d.retry_ms = 0);
-                    self.sync.set(SyncState::Saved);
-                }
-                Err(e) => self.report(e),
+    /// One push and pull. `Ok(true)`: another exchange is due at once (more to push, or the
+    /// device moved to another cart).
+    async fn exchange(self) -> Result<bool, Failed> {
+        self.load();
+        let limit = self.link.with_value(|l| l.batch);
+        let (epoch, cart_id, cursor, generation, batch) =
+            self.device.with_value(|d| (d.epoch, d.cart_id.clone(), d.cursor, d.generation, d.batch(limit)));
+        let Some(cart_id) = cart_id else {
+            if batch.is_empty() {
+                return Ok(false);
             }
-        });
-    }
-
-    async fn drain(self) -> Result<(), ApiError> {
-        loop {
-            let ops = self.device.with_value(|d| d.pending.iter().take(MAX_OPS_PER_PUSH).cloned().collect::<Vec<_>>());
-            if ops.is_empty() {
-                return Ok(());
-            }
-            let id = match self.device.with_value(|d| d.cart_id.clone()) {
-                Some(id) => id,
-                None => {
-                    // First edit on this device: it gets an anonymous cart.
-                    let view = api::create_cart().await?;
-                    let id = view.id.clone();
-                    self.rebase(view);
-                    id
-                }
-            };
-            let version = self.device.with_value(|d| d.version);
-            match api::edit_cart(&id, version, &ops).await {
-                Ok(view) => {
-                    self.device.update_value(|d| drop(d.pending.drain(..ops.len())));
-                    self.rebase(view);
-                }
-                Err(e) if e.code == "stale_version" => self.rebase_on_conflict(e),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn rebase(self, view: CartView) {
-        let snapshot = self.snapshot.get_value();
-        let cart = self.device.try_update_value(|d| {
-            d.cart_id = Some(view.id);
-            d.version = view.version;
-            d.base = view.cart;
-            replay(&snapshot, &d.base, &mut d.pending)
-        });
-        if let Some(cart) = cart {
-            self.cart.set(cart);
-        }
-        self.persist();
-    }
-
-    fn rebase_on_conflict(self, e: ApiError) {
-        match e.current {
-            Some(view) => {
-                self.rebase(view);
-                self.notice.set(Some("Your cart was also changed on another device; both changes are kept.".into()));
-            }
-            None => self.device.update_value(|d| d.pending.clear()),
-        }
-    }
-
-    /// Network trouble: keep everything and retry with backoff. Anything else: tell the shopper
-    /// and drop the edits the server refused, so the cart shows what is really saved.
-    fn report(self, e: ApiError) {
-        if e.is_offline() {
-            let pending = self.device.with_value(|d| d.pending.len());
-            self.sync.set(SyncState::Offline { pending });
-            let delay = self.device.try_update_value(|d| {
-                d.retry_ms = (d.retry_ms * 2).clamp(1_000, MAX_RETRY_MS);
-                d.retry_ms
-            });
-            set_timeout(move || self.flush(), Duration::from_millis(delay.unwrap_or(1_000).into()));
-            return;
-        }
-        if e.status == 404 {
-            // The cart is not ours any more (signed out elsewhere): start a fresh device cart.
-            self.customer.set(None);
+            // The first edit on this device: it gets an anonymous cart.
+            let cart = api::create_cart().await.map_err(|e| self.failed(&e))?;
             self.device.update_value(|d| {
-                d.cart_id = None;
-                d.base = Cart::new();
+                if d.epoch == epoch && d.cart_id.is_none() {
+                    d.cart_id = Some(cart.id);
+                }
             });
-        } else {
-            self.device.update_value(|d| d.pending.clear());
+            self.save();
+            return Ok(true);
+        };
+        let result = api::sync(&cart_id, cursor, generation, &batch).await;
+        if self.device.with_value(|d| d.epoch != epoch || d.cart_id.as_deref() != Some(cart_id.as_str())) {
+            // Signed in or out meanwhile: this answer is about a cart the device has left.
+            return Ok(true);
         }
-        let snapshot = self.snapshot.get_value();
-        if let Some(cart) = self.device.try_update_value(|d| replay(&snapshot, &d.base, &mut d.pending)) {
-            self.cart.set(cart);
+        match result {
+            Ok(reply) => {
+                self.device.update_value(|d| {
+                    d.absorb(&batch, reply);
+                    d.synced_at = now_ms();
+                });
+                self.save();
+                Ok(self.device.with_value(|d| !d.pending.is_empty()))
+            }
+            Err(e) => self.refused(e, &batch).await,
         }
-        self.persist();
-        self.notice.set(Some(e.message));
-        self.flush();
     }
 
-    fn persist(self) {
-        let json = self.device.with_value(|d| Some(api::to_json(d)));
-        if let (Some(json), Some(storage)) = (json, local_storage()) {
-            let _ = storage.set_item(DEVICE_KEY, &json);
+    /// What to do when the server turns an exchange down.
+    async fn refused(self, e: ApiError, batch: &[Operation]) -> Result<bool, Failed> {
+        match e.status {
+            404 => {
+                self.cart_gone().await;
+                Ok(true)
+            }
+            409 => {
+                // A cursor the server never gave (another database, a restored backup).
+                self.device.update_value(Device::restart);
+                self.save();
+                Ok(true)
+            }
+            413 if batch.len() > 1 => {
+                self.link.update_value(|l| l.batch = (batch.len() / 2).max(1));
+                Ok(true)
+            }
+            413 => {
+                self.drop_refused(&batch[0], "it is too large to save");
+                Ok(true)
+            }
+            400 | 422 => match e.operation().and_then(|(i, reason)| Some((batch.get(i)?, reason))) {
+                Some((op, reason)) => {
+                    self.drop_refused(op, reason);
+                    Ok(true)
+                }
+                None => {
+                    self.notice.set(Some(capitalize(&e.message)));
+                    Err(self.failed(&e))
+                }
+            },
+            _ => Err(self.failed(&e)),
+        }
+    }
+
+    /// Marks the sync as failing (offline, or the server) for the badge.
+    fn failed(self, e: &ApiError) -> Failed {
+        let offline = e.is_offline();
+        self.link.update_value(|l| {
+            l.offline = offline;
+            l.failing = !offline;
+        });
+        Failed
+    }
+
+    /// The server refused a pending operation (the catalogue changed since it was made): it is
+    /// dropped, the rest stays, and the shopper is told why.
+    fn drop_refused(self, op: &Operation, reason: &str) {
+        self.device.update_value(|d| drop(d.drop_pending(&op.id)));
+        self.save();
+        self.notice.set(Some(format!("A change to your cart could not be saved and was undone: {reason}.")));
+    }
+
+    /// The cart is gone or not ours any more (deleted, or signed out on another device): the
+    /// pending operations move to a new anonymous cart.
+    async fn cart_gone(self) {
+        let cart_id = api::create_cart().await.ok().map(|c| c.id);
+        self.device.update_value(|d| d.rehome(cart_id));
+        self.save();
+        self.refresh_me().await;
+        if self.device.with_value(|d| !d.pending.is_empty()) {
+            self.notice.set(Some("Your cart was no longer available; your latest changes were kept in a new cart.".into()));
+        }
+    }
+
+    fn back_off(self) {
+        let retry = self
+            .link
+            .try_update_value(|l| {
+                l.retry_ms = (l.retry_ms * 2).clamp(MIN_RETRY_MS, MAX_RETRY_MS);
+                l.retry_ms
+            })
+            .unwrap_or(MIN_RETRY_MS);
+        // Half fixed, half random, so many devices coming back at once do not retry in step.
+        let delay = retry / 2 + (js_sys::Math::random() * f64::from(retry / 2)) as u32;
+        let handle = set_timeout_with_handle(move || self.sync_now(), Duration::from_millis(delay.into())).ok();
+        if let Some(old) = self.link.try_update_value(|l| std::mem::replace(&mut l.timer, handle)).flatten() {
+            old.clear();
+        }
+    }
+
+    /// Sets the badge from the state: offline, failing, pending or saved.
+    fn show(self) {
+        let pending = self.device.with_value(|d| d.pending.len());
+        let state = self.link.with_value(|l| {
+            if l.offline || !browser_online() {
+                SyncState::Offline { pending }
+            } else if pending == 0 {
+                SyncState::Saved
+            } else if l.failing {
+                SyncState::Retrying
+            } else {
+                SyncState::Syncing
+            }
+        });
+        if self.sync.get_untracked() != state {
+            self.sync.set(state);
+        }
+    }
+
+    /// Merges what other tabs stored into this tab's state, and writes back what only this
+    /// tab had.
+    fn load(self) {
+        self.store(false);
+    }
+
+    /// Writes this tab's state, merged with what other tabs stored.
+    fn save(self) {
+        self.store(true);
+    }
+
+    fn store(self, always: bool) {
+        let stored = read_device();
+        let epoch = self.device.with_value(|d| d.epoch);
+        let write = match stored {
+            Some(stored) => self.device.try_update_value(|d| {
+                let before = stored.clone();
+                d.merge(stored);
+                always || !d.same_data(&before)
+            }),
+            None => Some(true),
+        };
+        if write == Some(true) {
+            let json = self.device.with_value(api::to_json);
+            if let Some(storage) = local_storage() {
+                // A full storage keeps the state in this tab: it is still pushed from here.
+                let _ = storage.set_item(DEVICE_KEY, &json);
+            }
+        }
+        let cart = self.device.with_value(Device::cart);
+        if self.cart.with_untracked(|c| *c != cart) {
+            self.cart.set(cart);
+        }
+        if self.device.with_value(|d| d.epoch != epoch) {
+            // Another tab signed in or out: find out who is signed in now.
+            spawn_local(self.refresh_me());
         }
     }
 }
@@ -377,24 +635,81 @@ pub(crate) fn capitalize(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-/// The base cart with the pending edits applied in order; edits that no longer apply are dropped.
-fn replay(snapshot: &Snapshot, base: &Cart, pending: &mut Vec<CartOp>) -> Cart {
-    let mut cart = base.clone();
-    pending.retain(|op| cart.apply(snapshot, op).is_ok());
-    cart
-}
-
 /// The browser's clock, for promotion schedules and delivery dates (the engine never reads one
 /// itself).
 pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix((js_sys::Date::now() / 1000.0) as i64)
 }
 
-fn load_device() -> Device {
-    local_storage()
-        .and_then(|s| s.get_item(DEVICE_KEY).ok().flatten())
-        .and_then(|json| api::from_json(&json).ok())
-        .unwrap_or_default()
+/// The browser's clock in milliseconds, for operation stamps.
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// `bytes` random bytes from the browser's generator, as hex.
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    let filled = web_sys::window().and_then(|w| w.crypto().ok()).is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
+    if !filled {
+        buf.iter_mut().for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+fn read_device() -> Option<Device> {
+    let json = local_storage()?.get_item(DEVICE_KEY).ok().flatten()?;
+    api::from_json(&json).ok()
+}
+
+/// This browser's state: stored, carried over from the old format, or new.
+fn load_device(snapshot: &Snapshot) -> Device {
+    if let Some(device) = read_device() {
+        return device;
+    }
+    let mut device = Device::new(format!("d{}", random_hex(8)));
+    if let Some(old) = take_old_device() {
+        device.cart_id = old.cart_id;
+        // The old pending edits, in order, on the cart they were made on.
+        let mut cart = old.base;
+        for op in old.pending {
+            let before = cart.clone();
+            if cart.apply(snapshot, &op).is_ok() {
+                let id = format!("{}.{}", device.id, random_hex(10));
+                device.record(id, now_ms(), op, &before);
+            }
+        }
+    }
+    device
+}
+
+/// The old format's state (read once, then removed).
+#[derive(Deserialize)]
+struct OldDevice {
+    cart_id: Option<String>,
+    #[serde(default)]
+    base: Cart,
+    #[serde(default)]
+    pending: Vec<CartOp>,
+}
+
+fn take_old_device() -> Option<OldDevice> {
+    let storage = local_storage()?;
+    let json = storage.get_item(OLD_DEVICE_KEY).ok().flatten()?;
+    let _ = storage.remove_item(OLD_DEVICE_KEY);
+    api::from_json(&json).ok()
 }
 
 fn load_destination() -> Option<Destination> {

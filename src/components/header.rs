@@ -29,17 +29,21 @@ pub fn Header() -> impl IntoView {
     }
 }
 
+/// The sync state, in a polite live region: announced when it changes, never stealing focus.
+/// Background pulls do not change it, so it stays quiet while nothing is pending.
 #[component]
 fn SyncBadge() -> impl IntoView {
     let store = use_store();
     let text = move || match store.sync.get() {
-        SyncState::Loading => "Loading your cart…".to_owned(),
-        SyncState::Saved => "All changes saved".to_owned(),
-        SyncState::Saving => "Saving…".to_owned(),
-        SyncState::Offline { pending } => format!("Offline: {pending} change(s) will be saved when you reconnect"),
+        SyncState::Saved => "Saved".to_owned(),
+        SyncState::Syncing => "Syncing…".to_owned(),
+        SyncState::Offline { pending: 0 } => "Offline".to_owned(),
+        SyncState::Offline { pending: 1 } => "Offline: 1 change pending".to_owned(),
+        SyncState::Offline { pending } => format!("Offline: {pending} changes pending"),
+        SyncState::Retrying => "Couldn't save, retrying".to_owned(),
     };
     let class = move || match store.sync.get() {
-        SyncState::Offline { .. } => "sync sync-offline",
+        SyncState::Offline { .. } | SyncState::Retrying => "sync sync-offline",
         _ => "sync",
     };
     view! { <p class=class role="status" aria-live="polite" data-testid="sync-state">{text}</p> }

@@ -5,3 +5,4 @@ pub mod cart;
 pub mod home;
 pub mod product;
 pub mod sign_in;
+pub mod sign_up;

@@ -1,7 +1,9 @@
-//! Sign in with email and password. The fields keep what was typed when sign-in fails.
+//! Sign in with email and password. The fields keep what was typed when sign-in fails. The
+//! cart made before signing in joins the customer's (see `Store::sign_in`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::store::use_store;
@@ -44,6 +46,7 @@ pub fn SignInPage() -> impl IntoView {
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
+            <p>"New here? "<A href="/sign-up">"Create an account"</A></p>
             <p class="fine-print">"Demo account: mike@demo.omnicart.dev / omnicart-demo"</p>
         </section>
     }

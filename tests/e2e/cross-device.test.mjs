@@ -4,7 +4,7 @@
 // "HDMI cables: buy 2, get the cheapest free".
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, LAPTOP, MIKE, PHONE, addToCart, launch, saved, signIn, text, until } from "./helpers.mjs";
+import { BASE_URL, LAPTOP, MIKE, PHONE, addToCart, emptyCart, launch, saved, signIn, text, until } from "./helpers.mjs";
 
 const browser = await launch();
 after(() => browser.close());
@@ -12,6 +12,8 @@ after(() => browser.close());
 test("a cart follows the customer from phone to laptop and back", async () => {
   const phone = await (await browser.newContext(PHONE)).newPage();
   await signIn(phone, MIKE);
+  // Mike is shared with sync.test.mjs: start from an empty cart whatever ran before.
+  await emptyCart(phone);
   await addToCart(phone, "lumina-oled-c4", '55" · €1,399.00');
   await addToCart(phone, "hdmi-21-cable", "2 m · €19.99");
   assert.equal(await text(phone, "cart-count"), "2");

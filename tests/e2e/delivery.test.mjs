@@ -112,7 +112,7 @@ test("the cart's delivery choice is made with the keyboard, priced in and kept",
   assert.equal(cents(total), 1999 + cents(price), "the total includes the delivery charge");
 
   await saved(page);
-  const cartId = await page.evaluate(() => JSON.parse(localStorage.getItem("omnicart.device.v1")).cart_id);
+  const cartId = await page.evaluate(() => JSON.parse(localStorage.getItem("omnicart.cart.v2")).cart_id);
   const stored = await (await page.request.get(`${BASE_URL}/api/carts/${cartId}`)).json();
   assert.deepEqual(stored.cart.delivery, { level: "express" }, "the choice is stored with the cart");
 

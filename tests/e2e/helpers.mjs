@@ -3,6 +3,8 @@ import { chromium } from "playwright-core";
 
 export const BASE_URL = process.env.OMNICART_URL ?? "http://127.0.0.1:8080";
 export const MIKE = { email: "mike@demo.omnicart.dev", password: "omnicart-demo" };
+/** The other demo customer (segment `vip`): test files that edit a signed-in cart use one each. */
+export const KYLIE = { email: "kylie@demo.omnicart.dev", password: "omnicart-demo", name: "Kylie Demo" };
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 export const LAPTOP = { viewport: { width: 1280, height: 800 } };
 
@@ -29,16 +31,44 @@ export async function until(read, ok, what, timeoutMs = 15000) {
 export const text = (page, testId) => page.getByTestId(testId).first().textContent();
 
 export async function saved(page) {
-  await until(() => text(page, "sync-state"), (t) => t === "All changes saved", "the cart to be saved");
+  await until(() => text(page, "sync-state"), (t) => t === "Saved", "the cart to be saved");
 }
 
-export async function signIn(page, { email, password }) {
+export async function signIn(page, { email, password, name = "Mike Demo" }) {
   await page.goto(`${BASE_URL}/sign-in`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${BASE_URL}/cart`);
-  await until(() => page.getByRole("link", { name: "Mike Demo" }).count(), (n) => n === 1, "the signed-in header");
+  await until(() => page.getByRole("link", { name }).count(), (n) => n === 1, "the signed-in header");
+  await saved(page);
+}
+
+/** The cart page's lines (gifts left out) as { sku: quantity }. */
+export function lines(page) {
+  return page.evaluate(() => Object.fromEntries(
+    [...document.querySelectorAll('[data-testid="cart-lines"] li.line:not(.gift)')]
+      .map((li) => [li.dataset.sku, Number(li.querySelector('input[type="number"]').value)])));
+}
+
+/** Waits until the cart page shows exactly `want` ({ sku: quantity }). */
+export async function showsLines(page, want, what) {
+  const sorted = (o) => JSON.stringify(Object.entries(o).sort());
+  await until(() => lines(page), (l) => sorted(l) === sorted(want), what);
+}
+
+/** This browser's stored cart state (see `omnicart.cart.v2` in src/store.rs). */
+export const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem("omnicart.cart.v2")));
+
+/** Empties the cart from the cart page (a shared demo customer's cart may hold what other tests left). */
+export async function emptyCart(page) {
+  await page.goto(`${BASE_URL}/cart`);
+  await saved(page);
+  const remove = page.getByTestId("cart-lines").locator("li.line:not(.gift)").getByRole("button", { name: /^Remove / });
+  while ((await remove.count()) > 0) {
+    await remove.first().click();
+  }
+  await page.getByText("Your cart is empty.").waitFor();
   await saved(page);
 }
 

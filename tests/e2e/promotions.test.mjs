@@ -46,7 +46,7 @@ test("hints, coupons and the best combination for the shopper", async () => {
   await saved(page);
 
   // The server stored the codes with the cart and prices it the same way.
-  const cartId = await page.evaluate(() => JSON.parse(localStorage.getItem("omnicart.device.v1")).cart_id);
+  const cartId = await page.evaluate(() => JSON.parse(localStorage.getItem("omnicart.cart.v2")).cart_id);
   const stored = await (await page.request.get(`${BASE_URL}/api/carts/${cartId}`)).json();
   assert.deepEqual(stored.cart.coupons, ["STREAM20", "WELCOME10"]);
   assert.equal(stored.quote.total.amount, "665.09");
