@@ -21,6 +21,12 @@
 //! - the delivery address (coordinates and/or a postcode, a [`Destination`]) is kept with the
 //!   cart too, so every device of the shopper quotes delivery to the same place; setting one
 //!   the delivery network cannot place is refused (`unknown_postcode`, `invalid_destination`).
+//! - services (installation, wall mounting, set-up) are *attached* to a line of goods and
+//!   priced per unit of it: two TVs with installation are two installations. Only a service
+//!   the catalogue offers with that product can be attached (`service_not_offered`), each once,
+//!   at most [`MAX_SERVICES_PER_LINE`] per line. They live with their line: removing it drops
+//!   them, replacing its SKU carries them over. A service may also be a line of its own (a
+//!   call-centre agent booking the set-up of a TV bought elsewhere).
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +38,9 @@ use crate::ErrorCode;
 
 /// Most distinct lines one cart may hold (large call-centre and business orders included).
 pub const MAX_CART_LINES: usize = 1_000;
+
+/// Most services attached to one line.
+pub const MAX_SERVICES_PER_LINE: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "CartData", into = "CartData")]
@@ -56,6 +65,9 @@ pub enum DeliveryChoice {
 pub struct CartLine {
     pub sku: Sku,
     pub quantity: Quantity,
+    /// Services attached to this line, in the order attached; each is charged `quantity` times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Sku>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -90,6 +102,10 @@ pub enum CartOp {
     ChooseDelivery { choice: Option<DeliveryChoice> },
     /// Set where the cart is to be delivered; `None` forgets it.
     SetAddress { address: Option<Destination> },
+    /// Attach a service offered with a line's product (e.g. installation to a TV).
+    AttachService { sku: Sku, service: Sku },
+    /// Take a service off a line.
+    DetachService { sku: Sku, service: Sku },
 }
 
 /// The wire form of a [`CartOp`]: a flat struct rather than serde's internally tagged enum,
@@ -112,6 +128,8 @@ struct OpData {
     pickup: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     address: Option<Destination>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<Sku>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -125,6 +143,8 @@ enum OpKind {
     RemoveCoupon,
     ChooseDelivery,
     SetAddress,
+    AttachService,
+    DetachService,
 }
 
 impl TryFrom<OpData> for CartOp {
@@ -141,6 +161,7 @@ impl TryFrom<OpData> for CartOp {
                 ("level", d.level.is_some()),
                 ("pickup", d.pickup.is_some()),
                 ("address", d.address.is_some()),
+                ("service", d.service.is_some()),
             ];
             match present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
                 Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
@@ -184,6 +205,12 @@ impl TryFrom<OpData> for CartOp {
                 only(&["address"])?;
                 Ok(CartOp::SetAddress { address: d.address })
             }
+            OpKind::AttachService | OpKind::DetachService => {
+                only(&["sku", "service"])?;
+                let sku = sku.ok_or("this operation needs `sku`")?;
+                let service = d.service.clone().ok_or("this operation needs `service`")?;
+                Ok(if matches!(kind, OpKind::AttachService) { CartOp::AttachService { sku, service } } else { CartOp::DetachService { sku, service } })
+            }
         }
     }
 }
@@ -207,6 +234,8 @@ impl From<CartOp> for OpData {
                 OpData { op: Some(OpKind::ChooseDelivery), level, pickup, ..d }
             }
             CartOp::SetAddress { address } => OpData { op: Some(OpKind::SetAddress), address, ..d },
+            CartOp::AttachService { sku, service } => OpData { op: Some(OpKind::AttachService), sku: Some(sku), service: Some(service), ..d },
+            CartOp::DetachService { sku, service } => OpData { op: Some(OpKind::DetachService), sku: Some(sku), service: Some(service), ..d },
         }
     }
 }
@@ -233,6 +262,12 @@ pub enum CartError {
     UnknownLocation(String),
     #[error("{0}")]
     Address(FulfilmentError),
+    #[error("{service} is not offered with {sku}")]
+    ServiceNotOffered { sku: Sku, service: Sku },
+    #[error("at most {MAX_SERVICES_PER_LINE} services per item")]
+    TooManyServices,
+    #[error("{0} is attached twice to one item, or to itself")]
+    DuplicateService(Sku),
 }
 
 impl ErrorCode for CartError {
@@ -248,6 +283,9 @@ impl ErrorCode for CartError {
             CartError::CouponNotInCart(_) => "coupon_not_in_cart",
             CartError::UnknownLocation(_) => "unknown_location",
             CartError::Address(e) => e.code(),
+            CartError::ServiceNotOffered { .. } => "service_not_offered",
+            CartError::TooManyServices => "too_many_services",
+            CartError::DuplicateService(_) => "duplicate_service",
         }
     }
 }
@@ -272,7 +310,19 @@ impl CartOp {
                 Err(CartError::UnknownLocation(id.chars().take(64).collect()))
             }
             CartOp::SetAddress { address: Some(address) } => catalogue.network().locate(address).map(|_| ()).map_err(CartError::Address),
-            CartOp::Remove { .. } | CartOp::RemoveCoupon { .. } | CartOp::ChooseDelivery { .. } | CartOp::SetAddress { address: None } => Ok(()),
+            CartOp::AttachService { sku, service } => {
+                known(catalogue, sku)?;
+                if catalogue.services_for(sku).iter().any(|(_, v)| v.sku == *service) {
+                    Ok(())
+                } else {
+                    Err(CartError::ServiceNotOffered { sku: sku.clone(), service: service.clone() })
+                }
+            }
+            CartOp::Remove { .. }
+            | CartOp::RemoveCoupon { .. }
+            | CartOp::ChooseDelivery { .. }
+            | CartOp::SetAddress { address: None }
+            | CartOp::DetachService { .. } => Ok(()),
         }
     }
 }
@@ -309,6 +359,11 @@ impl Cart {
         self.position(sku).map(|i| self.lines[i].quantity)
     }
 
+    /// The line of a SKU, with its services.
+    pub fn line(&self, sku: &Sku) -> Option<&CartLine> {
+        self.position(sku).map(|i| &self.lines[i])
+    }
+
     /// Applies one operation against the catalogue. On error the cart is unchanged.
     pub fn apply(&mut self, catalogue: &Snapshot, op: &CartOp) -> Result<(), CartError> {
         match op {
@@ -323,7 +378,7 @@ impl Cart {
                         if self.lines.len() >= MAX_CART_LINES {
                             return Err(CartError::TooManyLines);
                         }
-                        self.lines.push(CartLine { sku: sku.clone(), quantity: *quantity });
+                        self.lines.push(CartLine { sku: sku.clone(), quantity: *quantity, services: Vec::new() });
                     }
                 }
             }
@@ -360,6 +415,21 @@ impl Cart {
                 op.check(catalogue)?;
                 self.address = address.clone();
             }
+            CartOp::AttachService { sku, service } => {
+                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                op.check(catalogue)?;
+                let services = &mut self.lines[i].services;
+                if !services.contains(service) {
+                    if services.len() >= MAX_SERVICES_PER_LINE {
+                        return Err(CartError::TooManyServices);
+                    }
+                    services.push(service.clone());
+                }
+            }
+            CartOp::DetachService { sku, service } => {
+                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                self.lines[i].services.retain(|s| s != service);
+            }
         }
         Ok(())
     }
@@ -383,7 +453,8 @@ impl Cart {
         match self.position(with) {
             Some(j) => {
                 let merged = add_quantities(with, self.lines[i].quantity, self.lines[j].quantity)?;
-                self.lines[i] = CartLine { sku: with.clone(), quantity: merged };
+                let services = union(&self.lines[i].services, &self.lines[j].services);
+                self.lines[i] = CartLine { sku: with.clone(), quantity: merged, services };
                 self.lines.remove(j);
             }
             None => self.lines[i].sku = with.clone(),
@@ -398,7 +469,7 @@ impl Cart {
     pub(crate) fn upsert(&mut self, sku: &Sku, quantity: Quantity) {
         match self.position(sku) {
             Some(i) => self.lines[i].quantity = quantity,
-            None if self.lines.len() < MAX_CART_LINES => self.lines.push(CartLine { sku: sku.clone(), quantity }),
+            None if self.lines.len() < MAX_CART_LINES => self.lines.push(CartLine { sku: sku.clone(), quantity, services: Vec::new() }),
             None => {}
         }
     }
@@ -407,12 +478,31 @@ impl Cart {
         self.lines.retain(|l| &l.sku != sku);
     }
 
-    /// Puts `with` where `sku` was, with `quantity`, dropping another line of `with`.
+    /// Puts `with` where `sku` was, with `quantity`, dropping another line of `with` (whose
+    /// services join the moved line's).
     pub(crate) fn rename_line(&mut self, sku: &Sku, with: &Sku, quantity: Quantity) {
         let Some(i) = self.position(sku) else { return };
-        self.lines[i] = CartLine { sku: with.clone(), quantity };
+        self.lines[i].sku = with.clone();
+        self.lines[i].quantity = quantity;
         if let Some(j) = self.lines.iter().enumerate().position(|(j, l)| j != i && &l.sku == with) {
-            self.lines.remove(j);
+            let other = self.lines.remove(j);
+            let i = if j < i { i - 1 } else { i };
+            self.lines[i].services = union(&self.lines[i].services, &other.services);
+        }
+    }
+
+    /// Attaches a service to a line if the line is there and has room.
+    pub(crate) fn attach_service(&mut self, sku: &Sku, service: &Sku) {
+        let Some(i) = self.position(sku) else { return };
+        let services = &mut self.lines[i].services;
+        if service != sku && !services.contains(service) && services.len() < MAX_SERVICES_PER_LINE {
+            services.push(service.clone());
+        }
+    }
+
+    pub(crate) fn detach_service(&mut self, sku: &Sku, service: &Sku) {
+        if let Some(i) = self.position(sku) {
+            self.lines[i].services.retain(|s| s != service);
         }
     }
 
@@ -448,6 +538,17 @@ fn known(catalogue: &Snapshot, sku: &Sku) -> Result<(), CartError> {
     }
 }
 
+/// `a`'s services, then `b`'s that `a` lacks, at most [`MAX_SERVICES_PER_LINE`].
+fn union(a: &[Sku], b: &[Sku]) -> Vec<Sku> {
+    let mut out = a.to_vec();
+    for s in b {
+        if !out.contains(s) && out.len() < MAX_SERVICES_PER_LINE {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
 fn add_quantities(sku: &Sku, a: Quantity, b: Quantity) -> Result<Quantity, CartError> {
     let requested = a.get() + b.get();
     Quantity::new(i64::from(requested)).map_err(|_| CartError::QuantityLimit { sku: sku.clone(), requested })
@@ -462,6 +563,14 @@ impl TryFrom<CartData> for Cart {
         for (i, line) in data.lines.iter().enumerate() {
             if data.lines[..i].iter().any(|l| l.sku == line.sku) {
                 return Err(CartError::DuplicateLine(line.sku.clone()));
+            }
+            if line.services.len() > MAX_SERVICES_PER_LINE {
+                return Err(CartError::TooManyServices);
+            }
+            for (k, service) in line.services.iter().enumerate() {
+                if *service == line.sku || line.services[..k].contains(service) {
+                    return Err(CartError::DuplicateService(service.clone()));
+                }
             }
         }
         let mut coupons: Vec<String> = Vec::new();

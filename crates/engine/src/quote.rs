@@ -86,6 +86,10 @@ pub struct QuoteLine {
     pub total: Money,
     /// A free gift added by a promotion, not by the shopper.
     pub gift: bool,
+    /// For a service attached to a line: that line's SKU (this line follows it, with its
+    /// quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<Sku>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,14 +198,14 @@ struct Near {
 fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<(Quote, Vec<Near>), QuoteError> {
     let currency = context.currency.unwrap_or(snapshot.currency());
     let round = round_for(snapshot, currency);
-    let (lines, units) = priced_lines(snapshot, cart, context, currency)?;
+    let (lines, units, parents) = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
     let candidates = snapshot.promotion_index().candidates(&lines, &codes);
     let input = input_for(snapshot, &lines, context, &codes, currency);
     let eval = promotion::evaluate(&input, &candidates);
     let near = near_misses(snapshot, &eval, &input);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
-    let quote = assemble(snapshot, context, &lines, &units, &eval, currency, round, coupons)?;
+    let quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
     Ok((quote, near))
 }
 
@@ -226,18 +230,29 @@ fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], context: &'a Quo
     }
 }
 
-/// The cart's lines with their unit prices for the context's channel and currency.
-fn priced_lines<'a>(snapshot: &'a Snapshot, cart: &'a Cart, context: &QuoteContext, currency: Currency) -> Result<(Vec<Line<'a>>, Vec<Money>), QuoteError> {
-    let mut lines = Vec::with_capacity(cart.lines().len());
-    let mut units = Vec::with_capacity(cart.lines().len());
+/// Priced lines with their unit prices, for the context's channel and currency, and the
+/// line each serves: the cart's lines, each followed by its attached services (priced as lines
+/// of their own with the line's quantity, so promotions and allocation treat them alike).
+#[allow(clippy::type_complexity)]
+fn priced_lines<'a>(
+    snapshot: &'a Snapshot,
+    cart: &'a Cart,
+    context: &QuoteContext,
+    currency: Currency,
+) -> Result<(Vec<Line<'a>>, Vec<Money>, Vec<Option<&'a Sku>>), QuoteError> {
+    let count = cart.lines().len() + cart.lines().iter().map(|l| l.services.len()).sum::<usize>();
+    let (mut lines, mut units, mut parents) = (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
     for l in cart.lines() {
-        let (product, _) = snapshot.variant(&l.sku).ok_or_else(|| QuoteError::UnknownSku(l.sku.clone()))?;
-        let unit = snapshot.price_for(&l.sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: l.sku.clone(), currency })?;
-        let gross = unit.checked_mul_quantity(l.quantity.get())?;
-        lines.push(Line { sku: &l.sku, product, quantity: l.quantity.get(), gross: gross.amount() });
-        units.push(unit);
+        for (sku, parent) in std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku)))) {
+            let (product, _) = snapshot.variant(sku).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
+            let unit = snapshot.price_for(sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
+            let gross = unit.checked_mul_quantity(l.quantity.get())?;
+            lines.push(Line { sku, product, quantity: l.quantity.get(), gross: gross.amount() });
+            units.push(unit);
+            parents.push(parent);
+        }
     }
-    Ok((lines, units))
+    Ok((lines, units, parents))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
@@ -287,6 +302,7 @@ fn assemble(
     context: &QuoteContext,
     lines: &[Line],
     units: &[Money],
+    parents: &[Option<&Sku>],
     eval: &Evaluation,
     currency: Currency,
     round: Round,
@@ -316,6 +332,7 @@ fn assemble(
             tax: money(tax),
             total: money(if inclusive { taxable } else { taxable + tax }),
             gift: false,
+            attached_to: parents[i].cloned(),
         });
     }
     let mut applied_amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
@@ -339,6 +356,7 @@ fn assemble(
             tax: Money::zero(currency),
             total: Money::zero(currency),
             gift: true,
+            attached_to: None,
         });
     }
     let delivery = context.delivery_charge.map(|charge| {
@@ -505,7 +523,7 @@ fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, promotion:
         return Ok(None);
     }
     let currency = context.currency.unwrap_or(snapshot.currency());
-    let (lines, _) = priced_lines(snapshot, &more, context, currency)?;
+    let (lines, _, _) = priced_lines(snapshot, &more, context, currency)?;
     let (codes, _) = entered_codes(snapshot, more.coupons());
     let input = input_for(snapshot, &lines, context, &codes, currency);
     let saving = promotion::alone(&input, promotion);

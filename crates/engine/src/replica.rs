@@ -18,7 +18,12 @@
 //!    follows it to the new SKU; an add of the old SKU does not (the shopper asked for it).
 //! 5. **Coupons**: apply and remove are last-writer-wins per code; at most `MAX_COUPONS`.
 //! 6. **Delivery choice** (level or pickup) and **delivery address** are last-writer-wins.
-//! 7. **Compaction**: a log may fold its oldest operations (in stamp order) into a [`Base`],
+//! 7. **Services** attached to a line: attach and detach are last-writer-wins per line and
+//!    service. They live with their line: removing it drops them, a replacement carries them to
+//!    the new SKU (joining those of a line it merges with), and an attach or detach aimed at a
+//!    line that is not there does nothing (it does not bring the line back). An attach of an
+//!    old SKU stamped after its replacement follows it, as in rule 4.
+//! 8. **Compaction**: a log may fold its oldest operations (in stamp order) into a [`Base`],
 //!    the replay state they leave, and forget their contents ([`OpLog::compact`]). The cart is
 //!    unchanged by folding. An operation that arrives *after* a fold with a stamp older than a
 //!    folded one is applied after the base, as if made just after the compaction; replicas
@@ -181,7 +186,7 @@ impl OpLog {
         OpLog::default()
     }
 
-    /// A log that starts from a compacted base (see rule 7).
+    /// A log that starts from a compacted base (see rule 8).
     pub fn with_base(base: Base) -> OpLog {
         OpLog { base, ..OpLog::default() }
     }
@@ -338,13 +343,22 @@ fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
         CartOp::RemoveCoupon { code } => cart.remove_coupon_code(code),
         CartOp::ChooseDelivery { choice } => cart.set_delivery(choice.clone()),
         CartOp::SetAddress { address } => cart.set_address(address.clone()),
+        CartOp::AttachService { sku, service } => {
+            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            cart.attach_service(sku, service);
+        }
+        CartOp::DetachService { sku, service } => {
+            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            cart.detach_service(sku, service);
+        }
     }
 }
 
 /// Edits that turn cart `from` into cart `to` under the merge rules, for a replica to stamp
 /// (e.g. the server keeping a guest's cart instead of the customer's at sign-in): removals of
 /// lines only `from` has, additions ("at least", rule 1) of lines only `to` has, quantities of
-/// lines both have, coupons, the delivery choice and the address.
+/// lines both have, the services attached to `to`'s lines, coupons, the delivery choice and the
+/// address.
 pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
     let mut ops = Vec::new();
     for line in from.lines() {
@@ -353,10 +367,23 @@ pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
         }
     }
     for line in to.lines() {
-        match from.quantity_of(&line.sku) {
-            None => ops.push(CartOp::Add { sku: line.sku.clone(), quantity: line.quantity }),
-            Some(q) if q != line.quantity => ops.push(CartOp::SetQuantity { sku: line.sku.clone(), quantity: line.quantity }),
-            Some(_) => {}
+        let had: &[Sku] = match from.line(&line.sku) {
+            None => {
+                ops.push(CartOp::Add { sku: line.sku.clone(), quantity: line.quantity });
+                &[]
+            }
+            Some(old) => {
+                if old.quantity != line.quantity {
+                    ops.push(CartOp::SetQuantity { sku: line.sku.clone(), quantity: line.quantity });
+                }
+                for service in old.services.iter().filter(|s| !line.services.contains(s)) {
+                    ops.push(CartOp::DetachService { sku: line.sku.clone(), service: service.clone() });
+                }
+                &old.services
+            }
+        };
+        for service in line.services.iter().filter(|s| !had.contains(s)) {
+            ops.push(CartOp::AttachService { sku: line.sku.clone(), service: service.clone() });
         }
     }
     let has = |cart: &Cart, code: &str| cart.coupons().iter().any(|c| c.eq_ignore_ascii_case(code));

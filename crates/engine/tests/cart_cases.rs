@@ -13,6 +13,10 @@ struct Case {
     subtotal: Option<String>,
     items: Option<u32>,
     error: Option<String>,
+    /// Services attached per line, when the case is about them.
+    services: Option<Vec<(String, Vec<String>)>>,
+    /// Quote lines as (SKU, attached to, net), when the case is about them.
+    quoted: Option<Vec<(String, Option<String>, String)>>,
 }
 
 fn snapshot() -> Snapshot {
@@ -34,7 +38,20 @@ fn check(snapshot: &Snapshot, case: &Case) {
             let lines: Vec<(String, u32)> =
                 cart.lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect();
             assert_eq!(lines, case.lines, "{}: lines", case.name);
+            if let Some(services) = &case.services {
+                let got: Vec<(String, Vec<String>)> =
+                    cart.lines().iter().map(|l| (l.sku.to_string(), l.services.iter().map(|s| s.to_string()).collect())).collect();
+                assert_eq!(&got, services, "{}: services", case.name);
+            }
             let quote = quote(snapshot, &cart, &QuoteContext::default()).expect("priced");
+            if let Some(quoted) = &case.quoted {
+                let got: Vec<(String, Option<String>, String)> = quote
+                    .lines
+                    .iter()
+                    .map(|l| (l.sku.to_string(), l.attached_to.as_ref().map(|s| s.to_string()), l.net.amount().to_string()))
+                    .collect();
+                assert_eq!(&got, quoted, "{}: quote lines", case.name);
+            }
             assert_eq!(quote.subtotal.amount().to_string(), *case.subtotal.as_ref().unwrap(), "{}: subtotal", case.name);
             assert_eq!(Some(quote.item_count), case.items, "{}: items", case.name);
             let sum = quote.lines.iter().try_fold(omnicart_engine::Money::zero(quote.currency), |a, l| a.checked_add(l.total));
@@ -50,5 +67,19 @@ fn cart_cases() {
     assert!(cases.len() >= 16);
     for case in &cases {
         check(&snapshot, case);
+    }
+}
+
+#[test]
+fn a_cart_read_from_json_keeps_its_services_and_refuses_duplicates() {
+    let json = r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["INSTALL"]},{"sku":"CBL","quantity":2}],"coupons":[]}"#;
+    let cart: Cart = serde_json::from_str(json).unwrap();
+    assert_eq!(serde_json::to_string(&cart).unwrap(), json, "services round-trip; lines without any stay as they were");
+    for bad in [
+        r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["INSTALL","INSTALL"]}]}"#,
+        r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["TV-55"]}]}"#,
+    ] {
+        let err = serde_json::from_str::<Cart>(bad).unwrap_err().to_string();
+        assert!(err.contains("attached twice"), "{err}");
     }
 }

@@ -70,6 +70,30 @@ fn coupons_delivery_choice_and_address_are_last_writer_wins() {
 }
 
 #[test]
+fn services_live_with_their_line_and_follow_a_replacement() {
+    let services = |cart: &Cart| cart.lines().iter().map(|l| (l.sku.to_string(), l.services.iter().map(|s| s.to_string()).collect::<Vec<_>>())).collect::<Vec<_>>();
+    let add = op("p:1", "phone", 1, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
+    let attach = |id: &str, dev: &str, ms: u64, sku: &str, service: &str| {
+        op(id, dev, ms, None, &format!(r#"{{"op":"attach_service","sku":"{sku}","service":"{service}"}}"#))
+    };
+    let detach = |id: &str, dev: &str, ms: u64| op(id, dev, ms, None, r#"{"op":"detach_service","sku":"TV-55","service":"INSTALL"}"#);
+    let remove = op("l:9", "laptop", 20, None, r#"{"op":"remove","sku":"TV-55"}"#);
+    // Last writer wins per line and service.
+    let cart = cart_of(&[add.clone(), attach("p:2", "phone", 5, "TV-55", "INSTALL"), detach("l:1", "laptop", 6), attach("p:3", "phone", 7, "TV-55", "MOUNT")]);
+    assert_eq!(services(&cart), [("TV-55".to_string(), vec!["MOUNT".to_string()])]);
+    let cart = cart_of(&[add.clone(), detach("l:1", "laptop", 4), attach("p:2", "phone", 5, "TV-55", "INSTALL")]);
+    assert_eq!(services(&cart), [("TV-55".to_string(), vec!["INSTALL".to_string()])]);
+    // An attach racing a removal does not bring the line back; a removal drops the services.
+    assert!(cart_of(&[add.clone(), remove.clone(), attach("p:2", "phone", 21, "TV-55", "INSTALL")]).is_empty());
+    let readd = op("p:4", "phone", 30, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
+    assert_eq!(services(&cart_of(&[add.clone(), attach("p:2", "phone", 5, "TV-55", "INSTALL"), remove, readd])), [("TV-55".to_string(), vec![])]);
+    // A replacement carries the services; an attach to the old SKU made after it follows it.
+    let replace = op("p:5", "phone", 10, None, r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#);
+    let cart = cart_of(&[add, attach("p:2", "phone", 5, "TV-55", "INSTALL"), replace, attach("l:2", "laptop", 11, "TV-55", "MOUNT")]);
+    assert_eq!(services(&cart), [("TV-65".to_string(), vec!["INSTALL".to_string(), "MOUNT".to_string()])]);
+}
+
+#[test]
 fn a_clock_never_goes_back_and_follows_what_it_observes() {
     let mut clock = Clock::new("phone");
     let a = clock.tick(1_000);
@@ -92,7 +116,7 @@ fn ids_are_kept_once_and_bad_ids_refused() {
 
 /// A random operation from device `d` at `ms`.
 fn arb_op() -> impl Strategy<Value = (usize, u64, u32, u8, u8, u8, u32)> {
-    (0usize..3, 0u64..30, 0u32..3, 0u8..9, 0u8..4, 0u8..4, 1u32..5)
+    (0usize..3, 0u64..30, 0u32..3, 0u8..11, 0u8..4, 0u8..4, 1u32..5)
 }
 
 fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {
@@ -110,6 +134,8 @@ fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {
                 5 => serde_json::json!({"op": "apply_coupon", "code": code}),
                 6 => serde_json::json!({"op": "remove_coupon", "code": code}),
                 7 => serde_json::json!({"op": "set_address", "address": {"postcode": (["10115", "80331"][a as usize % 2])}}),
+                9 => serde_json::json!({"op": "attach_service", "sku": sku, "service": (["INSTALL", "MOUNT"][b as usize % 2])}),
+                10 => serde_json::json!({"op": "detach_service", "sku": sku, "service": (["INSTALL", "MOUNT"][b as usize % 2])}),
                 _ => serde_json::json!({"op": "choose_delivery", "level": level}),
             };
             // Every 7th operation reuses an id with different content (a buggy client).
@@ -218,7 +244,16 @@ proptest! {
         }
         let (made, want) = (log.cart(), to);
         // Line order may differ (new lines join the end); contents may not.
-        let key = |c: &Cart| { let mut l: Vec<(String, u32)> = c.lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect(); l.sort(); l };
+        // Services: the same set per line (attached in another order, perhaps).
+        let key = |c: &Cart| {
+            let mut l: Vec<(String, u32, Vec<String>)> = c.lines().iter().map(|l| {
+                let mut services: Vec<String> = l.services.iter().map(|s| s.to_string()).collect();
+                services.sort();
+                (l.sku.to_string(), l.quantity.get(), services)
+            }).collect();
+            l.sort();
+            l
+        };
         prop_assert_eq!(key(&made), key(&want));
         let codes = |c: &Cart| { let mut v: Vec<String> = c.coupons().iter().map(|s| s.to_uppercase()).collect(); v.sort(); v };
         prop_assert_eq!(codes(&made), codes(&want));

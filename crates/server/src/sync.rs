@@ -10,7 +10,7 @@
 //! push of no operations.
 //!
 //! **Compaction.** A log longer than [`COMPACT_ABOVE`] operations has all but its newest
-//! [`COMPACT_KEEP`] folded into a base (the engine's `replica::Base`, rule 7) and its
+//! [`COMPACT_KEEP`] folded into a base (the engine's `replica::Base`, rule 8) and its
 //! generation goes up. A device whose generation differs gets `base` and every operation after
 //! it, and replaces its copy of the log with them (its pending operations stay pending). Folded
 //! operations keep their rows, so pushing one again still changes nothing.
