@@ -30,6 +30,26 @@ test("prices a cart exactly, amounts as strings", () => {
   assert.equal(engine.snapshotVersion, snapshot.version);
 });
 
+test("a service attached to a TV is charged per TV and quoted right after it", () => {
+  const engine = new Engine(snapshot);
+  const cart = engine.applyOps({ lines: [] }, [
+    { op: "add", sku: "LUM-OLED-C4-55", quantity: 2 },
+    { op: "attach_service", sku: "LUM-OLED-C4-55", service: "SVC-INSTALL-TV" },
+  ]);
+  assert.deepEqual(cart.lines, [{ sku: "LUM-OLED-C4-55", quantity: 2, services: ["SVC-INSTALL-TV"] }]);
+  const quote = engine.quote(cart);
+  const install = quote.lines[1];
+  assert.equal(install.sku, "SVC-INSTALL-TV");
+  assert.equal(install.attached_to, "LUM-OLED-C4-55");
+  assert.equal(install.quantity, 2);
+  // "TV installation for €49 with your TV" takes one unit (49.00); the second is 79.00.
+  assert.equal(install.net.amount, "128.00");
+  assert.throws(() => engine.applyOps(cart, [{ op: "attach_service", sku: "LUM-OLED-C4-55", service: "CBL-HDMI21-2M" }]),
+    { code: "service_not_offered" });
+  const off = engine.applyOps(cart, [{ op: "detach_service", sku: "LUM-OLED-C4-55", service: "SVC-INSTALL-TV" }]);
+  assert.deepEqual(off.lines, [{ sku: "LUM-OLED-C4-55", quantity: 2 }]);
+});
+
 test("applyOps returns a new cart and leaves the input alone", () => {
   const engine = new Engine(snapshot);
   const before = { lines: [{ sku: "VIS-Q80-55", quantity: 1 }] };

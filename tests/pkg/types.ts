@@ -4,7 +4,11 @@ import init, { Engine, type Cart, type CartOp, type Quote, type Snapshot, type O
 export async function example(snapshot: Snapshot): Promise<string> {
   await init();
   const engine = new Engine(snapshot);
-  const ops: CartOp[] = [{ op: "add", sku: "PS5-PRO", quantity: 1 }, { op: "replace", sku: "PS5-PRO", with: "PS5-SLIM-DISC" }];
+  const ops: CartOp[] = [
+    { op: "add", sku: "PS5-PRO", quantity: 1 },
+    { op: "replace", sku: "PS5-PRO", with: "PS5-SLIM-DISC" },
+    { op: "attach_service", sku: "PS5-SLIM-DISC", service: "SVC-SETUP" },
+  ];
   const cart: Cart = engine.applyOps({ lines: [] }, ops);
   const quote: Quote = engine.quote(cart);
   const version: string = engine.snapshotVersion;
@@ -14,7 +18,8 @@ export async function example(snapshot: Snapshot): Promise<string> {
     const code: string = (e as OmnicartError).code;
     return code + version;
   }
-  return quote.total.amount + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",");
+  const services: (string | undefined)[] = quote.lines.map((l) => l.attached_to).concat(cart.lines[0].services ?? []);
+  return quote.total.amount + services.join(",") + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",");
 }
 
 export function delivery(engine: Engine, cart: Cart): string {

@@ -94,7 +94,8 @@ export interface Network {
   postcodes?: Record<string, Point>;
   sourcing?: { split_penalty?: string; delay_cost_per_day?: string; max_shipments?: number; low_stock?: number; horizon_days?: number };
 }
-export interface CartLine { sku: string; quantity: number }
+/** A line; `services` are attached to it (installation with a TV), each charged per unit. */
+export interface CartLine { sku: string; quantity: number; services?: string[] }
 export type DeliveryChoice = { level: Level } | { pickup: string };
 export interface Cart { lines: CartLine[]; coupons?: string[]; delivery?: DeliveryChoice; address?: Destination }
 export type CartOp =
@@ -107,7 +108,10 @@ export type CartOp =
   /** Choose a delivery level or a pickup location; neither clears the choice. */
   | { op: "choose_delivery"; level?: Level; pickup?: string }
   /** Where to deliver (kept with the cart, so every device quotes the same); none forgets it. */
-  | { op: "set_address"; address?: Destination };
+  | { op: "set_address"; address?: Destination }
+  /** Attach a service the catalogue offers with the line's product; `service_not_offered` otherwise. */
+  | { op: "attach_service"; sku: string; service: string }
+  | { op: "detach_service"; sku: string; service: string };
 /** Who is buying, where and when. Every field is optional. */
 export interface QuoteContext {
   channel?: Channel; currency?: string; region?: string;
@@ -122,6 +126,8 @@ export interface QuoteLine {
   sku: string; product_id: string; name: string; quantity: number; unit_price: Money;
   gross: Money; adjustments: Adjustment[]; net: Money; order_discount: Money; tax: Money; total: Money;
   gift: boolean;
+  /** A service attached to the line of this SKU (it follows that line, with its quantity). */
+  attached_to?: string;
 }
 export interface Rejection { promotion_id: string; label: string; code: string; reason: string }
 export interface CouponOutcome { code: string; applied: boolean; reason_code: string | null; reason: string | null }
