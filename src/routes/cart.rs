@@ -2,13 +2,15 @@
 //! remove; coupon codes with the reason when one does not apply; savings; upsell hints with
 //! one-click add; delivery or pickup, chosen here and kept in the cart. Everything is quoted in
 //! the page by the engine on every edit.
-//! Rows are keyed by SKU (delivery choices by level or store), so an edit re-renders values,
-//! not elements: focus stays put.
+//! Services (installation, set-up) attached to a line are rows right under it, charged per
+//! unit of it, with "Add a service" on each line for those offered and not taken.
+//! Rows are keyed by SKU (services by line and SKU, delivery choices by level or store), so an
+//! edit re-renders values, not elements: focus stays put.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use omnicart_engine::fulfilment::Level;
-use omnicart_engine::{CartOp, DeliveryChoice, Quantity, Quote, QuoteLine};
+use omnicart_engine::{CartOp, DeliveryChoice, Quantity, Quote, QuoteLine, Sku};
 
 use crate::components::{DestinationForm, QuantityStepper};
 use crate::format;
@@ -35,7 +37,9 @@ pub fn CartPage() -> impl IntoView {
                 Ok(false) => view! { <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div> }.into_any(),
                 Ok(true) => view! {
                     <ul class="lines" data-testid="cart-lines">
-                        <For each=keys key=|k| k.clone() children=move |k| view! { <CartLineRow key=k/> }/>
+                        <For each=keys key=|k| k.clone() children=move |k| {
+                            if k.starts_with("service:") { view! { <ServiceLineRow key=k/> }.into_any() } else { view! { <CartLineRow key=k/> }.into_any() }
+                        }/>
                     </ul>
                     <Hints/>
                     <Coupons/>
@@ -48,7 +52,22 @@ pub fn CartPage() -> impl IntoView {
 }
 
 fn line_key(l: &QuoteLine) -> String {
-    if l.gift { format!("gift:{}", l.sku) } else { l.sku.to_string() }
+    match (&l.attached_to, l.gift) {
+        (Some(parent), _) => format!("service:{parent}:{}", l.sku),
+        (None, true) => format!("gift:{}", l.sku),
+        (None, false) => l.sku.to_string(),
+    }
+}
+
+/// The line's discounts, kept up to date.
+fn adjustments(line: Memo<Option<QuoteLine>>) -> impl Fn() -> AnyView {
+    move || {
+        line.with(|l| l.as_ref().map(|l| l.adjustments.clone()).unwrap_or_default())
+            .into_iter()
+            .map(|a| view! { <li class="adjustment">{a.label}<span>"−"{format::money(a.amount)}</span></li> })
+            .collect_view()
+            .into_any()
+    }
 }
 
 fn line_of(store: Store, key: &str) -> Option<QuoteLine> {
@@ -65,12 +84,6 @@ fn CartLineRow(key: String) -> impl IntoView {
     let Some(first) = line.get_untracked() else { return ().into_any() };
     let sku = first.sku.clone();
     let field = move |f: fn(&QuoteLine) -> String| move || line.with(|l| l.as_ref().map(f).unwrap_or_default());
-    let adjustments = move || {
-        line.with(|l| l.as_ref().map(|l| l.adjustments.clone()).unwrap_or_default())
-            .into_iter()
-            .map(|a| view! { <li class="adjustment">{a.label}<span>"−"{format::money(a.amount)}</span></li> })
-            .collect_view()
-    };
     let controls = (!first.gift).then(|| {
         let remove_sku = sku.clone();
         view! {
@@ -80,6 +93,7 @@ fn CartLineRow(key: String) -> impl IntoView {
                 <button type="button" class="link-button" aria-label=format!("Remove {}", first.name)
                     on:click=move |_| store.edit(CartOp::Remove { sku: remove_sku.clone() })>"Remove"</button>
             </div>
+            <ServiceOffers sku=sku.clone() name=first.name.clone()/>
         }
     });
     view! {
@@ -88,11 +102,89 @@ fn CartLineRow(key: String) -> impl IntoView {
                 <A href=format!("/product/{}", first.product_id) attr:class="line-name">{first.name.clone()}</A>
                 {first.gift.then(|| view! { <span class="tag">"Free gift"</span> })}
                 <span class="line-unit">{field(|l| format!("{} × {}", l.quantity.get(), format::money(l.unit_price)))}</span>
-                <ul class="adjustments">{adjustments}</ul>
+                <ul class="adjustments">{adjustments(line)}</ul>
             </div>
             {controls}
             <span class="line-total" data-testid="line-total">{field(|l| format::money(l.net))}</span>
         </li>
+    }
+    .into_any()
+}
+
+/// A service attached to a line: charged per unit of that line, taken off with "Remove".
+#[component]
+fn ServiceLineRow(key: String) -> impl IntoView {
+    let store = use_store();
+    let line = Memo::new({
+        let key = key.clone();
+        move |_| line_of(store, &key)
+    });
+    let Some(first) = line.get_untracked() else { return ().into_any() };
+    let service = first.sku.clone();
+    let Some(parent) = first.attached_to.clone() else { return ().into_any() };
+    let parent_name = store.snapshot.get_value().variant(&parent).map(|(p, _)| p.name.clone()).unwrap_or_else(|| parent.to_string());
+    let field = move |f: fn(&QuoteLine) -> String| move || line.with(|l| l.as_ref().map(f).unwrap_or_default());
+    let detach = {
+        let (parent, service) = (parent.clone(), service.clone());
+        move |_| store.edit(CartOp::DetachService { sku: parent.clone(), service: service.clone() })
+    };
+    view! {
+        <li class="line service-line" data-sku=service.to_string() data-for=parent.to_string()>
+            <div class="line-main">
+                <span class="line-name">{first.name.clone()}</span>
+                <span class="fine-print">{format!("With your {parent_name}")}</span>
+                <span class="line-unit">{field(|l| format!("{} × {}", l.quantity.get(), format::money(l.unit_price)))}</span>
+                <ul class="adjustments">{adjustments(line)}</ul>
+            </div>
+            <div class="line-controls">
+                <button type="button" class="link-button" aria-label=format!("Remove {} from {parent_name}", first.name)
+                    on:click=detach>"Remove"</button>
+            </div>
+            <span class="line-total" data-testid="line-total">{field(|l| format::money(l.net))}</span>
+        </li>
+    }
+    .into_any()
+}
+
+/// "Add a service" under a line: the services offered with its product and not yet attached,
+/// one click each. Nothing when the product offers none.
+#[component]
+fn ServiceOffers(sku: Sku, name: String) -> impl IntoView {
+    let store = use_store();
+    let snapshot = store.snapshot.get_value();
+    let offered: Vec<(Sku, String, String)> = snapshot
+        .services_for(&sku)
+        .into_iter()
+        .map(|(p, v)| (v.sku.clone(), format!("{} ({})", p.name, v.name), snapshot.price(&v.sku).map(format::money).unwrap_or_default()))
+        .collect();
+    if offered.is_empty() {
+        return ().into_any();
+    }
+    let attached = {
+        let sku = sku.clone();
+        Memo::new(move |_| store.cart.with(|c| c.line(&sku).map(|l| l.services.clone()).unwrap_or_default()))
+    };
+    let items = move || {
+        offered
+            .iter()
+            .filter(|(s, _, _)| !attached.with(|a| a.contains(s)))
+            .map(|(service, label, price)| {
+                let (sku, service) = (sku.clone(), service.clone());
+                view! {
+                    <li class="service">
+                        <span>{label.clone()}" · "{price.clone()}</span>
+                        <button type="button" class="secondary" aria-label=format!("Add {label} to {name}")
+                            on:click=move |_| store.edit(CartOp::AttachService { sku: sku.clone(), service: service.clone() })>"Add"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <details class="service-offers">
+            <summary>"Add a service"</summary>
+            <ul class="services">{items}</ul>
+        </details>
     }
     .into_any()
 }

@@ -71,16 +71,40 @@ fn ProductDetail(product: Product) -> impl IntoView {
             }
         })
         .collect_view();
+    // Services ticked before the item is in the cart are attached when it is added.
+    let wanted = RwSignal::new(Vec::<Sku>::new());
     let add = move |_| {
         let quantity = Quantity::new(quantity.get_untracked().into()).unwrap_or(Quantity::ONE);
-        store.edit(CartOp::Add { sku: selected.get_untracked(), quantity });
+        let sku = selected.get_untracked();
+        let fresh = store.quantity_in_cart(&sku).is_none();
+        store.edit(CartOp::Add { sku: sku.clone(), quantity });
+        if fresh && store.notice.get_untracked().is_none() {
+            for service in wanted.get_untracked() {
+                store.edit(CartOp::AttachService { sku: sku.clone(), service });
+            }
+        }
         added.set(store.notice.get_untracked().is_none());
     };
     let services: Vec<_> = store.snapshot.get_value().services_for(&product.variants[0].sku).into_iter()
-        .map(|(p, v)| (p.name.clone(), v.name.clone(), v.sku.clone()))
+        .map(|(p, v)| (format!("{} ({})", p.name, v.name), v.sku.clone()))
         .collect();
-    let services_title = (!services.is_empty()).then(|| view! { <h2>"Services"</h2> });
-    let services = services.into_iter().map(|(p, v, sku)| service_row(p, v, sku)).collect_view();
+    let services = (!services.is_empty()).then(|| {
+        let rows = services.into_iter().map(|(label, sku)| service_row(label, sku, selected, wanted)).collect_view();
+        let hint = move || {
+            if store.quantity_in_cart(&selected.get()).is_some() {
+                "Ticking or unticking changes the item in your cart."
+            } else {
+                "Booked with the item when you add it to the cart, once per unit."
+            }
+        };
+        view! {
+            <fieldset class="services-choice">
+                <legend>"Services"</legend>
+                <p class="fine-print" id="services-hint">{hint}</p>
+                <ul class="services">{rows}</ul>
+            </fieldset>
+        }
+    });
     view! {
         <article class="product" aria-labelledby="product-title">
             <p class="card-brand">{product.brand.clone()}</p>
@@ -102,9 +126,8 @@ fn ProductDetail(product: Product) -> impl IntoView {
             <p class="added" role="status">{move || added.get().then(|| view! {
                 "Added to your cart. "<A href="/cart">"View cart"</A>
             })}</p>
+            {services}
             <ProductDelivery selected quantity/>
-            {services_title}
-            <ul class="services">{services}</ul>
         </article>
     }
 }
@@ -255,21 +278,43 @@ fn store_item(s: &StoreStock) -> impl IntoView + use<> {
     }
 }
 
-fn service_row(name: String, variant: String, sku: Sku) -> impl IntoView {
+fn service_row(label: String, service: Sku, selected: RwSignal<Sku>, wanted: RwSignal<Vec<Sku>>) -> impl IntoView {
     let store = use_store();
-    let price = store.snapshot.get_value().price(&sku).map(format::money).unwrap_or_default();
-    let in_cart = {
-        let sku = sku.clone();
-        Memo::new(move |_| store.quantity_in_cart(&sku).is_some())
+    let price = store.snapshot.get_value().price(&service).map(format::money).unwrap_or_default();
+    // Ticked: attached to the chosen variant's line if it is in the cart, else wanted for it.
+    let checked = {
+        let service = service.clone();
+        move || {
+            let sku = selected.get();
+            match store.cart.with(|c| c.line(&sku).map(|l| l.services.contains(&service))) {
+                Some(attached) => attached,
+                None => wanted.with(|w| w.contains(&service)),
+            }
+        }
     };
-    let label = format!("{name} ({variant})");
+    let toggle = {
+        let service = service.clone();
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            let sku = selected.get_untracked();
+            if store.quantity_in_cart(&sku).is_some() {
+                let op = if on { CartOp::AttachService { sku, service: service.clone() } } else { CartOp::DetachService { sku, service: service.clone() } };
+                store.edit(op);
+            } else {
+                wanted.update(|w| {
+                    w.retain(|s| *s != service);
+                    if on {
+                        w.push(service.clone());
+                    }
+                });
+            }
+        }
+    };
+    let id = format!("service-{service}");
     view! {
         <li class="service">
-            <span>{label.clone()}" · "{price}</span>
-            <button type="button" class="secondary" disabled=in_cart aria-label=format!("Add {label}")
-                on:click=move |_| store.edit(CartOp::Add { sku: sku.clone(), quantity: Quantity::ONE })>
-                {move || if in_cart.get() { "In cart" } else { "Add" }}
-            </button>
+            <input type="checkbox" id=id.clone() prop:checked=checked on:change=toggle aria-describedby="services-hint"/>
+            <label for=id>{label}" · "{price}</label>
         </li>
     }
 }
