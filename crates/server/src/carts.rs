@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{self, Caller};
 use crate::sync;
 use crate::error::{ApiJson, AppError};
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::ids::{now_millis, now_unix, random_id};
 use crate::AppState;
 
@@ -98,22 +98,15 @@ async fn edit(
     })?;
     // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
     // The winner's update also locks the cart's row until its operations are logged.
-    let mut tx = state.db.begin().await?;
-    let locked = sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2 AND version = $3")
-        .bind(now_unix())
-        .bind(&record.id)
-        .bind(record.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if locked == 0 {
+    let mut tx = db::begin_write(&state.db).await?;
+    let Some(locked) = sync::lock(&mut tx, &record.id, Some(record.version)).await? else {
         drop(tx);
         let current = load_for(&state.db, &id, &caller).await?;
         return Err(stale(&state, current, &context));
-    }
-    sync::append_locked(&mut tx, &record.id, &logged).await?;
+    };
+    let appended = sync::append_locked(&mut tx, &record.id, &logged, locked).await?;
     tx.commit().await?;
-    let record = load_for(&state.db, &id, &caller).await?;
+    let record = CartRecord { version: appended.version, cart: appended.cart, ..record };
     Ok(Json(view(&state, record, &context)))
 }
 
@@ -150,10 +143,12 @@ pub(crate) fn view(state: &AppState, record: CartRecord, context: &QuoteContext)
 /// cart to that customer only. Anything else is "not found", so ids cannot be probed.
 pub(crate) async fn load_for(db: &Db, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
     let record = load(db, id).await?.ok_or_else(|| AppError::not_found("cart"))?;
-    match &record.owner {
-        Some(owner) if caller.customer_id.as_ref() != Some(owner) => Err(AppError::not_found("cart")),
-        _ => Ok(record),
-    }
+    if may_see(caller, record.owner.as_deref()) { Ok(record) } else { Err(AppError::not_found("cart")) }
+}
+
+/// Whether `caller` may see a cart owned by `owner` (see [`load_for`]).
+pub(crate) fn may_see(caller: &Caller, owner: Option<&str>) -> bool {
+    owner.is_none_or(|owner| caller.customer_id.as_deref() == Some(owner))
 }
 
 pub(crate) async fn load(db: &Db, id: &str) -> Result<Option<CartRecord>, AppError> {

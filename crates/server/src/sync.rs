@@ -29,10 +29,11 @@ use omnicart_engine::Cart;
 use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::AnyConnection;
 
 use crate::auth::{self, Caller};
-use crate::carts::{self, CartView, MAX_OPS_PER_REQUEST};
-use crate::db::{Db, Tx};
+use crate::carts::{self, CartRecord, CartView, MAX_OPS_PER_REQUEST};
+use crate::db::{self, Db, Tx};
 use crate::error::{ApiJson, AppError};
 use crate::ids::now_unix;
 use crate::AppState;
@@ -73,23 +74,41 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/carts/{id}/sync", post(sync))
 }
 
-async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(request): ApiJson<SyncRequest>) -> Result<Json<SyncReply>, AppError> {
+async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(mut request): ApiJson<SyncRequest>) -> Result<Json<SyncReply>, AppError> {
     if request.ops.len() > MAX_OPS_PER_REQUEST {
         let message = format!("send at most {MAX_OPS_PER_REQUEST} operations at a time");
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
     }
-    let ops = parse(request.ops, &state.catalogue.snapshot)?;
-    let record = carts::load_for(&state.db, &id, &caller).await?;
-    let at = position(&state.db, &record.id).await?;
-    if request.cursor < 0 || (request.generation == at.generation && request.cursor > at.log_seq) {
-        let message = format!("cursor {} is not one this cart has given out (it is at {})", request.cursor, at.log_seq);
+    let ops = parse(std::mem::take(&mut request.ops), &state.catalogue.snapshot)?;
+    let (owner, exchange) = if ops.is_empty() {
+        let row = read_row(&state.db, &id).await?.ok_or_else(|| AppError::not_found("cart"))?;
+        let owner = allowed(&caller, row.owner.clone(), &request, row.log_seq, row.generation)?;
+        (owner, pull(&state.db, &id, row, request.cursor, request.generation).await?)
+    } else {
+        push(&state.db, &id, &ops, &caller, &request).await?
+    };
+    let record = CartRecord { id, owner, version: exchange.version, cart: exchange.cart };
+    let context = auth::quote_context(&caller);
+    Ok(Json(SyncReply {
+        cursor: exchange.log_seq,
+        generation: exchange.generation,
+        base: exchange.base,
+        ops: exchange.ops,
+        cart: carts::view(&state, record, &context),
+    }))
+}
+
+/// The cart's owner if the caller may sync it (else 404, as if there were no such cart) and
+/// the device's cursor is one the cart (at `log_seq`, `generation`) has given out (else 409).
+fn allowed(caller: &Caller, owner: Option<String>, request: &SyncRequest, log_seq: i64, generation: i64) -> Result<Option<String>, AppError> {
+    if !carts::may_see(caller, owner.as_deref()) {
+        return Err(AppError::not_found("cart"));
+    }
+    if request.cursor < 0 || (request.generation == generation && request.cursor > log_seq) {
+        let message = format!("cursor {} is not one this cart has given out (it is at {log_seq})", request.cursor);
         return Err(AppError::new(StatusCode::CONFLICT, "cursor_ahead", message));
     }
-    append(&state.db, &record.id, &ops).await?;
-    let (at, base, ops) = read_since(&state.db, &record.id, request.cursor, request.generation).await?;
-    let record = carts::load_for(&state.db, &id, &caller).await?;
-    let context = auth::quote_context(&caller);
-    Ok(Json(SyncReply { cursor: at.log_seq, generation: at.generation, base, ops, cart: carts::view(&state, record, &context) }))
+    Ok(owner)
 }
 
 /// Reads and checks every operation before anything is stored.
@@ -107,43 +126,91 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppE
         .collect()
 }
 
-/// Where a cart's log stands.
-struct Position {
+/// A cart's row as sync reads it.
+struct CartRow {
+    owner: Option<String>,
+    version: i64,
+    body: String,
     log_seq: i64,
     generation: i64,
 }
 
-async fn position(db: &Db, cart_id: &str) -> Result<Position, AppError> {
-    let (log_seq, generation): (i64, i64) =
-        sqlx::query_as("SELECT log_seq, generation FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
-    Ok(Position { log_seq, generation })
+async fn read_row(db: &Db, cart_id: &str) -> Result<Option<CartRow>, AppError> {
+    let row: Option<(Option<String>, i64, String, i64, i64)> =
+        sqlx::query_as("SELECT owner, version, body, log_seq, generation FROM carts WHERE id = $1").bind(cart_id).fetch_optional(db).await?;
+    Ok(row.map(|(owner, version, body, log_seq, generation)| CartRow { owner, version, body, log_seq, generation }))
 }
 
-/// What a device at (`cursor`, `generation`) has not seen: the operations after its cursor,
-/// or the base and all operations after it if the log was compacted since. Read without a
-/// lock: if a compaction lands between the reads, they are taken again.
-async fn read_since(db: &Db, cart_id: &str, cursor: i64, generation: i64) -> Result<(Position, Option<Base>, Vec<Operation>), AppError> {
+/// The outcome of a sync: where the log now stands, what the device has not seen, the cart.
+struct Exchange {
+    log_seq: i64,
+    generation: i64,
+    version: i64,
+    cart: Cart,
+    base: Option<Base>,
+    ops: Vec<Operation>,
+}
+
+/// A pull: what a device at (`cursor`, `generation`) has not seen, from `row` on. A device
+/// that is up to date costs no more reads. Otherwise the operations are read without a lock:
+/// if a compaction lands between the reads, they are taken again.
+async fn pull(db: &Db, cart_id: &str, mut row: CartRow, cursor: i64, generation: i64) -> Result<Exchange, AppError> {
     loop {
-        let at = position(db, cart_id).await?;
-        let fresh = at.generation != generation;
-        let base = if fresh { Some(read_base(db, cart_id).await?) } else { None };
-        let after = if fresh { 0 } else { cursor };
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND seq > $2 AND seq <= $3 AND folded = 0 ORDER BY seq")
-                .bind(cart_id)
-                .bind(after)
-                .bind(at.log_seq)
-                .fetch_all(db)
-                .await?;
-        if position(db, cart_id).await?.generation == at.generation {
-            let ops = bodies.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
-            return Ok((at, base, ops));
-        }
+        let fresh = row.generation != generation;
+        let (base, ops) = if !fresh && cursor == row.log_seq {
+            (None, Vec::new())
+        } else {
+            let mut conn = db.acquire().await?;
+            let base = if fresh { Some(read_base(&mut conn, cart_id).await?) } else { None };
+            let ops = read_after(&mut conn, cart_id, if fresh { 0 } else { cursor }, row.log_seq).await?;
+            let (now,): (i64,) = sqlx::query_as("SELECT generation FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut *conn).await?;
+            if now != row.generation {
+                drop(conn);
+                row = read_row(db, cart_id).await?.ok_or_else(|| AppError::not_found("cart"))?;
+                continue;
+            }
+            (base, ops)
+        };
+        let cart = parse_json(&row.body, "body")?;
+        return Ok(Exchange { log_seq: row.log_seq, generation: row.generation, version: row.version, cart, base, ops });
     }
 }
 
-async fn read_base(db: &Db, cart_id: &str) -> Result<Base, AppError> {
-    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
+/// A push: checks the caller may, stores `ops` and reads what the device has not seen, in one
+/// transaction (a refused push is rolled back: it leaves no trace).
+async fn push(db: &Db, cart_id: &str, ops: &[Operation], caller: &Caller, request: &SyncRequest) -> Result<(Option<String>, Exchange), AppError> {
+    let (cursor, generation) = (request.cursor, request.generation);
+    let mut tx = db::begin_write(db).await?;
+    let mut locked = lock(&mut tx, cart_id, None).await?.ok_or_else(|| AppError::not_found("cart"))?;
+    let owner = allowed(caller, locked.owner.take(), request, locked.log_seq, locked.generation)?;
+    let mut appended = append_locked(&mut tx, cart_id, ops, locked).await?;
+    let fresh = appended.generation != generation;
+    let base = if fresh { Some(read_base(&mut tx, cart_id).await?) } else { None };
+    let ops = if !fresh && cursor == appended.from {
+        // The device had everything before its push: what it has not seen is what it pushed.
+        std::mem::take(&mut appended.stored)
+    } else {
+        read_after(&mut tx, cart_id, if fresh { 0 } else { cursor }, appended.log_seq).await?
+    };
+    tx.commit().await?;
+    let Appended { log_seq, generation, version, cart, .. } = appended;
+    Ok((owner, Exchange { log_seq, generation, version, cart, base, ops }))
+}
+
+/// Operations after `after` up to `upto`, in the order they were received.
+async fn read_after(conn: &mut AnyConnection, cart_id: &str, after: i64, upto: i64) -> Result<Vec<Operation>, AppError> {
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND seq > $2 AND seq <= $3 AND folded = 0 ORDER BY seq")
+            .bind(cart_id)
+            .bind(after)
+            .bind(upto)
+            .fetch_all(conn)
+            .await?;
+    bodies.iter().map(|b| decode(b)).collect()
+}
+
+async fn read_base(conn: &mut AnyConnection, cart_id: &str) -> Result<Base, AppError> {
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(conn).await?;
     Ok(base.map(|b| parse_json(&b, "base")).transpose()?.unwrap_or_default())
 }
 
@@ -151,58 +218,75 @@ fn decode(body: &str) -> Result<Operation, AppError> {
     serde_json::from_str(body).map_err(|e| AppError::internal(format!("stored operation: {e}")))
 }
 
-/// Adds the operations not stored yet to a cart's log and, if there were any, replays the log
-/// into `carts.body` (one transaction: readers never see a log and a body that disagree).
+/// A cart's row as a write has locked it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Locked {
+    owner: Option<String>,
+    log_seq: i64,
+    live: i64,
+    body: String,
+    head: Option<String>,
+    generation: i64,
+    version: i64,
+}
+
+/// Takes a cart's row for writing and reads it: writing to the row locks it (PostgreSQL; on
+/// SQLite the transaction holds the database's write lock), so appends to one cart take turns
+/// and sequence numbers never collide. With `version`, only if the cart is at that version
+/// (compare-and-set: of two writers racing from one version, exactly one gets it). `None`:
+/// no such cart (or not at that version).
+pub(crate) async fn lock(tx: &mut Tx, cart_id: &str, version: Option<i64>) -> Result<Option<Locked>, AppError> {
+    let sql = match version {
+        None => "UPDATE carts SET updated_at = $1 WHERE id = $2 RETURNING owner, log_seq, live, body, head, generation, version",
+        Some(_) => "UPDATE carts SET updated_at = $1 WHERE id = $2 AND version = $3 RETURNING owner, log_seq, live, body, head, generation, version",
+    };
+    let mut query = sqlx::query_as::<_, Locked>(sql).bind(now_unix()).bind(cart_id);
+    if let Some(version) = version {
+        query = query.bind(version);
+    }
+    Ok(query.fetch_optional(&mut **tx).await?)
+}
+
+/// The outcome of an append: how many operations were new, and the cart after them.
+pub(crate) struct Appended {
+    /// The log's sequence number before the append.
+    pub from: i64,
+    /// The operations stored, numbered from `from + 1`.
+    pub stored: Vec<Operation>,
+    pub log_seq: i64,
+    pub generation: i64,
+    pub version: i64,
+    pub cart: Cart,
+}
+
+/// Adds the operations not stored yet to a cart's log and, if there were any, brings
+/// `carts.body` up to date (one transaction: readers never see a log and a body that
+/// disagree).
 pub async fn append(db: &Db, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
     if ops.is_empty() {
         return Ok(0);
     }
-    let mut tx = db.begin().await?;
-    // Writing first takes the cart's row lock (PostgreSQL) or the write lock (SQLite), so
-    // appends to one cart take turns and sequence numbers never collide.
-    sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2").bind(now_unix()).bind(cart_id).execute(&mut *tx).await?;
-    let added = append_locked(&mut tx, cart_id, ops).await?;
+    let mut tx = db::begin_write(db).await?;
+    let locked = lock(&mut tx, cart_id, None).await?.ok_or_else(|| AppError::not_found("cart"))?;
+    let appended = append_locked(&mut tx, cart_id, ops, locked).await?;
     tx.commit().await?;
-    Ok(added)
+    Ok(appended.stored.len())
 }
 
-/// [`append`] inside a transaction that has already written to the cart's row.
+/// [`append`] inside a transaction that has [`lock`]ed the cart.
 ///
 /// Operations newer than every one before them (a device pushing what it has just done) are
 /// applied to the stored cart at once ([`Head::advance`]); anything else, or a log due for
 /// compaction, replays the log from its base.
-pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation]) -> Result<usize, AppError> {
-    let (mut seq, live, body, head): (i64, i64, String, Option<String>) =
-        sqlx::query_as("SELECT log_seq, live, body, head FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
-    let now = now_unix();
-    let mut fresh: Vec<Operation> = Vec::new();
-    for op in ops {
-        if fresh.iter().any(|f| f.id == op.id) {
-            continue;
-        }
-        let json = serde_json::to_string(op).map_err(AppError::internal)?;
-        let stored = sqlx::query(
-            "INSERT INTO cart_ops (cart_id, seq, op_id, body, received_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (cart_id, op_id) DO NOTHING",
-        )
-        .bind(cart_id)
-        .bind(seq + 1)
-        .bind(&op.id)
-        .bind(json)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if stored == 1 {
-            seq += 1;
-            fresh.push(op.clone());
-        }
-    }
-    if fresh.is_empty() {
-        return Ok(0);
-    }
-    let live = live + fresh.len() as i64;
+pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation], locked: Locked) -> Result<Appended, AppError> {
+    let Locked { log_seq, live, body, head, generation, version, .. } = locked;
     let mut cart: Cart = parse_json(&body, "body")?;
+    let fresh = insert_new(tx, cart_id, ops, log_seq).await?;
+    if fresh.is_empty() {
+        return Ok(Appended { from: log_seq, stored: fresh, log_seq, generation, version, cart });
+    }
+    let seq = log_seq + fresh.len() as i64;
+    let live = live + fresh.len() as i64;
     let mut head: Option<Head> = head.map(|h| parse_json(&h, "head")).transpose()?;
     let advanced = live <= COMPACT_ABOVE as i64 && head.as_mut().is_some_and(|h| h.advance(&mut cart, &fresh));
     let (head, live, compacted) = if advanced {
@@ -216,25 +300,61 @@ pub(crate) async fn append_locked(tx: &mut Tx, cart_id: &str, ops: &[Operation])
     };
     let body = serde_json::to_string(&cart).map_err(AppError::internal)?;
     let head = serde_json::to_string(&head).map_err(AppError::internal)?;
-    sqlx::query(
-        "UPDATE carts SET body = $1, head = $2, log_seq = $3, live = $4, version = version + 1, generation = generation + $5
-         WHERE id = $6",
-    )
-    .bind(body)
-    .bind(head)
-    .bind(seq)
-    .bind(live)
-    .bind(i64::from(compacted))
-    .bind(cart_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(fresh.len())
+    sqlx::query("UPDATE carts SET body = $1, head = $2, log_seq = $3, live = $4, version = version + 1, generation = generation + $5 WHERE id = $6")
+        .bind(body)
+        .bind(head)
+        .bind(seq)
+        .bind(live)
+        .bind(i64::from(compacted))
+        .bind(cart_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Appended { from: log_seq, stored: fresh, log_seq: seq, generation: generation + i64::from(compacted), version: version + 1, cart })
+}
+
+/// Stores the operations of `ops` whose ids the cart's log does not have yet, numbered from
+/// `log_seq + 1`, and returns them (one statement, unless some were stored before).
+async fn insert_new(tx: &mut Tx, cart_id: &str, ops: &[Operation], log_seq: i64) -> Result<Vec<Operation>, AppError> {
+    let mut unique: Vec<&Operation> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if !unique.iter().any(|u| u.id == op.id) {
+            unique.push(op);
+        }
+    }
+    if insert_numbered(tx, cart_id, &unique, log_seq).await? == unique.len() {
+        return Ok(unique.into_iter().cloned().collect());
+    }
+    // Some were stored before (a device pushing again what it pushed before): their rows were
+    // skipped, leaving gaps in the numbering. Number the new ones again without gaps.
+    let stored: Vec<String> = sqlx::query_scalar("DELETE FROM cart_ops WHERE cart_id = $1 AND seq > $2 RETURNING op_id")
+        .bind(cart_id)
+        .bind(log_seq)
+        .fetch_all(&mut **tx)
+        .await?;
+    let fresh: Vec<&Operation> = unique.into_iter().filter(|op| stored.contains(&op.id)).collect();
+    insert_numbered(tx, cart_id, &fresh, log_seq).await?;
+    Ok(fresh.into_iter().cloned().collect())
+}
+
+/// Inserts `ops` numbered from `log_seq + 1` in one statement, skipping ids the log has, and
+/// returns how many were inserted.
+async fn insert_numbered(tx: &mut Tx, cart_id: &str, ops: &[&Operation], log_seq: i64) -> Result<usize, AppError> {
+    if ops.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<String> = (0..ops.len()).map(|i| format!("($1, $2, ${}, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5)).collect();
+    let sql = format!("INSERT INTO cart_ops (cart_id, received_at, seq, op_id, body) VALUES {} ON CONFLICT (cart_id, op_id) DO NOTHING", rows.join(", "));
+    let mut query = sqlx::query(&sql).bind(cart_id).bind(now_unix());
+    for (i, op) in ops.iter().enumerate() {
+        let json = serde_json::to_string(op).map_err(AppError::internal)?;
+        query = query.bind(log_seq + 1 + i as i64).bind(&op.id).bind(json);
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected() as usize)
 }
 
 /// A cart's log: its base and every operation not compacted.
 async fn read_log(tx: &mut Tx, cart_id: &str) -> Result<OpLog, AppError> {
-    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
-    let base: Base = base.map(|b| parse_json(&b, "base")).transpose()?.unwrap_or_default();
+    let base = read_base(tx, cart_id).await?;
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
         .bind(cart_id)
         .fetch_all(&mut **tx)

@@ -47,9 +47,17 @@ async fn two_devices_merge_and_a_replayed_push_changes_nothing() {
     let ids: Vec<&str> = retry.json["ops"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["laptop:1", "laptop:2", "laptop:3"], "what the phone had not seen");
     assert_eq!(lines(&retry), lines(&second));
+    // A push mixing an operation already stored, a new one and the new one twice stores the
+    // new one once, numbered right after the log.
+    let mount = op("phone:2", "phone", 20, json!({"op": "attach_service", "sku": TV, "service": "SVC-WALLMOUNT"}));
+    let mixed = sync(&app, &cart, 4, &[add("phone:1", "phone", 10, TV), mount.clone(), mount], Some(&phone)).await;
+    assert_eq!((mixed.status, mixed.json["cursor"].clone()), (StatusCode::OK, json!(5)), "{}", mixed.json);
+    assert_eq!(lines(&mixed)[0], json!({"sku": TV, "quantity": 1, "services": ["SVC-WALLMOUNT"]}));
+    let quoted: Vec<(&str, Value)> = mixed.json["cart"]["quote"]["lines"].as_array().unwrap().iter().map(|l| (l["sku"].as_str().unwrap(), l["attached_to"].clone())).collect();
+    assert_eq!(quoted[..2], [(TV, Value::Null), ("SVC-WALLMOUNT", json!(TV))], "the service is priced right after its item");
     // The cart endpoint shows the merged cart too.
     let read = app.get(&format!("/api/carts/{cart}"), Some(&phone)).await;
-    assert_eq!(read.json["cart"]["lines"], lines(&second));
+    assert_eq!(read.json["cart"]["lines"], lines(&mixed));
 }
 
 #[tokio::test]
@@ -79,6 +87,7 @@ async fn bad_pushes_are_refused_and_store_nothing() {
         (json!({"cursor": 0, "ops": [good.clone(), add("a:2", "a", 2, "NOPE-1")]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"),
         (json!({"cursor": 0, "ops": [op("a:3", "a", 3, json!({"op": "apply_coupon", "code": "NOPE"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_coupon"),
         (json!({"cursor": 0, "ops": [op("a:4", "a", 4, json!({"op": "choose_delivery", "pickup": "wh-leipzig"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_location"),
+        (json!({"cursor": 0, "ops": [good.clone(), op("a:8", "a", 8, json!({"op": "attach_service", "sku": TV, "service": "CBL-HDMI21-2M"}))]}), StatusCode::UNPROCESSABLE_ENTITY, "service_not_offered"),
         (json!({"cursor": 0, "ops": [op("a:7", "a", 7, json!({"op": "set_address", "address": {"postcode": "00000"}}))]}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_postcode"),
         (json!({"cursor": 0, "ops": [op("", "a", 5, json!({"op": "remove", "sku": TV}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
         (json!({"cursor": 0, "ops": [op("a:6", "a", 6, json!({"op": "add", "sku": TV, "quantity": 0}))]}), StatusCode::BAD_REQUEST, "invalid_operation"),
