@@ -20,7 +20,8 @@
 //!    largest remainder, so line totals sum exactly to the order total.
 //! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
 //!    class. An `exclusive` promotion applies alone. The engine searches a few plans and applies
-//!    the one that saves the customer most (ties: the plan found first):
+//!    the one that saves the customer most: the lowest total, then the gifts worth most (ties:
+//!    the plan found first):
 //!    - all stackable promotions, greedily by priority; a promotion that gives nothing in a plan
 //!      is left out and the plan re-run, so it never keeps another one out;
 //!    - the same with a blocked promotion moved first, when alone it saves more than what it

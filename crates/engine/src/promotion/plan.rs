@@ -61,7 +61,11 @@ pub(crate) struct Evaluation<'a> {
     pub applied: Vec<usize>,
     pub rejected: Vec<(usize, Reason)>,
     pub gaps: Vec<(usize, Gap<'a>)>,
+    /// What the customer saves in money: the total is lower by this much.
     saving: Decimal,
+    /// What the gift items are worth: the second measure, only between plans that save the
+    /// same amount of money.
+    gift_worth: Decimal,
 }
 
 impl Evaluation<'_> {
@@ -69,6 +73,12 @@ impl Evaluation<'_> {
     fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
         let lines = self.line_adjustments.iter().flatten();
         lines.chain(&self.order_adjustments).chain(&self.delivery).filter(|(p, _)| which(*p)).map(|(_, d)| *d).sum()
+    }
+
+    /// Whether this plan is better for the customer than `other`: a lower total first, then
+    /// gifts worth more.
+    fn beats(&self, other: &Evaluation) -> bool {
+        (self.saving, self.gift_worth) > (other.saving, other.gift_worth)
     }
 }
 
@@ -180,7 +190,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     let mut runs = 0;
     let mut best: Option<(Vec<usize>, Evaluation<'a>)> = None;
     let consider = |excluded: Vec<usize>, found: Evaluation<'a>, best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
-        if best.as_ref().is_none_or(|(_, b)| found.saving > b.saving) {
+        if best.as_ref().is_none_or(|(_, b)| found.beats(b)) {
             *best = Some((excluded, found));
         }
     };
@@ -214,7 +224,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         if current.applied.iter().any(|p| promotions[*p].exclusive) {
             break;
         }
-        let before = current.saving;
+        let before = (current.saving, current.gift_worth);
         let (excluded, applied) = (excluded.clone(), worth_dropping(promotions, &stackable, current));
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
@@ -225,7 +235,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             let found = settle(input, &stackable, None, without.clone(), &mut runs);
             consider(without, found, &mut best);
         }
-        if best.as_ref().is_none_or(|(_, b)| b.saving <= before) {
+        if best.as_ref().is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before) {
             break;
         }
     }
@@ -365,7 +375,11 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
             continue;
         }
         eval.applied.push(p);
-        eval.saving += taken;
+        if matches!(promo.action, Action::GiftItem { .. }) {
+            eval.gift_worth += taken;
+        } else {
+            eval.saving += taken;
+        }
     }
     eval
 }
