@@ -45,7 +45,7 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     Ok(pool)
 }
 
-/// Copies SQLite's write-ahead log back into the database every second, beside the writers
+/// Copies SQLite's write-ahead log back into the database every 250 ms, beside the writers
 /// rather than in one of them. By default the commit that takes the log past 1,000 pages does
 /// it, and that request waits: in the sync benchmark these commits made the p99 latency 22 ms
 /// instead of 13 ms. A passive checkpoint takes no lock that a reader or writer waits on.
