@@ -42,6 +42,9 @@ use crate::AppState;
 pub const COMPACT_ABOVE: usize = 256;
 /// …down to its newest this many operations.
 pub const COMPACT_KEEP: usize = 64;
+/// Operation ids per statement when folding (well under SQLite's and PostgreSQL's limits on
+/// bound parameters).
+const FOLD_PER_STATEMENT: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -373,12 +376,16 @@ fn parse_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<
 /// Folds all but the newest operations of a long log into its base (see the module docs).
 async fn compact(tx: &mut Tx, cart_id: &str, log: &mut OpLog) -> Result<bool, AppError> {
     let folded = log.compact(COMPACT_KEEP);
-    for id in &folded {
-        sqlx::query("UPDATE cart_ops SET folded = 1, body = '' WHERE cart_id = $1 AND op_id = $2")
-            .bind(cart_id)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+    // The folded rows keep their ids (a device pushing one again is still answered) but lose
+    // their bodies: a few statements, however long the log, so the writer's turn stays short.
+    for ids in folded.chunks(FOLD_PER_STATEMENT) {
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("UPDATE cart_ops SET folded = 1, body = '' WHERE cart_id = $1 AND op_id IN ({})", list.join(", "));
+        let mut query = sqlx::query(&sql).bind(cart_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(&mut **tx).await?;
     }
     let base = serde_json::to_string(log.base()).map_err(AppError::internal)?;
     sqlx::query("UPDATE carts SET base = $1 WHERE id = $2").bind(base).bind(cart_id).execute(&mut **tx).await?;
