@@ -183,10 +183,22 @@ impl ErrorCode for QuoteError {
 
 /// Quotes a cart. Pure: same snapshot, cart and context, same quote.
 pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<Quote, QuoteError> {
-    let (mut quote, near) = quote_without_hints(snapshot, cart, context)?;
-    quote.hints = hints(snapshot, cart, context, &quote, &near)?;
+    let currency = context.currency.unwrap_or(snapshot.currency());
+    let round = round_for(snapshot, currency);
+    let (lines, units, parents) = priced_lines(snapshot, cart, context, currency)?;
+    let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
+    let candidates = snapshot.promotion_index().candidates(&lines, &codes, snapshot.promotions().len());
+    let input = input_for(snapshot, &lines, Matches::new(&lines), context, &codes, currency);
+    let eval = promotion::evaluate(&input, &candidates);
+    let near = near_misses(snapshot, &eval, &input);
+    coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
+    let mut quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
+    quote.hints = hints(snapshot, cart, context, &quote, &near, (&lines, &units, &parents, &codes))?;
     Ok(quote)
 }
+
+/// The quote's priced lines, their unit prices and parents, and the codes entered.
+type Priced<'q, 'a> = (&'q [Line<'a>], &'q [Money], &'q [Option<&'a Sku>], &'q [String]);
 
 /// A near miss: promotion index and what it lacks, resolved to owned data for hints.
 struct Near {
@@ -195,31 +207,17 @@ struct Near {
     add: Option<(Sku, u32)>,
 }
 
-fn quote_without_hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<(Quote, Vec<Near>), QuoteError> {
-    let currency = context.currency.unwrap_or(snapshot.currency());
-    let round = round_for(snapshot, currency);
-    let (lines, units, parents) = priced_lines(snapshot, cart, context, currency)?;
-    let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
-    let candidates = snapshot.promotion_index().candidates(&lines, &codes);
-    let input = input_for(snapshot, &lines, context, &codes, currency);
-    let eval = promotion::evaluate(&input, &candidates);
-    let near = near_misses(snapshot, &eval, &input);
-    coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
-    let quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
-    Ok((quote, near))
-}
-
 /// Rounding to the currency's minor unit with the snapshot's named strategy.
 pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
     Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() }
 }
 
 /// What the promotion engine needs to evaluate these lines.
-fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], context: &'a QuoteContext, codes: &'a [String], currency: Currency) -> Input<'a> {
+fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], matches: Matches<'a>, context: &'a QuoteContext, codes: &'a [String], currency: Currency) -> Input<'a> {
     let round = round_for(snapshot, currency);
     Input {
         lines,
-        matches: Matches::new(lines),
+        matches,
         promotions: snapshot.promotions(),
         context,
         codes,
@@ -244,15 +242,21 @@ fn priced_lines<'a>(
     let (mut lines, mut units, mut parents) = (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
     for l in cart.lines() {
         for (sku, parent) in std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku)))) {
-            let (product, _) = snapshot.variant(sku).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
-            let unit = snapshot.price_for(sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
-            let gross = unit.checked_mul_quantity(l.quantity.get())?;
-            lines.push(Line { sku, product, quantity: l.quantity.get(), gross: gross.amount() });
+            let (line, unit) = priced_line(snapshot, sku, l.quantity.get(), context, currency)?;
+            lines.push(line);
             units.push(unit);
             parents.push(parent);
         }
     }
     Ok((lines, units, parents))
+}
+
+/// One priced line and its unit price.
+fn priced_line<'a>(snapshot: &'a Snapshot, sku: &'a Sku, quantity: u32, context: &QuoteContext, currency: Currency) -> Result<(Line<'a>, Money), QuoteError> {
+    let (product, _) = snapshot.variant(sku).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
+    let unit = snapshot.price_for(sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
+    let gross = unit.checked_mul_quantity(quantity)?;
+    Ok((Line { sku, product, quantity, gross: gross.amount() }, unit))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
@@ -468,7 +472,7 @@ fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> O
     best.map(|(_, s)| s.clone())
 }
 
-fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near]) -> Result<Vec<UpsellHint>, QuoteError> {
+fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near], priced: Priced) -> Result<Vec<UpsellHint>, QuoteError> {
     let currency = quote.currency;
     let round = round_for(snapshot, currency);
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
@@ -494,7 +498,7 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
                 continue;
             }
             simulated += 1;
-            let Some(saving) = simulate(snapshot, cart, context, n.promotion, sku, *quantity)? else { continue };
+            let Some(saving) = simulate(snapshot, cart, context, priced, n.promotion, sku, *quantity)? else { continue };
             let name = display_name(snapshot, sku);
             let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
             let add = Some(Suggestion { sku: sku.clone(), name, quantity: *quantity });
@@ -512,20 +516,43 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
     Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
 }
 
-/// What promotion `id` would save if the shopper added `quantity` of `sku`; None if it still
-/// would not apply or the cart cannot take the item.
+/// What promotion `promotion` would save if the shopper added `quantity` of `sku`; None if it
+/// still would not apply or the cart cannot take the item.
 /// One run of that promotion alone on the cart with the item added: cheap enough to do for
-/// several hints on every edit.
-fn simulate(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, promotion: usize, sku: &Sku, quantity: u32) -> Result<Option<Money>, QuoteError> {
+/// several hints on every edit, on the quote's priced lines: an item not in the cart yet is one
+/// more line after them; more of one in the cart changes its line's quantity and its services'.
+fn simulate(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+    (lines, units, parents, codes): Priced,
+    promotion: usize,
+    sku: &Sku,
+    quantity: u32,
+) -> Result<Option<Money>, QuoteError> {
     let Ok(quantity) = Quantity::new(quantity.into()) else { return Ok(None) };
-    let mut more = cart.clone();
-    if more.apply(snapshot, &CartOp::Add { sku: sku.clone(), quantity }).is_err() {
+    let currency = context.currency.unwrap_or(snapshot.currency());
+    let add = CartOp::Add { sku: sku.clone(), quantity };
+    let in_cart = cart.lines().iter().find(|l| l.sku == *sku);
+    if add.check(snapshot).is_err() || (in_cart.is_none() && cart.lines().len() >= crate::cart::MAX_CART_LINES) {
         return Ok(None);
     }
-    let currency = context.currency.unwrap_or(snapshot.currency());
-    let (lines, _, _) = priced_lines(snapshot, &more, context, currency)?;
-    let (codes, _) = entered_codes(snapshot, more.coupons());
-    let input = input_for(snapshot, &lines, context, &codes, currency);
+    let mut with: Vec<Line> = Vec::with_capacity(lines.len() + 1);
+    with.extend(lines.iter().map(Line::clone));
+    match in_cart {
+        // More of a line: it and its services take the new quantity.
+        Some(line) => {
+            let Ok(total) = Quantity::new(i64::from(line.quantity.get()) + i64::from(quantity.get())) else { return Ok(None) };
+            for (i, l) in with.iter_mut().enumerate() {
+                if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
+                    l.quantity = total.get();
+                    l.gross = units[i].checked_mul_quantity(total.get())?.amount();
+                }
+            }
+        }
+        None => with.push(priced_line(snapshot, sku, quantity.get(), context, currency)?.0),
+    }
+    let input = input_for(snapshot, &with, Matches::scanning(&with), context, codes, currency);
     let saving = promotion::alone(&input, promotion);
     Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, input.round.strategy)))
 }

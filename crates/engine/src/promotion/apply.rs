@@ -1,7 +1,7 @@
 //! What one promotion's action takes off a cart in a given state. Pure arithmetic on lines;
 //! which promotions run, and in what order, is decided in `plan.rs`.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -14,6 +14,7 @@ use crate::catalogue::Product;
 use crate::sku::Sku;
 
 /// A cart line as promotions see it.
+#[derive(Clone)]
 pub(crate) struct Line<'a> {
     pub sku: &'a Sku,
     pub product: &'a Product,
@@ -22,27 +23,94 @@ pub(crate) struct Line<'a> {
 }
 
 /// The lines each target matches, computed once per quote and shared by every plan run (a
-/// quote may run several plans; matching compares strings).
+/// quote may run several plans). Lines are indexed by SKU, product, category and tag when the
+/// quote starts, so a target's lines are looked up by the names it lists instead of comparing
+/// every line with them.
 pub(crate) struct Matches<'a> {
     pub lines: &'a [Line<'a>],
+    /// Line indices, ascending, by SKU, product id, category and tag (the order of [`Kind`]).
+    indexed: bool,
+    by_name: [OnceCell<HashMap<&'a str, Vec<usize>>>; 4],
     cache: RefCell<HashMap<usize, Rc<[usize]>>>,
 }
 
+/// What a target names, as an index into [`Matches::by_name`].
+#[derive(Clone, Copy)]
+enum Kind {
+    Sku = 0,
+    Product = 1,
+    Category = 2,
+    Tag = 3,
+}
+
 impl<'a> Matches<'a> {
+    /// For a quote: the lines are indexed by name as targets need it.
     pub fn new(lines: &'a [Line<'a>]) -> Matches<'a> {
-        Matches { lines, cache: RefCell::new(HashMap::default()) }
+        Matches { lines, indexed: true, by_name: Default::default(), cache: RefCell::new(HashMap::default()) }
     }
 
-    /// Indices of the lines `target` matches. Targets live in the snapshot for the whole quote,
-    /// so their address identifies them.
+    /// For a single run (a hint's saving): each target compared with every line, which costs
+    /// less than building an index for one or two targets.
+    pub fn scanning(lines: &'a [Line<'a>]) -> Matches<'a> {
+        Matches { indexed: false, ..Matches::new(lines) }
+    }
+
+    /// The index of one kind of name, built on first use (a hint's single run needs one).
+    fn index(&self, kind: Kind) -> &HashMap<&'a str, Vec<usize>> {
+        self.by_name[kind as usize].get_or_init(|| {
+            let mut index: HashMap<&'a str, Vec<usize>> = HashMap::default();
+            for (i, l) in self.lines.iter().enumerate() {
+                let mut add = |name: &'a str| {
+                    let found = index.entry(name).or_default();
+                    // A product listing a tag twice is indexed once.
+                    if found.last() != Some(&i) {
+                        found.push(i);
+                    }
+                };
+                match kind {
+                    Kind::Sku => add(l.sku.as_str()),
+                    Kind::Product => add(l.product.id.as_str()),
+                    Kind::Category => add(l.product.category.as_str()),
+                    Kind::Tag => l.product.tags.iter().for_each(|t| add(t.as_str())),
+                }
+            }
+            index
+        })
+    }
+
+    /// Indices of the lines `target` matches, ascending. Targets live in the snapshot for the
+    /// whole quote, so their address identifies them.
     pub fn of(&self, target: &Target) -> Rc<[usize]> {
         let key = target as *const Target as usize;
         if let Some(found) = self.cache.borrow().get(&key) {
             return found.clone();
         }
-        let found: Rc<[usize]> = (0..self.lines.len()).filter(|&i| target.matches(&self.lines[i])).collect();
+        let found: Rc<[usize]> = match target {
+            Target::Any => (0..self.lines.len()).collect(),
+            _ if !self.indexed => (0..self.lines.len()).filter(|&i| target.matches(&self.lines[i])).collect(),
+            Target::Skus(v) => self.named(Kind::Sku, v.iter().map(|s| s.as_str())),
+            Target::Products(v) => self.named(Kind::Product, v.iter().map(String::as_str)),
+            Target::Categories(v) => self.named(Kind::Category, v.iter().map(String::as_str)),
+            Target::Tags(v) => self.named(Kind::Tag, v.iter().map(String::as_str)),
+        };
+        // Every test quote checks the index against comparing each line with the target.
+        debug_assert!(found.iter().copied().eq((0..self.lines.len()).filter(|&i| target.matches(&self.lines[i]))));
         self.cache.borrow_mut().insert(key, found.clone());
         found
+    }
+
+    /// The lines indexed under any of `names`, ascending, each once.
+    fn named<'n>(&self, kind: Kind, names: impl Iterator<Item = &'n str>) -> Rc<[usize]> {
+        let index = self.index(kind);
+        let mut lists = names.filter_map(|n| index.get(n)).filter(|v| !v.is_empty());
+        let Some(first) = lists.next() else { return Rc::from([]) };
+        let Some(second) = lists.next() else { return Rc::from(first.as_slice()) };
+        let mut hit = vec![false; self.lines.len()];
+        for i in first.iter().chain(second).chain(lists.flatten()) {
+            hit[*i] = true;
+        }
+        let all: Vec<usize> = (0..hit.len()).filter(|&i| hit[i]).collect();
+        Rc::from(all)
     }
 }
 
@@ -143,12 +211,16 @@ fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Opt
         // Every matching unit is taken; which comes first does not change any amount.
         return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
     }
-    take(lines, by_unit_price(lines, net, matching, pick), caps.max_quantity_per_line, limit)
+    // Each line taken gives at least one unit, so `limit` units need at most `limit` lines.
+    let needed = limit.map_or(usize::MAX, |k| k as usize);
+    take(lines, by_unit_price(lines, net, matching, pick, needed), caps.max_quantity_per_line, limit)
 }
 
 /// Line indices sorted by unit net price (`pick`), ties by SKU. Unit prices are compared as
 /// cross-multiplied integers of minor units: exact, and far cheaper than decimal division.
-fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick: Pick) -> Vec<usize> {
+/// Only the first `needed` are returned: when that is a few lines, they are selected one at a
+/// time (the same lines, in the same order, as the first of a stable sort) instead of sorting.
+fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
     // Nets are held at the minor unit, so at most a few decimals: scale every one to 10^-6.
     let fixed = |d: Decimal| match d.scale() {
         s @ 0..=6 => d.mantissa() * 10i128.pow(6 - s),
@@ -158,12 +230,30 @@ fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick
     for &i in &matching {
         cents[i] = fixed(net[i]);
     }
-    sort_indices(&mut matching, &|a, b| {
+    let before = |a: usize, b: usize| {
         let (qa, qb) = (i128::from(lines[a].quantity), i128::from(lines[b].quantity));
         let by_price = (cents[a] * qb).cmp(&(cents[b] * qa));
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
         by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
-    });
+    };
+    if needed <= 8 && needed < matching.len() {
+        let mut chosen = Vec::with_capacity(needed);
+        for _ in 0..needed {
+            // The first best of the rest: ties keep their order, as in a stable sort.
+            let best = (1..matching.len()).fold(0, |best, k| if before(matching[k], matching[best]).is_lt() { k } else { best });
+            chosen.push(matching.remove(best));
+        }
+        #[cfg(debug_assertions)]
+        {
+            let mut all: Vec<usize> = chosen.iter().chain(&matching).copied().collect();
+            sort_indices(&mut all, &|a, b| before(a, b).then(a.cmp(&b)));
+            let mut sorted_first = all[..needed].to_vec();
+            sort_indices(&mut sorted_first, &|a, b| before(a, b).then(a.cmp(&b)));
+            debug_assert_eq!(chosen, sorted_first, "selection = the first of a stable sort");
+        }
+        return chosen;
+    }
+    sort_indices(&mut matching, &before);
     matching
 }
 
@@ -230,7 +320,7 @@ fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::Bundl
     for c in components {
         let mut need = c.quantity * n;
         let matching: Vec<usize> = m.of(&c.target).iter().copied().filter(|&i| net[i] > Decimal::ZERO).collect();
-        for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest), None, None) {
+        for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest, usize::MAX), None, None) {
             let k = (k - used[i]).min(need);
             if k > 0 {
                 used[i] += k;

@@ -123,7 +123,7 @@ impl PromotionIndex {
     }
 
     /// Candidate promotions for these lines and entered codes, sorted, unique.
-    pub(crate) fn candidates(&self, lines: &[Line], codes: &[String]) -> Vec<usize> {
+    pub(crate) fn candidates(&self, lines: &[Line], codes: &[String], promotions: usize) -> Vec<usize> {
         let mut out: Vec<usize> = self.global.clone();
         for l in lines {
             let names = [l.sku.as_str(), l.product.id.as_str(), l.product.category.as_str()];
@@ -138,9 +138,16 @@ impl PromotionIndex {
                 out.extend(v);
             }
         }
-        crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
-        out.dedup();
-        out
+        if out.len() * 8 < promotions {
+            crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
+            out.dedup();
+            return out;
+        }
+        // Many lines name the same promotions (a category's): mark each, then list the marked
+        // in index order, rather than sort the repeats.
+        let mut marked = vec![false; promotions];
+        out.iter().for_each(|&p| marked[p] = true);
+        (0..promotions).filter(|&p| marked[p]).collect()
     }
 
     /// Promotions that name this product, its SKU, category or tags (for "offers" on a product

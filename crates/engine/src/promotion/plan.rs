@@ -327,20 +327,30 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
     let lines = input.lines;
     let mut net: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
     let mut eval = Evaluation { line_adjustments: vec![Vec::new(); lines.len()], ..Evaluation::default() };
+    // Σ net once something reads it (conditions, order discounts), then kept as line
+    // promotions take their share off.
+    let mut subtotal: Option<Decimal> = None;
     let mut order_total = Decimal::ZERO;
     let mut delivery_left = input.delivery_charge;
     for &p in plan {
         let promo = &input.promotions[p];
-        if let Err(gap) = cart_check(&input.matches, &net, promo) {
+        if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo) {
             eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
             eval.gaps.push((p, gap));
             continue;
         }
         let cap = cap_of(input, promo);
         let taken = match promo.class() {
-            DiscountClass::Line => apply_line(input, p, &mut net, cap, &mut eval),
+            DiscountClass::Line => {
+                let taken = apply_line(input, p, &mut net, cap, &mut eval);
+                if let Some(s) = subtotal.as_mut().filter(|_| !matches!(promo.action, Action::GiftItem { .. })) {
+                    *s -= taken;
+                }
+                debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Decimal>()));
+                taken
+            }
             DiscountClass::Order => {
-                let base: Decimal = net.iter().sum::<Decimal>() - order_total;
+                let base = sum_of(&net, &mut subtotal) - order_total;
                 let full = order_discount(base, &promo.action, input.round);
                 let d = cap.map_or(full, |c| full.min(c));
                 if let Some(gap) = tier_gap(&promo.action, base) {
@@ -452,12 +462,17 @@ fn action_target(action: &Action) -> Option<&Target> {
 }
 
 /// Cart conditions against the current state (rule 2).
-fn cart_check<'a>(m: &Matches, net: &[Decimal], promo: &'a Promotion) -> Result<(), Gap<'a>> {
+/// Σ `net`, computed on first use.
+fn sum_of(net: &[Decimal], cached: &mut Option<Decimal>) -> Decimal {
+    *cached.get_or_insert_with(|| net.iter().sum())
+}
+
+fn cart_check<'a>(m: &Matches, net: &[Decimal], subtotal: &mut Option<Decimal>, promo: &'a Promotion) -> Result<(), Gap<'a>> {
     let lines = m.lines;
     for c in &promo.conditions {
         match c {
             Condition::SubtotalAtLeast { amount } => {
-                let subtotal: Decimal = net.iter().sum();
+                let subtotal = sum_of(net, subtotal);
                 if subtotal < amount.0 {
                     return Err(Gap::Subtotal { missing: amount.0 - subtotal });
                 }
