@@ -31,7 +31,7 @@ use omnicart_engine::replica::{Operation, Stamp, ops_towards};
 use omnicart_engine::{Cart, CartOp, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::error::{ApiJson, AppError};
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::{AppState, carts, sync};
@@ -243,53 +243,75 @@ async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&
     Ok(([(header::SET_COOKIE, header_value(&cookie)?)], Json(me)).into_response())
 }
 
-/// Joins an anonymous cart to a customer's by `strategy` and deletes it. Anything but an
-/// anonymous cart is left alone.
+/// Joins an anonymous cart to a customer's by `strategy` and deletes it, in one transaction
+/// that locks the guest cart first: a push to it racing the sign-in either lands before (and
+/// is joined) or finds the cart gone (404, and the device carries its edit over), never lost
+/// in between. Anything but an anonymous cart is left alone.
 async fn join_guest_cart(db: &Db, guest_id: &str, customer: &carts::CartRecord, strategy: CartMerge) -> Result<(), AppError> {
-    let Some(guest) = carts::load(db, guest_id).await? else { return Ok(()) };
-    if guest.owner.is_some() || guest.id == customer.id {
+    if guest_id == customer.id {
         return Ok(());
     }
+    let mut tx = db::begin_write(db).await?;
+    let Some(guest) = sync::lock(&mut tx, guest_id, None).await? else { return Ok(()) };
+    if guest.owner.is_some() {
+        return Ok(());
+    }
+    let locked = sync::lock(&mut tx, &customer.id, None).await?.ok_or_else(|| AppError::not_found("cart"))?;
     let ops = match strategy {
         CartMerge::KeepCustomer => Vec::new(),
-        CartMerge::Merge => guest_operations(db, &guest.id).await?,
-        CartMerge::KeepAnonymous => stamped(ops_towards(&customer.cart, &guest.cart)),
+        CartMerge::Merge => guest_operations(&mut tx, guest_id).await?,
+        CartMerge::KeepAnonymous => {
+            let mut ops = unstamped(ops_towards(&locked.cart()?, &guest.cart()?));
+            locked.stamp_after(&mut ops, now_millis())?;
+            ops
+        }
     };
-    sync::append(db, &customer.id, &ops).await?;
-    sqlx::query("DELETE FROM carts WHERE id = $1 AND owner IS NULL").bind(&guest.id).execute(db).await?;
+    if !ops.is_empty() {
+        sync::append_locked(&mut tx, &customer.id, &ops, locked).await?;
+    }
+    sqlx::query("DELETE FROM carts WHERE id = $1 AND owner IS NULL").bind(guest_id).execute(&mut **tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// A guest cart's log, to add to a customer's: its operations as they are (ids and stamps are
 /// unique to their device), and its compacted part, if any, as additions ("at least this
-/// many", rule 1) stamped now.
-async fn guest_operations(db: &Db, cart_id: &str) -> Result<Vec<Operation>, AppError> {
-    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(db).await?;
+/// many", rule 1) and choices stamped just before its oldest kept operation, so the guest's
+/// later edits (a removal, a lower quantity, another delivery choice) still come after them.
+async fn guest_operations(tx: &mut db::Tx, cart_id: &str) -> Result<Vec<Operation>, AppError> {
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
+        .bind(cart_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut kept = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        kept.push(serde_json::from_str::<Operation>(&body).map_err(|e| AppError::internal(format!("stored operation: {e}")))?);
+    }
     let mut ops = match base {
         Some(base) => {
             let base: omnicart_engine::replica::Base = serde_json::from_str(&base).map_err(AppError::internal)?;
-            stamped(ops_towards(&Cart::new(), &base.cart))
+            let mut from_base = unstamped(ops_towards(&Cart::new(), &base.cart));
+            let oldest = kept.iter().map(|op| &op.stamp).min();
+            let ms = oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1));
+            for (i, op) in from_base.iter_mut().enumerate() {
+                op.stamp = Stamp { ms, counter: i as u32, device: sync::SERVER_DEVICE.into() };
+            }
+            from_base
         }
         None => Vec::new(),
     };
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
-        .bind(cart_id)
-        .fetch_all(db)
-        .await?;
-    for body in bodies {
-        ops.push(serde_json::from_str(&body).map_err(|e| AppError::internal(format!("stored operation: {e}")))?);
-    }
+    ops.extend(kept);
     Ok(ops)
 }
 
-/// Edits made by the server now, as log operations (an add records that it starts from 0).
-fn stamped(ops: Vec<CartOp>) -> Vec<Operation> {
-    let ms = now_millis();
+/// Edits the server makes, as log operations to be stamped (an add records that it starts
+/// from 0).
+fn unstamped(ops: Vec<CartOp>) -> Vec<Operation> {
     ops.into_iter()
-        .enumerate()
-        .map(|(i, op)| {
+        .map(|op| {
             let seen = matches!(op, CartOp::Add { .. }).then_some(0);
-            Operation { id: random_id("srv_"), stamp: Stamp { ms, counter: i as u32, device: "server".into() }, seen, op }
+            Operation { id: random_id("srv_"), stamp: Stamp { ms: 0, counter: 0, device: String::new() }, seen, op }
         })
         .collect()
 }

@@ -88,7 +88,7 @@ async fn edit(
         return Err(stale(&state, record, &context));
     }
     let snapshot = &state.catalogue.snapshot;
-    let logged = as_operations(&record.cart, snapshot, &request.ops);
+    let mut logged = as_operations(&record.cart, snapshot, &request.ops);
     record.cart.apply_all(snapshot, &request.ops).map_err(|(i, e)| {
         let mut err = AppError::domain(&e);
         if request.ops.len() > 1 {
@@ -104,6 +104,7 @@ async fn edit(
         let current = load_for(&state.db, &id, &caller).await?;
         return Err(stale(&state, current, &context));
     };
+    locked.stamp_after(&mut logged, now_millis())?;
     let appended = sync::append_locked(&mut tx, &record.id, &logged, locked).await?;
     tx.commit().await?;
     let record = CartRecord { version: appended.version, cart: appended.cart, ..record };
@@ -111,19 +112,18 @@ async fn edit(
 }
 
 /// Edits made through this endpoint as log operations (so a device syncing the log sees them),
-/// stamped by the server's clock. An add records the quantity it was added to.
+/// to be stamped once the cart is locked ([`sync::Locked::stamp_after`]). An add records the
+/// quantity it was added to.
 fn as_operations(cart: &Cart, snapshot: &omnicart_engine::Snapshot, ops: &[CartOp]) -> Vec<Operation> {
     let mut cart = cart.clone();
-    let ms = now_millis();
     ops.iter()
-        .enumerate()
-        .map(|(i, op)| {
+        .map(|op| {
             let seen = match op {
                 CartOp::Add { sku, .. } => Some(cart.quantity_of(sku).map_or(0, |q| q.get())),
                 _ => None,
             };
             let _ = cart.apply(snapshot, op);
-            Operation { id: random_id("srv_"), stamp: Stamp { ms, counter: i as u32, device: "server".into() }, seen, op: op.clone() }
+            Operation { id: random_id("srv_"), stamp: Stamp { ms: 0, counter: 0, device: String::new() }, seen, op: op.clone() }
         })
         .collect()
 }

@@ -24,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use omnicart_engine::replica::{Base, Head, OpLog, Operation};
+use omnicart_engine::replica::{Base, Head, OpLog, Operation, Stamp};
 use omnicart_engine::Cart;
 use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
@@ -224,7 +224,7 @@ fn decode(body: &str) -> Result<Operation, AppError> {
 /// A cart's row as a write has locked it.
 #[derive(sqlx::FromRow)]
 pub(crate) struct Locked {
-    owner: Option<String>,
+    pub(crate) owner: Option<String>,
     log_seq: i64,
     live: i64,
     body: String,
@@ -232,6 +232,32 @@ pub(crate) struct Locked {
     generation: i64,
     version: i64,
 }
+
+impl Locked {
+    /// The cart as stored.
+    pub(crate) fn cart(&self) -> Result<Cart, AppError> {
+        parse_json(&self.body, "body")
+    }
+
+    /// Stamps `ops`, made by the server now, after every operation in the log: by the server's
+    /// clock, or just after the log's newest stamp when a device's clock has run ahead of it
+    /// (else that device's older edit would win over this one).
+    pub(crate) fn stamp_after(&self, ops: &mut [Operation], now_ms: u64) -> Result<(), AppError> {
+        let head: Option<Head> = self.head.as_deref().map(|h| parse_json(h, "head")).transpose()?;
+        let newest = head.and_then(|h| h.last).map(|(stamp, _)| stamp);
+        let (ms, first) = match newest {
+            Some(n) if n.ms >= now_ms => (n.ms, n.counter.saturating_add(1)),
+            _ => (now_ms, 0),
+        };
+        for (i, op) in ops.iter_mut().enumerate() {
+            op.stamp = Stamp { ms, counter: first.saturating_add(i as u32), device: SERVER_DEVICE.into() };
+        }
+        Ok(())
+    }
+}
+
+/// The device name of operations the server makes (edits through `/ops`, joins at sign-in).
+pub(crate) const SERVER_DEVICE: &str = "server";
 
 /// Takes a cart's row for writing and reads it: writing to the row locks it (PostgreSQL; on
 /// SQLite the transaction holds the database's write lock), so appends to one cart take turns

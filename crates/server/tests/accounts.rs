@@ -167,3 +167,96 @@ async fn guessing_a_password_is_stopped_after_ten_tries() {
     // Other accounts are not affected.
     app.sign_in(KYLIE).await;
 }
+
+#[tokio::test]
+async fn a_compacted_guest_cart_joins_with_its_later_edits_still_later() {
+    let app = TestApp::new().await;
+    let (cookie, mike_cart) = app.sign_in(MIKE).await;
+    let guest = app.anonymous_cart().await;
+    // The guest adds a TV and a cable, then edits the cable's quantity 300 times: the log is
+    // compacted and the TV lives on in its base. Then the guest removes the TV.
+    let mut ops = vec![
+        op("phone:tv", "phone", 100, json!({"op": "add", "sku": TV, "quantity": 1})),
+        op("phone:cable", "phone", 101, json!({"op": "add", "sku": CABLE, "quantity": 1})),
+    ];
+    ops.extend((0..300u64).map(|i| op(&format!("phone:q{i}"), "phone", 102 + i, json!({"op": "set_quantity", "sku": CABLE, "quantity": 1 + i % 3}))));
+    let (mut cursor, mut generation) = (0, 0);
+    for chunk in ops.chunks(100) {
+        let reply = app.post(&format!("/api/carts/{guest}/sync"), &json!({"cursor": cursor, "generation": generation, "ops": chunk}).to_string(), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+        (cursor, generation) = (reply.json["cursor"].as_i64().unwrap(), reply.json["generation"].as_i64().unwrap());
+    }
+    assert_eq!(generation, 1, "the guest's log was compacted");
+    let removed = app
+        .post(&format!("/api/carts/{guest}/sync"), &json!({"cursor": cursor, "generation": generation, "ops": [op("phone:rm", "phone", 1_000, json!({"op": "remove", "sku": TV}))]}).to_string(), None)
+        .await;
+    assert_eq!(lines(&removed.json["cart"]["cart"]), want(&[(CABLE, 1 + 299 % 3)]));
+    sign_in_with(&app, MIKE, &guest).await;
+    // The base's TV is joined as of before the guest's kept edits: the removal still wins.
+    assert_eq!(lines(&cart_of(&app, &mike_cart, &cookie).await), want(&[(CABLE, 1 + 299 % 3)]));
+}
+
+#[tokio::test]
+async fn an_edit_through_the_api_wins_over_a_device_whose_clock_runs_ahead() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    // A phone ten minutes fast sets the TV to 3 …
+    push(&app, &cart, &[
+        op("phone:1", "phone", now + 600_000, json!({"op": "add", "sku": TV, "quantity": 1})),
+        op("phone:2", "phone", now + 600_001, json!({"op": "set_quantity", "sku": TV, "quantity": 3})),
+    ], None).await;
+    // … then the shopper sets it to 1 through the API: the later edit is the one that counts.
+    let version = app.get(&format!("/api/carts/{cart}"), None).await.json["version"].as_i64().unwrap();
+    let edited = app.edit(&cart, version, &json!([{"op": "set_quantity", "sku": TV, "quantity": 1}]).to_string(), None).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.json);
+    assert_eq!(lines(&edited.json["cart"]), want(&[(TV, 1)]));
+    // The log says the same to a device replaying it.
+    let pulled = app.post(&format!("/api/carts/{cart}/sync"), &json!({"cursor": 0}).to_string(), None).await;
+    let stamps: Vec<u64> = pulled.json["ops"].as_array().unwrap().iter().map(|o| o["stamp"]["ms"].as_u64().unwrap()).collect();
+    assert!(stamps[2] >= now + 600_001, "the server's edit is stamped after the phone's: {stamps:?}");
+    assert_eq!(lines(&pulled.json["cart"]["cart"]), want(&[(TV, 1)]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_push_racing_the_sign_in_is_either_joined_or_refused_never_lost() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::new().await;
+    let (_, mike_cart) = app.sign_in(MIKE).await;
+    for round in 0..4 {
+        let guest = app.anonymous_cart().await;
+        push(&app, &guest, &[op(&format!("phone{round}:0"), "phone", 10, json!({"op": "add", "sku": CABLE, "quantity": 1}))], None).await;
+        let send = |uri: String, body: String| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                let request = Request::post(uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+                common::TestApp { router, dir: tempfile::tempdir().unwrap() }.raw(request).await
+            })
+        };
+        let pushes: Vec<_> = (1..=12u64)
+            .map(|i| {
+                let id = format!("phone{round}:{i}");
+                let body = json!({"cursor": 0, "ops": [op(&id, "phone", 10 + i, json!({"op": "set_quantity", "sku": CABLE, "quantity": 1 + i % 4}))]});
+                (id, send(format!("/api/carts/{guest}/sync"), body.to_string()))
+            })
+            .collect();
+        let sign_in = send("/api/auth/sign-in".into(), json!({"email": MIKE.0, "password": MIKE.1, "cart_id": guest}).to_string());
+        assert_eq!(sign_in.await.unwrap().status, StatusCode::OK);
+        let mut accepted = Vec::new();
+        for (id, task) in pushes {
+            let reply = task.await.unwrap();
+            match reply.status {
+                StatusCode::OK => accepted.push(id),
+                StatusCode::NOT_FOUND => {}
+                other => panic!("{other}: {}", reply.json),
+            }
+        }
+        let (cookie, _) = app.sign_in(MIKE).await;
+        let log = app.post(&format!("/api/carts/{mike_cart}/sync"), &json!({"cursor": 0}).to_string(), Some(&cookie)).await;
+        let ids: Vec<&str> = log.json["ops"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+        for id in &accepted {
+            assert!(ids.contains(&id.as_str()), "round {round}: {id} was accepted by the guest cart but is not in the customer's");
+        }
+    }
+}
