@@ -111,7 +111,6 @@ impl Device {
         for op in &reply.ops {
             self.clock.observe(&op.stamp);
         }
-        let fresh_base = reply.base.is_some();
         if reply.generation > self.generation {
             match reply.base {
                 Some(base) => {
@@ -124,11 +123,10 @@ impl Device {
                 None => self.restart(),
             }
         } else if reply.generation == self.generation {
+            // The reply holds every operation stored after the cursor, this push's included;
+            // one of `sent` that is not there was stored before (a copy is in the log, or it
+            // was folded into the base): adding it again would replay it twice.
             add_new(&mut self.synced, reply.ops);
-            if !fresh_base {
-                // Stored after the base of this generation: they are part of the log now.
-                add_new(&mut self.synced, sent.to_vec());
-            }
             self.cursor = self.cursor.max(reply.cursor);
         }
         // An older generation than ours: another tab holds a newer copy of the log, which
@@ -344,7 +342,7 @@ mod tests {
         assert_eq!(lines(&d), [("A".into(), 3), ("B".into(), 1)]);
 
         let sent = d.batch(1);
-        d.absorb(&sent, reply(3, 0, None, vec![remote("l2", 1_500, add("C", 1))]));
+        d.absorb(&sent, reply(3, 0, None, vec![remote("l2", 1_500, add("C", 1)), sent[0].clone()]));
         assert_eq!(pending(&d), ["p2"]);
         assert_eq!(d.cursor, 3);
         assert_eq!(lines(&d), [("A".into(), 3), ("C".into(), 1), ("B".into(), 1)], "lines in stamp order");
@@ -382,6 +380,28 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_already_folded_by_another_tab_is_acknowledged_not_replayed_again() {
+        // Tab A pushed the phone's old edit and the server folded it into a new base; tab B
+        // still has it pending when it takes in A's copy, and pushes it again.
+        let mut b = phone();
+        edit(&mut b, "p1", 1_100, set("A", 1));
+        let mut folded = OpLog::new();
+        folded.insert(remote("l1", 1_000, add("A", 2))).unwrap();
+        folded.insert(b.pending[0].clone()).unwrap();
+        folded.insert(remote("l2", 1_200, set("A", 6))).unwrap();
+        let mut a = b.clone();
+        a.absorb(&[], reply(300, 1, Some(Base { cart: folded.cart(), renamed: Vec::new() }), vec![]));
+        b.merge(a);
+        let sent = b.batch(10);
+        assert_eq!(pending(&b), ["p1"]);
+        // The server stores nothing new: the edit is among the folded ones.
+        b.absorb(&sent, reply(300, 1, None, vec![]));
+        assert!(b.pending.is_empty());
+        assert!(b.synced.is_empty(), "the folded edit is not replayed on top of its own base");
+        assert_eq!(lines(&b), [("A".into(), 6)], "the page agrees with the server's cart");
+    }
+
+    #[test]
     fn refused_operations_are_dropped_and_stay_dropped_when_tabs_merge() {
         let mut a = phone();
         edit(&mut a, "p1", 2_000, add("B", 1));
@@ -409,7 +429,7 @@ mod tests {
         pulled.absorb(&[], reply(2, 0, None, vec![remote("l2", 1_800, add("D", 1))]));
         let mut acknowledged = edited.clone();
         let sent = acknowledged.batch(10);
-        acknowledged.absorb(&sent, reply(3, 0, None, vec![]));
+        acknowledged.absorb(&sent, reply(3, 0, None, sent.clone()));
         let mut fresh = Device::new("phone3".into());
         edit(&mut fresh, "t3", 2_200, add("E", 1));
         let mut signed_in = edited.clone();
