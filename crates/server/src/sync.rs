@@ -111,6 +111,12 @@ fn allowed(caller: &Caller, owner: Option<String>, request: &SyncRequest, log_se
         let message = format!("cursor {} is not one this cart has given out (it is at {log_seq})", request.cursor);
         return Err(AppError::new(StatusCode::CONFLICT, "cursor_ahead", message));
     }
+    // A device that has seen a later compaction than this cart's (a restored backup, another
+    // database): its copy of the log is not this one, so it starts again from ours.
+    if request.generation > generation {
+        let message = format!("generation {} is not one this cart has given out (it is at {generation})", request.generation);
+        return Err(AppError::new(StatusCode::CONFLICT, "cursor_ahead", message));
+    }
     Ok(owner)
 }
 

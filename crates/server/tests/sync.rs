@@ -74,6 +74,12 @@ async fn cursors_from_the_past_catch_up_and_from_the_future_are_refused() {
         let ahead = sync(&app, &cart, cursor, &[add("a:3", "a", 3, TV)], None).await;
         assert_eq!((ahead.status, ahead.code()), (StatusCode::CONFLICT, "cursor_ahead"), "{cursor}");
     }
+    // A device that has seen a compaction this cart never made (a restored backup) starts again.
+    for ops in [vec![add("a:4", "a", 4, TV)], vec![]] {
+        let body = json!({"cursor": 1, "generation": 2, "ops": ops});
+        let later = app.post(&format!("/api/carts/{cart}/sync"), &body.to_string(), None).await;
+        assert_eq!((later.status, later.code()), (StatusCode::CONFLICT, "cursor_ahead"), "{}", later.json);
+    }
     assert_eq!(sync(&app, &cart, 0, &[], None).await.json["cursor"], 2, "the refused pushes stored nothing");
 }
 
