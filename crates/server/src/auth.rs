@@ -111,6 +111,8 @@ impl std::str::FromStr for CartMerge {
 /// Wrong passwords allowed for one email within [`FAILURE_WINDOW_SECONDS`].
 pub const MAX_FAILURES: u32 = 10;
 pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+/// Most emails the throttle remembers (each key is a plausible email, at most 254 bytes).
+const MAX_TRACKED: usize = 100_000;
 
 /// Failed sign-ins per email: (failures, when the first of them was).
 #[derive(Default)]
@@ -125,8 +127,13 @@ impl Throttle {
 
     fn failed(&self, email: &str, now: i64) {
         let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 100_000 {
+        if map.len() >= MAX_TRACKED {
             map.retain(|_, (_, since)| now - *since < FAILURE_WINDOW_SECONDS);
+        }
+        if map.len() >= MAX_TRACKED {
+            // Still full within one window: keep the locked emails, forget those still short
+            // of the limit (they start counting again).
+            map.retain(|_, (n, _)| *n >= MAX_FAILURES);
         }
         let entry = map.entry(email.to_owned()).or_insert((0, now));
         if now - entry.1 >= FAILURE_WINDOW_SECONDS {
@@ -201,6 +208,11 @@ async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) 
 
 async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Result<Response, AppError> {
     let email = body.email.trim().to_lowercase();
+    let wrong = || AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password");
+    // No account has such an email or password: answered before any hashing or counting.
+    if !plausible_email(&email) || body.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(wrong());
+    }
     let now = now_unix();
     if let Some(wait) = state.throttle.locked(&email, now) {
         let minutes = (wait + 59) / 60;
@@ -214,9 +226,9 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
         .await?;
     // Verify against a fixed hash when the email is unknown, so timing does not reveal accounts.
     let (customer_id, hash) = row.unwrap_or_else(|| (String::new(), state.dummy_hash.clone()));
-    if !verify_password(&body.password, &hash) || customer_id.is_empty() {
+    if !verify_password(body.password, hash).await? || customer_id.is_empty() {
         state.throttle.failed(&email, now);
-        return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password"));
+        return Err(wrong());
     }
     state.throttle.succeeded(&email);
     start_session(&state, &customer_id, body.cart_id.as_deref()).await
@@ -239,7 +251,7 @@ async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&
         join_guest_cart(&state.db, guest, &customer_cart, state.cart_merge).await?;
     }
     let me = me_of(state, customer_id).await?;
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{}", secure(state));
     Ok(([(header::SET_COOKIE, header_value(&cookie)?)], Json(me)).into_response())
 }
 
@@ -332,7 +344,7 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<R
             .execute(&state.db)
             .await?;
     }
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state));
     Ok(([(header::SET_COOKIE, header_value(&cookie)?)], StatusCode::NO_CONTENT).into_response())
 }
 
@@ -368,7 +380,10 @@ fn split_segments(stored: &str) -> Vec<String> {
 /// violation if the email is taken.
 pub async fn create_customer(db: &Db, email: &str, name: &str, segments: &str, password: &str) -> Result<String, sqlx::Error> {
     let id = random_id("cus_");
-    let hash = hash_password(password).map_err(|e| sqlx::Error::Protocol(format!("hashing a password: {e:?}")))?;
+    let hash = hashing(password.to_owned(), |p| hash_password(&p))
+        .await
+        .and_then(|h| h)
+        .map_err(|e| sqlx::Error::Protocol(format!("hashing a password: {e:?}")))?;
     sqlx::query("INSERT INTO customers (id, email, name, segments, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)
         .bind(email.trim().to_lowercase())
@@ -388,8 +403,29 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
     Ok(Argon2::default().hash_password(password.as_bytes(), &salt).map_err(AppError::internal)?.to_string())
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+/// Whether `password` is the one `hash` was made from (off the async workers, see [`hashing`]).
+async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+    hashing((password, hash), |(password, hash)| {
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+}
+
+/// Argon2 takes tens of milliseconds of CPU by design: it runs on the blocking pool, at most
+/// [`HASHERS`] at a time, so a burst of sign-ins queues here instead of stalling every
+/// request on the async workers (carts and sync go on).
+async fn hashing<T: Send + 'static, R: Send + 'static>(input: T, work: fn(T) -> R) -> Result<R, AppError> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHERS);
+    let _turn = TURNS.acquire().await.map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(move || work(input)).await.map_err(AppError::internal)
+}
+
+/// Password hashes computed at once (this machine class has 2 cores).
+const HASHERS: usize = 2;
+
+/// The cookie attribute that keeps a session off plain HTTP, when configured.
+fn secure(state: &AppState) -> &'static str {
+    if state.secure_cookies { "; Secure" } else { "" }
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -405,4 +441,25 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 fn header_value(text: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(text).map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_stays_bounded_and_keeps_the_locked_emails() {
+        let throttle = Throttle::default();
+        let now = 1_000_000;
+        for _ in 0..MAX_FAILURES {
+            throttle.failed("locked@example.com", now);
+        }
+        for i in 0..MAX_TRACKED {
+            throttle.failed(&format!("guess{i}@example.com"), now);
+        }
+        let size = throttle.0.lock().unwrap().len();
+        assert!(size <= MAX_TRACKED, "{size} emails remembered");
+        assert!(throttle.locked("locked@example.com", now + 1).is_some(), "a locked email stays locked");
+        assert!(throttle.locked("guess7@example.com", now + 1).is_none());
+    }
 }

@@ -35,6 +35,9 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     /// What becomes of a guest cart at sign-in.
     pub cart_merge: CartMerge,
+    /// Session cookies are marked `Secure` (sent over HTTPS only): on wherever the shop is
+    /// served over HTTPS (`OMNICART_SECURE_COOKIES=1`); off for plain-HTTP local runs.
+    pub secure_cookies: bool,
     /// A valid argon2 hash to verify against when an email is unknown (constant-time-ish sign-in).
     dummy_hash: String,
     /// Wrong passwords per email, to stop guessing.
@@ -44,7 +47,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, catalogue: Catalogue) -> Result<AppState, AppError> {
         let dummy_hash = auth::hash_password("omnicart: no such customer")?;
-        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), dummy_hash, throttle: Arc::default() })
+        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), secure_cookies: false, dummy_hash, throttle: Arc::default() })
     }
 
     pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {

@@ -4,7 +4,8 @@
 //! `OMNICART_ADDR` (127.0.0.1:8080), `DATABASE_URL` (sqlite://.omnicart/omnicart.db),
 //! `OMNICART_CATALOGUE` (crates/server/data/demo-catalogue.json), `OMNICART_DIST` (dist),
 //! `OMNICART_DEMO` (1: add the demo customers), `OMNICART_CART_MERGE` (merge: what becomes of
-//! a guest cart at sign-in; `keep_customer` or `keep_anonymous`).
+//! a guest cart at sign-in; `keep_customer` or `keep_anonymous`), `OMNICART_SECURE_COOKIES`
+//! (0; 1 where the shop is served over HTTPS: session cookies are then sent over HTTPS only).
 //! `DATABASE_URL` may name a PostgreSQL database (`postgres://user:pass@host/db`) instead.
 
 use std::path::PathBuf;
@@ -61,7 +62,8 @@ async fn run() -> Result<(), String> {
     }
     let catalogue = Catalogue::load(&catalogue_path)?;
     let products = catalogue.snapshot.products().len();
-    let state = AppState::new(pool, catalogue).map_err(|e| format!("{e:?}"))?.with_cart_merge(cart_merge);
+    let mut state = AppState::new(pool, catalogue).map_err(|e| format!("{e:?}"))?.with_cart_merge(cart_merge);
+    state.secure_cookies = env_or("OMNICART_SECURE_COOKIES", "0") == "1";
     let dist = dist.join("index.html").exists().then_some(dist.as_path());
     if dist.is_none() {
         tracing::warn!("no storefront build in {}: serving the API only", env_or("OMNICART_DIST", "dist"));

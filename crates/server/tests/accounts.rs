@@ -166,6 +166,11 @@ async fn guessing_a_password_is_stopped_after_ten_tries() {
     assert!((1..=15 * 60).contains(&retry), "{retry}");
     // Other accounts are not affected.
     app.sign_in(KYLIE).await;
+    // Emails no account can have are turned away before any hashing, and never counted.
+    for email in ["not an email".to_owned(), format!("{}@example.com", "a".repeat(300))] {
+        let reply = app.post("/api/auth/sign-in", &json!({"email": email, "password": "x"}).to_string(), None).await;
+        assert_eq!((reply.status, reply.code()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    }
 }
 
 #[tokio::test]
@@ -259,4 +264,22 @@ async fn a_push_racing_the_sign_in_is_either_joined_or_refused_never_lost() {
             assert!(ids.contains(&id.as_str()), "round {round}: {id} was accepted by the guest cart but is not in the customer's");
         }
     }
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_where_the_shop_says_it_is_served_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = common::state(&dir).await;
+    state.secure_cookies = true;
+    let app = TestApp { router: omnicart_server::app(state, None), dir };
+    let signed_in = app.post("/api/auth/sign-in", &json!({"email": MIKE.0, "password": MIKE.1}).to_string(), None).await;
+    let cookie = signed_in.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    let session = cookie.split(';').next().unwrap();
+    let signed_out = app.post("/api/auth/sign-out", "", Some(session)).await;
+    assert!(signed_out.headers[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+    // By default (plain HTTP on a laptop) the cookie must not be Secure, or the browser drops it.
+    let plain = TestApp::new().await;
+    let reply = plain.post("/api/auth/sign-in", &json!({"email": MIKE.0, "password": MIKE.1}).to_string(), None).await;
+    assert!(!reply.headers[header::SET_COOKIE].to_str().unwrap().contains("Secure"));
 }
