@@ -299,10 +299,21 @@ impl Store {
         Ok(())
     }
 
-    /// Signs out, after pushing what is pending to the customer's cart; the device starts a
-    /// new, empty anonymous cart.
+    /// Signs out, after pushing what is pending to the customer's cart (refused while any of it
+    /// is not saved); the device starts a new, empty anonymous cart.
     pub async fn sign_out(self) -> Result<(), ApiError> {
         self.settle(false).await;
+        // Edits the server has not taken yet would be lost with the session: sign out later.
+        let unsaved = self.device.with_value(|d| d.pending.len());
+        if unsaved > 0 {
+            let message = format!(
+                "{unsaved} change{} to your cart {} not saved yet. Sign out once {} saved, so nothing is lost.",
+                if unsaved == 1 { "" } else { "s" },
+                if unsaved == 1 { "is" } else { "are" },
+                if unsaved == 1 { "it is" } else { "they are" },
+            );
+            return Err(ApiError { status: 0, code: "unsaved_changes".into(), message });
+        }
         api::sign_out().await?;
         self.customer.set(None);
         self.profile.set((Vec::new(), true));

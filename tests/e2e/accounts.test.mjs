@@ -115,3 +115,28 @@ test("sign-out leaves an empty cart; the customer's cart comes back at the next 
   await signIn(page, shopper);
   await showsLines(page, { [PAD]: 1 }, "the customer's cart after signing in again");
 });
+
+test("sign-out waits while cart changes are not saved, so none is lost", async () => {
+  const shopper = await customer("Una Saved");
+  const page = await (await browser.newContext(PHONE)).newPage();
+  await signIn(page, shopper);
+  // The server turns every sync down for now: the edit stays pending on the phone.
+  await page.route("**/api/carts/*/sync", (route) => route.fulfill({ status: 503, contentType: "application/json", body: '{"error":{"code":"unavailable","message":"down"}}' }));
+  await page.goto(`${BASE_URL}/product/optical-cable`);
+  await page.getByLabel("1.5 m · €9.99", { exact: false }).check();
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByText("Added to your cart").waitFor();
+  await page.getByRole("link", { name: shopper.name }).click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("alert").getByText("1 change to your cart is not saved yet").waitFor();
+  assert.equal(await page.getByRole("link", { name: shopper.name }).count(), 1, "still signed in");
+  assert.equal((await stored(page)).pending.length, 1, "the edit is kept");
+  // Once the server takes it, sign-out goes ahead and the customer's cart has the cable.
+  await page.unroute("**/api/carts/*/sync");
+  await page.evaluate(() => window.dispatchEvent(new Event("focus"))); // as when the shopper comes back to the tab
+  await saved(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${BASE_URL}/`);
+  await signIn(page, shopper);
+  await showsLines(page, { [OPTICAL]: 1 }, "the cable was saved before signing out");
+});
