@@ -82,7 +82,15 @@ async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
         let message = format!("send at most {MAX_OPS_PER_REQUEST} operations at a time");
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
     }
-    let ops = parse(std::mem::take(&mut request.ops), &state.catalogue.snapshot)?;
+    let (ops, refused) = parse(std::mem::take(&mut request.ops), &state.catalogue.snapshot)?;
+    if !refused.is_empty() {
+        // An operation the log already has is answered as stored, even if the catalogue has
+        // changed since (its reply was lost, and the device is sending it again).
+        let known = stored_ids(&state.db, &id, refused.iter().map(|(i, _)| ops[*i].id.as_str())).await?;
+        if let Some((_, error)) = refused.into_iter().find(|(i, _)| !known.contains(&ops[*i].id)) {
+            return Err(error);
+        }
+    }
     let (owner, exchange) = if ops.is_empty() {
         let row = read_row(&state.db, &id).await?.ok_or_else(|| AppError::not_found("cart"))?;
         let owner = allowed(&caller, row.owner.clone(), &request, row.log_seq, row.generation)?;
@@ -120,19 +128,35 @@ fn allowed(caller: &Caller, owner: Option<String>, request: &SyncRequest, log_se
     Ok(owner)
 }
 
-/// Reads and checks every operation before anything is stored.
-fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<Vec<Operation>, AppError> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, value)| {
-            let op: Operation = serde_json::from_value(value)
-                .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_operation", format!("operation {i}: {e}")))?;
-            op.validate().map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.code(), format!("operation {i}: {e}")))?;
-            op.op.check(snapshot).map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("operation {i}: {e}")))?;
-            Ok(op)
-        })
-        .collect()
+/// Reads and checks every operation before anything is stored: a malformed one is refused
+/// (400); those the catalogue refuses (422) are returned with their errors, by index, for
+/// [`sync`] to refuse unless the log already has them.
+#[allow(clippy::type_complexity)]
+fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<(Vec<Operation>, Vec<(usize, AppError)>), AppError> {
+    let mut refused = Vec::new();
+    let mut ops = Vec::with_capacity(values.len());
+    for (i, value) in values.into_iter().enumerate() {
+        let op: Operation = serde_json::from_value(value)
+            .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_operation", format!("operation {i}: {e}")))?;
+        op.validate().map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.code(), format!("operation {i}: {e}")))?;
+        if let Err(e) = op.op.check(snapshot) {
+            refused.push((i, AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("operation {i}: {e}"))));
+        }
+        ops.push(op);
+    }
+    Ok((ops, refused))
+}
+
+/// Which of `ids` the cart's log holds.
+async fn stored_ids<'i>(db: &Db, cart_id: &str, ids: impl Iterator<Item = &'i str>) -> Result<Vec<String>, AppError> {
+    let ids: Vec<&str> = ids.collect();
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!("SELECT op_id FROM cart_ops WHERE cart_id = $1 AND op_id IN ({})", list.join(", "));
+    let mut query = sqlx::query_scalar(&sql).bind(cart_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(db).await?)
 }
 
 /// A cart's row as sync reads it.

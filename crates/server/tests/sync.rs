@@ -232,3 +232,28 @@ async fn an_older_edit_arriving_late_is_merged_by_stamp_not_by_arrival() {
     let newer = sync(&app, &cart, 0, &[set("phone:2", "phone", 60, 2)], None).await;
     assert_eq!(lines(&newer), json!([{"sku": TV, "quantity": 2}]));
 }
+
+#[tokio::test]
+async fn an_operation_the_log_has_is_answered_as_stored_even_after_the_catalogue_changed() {
+    let (app, db) = TestApp::with_database().await;
+    let cart = app.anonymous_cart().await;
+    sync(&app, &cart, 0, &[add("a:1", "a", 1, TV)], None).await;
+    // "a:2" added an item the catalogue has since withdrawn; the device never heard back.
+    let gone = op("a:2", "a", 2, json!({"op": "add", "sku": "GONE-1", "quantity": 1}));
+    sqlx::query("INSERT INTO cart_ops (cart_id, received_at, seq, op_id, body) VALUES ($1, 0, 2, 'a:2', $2)")
+        .bind(&cart)
+        .bind(gone.to_string())
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE carts SET log_seq = 2, live = 2 WHERE id = $1").bind(&cart).execute(&db).await.unwrap();
+    // Sent again, it is acknowledged (not refused as unknown, which would tell the shopper the
+    // edit was undone while the log keeps it) …
+    let again = sync(&app, &cart, 1, std::slice::from_ref(&gone), None).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["cursor"], 2);
+    // … while a new operation naming that SKU is refused, and stores nothing.
+    let new = sync(&app, &cart, 2, &[op("a:3", "a", 3, json!({"op": "add", "sku": "GONE-1", "quantity": 1}))], None).await;
+    assert_eq!((new.status, new.code()), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"), "{}", new.json);
+    assert_eq!(sync(&app, &cart, 0, &[], None).await.json["cursor"], 2);
+}

@@ -63,6 +63,16 @@ impl TestApp {
         TestApp::with_cart_merge(omnicart_server::auth::CartMerge::Merge).await
     }
 
+    /// An app and a handle on its database, for tests that change what is stored behind the
+    /// API's back.
+    pub async fn with_database() -> (TestApp, omnicart_server::db::Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = database(&dir).await;
+        seed_demo_customers(&pool).await.expect("demo customers");
+        let state = AppState::new(pool.clone(), Catalogue::load(DEMO_CATALOGUE.as_ref()).unwrap()).unwrap();
+        (TestApp { router: app(state, None), dir }, pool)
+    }
+
     pub async fn with_cart_merge(merge: omnicart_server::auth::CartMerge) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let state = state(&dir).await.with_cart_merge(merge);
