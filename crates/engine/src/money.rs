@@ -117,6 +117,10 @@ impl Money {
     /// Rounding constructor: rounds `amount` to the minor unit with the given strategy. Every
     /// place that rounds names its strategy; there is no default.
     pub fn rounded(amount: Decimal, currency: Currency, strategy: RoundingStrategy) -> Money {
+        // Most amounts on a quote are already whole minor units, at the minor unit's scale.
+        if amount.scale() == currency.minor_units {
+            return Money { amount, currency };
+        }
         let mut amount = amount.round_dp_with_strategy(currency.minor_units, strategy);
         amount.rescale(currency.minor_units);
         Money { amount, currency }

@@ -432,7 +432,7 @@ fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, incl
 
 pub(crate) fn display_name(snapshot: &Snapshot, sku: &Sku) -> String {
     match snapshot.variant(sku) {
-        Some((p, v)) if !v.name.is_empty() && !p.name.contains(&v.name) => format!("{} – {}", p.name, v.name),
+        Some((p, v)) if !v.name.is_empty() && !p.name.contains(&v.name) => [p.name.as_str(), " – ", v.name.as_str()].concat(),
         Some((p, _)) => p.name.clone(),
         None => sku.to_string(),
     }
