@@ -14,6 +14,50 @@ pub fn allocate(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units:
     if weights.is_empty() {
         return Vec::new();
     }
+    exact(total, weights, keys, minor_units).unwrap_or_else(|| decimal(total, weights, keys, minor_units))
+}
+
+/// [`allocate`] in integers: the weights counted in units of their finest decimal, each share
+/// `units × w / Σw` split into a floor and a remainder compared exactly (the decimal version
+/// compares remainders rounded to 28 digits). None if an amount does not fit an `i128`.
+fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -> Option<Vec<Decimal>> {
+    if total.is_sign_negative() || weights.iter().any(|w| w.is_sign_negative()) {
+        return None;
+    }
+    let units = crate::exact::scaled(total.round_dp_with_strategy(minor_units, RoundingStrategy::ToZero), minor_units)?;
+    let scale = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+    let mut w = Vec::with_capacity(weights.len());
+    for d in weights {
+        w.push(crate::exact::scaled(*d, scale)?);
+    }
+    let mut sum: i128 = w.iter().try_fold(0i128, |a, b| a.checked_add(*b))?;
+    if sum == 0 {
+        w.iter_mut().for_each(|x| *x = 1);
+        sum = w.len() as i128;
+    }
+    let mut parts = Vec::with_capacity(w.len());
+    let mut remainders = Vec::with_capacity(w.len());
+    for (i, x) in w.iter().enumerate() {
+        let n = units.checked_mul(*x)?;
+        parts.push(n / sum);
+        remainders.push((n % sum, i));
+    }
+    let mut left = units - parts.iter().sum::<i128>();
+    if left > 0 {
+        sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
+        for &(_, i) in &remainders {
+            if left == 0 {
+                break;
+            }
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    parts.into_iter().map(|p| Decimal::try_from_i128_with_scale(p, minor_units).ok()).collect()
+}
+
+/// [`allocate`] in decimals, for amounts beyond [`exact`].
+fn decimal(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -> Vec<Decimal> {
     let scale = Decimal::from(10u64.pow(minor_units));
     let units = (total * scale).round_dp_with_strategy(0, RoundingStrategy::ToZero);
     let sum: Decimal = weights.iter().sum();
@@ -60,6 +104,33 @@ mod tests {
     fn ties_go_by_key_not_position() {
         let a = allocate(d("0.01"), &[d("1"), d("1")], &["y", "x"], 2);
         assert_eq!(a, vec![d("0"), d("0.01")]);
+    }
+
+    proptest::proptest! {
+        /// Parts sum to the total, each is its exact share rounded down or up by one minor
+        /// unit, and the split does not depend on the order of the inputs.
+        #[test]
+        fn parts_are_exact_shares_in_any_order(total in 0i64..10_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..40), seed in 0usize..1000) {
+            let total = Decimal::new(total, 2);
+            let weights: Vec<Decimal> = weights.into_iter().map(|w| Decimal::new(w, 2)).collect();
+            let keys: Vec<String> = (0..weights.len()).map(|i| format!("k{i:03}")).collect();
+            let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let parts = allocate(total, &weights, &key_refs, 2);
+            proptest::prop_assert_eq!(parts.iter().sum::<Decimal>(), total);
+            let sum: Decimal = weights.iter().sum();
+            for (p, w) in parts.iter().zip(&weights) {
+                let share = if sum.is_zero() { total / Decimal::from(weights.len()) } else { total * w / sum };
+                proptest::prop_assert!(*p >= (share * d("100")).floor() / d("100") && *p <= (share * d("100")).ceil() / d("100"), "{} for a share of {}", p, share);
+            }
+            // Rotated inputs, rotated outputs.
+            let k = seed % weights.len();
+            let (mut w2, mut k2) = (weights.clone(), key_refs.clone());
+            w2.rotate_left(k);
+            k2.rotate_left(k);
+            let mut p2 = parts.clone();
+            p2.rotate_left(k);
+            proptest::prop_assert_eq!(allocate(total, &w2, &k2, 2), p2);
+        }
     }
 
     #[test]

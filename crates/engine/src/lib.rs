@@ -15,6 +15,7 @@
 pub mod allocate;
 pub mod cart;
 pub mod catalogue;
+mod exact;
 pub mod fulfilment;
 mod hash;
 pub mod money;

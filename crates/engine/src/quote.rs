@@ -426,6 +426,9 @@ fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, incl
         return Ok(Decimal::ZERO);
     }
     let rate = snapshot.tax_rate(region, class).ok_or_else(|| QuoteError::UnknownRegion(region.to_owned()))?;
+    if let Some(tax) = crate::exact::tax(taxable, rate, inclusive, round.minor_units, round.strategy) {
+        return Ok(tax);
+    }
     let tax = if inclusive { taxable * rate / (Decimal::ONE + rate) } else { taxable * rate };
     Ok(round.apply(tax))
 }

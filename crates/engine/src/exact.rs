@@ -1,0 +1,83 @@
+//! Exact integer arithmetic for the quote's per-line hot paths (tax, allocation). Amounts are
+//! held as `i128` counts of a power-of-ten unit, so a ratio is rounded once, exactly, with the
+//! snapshot's strategy. `rust_decimal` gives the same results but costs far more in Wasm, where
+//! its 96-bit multiplications and divisions are emulated; callers fall back to it when an
+//! amount does not fit (never for real prices).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// `d` as a count of 10^-`scale` units, if that is exact and fits.
+pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i128> {
+    let s = d.scale();
+    if s > scale {
+        return None;
+    }
+    d.mantissa().checked_mul(10i128.checked_pow(scale - s)?)
+}
+
+/// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None for a
+/// strategy this does not know: the caller falls back to decimals).
+#[allow(deprecated)]
+pub(crate) fn div_round(num: i128, den: i128, strategy: RoundingStrategy) -> Option<i128> {
+    if num < 0 || den <= 0 {
+        return None;
+    }
+    let (q, r) = (num / den, num % den);
+    let up = match strategy {
+        RoundingStrategy::ToZero | RoundingStrategy::ToNegativeInfinity | RoundingStrategy::RoundDown => false,
+        RoundingStrategy::AwayFromZero | RoundingStrategy::ToPositiveInfinity | RoundingStrategy::RoundUp => r > 0,
+        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => 2 * r >= den,
+        RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => 2 * r > den,
+        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => 2 * r > den || (2 * r == den && q % 2 == 1),
+    };
+    Some(q + i128::from(up))
+}
+
+/// `taxable × rate` (or, where prices include tax, the tax contained in `taxable`:
+/// `taxable × rate / (1 + rate)`) rounded to `minor_units` with `strategy`; None when the
+/// amounts do not fit the exact path.
+pub(crate) fn tax(taxable: Decimal, rate: Decimal, inclusive: bool, minor_units: u32, strategy: RoundingStrategy) -> Option<Decimal> {
+    let t = scaled(taxable, minor_units)?;
+    let (r, one) = (rate.mantissa(), 10i128.checked_pow(rate.scale())?);
+    let den = if inclusive { one.checked_add(r)? } else { one };
+    let cents = div_round(t.checked_mul(r)?, den, strategy)?;
+    Decimal::try_from_i128_with_scale(cents, minor_units).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn rounds_ratios_like_decimals_do() {
+        let half_up = RoundingStrategy::MidpointAwayFromZero;
+        let even = RoundingStrategy::MidpointNearestEven;
+        assert_eq!(div_round(5, 2, half_up), Some(3));
+        assert_eq!(div_round(5, 2, even), Some(2));
+        assert_eq!(div_round(7, 2, even), Some(4));
+        assert_eq!(div_round(1, 3, RoundingStrategy::AwayFromZero), Some(1));
+        assert_eq!(div_round(-1, 3, half_up), None);
+        // 19 % VAT in 899.00 is 143.54 (143.5378…).
+        assert_eq!(tax(d("899.00"), d("0.19"), true, 2, half_up), Some(d("143.54")));
+        assert_eq!(tax(d("0.03"), d("0.20"), true, 2, half_up), Some(d("0.01")), "0.005 exactly rounds up");
+        assert_eq!(tax(d("0.03"), d("0.20"), true, 2, even), Some(d("0.00")), "and to even");
+        assert_eq!(tax(d("10.01"), d("0.07"), false, 2, half_up), Some(d("0.70")));
+    }
+
+    proptest! {
+        /// The exact path agrees with rust_decimal on every amount a quote can meet.
+        #[test]
+        fn tax_matches_decimal_arithmetic(cents in 0i64..10_000_000_000, rate in prop::sample::select(vec!["0.19", "0.07", "0.20", "0.10", "0.055", "0.2", "0.0", "0.25", "0.081"]),
+                                          inclusive in any::<bool>(), even in any::<bool>()) {
+            let strategy = if even { RoundingStrategy::MidpointNearestEven } else { RoundingStrategy::MidpointAwayFromZero };
+            let (taxable, rate) = (Decimal::new(cents, 2), d(rate));
+            let decimal = if inclusive { taxable * rate / (Decimal::ONE + rate) } else { taxable * rate }.round_dp_with_strategy(2, strategy);
+            prop_assert_eq!(tax(taxable, rate, inclusive, 2, strategy), Some(decimal));
+        }
+    }
+}
