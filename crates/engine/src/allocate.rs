@@ -19,7 +19,7 @@ pub fn allocate(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units:
 
 /// [`allocate`] in integers: the weights counted in units of their finest decimal, each share
 /// `units × w / Σw` split into a floor and a remainder compared exactly (the decimal version
-/// compares remainders rounded to 28 digits). None if an amount does not fit an `i128`.
+/// compares remainders rounded to 28 digits). None if a product does not fit an `i64`.
 fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -> Option<Vec<Decimal>> {
     if total.is_sign_negative() || weights.iter().any(|w| w.is_sign_negative()) {
         return None;
@@ -30,10 +30,10 @@ fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -
     for d in weights {
         w.push(crate::exact::scaled(*d, scale)?);
     }
-    let mut sum: i128 = w.iter().try_fold(0i128, |a, b| a.checked_add(*b))?;
+    let mut sum: i64 = w.iter().try_fold(0i64, |a, b| a.checked_add(*b))?;
     if sum == 0 {
         w.iter_mut().for_each(|x| *x = 1);
-        sum = w.len() as i128;
+        sum = w.len() as i64;
     }
     let mut parts = Vec::with_capacity(w.len());
     let mut remainders = Vec::with_capacity(w.len());
@@ -42,7 +42,7 @@ fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -
         parts.push(n / sum);
         remainders.push((n % sum, i));
     }
-    let mut left = units - parts.iter().sum::<i128>();
+    let mut left = units - parts.iter().sum::<i64>();
     if left > 0 {
         sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
         for &(_, i) in &remainders {
@@ -53,7 +53,7 @@ fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -
             left -= 1;
         }
     }
-    parts.into_iter().map(|p| Decimal::try_from_i128_with_scale(p, minor_units).ok()).collect()
+    Some(parts.into_iter().map(|p| Decimal::new(p, minor_units)).collect())
 }
 
 /// [`allocate`] in decimals, for amounts beyond [`exact`].

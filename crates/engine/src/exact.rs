@@ -1,24 +1,25 @@
 //! Exact integer arithmetic for the quote's per-line hot paths (tax, allocation). Amounts are
-//! held as `i128` counts of a power-of-ten unit, so a ratio is rounded once, exactly, with the
+//! held as `i64` counts of a power-of-ten unit, so a ratio is rounded once, exactly, with the
 //! snapshot's strategy. `rust_decimal` gives the same results but costs far more in Wasm, where
-//! its 96-bit multiplications and divisions are emulated; callers fall back to it when an
-//! amount does not fit (never for real prices).
+//! its 96-bit multiplications and divisions are emulated (`i64` is native there, and `i128`
+//! would pull in emulation code too); callers fall back to decimals when a product does not
+//! fit, which real carts never reach (9.2 × 10^18 minor units).
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// `d` as a count of 10^-`scale` units, if that is exact and fits.
-pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i128> {
+pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i64> {
     let s = d.scale();
     if s > scale {
         return None;
     }
-    d.mantissa().checked_mul(10i128.checked_pow(scale - s)?)
+    i64::try_from(d.mantissa()).ok()?.checked_mul(10i64.checked_pow(scale - s)?)
 }
 
 /// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None for a
 /// strategy this does not know: the caller falls back to decimals).
 #[allow(deprecated)]
-pub(crate) fn div_round(num: i128, den: i128, strategy: RoundingStrategy) -> Option<i128> {
+pub(crate) fn div_round(num: i64, den: i64, strategy: RoundingStrategy) -> Option<i64> {
     if num < 0 || den <= 0 {
         return None;
     }
@@ -26,11 +27,11 @@ pub(crate) fn div_round(num: i128, den: i128, strategy: RoundingStrategy) -> Opt
     let up = match strategy {
         RoundingStrategy::ToZero | RoundingStrategy::ToNegativeInfinity | RoundingStrategy::RoundDown => false,
         RoundingStrategy::AwayFromZero | RoundingStrategy::ToPositiveInfinity | RoundingStrategy::RoundUp => r > 0,
-        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => 2 * r >= den,
-        RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => 2 * r > den,
-        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => 2 * r > den || (2 * r == den && q % 2 == 1),
+        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => r >= den - r,
+        RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => r > den - r,
+        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => r > den - r || (r == den - r && q % 2 == 1),
     };
-    Some(q + i128::from(up))
+    Some(q + i64::from(up))
 }
 
 /// `taxable × rate` (or, where prices include tax, the tax contained in `taxable`:
@@ -38,10 +39,10 @@ pub(crate) fn div_round(num: i128, den: i128, strategy: RoundingStrategy) -> Opt
 /// amounts do not fit the exact path.
 pub(crate) fn tax(taxable: Decimal, rate: Decimal, inclusive: bool, minor_units: u32, strategy: RoundingStrategy) -> Option<Decimal> {
     let t = scaled(taxable, minor_units)?;
-    let (r, one) = (rate.mantissa(), 10i128.checked_pow(rate.scale())?);
+    let (r, one) = (i64::try_from(rate.mantissa()).ok()?, 10i64.checked_pow(rate.scale())?);
     let den = if inclusive { one.checked_add(r)? } else { one };
     let cents = div_round(t.checked_mul(r)?, den, strategy)?;
-    Decimal::try_from_i128_with_scale(cents, minor_units).ok()
+    Some(Decimal::new(cents, minor_units))
 }
 
 #[cfg(test)]
