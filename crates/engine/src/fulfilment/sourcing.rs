@@ -117,6 +117,10 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
             s.offer(&alloc);
         }
     }
+    // One unit (a product page): every plan is one of the single-location plans just scored.
+    if p.items.iter().map(|item| u64::from(item.quantity)).sum::<u64>() <= 1 {
+        return s.best;
+    }
     let greedy = s.greedy();
     if let Some(alloc) = greedy {
         s.offer(&alloc);
