@@ -34,6 +34,13 @@ pub(crate) fn div_round(num: i64, den: i64, strategy: RoundingStrategy) -> Optio
     Some(q + i64::from(up))
 }
 
+/// `amount × num / den` (`num ≥ 0`, `den > 0`) rounded to `minor_units` with `strategy`; None
+/// when the amounts do not fit the exact path.
+pub(crate) fn mul_div(amount: Decimal, num: i64, den: i64, minor_units: u32, strategy: RoundingStrategy) -> Option<Decimal> {
+    let a = scaled(amount, minor_units)?;
+    Some(Decimal::new(div_round(a.checked_mul(num)?, den, strategy)?, minor_units))
+}
+
 /// `taxable × rate` (or, where prices include tax, the tax contained in `taxable`:
 /// `taxable × rate / (1 + rate)`) rounded to `minor_units` with `strategy`; None when the
 /// amounts do not fit the exact path.
@@ -71,6 +78,21 @@ mod tests {
     }
 
     proptest! {
+        /// Percentages and shares of an amount agree with rust_decimal.
+        #[test]
+        fn mul_div_matches_decimal_arithmetic(cents in 0i64..10_000_000_000, percent in prop::sample::select(vec!["15", "20", "33.33", "50", "100", "12.5", "0"]),
+                                              k in 1i64..50, extra in 0i64..50, even in any::<bool>()) {
+            let strategy = if even { RoundingStrategy::MidpointNearestEven } else { RoundingStrategy::MidpointAwayFromZero };
+            let amount = Decimal::new(cents, 2);
+            let p = d(percent);
+            let want = (amount * (p / Decimal::ONE_HUNDRED)).round_dp_with_strategy(2, strategy);
+            let den = 100 * 10i64.pow(p.scale());
+            prop_assert_eq!(mul_div(amount, i64::try_from(p.mantissa()).unwrap(), den, 2, strategy), Some(want));
+            let n = k + extra;
+            let want = (amount * Decimal::from(k) / Decimal::from(n)).round_dp_with_strategy(2, strategy);
+            prop_assert_eq!(mul_div(amount, k, n, 2, strategy), Some(want));
+        }
+
         /// The exact path agrees with rust_decimal on every amount a quote can meet.
         #[test]
         fn tax_matches_decimal_arithmetic(cents in 0i64..10_000_000_000, rate in prop::sample::select(vec!["0.19", "0.07", "0.20", "0.10", "0.055", "0.2", "0.0", "0.25", "0.081"]),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::model::{Action, Caps, Pick, Target};
+use super::model::{Action, Caps, Percent, Pick, Target};
 use crate::allocate::allocate;
 use crate::hash::HashMap;
 use crate::sort::{sort_indices, sort_vec};
@@ -125,6 +125,22 @@ impl Round {
     pub fn apply(self, d: Decimal) -> Decimal {
         d.round_dp_with_strategy(self.minor_units, self.strategy)
     }
+
+    /// `percent` % of `amount`, rounded: exact integers when they fit (see `exact.rs`).
+    pub fn percent(self, amount: Decimal, percent: Percent) -> Decimal {
+        let (p, scale) = (percent.0.mantissa(), percent.0.scale());
+        let exact = match (i64::try_from(p), 10i64.checked_pow(scale).and_then(|s| s.checked_mul(100))) {
+            (Ok(p), Some(den)) if p >= 0 => crate::exact::mul_div(amount, p, den, self.minor_units, self.strategy),
+            _ => None,
+        };
+        exact.unwrap_or_else(|| self.apply(amount * percent.fraction()))
+    }
+
+    /// `amount × k / n`, rounded (`n > 0`).
+    pub fn share(self, amount: Decimal, k: u32, n: u32) -> Decimal {
+        crate::exact::mul_div(amount, i64::from(k), i64::from(n), self.minor_units, self.strategy)
+            .unwrap_or_else(|| self.apply(amount * Decimal::from(k) / Decimal::from(n)))
+    }
 }
 
 impl Target {
@@ -146,7 +162,7 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
     match action {
         Action::PercentOff { target, percent, units, pick } => {
             let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
-            per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
+            per_unit(lines, net, &chosen, round, |base, _| round.percent(base, *percent))
         }
         Action::AmountOff { target, amount, units, pick } => {
             let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
@@ -160,7 +176,7 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
             let repeats = bxgy_repeats(m, net, buy, *buy_quantity, get, *get_quantity);
             let repeats = min_opt(Some(repeats), min_opt(*max_repeats, caps.max_applications)).unwrap_or(0);
             let chosen = choose(m, net, get, caps, Some(repeats * get_quantity), *pick);
-            per_unit(lines, net, &chosen, round, |base, _| round.apply(base * percent.fraction()))
+            per_unit(lines, net, &chosen, round, |base, _| round.percent(base, *percent))
         }
         Action::Bundle { components, price } => {
             let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
@@ -187,7 +203,7 @@ fn base_of(lines: &[Line], net: &[Decimal], i: usize, k: u32, round: Round) -> D
     if k == lines[i].quantity {
         net[i]
     } else {
-        round.apply(net[i] * Decimal::from(k) / Decimal::from(lines[i].quantity))
+        round.share(net[i], k, lines[i].quantity)
     }
 }
 
@@ -351,7 +367,7 @@ fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::Bundl
 /// The order-level discount of an order-class action on the current order base.
 pub(crate) fn order_discount(base: Decimal, action: &Action, round: Round) -> Decimal {
     let d = match action {
-        Action::OrderPercentOff { percent } => round.apply(base * percent.fraction()),
+        Action::OrderPercentOff { percent } => round.percent(base, *percent),
         Action::OrderAmountOff { amount } => amount.0,
         Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| t.threshold.0 <= base).map_or(Decimal::ZERO, |t| t.amount_off.0),
         _ => Decimal::ZERO,

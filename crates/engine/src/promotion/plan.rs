@@ -441,7 +441,7 @@ fn delivery_discount_of(action: &Action, charge: Option<Decimal>, round: Round) 
 pub(crate) fn delivery_discount(discount: &DeliveryDiscount, charge: Decimal, round: Round) -> Decimal {
     match discount {
         DeliveryDiscount::Free => charge,
-        DeliveryDiscount::Percent(p) => round.apply(charge * p.fraction()),
+        DeliveryDiscount::Percent(p) => round.percent(charge, *p),
         DeliveryDiscount::Amount(a) => a.0.min(charge),
     }
 }
