@@ -28,8 +28,9 @@ pub(crate) struct Line<'a> {
 /// every line with them.
 pub(crate) struct Matches<'a> {
     pub lines: &'a [Line<'a>],
-    /// Line indices, ascending, by SKU, product id, category and tag (the order of [`Kind`]).
+    /// Whether targets are looked up in `by_name` (else compared with every line).
     indexed: bool,
+    /// Line indices, ascending, by SKU, product id, category and tag (the order of [`Kind`]).
     by_name: [OnceCell<HashMap<&'a str, Vec<usize>>>; 4],
     cache: RefCell<HashMap<usize, Rc<[usize]>>>,
 }
@@ -55,7 +56,7 @@ impl<'a> Matches<'a> {
         Matches { indexed: false, ..Matches::new(lines) }
     }
 
-    /// The index of one kind of name, built on first use (a hint's single run needs one).
+    /// The index of one kind of name, built the first time a target of that kind is looked up.
     fn index(&self, kind: Kind) -> &HashMap<&'a str, Vec<usize>> {
         self.by_name[kind as usize].get_or_init(|| {
             let mut index: HashMap<&'a str, Vec<usize>> = HashMap::default();
