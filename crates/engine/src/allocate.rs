@@ -134,6 +134,21 @@ mod tests {
     }
 
     #[test]
+    fn the_decimal_fallback_splits_as_the_exact_path_does() {
+        // Amounts past i64 take the decimal path; on ordinary ones both agree.
+        let cases: [(&str, &[&str]); 3] = [("10.00", &["1", "1", "1"]), ("0.05", &["33.33", "33.33", "33.34"]), ("1", &["0", "0"])];
+        for (total, weights) in cases {
+            let weights: Vec<Decimal> = weights.iter().map(|w| d(w)).collect();
+            let keys: Vec<&str> = ["a", "b", "c"][..weights.len()].to_vec();
+            assert_eq!(decimal(d(total), &weights, &keys, 2), exact(d(total), &weights, &keys, 2).unwrap(), "{total}");
+        }
+        let huge = d("79228162514264337593543950.33");
+        assert!(exact(huge, &[d("1"), d("2")], &["a", "b"], 2).is_none());
+        let parts = allocate(huge, &[d("1"), d("2")], &["a", "b"], 2);
+        assert_eq!(parts.iter().sum::<Decimal>(), huge);
+    }
+
+    #[test]
     fn zero_weights_share_equally() {
         assert_eq!(allocate(d("1"), &[d("0"), d("0")], &["a", "b"], 0), vec![d("1"), d("0")]);
     }

@@ -364,22 +364,25 @@ impl Cart {
         self.position(sku).map(|i| &self.lines[i])
     }
 
+    /// The quantity the line of `sku` would have once `quantity` more are added, or why the
+    /// cart cannot take them (the rule of [`CartOp::Add`], without changing the cart).
+    pub fn quantity_after_add(&self, catalogue: &Snapshot, sku: &Sku, quantity: Quantity) -> Result<Quantity, CartError> {
+        CartOp::Add { sku: sku.clone(), quantity }.check(catalogue)?;
+        match self.position(sku) {
+            Some(i) => add_quantities(sku, self.lines[i].quantity, quantity),
+            None if self.lines.len() >= MAX_CART_LINES => Err(CartError::TooManyLines),
+            None => Ok(quantity),
+        }
+    }
+
     /// Applies one operation against the catalogue. On error the cart is unchanged.
     pub fn apply(&mut self, catalogue: &Snapshot, op: &CartOp) -> Result<(), CartError> {
         match op {
             CartOp::Add { sku, quantity } => {
-                op.check(catalogue)?;
+                let total = self.quantity_after_add(catalogue, sku, *quantity)?;
                 match self.position(sku) {
-                    Some(i) => {
-                        let total = add_quantities(sku, self.lines[i].quantity, *quantity)?;
-                        self.lines[i].quantity = total;
-                    }
-                    None => {
-                        if self.lines.len() >= MAX_CART_LINES {
-                            return Err(CartError::TooManyLines);
-                        }
-                        self.lines.push(CartLine { sku: sku.clone(), quantity: *quantity, services: Vec::new() });
-                    }
+                    Some(i) => self.lines[i].quantity = total,
+                    None => self.lines.push(CartLine { sku: sku.clone(), quantity: total, services: Vec::new() }),
                 }
             }
             CartOp::SetQuantity { sku, quantity } => {

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::allocate::allocate;
-use crate::cart::{Cart, CartOp};
+use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{
@@ -535,17 +535,12 @@ fn simulate(
 ) -> Result<Option<Money>, QuoteError> {
     let Ok(quantity) = Quantity::new(quantity.into()) else { return Ok(None) };
     let currency = context.currency.unwrap_or(snapshot.currency());
-    let add = CartOp::Add { sku: sku.clone(), quantity };
-    let in_cart = cart.lines().iter().find(|l| l.sku == *sku);
-    if add.check(snapshot).is_err() || (in_cart.is_none() && cart.lines().len() >= crate::cart::MAX_CART_LINES) {
-        return Ok(None);
-    }
+    let Ok(total) = cart.quantity_after_add(snapshot, sku, quantity) else { return Ok(None) };
     let mut with: Vec<Line> = Vec::with_capacity(lines.len() + 1);
     with.extend(lines.iter().map(Line::clone));
-    match in_cart {
+    match cart.quantity_of(sku) {
         // More of a line: it and its services take the new quantity.
-        Some(line) => {
-            let Ok(total) = Quantity::new(i64::from(line.quantity.get()) + i64::from(quantity.get())) else { return Ok(None) };
+        Some(_) => {
             for (i, l) in with.iter_mut().enumerate() {
                 if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
                     l.quantity = total.get();
@@ -553,7 +548,7 @@ fn simulate(
                 }
             }
         }
-        None => with.push(priced_line(snapshot, sku, quantity.get(), context, currency)?.0),
+        None => with.push(priced_line(snapshot, sku, total.get(), context, currency)?.0),
     }
     let input = input_for(snapshot, &with, Matches::scanning(&with), context, codes, currency);
     let saving = promotion::alone(&input, promotion);

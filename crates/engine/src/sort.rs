@@ -17,6 +17,14 @@ pub(crate) fn sort_vec<T>(v: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
     v.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
+/// The distinct values of `items` (each below `n`), ascending: marked in a table of `n`, so
+/// many repeats cost no sort.
+pub(crate) fn ascending_unique(n: usize, items: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut marked = vec![false; n];
+    items.for_each(|i| marked[i] = true);
+    (0..n).filter(|&i| marked[i]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,7 +9,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::model::{Action, Caps, Percent, Pick, Target};
 use crate::allocate::allocate;
 use crate::hash::HashMap;
-use crate::sort::{sort_indices, sort_vec};
+use crate::sort::{ascending_unique, sort_indices, sort_vec};
 use crate::catalogue::Product;
 use crate::sku::Sku;
 
@@ -106,12 +106,7 @@ impl<'a> Matches<'a> {
         let mut lists = names.filter_map(|n| index.get(n)).filter(|v| !v.is_empty());
         let Some(first) = lists.next() else { return Rc::from([]) };
         let Some(second) = lists.next() else { return Rc::from(first.as_slice()) };
-        let mut hit = vec![false; self.lines.len()];
-        for i in first.iter().chain(second).chain(lists.flatten()) {
-            hit[*i] = true;
-        }
-        let all: Vec<usize> = (0..hit.len()).filter(|&i| hit[i]).collect();
-        Rc::from(all)
+        Rc::from(ascending_unique(self.lines.len(), first.iter().chain(second).chain(lists.flatten()).copied()))
     }
 }
 
@@ -264,9 +259,7 @@ fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick
         {
             let mut all: Vec<usize> = chosen.iter().chain(&matching).copied().collect();
             sort_indices(&mut all, &|a, b| before(a, b).then(a.cmp(&b)));
-            let mut sorted_first = all[..needed].to_vec();
-            sort_indices(&mut sorted_first, &|a, b| before(a, b).then(a.cmp(&b)));
-            debug_assert_eq!(chosen, sorted_first, "selection = the first of a stable sort");
+            debug_assert_eq!(chosen, all[..needed], "selection = the first of a stable sort");
         }
         return chosen;
     }

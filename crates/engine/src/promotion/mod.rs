@@ -143,11 +143,8 @@ impl PromotionIndex {
             out.dedup();
             return out;
         }
-        // Many lines name the same promotions (a category's): mark each, then list the marked
-        // in index order, rather than sort the repeats.
-        let mut marked = vec![false; promotions];
-        out.iter().for_each(|&p| marked[p] = true);
-        (0..promotions).filter(|&p| marked[p]).collect()
+        // Many lines name the same promotions (a category's): mark them rather than sort.
+        crate::sort::ascending_unique(promotions, out.into_iter())
     }
 
     /// Promotions that name this product, its SKU, category or tags (for "offers" on a product

@@ -334,6 +334,8 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
     let mut delivery_left = input.delivery_charge;
     for &p in plan {
         let promo = &input.promotions[p];
+        // A gift adds a line; it takes nothing off the others.
+        let gift = matches!(promo.action, Action::GiftItem { .. });
         if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo) {
             eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
             eval.gaps.push((p, gap));
@@ -343,7 +345,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
         let taken = match promo.class() {
             DiscountClass::Line => {
                 let taken = apply_line(input, p, &mut net, cap, &mut eval);
-                if let Some(s) = subtotal.as_mut().filter(|_| !matches!(promo.action, Action::GiftItem { .. })) {
+                if let Some(s) = subtotal.as_mut().filter(|_| !gift) {
                     *s -= taken;
                 }
                 debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Decimal>()));
@@ -385,7 +387,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
             continue;
         }
         eval.applied.push(p);
-        if matches!(promo.action, Action::GiftItem { .. }) {
+        if gift {
             eval.gift_worth += taken;
         } else {
             eval.saving += taken;
