@@ -27,7 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_engine::replica::{Operation, Stamp, ops_towards};
+use omnicart_engine::replica::{Operation, ops_towards};
 use omnicart_engine::{Cart, CartOp, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -305,10 +305,7 @@ async fn guest_operations(tx: &mut db::Tx, cart_id: &str) -> Result<Vec<Operatio
             let base: omnicart_engine::replica::Base = serde_json::from_str(&base).map_err(AppError::internal)?;
             let mut from_base = unstamped(ops_towards(&Cart::new(), &base.cart));
             let oldest = kept.iter().map(|op| &op.stamp).min();
-            let ms = oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1));
-            for (i, op) in from_base.iter_mut().enumerate() {
-                op.stamp = Stamp { ms, counter: i as u32, device: sync::SERVER_DEVICE.into() };
-            }
+            sync::stamp_server_ops(&mut from_base, oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1)), 0);
             from_base
         }
         None => Vec::new(),
@@ -323,7 +320,7 @@ fn unstamped(ops: Vec<CartOp>) -> Vec<Operation> {
     ops.into_iter()
         .map(|op| {
             let seen = matches!(op, CartOp::Add { .. }).then_some(0);
-            Operation { id: random_id("srv_"), stamp: Stamp { ms: 0, counter: 0, device: String::new() }, seen, op }
+            sync::server_op(op, seen)
         })
         .collect()
 }

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_engine::replica::{Operation, Stamp};
+use omnicart_engine::replica::Operation;
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, quote};
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +123,7 @@ fn as_operations(cart: &Cart, snapshot: &omnicart_engine::Snapshot, ops: &[CartO
                 _ => None,
             };
             let _ = cart.apply(snapshot, op);
-            Operation { id: random_id("srv_"), stamp: Stamp { ms: 0, counter: 0, device: String::new() }, seen, op: op.clone() }
+            sync::server_op(op.clone(), seen)
         })
         .collect()
 }

@@ -25,7 +25,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use omnicart_engine::replica::{Base, Head, OpLog, Operation, Stamp};
-use omnicart_engine::Cart;
+use omnicart_engine::{Cart, CartOp};
 use omnicart_engine::{ErrorCode, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,7 +35,7 @@ use crate::auth::{self, Caller};
 use crate::carts::{self, CartRecord, CartView, MAX_OPS_PER_REQUEST};
 use crate::db::{self, Db, Tx};
 use crate::error::{ApiJson, AppError};
-use crate::ids::now_unix;
+use crate::ids::{now_unix, random_id};
 use crate::AppState;
 
 /// A log longer than this is compacted…
@@ -147,11 +147,15 @@ fn parse(values: Vec<Value>, snapshot: &Snapshot) -> Result<(Vec<Operation>, Vec
     Ok((ops, refused))
 }
 
+/// `$2, $3, …` for `n` values bound after the cart id (`$1`), for an `IN (…)` list.
+fn after_cart_id(n: usize) -> String {
+    (0..n).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ")
+}
+
 /// Which of `ids` the cart's log holds.
 async fn stored_ids<'i>(db: &Db, cart_id: &str, ids: impl Iterator<Item = &'i str>) -> Result<Vec<String>, AppError> {
     let ids: Vec<&str> = ids.collect();
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!("SELECT op_id FROM cart_ops WHERE cart_id = $1 AND op_id IN ({})", list.join(", "));
+    let sql = format!("SELECT op_id FROM cart_ops WHERE cart_id = $1 AND op_id IN ({})", after_cart_id(ids.len()));
     let mut query = sqlx::query_scalar(&sql).bind(cart_id);
     for id in ids {
         query = query.bind(id);
@@ -275,19 +279,27 @@ impl Locked {
     pub(crate) fn stamp_after(&self, ops: &mut [Operation], now_ms: u64) -> Result<(), AppError> {
         let head: Option<Head> = self.head.as_deref().map(|h| parse_json(h, "head")).transpose()?;
         let newest = head.and_then(|h| h.last).map(|(stamp, _)| stamp);
-        let (ms, first) = match newest {
-            Some(n) if n.ms >= now_ms => (n.ms, n.counter.saturating_add(1)),
-            _ => (now_ms, 0),
-        };
-        for (i, op) in ops.iter_mut().enumerate() {
-            op.stamp = Stamp { ms, counter: first.saturating_add(i as u32), device: SERVER_DEVICE.into() };
+        match newest {
+            Some(n) if n.ms >= now_ms => stamp_server_ops(ops, n.ms, n.counter.saturating_add(1)),
+            _ => stamp_server_ops(ops, now_ms, 0),
         }
         Ok(())
     }
 }
 
-/// The device name of operations the server makes (edits through `/ops`, joins at sign-in).
-pub(crate) const SERVER_DEVICE: &str = "server";
+/// An edit the server makes (through `/ops`, or joining a guest cart at sign-in), to be
+/// stamped with [`stamp_server_ops`] or [`Locked::stamp_after`] before it is logged. `seen`:
+/// for an add, the quantity it was added to.
+pub(crate) fn server_op(op: CartOp, seen: Option<u32>) -> Operation {
+    Operation { id: random_id("srv_"), stamp: Stamp { ms: 0, counter: 0, device: String::new() }, seen, op }
+}
+
+/// Stamps the server's `ops` at millisecond `ms`, counting from `first`, in order.
+pub(crate) fn stamp_server_ops(ops: &mut [Operation], ms: u64, first: u32) {
+    for (i, op) in ops.iter_mut().enumerate() {
+        op.stamp = Stamp { ms, counter: first.saturating_add(i as u32), device: "server".into() };
+    }
+}
 
 /// Takes a cart's row for writing and reads it: writing to the row locks it (PostgreSQL; on
 /// SQLite the transaction holds the database's write lock), so appends to one cart take turns
@@ -435,8 +447,7 @@ async fn compact(tx: &mut Tx, cart_id: &str, log: &mut OpLog) -> Result<bool, Ap
     // The folded rows keep their ids (a device pushing one again is still answered) but lose
     // their bodies: a few statements, however long the log, so the writer's turn stays short.
     for ids in folded.chunks(FOLD_PER_STATEMENT) {
-        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!("UPDATE cart_ops SET folded = 1, body = '' WHERE cart_id = $1 AND op_id IN ({})", list.join(", "));
+        let sql = format!("UPDATE cart_ops SET folded = 1, body = '' WHERE cart_id = $1 AND op_id IN ({})", after_cart_id(ids.len()));
         let mut query = sqlx::query(&sql).bind(cart_id);
         for id in ids {
             query = query.bind(id);
