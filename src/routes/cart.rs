@@ -411,7 +411,7 @@ fn choices(store: Store) -> Vec<Choice> {
             Choice {
                 key: choice_key(&choice),
                 choice,
-                title: o.level_name.clone(),
+                title: o.level_name.to_owned(),
                 was: (o.total.amount() != o.charge.amount()).then(|| format::money(o.charge)),
                 price: format::charge(o.total),
                 detail: format!("{} · {}", o.label, o.carrier_name),

@@ -220,9 +220,9 @@ fn option_item(o: &DeliveryOption) -> impl IntoView + use<> {
     });
     let backorder = o.backorder.then_some(" · waits for incoming stock");
     view! {
-        <li class="delivery-option" data-testid="delivery-option" data-level=o.level_name.clone()>
+        <li class="delivery-option" data-testid="delivery-option" data-level=o.level_name>
             <span class="option-main">
-                <strong>{o.level_name.clone()}</strong>", "{was}
+                <strong>{o.level_name}</strong>", "{was}
                 <span class="charge">{format::charge(o.total)}</span>", "
                 <span class="when">{o.label.clone()}</span>
             </span>" "

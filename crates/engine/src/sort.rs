@@ -2,7 +2,8 @@
 //! it is compiled again for every element type and comparator; sorting indices with a
 //! comparator behind `dyn` compiles it once. This matters in the Wasm every shopper downloads.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 /// Stable sort of indices by `cmp`.
 pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
@@ -25,8 +26,24 @@ pub(crate) fn ascending_unique(n: usize, items: impl Iterator<Item = usize>) -> 
     (0..n).filter(|&i| marked[i]).collect()
 }
 
+/// (distance, location) pairs nearest first, ties by location, taken lazily from a heap:
+/// building it is linear and each pair taken costs a logarithm, so listing the nearest ten of
+/// three hundred stores costs far less than sorting them all.
+pub(crate) fn nearest_first(pairs: Vec<(u32, usize)>) -> impl Iterator<Item = (u32, usize)> {
+    let mut heap: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::from(pairs.into_iter().map(Reverse).collect::<Vec<_>>());
+    std::iter::from_fn(move || heap.pop().map(|Reverse(pair)| pair))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lists_nearest_first() {
+        let pairs = vec![(30, 1), (10, 4), (20, 0), (10, 2), (5, 9)];
+        let mut sorted = pairs.clone();
+        sorted.sort();
+        assert_eq!(super::nearest_first(pairs).collect::<Vec<_>>(), sorted);
+    }
+
     #[test]
     fn sorts_stably() {
         let mut v = vec![(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];

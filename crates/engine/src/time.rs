@@ -126,7 +126,71 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (days, secs) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60);
+        }
+        // Without the formatting machinery: results carry a few of these per option.
+        let mut out = Digits::<20>::new();
+        out.date(y, m, d);
+        out.push(b'T');
+        out.number(secs / 3600, 2);
+        out.push(b':');
+        out.number(secs % 3600 / 60, 2);
+        out.push(b':');
+        out.number(secs % 60, 2);
+        out.push(b'Z');
+        f.write_str(out.as_str())
+    }
+}
+
+/// A small ASCII buffer on the stack for dates, times and labels, written without `format!`
+/// (whose machinery is slow in a size-optimised Wasm build, and pages write many labels).
+pub(crate) struct Digits<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Digits<N> {
+    pub(crate) fn new() -> Self {
+        Digits { bytes: [0; N], len: 0 }
+    }
+
+    /// Appends one ASCII byte (ignored when full: callers size the buffer for their format).
+    pub(crate) fn push(&mut self, b: u8) {
+        if self.len < N {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn push_str(&mut self, s: &str) {
+        s.bytes().for_each(|b| self.push(b));
+    }
+
+    /// Appends a non-negative `n` in decimal, zero-padded to `width` digits.
+    pub(crate) fn number(&mut self, n: i64, width: usize) {
+        let mut rev = [b'0'; 20];
+        let (mut n, mut i) = (n.unsigned_abs(), 0);
+        while n > 0 || i == 0 {
+            rev[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            i += 1;
+        }
+        (0..i.max(width)).rev().for_each(|k| self.push(if k < 20 { rev[k] } else { b'0' }));
+    }
+
+    /// `2026-11-24` (a four-digit year).
+    pub(crate) fn date(&mut self, y: i64, m: i64, d: i64) {
+        self.number(y, 4);
+        self.push(b'-');
+        self.number(m, 2);
+        self.push(b'-');
+        self.number(d, 2);
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 

@@ -99,7 +99,7 @@ fn delivery_cases() {
             assert!(o.earliest <= o.latest, "{name}");
         }
         if let Some(expected) = &case.pickup {
-            let first = quote.pickup.first().map(|p| (p.location.clone(), p.ready_label.clone(), p.source.clone()));
+            let first = quote.pickup.first().map(|p| (p.location.clone(), p.ready_label.clone(), p.source.to_owned()));
             assert_eq!(&first, expected, "{name}: pickup");
         }
         for (sku, status, date) in &case.lines {

@@ -8,7 +8,8 @@ use super::model::{Incoming, LocationKind, Network, StockAt};
 use super::{Destination, FulfilmentError};
 use crate::catalogue::Snapshot;
 use crate::sku::Sku;
-use crate::time::Timestamp;
+use crate::sort::nearest_first;
+use crate::time::{Digits, Timestamp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,14 +158,15 @@ pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, 
     let place = net.resolve(destination)?;
     let today = net.data.time_zone.local(now);
     // Nearest first; ready times only for the stores listed.
-    let mut stores: Vec<(u32, usize, &StockAt)> =
-        net.stock_of(sku).iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup).map(|s| (place.point.distance_m(net.data.locations[s.loc].point), s.loc, s)).collect();
-    stores.sort_by_key(|&(d, l, _)| (d, l));
+    let stock = net.stock_of(sku);
+    let stores: Vec<(u32, usize)> =
+        stock.iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup).map(|s| (place.point.distance_m(net.data.locations[s.loc].point), s.loc)).collect();
     let mut found: Vec<StoreStock> = Vec::new();
-    for (distance_m, _, s) in stores {
+    for (distance_m, loc) in nearest_first(stores) {
         if found.len() == MAX_STORES_LISTED {
             break;
         }
+        let Some(s) = stock.iter().find(|s| s.loc == loc) else { continue };
         let l = &net.data.locations[s.loc];
         let Some(ready) = net.ready(s.loc, today, None) else { continue };
         found.push(StoreStock {
@@ -183,14 +185,27 @@ pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, 
 
 /// "Today from 15:30", "Tomorrow from 10:00", "Tue 24 Nov from 10:00".
 pub(crate) fn ready_label((date, minute): (Date, u32), today: Date) -> String {
-    format!("{} from {:02}:{:02}", day_label(date, today), minute / 60, minute % 60)
+    let mut out = String::with_capacity(24);
+    push_day(&mut out, date, today);
+    out.push_str(" from ");
+    push_hm(&mut out, minute);
+    out
 }
 
-/// "Today", "Tomorrow" or "Tue 24 Nov".
-pub(crate) fn day_label(date: Date, today: Date) -> String {
+/// Appends "Today", "Tomorrow" or "Tue 24 Nov".
+pub(crate) fn push_day(out: &mut String, date: Date, today: Date) {
     match date.0 - today.0 {
-        0 => "Today".into(),
-        1 => "Tomorrow".into(),
-        _ => date.label(),
+        0 => out.push_str("Today"),
+        1 => out.push_str("Tomorrow"),
+        _ => date.push_label(out),
     }
+}
+
+/// Appends a minute of the day as "09:30".
+pub(crate) fn push_hm(out: &mut String, minute: u32) {
+    let mut text = Digits::<8>::new();
+    text.number(i64::from(minute / 60), 2);
+    text.push(b':');
+    text.number(i64::from(minute % 60), 2);
+    out.push_str(text.as_str());
 }

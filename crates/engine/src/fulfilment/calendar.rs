@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::{Timestamp, civil_from_days, days_from_civil};
+use crate::time::{Digits, Timestamp, civil_from_days, days_from_civil};
 
 /// A local calendar date: `"2026-11-24"` (days since 1970-01-01 inside).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,17 +43,35 @@ impl Date {
 
     /// For people: `Tue 24 Nov`.
     pub fn label(self) -> String {
+        let mut out = String::new();
+        self.push_label(&mut out);
+        out
+    }
+
+    /// Appends [`Date::label`] to `out`.
+    pub(crate) fn push_label(self, out: &mut String) {
         const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let (_, m, d) = civil_from_days(self.0);
-        format!("{} {d} {}", DAYS[self.weekday() as usize], MONTHS[(m - 1) as usize])
+        let mut text = Digits::<12>::new();
+        text.push_str(DAYS[self.weekday() as usize]);
+        text.push(b' ');
+        text.number(d, 1);
+        text.push(b' ');
+        text.push_str(MONTHS[(m - 1) as usize]);
+        out.push_str(text.as_str());
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = civil_from_days(self.0);
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{y:04}-{m:02}-{d:02}");
+        }
+        let mut text = Digits::<10>::new();
+        text.date(y, m, d);
+        f.write_str(text.as_str())
     }
 }
 

@@ -4,11 +4,12 @@
 
 use serde::Serialize;
 
-use super::availability::{LineAvailability, day_label, ready_label};
+use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
 use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
 use super::sourcing::{self, Costing, Item, Problem, Supply};
+use crate::sort::nearest_first;
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
 use crate::catalogue::{ProductKind, Snapshot};
@@ -55,7 +56,7 @@ pub struct DeliveryQuote {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeliveryOption {
     pub level: Level,
-    pub level_name: String,
+    pub level_name: &'static str,
     pub service_id: String,
     pub service_name: String,
     pub carrier_id: String,
@@ -123,7 +124,7 @@ pub struct PickupOption {
     pub ready_label: String,
     /// Where the goods come from: `store` (on its shelves), `incoming` (a delivery to the
     /// store) or `transfer` (sent from `transfer_from`).
-    pub source: String,
+    pub source: &'static str,
     pub transfer_from: Option<String>,
 }
 
@@ -157,14 +158,17 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
             row[s.loc] = Some(s);
         }
     }
-    let ctx = Ctx { net, goods: &goods, at, place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
-    // (level, score, latest day, option) of every service that can deliver.
-    let mut options: Vec<(Level, i64, i64, DeliveryOption)> = Vec::new();
+    let mut holding = Vec::with_capacity(distances.len());
+    holding.extend((0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)));
+    let ctx = Ctx { net, goods: &goods, at, holding, place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
+    // The best plan of every service that can deliver; written out only for the shopper's
+    // options (the best per level).
+    let mut options: Vec<Planned> = Vec::new();
     let mut unavailable = Vec::new();
     for (c, s, svc) in &net.services {
         let service = &net.data.carriers[*c].services[*s];
         match ctx.plan_service(service, svc) {
-            Ok((score, latest, option)) => options.push((service.level, score, latest, option)),
+            Ok(planned) => options.push(planned),
             Err((code, reason)) => unavailable.push(Unavailable {
                 service_id: service.id.clone(),
                 service_name: service.name.clone(),
@@ -175,12 +179,13 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
             }),
         }
     }
-    let mut best: Vec<DeliveryOption> = Vec::new();
-    for level in Level::ALL {
-        // Lowest score, then earliest latest delivery; ties keep the catalogue's order.
-        let chosen = options.iter().filter(|o| o.0 == level).min_by_key(|o| (o.1, o.2));
-        best.extend(chosen.map(|o| o.3.clone()));
-    }
+    // Per level: lowest score, then earliest latest delivery; ties keep the catalogue's order.
+    let chosen: Vec<usize> = Level::ALL
+        .iter()
+        .filter_map(|&level| options.iter().enumerate().filter(|(_, o)| o.service.level == level).min_by_key(|(_, o)| (o.score, o.latest_day)).map(|(i, _)| i))
+        .collect();
+    let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
+    let mut best: Vec<DeliveryOption> = chosen.into_iter().filter_map(|i| options[i].take()).map(|o| ctx.write_option(o)).collect();
     for option in &mut best {
         apply_promotions(snapshot, option, req.promotions);
     }
@@ -232,6 +237,8 @@ struct Ctx<'a> {
     goods: &'a [Goods<'a>],
     /// at[goods line][location]
     at: Vec<Vec<Option<&'a StockAt>>>,
+    /// The locations holding some of the goods, now or incoming, in the network's order.
+    holding: Vec<usize>,
     place: &'a Place,
     distances: &'a [u32],
     /// Local date and minute of `now`.
@@ -253,7 +260,7 @@ struct Timing {
 
 impl Ctx<'_> {
     /// The best plan of one service: (score, latest delivery, option), or why it cannot go.
-    fn plan_service(&self, service: &Service, svc: &Svc) -> Result<(i64, i64, DeliveryOption), Refusal> {
+    fn plan_service<'s>(&self, service: &'s Service, svc: &'s Svc) -> Result<Planned<'s>, Refusal> {
         if self.goods.is_empty() {
             return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
         }
@@ -265,9 +272,10 @@ impl Ctx<'_> {
         }
         // Candidate origins: allowed for the service, in a zone for this destination, holding
         // some of the goods.
-        let holds = |l: usize| self.at.iter().any(|row| supply_of(row[l]).total() > 0);
-        let cands: Vec<(usize, usize)> = (0..self.distances.len()).filter(|&l| svc.origin[l] && holds(l)).filter_map(|l| Some((l, self.zone(svc, l)?))).collect();
-        if cands.is_empty() && (0..self.distances.len()).all(|l| !svc.origin[l] || self.zone(svc, l).is_none()) {
+        let zone = self.zones(svc);
+        let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
+        cands.extend(self.holding.iter().filter(|&&l| svc.origin[l]).filter_map(|&l| Some((l, zone(l)?))));
+        if cands.is_empty() && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none()) {
             return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));
         }
         let items: Vec<Item> = self.goods.iter().map(|g| Item { quantity: g.quantity, grams: charged_grams(service, g), bulky: is_bulky(svc, g) }).collect();
@@ -295,16 +303,17 @@ impl Ctx<'_> {
         }
         let transit = if service.slots.is_empty() { service.transit_days[1] } else { service.transit_days[0] };
         let floor = calendar.add_working_days(first, transit).0;
-        let mut rating = Rating { ctx: self, service, svc, cands: &cands, timings: vec![Vec::new(); cands.len()], floor };
+        let mut rating = Rating { ctx: self, service, svc, cands: &cands, timings: (0..cands.len()).map(|_| Timings::default()).collect(), floor };
         let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET)
             .ok_or_else(|| ("no_date", format!("{} has no delivery date in the next {} days.", service.name, self.net.data.sourcing.horizon_days)))?;
-        Ok((plan.score, plan.latest_day, rating.option(&problem, &plan)))
+        Ok(rating.planned(&problem, &plan, service, svc))
     }
 
-    /// The rate zone for shipping from location `l`: postcode zones first, then distance.
-    fn zone(&self, svc: &Svc, l: usize) -> Option<usize> {
+    /// The rate zone of a service for shipping from a location: postcode zones first (the same
+    /// for every location), then distance.
+    fn zones<'s>(&'s self, svc: &'s Svc) -> impl Fn(usize) -> Option<usize> + 's {
         let by_postcode = self.place.postcode.as_ref().and_then(|pc| svc.zones.iter().position(|z| z.prefixes.iter().any(|p| pc.starts_with(p.as_str()))));
-        by_postcode.or_else(|| svc.zones.iter().position(|z| z.max_m.is_some_and(|m| self.distances[l] <= m)))
+        move |l| by_postcode.or_else(|| svc.zones.iter().position(|z| z.max_m.is_some_and(|m| self.distances[l] <= m)))
     }
 
     /// When a shipment from `l` whose stock is there on `ready` leaves and arrives.
@@ -344,17 +353,18 @@ impl Ctx<'_> {
 
     fn pickup(&self) -> Vec<PickupOption> {
         let net = self.net;
-        let mut stores: Vec<(u32, usize)> = (0..self.distances.len()).filter(|&l| net.data.locations[l].pickup).map(|l| (self.distances[l], l)).collect();
-        stores.sort_unstable();
+        let stores: Vec<(u32, usize)> = (0..self.distances.len()).filter(|&l| net.data.locations[l].pickup).map(|l| (self.distances[l], l)).collect();
         // The day each shipping location could send a transfer, computed once, when needed.
         let sent = std::cell::OnceCell::new();
-        stores.into_iter().filter_map(|(_, l)| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
+        let mut transfer = Vec::new();
+        nearest_first(stores).filter_map(|(_, l)| self.pickup_at(l, &sent, &mut transfer)).take(PICKUP_LISTED).collect()
     }
 
-    /// When the whole cart can be collected at `store` (rule 8).
-    fn pickup_at(&self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>) -> Option<PickupOption> {
+    /// When the whole cart can be collected at `store` (rule 8). `transfer` is a buffer.
+    fn pickup_at<'s>(&'s self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>, transfer: &mut Vec<(&'s Vec<Option<&'s StockAt>>, u32)>) -> Option<PickupOption> {
         let net = self.net;
-        let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
+        let (mut from, mut source) = (self.now, "store");
+        transfer.clear();
         for (g, row) in self.goods.iter().zip(&self.at) {
             let supply = supply_of(row[store]);
             if supply.now >= g.quantity {
@@ -379,10 +389,22 @@ impl Ctx<'_> {
                 let ships = net.data.locations.iter().enumerate().filter(|(_, loc)| loc.ships);
                 ships.filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0))).collect()
             });
+            // Senders share a few sending days: each day's arrival is worked out once.
+            let mut arrival = [(Date(i64::MIN), Date(i64::MIN)); 4];
+            let mut arrives_after = |day: Date| match arrival.iter().position(|(d, _)| *d == day || d.0 == i64::MIN) {
+                Some(i) if arrival[i].0 == day => arrival[i].1,
+                free => {
+                    let a = calendar.add_working_days(day, days.max(1));
+                    if let Some(i) = free {
+                        arrival[i] = (day, a);
+                    }
+                    a
+                }
+            };
             let (arrives, l) = sent
                 .iter()
                 .filter(|&&(l, _)| l != store && transfer.iter().all(|(row, q)| row[l].is_some_and(|s| s.now >= *q)))
-                .map(|&(l, day)| (calendar.add_working_days(day, days.max(1)), l))
+                .map(|&(l, day)| (arrives_after(day), l))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
             if arrives > from.0 {
                 (from, source) = ((arrives, 0), "transfer");
@@ -398,7 +420,7 @@ impl Ctx<'_> {
             distance_m: self.distances[store],
             ready_by: net.data.time_zone.instant(ready.0, ready.1),
             ready_label: ready_label(ready, self.now.0),
-            source: source.into(),
+            source,
             transfer_from,
         })
     }
@@ -431,6 +453,31 @@ fn charged_grams(service: &Service, g: &Goods) -> u64 {
     u64::from(g.grams).max(dimensional)
 }
 
+/// The timings of one candidate by ready day. Nearly always one day (stock there today), kept
+/// without an allocation; other days (incoming stock) go to a list.
+#[derive(Default)]
+struct Timings {
+    first: Option<(Date, Option<Timing>)>,
+    more: Vec<(Date, Option<Timing>)>,
+}
+
+impl Timings {
+    fn get_or_insert(&mut self, ready: Date, compute: impl FnOnce() -> Option<Timing>) -> &Option<Timing> {
+        let Some((first, _)) = &self.first else { return &self.first.insert((ready, compute())).1 };
+        if *first == ready {
+            return &self.first.as_ref().expect("checked above").1;
+        }
+        let at = match self.more.iter().position(|(d, _)| *d == ready) {
+            Some(at) => at,
+            None => {
+                self.more.push((ready, compute()));
+                self.more.len() - 1
+            }
+        };
+        &self.more[at].1
+    }
+}
+
 /// The search's view of one service: charges and (cached) dates per candidate location.
 struct Rating<'a> {
     ctx: &'a Ctx<'a>,
@@ -438,7 +485,7 @@ struct Rating<'a> {
     svc: &'a Svc,
     /// (location, zone) per candidate.
     cands: &'a [(usize, usize)],
-    timings: Vec<Vec<(Date, Option<Timing>)>>,
+    timings: Vec<Timings>,
     /// No shipment arrives (at the latest) before this day: collected on the carrier's first
     /// working day from today, slowest transit (fastest for slot services).
     floor: i64,
@@ -485,75 +532,112 @@ impl Rating<'_> {
     /// The timing of a shipment from candidate `c` ready on `ready`, computed once: the search
     /// asks for the same few (candidate, day) pairs again and again.
     fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
-        let at = match self.timings[c].iter().position(|(d, _)| *d == ready) {
-            Some(at) => at,
-            None => {
-                let t = self.ctx.timing(self.service, self.svc, self.cands[c].0, ready);
-                self.timings[c].push((ready, t));
-                self.timings[c].len() - 1
-            }
-        };
-        self.timings[c][at].1.as_ref()
+        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].0);
+        self.timings[c].get_or_insert(ready, || ctx.timing(service, svc, l, ready)).as_ref()
     }
 
-    /// The option for the chosen plan.
-    fn option(&mut self, p: &Problem, plan: &sourcing::Plan) -> DeliveryOption {
-        let (ctx, net, currency) = (self.ctx, self.ctx.net, self.ctx.currency);
-        let zone = ctx.net.data.time_zone;
-        let mut shipments = Vec::new();
-        let (mut earliest, mut latest, mut slots, mut backorder) = ((Date(i64::MIN), 0), (Date(i64::MIN), 0), Vec::new(), false);
-        let mut used: Vec<usize> = Vec::new();
+    /// The numbers of the chosen plan: its shipments in the network's order of locations.
+    fn planned<'s>(&mut self, p: &Problem, plan: &sourcing::Plan, service: &'s Service, svc: &'s Svc) -> Planned<'s> {
+        let mut planned = Planned {
+            service,
+            svc,
+            score: plan.score,
+            latest_day: plan.latest_day,
+            charge: plan.cost,
+            shipments: Vec::with_capacity(plan.shipments),
+            earliest: (Date(i64::MIN), 0),
+            latest: (Date(i64::MIN), 0),
+            slots: Vec::new(),
+            backorder: false,
+        };
+        let mut used: Vec<usize> = Vec::with_capacity(plan.shipments);
         for a in &plan.alloc {
             if !used.contains(&a.1) {
                 used.push(a.1);
             }
         }
-        // Shipments in the network's order of locations.
         used.sort_by_key(|&c| self.cands[c].0);
         for c in used {
-            let parts: Vec<_> = plan.alloc.iter().filter(|a| a.1 == c).collect();
-            let ready = parts.iter().map(|&&(i, _, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);
-            backorder |= ready > p.today;
-            let grams = parts.iter().fold(0u64, |sum, &&(i, _, q)| sum.saturating_add(p.items[i].grams.saturating_mul(u64::from(q))));
-            let bulky = parts.iter().filter(|&&&(i, _, _)| p.items[i].bulky).map(|&&(_, _, q)| q).sum();
+            let lines: Vec<(usize, u32)> = plan.alloc.iter().filter(|a| a.1 == c).map(|&(i, _, q)| (i, q)).collect();
+            let ready = lines.iter().map(|&(i, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);
+            planned.backorder |= ready > p.today;
+            let grams = lines.iter().fold(0u64, |sum, &(i, q)| sum.saturating_add(p.items[i].grams.saturating_mul(u64::from(q))));
+            let bulky = lines.iter().filter(|&&(i, _)| p.items[i].bulky).map(|&(_, q)| q).sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
+            let location = self.cands[c].0;
             // The search only returns plans whose every shipment has a timing.
-            let t = self.timing(c, ready).expect("a chosen plan's shipments have dates").clone();
-            earliest = earliest.max(t.earliest);
-            latest = latest.max(t.latest);
-            if slots.is_empty() {
-                slots = t.slots.clone();
+            let t = self.timing(c, ready).expect("a chosen plan's shipments have dates");
+            planned.earliest = planned.earliest.max(t.earliest);
+            planned.latest = planned.latest.max(t.latest);
+            if planned.slots.is_empty() {
+                planned.slots.clone_from(&t.slots);
             }
-            let l = self.cands[c].0;
-            shipments.push(Shipment {
-                location: net.data.locations[l].id.clone(),
-                location_name: net.data.locations[l].name.clone(),
-                distance_m: ctx.distances[l],
-                lines: parts.iter().map(|&&(i, _, q)| ShipmentLine { sku: ctx.goods[i].sku.clone(), quantity: q }).collect(),
-                ships_on: t.ships_on,
-                charge: Money::from_minor(charge, currency),
-            });
+            planned.shipments.push(PlannedShipment { location, lines, ships_on: t.ships_on, charge });
         }
-        let charge = Money::from_minor(plan.cost, currency);
-        let label = if self.service.slots.is_empty() || shipments.len() > 1 { range_label(earliest, latest, ctx.now.0) } else { slot_label(earliest.0, earliest.1, latest.1, ctx.now.0) };
-        let carrier = &net.data.carriers[self.svc.carrier];
+        planned
+    }
+}
+
+/// A service's best plan in numbers, before it is written out for the shopper.
+struct Planned<'s> {
+    service: &'s Service,
+    svc: &'s Svc,
+    score: i64,
+    latest_day: i64,
+    /// In minor units.
+    charge: i64,
+    shipments: Vec<PlannedShipment>,
+    earliest: (Date, u32),
+    latest: (Date, u32),
+    slots: Vec<(Date, u32, u32)>,
+    backorder: bool,
+}
+
+struct PlannedShipment {
+    location: usize,
+    /// (goods line, quantity)
+    lines: Vec<(usize, u32)>,
+    ships_on: Date,
+    charge: i64,
+}
+
+impl Ctx<'_> {
+    /// The option the shopper sees for a chosen plan.
+    fn write_option(&self, o: Planned) -> DeliveryOption {
+        let (net, currency, zone, today) = (self.net, self.currency, self.net.data.time_zone, self.now.0);
+        let shipments: Vec<Shipment> = o
+            .shipments
+            .into_iter()
+            .map(|s| Shipment {
+                location: net.data.locations[s.location].id.clone(),
+                location_name: net.data.locations[s.location].name.clone(),
+                distance_m: self.distances[s.location],
+                lines: s.lines.into_iter().map(|(i, quantity)| ShipmentLine { sku: self.goods[i].sku.clone(), quantity }).collect(),
+                ships_on: s.ships_on,
+                charge: Money::from_minor(s.charge, currency),
+            })
+            .collect();
+        let charge = Money::from_minor(o.charge, currency);
+        let label = if o.service.slots.is_empty() || shipments.len() > 1 { range_label(o.earliest, o.latest, today) } else { slot_label(o.earliest.0, o.earliest.1, o.latest.1, today) };
+        let carrier = &net.data.carriers[o.svc.carrier];
+        let lists_slots = carrier.kind == CarrierKind::Fleet || o.service.level == Level::Scheduled;
         DeliveryOption {
-            level: self.service.level,
-            level_name: self.service.level.name().into(),
-            service_id: self.service.id.clone(),
-            service_name: self.service.name.clone(),
+            level: o.service.level,
+            level_name: o.service.level.name(),
+            service_id: o.service.id.clone(),
+            service_name: o.service.name.clone(),
             carrier_id: carrier.id.clone(),
             carrier_name: carrier.name.clone(),
             charge,
             adjustments: Vec::new(),
             total: charge,
-            earliest: zone.instant(earliest.0, earliest.1),
-            latest: zone.instant(latest.0, latest.1),
+            earliest: zone.instant(o.earliest.0, o.earliest.1),
+            latest: zone.instant(o.latest.0, o.latest.1),
             label,
-            backorder,
+            backorder: o.backorder,
             shipments,
-            slots: if carrier.kind == CarrierKind::Fleet || self.service.level == Level::Scheduled {
-                slots.iter().map(|&(d, s, e)| SlotOption { start: zone.instant(d, s), end: zone.instant(d, e), label: slot_label(d, s, e, ctx.now.0) }).collect()
+            slots: if lists_slots {
+                o.slots.iter().map(|&(d, s, e)| SlotOption { start: zone.instant(d, s), end: zone.instant(d, e), label: slot_label(d, s, e, today) }).collect()
             } else {
                 Vec::new()
             },
@@ -561,18 +645,24 @@ impl Rating<'_> {
     }
 }
 
-fn hm(minute: u32) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
+/// "Tue 24 Nov 08:00–12:00".
 fn slot_label(day: Date, start: u32, end: u32, today: Date) -> String {
-    format!("{} {}–{}", day_label(day, today), hm(start), hm(end))
+    let mut out = String::with_capacity(24);
+    push_day(&mut out, day, today);
+    out.push(' ');
+    push_hm(&mut out, start);
+    out.push('–');
+    push_hm(&mut out, end);
+    out
 }
 
+/// "Tue 24 Nov", or "Tue 24 Nov – Thu 26 Nov".
 fn range_label(earliest: (Date, u32), latest: (Date, u32), today: Date) -> String {
-    if earliest.0 == latest.0 {
-        day_label(earliest.0, today)
-    } else {
-        format!("{} – {}", day_label(earliest.0, today), day_label(latest.0, today))
+    let mut out = String::with_capacity(24);
+    push_day(&mut out, earliest.0, today);
+    if earliest.0 != latest.0 {
+        out.push_str(" – ");
+        push_day(&mut out, latest.0, today);
     }
+    out
 }

@@ -100,6 +100,8 @@ struct Search<'p, 'a, C> {
     ships: Vec<Ship>,
     open: Vec<usize>,
     alloc: Vec<(usize, usize, u32)>,
+    /// The shipments of the allocation being offered, kept to reuse its buffer.
+    offered: Vec<(usize, Ship)>,
     best: Option<Plan>,
     nodes: u32,
     budget: u32,
@@ -110,10 +112,12 @@ const EXACT_SPACE: u64 = 200_000;
 
 pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> Option<Plan> {
     let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
-    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), best: None, nodes: 0, budget };
+    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), offered: Vec::new(), best: None, nodes: 0, budget };
+    let mut alloc = Vec::with_capacity(p.items.len());
     for c in 0..p.candidates {
         if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
-            let alloc: Vec<_> = (0..p.items.len()).map(|i| (i, c, p.items[i].quantity)).collect();
+            alloc.clear();
+            alloc.extend((0..p.items.len()).map(|i| (i, c, p.items[i].quantity)));
             s.offer(&alloc);
         }
     }
@@ -133,6 +137,10 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
 /// aside): `Some(false)` proves no plan exists; `None` when there are too many sets to try.
 pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     const MAX_SETS: u64 = 20_000;
+    // Room for a shipment per line: coverable exactly when every line is held somewhere.
+    if p.items.len() <= p.max_shipments {
+        return Some(p.supply.iter().all(|row| row.iter().any(|s| s.total() > 0)));
+    }
     let (k, m) = (p.candidates as u64, p.max_shipments.min(p.candidates) as u64);
     let sets = (1..=m).try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j)).unwrap_or(u64::MAX);
     if sets > MAX_SETS {
@@ -191,7 +199,8 @@ impl<C: Costing> Search<'_, '_, C> {
     /// Scores a complete allocation from scratch and keeps it if it is the best so far.
     fn offer(&mut self, alloc: &[(usize, usize, u32)]) {
         // Only the shipments this plan opens (a handful), not one per candidate.
-        let mut ships: Vec<(usize, Ship)> = Vec::new();
+        let mut ships = std::mem::take(&mut self.offered);
+        ships.clear();
         for &(i, c, q) in alloc {
             let item = &self.p.items[i];
             let at = match ships.iter().position(|(d, _)| *d == c) {
@@ -209,11 +218,16 @@ impl<C: Costing> Search<'_, '_, C> {
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
         }
         if let Some((cost, latest_day, score)) = self.score(ships.iter().map(|(c, s)| (*c, s))) {
-            let plan = Plan { alloc: alloc.to_vec(), cost, latest_day, shipments: ships.len(), score };
-            if self.best.as_ref().is_none_or(|b| plan.key() < b.key()) {
-                self.best = Some(plan);
+            let key = (score, latest_day, ships.len());
+            if self.best.as_ref().is_none_or(|b| key < b.key()) {
+                // The replaced plan's buffer takes the new allocation.
+                let mut kept = self.best.take().map(|b| b.alloc).unwrap_or_default();
+                kept.clear();
+                kept.extend_from_slice(alloc);
+                self.best = Some(Plan { alloc: kept, cost, latest_day, shipments: ships.len(), score });
             }
         }
+        self.offered = ships;
     }
 
     /// (cost, latest day, score) of the open shipments, or `None` if one cannot go or they
@@ -379,7 +393,7 @@ mod tests {
     fn brute(p: &Problem, toy: &mut Toy) -> Option<(i64, i64, usize)> {
         fn go(p: &Problem, toy: &mut Toy, i: usize, c: usize, need: u32, alloc: &mut Vec<(usize, usize, u32)>, best: &mut Option<(i64, i64, usize)>) {
             if i == p.items.len() {
-                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], best: None, nodes: 0, budget: 0 };
+                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], offered: vec![], best: None, nodes: 0, budget: 0 };
                 s.offer(alloc);
                 if let Some(plan) = s.best.filter(|plan| best.is_none_or(|b| plan.key() < b)) {
                     *best = Some(plan.key());
