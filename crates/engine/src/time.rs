@@ -229,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn prints_every_year_and_pads_every_field() {
+        let at = |y, mo, d, secs| Timestamp(days_from_civil(y, mo, d) * 86_400 + secs).to_string();
+        assert_eq!(at(7, 1, 2, 3_723), "0007-01-02T01:02:03Z");
+        assert_eq!(at(9999, 12, 31, 86_399), "9999-12-31T23:59:59Z");
+        // Outside four-digit years the formatting machinery takes over.
+        assert_eq!(at(10_000, 1, 1, 0), "10000-01-01T00:00:00Z");
+        assert_eq!(at(-1, 1, 1, 0), "-001-01-01T00:00:00Z");
+        let mut d = Digits::<4>::new();
+        d.number(123_456, 2);
+        assert_eq!(d.as_str(), "1234", "a full buffer keeps what fits");
+    }
+
+    #[test]
     fn refuses_what_is_not_a_date_time() {
         for bad in ["", "2026-11-22", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-22T24:00:00Z",
             "2026-11-22T10:00:00", "2026-11-22T10:00:00+1:00", "２０２６-11-22T10:00:00Z", "2026-11-22T10:00:00Zjunk", "2026-11-22T10:00:00.Z",
