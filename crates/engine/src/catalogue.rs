@@ -37,7 +37,8 @@ pub struct Snapshot {
     by_category: HashMap<String, Vec<usize>>,
     by_tag: HashMap<String, Vec<usize>>,
     /// Tax rate per (region, tax class).
-    tax_rates: HashMap<(String, String), Decimal>,
+    /// Rate by region, then tax class (looked up by `&str`, without building a key).
+    tax_rates: HashMap<String, HashMap<String, Decimal>>,
     promotion_index: PromotionIndex,
     network: Network,
 }
@@ -296,7 +297,7 @@ impl Snapshot {
 
     /// The tax rate for a region and tax class, if the snapshot defines one.
     pub fn tax_rate(&self, region: &str, tax_class: &str) -> Option<Decimal> {
-        self.tax_rates.get(&(region.to_owned(), tax_class.to_owned())).copied()
+        self.tax_rates.get(region).and_then(|classes| classes.get(tax_class)).copied()
     }
 
     /// Indices of the products a target can match (all products for `Any`), without scanning
@@ -426,8 +427,8 @@ fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>)
     Ok(out)
 }
 
-fn check_tax(data: &SnapshotData) -> Result<HashMap<(String, String), Decimal>, SnapshotError> {
-    let mut rates = HashMap::default();
+fn check_tax(data: &SnapshotData) -> Result<HashMap<String, HashMap<String, Decimal>>, SnapshotError> {
+    let mut rates: HashMap<String, HashMap<String, Decimal>> = HashMap::default();
     for (i, r) in data.pricing.tax_rates.iter().enumerate() {
         let field = format!("pricing.tax_rates[{i}].rate");
         let rate = crate::money::parse_decimal(&r.rate)
@@ -435,14 +436,14 @@ fn check_tax(data: &SnapshotData) -> Result<HashMap<(String, String), Decimal>, 
         if rate.is_sign_negative() || rate >= Decimal::ONE {
             return Err(invalid(field, "a rate is a fraction from 0 to below 1, e.g. \"0.19\""));
         }
-        if rates.insert((r.region.clone(), r.tax_class.clone()), rate).is_some() {
+        if rates.entry(r.region.clone()).or_default().insert(r.tax_class.clone(), rate).is_some() {
             return Err(invalid(field, format!("two rates for {} / {}", r.region, r.tax_class)));
         }
     }
     if !rates.is_empty() {
         let region = &data.pricing.default_region;
         for (p, product) in data.products.iter().enumerate() {
-            if !rates.contains_key(&(region.clone(), product.tax_class.clone())) {
+            if !rates.get(region).is_some_and(|classes| classes.contains_key(&product.tax_class)) {
                 let field = format!("products[{p}] ({}).tax_class", product.id);
                 return Err(invalid(field, format!("no rate for {:?} in the default region {region:?}", product.tax_class)));
             }

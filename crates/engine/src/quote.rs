@@ -315,7 +315,12 @@ fn assemble(
     let promotions = snapshot.promotions();
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
     let adjustment = |p: usize, d: Decimal| Adjustment { promotion_id: promotions[p].id.clone(), label: promotions[p].label.clone(), amount: money(d) };
-    let nets: Vec<Decimal> = lines.iter().enumerate().map(|(i, l)| l.gross - eval.line_adjustments[i].iter().map(|(_, d)| d).sum::<Decimal>()).collect();
+    let mut nets: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
+    let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
+    for &(i, p, d) in &eval.line_adjustments {
+        nets[i] -= d;
+        line_adjustments[i].push(adjustment(p, d));
+    }
     let order_shares = allocate_order(lines, &nets, eval, round);
     let region = context.region.clone().unwrap_or_else(|| snapshot.pricing().default_region.clone());
     let inclusive = snapshot.pricing().prices_include_tax;
@@ -330,7 +335,7 @@ fn assemble(
             quantity: Quantity::new(l.quantity.into()).expect("cart quantities are valid"),
             unit_price: units[i],
             gross: money(l.gross),
-            adjustments: eval.line_adjustments[i].iter().map(|&(p, d)| adjustment(p, d)).collect(),
+            adjustments: std::mem::take(&mut line_adjustments[i]),
             net: money(nets[i]),
             order_discount: money(order_shares[i]),
             tax: money(tax),
@@ -340,8 +345,8 @@ fn assemble(
         });
     }
     let mut applied_amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
-    for (p, d) in eval.line_adjustments.iter().flatten().chain(&eval.order_adjustments).chain(&eval.delivery) {
-        *applied_amounts.entry(*p).or_default() += d;
+    for (p, d) in eval.adjustments() {
+        *applied_amounts.entry(p).or_default() += d;
     }
     for (p, sku, quantity) in &eval.gifts {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };

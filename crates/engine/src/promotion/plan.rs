@@ -53,8 +53,9 @@ pub(crate) struct Input<'a> {
 /// The outcome of one plan.
 #[derive(Default, Clone)]
 pub(crate) struct Evaluation<'a> {
-    /// Per line: (promotion, discount), in application order.
-    pub line_adjustments: Vec<Vec<(usize, Decimal)>>,
+    /// (line, promotion, discount) in application order: one list for the whole cart, so a
+    /// plan run allocates nothing per line.
+    pub line_adjustments: Vec<(usize, usize, Decimal)>,
     pub order_adjustments: Vec<(usize, Decimal)>,
     pub delivery: Vec<(usize, Decimal)>,
     pub gifts: Vec<(usize, Sku, u32)>,
@@ -71,8 +72,13 @@ pub(crate) struct Evaluation<'a> {
 impl Evaluation<'_> {
     /// What the applied promotions selected by `which` took off in this evaluation.
     fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
-        let lines = self.line_adjustments.iter().flatten();
-        lines.chain(&self.order_adjustments).chain(&self.delivery).filter(|(p, _)| which(*p)).map(|(_, d)| *d).sum()
+        self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum()
+    }
+
+    /// Every (promotion, discount) of the plan: lines, order, delivery.
+    pub fn adjustments(&self) -> impl Iterator<Item = (usize, Decimal)> + '_ {
+        let lines = self.line_adjustments.iter().map(|&(_, p, d)| (p, d));
+        lines.chain(self.order_adjustments.iter().copied()).chain(self.delivery.iter().copied())
     }
 
     /// Whether this plan is better for the customer than `other`: a lower total first, then
@@ -309,7 +315,7 @@ pub(crate) fn alone(input: &Input, p: usize) -> Decimal {
     if !found.applied.contains(&p) {
         return Decimal::ZERO;
     }
-    found.line_adjustments.iter().flatten().chain(&found.order_adjustments).chain(&found.delivery).filter(|(q, _)| *q == p).map(|(_, d)| d).sum::<Decimal>()
+    found.adjustments().filter(|&(q, _)| q == p).map(|(_, d)| d).sum::<Decimal>()
         + gift_value(input, &found, p)
 }
 
@@ -326,7 +332,7 @@ fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Decimal {
 fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
     let lines = input.lines;
     let mut net: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
-    let mut eval = Evaluation { line_adjustments: vec![Vec::new(); lines.len()], ..Evaluation::default() };
+    let mut eval = Evaluation::default();
     // Σ net once something reads it (conditions, order discounts), then kept as line
     // promotions take their share off.
     let mut subtotal: Option<Decimal> = None;
@@ -419,7 +425,7 @@ fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>
     for (i, d) in found.into_iter().filter(|(_, d)| !d.is_zero()) {
         net[i] -= d;
         taken += d;
-        eval.line_adjustments[i].push((p, d));
+        eval.line_adjustments.push((i, p, d));
     }
     taken
 }
