@@ -12,6 +12,7 @@
 //! order placement and its answer is final.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -60,8 +61,8 @@ pub struct Usage {
 /// One discount on a line, the order or the delivery, with the promotion that gave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adjustment {
-    pub promotion_id: String,
-    pub label: String,
+    pub promotion_id: Arc<str>,
+    pub label: Arc<str>,
     /// The amount taken off (positive).
     pub amount: Money,
 }
@@ -102,15 +103,15 @@ pub struct DeliveryCharge {
 /// A delivery promotion that applies, for the delivery calculator to apply to its charges.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryPromotion {
-    pub promotion_id: String,
-    pub label: String,
+    pub promotion_id: Arc<str>,
+    pub label: Arc<str>,
     pub discount: DeliveryDiscount,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
-    pub promotion_id: String,
-    pub label: String,
+    pub promotion_id: Arc<str>,
+    pub label: Arc<str>,
     pub code: String,
     pub reason: String,
 }

@@ -107,13 +107,13 @@ fn check(library: &[Value], case: &Case) {
         assert_eq!(&got, applied, "{n}: applied");
     }
     if let Some(rejected) = &e.rejected {
-        let got: BTreeMap<String, String> = q.rejected.iter().map(|r| (r.promotion_id.clone(), r.code.clone())).collect();
+        let got: BTreeMap<String, String> = q.rejected.iter().map(|r| (r.promotion_id.to_string(), r.code.clone())).collect();
         if rejected.is_empty() {
             assert!(got.is_empty(), "{n}: expected no rejections, got {got:?}");
         }
         for (id, code) in rejected {
             assert_eq!(got.get(id), Some(code), "{n}: rejection of {id} (all: {got:?})");
-            let r = q.rejected.iter().find(|r| &r.promotion_id == id).unwrap();
+            let r = q.rejected.iter().find(|r| *r.promotion_id == **id).unwrap();
             assert!(!r.reason.is_empty() && !r.label.is_empty(), "{n}: reasons are readable");
         }
     }
@@ -140,7 +140,7 @@ fn check(library: &[Value], case: &Case) {
         assert_eq!(&got, gifts, "{n}: gifts");
     }
     if let Some(ids) = &e.delivery_promotions {
-        let got: Vec<String> = q.delivery_promotions.iter().map(|d| d.promotion_id.clone()).collect();
+        let got: Vec<String> = q.delivery_promotions.iter().map(|d| d.promotion_id.to_string()).collect();
         assert_eq!(&got, ids, "{n}: delivery promotions");
     }
 }

@@ -42,14 +42,14 @@ fn demo_promotions_behave_as_advertised() {
 
     // A TV alone is told about the PlayStation offer, with the saving.
     let q = quote(&demo, &cart(r#"{"lines":[{"sku":"NRD-LED-43","quantity":1}]}"#), &context).unwrap();
-    let hint = q.hints.iter().find(|h| h.promotion_id == "ps-with-tv").unwrap_or_else(|| panic!("PlayStation hint in {:#?}", q.hints));
+    let hint = q.hints.iter().find(|h| &*h.promotion_id == "ps-with-tv").unwrap_or_else(|| panic!("PlayStation hint in {:#?}", q.hints));
     assert_eq!(hint.add.as_ref().unwrap().sku.as_str(), "PS5-SLIM-DIGITAL");
     assert_eq!(hint.saving.unwrap().amount().to_string(), "90.00");
 
     // A product page lists the offers that name the product, without coupon offers.
-    let offers: Vec<&str> = demo.offers_for(&Sku::new("PS5-SLIM-DIGITAL").unwrap()).iter().map(|p| p.id.as_str()).collect();
+    let offers: Vec<&str> = demo.offers_for(&Sku::new("PS5-SLIM-DIGITAL").unwrap()).iter().map(|p| &*p.id).collect();
     assert_eq!(offers, ["ps-with-tv"]);
-    let offers: Vec<&str> = demo.offers_for(&Sku::new("CBL-HDMI21-1M").unwrap()).iter().map(|p| p.id.as_str()).collect();
+    let offers: Vec<&str> = demo.offers_for(&Sku::new("CBL-HDMI21-1M").unwrap()).iter().map(|p| &*p.id).collect();
     assert_eq!(offers, ["cables-3-for-2"], "CABLE20 needs a code, so it is not advertised");
 
     // Expired and first-order-only coupons say why.

@@ -1,5 +1,7 @@
 //! Upsell hints: promotions the cart nearly qualifies for, what is missing, what they would save.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
@@ -8,8 +10,8 @@ use crate::sku::Sku;
 /// "Add 23.50 EUR more for free delivery", "Add a PlayStation: save 110.00 EUR".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpsellHint {
-    pub promotion_id: String,
-    pub label: String,
+    pub promotion_id: Arc<str>,
+    pub label: Arc<str>,
     /// A plain-language sentence; the storefront may compose its own from the fields below.
     pub message: String,
     /// How much more to spend to qualify (subtotal thresholds).

@@ -81,7 +81,7 @@ impl PromotionIndex {
         for (i, p) in promotions.iter().enumerate() {
             let field = |f: &str| format!("promotions[{i}] ({}){f}", p.id);
             let bad = |f: &str, problem: String| SnapshotError::Invalid { field: field(f), problem };
-            if p.id.trim().is_empty() || p.id.len() > 64 || !ids.insert(p.id.as_str()) {
+            if p.id.trim().is_empty() || p.id.len() > 64 || !ids.insert(&*p.id) {
                 return Err(bad(".id", "must be unique, 1 to 64 characters".into()));
             }
             if p.label.trim().is_empty() || p.label.len() > 120 {

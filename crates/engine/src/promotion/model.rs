@@ -2,6 +2,7 @@
 //! See the module docs of [`crate::promotion`] for how promotions are applied and stacked.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -236,9 +237,11 @@ pub struct Caps {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Promotion {
-    pub id: String,
+    /// Shared (`Arc<str>`): every adjustment, rejection and hint of every quote names its
+    /// promotion, and cloning a shared string costs no allocation.
+    pub id: Arc<str>,
     /// What the shopper reads next to the discount: "20% off PlayStation with your TV".
-    pub label: String,
+    pub label: Arc<str>,
     /// Lower runs first. Ties are broken by id, so order is total and deterministic.
     #[serde(default)]
     pub priority: i32,

@@ -154,7 +154,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
             _ => {}
         }
     }
-    let usage = ctx.usage.get(&p.id);
+    let usage = ctx.usage.get(&*p.id);
     let exhausted = usage.is_some_and(|u| u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero()));
     if exhausted {
         return Err(reason("usage_exhausted", "This offer is no longer available."));
@@ -432,7 +432,7 @@ fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>
 
 /// The tighter of the promotion's `max_discount` and its remaining campaign budget.
 fn cap_of(input: &Input, promo: &Promotion) -> Option<Decimal> {
-    let budget = input.context.usage.get(&promo.id).and_then(|u| u.remaining_budget).map(|b| b.0);
+    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| b.0);
     match (promo.caps.max_discount.map(|a| a.0), budget) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
