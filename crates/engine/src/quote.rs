@@ -468,12 +468,14 @@ fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Nea
 /// The cheapest SKU the target matches (ties by SKU).
 fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> Option<Sku> {
     let mut best: Option<(Decimal, &Sku)> = None;
+    // Every variant of the products found matches, except for a SKU target.
+    let per_variant = matches!(target, promotion::Target::Skus(_));
     for p in snapshot.products_for(target) {
         let product = &snapshot.products()[p];
         for v in &product.variants {
             let Some(price) = snapshot.price_for(&v.sku, input.context.channel, input.currency) else { continue };
-            let line = Line { sku: &v.sku, product, quantity: 1, gross: price.amount() };
-            if target.matches(&line) && best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) {
+            let matches = || !per_variant || target.matches(&Line { sku: &v.sku, product, quantity: 1, gross: price.amount() });
+            if best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) && matches() {
                 best = Some((price.amount(), &v.sku));
             }
         }
