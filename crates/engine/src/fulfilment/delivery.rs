@@ -303,7 +303,10 @@ impl Ctx<'_> {
         }
         let transit = if service.slots.is_empty() { service.transit_days[1] } else { service.transit_days[0] };
         let floor = calendar.add_working_days(first, transit).0;
-        let mut rating = Rating { ctx: self, service, svc, cands: &cands, timings: (0..cands.len()).map(|_| Timings::default()).collect(), floor };
+        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
+        let tier = svc.value_tiers.iter().filter(|(min, _)| value >= *min).max_by_key(|(min, _)| *min).map(|&(_, price)| price);
+        let value_price = if svc.free_above.is_some_and(|f| value >= f) { Some(0) } else { tier };
+        let mut rating = Rating { ctx: self, service, svc, cands: &cands, value_price, timings: (0..cands.len()).map(|_| Timings::default()).collect(), floor };
         let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET)
             .ok_or_else(|| ("no_date", format!("{} has no delivery date in the next {} days.", service.name, self.net.data.sourcing.horizon_days)))?;
         Ok(rating.planned(&problem, &plan, service, svc))
@@ -489,6 +492,9 @@ struct Rating<'a> {
     /// No shipment arrives (at the latest) before this day: collected on the carrier's first
     /// working day from today, slowest transit (fastest for slot services).
     floor: i64,
+    /// The most a shipment costs for the goods' value: the value tier's price, or 0 above the
+    /// free-delivery threshold (the same for every shipment, so worked out once).
+    value_price: Option<i64>,
 }
 
 impl Costing for Rating<'_> {
@@ -508,15 +514,8 @@ impl Costing for Rating<'_> {
         };
         let km = i64::from(self.ctx.distances[l].div_ceil(1000));
         let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| s.saturating_mul(i64::from(bulky_units)));
-        let mut charge = rate.saturating_add(self.svc.per_km.saturating_mul(km)).saturating_add(surcharge);
-        let value = self.ctx.req.goods_value.to_minor().unwrap_or(i64::MAX);
-        if let Some(&(_, cap)) = self.svc.value_tiers.iter().filter(|(min, _)| value >= *min).max_by_key(|(min, _)| *min) {
-            charge = charge.min(cap);
-        }
-        if self.svc.free_above.is_some_and(|f| value >= f) {
-            charge = 0;
-        }
-        Some(charge)
+        let charge = rate.saturating_add(self.svc.per_km.saturating_mul(km)).saturating_add(surcharge);
+        Some(self.value_price.map_or(charge, |cap| charge.min(cap)))
     }
 
     fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
