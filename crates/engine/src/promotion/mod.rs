@@ -72,6 +72,22 @@ pub(crate) struct PromotionIndex {
     by_coupon: HashMap<String, Vec<usize>>,
     /// Promotions that name no SKU, product, category or tag (e.g. "spend 100, save 10").
     global: Vec<usize>,
+    /// Each promotion's place in application order (class, priority, id: rule 3), so plans
+    /// sort promotions by comparing two integers instead of their ids.
+    pub(crate) rank: Vec<u32>,
+    /// Each promotion's place in id order (rejections are listed by id).
+    pub(crate) id_rank: Vec<u32>,
+}
+
+/// The place of each of `n` items in the order `cmp` gives.
+fn places(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32> {
+    let mut sorted: Vec<usize> = (0..n).collect();
+    crate::sort::sort_indices(&mut sorted, cmp);
+    let mut place = vec![0; n];
+    for (k, &i) in sorted.iter().enumerate() {
+        place[i] = k as u32;
+    }
+    place
 }
 
 impl PromotionIndex {
@@ -103,6 +119,11 @@ impl PromotionIndex {
             }
             index.add(i, p);
         }
+        index.rank = places(promotions.len(), &|a, b| {
+            let (p, q) = (&promotions[a], &promotions[b]);
+            (p.class(), p.priority, &p.id).cmp(&(q.class(), q.priority, &q.id))
+        });
+        index.id_rank = places(promotions.len(), &|a, b| promotions[a].id.cmp(&promotions[b].id));
         Ok(index)
     }
 

@@ -180,6 +180,7 @@ pub enum DiscountClass {
 }
 
 impl Action {
+    #[inline]
     pub fn class(&self) -> DiscountClass {
         match self {
             Action::OrderPercentOff { .. } | Action::OrderAmountOff { .. } | Action::TieredSpend { .. } => DiscountClass::Order,
@@ -211,6 +212,7 @@ impl Default for CombinesWith {
 }
 
 impl CombinesWith {
+    #[inline]
     pub fn allows(&self, class: DiscountClass) -> bool {
         match class {
             DiscountClass::Line => self.line,
@@ -265,6 +267,7 @@ pub struct Promotion {
 }
 
 impl Promotion {
+    #[inline]
     pub fn class(&self) -> DiscountClass {
         self.action.class()
     }

@@ -1,7 +1,6 @@
 //! Which promotions apply: context checks, candidate plans, running a plan, choosing the best.
 //! The rules are in the module docs of `promotion/mod.rs`.
 
-use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 
@@ -93,7 +92,8 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
     let mut eligible = Vec::new();
     let mut rejected = Vec::new();
     let mut sorted = candidates.to_vec();
-    sort_indices(&mut sorted, &|a, b| order(&input.promotions[a], &input.promotions[b]));
+    let rank = &input.snapshot.promotion_index().rank;
+    sort_indices(&mut sorted, &|a, b| rank[a].cmp(&rank[b]));
     for p in sorted {
         match context_check(input, &input.promotions[p]) {
             Ok(true) => eligible.push(p),
@@ -108,14 +108,11 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
         }
     }
     best.rejected.extend(rejected);
-    sort_vec(&mut best.rejected, &|(a, _), (b, _)| input.promotions[*a].id.cmp(&input.promotions[*b].id));
+    let by_id = &input.snapshot.promotion_index().id_rank;
+    sort_vec(&mut best.rejected, &|(a, _), (b, _)| by_id[*a].cmp(&by_id[*b]));
     best
 }
 
-/// Application order: line, order, delivery; then priority; then id.
-fn order(a: &Promotion, b: &Promotion) -> Ordering {
-    (a.class(), a.priority, &a.id).cmp(&(b.class(), b.priority, &b.id))
-}
 
 /// Context conditions. `Ok(false)`: a coupon promotion whose code was not entered (silent).
 fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
@@ -162,12 +159,14 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
     Ok(true)
 }
 
+#[inline]
 fn compatible(a: &Promotion, b: &Promotion) -> bool {
     !a.exclusive && !b.exclusive && a.combines_with.allows(b.class()) && b.combines_with.allows(a.class())
 }
 
 /// Greedy: take promotions in the given order when they stack with all taken so far.
-fn greedy(promotions: &[Promotion], order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<usize>) {
+fn greedy(input: &Input, order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<usize>) {
+    let (promotions, rank) = (input.promotions, &input.snapshot.promotion_index().rank);
     let (mut taken, mut blocked) = (Vec::new(), Vec::new());
     for p in order {
         if taken.iter().all(|&q: &usize| compatible(&promotions[p], &promotions[q])) {
@@ -176,13 +175,10 @@ fn greedy(promotions: &[Promotion], order: impl Iterator<Item = usize>) -> (Vec<
             blocked.push(p);
         }
     }
-    sort_indices(&mut taken, &|a, b| order_of(promotions, a, b));
+    sort_indices(&mut taken, &|a, b| rank[a].cmp(&rank[b]));
     (taken, blocked)
 }
 
-fn order_of(promotions: &[Promotion], a: usize, b: usize) -> Ordering {
-    order(&promotions[a], &promotions[b])
-}
 
 /// Most plan runs one quote may spend on the search (each is one pass over the cart).
 const MAX_RUNS: usize = 48;
@@ -200,7 +196,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             *best = Some((excluded, found));
         }
     };
-    let (_, blocked) = greedy(promotions, stackable.iter().copied());
+    let (_, blocked) = greedy(input, stackable.iter().copied());
     let coupons: Vec<usize> = stackable.iter().copied().filter(|&p| promotions[p].coupon().is_some()).collect();
     let base = settle(input, &stackable, None, Vec::new(), &mut runs);
     // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
@@ -280,7 +276,7 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
     let (mut why, mut gaps) = (Vec::new(), Vec::new());
     loop {
         let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
-        let (plan, blocked) = greedy(input.promotions, order);
+        let (plan, blocked) = greedy(input, order);
         let mut found = run(input, &plan);
         *runs += 1;
         let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
