@@ -104,7 +104,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
     let mut best = search(input, &eligible);
     for &p in &eligible {
         if !best.applied.contains(&p) && !best.rejected.iter().any(|(q, _)| *q == p) {
-            best.rejected.push((p, not_chosen(input.promotions, p, &best.applied)));
+            best.rejected.push((p, not_chosen(input, p, &best.applied)));
         }
     }
     best.rejected.extend(rejected);
@@ -159,17 +159,18 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
     Ok(true)
 }
 
-#[inline]
-fn compatible(a: &Promotion, b: &Promotion) -> bool {
-    !a.exclusive && !b.exclusive && a.combines_with.allows(b.class()) && b.combines_with.allows(a.class())
+/// Whether promotions `p` and `q` may apply together (rule 5).
+fn compatible(input: &Input, p: usize, q: usize) -> bool {
+    let stacking = &input.snapshot.promotion_index().stacking;
+    stacking[p].with(stacking[q])
 }
 
 /// Greedy: take promotions in the given order when they stack with all taken so far.
 fn greedy(input: &Input, order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<usize>) {
-    let (promotions, rank) = (input.promotions, &input.snapshot.promotion_index().rank);
+    let rank = &input.snapshot.promotion_index().rank;
     let (mut taken, mut blocked) = (Vec::new(), Vec::new());
     for p in order {
-        if taken.iter().all(|&q: &usize| compatible(&promotions[p], &promotions[q])) {
+        if taken.iter().all(|&q: &usize| compatible(input, p, q)) {
             taken.push(p);
         } else {
             blocked.push(p);
@@ -203,7 +204,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
     let mut forced = Vec::new();
     for &q in blocked.iter().take(8) {
-        let conflicting: Decimal = base.applied_saving(|p| !compatible(&promotions[p], &promotions[q]));
+        let conflicting: Decimal = base.applied_saving(|p| !compatible(input, p, q));
         if alone(input, q) > conflicting {
             forced.push(q);
         }
@@ -227,7 +228,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             break;
         }
         let before = (current.saving, current.gift_worth);
-        let (excluded, applied) = (excluded.clone(), worth_dropping(promotions, &stackable, current));
+        let (excluded, applied) = (excluded.clone(), worth_dropping(input, &stackable, current));
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
                 break;
@@ -247,7 +248,8 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
 /// Applied promotions whose absence could let the customer save more: a line discount that may
 /// keep the cart under a threshold it missed (dropping it raises the subtotal by at most what
 /// it gave), or the only applied promotion keeping a stackable one out.
-fn worth_dropping(promotions: &[Promotion], stackable: &[usize], current: &Evaluation) -> Vec<usize> {
+fn worth_dropping(input: &Input, stackable: &[usize], current: &Evaluation) -> Vec<usize> {
+    let promotions = input.promotions;
     let nearest_threshold = current
         .gaps
         .iter()
@@ -262,8 +264,7 @@ fn worth_dropping(promotions: &[Promotion], stackable: &[usize], current: &Evalu
         nearest_threshold.is_some_and(|m| promotions[p].class() == DiscountClass::Line && given >= m)
     };
     let sole_blocker = |p: usize, q: usize| {
-        !compatible(&promotions[p], &promotions[q])
-            && current.applied.iter().all(|&o| o == p || compatible(&promotions[o], &promotions[q]))
+        !compatible(input, p, q) && current.applied.iter().all(|&o| o == p || compatible(input, o, q))
     };
     current.applied.iter().copied().filter(|&p| reaches(p) || outside.iter().any(|&q| sole_blocker(p, q))).collect()
 }
@@ -281,7 +282,7 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
         *runs += 1;
         let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
         // Idle promotions matter only if they kept another one out.
-        let kept_out = blocked.iter().any(|b| idle.iter().any(|i| !compatible(&input.promotions[*b], &input.promotions[*i])));
+        let kept_out = blocked.iter().any(|b| idle.iter().any(|i| !compatible(input, *b, *i)));
         if !kept_out || *runs >= MAX_RUNS {
             found.rejected.extend(why.into_iter().filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)));
             found.gaps.extend(gaps.into_iter().filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)));
@@ -293,9 +294,9 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
     }
 }
 
-fn not_chosen(promotions: &[Promotion], p: usize, applied: &[usize]) -> Reason {
-    let promo = &promotions[p];
-    if let Some(&q) = applied.iter().find(|&&q| !compatible(promo, &promotions[q])) {
+fn not_chosen(input: &Input, p: usize, applied: &[usize]) -> Reason {
+    let (promotions, promo) = (input.promotions, &input.promotions[p]);
+    if let Some(&q) = applied.iter().find(|&&q| !compatible(input, p, q)) {
         let other = &promotions[q];
         if promo.exclusive {
             return reason("better_offer", format!("\u{201c}{}\u{201d} saves you more.", other.label));
