@@ -22,13 +22,22 @@ use crate::ErrorCode;
 /// Most SKUs one snapshot may hold.
 pub const MAX_SNAPSHOT_SKUS: usize = 200_000;
 
+/// Where a SKU is in the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SkuAt {
+    pub product: usize,
+    pub variant: usize,
+    /// Whether a quote line's name adds the variant's name to the product's.
+    pub names_variant: bool,
+}
+
 /// A validated catalogue. Fields are private: build one with [`Snapshot::from_json`] or serde.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "SnapshotData", into = "SnapshotData")]
 pub struct Snapshot {
     data: SnapshotData,
-    /// SKU → (product index, variant index).
-    by_sku: HashMap<Sku, (usize, usize)>,
+    /// SKU → where it is and how a quote line names it.
+    by_sku: HashMap<Sku, SkuAt>,
     /// price per SKU, parsed once.
     prices: HashMap<Sku, Money>,
     /// SKU → (channel or None, price) from the price lists; looked up without allocating.
@@ -244,8 +253,16 @@ impl Snapshot {
     }
 
     /// The product and variant a SKU belongs to.
+    /// How a cart or quote line names a SKU: "Product – Variant", or the product's name when it
+    /// already says the variant's (or the SKU itself when the catalogue does not sell it).
+    pub fn display_name(&self, sku: &Sku) -> String {
+        let Some(&SkuAt { product, variant, names_variant }) = self.by_sku.get(sku) else { return sku.to_string() };
+        let product = &self.data.products[product];
+        if names_variant { [product.name.as_str(), " – ", product.variants[variant].name.as_str()].concat() } else { product.name.clone() }
+    }
+
     pub fn variant(&self, sku: &Sku) -> Option<(&Product, &Variant)> {
-        let &(p, v) = self.by_sku.get(sku)?;
+        let &SkuAt { product: p, variant: v, .. } = self.by_sku.get(sku)?;
         let product = &self.data.products[p];
         Some((product, &product.variants[v]))
     }
@@ -306,7 +323,7 @@ impl Snapshot {
         use crate::promotion::Target;
         let mut out: Vec<usize> = match target {
             Target::Any => (0..self.data.products.len()).collect(),
-            Target::Skus(v) => v.iter().filter_map(|s| self.by_sku.get(s).map(|&(p, _)| p)).collect(),
+            Target::Skus(v) => v.iter().filter_map(|s| self.by_sku.get(s).map(|at| at.product)).collect(),
             Target::Products(v) => v.iter().filter_map(|id| self.data.products.iter().position(|p| p.id == *id)).collect(),
             Target::Categories(v) => v.iter().flat_map(|c| self.by_category.get(c).into_iter().flatten().copied()).collect(),
             Target::Tags(v) => v.iter().flat_map(|t| self.by_tag.get(t).into_iter().flatten().copied()).collect(),
@@ -353,7 +370,9 @@ impl TryFrom<SnapshotData> for Snapshot {
                 if price.is_negative() {
                     return Err(invalid(format!("{}.price", field()), "must not be negative"));
                 }
-                if by_sku.insert(variant.sku.clone(), (p, v)).is_some() {
+                // "TV 55″ – Black"; the product's name alone when it already says the variant's.
+                let names_variant = !variant.name.is_empty() && !product.name.contains(&variant.name);
+                if by_sku.insert(variant.sku.clone(), SkuAt { product: p, variant: v, names_variant }).is_some() {
                     return Err(invalid(format!("{}.sku", field()), format!("duplicate SKU {}", variant.sku)));
                 }
                 prices.insert(variant.sku.clone(), price);
@@ -405,7 +424,7 @@ fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), SnapshotErro
 
 type ListPrices = HashMap<Sku, Vec<(Option<Channel>, Money)>>;
 
-fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<ListPrices, SnapshotError> {
+fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, SkuAt>) -> Result<ListPrices, SnapshotError> {
     let mut out: ListPrices = HashMap::default();
     for (l, list) in data.price_lists.iter().enumerate() {
         for (sku, text) in &list.prices {
@@ -452,11 +471,11 @@ fn check_tax(data: &SnapshotData) -> Result<HashMap<String, HashMap<String, Deci
     Ok(rates)
 }
 
-fn check_services(data: &SnapshotData, by_sku: &HashMap<Sku, (usize, usize)>) -> Result<(), SnapshotError> {
+fn check_services(data: &SnapshotData, by_sku: &HashMap<Sku, SkuAt>) -> Result<(), SnapshotError> {
     for (p, product) in data.products.iter().enumerate() {
         for (s, service) in product.services.iter().enumerate() {
             let field = format!("products[{p}] ({}).services[{s}]", product.id);
-            let Some(&(sp, _)) = by_sku.get(service) else {
+            let Some(&SkuAt { product: sp, .. }) = by_sku.get(service) else {
                 return Err(invalid(field, format!("unknown SKU {service}")));
             };
             if data.products[sp].kind != ProductKind::Service {

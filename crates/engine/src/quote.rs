@@ -332,7 +332,7 @@ fn assemble(
         out.push(QuoteLine {
             sku: l.sku.clone(),
             product_id: l.product.id.clone(),
-            name: display_name(snapshot, l.sku),
+            name: snapshot.display_name(l.sku),
             quantity: Quantity::new(l.quantity.into()).expect("cart quantities are valid"),
             unit_price: units[i],
             gross: money(l.gross),
@@ -356,7 +356,7 @@ fn assemble(
         out.push(QuoteLine {
             sku: sku.clone(),
             product_id: snapshot.variant(sku).map(|(p, _)| p.id.clone()).unwrap_or_default(),
-            name: display_name(snapshot, sku),
+            name: snapshot.display_name(sku),
             quantity: Quantity::new((*quantity).into()).unwrap_or(Quantity::ONE),
             unit_price: unit,
             gross,
@@ -439,13 +439,6 @@ fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, incl
     Ok(round.apply(tax))
 }
 
-pub(crate) fn display_name(snapshot: &Snapshot, sku: &Sku) -> String {
-    match snapshot.variant(sku) {
-        Some((p, v)) if !v.name.is_empty() && !p.name.contains(&v.name) => [p.name.as_str(), " – ", v.name.as_str()].concat(),
-        Some((p, _)) => p.name.clone(),
-        None => sku.to_string(),
-    }
-}
 
 /// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
 fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Near> {
@@ -510,7 +503,7 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
             }
             simulated += 1;
             let Some(saving) = simulate(snapshot, cart, context, priced, n.promotion, sku, *quantity)? else { continue };
-            let name = display_name(snapshot, sku);
+            let name = snapshot.display_name(sku);
             let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
             let add = Some(Suggestion { sku: sku.clone(), name, quantity: *quantity });
             UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: None, add, saving: Some(saving) }

@@ -15,7 +15,7 @@ use crate::cart::{Cart, DeliveryChoice};
 use crate::catalogue::{ProductKind, Snapshot};
 use crate::money::{Currency, Money};
 use crate::promotion::{Amount, delivery_discount};
-use crate::quote::{Adjustment, DeliveryPromotion, Quote, QuoteContext, display_name, quote, round_for};
+use crate::quote::{Adjustment, DeliveryPromotion, Quote, QuoteContext, quote, round_for};
 use crate::sku::Sku;
 use crate::time::Timestamp;
 
@@ -145,7 +145,7 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     for line in cart.lines() {
         let (product, variant) = snapshot.variant(&line.sku).ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
         if product.kind == ProductKind::Goods {
-            goods.push(Goods { sku: &line.sku, name: display_name(snapshot, &line.sku), quantity: line.quantity.get(), grams: variant.weight_grams, dims: variant.dimensions_cm });
+            goods.push(Goods { sku: &line.sku, name: snapshot.display_name(&line.sku), quantity: line.quantity.get(), grams: variant.weight_grams, dims: variant.dimensions_cm });
         }
     }
     let local_now = net.data.time_zone.local(req.now);

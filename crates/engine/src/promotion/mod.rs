@@ -118,7 +118,7 @@ fn places(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32
 }
 
 impl PromotionIndex {
-    pub(crate) fn build(promotions: &[Promotion], currency: Currency, skus: &HashMap<Sku, (usize, usize)>) -> Result<PromotionIndex, SnapshotError> {
+    pub(crate) fn build(promotions: &[Promotion], currency: Currency, skus: &HashMap<Sku, crate::catalogue::SkuAt>) -> Result<PromotionIndex, SnapshotError> {
         let mut index = PromotionIndex::default();
         let mut ids = BTreeSet::new();
         for (i, p) in promotions.iter().enumerate() {
