@@ -29,6 +29,8 @@ pub(crate) struct SkuAt {
     pub variant: usize,
     /// Whether a quote line's name adds the variant's name to the product's.
     pub names_variant: bool,
+    /// The variant's price, parsed once.
+    pub price: Money,
 }
 
 /// A validated catalogue. Fields are private: build one with [`Snapshot::from_json`] or serde.
@@ -38,8 +40,6 @@ pub struct Snapshot {
     data: SnapshotData,
     /// SKU → where it is and how a quote line names it.
     by_sku: HashMap<Sku, SkuAt>,
-    /// price per SKU, parsed once.
-    prices: HashMap<Sku, Money>,
     /// SKU → (channel or None, price) from the price lists; looked up without allocating.
     list_prices: HashMap<Sku, Vec<(Option<Channel>, Money)>>,
     /// Product indices per category and per tag (for "the cheapest item matching").
@@ -256,7 +256,7 @@ impl Snapshot {
     /// How a cart or quote line names a SKU: "Product – Variant", or the product's name when it
     /// already says the variant's (or the SKU itself when the catalogue does not sell it).
     pub fn display_name(&self, sku: &Sku) -> String {
-        let Some(&SkuAt { product, variant, names_variant }) = self.by_sku.get(sku) else { return sku.to_string() };
+        let Some(&SkuAt { product, variant, names_variant, .. }) = self.by_sku.get(sku) else { return sku.to_string() };
         let product = &self.data.products[product];
         if names_variant { [product.name.as_str(), " – ", product.variants[variant].name.as_str()].concat() } else { product.name.clone() }
     }
@@ -269,7 +269,7 @@ impl Snapshot {
 
     /// The unit price of a SKU, if the catalogue sells it.
     pub fn price(&self, sku: &Sku) -> Option<Money> {
-        self.prices.get(sku).copied()
+        self.by_sku.get(sku).map(|at| at.price)
     }
 
     /// The fulfilment network: locations, stock, carriers, calendars.
@@ -305,7 +305,7 @@ impl Snapshot {
     /// The unit price of a SKU for a channel and currency: a channel price list first, then an
     /// all-channel list, then (in the snapshot's currency) the variant's base price.
     pub fn price_for(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
-        let listed = self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default();
+        let listed = if self.list_prices.is_empty() { &[][..] } else { self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default() };
         let find = |c: Option<Channel>| listed.iter().find(|(ch, m)| *ch == c && m.currency() == currency).map(|(_, m)| *m);
         find(Some(channel))
             .or_else(|| find(None))
@@ -352,7 +352,6 @@ impl TryFrom<SnapshotData> for Snapshot {
         unique_ids(data.products.iter().map(|p| p.id.as_str()), "products")?;
 
         let mut by_sku = HashMap::default();
-        let mut prices = HashMap::default();
         for (p, product) in data.products.iter().enumerate() {
             let here = format!("products[{p}] ({})", product.id);
             check_text(&product.name, || format!("{here}.name"))?;
@@ -372,10 +371,9 @@ impl TryFrom<SnapshotData> for Snapshot {
                 }
                 // "TV 55″ – Black"; the product's name alone when it already says the variant's.
                 let names_variant = !variant.name.is_empty() && !product.name.contains(&variant.name);
-                if by_sku.insert(variant.sku.clone(), SkuAt { product: p, variant: v, names_variant }).is_some() {
+                if by_sku.insert(variant.sku.clone(), SkuAt { product: p, variant: v, names_variant, price }).is_some() {
                     return Err(invalid(format!("{}.sku", field()), format!("duplicate SKU {}", variant.sku)));
                 }
-                prices.insert(variant.sku.clone(), price);
             }
         }
         if by_sku.len() > MAX_SNAPSHOT_SKUS {
@@ -394,7 +392,7 @@ impl TryFrom<SnapshotData> for Snapshot {
         }
         // The network keeps its wire data (serializing the snapshot puts it back).
         let network = Network::build(std::mem::take(&mut data.network), currency, |sku| by_sku.contains_key(sku))?;
-        Ok(Snapshot { data, by_sku, prices, list_prices, by_category, by_tag, tax_rates, promotion_index, network })
+        Ok(Snapshot { data, by_sku, list_prices, by_category, by_tag, tax_rates, promotion_index, network })
     }
 }
 
