@@ -29,18 +29,16 @@ impl Hasher for WordHash {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            self.add(u64::from_le_bytes(word));
+        let mut rest = bytes;
+        while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+            self.add(u64::from_le_bytes(*word));
+            rest = tail;
         }
-        let rest = words.remainder();
         if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
+            // Built byte by byte: a copy into a buffer is a call to `memcpy` in Wasm.
+            let word = rest.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
             // The length keeps "ab" and "ab\0" apart.
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+            self.add(word ^ ((rest.len() as u64) << 59));
         }
     }
 
