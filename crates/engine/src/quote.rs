@@ -326,9 +326,20 @@ fn assemble(
     let region = context.region.clone().unwrap_or_else(|| snapshot.pricing().default_region.clone());
     let inclusive = snapshot.pricing().prices_include_tax;
     let mut out = Vec::with_capacity(lines.len() + eval.gifts.len());
+    // Rates by tax class, looked up once per class (a cart has few classes).
+    let mut rates: Vec<(&str, Option<Decimal>)> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         let taxable = nets[i] - order_shares[i];
-        let tax = tax_of(snapshot, &region, &l.product.tax_class, taxable, inclusive, round)?;
+        let class = l.product.tax_class.as_str();
+        let rate = match rates.iter().find(|(c, _)| *c == class) {
+            Some(&(_, rate)) => rate,
+            None => {
+                let rate = snapshot.tax_rate(&region, class);
+                rates.push((class, rate));
+                rate
+            }
+        };
+        let tax = tax_of(snapshot, &region, rate, taxable, inclusive, round)?;
         out.push(QuoteLine {
             sku: l.sku.clone(),
             product_id: l.product.id.clone(),
@@ -427,11 +438,12 @@ fn allocate_order(lines: &[Line], nets: &[Decimal], eval: &Evaluation, round: Ro
 }
 
 /// Tax per line: contained in the price (inclusive) or added to it, rounded per line.
-fn tax_of(snapshot: &Snapshot, region: &str, class: &str, taxable: Decimal, inclusive: bool, round: Round) -> Result<Decimal, QuoteError> {
+/// `rate` is the snapshot's rate for the region and the line's tax class.
+fn tax_of(snapshot: &Snapshot, region: &str, rate: Option<Decimal>, taxable: Decimal, inclusive: bool, round: Round) -> Result<Decimal, QuoteError> {
     if snapshot.pricing().tax_rates.is_empty() {
         return Ok(Decimal::ZERO);
     }
-    let rate = snapshot.tax_rate(region, class).ok_or_else(|| QuoteError::UnknownRegion(region.to_owned()))?;
+    let rate = rate.ok_or_else(|| QuoteError::UnknownRegion(region.to_owned()))?;
     if let Some(tax) = crate::exact::tax(taxable, rate, inclusive, round.minor_units, round.strategy) {
         return Ok(tax);
     }
