@@ -102,6 +102,11 @@ struct Search<'p, 'a, C> {
     alloc: Vec<(usize, usize, u32)>,
     /// The shipments of the allocation being offered, kept to reuse its buffer.
     offered: Vec<(usize, Ship)>,
+    /// Per item: the candidates that hold some of it, ascending.
+    holders: Vec<Vec<usize>>,
+    /// Per item (the search's depth): the candidate order and what its tail can supply,
+    /// buffers reused by every node at that depth.
+    levels: Vec<(Vec<usize>, Vec<u32>)>,
     best: Option<Plan>,
     nodes: u32,
     budget: u32,
@@ -112,7 +117,7 @@ const EXACT_SPACE: u64 = 200_000;
 
 pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> Option<Plan> {
     let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
-    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), offered: Vec::new(), best: None, nodes: 0, budget };
+    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), offered: Vec::new(), holders: holders(p), levels: vec![(Vec::new(), Vec::new()); p.items.len()], best: None, nodes: 0, budget };
     let mut alloc = Vec::with_capacity(p.items.len());
     for c in 0..p.candidates {
         if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
@@ -176,6 +181,11 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     }
     let mut have = vec![0u64; (m as usize + 1) * words];
     Some(any(&masks, words, &full, &mut have, 0, 0, m as usize))
+}
+
+/// Per item, the candidates holding some of it (now or incoming), ascending.
+fn holders(p: &Problem) -> Vec<Vec<usize>> {
+    p.supply.iter().map(|row| (0..p.candidates).filter(|&c| row[c].total() > 0).collect()).collect()
 }
 
 /// Candidates that already ship something (they add no shipment), then the rest in order.
@@ -299,8 +309,9 @@ impl<C: Costing> Search<'_, '_, C> {
 
     fn item(&mut self, i: usize) {
         if i == self.p.items.len() {
-            let alloc = self.alloc.clone();
+            let alloc = std::mem::take(&mut self.alloc);
             self.offer(&alloc);
+            self.alloc = alloc;
             return;
         }
         // No room for another shipment: the open ones must cover every line left.
@@ -310,15 +321,20 @@ impl<C: Costing> Search<'_, '_, C> {
                 return;
             }
         }
-        // Candidates that already ship something first: they add no shipment.
-        let mut order = open_first(&self.open, self.p.candidates);
-        order.retain(|&c| self.p.supply[i][c].total() > 0);
+        // Candidates holding the item that already ship something first: they add no shipment.
+        let (mut order, mut rest) = std::mem::take(&mut self.levels[i]);
+        order.clear();
+        let supply = &self.p.supply[i];
+        order.extend(self.open.iter().copied().filter(|&c| supply[c].total() > 0));
+        order.extend(self.holders[i].iter().copied().filter(|c| !self.open.contains(c)));
         // rest[k]: what order[k..] can supply together.
-        let mut rest = vec![0u32; order.len() + 1];
+        rest.clear();
+        rest.resize(order.len() + 1, 0);
         for k in (0..order.len()).rev() {
-            rest[k] = rest[k + 1].saturating_add(self.p.supply[i][order[k]].total());
+            rest[k] = rest[k + 1].saturating_add(supply[order[k]].total());
         }
         self.split(i, &order, &rest, 0, self.p.items[i].quantity);
+        self.levels[i] = (order, rest);
     }
 
     /// Every way of taking `need` units of item `i` from `order[k..]`, most from the first.
@@ -393,7 +409,7 @@ mod tests {
     fn brute(p: &Problem, toy: &mut Toy) -> Option<(i64, i64, usize)> {
         fn go(p: &Problem, toy: &mut Toy, i: usize, c: usize, need: u32, alloc: &mut Vec<(usize, usize, u32)>, best: &mut Option<(i64, i64, usize)>) {
             if i == p.items.len() {
-                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], offered: vec![], best: None, nodes: 0, budget: 0 };
+                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], offered: vec![], holders: vec![], levels: vec![], best: None, nodes: 0, budget: 0 };
                 s.offer(alloc);
                 if let Some(plan) = s.best.filter(|plan| best.is_none_or(|b| plan.key() < b)) {
                     *best = Some(plan.key());
