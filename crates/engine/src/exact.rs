@@ -1,5 +1,6 @@
-//! Exact integer arithmetic for the quote's per-line hot paths (tax, allocation). Amounts are
-//! held as `i64` counts of a power-of-ten unit, so a ratio is rounded once, exactly, with the
+//! Exact integer arithmetic for hot paths: the quote's per-line tax and allocation, and the
+//! delivery search's saturating products. Amounts are held as `i64` counts of a power-of-ten
+//! unit, so a ratio is rounded once, exactly, with the
 //! snapshot's strategy. `rust_decimal` gives the same results but costs far more in Wasm, where
 //! its 96-bit multiplications and divisions are emulated (`i64` is native there, and `i128`
 //! would pull in emulation code too); callers fall back to decimals when a product does not
@@ -52,8 +53,32 @@ pub(crate) fn tax(taxable: Decimal, rate: Decimal, inclusive: bool, minor_units:
     Some(Decimal::new(cents, minor_units))
 }
 
+/// `a × b`, saturating. Both under 2³² (grams, units, minor units, days: nearly always) take a
+/// plain multiply: the overflow check otherwise costs a 128-bit multiply, emulated in Wasm.
+#[inline]
+pub(crate) fn mul_sat_u64(a: u64, b: u64) -> u64 {
+    if (a | b) >> 32 == 0 { a * b } else { a.saturating_mul(b) }
+}
+
+/// `a × b`, saturating; a plain multiply when both are under 2³¹ in magnitude.
+#[inline]
+pub(crate) fn mul_sat_i64(a: i64, b: i64) -> i64 {
+    if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 { a * b } else { a.saturating_mul(b) }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn saturating_products_take_the_fast_path_only_when_exact() {
+        use super::{mul_sat_i64, mul_sat_u64};
+        for (a, b) in [(0u64, u64::MAX), (u32::MAX as u64, u32::MAX as u64), (1 << 32, 1 << 32), (3, 1 << 62), (12_345, 678_901)] {
+            assert_eq!(mul_sat_u64(a, b), a.saturating_mul(b), "{a} × {b}");
+        }
+        for (a, b) in [(-(1i64 << 30), 1 << 30), (i64::MIN, 2), (-3, i64::MAX), ((1 << 31) - 1, -((1 << 31) - 1)), (1 << 31, 1 << 31), (-7, 9)] {
+            assert_eq!(mul_sat_i64(a, b), a.saturating_mul(b), "{a} × {b}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -9,6 +9,7 @@ use super::calendar::Date;
 use super::geo::Point;
 use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
 use super::sourcing::{self, Costing, Item, Problem, Supply};
+use crate::exact::{mul_sat_i64, mul_sat_u64};
 use crate::sort::nearest_first;
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -508,13 +509,13 @@ impl Costing for Rating<'_> {
             &(Some(top), price) if grams > u64::from(top) => {
                 let (full, rest) = (grams / u64::from(top), grams % u64::from(top));
                 let full = i64::try_from(full).unwrap_or(i64::MAX);
-                price.saturating_mul(full).saturating_add(if rest > 0 { tier(rest)? } else { 0 })
+                mul_sat_i64(price, full).saturating_add(if rest > 0 { tier(rest)? } else { 0 })
             }
             _ => tier(grams)?,
         };
         let km = i64::from(self.ctx.distances[l].div_ceil(1000));
-        let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| s.saturating_mul(i64::from(bulky_units)));
-        let charge = rate.saturating_add(self.svc.per_km.saturating_mul(km)).saturating_add(surcharge);
+        let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| mul_sat_i64(s, i64::from(bulky_units)));
+        let charge = rate.saturating_add(mul_sat_i64(self.svc.per_km, km)).saturating_add(surcharge);
         Some(self.value_price.map_or(charge, |cap| charge.min(cap)))
     }
 
@@ -560,7 +561,7 @@ impl Rating<'_> {
             let lines: Vec<(usize, u32)> = plan.alloc.iter().filter(|a| a.1 == c).map(|&(i, _, q)| (i, q)).collect();
             let ready = lines.iter().map(|&(i, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);
             planned.backorder |= ready > p.today;
-            let grams = lines.iter().fold(0u64, |sum, &(i, q)| sum.saturating_add(p.items[i].grams.saturating_mul(u64::from(q))));
+            let grams = lines.iter().fold(0u64, |sum, &(i, q)| sum.saturating_add(mul_sat_u64(p.items[i].grams, u64::from(q))));
             let bulky = lines.iter().filter(|&&(i, _)| p.items[i].bulky).map(|&(_, q)| q).sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
             let location = self.cands[c].0;

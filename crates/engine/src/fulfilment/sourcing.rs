@@ -10,6 +10,7 @@
 //! exact on small carts, bounded on large ones, and deterministic either way.
 
 use super::calendar::Date;
+use crate::exact::{mul_sat_i64, mul_sat_u64};
 
 /// One goods line to ship.
 #[derive(Clone, Debug)]
@@ -222,7 +223,7 @@ impl<C: Costing> Search<'_, '_, C> {
             };
             let ship = &mut ships[at].1;
             ship.units += q;
-            ship.grams = ship.grams.saturating_add(item.grams.saturating_mul(u64::from(q)));
+            ship.grams = ship.grams.saturating_add(mul_sat_u64(item.grams, u64::from(q)));
             ship.bulky += if item.bulky { q } else { 0 };
             let ready = self.p.supply[i][c].ready(q, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
@@ -253,16 +254,16 @@ impl<C: Costing> Search<'_, '_, C> {
             cost = cost.saturating_add(self.costing.shipment_cost(c, ship.grams, ship.bulky)?);
         }
         let today = self.p.today.0;
-        let fixed = cost.saturating_add(self.p.split_penalty.saturating_mul(n.saturating_sub(1) as i64));
+        let fixed = cost.saturating_add(mul_sat_i64(self.p.split_penalty, n.saturating_sub(1) as i64));
         let floor = self.costing.earliest_latest_day().max(today);
-        if self.best.as_ref().is_some_and(|b| (fixed.saturating_add(self.p.delay_cost.saturating_mul(floor - today)), floor, n) >= b.key()) {
+        if self.best.as_ref().is_some_and(|b| (fixed.saturating_add(mul_sat_i64(self.p.delay_cost, floor - today)), floor, n) >= b.key()) {
             return None;
         }
         let mut latest = today;
         for (c, ship) in open {
             latest = latest.max(self.costing.latest_day(c, ship.ready?)?);
         }
-        Some((cost, latest, fixed.saturating_add(self.p.delay_cost.saturating_mul(latest - today))))
+        Some((cost, latest, fixed.saturating_add(mul_sat_i64(self.p.delay_cost, latest - today))))
     }
 
     /// Fill each line from shipments already open, then from new candidates in order.
@@ -359,7 +360,7 @@ impl<C: Costing> Search<'_, '_, C> {
             let ship = &mut self.ships[c];
             let opened = ship.units == 0;
             ship.units += take;
-            ship.grams = ship.grams.saturating_add(item.grams.saturating_mul(u64::from(take)));
+            ship.grams = ship.grams.saturating_add(mul_sat_u64(item.grams, u64::from(take)));
             ship.bulky += if item.bulky { take } else { 0 };
             let ready = supply.ready(take, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
