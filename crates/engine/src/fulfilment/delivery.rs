@@ -8,7 +8,7 @@ use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
 use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
-use super::sourcing::{self, Costing, Item, Problem, Supply};
+use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use crate::exact::{mul_sat_i64, mul_sat_u64};
 use crate::sort::nearest_first;
 use super::{Destination, FulfilmentError, Place};
@@ -280,8 +280,8 @@ impl Ctx<'_> {
             return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));
         }
         let items: Vec<Item> = self.goods.iter().map(|g| Item { quantity: g.quantity, grams: charged_grams(service, g), bulky: is_bulky(svc, g) }).collect();
-        let supply: Vec<Vec<Supply>> = self.at.iter().map(|row| cands.iter().map(|&(l, _)| supply_of(row[l])).collect()).collect();
-        if let Some((g, _)) = self.goods.iter().zip(&supply).find(|(g, row)| row.iter().fold(0u32, |sum, s| sum.saturating_add(s.total())) < g.quantity) {
+        let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| supply_of(self.at[g][cands[c].0]));
+        if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| row.iter().fold(0u32, |sum, s| sum.saturating_add(s.total())) < g.quantity) {
             return Err(("no_stock", format!("Not enough {} where {} collects.", g.name, service.name)));
         }
         let problem = Problem {

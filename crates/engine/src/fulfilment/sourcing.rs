@@ -49,6 +49,35 @@ impl Supply<'_> {
     }
 }
 
+/// A matrix in one allocation, read as `m[row][column]` (a search plans every service of a
+/// request, and a vector per row was an allocation per cart line per service).
+pub(crate) struct Rows<T> {
+    rows: usize,
+    cols: usize,
+    cells: Vec<T>,
+}
+
+impl<T> Rows<T> {
+    pub fn from_fn(rows: usize, cols: usize, mut cell: impl FnMut(usize, usize) -> T) -> Rows<T> {
+        let mut cells = Vec::with_capacity(rows * cols);
+        for r in 0..rows {
+            cells.extend((0..cols).map(|c| cell(r, c)));
+        }
+        Rows { rows, cols, cells }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[T]> + '_ {
+        (0..self.rows).map(|r| &self[r])
+    }
+}
+
+impl<T> std::ops::Index<usize> for Rows<T> {
+    type Output = [T];
+    fn index(&self, r: usize) -> &[T] {
+        &self.cells[r * self.cols..(r + 1) * self.cols]
+    }
+}
+
 /// What the search asks of the service being planned.
 pub(crate) trait Costing {
     /// The charge for a shipment from candidate `c` (minor units), or `None` if it cannot go.
@@ -63,7 +92,7 @@ pub(crate) trait Costing {
 pub(crate) struct Problem<'a> {
     pub items: &'a [Item],
     /// supply[item][candidate]
-    pub supply: Vec<Vec<Supply<'a>>>,
+    pub supply: Rows<Supply<'a>>,
     pub candidates: usize,
     pub max_shipments: usize,
     pub split_penalty: i64,
@@ -452,7 +481,7 @@ mod tests {
             let items: Vec<Item> = items.into_iter().map(|(quantity, grams, bulky)| Item { quantity, grams, bulky }).collect();
             let today = Date::parse("2026-11-23").unwrap();
             let incoming: Vec<Vec<Vec<(Date, u32)>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![(Date(today.0 + d), q)] } else { vec![] }).collect()).collect();
-            let supply = (0..items.len()).map(|i| (0..4).map(|c| Supply { now: stock[i % 3][c].0, incoming: &incoming[i % 3][c] }).collect()).collect();
+            let supply = Rows::from_fn(items.len(), 4, |i, c| Supply { now: stock[i % 3][c].0, incoming: &incoming[i % 3][c] });
             let p = Problem { items: &items, supply, candidates: 4, max_shipments, split_penalty: penalty, delay_cost: delay, today };
             let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days, today: today.0 };
             if coverable(&p) == Some(false) {
