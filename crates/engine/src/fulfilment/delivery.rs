@@ -161,7 +161,7 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     }
     let mut holding = Vec::with_capacity(distances.len());
     holding.extend((0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)));
-    let ctx = Ctx { net, goods: &goods, at, holding, place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
+    let ctx = Ctx { net, goods: &goods, at, holding, scratch: Default::default(), place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
     // The best plan of every service that can deliver; written out only for the shopper's
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
@@ -240,6 +240,8 @@ struct Ctx<'a> {
     at: Vec<Vec<Option<&'a StockAt>>>,
     /// The locations holding some of the goods, now or incoming, in the network's order.
     holding: Vec<usize>,
+    /// The sourcing search's buffers, shared by the services of this request.
+    scratch: std::cell::RefCell<sourcing::Scratch>,
     place: &'a Place,
     distances: &'a [u32],
     /// Local date and minute of `now`.
@@ -308,7 +310,7 @@ impl Ctx<'_> {
         let tier = svc.value_tiers.iter().filter(|(min, _)| value >= *min).max_by_key(|(min, _)| *min).map(|&(_, price)| price);
         let value_price = if svc.free_above.is_some_and(|f| value >= f) { Some(0) } else { tier };
         let mut rating = Rating { ctx: self, service, svc, cands: &cands, value_price, timings: (0..cands.len()).map(|_| Timings::default()).collect(), floor };
-        let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET)
+        let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET, &mut self.scratch.borrow_mut())
             .ok_or_else(|| ("no_date", format!("{} has no delivery date in the next {} days.", service.name, self.net.data.sourcing.horizon_days)))?;
         Ok(rating.planned(&problem, &plan, service, svc))
     }

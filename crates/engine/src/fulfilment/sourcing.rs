@@ -124,18 +124,30 @@ struct Ship {
     ready: Option<Date>,
 }
 
+/// The search's buffers, kept by the caller across the searches of one request (one per
+/// carrier service) so the search allocates almost nothing.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    ships: Vec<Ship>,
+    open: Vec<usize>,
+    alloc: Vec<(usize, usize, u32)>,
+    /// The shipments of the allocation being offered.
+    offered: Vec<(usize, Ship)>,
+    /// Per item: the candidates that hold some of it, ascending.
+    holders: Vec<Vec<usize>>,
+    /// Per item (the search's depth): the candidate order and what its tail can supply,
+    /// reused by every node at that depth.
+    levels: Vec<(Vec<usize>, Vec<u32>)>,
+}
+
 struct Search<'p, 'a, C> {
     p: &'p Problem<'a>,
     costing: &'p mut C,
     ships: Vec<Ship>,
     open: Vec<usize>,
     alloc: Vec<(usize, usize, u32)>,
-    /// The shipments of the allocation being offered, kept to reuse its buffer.
     offered: Vec<(usize, Ship)>,
-    /// Per item: the candidates that hold some of it, ascending.
     holders: Vec<Vec<usize>>,
-    /// Per item (the search's depth): the candidate order and what its tail can supply,
-    /// buffers reused by every node at that depth.
     levels: Vec<(Vec<usize>, Vec<u32>)>,
     best: Option<Plan>,
     nodes: u32,
@@ -145,9 +157,38 @@ struct Search<'p, 'a, C> {
 /// Problems with at most this many allocations are searched to the end, whatever the budget.
 const EXACT_SPACE: u64 = 200_000;
 
-pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> Option<Plan> {
+pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32, scratch: &mut Scratch) -> Option<Plan> {
     let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
-    let mut s = Search { p, costing, ships: vec![Ship::default(); p.candidates], open: Vec::new(), alloc: Vec::new(), offered: Vec::new(), holders: holders(p), levels: vec![(Vec::new(), Vec::new()); p.items.len()], best: None, nodes: 0, budget };
+    let mut s = Search {
+        p,
+        costing,
+        ships: std::mem::take(&mut scratch.ships),
+        open: std::mem::take(&mut scratch.open),
+        alloc: std::mem::take(&mut scratch.alloc),
+        offered: std::mem::take(&mut scratch.offered),
+        holders: std::mem::take(&mut scratch.holders),
+        levels: std::mem::take(&mut scratch.levels),
+        best: None,
+        nodes: 0,
+        budget,
+    };
+    s.ships.clear();
+    s.ships.resize(p.candidates, Ship::default());
+    s.open.clear();
+    s.alloc.clear();
+    s.holders.resize_with(p.items.len(), Vec::new);
+    for (held, row) in s.holders.iter_mut().zip(p.supply.iter()) {
+        held.clear();
+        held.extend((0..p.candidates).filter(|&c| row[c].total() > 0));
+    }
+    s.levels.resize_with(p.items.len(), Default::default);
+    let best = run_search(&mut s);
+    *scratch = Scratch { ships: s.ships, open: s.open, alloc: s.alloc, offered: s.offered, holders: s.holders, levels: s.levels };
+    best
+}
+
+fn run_search<C: Costing>(s: &mut Search<C>) -> Option<Plan> {
+    let p = s.p;
     let mut alloc = Vec::with_capacity(p.items.len());
     for c in 0..p.candidates {
         if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
@@ -158,14 +199,14 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32) -> O
     }
     // One unit (a product page): every plan is one of the single-location plans just scored.
     if p.items.iter().map(|item| u64::from(item.quantity)).sum::<u64>() <= 1 {
-        return s.best;
+        return s.best.take();
     }
     let greedy = s.greedy();
     if let Some(alloc) = greedy {
         s.offer(&alloc);
     }
     s.item(0);
-    s.best
+    s.best.take()
 }
 
 /// Whether some `max_shipments` candidates together hold every item at all (quantities
@@ -213,10 +254,6 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     Some(any(&masks, words, &full, &mut have, 0, 0, m as usize))
 }
 
-/// Per item, the candidates holding some of it (now or incoming), ascending.
-fn holders(p: &Problem) -> Vec<Vec<usize>> {
-    p.supply.iter().map(|row| (0..p.candidates).filter(|&c| row[c].total() > 0).collect()).collect()
-}
 
 /// Candidates that already ship something (they add no shipment), then the rest in order.
 fn open_first(open: &[usize], candidates: usize) -> Vec<usize> {
@@ -488,7 +525,7 @@ mod tests {
                 prop_assert_eq!(brute(&p, &mut toy), None, "no plan when no set of locations holds every item");
             }
             // With the budget the calculator uses: small carts are searched exhaustively.
-            let found = search(&p, &mut toy, super::super::delivery::SEARCH_BUDGET);
+            let found = search(&p, &mut toy, super::super::delivery::SEARCH_BUDGET, &mut Scratch::default());
             let expected = brute(&p, &mut toy);
             prop_assert_eq!(found.as_ref().map(Plan::key), expected);
             if let Some(plan) = found {
