@@ -11,9 +11,14 @@ initSync({ module: readFileSync(new URL("pkg/omnicart_wasm_bg.wasm", root)) });
 /** A benchmark input written by `cargo run -p omnicart-engine --example bench_data`. */
 export const read = (name) => JSON.parse(readFileSync(new URL(`${dir}/${name}.json`, root), "utf8"));
 
-/** Median and 95th percentile in ms of `iterations` runs, after up to 20 warm-up runs. */
+/**
+ * Median and 95th percentile in ms of `iterations` runs, after warming up for at least 20 runs
+ * and 300 ms: V8 compiles Wasm with a baseline compiler first and optimizes hot functions
+ * later, so a short warm-up measures a mix of both.
+ */
 export function measure(fn, iterations) {
-  for (let i = 0; i < Math.min(20, iterations); i++) fn();
+  const start = performance.now();
+  for (let i = 0; i < 20 || performance.now() - start < 300; i++) fn();
   const times = [];
   for (let i = 0; i < iterations; i++) {
     const t = performance.now();

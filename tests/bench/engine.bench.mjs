@@ -3,21 +3,34 @@
 // the engine in Rust inside its own Wasm). The module is crates/engine/fuel's guest, which
 // builds the benchmark data inside Wasm; scripts/bench builds it. Compare with
 // quote.bench.mjs and delivery.bench.mjs, which add pkg/'s conversion of values to and from JS.
+//
+// Each case runs in a fresh Node process: instances measured one after another in one process
+// were up to 30 % apart for the same code (the earlier ones slower), a bias larger than most
+// changes being measured.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { fmt, measure } from "./common.mjs";
 
-const guest = new URL("../../crates/engine/fuel/target/wasm32-unknown-unknown/release/omnicart_fuel.wasm", import.meta.url);
-const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(guest)), {});
+const cases = [
+  ["quote", 200, 1000, "quote: 200 lines × 1000 promotions"],
+  ["quote", 100, 100, "quote: 100 lines × 100 promotions"],
+  ["quote", 10, 10, "quote: 10 lines × 10 promotions"],
+  ["delivery", 300, 1, "product page: quote with delivery (1 line) + find in store"],
+  ["delivery", 300, 50, "quote with delivery: 300 locations × 8 services × 50 lines"],
+];
 
-console.log("| case (engine in Wasm, Node, no JS conversion) | median | p95 |");
-console.log("|---|---|---|");
-for (const [lines, promotions] of [[200, 1000], [100, 100], [10, 10]]) {
-  exports.setup(lines, promotions);
-  const r = measure(() => exports.quote_once(), 300);
-  console.log(`| quote: ${lines} lines × ${promotions} promotions | ${fmt(r.median)} | ${fmt(r.p95)} |`);
-}
-for (const [locations, lines, label] of [[300, 1, "product page: quote with delivery (1 line) + find in store"], [300, 50, "quote with delivery: 300 locations × 8 services × 50 lines"]]) {
-  exports.setup_delivery(locations, lines);
-  const r = measure(() => exports.delivery_once(), lines > 1 ? 200 : 1000);
+const [kind, a, b, label] = process.argv.slice(2);
+if (kind) {
+  const guest = new URL("../../crates/engine/fuel/target/wasm32-unknown-unknown/release/omnicart_fuel.wasm", import.meta.url);
+  const x = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(guest)), {}).exports;
+  const run = kind === "quote" ? (x.setup(+a, +b), x.quote_once) : (x.setup_delivery(+a, +b), x.delivery_once);
+  const r = measure(() => run(), 300);
   console.log(`| ${label} | ${fmt(r.median)} | ${fmt(r.p95)} |`);
+} else {
+  console.log("| case (engine in Wasm, Node, no JS conversion) | median | p95 |");
+  console.log("|---|---|---|");
+  for (const c of cases) {
+    process.stdout.write(execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...c.map(String)]));
+  }
 }

@@ -433,7 +433,7 @@ impl Ctx<'_> {
 }
 
 fn supply_of(stock: Option<&StockAt>) -> Supply<'_> {
-    stock.map_or(Supply::default(), |s| Supply { now: s.now, incoming: &s.incoming })
+    stock.map_or(Supply::default(), |s| Supply::new(s.now, &s.incoming))
 }
 
 fn longest_side(g: &Goods) -> u32 {

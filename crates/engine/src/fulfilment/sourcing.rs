@@ -26,11 +26,18 @@ pub(crate) struct Item {
 pub(crate) struct Supply<'a> {
     pub now: u32,
     pub incoming: &'a [(Date, u32)],
+    /// `now` plus everything incoming (the search asks for it at every node).
+    total: u32,
 }
 
-impl Supply<'_> {
+impl<'a> Supply<'a> {
+    pub fn new(now: u32, incoming: &'a [(Date, u32)]) -> Supply<'a> {
+        Supply { now, incoming, total: incoming.iter().fold(now, |sum, (_, q)| sum.saturating_add(*q)) }
+    }
+
+    #[inline]
     pub fn total(&self) -> u32 {
-        self.incoming.iter().fold(self.now, |sum, (_, q)| sum.saturating_add(*q))
+        self.total
     }
 
     /// The day `units` units are all there (`today` when on hand now).
@@ -518,7 +525,7 @@ mod tests {
             let items: Vec<Item> = items.into_iter().map(|(quantity, grams, bulky)| Item { quantity, grams, bulky }).collect();
             let today = Date::parse("2026-11-23").unwrap();
             let incoming: Vec<Vec<Vec<(Date, u32)>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![(Date(today.0 + d), q)] } else { vec![] }).collect()).collect();
-            let supply = Rows::from_fn(items.len(), 4, |i, c| Supply { now: stock[i % 3][c].0, incoming: &incoming[i % 3][c] });
+            let supply = Rows::from_fn(items.len(), 4, |i, c| Supply::new(stock[i % 3][c].0, &incoming[i % 3][c]));
             let p = Problem { items: &items, supply, candidates: 4, max_shipments, split_penalty: penalty, delay_cost: delay, today };
             let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days, today: today.0 };
             if coverable(&p) == Some(false) {
