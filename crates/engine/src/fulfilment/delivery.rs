@@ -9,15 +9,15 @@ use super::calendar::Date;
 use super::geo::Point;
 use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
-use crate::exact::{mul_sat_i64, mul_sat_u64};
-use crate::sort::nearest_first;
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
 use crate::catalogue::{ProductKind, Snapshot};
+use crate::exact::{mul_sat_i64, mul_sat_u64};
 use crate::money::{Currency, Money};
 use crate::promotion::{Amount, delivery_discount};
 use crate::quote::{Adjustment, DeliveryPromotion, Quote, QuoteContext, quote, round_for};
 use crate::sku::Sku;
+use crate::sort::nearest_first;
 use crate::time::Timestamp;
 
 /// Search nodes per service: exact on small carts, bounded on 50-line carts.
@@ -262,7 +262,8 @@ struct Timing {
 }
 
 impl Ctx<'_> {
-    /// The best plan of one service: (score, latest delivery, option), or why it cannot go.
+    /// The best plan of one service, in numbers (written out only if chosen), or why it
+    /// cannot go.
     fn plan_service<'s>(&self, service: &'s Service, svc: &'s Svc) -> Result<Planned<'s>, Refusal> {
         if self.goods.is_empty() {
             return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
