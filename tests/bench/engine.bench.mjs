@@ -1,7 +1,8 @@
 // The engine in Wasm as the storefront runs it: the same engine code, compiled for
 // wasm32-unknown-unknown like pkg/, called with no JS conversion (the Leptos storefront calls
 // the engine in Rust inside its own Wasm). The module is crates/engine/fuel's guest, which
-// builds the benchmark data inside Wasm; scripts/bench builds it. Compare with
+// builds the benchmark data inside Wasm; scripts/bench builds it and runs wasm-opt -Oz on it,
+// as for pkg/. A case whose setup fails is reported, not timed. Compare with
 // quote.bench.mjs and delivery.bench.mjs, which add pkg/'s conversion of values to and from JS.
 //
 // Each case runs in a fresh Node process: instances measured one after another in one process
@@ -22,9 +23,11 @@ const cases = [
 
 const [kind, a, b, label] = process.argv.slice(2);
 if (kind) {
-  const guest = new URL("../../crates/engine/fuel/target/wasm32-unknown-unknown/release/omnicart_fuel.wasm", import.meta.url);
+  const guest = new URL("../../crates/engine/fuel/target/omnicart_fuel.wasm", import.meta.url);
   const x = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(guest)), {}).exports;
   const run = kind === "quote" ? (x.setup(+a, +b), x.quote_once) : (x.setup_delivery(+a, +b), x.delivery_once);
+  // The guest returns u32::MAX (-1 as a JS number) when the engine refuses its input.
+  if (run() === -1) throw new Error(`${label}: the engine refused the benchmark input`);
   const r = measure(() => run(), 300);
   console.log(`| ${label} | ${fmt(r.median)} | ${fmt(r.p95)} |`);
 } else {
