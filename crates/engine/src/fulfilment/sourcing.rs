@@ -150,12 +150,8 @@ pub(crate) struct Scratch {
 struct Search<'p, 'a, C> {
     p: &'p Problem<'a>,
     costing: &'p mut C,
-    ships: Vec<Ship>,
-    open: Vec<usize>,
-    alloc: Vec<(usize, usize, u32)>,
-    offered: Vec<(usize, Ship)>,
-    holders: Vec<Vec<usize>>,
-    levels: Vec<(Vec<usize>, Vec<u32>)>,
+    /// Buffers (the allocation being built, open shipments, …), the caller's to reuse.
+    b: &'p mut Scratch,
     best: Option<Plan>,
     nodes: u32,
     budget: u32,
@@ -166,32 +162,17 @@ const EXACT_SPACE: u64 = 200_000;
 
 pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32, scratch: &mut Scratch) -> Option<Plan> {
     let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
-    let mut s = Search {
-        p,
-        costing,
-        ships: std::mem::take(&mut scratch.ships),
-        open: std::mem::take(&mut scratch.open),
-        alloc: std::mem::take(&mut scratch.alloc),
-        offered: std::mem::take(&mut scratch.offered),
-        holders: std::mem::take(&mut scratch.holders),
-        levels: std::mem::take(&mut scratch.levels),
-        best: None,
-        nodes: 0,
-        budget,
-    };
-    s.ships.clear();
-    s.ships.resize(p.candidates, Ship::default());
-    s.open.clear();
-    s.alloc.clear();
-    s.holders.resize_with(p.items.len(), Vec::new);
-    for (held, row) in s.holders.iter_mut().zip(p.supply.iter()) {
+    scratch.ships.clear();
+    scratch.ships.resize(p.candidates, Ship::default());
+    scratch.open.clear();
+    scratch.alloc.clear();
+    scratch.holders.resize_with(p.items.len(), Vec::new);
+    for (held, row) in scratch.holders.iter_mut().zip(p.supply.iter()) {
         held.clear();
         held.extend((0..p.candidates).filter(|&c| row[c].total() > 0));
     }
-    s.levels.resize_with(p.items.len(), Default::default);
-    let best = run_search(&mut s);
-    *scratch = Scratch { ships: s.ships, open: s.open, alloc: s.alloc, offered: s.offered, holders: s.holders, levels: s.levels };
-    best
+    scratch.levels.resize_with(p.items.len(), Default::default);
+    run_search(&mut Search { p, costing, b: scratch, best: None, nodes: 0, budget })
 }
 
 fn run_search<C: Costing>(s: &mut Search<C>) -> Option<Plan> {
@@ -283,7 +264,7 @@ impl<C: Costing> Search<'_, '_, C> {
     /// Scores a complete allocation from scratch and keeps it if it is the best so far.
     fn offer(&mut self, alloc: &[(usize, usize, u32)]) {
         // Only the shipments this plan opens (a handful), not one per candidate.
-        let mut ships = std::mem::take(&mut self.offered);
+        let mut ships = std::mem::take(&mut self.b.offered);
         ships.clear();
         for &(i, c, q) in alloc {
             let item = &self.p.items[i];
@@ -311,7 +292,7 @@ impl<C: Costing> Search<'_, '_, C> {
                 self.best = Some(Plan { alloc: kept, cost, latest_day, shipments: ships.len(), score });
             }
         }
-        self.offered = ships;
+        self.b.offered = ships;
     }
 
     /// (cost, latest day, score) of the open shipments, or `None` if one cannot go or they
@@ -370,37 +351,37 @@ impl<C: Costing> Search<'_, '_, C> {
         if self.nodes > self.budget {
             return true;
         }
-        let (ships, open) = (std::mem::take(&mut self.ships), std::mem::take(&mut self.open));
+        let (ships, open) = (std::mem::take(&mut self.b.ships), std::mem::take(&mut self.b.open));
         let bound = self.score(open.iter().map(|&c| (c, &ships[c])));
-        (self.ships, self.open) = (ships, open);
+        (self.b.ships, self.b.open) = (ships, open);
         match (bound, &self.best) {
             (None, _) => true,
             // Every part of the key only grows as units are added.
-            (Some((_, latest, score)), Some(best)) => (score, latest, self.open.len()) >= best.key(),
+            (Some((_, latest, score)), Some(best)) => (score, latest, self.b.open.len()) >= best.key(),
             (Some(_), None) => false,
         }
     }
 
     fn item(&mut self, i: usize) {
         if i == self.p.items.len() {
-            let alloc = std::mem::take(&mut self.alloc);
+            let alloc = std::mem::take(&mut self.b.alloc);
             self.offer(&alloc);
-            self.alloc = alloc;
+            self.b.alloc = alloc;
             return;
         }
         // No room for another shipment: the open ones must cover every line left.
-        if self.open.len() >= self.p.max_shipments {
-            let covered = |j: usize| self.open.iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[j][c].total())) >= self.p.items[j].quantity;
+        if self.b.open.len() >= self.p.max_shipments {
+            let covered = |j: usize| self.b.open.iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[j][c].total())) >= self.p.items[j].quantity;
             if !(i..self.p.items.len()).all(covered) {
                 return;
             }
         }
         // Candidates holding the item that already ship something first: they add no shipment.
-        let (mut order, mut rest) = std::mem::take(&mut self.levels[i]);
+        let (mut order, mut rest) = std::mem::take(&mut self.b.levels[i]);
         order.clear();
         let supply = &self.p.supply[i];
-        order.extend(self.open.iter().copied().filter(|&c| supply[c].total() > 0));
-        order.extend(self.holders[i].iter().copied().filter(|c| !self.open.contains(c)));
+        order.extend(self.b.open.iter().copied().filter(|&c| supply[c].total() > 0));
+        order.extend(self.b.holders[i].iter().copied().filter(|c| !self.b.open.contains(c)));
         // rest[k]: what order[k..] can supply together.
         rest.clear();
         rest.resize(order.len() + 1, 0);
@@ -408,7 +389,7 @@ impl<C: Costing> Search<'_, '_, C> {
             rest[k] = rest[k + 1].saturating_add(supply[order[k]].total());
         }
         self.split(i, &order, &rest, 0, self.p.items[i].quantity);
-        self.levels[i] = (order, rest);
+        self.b.levels[i] = (order, rest);
     }
 
     /// Every way of taking `need` units of item `i` from `order[k..]`, most from the first.
@@ -429,8 +410,8 @@ impl<C: Costing> Search<'_, '_, C> {
                 continue;
             }
             let item = &self.p.items[i];
-            let saved = self.ships[c];
-            let ship = &mut self.ships[c];
+            let saved = self.b.ships[c];
+            let ship = &mut self.b.ships[c];
             let opened = ship.units == 0;
             ship.units += take;
             ship.grams = ship.grams.saturating_add(mul_sat_u64(item.grams, u64::from(take)));
@@ -438,17 +419,17 @@ impl<C: Costing> Search<'_, '_, C> {
             let ready = supply.ready(take, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
             if opened {
-                self.open.push(c);
+                self.b.open.push(c);
             }
-            self.alloc.push((i, c, take));
+            self.b.alloc.push((i, c, take));
             if !self.cut() {
                 self.split(i, order, rest, k + 1, need - take);
             }
-            self.alloc.pop();
+            self.b.alloc.pop();
             if opened {
-                self.open.pop();
+                self.b.open.pop();
             }
-            self.ships[c] = saved;
+            self.b.ships[c] = saved;
         }
     }
 }
@@ -483,7 +464,7 @@ mod tests {
     fn brute(p: &Problem, toy: &mut Toy) -> Option<(i64, i64, usize)> {
         fn go(p: &Problem, toy: &mut Toy, i: usize, c: usize, need: u32, alloc: &mut Vec<(usize, usize, u32)>, best: &mut Option<(i64, i64, usize)>) {
             if i == p.items.len() {
-                let mut s = Search { p, costing: toy, ships: vec![], open: vec![], alloc: vec![], offered: vec![], holders: vec![], levels: vec![], best: None, nodes: 0, budget: 0 };
+                let mut s = Search { p, costing: toy, b: &mut Scratch::default(), best: None, nodes: 0, budget: 0 };
                 s.offer(alloc);
                 if let Some(plan) = s.best.filter(|plan| best.is_none_or(|b| plan.key() < b)) {
                     *best = Some(plan.key());
