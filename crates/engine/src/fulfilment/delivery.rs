@@ -363,15 +363,13 @@ impl Ctx<'_> {
         let stores: Vec<(u32, usize)> = (0..self.distances.len()).filter(|&l| net.data.locations[l].pickup).map(|l| (self.distances[l], l)).collect();
         // The day each shipping location could send a transfer, computed once, when needed.
         let sent = std::cell::OnceCell::new();
-        let mut transfer = Vec::new();
-        nearest_first(stores).filter_map(|(_, l)| self.pickup_at(l, &sent, &mut transfer)).take(PICKUP_LISTED).collect()
+        nearest_first(stores).filter_map(|(_, l)| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
     }
 
-    /// When the whole cart can be collected at `store` (rule 8). `transfer` is a buffer.
-    fn pickup_at<'s>(&'s self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>, transfer: &mut Vec<(&'s Vec<Option<&'s StockAt>>, u32)>) -> Option<PickupOption> {
+    /// When the whole cart can be collected at `store` (rule 8).
+    fn pickup_at(&self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>) -> Option<PickupOption> {
         let net = self.net;
-        let (mut from, mut source) = (self.now, "store");
-        transfer.clear();
+        let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
         for (g, row) in self.goods.iter().zip(&self.at) {
             let supply = supply_of(row[store]);
             if supply.now >= g.quantity {
@@ -397,14 +395,12 @@ impl Ctx<'_> {
                 ships.filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0))).collect()
             });
             // Senders share a few sending days: each day's arrival is worked out once.
-            let mut arrival = [(Date(i64::MIN), Date(i64::MIN)); 4];
-            let mut arrives_after = |day: Date| match arrival.iter().position(|(d, _)| *d == day || d.0 == i64::MIN) {
-                Some(i) if arrival[i].0 == day => arrival[i].1,
-                free => {
+            let mut arrival: Vec<(Date, Date)> = Vec::new();
+            let mut arrives_after = |day: Date| match arrival.iter().find(|(d, _)| *d == day) {
+                Some(&(_, a)) => a,
+                None => {
                     let a = calendar.add_working_days(day, days.max(1));
-                    if let Some(i) = free {
-                        arrival[i] = (day, a);
-                    }
+                    arrival.push((day, a));
                     a
                 }
             };
