@@ -305,11 +305,25 @@ impl Snapshot {
     /// The unit price of a SKU for a channel and currency: a channel price list first, then an
     /// all-channel list, then (in the snapshot's currency) the variant's base price.
     pub fn price_for(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
-        let listed = if self.list_prices.is_empty() { &[][..] } else { self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default() };
+        self.listed_price(sku, channel, currency).or_else(|| (currency == self.data.currency).then(|| self.price(sku)).flatten())
+    }
+
+    /// A SKU's product and its unit price for a channel and currency (`None` if it has none
+    /// there), with one lookup of the SKU: a quote prices every line this way.
+    pub(crate) fn priced(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<(&Product, Option<Money>)> {
+        let at = self.by_sku.get(sku)?;
+        let price = self.listed_price(sku, channel, currency).or_else(|| (currency == self.data.currency).then_some(at.price));
+        Some((&self.data.products[at.product], price))
+    }
+
+    /// A price list's price for a SKU: the channel's, else the one for every channel.
+    fn listed_price(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
+        if self.list_prices.is_empty() {
+            return None;
+        }
+        let listed = self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default();
         let find = |c: Option<Channel>| listed.iter().find(|(ch, m)| *ch == c && m.currency() == currency).map(|(_, m)| *m);
-        find(Some(channel))
-            .or_else(|| find(None))
-            .or_else(|| (currency == self.data.currency).then(|| self.price(sku)).flatten())
+        find(Some(channel)).or_else(|| find(None))
     }
 
     /// The tax rate for a region and tax class, if the snapshot defines one.

@@ -66,6 +66,18 @@ pub(crate) fn mul_sat_i64(a: i64, b: i64) -> i64 {
     if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 { a * b } else { a.saturating_mul(b) }
 }
 
+/// `a × qa` against `b × qb`: unit prices compared without dividing (`a`, `b` ≥ 0 amounts, `qa`,
+/// `qb` quantities). Plain `i64` products when the amounts are under 2³¹; `i128` otherwise.
+#[inline]
+pub(crate) fn cross_cmp(a: i128, qa: u32, b: i128, qb: u32) -> std::cmp::Ordering {
+    const SMALL: i128 = 1 << 31;
+    if (0..SMALL).contains(&a) && (0..SMALL).contains(&b) {
+        ((a as i64) * i64::from(qa)).cmp(&((b as i64) * i64::from(qb)))
+    } else {
+        (a * i128::from(qa)).cmp(&(b * i128::from(qb)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -81,6 +93,14 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cross_products_compare_like_wide_ones() {
+        let big = 1i128 << 40;
+        for (a, qa, b, qb) in [(0, 1, 0, 1), (5, 3, 3, 5), (7, 2, 3, 5), ((1 << 31) - 1, u32::MAX, (1 << 31) - 1, u32::MAX - 1), (big, 1, 1, u32::MAX), (3, 999, big, 1)] {
+            assert_eq!(cross_cmp(a, qa, b, qb), (a * i128::from(qa)).cmp(&(b * i128::from(qb))), "{a}×{qa} vs {b}×{qb}");
+        }
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()

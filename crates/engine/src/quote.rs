@@ -191,7 +191,7 @@ pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result
     let candidates = snapshot.promotion_index().candidates(&lines, &codes, snapshot.promotions().len());
     let input = input_for(snapshot, &lines, Matches::new(&lines), context, &codes, currency);
     let eval = promotion::evaluate(&input, &candidates);
-    let near = near_misses(snapshot, &eval, &input);
+    let near = near_misses(&eval);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
     let mut quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
     quote.hints = hints(snapshot, cart, context, &quote, &near, (&lines, &units, &parents, &codes))?;
@@ -201,11 +201,12 @@ pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result
 /// The quote's priced lines, their unit prices and parents, and the codes entered.
 type Priced<'q, 'a> = (&'q [Line<'a>], &'q [Money], &'q [Option<&'a Sku>], &'q [String]);
 
-/// A near miss: promotion index and what it lacks, resolved to owned data for hints.
-struct Near {
+/// A near miss: promotion index and what it lacks: an amount, or units of what a target
+/// matches (the item to suggest is looked up only for the hints shown).
+struct Near<'s> {
     promotion: usize,
     missing_amount: Option<Decimal>,
-    add: Option<(Sku, u32)>,
+    add: Option<(&'s promotion::Target, u32)>,
 }
 
 /// Rounding to the currency's minor unit with the snapshot's named strategy.
@@ -254,8 +255,8 @@ fn priced_lines<'a>(
 
 /// One priced line and its unit price.
 fn priced_line<'a>(snapshot: &'a Snapshot, sku: &'a Sku, quantity: u32, context: &QuoteContext, currency: Currency) -> Result<(Line<'a>, Money), QuoteError> {
-    let (product, _) = snapshot.variant(sku).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
-    let unit = snapshot.price_for(sku, context.channel, currency).ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
+    let (product, unit) = snapshot.priced(sku, context.channel, currency).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
+    let unit = unit.ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
     let gross = unit.checked_mul_quantity(quantity)?;
     Ok((Line { sku, product, quantity, gross: gross.amount() }, unit))
 }
@@ -453,7 +454,7 @@ fn tax_of(snapshot: &Snapshot, region: &str, rate: Option<Decimal>, taxable: Dec
 
 
 /// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
-fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Near> {
+fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
     let mut out = Vec::new();
     for (p, gap) in &eval.gaps {
         let next_tier = matches!(gap, Gap::NextTier { .. });
@@ -462,8 +463,8 @@ fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Nea
         }
         let near = match gap {
             Gap::Subtotal { missing } | Gap::NextTier { missing } => Near { promotion: *p, missing_amount: Some(*missing), add: None },
-            Gap::Quantity { target, missing } => Near { promotion: *p, missing_amount: None, add: cheapest(snapshot, input, target).map(|s| (s, *missing)) },
-            Gap::Contains { target } | Gap::ActionTarget { target } => Near { promotion: *p, missing_amount: None, add: cheapest(snapshot, input, target).map(|s| (s, 1)) },
+            Gap::Quantity { target, missing } => Near { promotion: *p, missing_amount: None, add: Some((*target, *missing)) },
+            Gap::Contains { target } | Gap::ActionTarget { target } => Near { promotion: *p, missing_amount: None, add: Some((*target, 1)) },
         };
         out.push(near);
     }
@@ -471,14 +472,14 @@ fn near_misses(snapshot: &Snapshot, eval: &Evaluation, input: &Input) -> Vec<Nea
 }
 
 /// The cheapest SKU the target matches (ties by SKU).
-fn cheapest(snapshot: &Snapshot, input: &Input, target: &promotion::Target) -> Option<Sku> {
+fn cheapest(snapshot: &Snapshot, channel: Channel, currency: Currency, target: &promotion::Target) -> Option<Sku> {
     let mut best: Option<(Decimal, &Sku)> = None;
     // Every variant of the products found matches, except for a SKU target.
     let per_variant = matches!(target, promotion::Target::Skus(_));
     for p in snapshot.products_for(target) {
         let product = &snapshot.products()[p];
         for v in &product.variants {
-            let Some(price) = snapshot.price_for(&v.sku, input.context.channel, input.currency) else { continue };
+            let Some(price) = snapshot.price_for(&v.sku, channel, currency) else { continue };
             let matches = || !per_variant || target.matches(&Line { sku: &v.sku, product, quantity: 1, gross: price.amount() });
             if best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) && matches() {
                 best = Some((price.amount(), &v.sku));
@@ -494,13 +495,16 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
     let mut hints = Vec::new();
     let mut simulated = 0;
+    // The shopper's lines' net, for what an order discount would take off at its threshold.
+    let mut net = None;
     for n in near {
         let promo = &snapshot.promotions()[n.promotion];
         let hint = if let Some(missing) = n.missing_amount {
             let saving = match promo.class() {
                 DiscountClass::Order => {
                     // What it would take off at the threshold, less what it takes off already.
-                    let base = quote.lines.iter().filter(|l| !l.gift).map(|l| l.net.amount()).sum::<Decimal>() + missing;
+                    let net = *net.get_or_insert_with(|| quote.lines.iter().filter(|l| !l.gift).map(|l| l.net.amount()).sum::<Decimal>());
+                    let base = net + missing;
                     let now = quote.order_adjustments.iter().filter(|a| a.promotion_id == promo.id).map(|a| a.amount.amount()).sum::<Decimal>();
                     Some(money(order_discount(base, &promo.action, round) - now))
                 }
@@ -509,15 +513,16 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
             };
             let message = format!("Add {} {currency} more: {}", money(missing).amount(), promo.label);
             UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: Some(money(missing)), add: None, saving }
-        } else if let Some((sku, quantity)) = &n.add {
+        } else if let Some((target, quantity)) = n.add {
             if simulated == MAX_SIMULATED_HINTS {
                 continue;
             }
+            let Some(sku) = cheapest(snapshot, context.channel, currency, target) else { continue };
             simulated += 1;
-            let Some(saving) = simulate(snapshot, cart, context, priced, n.promotion, sku, *quantity)? else { continue };
-            let name = snapshot.display_name(sku);
+            let Some(saving) = simulate(snapshot, cart, context, priced, n.promotion, &sku, quantity)? else { continue };
+            let name = snapshot.display_name(&sku);
             let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
-            let add = Some(Suggestion { sku: sku.clone(), name, quantity: *quantity });
+            let add = Some(Suggestion { sku, name, quantity });
             UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: None, add, saving: Some(saving) }
         } else {
             continue;

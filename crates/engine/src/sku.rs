@@ -1,6 +1,7 @@
 //! Identifiers and limits that cross every boundary: [`Sku`] and [`Quantity`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +32,17 @@ impl ErrorCode for SkuError {
 }
 
 /// A stock keeping unit: one sellable variant. Case-sensitive, validated on construction.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Sku(String);
+/// Shared text: every quote line, delivery option and gift copies SKUs, and a clone only counts
+/// a reference.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Sku(Arc<str>);
+
+impl Serialize for Sku {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl Sku {
     pub fn new(text: &str) -> Result<Sku, SkuError> {
@@ -41,7 +50,7 @@ impl Sku {
             && text.len() <= MAX_SKU_LEN
             && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if ok {
-            Ok(Sku(text.to_owned()))
+            Ok(Sku(Arc::from(text)))
         } else {
             Err(SkuError::InvalidSku(text.chars().take(MAX_SKU_LEN + 1).collect()))
         }
@@ -61,7 +70,7 @@ impl TryFrom<String> for Sku {
 
 impl From<Sku> for String {
     fn from(s: Sku) -> String {
-        s.0
+        s.0.to_string()
     }
 }
 

@@ -232,39 +232,38 @@ fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Opt
 /// cross-multiplied integers of minor units: exact, and far cheaper than decimal division.
 /// Only the first `needed` are returned: when that is a few lines, they are selected one at a
 /// time (the same lines, in the same order, as the first of a stable sort) instead of sorting.
-fn by_unit_price(lines: &[Line], net: &[Decimal], mut matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
+fn by_unit_price(lines: &[Line], net: &[Decimal], matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
     // Nets are held at the minor unit, so at most a few decimals: scale every one to 10^-6.
     let fixed = |d: Decimal| match d.scale() {
         s @ 0..=6 => d.mantissa() * 10i128.pow(6 - s),
         _ => (d * Decimal::from(1_000_000)).trunc().mantissa(),
     };
-    let mut cents = vec![0i128; lines.len()];
-    for &i in &matching {
-        cents[i] = fixed(net[i]);
-    }
+    // Positions in `matching` are sorted, with each one's net kept beside it.
+    let cents: Vec<i128> = matching.iter().map(|&i| fixed(net[i])).collect();
     let before = |a: usize, b: usize| {
-        let (qa, qb) = (i128::from(lines[a].quantity), i128::from(lines[b].quantity));
-        let by_price = (cents[a] * qb).cmp(&(cents[b] * qa));
+        let (i, j) = (matching[a], matching[b]);
+        let by_price = crate::exact::cross_cmp(cents[a], lines[j].quantity, cents[b], lines[i].quantity);
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
-        by_price.then_with(|| lines[a].sku.cmp(lines[b].sku))
+        by_price.then_with(|| lines[i].sku.cmp(lines[j].sku))
     };
-    if needed <= 8 && needed < matching.len() {
+    let mut order: Vec<usize> = (0..matching.len()).collect();
+    if needed <= 8 && needed < order.len() {
         let mut chosen = Vec::with_capacity(needed);
         for _ in 0..needed {
             // The first best of the rest: ties keep their order, as in a stable sort.
-            let best = (1..matching.len()).fold(0, |best, k| if before(matching[k], matching[best]).is_lt() { k } else { best });
-            chosen.push(matching.remove(best));
+            let best = (1..order.len()).fold(0, |best, k| if before(order[k], order[best]).is_lt() { k } else { best });
+            chosen.push(order.remove(best));
         }
         #[cfg(debug_assertions)]
         {
-            let mut all: Vec<usize> = chosen.iter().chain(&matching).copied().collect();
+            let mut all: Vec<usize> = (0..matching.len()).collect();
             sort_indices(&mut all, &|a, b| before(a, b).then(a.cmp(&b)));
             debug_assert_eq!(chosen, all[..needed], "selection = the first of a stable sort");
         }
-        return chosen;
+        return chosen.into_iter().map(|k| matching[k]).collect();
     }
-    sort_indices(&mut matching, &before);
-    matching
+    sort_indices(&mut order, &before);
+    order.into_iter().map(|k| matching[k]).collect()
 }
 
 /// Takes quantities from lines in order, at most `per_line` of each and `limit` in all.

@@ -84,7 +84,7 @@ pub(crate) struct PromotionIndex {
 
 /// Rule 5 packed: bits 0–2 the promotion's class (one bit), bits 3–5 the classes it combines
 /// with, bit 7 exclusive.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Stacking(u8);
 
 impl Stacking {

@@ -167,10 +167,17 @@ fn compatible(input: &Input, p: usize, q: usize) -> bool {
 
 /// Greedy: take promotions in the given order when they stack with all taken so far.
 fn greedy(input: &Input, order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<usize>) {
-    let rank = &input.snapshot.promotion_index().rank;
+    let index = input.snapshot.promotion_index();
+    let (rank, stacking) = (&index.rank, &index.stacking);
     let (mut taken, mut blocked) = (Vec::new(), Vec::new());
+    // Whether two promotions stack depends only on their stacking bytes, and the promotions
+    // taken have few distinct ones: compare with those.
+    let mut kinds: Vec<super::Stacking> = Vec::new();
     for p in order {
-        if taken.iter().all(|&q: &usize| compatible(input, p, q)) {
+        if kinds.iter().all(|k| stacking[p].with(*k)) {
+            if !kinds.contains(&stacking[p]) {
+                kinds.push(stacking[p]);
+            }
             taken.push(p);
         } else {
             blocked.push(p);
