@@ -187,6 +187,11 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
     }
 }
 
+/// `d > 0`, from the sign and the mantissa (a decimal comparison aligns scales first).
+fn positive(d: Decimal) -> bool {
+    d.is_sign_positive() && !d.is_zero()
+}
+
 fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -218,7 +223,7 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
 fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
     let lines = m.lines;
-    let matching: Vec<usize> = m.of(target).iter().copied().filter(|&i| net[i] > Decimal::ZERO).collect();
+    let matching: Vec<usize> = m.of(target).iter().copied().filter(|&i| positive(net[i])).collect();
     if limit.is_none() && caps.max_quantity_per_line.is_none() {
         // Every matching unit is taken; which comes first does not change any amount.
         return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
@@ -293,7 +298,7 @@ fn bxgy_repeats(m: &Matches, net: &[Decimal], buy: &Target, x: u32, get: &Target
     involved.dedup();
     for i in involved {
         let q = u64::from(m.lines[i].quantity);
-        match (buys.contains(&i), gets.contains(&i) && net[i] > Decimal::ZERO) {
+        match (buys.contains(&i), gets.contains(&i) && positive(net[i])) {
             (true, true) => both += q,
             (true, false) => buy_only += q,
             (false, true) => get_only += q,
@@ -328,7 +333,7 @@ fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::Bundl
     let mut out = Vec::new();
     for c in components {
         let mut need = c.quantity * n;
-        let matching: Vec<usize> = m.of(&c.target).iter().copied().filter(|&i| net[i] > Decimal::ZERO).collect();
+        let matching: Vec<usize> = m.of(&c.target).iter().copied().filter(|&i| positive(net[i])).collect();
         for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest, usize::MAX), None, None) {
             let k = (k - used[i]).min(need);
             if k > 0 {

@@ -59,6 +59,9 @@ pub(crate) struct Evaluation<'a> {
     pub delivery: Vec<(usize, Decimal)>,
     pub gifts: Vec<(usize, Sku, u32)>,
     pub applied: Vec<usize>,
+    /// What each applied promotion took off in money (lines, order or delivery; nothing for a
+    /// gift), beside `applied`.
+    saved: Vec<Decimal>,
     pub rejected: Vec<(usize, Reason)>,
     pub gaps: Vec<(usize, Gap<'a>)>,
     /// What the customer saves in money: the total is lower by this much.
@@ -71,7 +74,16 @@ pub(crate) struct Evaluation<'a> {
 impl Evaluation<'_> {
     /// What the applied promotions selected by `which` took off in this evaluation.
     fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
-        self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum()
+        debug_assert_eq!(
+            self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, d)| *d).sum::<Decimal>(),
+            self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Decimal>()
+        );
+        self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, d)| *d).sum()
+    }
+
+    fn apply(&mut self, p: usize, saved: Decimal) {
+        self.applied.push(p);
+        self.saved.push(saved);
     }
 
     /// Every (promotion, discount) of the plan: lines, order, delivery.
@@ -383,7 +395,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
                 let d = delivery_discount_of(&promo.action, delivery_left, input.round);
                 delivery_left = delivery_left.map(|left| left - d);
                 eval.delivery.push((p, d));
-                eval.applied.push(p);
+                eval.apply(p, d);
                 eval.saving += d;
                 continue;
             }
@@ -396,10 +408,11 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
             }
             continue;
         }
-        eval.applied.push(p);
         if gift {
+            eval.apply(p, Decimal::ZERO);
             eval.gift_worth += taken;
         } else {
+            eval.apply(p, taken);
             eval.saving += taken;
         }
     }
