@@ -50,8 +50,10 @@ pub(crate) struct Input<'a> {
 }
 
 /// The outcome of one plan.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Debug)]
 pub(crate) struct Evaluation<'a> {
+    /// The promotions run, in order.
+    plan: Vec<usize>,
     /// (line, promotion, discount) in application order: one list for the whole cart, so a
     /// plan run allocates nothing per line.
     pub line_adjustments: Vec<(usize, usize, Decimal)>,
@@ -59,9 +61,9 @@ pub(crate) struct Evaluation<'a> {
     pub delivery: Vec<(usize, Decimal)>,
     pub gifts: Vec<(usize, Sku, u32)>,
     pub applied: Vec<usize>,
-    /// What each applied promotion took off in money (lines, order or delivery; nothing for a
-    /// gift), beside `applied`.
-    saved: Vec<Decimal>,
+    /// Beside `applied`: what each took off in money (lines, order or delivery; nothing for a
+    /// gift) and what its gifts are worth.
+    saved: Vec<(Decimal, Decimal)>,
     pub rejected: Vec<(usize, Reason)>,
     pub gaps: Vec<(usize, Gap<'a>)>,
     /// What the customer saves in money: the total is lower by this much.
@@ -71,19 +73,36 @@ pub(crate) struct Evaluation<'a> {
     gift_worth: Decimal,
 }
 
-impl Evaluation<'_> {
+impl<'a> Evaluation<'a> {
     /// What the applied promotions selected by `which` took off in this evaluation.
     fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
-        debug_assert_eq!(
-            self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, d)| *d).sum::<Decimal>(),
-            self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Decimal>()
-        );
-        self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, d)| *d).sum()
+        let saved = self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, (d, _))| *d).sum();
+        debug_assert_eq!(saved, self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Decimal>());
+        saved
     }
 
-    fn apply(&mut self, p: usize, saved: Decimal) {
+    /// Records that promotion `p` applied, saving `saved` in money or gifts worth `gift`.
+    fn apply(&mut self, p: usize, saved: Decimal, gift: Decimal) {
         self.applied.push(p);
-        self.saved.push(saved);
+        self.saved.push((saved, gift));
+        self.saving += saved;
+        self.gift_worth += gift;
+    }
+
+    /// What this evaluation recorded for the promotions `shared` selects: every list keeps
+    /// its order.
+    fn records_of(&self, plan: Vec<usize>, shared: impl Fn(usize) -> bool) -> Evaluation<'a> {
+        let mut out = Evaluation { plan, ..Evaluation::default() };
+        out.line_adjustments.extend(self.line_adjustments.iter().filter(|a| shared(a.1)));
+        out.order_adjustments.extend(self.order_adjustments.iter().filter(|a| shared(a.0)));
+        out.delivery.extend(self.delivery.iter().filter(|a| shared(a.0)));
+        out.gifts.extend(self.gifts.iter().filter(|g| shared(g.0)).cloned());
+        for (&p, &(saved, gift)) in self.applied.iter().zip(&self.saved).filter(|(p, _)| shared(**p)) {
+            out.apply(p, saved, gift);
+        }
+        out.rejected.extend(self.rejected.iter().filter(|r| shared(r.0)).cloned());
+        out.gaps.extend(self.gaps.iter().filter(|g| shared(g.0)).cloned());
+        out
     }
 
     /// Every (promotion, discount) of the plan: lines, order, delivery.
@@ -218,7 +237,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     };
     let (_, blocked) = greedy(input, stackable.iter().copied());
     let coupons: Vec<usize> = stackable.iter().copied().filter(|&p| promotions[p].coupon().is_some()).collect();
-    let base = settle(input, &stackable, None, Vec::new(), &mut runs);
+    let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
     // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
     let mut forced = Vec::new();
@@ -228,11 +247,14 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             forced.push(q);
         }
     }
-    consider(Vec::new(), base, &mut best);
     let mut starts: Vec<(Option<usize>, Vec<usize>)> = forced.into_iter().map(|q| (Some(q), Vec::new())).collect();
     starts.extend(coupons.iter().take(super::MAX_COUPONS).map(|&c| (None, vec![c])));
-    for (first, excluded) in starts {
-        let found = settle(input, &stackable, first, excluded.clone(), &mut runs);
+    let started: Vec<_> = starts.into_iter().map(|(first, excluded)| {
+        let found = settle(input, &stackable, first, excluded.clone(), &mut runs, Some(&base));
+        (excluded, found)
+    }).collect();
+    consider(Vec::new(), base, &mut best);
+    for (excluded, found) in started {
         consider(excluded, found, &mut best);
     }
     for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
@@ -247,14 +269,14 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             break;
         }
         let before = (current.saving, current.gift_worth);
-        let (excluded, applied) = (excluded.clone(), worth_dropping(input, &stackable, current));
+        let (excluded, applied, current) = (excluded.clone(), worth_dropping(input, &stackable, current), current.clone());
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
                 break;
             }
             let mut without = excluded.clone();
             without.push(p);
-            let found = settle(input, &stackable, None, without.clone(), &mut runs);
+            let found = settle(input, &stackable, None, without.clone(), &mut runs, Some(&current));
             consider(without, found, &mut best);
         }
         if best.as_ref().is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before) {
@@ -292,12 +314,14 @@ fn worth_dropping(input: &Input, stackable: &[usize], current: &Evaluation) -> V
 /// and again without any promotion that did not apply in it, so a promotion that gives
 /// nothing never keeps another out.
 /// Why the promotions left out as idle did not apply (and their hints) are kept.
-fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize) -> Evaluation<'a> {
+/// Runs resume from `prior` (and then from the previous run) where their plans start alike.
+fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize, prior: Option<&Evaluation<'a>>) -> Evaluation<'a> {
     let (mut why, mut gaps) = (Vec::new(), Vec::new());
+    let mut previous: Option<Evaluation<'a>> = None;
     loop {
         let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
         let (plan, blocked) = greedy(input, order);
-        let mut found = run(input, &plan);
+        let mut found = run_after(input, &plan, previous.as_ref().or(prior));
         *runs += 1;
         let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
         // Idle promotions matter only if they kept another one out.
@@ -310,6 +334,7 @@ fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut 
         why.extend(found.rejected.iter().filter(|(p, _)| idle.contains(p)).cloned());
         gaps.extend(found.gaps.iter().filter(|(p, _)| idle.contains(p)).cloned());
         excluded.extend(idle);
+        previous = Some(found);
     }
 }
 
@@ -346,15 +371,48 @@ fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Decimal {
 
 /// Runs one plan: each promotion in application order against the cart as discounted so far.
 fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
+    run_after(input, plan, None)
+}
+
+/// How many promotions `plan` starts with that `prior`'s plan ran in the same order, passing
+/// over promotions of `prior` that gave nothing and are not in `plan`: a promotion that gives
+/// nothing leaves the cart as it found it, so after that start both runs are in one state.
+fn shared_start(plan: &[usize], prior: &Evaluation) -> usize {
+    let (mut j, mut k) = (0, 0);
+    while k < plan.len() {
+        while j < prior.plan.len() && prior.plan[j] != plan[k] && !prior.applied.contains(&prior.plan[j]) && !plan.contains(&prior.plan[j]) {
+            j += 1;
+        }
+        if j == prior.plan.len() || prior.plan[j] != plan[k] {
+            break;
+        }
+        (j, k) = (j + 1, k + 1);
+    }
+    k
+}
+
+/// [`run`], resumed from `prior` (a run of another plan with the same input) where the two
+/// plans start alike: the search's plans mostly differ late (a promotion left out, an order
+/// discount let in), so a run redoes only what follows.
+fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a>>) -> Evaluation<'a> {
     let lines = input.lines;
+    let start = prior.map_or(0, |prior| shared_start(plan, prior));
+    let mut eval = match prior {
+        Some(prior) if start > 0 => prior.records_of(plan.to_vec(), |p| plan[..start].contains(&p)),
+        _ => Evaluation { plan: plan.to_vec(), ..Evaluation::default() },
+    };
+    // The state after the shared start, from its records, by the same operations in the same
+    // order as a run from the beginning.
     let mut net: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
-    let mut eval = Evaluation::default();
+    for &(i, _, d) in &eval.line_adjustments {
+        net[i] -= d;
+    }
     // Σ net once something reads it (conditions, order discounts), then kept as line
     // promotions take their share off.
     let mut subtotal: Option<Decimal> = None;
-    let mut order_total = Decimal::ZERO;
-    let mut delivery_left = input.delivery_charge;
-    for &p in plan {
+    let mut order_total = eval.order_adjustments.iter().fold(Decimal::ZERO, |t, (_, d)| t + d);
+    let mut delivery_left = eval.delivery.iter().fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
+    for &p in &plan[start..] {
         let promo = &input.promotions[p];
         // A gift adds a line; it takes nothing off the others.
         let gift = matches!(promo.action, Action::GiftItem { .. });
@@ -395,8 +453,7 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
                 let d = delivery_discount_of(&promo.action, delivery_left, input.round);
                 delivery_left = delivery_left.map(|left| left - d);
                 eval.delivery.push((p, d));
-                eval.apply(p, d);
-                eval.saving += d;
+                eval.apply(p, d, Decimal::ZERO);
                 continue;
             }
         };
@@ -409,12 +466,15 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
             continue;
         }
         if gift {
-            eval.apply(p, Decimal::ZERO);
-            eval.gift_worth += taken;
+            eval.apply(p, Decimal::ZERO, taken);
         } else {
-            eval.apply(p, taken);
-            eval.saving += taken;
+            eval.apply(p, taken, Decimal::ZERO);
         }
+    }
+    // Every resumed run is checked against a run from the start in the tests.
+    #[cfg(debug_assertions)]
+    if start > 0 {
+        debug_assert_eq!(format!("{eval:?}"), format!("{:?}", run(input, plan)), "resumed after {start} of {plan:?}");
     }
     eval
 }
