@@ -30,9 +30,30 @@ pub(crate) struct Matches<'a> {
     pub lines: &'a [Line<'a>],
     /// Whether targets are looked up in `by_name` (else compared with every line).
     indexed: bool,
-    /// Line indices, ascending, by SKU, product id, category and tag (the order of [`Kind`]).
-    by_name: [OnceCell<HashMap<&'a str, Vec<usize>>>; 4],
+    /// The lines by SKU, product id, category and tag (the order of [`Kind`]).
+    by_name: [OnceCell<NameIndex<'a>>; 4],
     cache: RefCell<HashMap<usize, Rc<[usize]>>>,
+}
+
+/// The lines under each name of one kind, as chains through one list (no list per name): a
+/// cart's 200 SKUs would otherwise cost 200 allocations.
+struct NameIndex<'a> {
+    /// Each name's first node.
+    first: HashMap<&'a str, u32>,
+    /// (line, next node of the same name or `u32::MAX`), lines ascending along a chain.
+    nodes: Vec<(u32, u32)>,
+}
+
+impl NameIndex<'_> {
+    /// The lines under `name`, ascending (a line listing a tag twice comes twice).
+    fn lines(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        let mut node = self.first.get(name).copied().unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            let &(line, next) = self.nodes.get(node as usize)?;
+            node = next;
+            Some(line as usize)
+        })
+    }
 }
 
 /// What a target names, as an index into [`Matches::by_name`].
@@ -57,22 +78,22 @@ impl<'a> Matches<'a> {
     }
 
     /// The index of one kind of name, built the first time a target of that kind is looked up.
-    fn index(&self, kind: Kind) -> &HashMap<&'a str, Vec<usize>> {
+    fn index(&self, kind: Kind) -> &NameIndex<'a> {
         self.by_name[kind as usize].get_or_init(|| {
-            let mut index: HashMap<&'a str, Vec<usize>> = HashMap::default();
-            for (i, l) in self.lines.iter().enumerate() {
+            let mut index = NameIndex { first: HashMap::default(), nodes: Vec::with_capacity(self.lines.len()) };
+            index.first.reserve(self.lines.len());
+            // Last line first, each node put before its name's chain: chains come out ascending.
+            for (i, l) in self.lines.iter().enumerate().rev() {
                 let mut add = |name: &'a str| {
-                    let found = index.entry(name).or_default();
-                    // A product listing a tag twice is indexed once.
-                    if found.last() != Some(&i) {
-                        found.push(i);
-                    }
+                    let node = index.nodes.len() as u32;
+                    let next = index.first.insert(name, node).unwrap_or(u32::MAX);
+                    index.nodes.push((i as u32, next));
                 };
                 match kind {
                     Kind::Sku => add(l.sku.as_str()),
                     Kind::Product => add(l.product.id.as_str()),
                     Kind::Category => add(l.product.category.as_str()),
-                    Kind::Tag => l.product.tags.iter().for_each(|t| add(t.as_str())),
+                    Kind::Tag => l.product.tags.iter().rev().for_each(|t| add(t.as_str())),
                 }
             }
             index
@@ -101,12 +122,14 @@ impl<'a> Matches<'a> {
     }
 
     /// The lines indexed under any of `names`, ascending, each once.
-    fn named<'n>(&self, kind: Kind, names: impl Iterator<Item = &'n str>) -> Rc<[usize]> {
+    fn named<'n>(&self, kind: Kind, mut names: impl ExactSizeIterator<Item = &'n str>) -> Rc<[usize]> {
         let index = self.index(kind);
-        let mut lists = names.filter_map(|n| index.get(n)).filter(|v| !v.is_empty());
-        let Some(first) = lists.next() else { return Rc::from([]) };
-        let Some(second) = lists.next() else { return Rc::from(first.as_slice()) };
-        Rc::from(ascending_unique(self.lines.len(), first.iter().chain(second).chain(lists.flatten()).copied()))
+        if names.len() == 1 {
+            let mut lines: Vec<usize> = index.lines(names.next().expect("one name")).collect();
+            lines.dedup();
+            return Rc::from(lines);
+        }
+        Rc::from(ascending_unique(self.lines.len(), names.flat_map(|n| index.lines(n))))
     }
 }
 
@@ -187,6 +210,13 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
     }
 }
 
+/// The lines of `matched` with something left to discount.
+fn discountable(matched: &[usize], net: &[Decimal]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(matched.len());
+    out.extend(matched.iter().copied().filter(|&i| positive(net[i])));
+    out
+}
+
 /// `d > 0`, from the sign and the mantissa (a decimal comparison aligns scales first).
 fn positive(d: Decimal) -> bool {
     d.is_sign_positive() && !d.is_zero()
@@ -209,21 +239,22 @@ fn base_of(lines: &[Line], net: &[Decimal], i: usize, k: u32, round: Round) -> D
 }
 
 fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Round, f: impl Fn(Decimal, u32) -> Decimal) -> Vec<(usize, Decimal)> {
-    chosen
-        .iter()
-        .map(|&(i, k)| {
-            let base = base_of(lines, net, i, k, round);
-            (i, f(base, k).min(net[i]).max(Decimal::ZERO))
-        })
-        .filter(|(_, d)| !d.is_zero())
-        .collect()
+    let mut out = Vec::with_capacity(chosen.len());
+    for &(i, k) in chosen {
+        let base = base_of(lines, net, i, k, round);
+        let d = f(base, k).min(net[i]).max(Decimal::ZERO);
+        if !d.is_zero() {
+            out.push((i, d));
+        }
+    }
+    out
 }
 
 /// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
 fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
     let lines = m.lines;
-    let matching: Vec<usize> = m.of(target).iter().copied().filter(|&i| positive(net[i])).collect();
+    let matching = discountable(&m.of(target), net);
     if limit.is_none() && caps.max_quantity_per_line.is_none() {
         // Every matching unit is taken; which comes first does not change any amount.
         return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
@@ -333,7 +364,7 @@ fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::Bundl
     let mut out = Vec::new();
     for c in components {
         let mut need = c.quantity * n;
-        let matching: Vec<usize> = m.of(&c.target).iter().copied().filter(|&i| positive(net[i])).collect();
+        let matching = discountable(&m.of(&c.target), net);
         for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest, usize::MAX), None, None) {
             let k = (k - used[i]).min(need);
             if k > 0 {
