@@ -194,7 +194,7 @@ pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result
     let near = near_misses(&eval);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
     let mut quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
-    quote.hints = hints(snapshot, cart, context, &quote, &near, (&lines, &units, &parents, &codes))?;
+    quote.hints = hints(snapshot, cart, context, &quote, &near, (&lines, &units, &parents, &codes), &input.matches)?;
     Ok(quote)
 }
 
@@ -489,7 +489,7 @@ fn cheapest(snapshot: &Snapshot, channel: Channel, currency: Currency, target: &
     best.map(|(_, s)| s.clone())
 }
 
-fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near], priced: Priced) -> Result<Vec<UpsellHint>, QuoteError> {
+fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near], priced: Priced, matches: &Matches) -> Result<Vec<UpsellHint>, QuoteError> {
     let currency = quote.currency;
     let round = round_for(snapshot, currency);
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
@@ -519,7 +519,7 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
             }
             let Some(sku) = cheapest(snapshot, context.channel, currency, target) else { continue };
             simulated += 1;
-            let Some(saving) = simulate(snapshot, cart, context, priced, n.promotion, &sku, quantity)? else { continue };
+            let Some(saving) = simulate(snapshot, cart, context, priced, matches, n.promotion, &sku, quantity)? else { continue };
             let name = snapshot.display_name(&sku);
             let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
             let add = Some(Suggestion { sku, name, quantity });
@@ -547,6 +547,7 @@ fn simulate(
     cart: &Cart,
     context: &QuoteContext,
     (lines, units, parents, codes): Priced,
+    matches: &Matches,
     promotion: usize,
     sku: &Sku,
     quantity: u32,
@@ -568,7 +569,8 @@ fn simulate(
         }
         None => with.push(priced_line(snapshot, sku, total.get(), context, currency)?.0),
     }
-    let input = input_for(snapshot, &with, Matches::scanning(&with), context, codes, currency);
+    let targets = snapshot.promotions()[promotion].targets();
+    let input = input_for(snapshot, &with, Matches::after(matches, &with, &targets), context, codes, currency);
     let saving = promotion::alone(&input, promotion);
     Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, input.round.strategy)))
 }

@@ -77,6 +77,21 @@ impl<'a> Matches<'a> {
         Matches { indexed: false, ..Matches::new(lines) }
     }
 
+    /// For a run on `lines`: the quote's lines (`quote.lines`, names alike, quantities may
+    /// differ) and perhaps one more after them. The lines of `targets` are taken from the
+    /// quote's matches, so a hint's run compares only the added line with them.
+    pub fn after(quote: &Matches, lines: &'a [Line<'a>], targets: &[&Target]) -> Matches<'a> {
+        let matches = Matches::scanning(lines);
+        let added = &lines[quote.lines.len()..];
+        for &t in targets {
+            let mut found = quote.of(t).to_vec();
+            found.extend((quote.lines.len()..lines.len()).filter(|&i| t.matches(&added[i - quote.lines.len()])));
+            debug_assert!(found.iter().copied().eq((0..lines.len()).filter(|&i| t.matches(&lines[i]))));
+            matches.cache.borrow_mut().insert(t as *const Target as usize, Rc::from(found));
+        }
+        matches
+    }
+
     /// The index of one kind of name, built the first time a target of that kind is looked up.
     fn index(&self, kind: Kind) -> &NameIndex<'a> {
         self.by_name[kind as usize].get_or_init(|| {
