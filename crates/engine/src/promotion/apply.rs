@@ -38,20 +38,20 @@ pub(crate) struct Matches<'a> {
 /// The lines under each name of one kind, as chains through one list (no list per name): a
 /// cart's 200 SKUs would otherwise cost 200 allocations.
 struct NameIndex<'a> {
-    /// Each name's first node.
-    first: HashMap<&'a str, u32>,
+    /// Each name's first node and how many nodes its chain has.
+    first: HashMap<&'a str, (u32, u32)>,
     /// (line, next node of the same name or `u32::MAX`), lines ascending along a chain.
     nodes: Vec<(u32, u32)>,
 }
 
 impl NameIndex<'_> {
     /// The lines under `name`, ascending (a line listing a tag twice comes twice).
-    fn lines(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let mut node = self.first.get(name).copied().unwrap_or(u32::MAX);
-        std::iter::from_fn(move || {
-            let &(line, next) = self.nodes.get(node as usize)?;
+    fn lines(&self, name: &str) -> impl ExactSizeIterator<Item = usize> + '_ {
+        let (mut node, len) = self.first.get(name).copied().unwrap_or((u32::MAX, 0));
+        (0..len).map(move |_| {
+            let (line, next) = self.nodes[node as usize];
             node = next;
-            Some(line as usize)
+            line as usize
         })
     }
 }
@@ -101,8 +101,9 @@ impl<'a> Matches<'a> {
             for (i, l) in self.lines.iter().enumerate().rev() {
                 let mut add = |name: &'a str| {
                     let node = index.nodes.len() as u32;
-                    let next = index.first.insert(name, node).unwrap_or(u32::MAX);
-                    index.nodes.push((i as u32, next));
+                    let chain = index.first.entry(name).or_insert((u32::MAX, 0));
+                    index.nodes.push((i as u32, chain.0));
+                    *chain = (node, chain.1 + 1);
                 };
                 match kind {
                     Kind::Sku => add(l.sku.as_str()),
