@@ -398,7 +398,11 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     let lines = input.lines;
     let start = prior.map_or(0, |prior| shared_start(plan, prior));
     let mut eval = match prior {
-        Some(prior) if start > 0 => prior.records_of(plan.to_vec(), |p| plan[..start].contains(&p)),
+        Some(prior) if start > 0 => {
+            let mut shared = vec![false; input.promotions.len()];
+            plan[..start].iter().for_each(|&p| shared[p] = true);
+            prior.records_of(plan.to_vec(), |p| shared[p])
+        }
         _ => Evaluation { plan: plan.to_vec(), ..Evaluation::default() },
     };
     // The state after the shared start, from its records, by the same operations in the same
