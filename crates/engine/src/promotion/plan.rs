@@ -418,18 +418,28 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     let mut delivery_left = eval.delivery.iter().fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
     for &p in &plan[start..] {
         let promo = &input.promotions[p];
-        // A gift adds a line; it takes nothing off the others.
-        let gift = matches!(promo.action, Action::GiftItem { .. });
         if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo) {
             eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
             eval.gaps.push((p, gap));
+            continue;
+        }
+        if let Action::GiftItem { sku, quantity } = &promo.action {
+            // A gift applies when the item can be sold here, even at no price (a free sample):
+            // it adds a line and takes nothing off the others.
+            match input.snapshot.price_for(sku, input.context.channel, input.currency) {
+                Some(unit) => {
+                    eval.gifts.push((p, sku.clone(), *quantity));
+                    eval.apply(p, Decimal::ZERO, unit.amount() * Decimal::from(*quantity));
+                }
+                None => eval.rejected.push((p, reason("gift_unavailable", "The gift is not available here."))),
+            }
             continue;
         }
         let cap = cap_of(input, promo);
         let taken = match promo.class() {
             DiscountClass::Line => {
                 let taken = apply_line(input, p, &mut net, cap, &mut eval);
-                if let Some(s) = subtotal.as_mut().filter(|_| !gift) {
+                if let Some(s) = subtotal.as_mut() {
                     *s -= taken;
                 }
                 debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Decimal>()));
@@ -469,11 +479,7 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
             }
             continue;
         }
-        if gift {
-            eval.apply(p, Decimal::ZERO, taken);
-        } else {
-            eval.apply(p, taken, Decimal::ZERO);
-        }
+        eval.apply(p, taken, Decimal::ZERO);
     }
     // Every resumed run is checked against a run from the start in the tests.
     #[cfg(debug_assertions)]
@@ -483,15 +489,9 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     eval
 }
 
-/// Applies a line-class promotion; returns what it took off (gift value for gifts).
+/// Applies a line-class promotion (not a gift); returns what it took off.
 fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>, eval: &mut Evaluation) -> Decimal {
     let promo = &input.promotions[p];
-    if let Action::GiftItem { sku, quantity } = &promo.action {
-        let unit = input.snapshot.price_for(sku, input.context.channel, input.currency);
-        let value = unit.map_or(Decimal::ZERO, |u| u.amount() * Decimal::from(*quantity));
-        eval.gifts.push((p, sku.clone(), *quantity));
-        return value;
-    }
     let mut found = line_discounts(&input.matches, net, &promo.action, &promo.caps, input.round);
     let total: Decimal = found.iter().map(|(_, d)| d).sum();
     if let Some(cap) = cap.filter(|c| total > *c) {
