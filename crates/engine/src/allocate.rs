@@ -1,5 +1,7 @@
 //! Exact allocation: split an amount across weights so the parts add up to the amount exactly.
 
+use std::ops::{Add, Div, Mul, Rem, Sub};
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::sort::sort_vec;
@@ -30,30 +32,61 @@ fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -
     for d in weights {
         w.push(crate::exact::scaled(*d, scale)?);
     }
-    let mut sum: i64 = w.iter().try_fold(0i64, |a, b| a.checked_add(*b))?;
-    if sum == 0 {
-        w.iter_mut().for_each(|x| *x = 1);
-        sum = w.len() as i64;
+    Some(largest_remainder(units, w, keys)?.into_iter().map(|p| Decimal::new(p, minor_units)).collect())
+}
+
+/// [`allocate`] for amounts in minor units (the promotion engine's): `total` and `weights` ≥ 0.
+pub(crate) fn allocate_cents(total: i64, weights: &[i64], keys: &[&str]) -> Vec<i64> {
+    assert_eq!(weights.len(), keys.len(), "one key per weight");
+    if weights.is_empty() {
+        return Vec::new();
     }
+    largest_remainder(total, weights.to_vec(), keys).unwrap_or_else(|| {
+        // Products beyond i64 (never for a real cart): the same split in i128.
+        let wide: Vec<i128> = weights.iter().map(|&w| i128::from(w)).collect();
+        split(i128::from(total), &wide, keys).into_iter().map(|p| i64::try_from(p).expect("a part of an i64 total fits")).collect()
+    })
+}
+
+/// `units` shared across the integer weights `w` by largest remainder (ties by `key`); None if
+/// a sum or product does not fit an `i64`.
+fn largest_remainder(units: i64, w: Vec<i64>, keys: &[&str]) -> Option<Vec<i64>> {
+    w.iter().try_fold(0i64, |a, b| a.checked_add(*b))?;
+    units.checked_mul(w.iter().copied().max().unwrap_or(0).max(1))?;
+    Some(split(units, &w, keys))
+}
+
+/// The integers [`split`] works in, `i64` and `i128`.
+trait Int: Copy + Ord + From<i32> + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Rem<Output = Self> {}
+impl Int for i64 {}
+impl Int for i128 {}
+
+/// Largest remainder: each part `units × w / Σw` rounded down, and the units left over one
+/// each to the largest remainders (ties by key, then position). All-zero weights share
+/// equally. The caller makes sure `units × w` and `Σw` fit `T`.
+fn split<T: Int>(units: T, w: &[T], keys: &[&str]) -> Vec<T> {
+    let (zero, one) = (T::from(0), T::from(1));
+    let sum = w.iter().fold(zero, |a, &b| a + b);
+    let (sum, weight) = if sum == zero { (T::from(w.len() as i32), None) } else { (sum, Some(w)) };
     let mut parts = Vec::with_capacity(w.len());
     let mut remainders = Vec::with_capacity(w.len());
-    for (i, x) in w.iter().enumerate() {
-        let n = units.checked_mul(*x)?;
+    for i in 0..w.len() {
+        let n = units * weight.map_or(one, |w| w[i]);
         parts.push(n / sum);
         remainders.push((n % sum, i));
     }
-    let mut left = units - parts.iter().sum::<i64>();
-    if left > 0 {
+    let mut left = parts.iter().fold(units, |left, &p| left - p);
+    if left > zero {
         sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
         for &(_, i) in &remainders {
-            if left == 0 {
+            if left == zero {
                 break;
             }
-            parts[i] += 1;
-            left -= 1;
+            parts[i] = parts[i] + one;
+            left = left - one;
         }
     }
-    Some(parts.into_iter().map(|p| Decimal::new(p, minor_units)).collect())
+    parts
 }
 
 /// [`allocate`] in decimals, for amounts beyond [`exact`].
@@ -98,6 +131,16 @@ mod tests {
         assert_eq!(parts, vec![d("3.34"), d("3.33"), d("3.33")]);
         let parts = allocate(d("0.05"), &[d("33.33"), d("33.33"), d("33.34")], &["a", "b", "c"], 2);
         assert_eq!(parts.iter().sum::<Decimal>(), d("0.05"));
+    }
+
+    #[test]
+    fn minor_units_split_as_decimals_do() {
+        assert_eq!(allocate_cents(1000, &[1, 1, 1], &["a", "b", "c"]), vec![334, 333, 333]);
+        assert_eq!(allocate_cents(1, &[1, 1], &["y", "x"]), vec![0, 1]);
+        // Products beyond i64 take the decimal path and still sum exactly.
+        let parts = allocate_cents(i64::MAX / 2, &[i64::MAX / 4, i64::MAX / 8, 3], &["a", "b", "c"]);
+        assert_eq!(parts.iter().map(|&p| i128::from(p)).sum::<i128>(), i128::from(i64::MAX / 2));
+        assert!(parts[0] > parts[1] && parts[1] > parts[2]);
     }
 
     #[test]

@@ -19,27 +19,45 @@ pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i64> {
 
 /// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None for a
 /// strategy this does not know: the caller falls back to decimals).
-#[allow(deprecated)]
 pub(crate) fn div_round(num: i64, den: i64, strategy: RoundingStrategy) -> Option<i64> {
     if num < 0 || den <= 0 {
         return None;
     }
     let (q, r) = (num / den, num % den);
-    let up = match strategy {
-        RoundingStrategy::ToZero | RoundingStrategy::ToNegativeInfinity | RoundingStrategy::RoundDown => false,
-        RoundingStrategy::AwayFromZero | RoundingStrategy::ToPositiveInfinity | RoundingStrategy::RoundUp => r > 0,
-        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => r >= den - r,
-        RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => r > den - r,
-        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => r > den - r || (r == den - r && q % 2 == 1),
-    };
-    Some(q + i64::from(up))
+    Some(q + i64::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)?))
 }
 
-/// `amount × num / den` (`num ≥ 0`, `den > 0`) rounded to `minor_units` with `strategy`; None
-/// when the amounts do not fit the exact path.
-pub(crate) fn mul_div(amount: Decimal, num: i64, den: i64, minor_units: u32, strategy: RoundingStrategy) -> Option<Decimal> {
-    let a = scaled(amount, minor_units)?;
-    Some(Decimal::new(div_round(a.checked_mul(num)?, den, strategy)?, minor_units))
+/// [`div_round`] for products beyond `i64`.
+fn div_round_wide(num: i128, den: i128, strategy: RoundingStrategy) -> Option<i128> {
+    if num < 0 || den <= 0 {
+        return None;
+    }
+    let (q, r) = (num / den, num % den);
+    Some(q + i128::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)?))
+}
+
+/// Whether a quotient goes up one, from its remainder (`inexact`: the remainder is not zero;
+/// `half`: the remainder against the rest of the divisor) and whether it is odd.
+#[allow(deprecated)]
+fn round_up(inexact: bool, half: std::cmp::Ordering, odd: bool, strategy: RoundingStrategy) -> Option<bool> {
+    use std::cmp::Ordering::{Equal, Greater};
+    Some(match strategy {
+        RoundingStrategy::ToZero | RoundingStrategy::ToNegativeInfinity | RoundingStrategy::RoundDown => false,
+        RoundingStrategy::AwayFromZero | RoundingStrategy::ToPositiveInfinity | RoundingStrategy::RoundUp => inexact,
+        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => half != std::cmp::Ordering::Less,
+        RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => half == Greater,
+        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => half == Greater || (half == Equal && odd),
+    })
+}
+
+/// `a × num / den` for `a, num ≥ 0`, `den > 0`, rounded with `strategy`: in `i64` when the
+/// product fits, in `i128` when not. None if the result does not fit an `i64` (never for a
+/// share or a percentage up to 100 of `a`).
+pub(crate) fn mul_div_int(a: i64, num: i64, den: i64, strategy: RoundingStrategy) -> Option<i64> {
+    match a.checked_mul(num) {
+        Some(n) => div_round(n, den, strategy),
+        None => i64::try_from(div_round_wide(i128::from(a) * i128::from(num), i128::from(den), strategy)?).ok(),
+    }
 }
 
 /// `taxable × rate` (or, where prices include tax, the tax contained in `taxable`:
@@ -66,15 +84,15 @@ pub(crate) fn mul_sat_i64(a: i64, b: i64) -> i64 {
     if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 { a * b } else { a.saturating_mul(b) }
 }
 
-/// `a × qa` against `b × qb`: unit prices compared without dividing (`a`, `b` ≥ 0 amounts, `qa`,
-/// `qb` quantities). Plain `i64` products when the amounts are under 2³¹; `i128` otherwise.
+/// `a × qa` against `b × qb`: unit prices compared without dividing (`a`, `b` amounts, `qa`,
+/// `qb` quantities). Plain `i64` products when the amounts are under 2³¹ in magnitude; `i128`
+/// otherwise.
 #[inline]
-pub(crate) fn cross_cmp(a: i128, qa: u32, b: i128, qb: u32) -> std::cmp::Ordering {
-    const SMALL: i128 = 1 << 31;
-    if (0..SMALL).contains(&a) && (0..SMALL).contains(&b) {
-        ((a as i64) * i64::from(qa)).cmp(&((b as i64) * i64::from(qb)))
+pub(crate) fn cross_cmp(a: i64, qa: u32, b: i64, qb: u32) -> std::cmp::Ordering {
+    if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 {
+        (a * i64::from(qa)).cmp(&(b * i64::from(qb)))
     } else {
-        (a * i128::from(qa)).cmp(&(b * i128::from(qb)))
+        (i128::from(a) * i128::from(qa)).cmp(&(i128::from(b) * i128::from(qb)))
     }
 }
 
@@ -96,9 +114,9 @@ mod tests {
 
     #[test]
     fn cross_products_compare_like_wide_ones() {
-        let big = 1i128 << 40;
-        for (a, qa, b, qb) in [(0, 1, 0, 1), (5, 3, 3, 5), (7, 2, 3, 5), ((1 << 31) - 1, u32::MAX, (1 << 31) - 1, u32::MAX - 1), (big, 1, 1, u32::MAX), (3, 999, big, 1)] {
-            assert_eq!(cross_cmp(a, qa, b, qb), (a * i128::from(qa)).cmp(&(b * i128::from(qb))), "{a}×{qa} vs {b}×{qb}");
+        let big = 1i64 << 40;
+        for (a, qa, b, qb) in [(0, 1, 0, 1), (5, 3, 3, 5), (7, 2, 3, 5), ((1 << 31) - 1, u32::MAX, (1 << 31) - 1, u32::MAX - 1), (big, 1, 1, u32::MAX), (3, 999, big, 1), (i64::MAX, 999, i64::MAX, 998)] {
+            assert_eq!(cross_cmp(a, qa, b, qb), (i128::from(a) * i128::from(qa)).cmp(&(i128::from(b) * i128::from(qb))), "{a}×{qa} vs {b}×{qb}");
         }
     }
 
@@ -122,6 +140,18 @@ mod tests {
         assert_eq!(tax(d("10.01"), d("0.07"), false, 2, half_up), Some(d("0.70")));
     }
 
+    #[test]
+    fn integer_ratios_beyond_i64_products_are_exact() {
+        let half_up = RoundingStrategy::MidpointAwayFromZero;
+        // 9.2 × 10^18 × 3 / 7 overflows the product but not the result.
+        let a = i64::MAX / 2;
+        let want = (i128::from(a) * 3 + 3) / 7;
+        assert_eq!(mul_div_int(a, 3, 7, half_up), Some(i64::try_from(want).unwrap()));
+        assert_eq!(mul_div_int(1_000, 1_550, 10_000, half_up), Some(155));
+        assert_eq!(mul_div_int(5, 1, 2, RoundingStrategy::MidpointNearestEven), Some(2));
+        assert_eq!(mul_div_int(i64::MAX, 3, 1, half_up), None, "a result beyond i64");
+    }
+
     proptest! {
         /// Percentages and shares of an amount agree with rust_decimal.
         #[test]
@@ -132,10 +162,11 @@ mod tests {
             let p = d(percent);
             let want = (amount * (p / Decimal::ONE_HUNDRED)).round_dp_with_strategy(2, strategy);
             let den = 100 * 10i64.pow(p.scale());
-            prop_assert_eq!(mul_div(amount, i64::try_from(p.mantissa()).unwrap(), den, 2, strategy), Some(want));
+            let in_cents = |c: i64| Decimal::new(c, 2);
+            prop_assert_eq!(mul_div_int(cents, i64::try_from(p.mantissa()).unwrap(), den, strategy).map(in_cents), Some(want));
             let n = k + extra;
             let want = (amount * Decimal::from(k) / Decimal::from(n)).round_dp_with_strategy(2, strategy);
-            prop_assert_eq!(mul_div(amount, k, n, 2, strategy), Some(want));
+            prop_assert_eq!(mul_div_int(cents, k, n, strategy).map(in_cents), Some(want));
         }
 
         /// The exact path agrees with rust_decimal on every amount a quote can meet.

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::allocate::allocate;
+use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{
-    self, Amount, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Matches, Round, Suggestion, UpsellHint,
+    self, Amount, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Matches, Round, Suggestion, UpsellHint,
     normalize_code, order_discount,
 };
 use crate::sku::{Quantity, Sku};
@@ -190,6 +190,9 @@ pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
     let candidates = snapshot.promotion_index().candidates(&lines, &codes, snapshot.promotions().len());
     let input = input_for(snapshot, &lines, Matches::new(&lines), context, &codes, currency);
+    if !within_limit(&lines, input.delivery_charge) {
+        return Err(QuoteError::Money(MoneyError::Overflow));
+    }
     let eval = promotion::evaluate(&input, &candidates);
     let near = near_misses(&eval);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
@@ -205,7 +208,7 @@ type Priced<'q, 'a> = (&'q [Line<'a>], &'q [Money], &'q [Option<&'a Sku>], &'q [
 /// matches (the item to suggest is looked up only for the hints shown).
 struct Near<'s> {
     promotion: usize,
-    missing_amount: Option<Decimal>,
+    missing_amount: Option<Cents>,
     add: Option<(&'s promotion::Target, u32)>,
 }
 
@@ -224,7 +227,7 @@ fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], matches: Matches
         context,
         codes,
         round,
-        delivery_charge: context.delivery_charge.map(|a| round.apply(a.0)),
+        delivery_charge: context.delivery_charge.map(|a| round.cents(a.0)),
         snapshot,
         currency,
     }
@@ -257,8 +260,24 @@ fn priced_lines<'a>(
 fn priced_line<'a>(snapshot: &'a Snapshot, sku: &'a Sku, quantity: u32, context: &QuoteContext, currency: Currency) -> Result<(Line<'a>, Money), QuoteError> {
     let (product, unit) = snapshot.priced(sku, context.channel, currency).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
     let unit = unit.ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
-    let gross = unit.checked_mul_quantity(quantity)?;
-    Ok((Line { sku, product, quantity, gross: gross.amount() }, unit))
+    let gross = cents(unit.checked_mul_quantity(quantity)?)?;
+    Ok((Line { sku, product, quantity, gross }, unit))
+}
+
+/// The most a quote's amounts may add up to, in minor units: a quarter of what an `i64`
+/// holds (2.3 × 10^16 euros), so that the sums promotions compute (the cart, plus a delivery
+/// charge) never overflow. No real cart comes near it; a cart that does gets `amount_overflow`.
+const MAX_CENTS: Cents = Cents::MAX / 4;
+
+/// An amount at its currency's minor unit, in minor units.
+fn cents(m: Money) -> Result<Cents, QuoteError> {
+    crate::exact::scaled(m.amount(), m.currency().minor_units()).filter(|c| c.abs() <= MAX_CENTS).ok_or(QuoteError::Money(MoneyError::Overflow))
+}
+
+/// Whether the lines and the delivery charge add up to at most [`MAX_CENTS`].
+fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
+    let sum = lines.iter().try_fold(delivery_charge.unwrap_or(0), |sum, l| sum.checked_add(l.gross));
+    sum.is_some_and(|s| s <= MAX_CENTS) && delivery_charge.is_none_or(|c| (0..=MAX_CENTS).contains(&c))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
@@ -317,20 +336,20 @@ fn assemble(
     let promotions = snapshot.promotions();
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
     let adjustment = |p: usize, d: Decimal| Adjustment { promotion_id: promotions[p].id.clone(), label: promotions[p].label.clone(), amount: money(d) };
-    let mut nets: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
+    let mut nets: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
     for &(i, p, d) in &eval.line_adjustments {
         nets[i] -= d;
-        line_adjustments[i].push(adjustment(p, d));
+        line_adjustments[i].push(adjustment(p, round.decimal(d)));
     }
-    let order_shares = allocate_order(lines, &nets, eval, round);
+    let order_shares = allocate_order(lines, &nets, eval);
     let region = context.region.clone().unwrap_or_else(|| snapshot.pricing().default_region.clone());
     let inclusive = snapshot.pricing().prices_include_tax;
     let mut out = Vec::with_capacity(lines.len() + eval.gifts.len());
     // Rates by tax class, looked up once per class (a cart has few classes).
     let mut rates: Vec<(&str, Option<Decimal>)> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let taxable = nets[i] - order_shares[i];
+        let taxable = round.decimal(nets[i] - order_shares[i]);
         let class = l.product.tax_class.as_str();
         let rate = match rates.iter().find(|(c, _)| *c == class) {
             Some(&(_, rate)) => rate,
@@ -347,10 +366,10 @@ fn assemble(
             name: snapshot.display_name(l.sku),
             quantity: Quantity::new(l.quantity.into()).expect("cart quantities are valid"),
             unit_price: units[i],
-            gross: money(l.gross),
+            gross: money(round.decimal(l.gross)),
             adjustments: std::mem::take(&mut line_adjustments[i]),
-            net: money(nets[i]),
-            order_discount: money(order_shares[i]),
+            net: money(round.decimal(nets[i])),
+            order_discount: money(round.decimal(order_shares[i])),
             tax: money(tax),
             total: money(if inclusive { taxable } else { taxable + tax }),
             gift: false,
@@ -359,7 +378,7 @@ fn assemble(
     }
     let mut applied_amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
     for (p, d) in eval.adjustments() {
-        *applied_amounts.entry(p).or_default() += d;
+        *applied_amounts.entry(p).or_default() += round.decimal(d);
     }
     for (p, sku, quantity) in &eval.gifts {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };
@@ -383,13 +402,13 @@ fn assemble(
     }
     let delivery = context.delivery_charge.map(|charge| {
         let charge = money(charge.0);
-        let adjustments: Vec<Adjustment> = eval.delivery.iter().filter(|(_, d)| !d.is_zero()).map(|&(p, d)| adjustment(p, d)).collect();
-        let off: Decimal = eval.delivery.iter().map(|(_, d)| d).sum();
+        let adjustments: Vec<Adjustment> = eval.delivery.iter().filter(|&&(_, d)| d != 0).map(|&(p, d)| adjustment(p, round.decimal(d))).collect();
+        let off = round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
         DeliveryCharge { total: money(charge.amount() - off), charge, adjustments }
     });
     let shopper = || out.iter().filter(|l| !l.gift);
     let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| money(shopper().map(f).sum());
-    let order_total: Decimal = eval.order_adjustments.iter().map(|(_, d)| d).sum();
+    let order_total = round.decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
     let delivery_off = delivery.as_ref().map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
     let line_discount_total = sum(&|l| l.gross.amount() - l.net.amount());
     Ok(Quote {
@@ -400,7 +419,7 @@ fn assemble(
         subtotal: sum(&|l| l.gross.amount()),
         discount_total: money(line_discount_total.amount() + order_total + delivery_off),
         line_discount_total,
-        order_adjustments: eval.order_adjustments.iter().map(|&(p, d)| adjustment(p, d)).collect(),
+        order_adjustments: eval.order_adjustments.iter().map(|&(p, d)| adjustment(p, round.decimal(d))).collect(),
         tax_total: sum(&|l| l.tax.amount()),
         total: money(shopper().map(|l| l.total.amount()).sum::<Decimal>() + delivery.as_ref().map_or(Decimal::ZERO, |d| d.total.amount())),
         delivery,
@@ -426,12 +445,12 @@ fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
 }
 
 /// Each order discount shared over the lines by their remaining value (largest remainder).
-fn allocate_order(lines: &[Line], nets: &[Decimal], eval: &Evaluation, round: Round) -> Vec<Decimal> {
-    let mut shares = vec![Decimal::ZERO; lines.len()];
+fn allocate_order(lines: &[Line], nets: &[Cents], eval: &Evaluation) -> Vec<Cents> {
+    let mut shares = vec![0; lines.len()];
     let keys: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
     for &(_, d) in &eval.order_adjustments {
-        let weights: Vec<Decimal> = nets.iter().zip(&shares).map(|(n, s)| n - s).collect();
-        for (share, part) in shares.iter_mut().zip(allocate(d, &weights, &keys, round.minor_units)) {
+        let weights: Vec<Cents> = nets.iter().zip(&shares).map(|(n, s)| n - s).collect();
+        for (share, part) in shares.iter_mut().zip(allocate_cents(d, &weights, &keys)) {
             *share += part;
         }
     }
@@ -480,7 +499,7 @@ fn cheapest(snapshot: &Snapshot, channel: Channel, currency: Currency, target: &
         let product = &snapshot.products()[p];
         for v in &product.variants {
             let Some(price) = snapshot.price_for(&v.sku, channel, currency) else { continue };
-            let matches = || !per_variant || target.matches(&Line { sku: &v.sku, product, quantity: 1, gross: price.amount() });
+            let matches = || !per_variant || target.matches(&Line { sku: &v.sku, product, quantity: 1, gross: 0 });
             if best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) && matches() {
                 best = Some((price.amount(), &v.sku));
             }
@@ -504,15 +523,16 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
                 DiscountClass::Order => {
                     // What it would take off at the threshold, less what it takes off already.
                     let net = *net.get_or_insert_with(|| quote.lines.iter().filter(|l| !l.gift).map(|l| l.net.amount()).sum::<Decimal>());
-                    let base = net + missing;
+                    let base = round.cents(net).saturating_add(missing);
                     let now = quote.order_adjustments.iter().filter(|a| a.promotion_id == promo.id).map(|a| a.amount.amount()).sum::<Decimal>();
-                    Some(money(order_discount(base, &promo.action, round) - now))
+                    Some(money(round.decimal(order_discount(base, &promo.action, round)) - now))
                 }
                 DiscountClass::Delivery => context.delivery_charge.map(|c| money(c.0)).filter(|_| matches!(&promo.action, promotion::Action::DeliveryDiscount { discount: DeliveryDiscount::Free })),
                 DiscountClass::Line => None,
             };
-            let message = format!("Add {} {currency} more: {}", money(missing).amount(), promo.label);
-            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: Some(money(missing)), add: None, saving }
+            let missing = money(round.decimal(missing));
+            let message = format!("Add {} {currency} more: {}", missing.amount(), promo.label);
+            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: Some(missing), add: None, saving }
         } else if let Some((target, quantity)) = n.add {
             if simulated == MAX_SIMULATED_HINTS {
                 continue;
@@ -563,7 +583,7 @@ fn simulate(
             for (i, l) in with.iter_mut().enumerate() {
                 if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
                     l.quantity = total.get();
-                    l.gross = units[i].checked_mul_quantity(total.get())?.amount();
+                    l.gross = cents(units[i].checked_mul_quantity(total.get())?)?;
                 }
             }
         }
@@ -571,6 +591,9 @@ fn simulate(
     }
     let targets = snapshot.promotions()[promotion].targets();
     let input = input_for(snapshot, &with, Matches::after(matches, &with, &targets), context, codes, currency);
+    if !within_limit(&with, input.delivery_charge) {
+        return Ok(None);
+    }
     let saving = promotion::alone(&input, promotion);
-    Ok((!saving.is_zero()).then(|| Money::rounded(saving, currency, input.round.strategy)))
+    Ok((saving != 0).then(|| Money::rounded(input.round.decimal(saving), currency, input.round.strategy)))
 }

@@ -7,11 +7,16 @@ use std::rc::Rc;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::model::{Action, Caps, Percent, Pick, Target};
-use crate::allocate::allocate;
+use crate::allocate::allocate_cents;
 use crate::hash::HashMap;
 use crate::sort::{ascending_unique, sort_indices, sort_vec};
 use crate::catalogue::Product;
 use crate::sku::Sku;
+
+/// An amount in the quote currency's minor unit (cents, pence, yen). Promotions compute in
+/// these integers: exact, and far cheaper than decimals in Wasm, where 96-bit decimal
+/// arithmetic is emulated. A quote refuses a cart whose sum does not fit (see `quote.rs`).
+pub(crate) type Cents = i64;
 
 /// A cart line as promotions see it.
 #[derive(Clone)]
@@ -19,7 +24,7 @@ pub(crate) struct Line<'a> {
     pub sku: &'a Sku,
     pub product: &'a Product,
     pub quantity: u32,
-    pub gross: Decimal,
+    pub gross: Cents,
 }
 
 /// The lines each target matches, computed once per quote and shared by every plan run (a
@@ -161,20 +166,33 @@ impl Round {
         d.round_dp_with_strategy(self.minor_units, self.strategy)
     }
 
-    /// `percent` % of `amount`, rounded: exact integers when they fit (see `exact.rs`).
-    pub fn percent(self, amount: Decimal, percent: Percent) -> Decimal {
-        let (p, scale) = (percent.0.mantissa(), percent.0.scale());
-        let exact = match (i64::try_from(p), 10i64.checked_pow(scale).and_then(|s| s.checked_mul(100))) {
-            (Ok(p), Some(den)) if p >= 0 => crate::exact::mul_div(amount, p, den, self.minor_units, self.strategy),
-            _ => None,
-        };
-        exact.unwrap_or_else(|| self.apply(amount * percent.fraction()))
+    /// `d` in minor units, rounded with the strategy (an amount finer than the currency's
+    /// minor unit, or a promotion's amount applied in a currency with fewer decimals);
+    /// saturating, so a threshold beyond any cart stays out of reach.
+    pub fn cents(self, d: Decimal) -> Cents {
+        crate::exact::scaled(d, self.minor_units).unwrap_or_else(|| {
+            crate::exact::scaled(self.apply(d), self.minor_units).unwrap_or(if d.is_sign_negative() { Cents::MIN } else { Cents::MAX })
+        })
     }
 
-    /// `amount × k / n`, rounded (`n > 0`).
-    pub fn share(self, amount: Decimal, k: u32, n: u32) -> Decimal {
-        crate::exact::mul_div(amount, i64::from(k), i64::from(n), self.minor_units, self.strategy)
-            .unwrap_or_else(|| self.apply(amount * Decimal::from(k) / Decimal::from(n)))
+    /// Minor units as a decimal at the currency's scale.
+    pub fn decimal(self, c: Cents) -> Decimal {
+        Decimal::new(c, self.minor_units)
+    }
+
+    /// `percent` % of `amount` (≥ 0), rounded.
+    pub fn percent(self, amount: Cents, percent: Percent) -> Cents {
+        let (p, scale) = (percent.0.mantissa(), percent.0.scale());
+        let exact = match (i64::try_from(p), 10i64.checked_pow(scale).and_then(|s| s.checked_mul(100))) {
+            (Ok(p), Some(den)) if p >= 0 => crate::exact::mul_div_int(amount, p, den, self.strategy),
+            _ => None,
+        };
+        exact.unwrap_or_else(|| self.cents(self.decimal(amount) * percent.fraction()))
+    }
+
+    /// `amount × k / n` (`amount ≥ 0`, `k ≤ n`, `n > 0`), rounded.
+    pub fn share(self, amount: Cents, k: u32, n: u32) -> Cents {
+        crate::exact::mul_div_int(amount, i64::from(k), i64::from(n), self.strategy).expect("a share of an amount fits where the amount does")
     }
 }
 
@@ -192,7 +210,7 @@ impl Target {
 
 /// The discount per line of a line-class action, given each line's current net.
 /// Never more than a line's net. Empty when nothing matches.
-pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Decimal)> {
+pub(crate) fn line_discounts(m: &Matches, net: &[Cents], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Cents)> {
     let lines = m.lines;
     match action {
         Action::PercentOff { target, percent, units, pick } => {
@@ -201,11 +219,13 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
         }
         Action::AmountOff { target, amount, units, pick } => {
             let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
-            per_unit(lines, net, &chosen, round, |base, k| (amount.0 * Decimal::from(k)).min(base))
+            let amount = round.cents(amount.0);
+            per_unit(lines, net, &chosen, round, |base, k| amount.saturating_mul(i64::from(k)).min(base))
         }
         Action::FixedPrice { target, price, units, pick } => {
             let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
-            per_unit(lines, net, &chosen, round, |base, k| (base - price.0 * Decimal::from(k)).max(Decimal::ZERO))
+            let price = round.cents(price.0);
+            per_unit(lines, net, &chosen, round, |base, k| (base - price.saturating_mul(i64::from(k))).max(0))
         }
         Action::BuyXGetY { buy, buy_quantity, get, get_quantity, percent, pick, max_repeats } => {
             let repeats = bxgy_repeats(m, net, buy, *buy_quantity, get, *get_quantity);
@@ -215,27 +235,22 @@ pub(crate) fn line_discounts(m: &Matches, net: &[Decimal], action: &Action, caps
         }
         Action::Bundle { components, price } => {
             let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
-            let bases: Vec<Decimal> = chosen.iter().map(|&(i, k)| base_of(lines, net, i, k, round)).collect();
-            let value: Decimal = bases.iter().sum();
-            let discount = (value - price.0 * Decimal::from(repeats)).max(Decimal::ZERO);
+            let bases: Vec<Cents> = chosen.iter().map(|&(i, k)| base_of(lines, net, i, k, round)).collect();
+            let value: Cents = bases.iter().sum();
+            let discount = (value - round.cents(price.0).saturating_mul(i64::from(repeats))).max(0);
             let keys: Vec<&str> = chosen.iter().map(|&(i, _)| lines[i].sku.as_str()).collect();
-            let parts = allocate(discount, &bases, &keys, round.minor_units);
-            chosen.iter().map(|&(i, _)| i).zip(parts).filter(|(_, d)| !d.is_zero()).collect()
+            let parts = allocate_cents(discount, &bases, &keys);
+            chosen.iter().map(|&(i, _)| i).zip(parts).filter(|&(_, d)| d != 0).collect()
         }
         _ => Vec::new(),
     }
 }
 
 /// The lines of `matched` with something left to discount.
-fn discountable(matched: &[usize], net: &[Decimal]) -> Vec<usize> {
+fn discountable(matched: &[usize], net: &[Cents]) -> Vec<usize> {
     let mut out = Vec::with_capacity(matched.len());
-    out.extend(matched.iter().copied().filter(|&i| positive(net[i])));
+    out.extend(matched.iter().copied().filter(|&i| net[i] > 0));
     out
-}
-
-/// `d > 0`, from the sign and the mantissa (a decimal comparison aligns scales first).
-fn positive(d: Decimal) -> bool {
-    d.is_sign_positive() && !d.is_zero()
 }
 
 fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
@@ -246,7 +261,7 @@ fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
 }
 
 /// The value of `k` of line `i`'s units at its current net.
-fn base_of(lines: &[Line], net: &[Decimal], i: usize, k: u32, round: Round) -> Decimal {
+fn base_of(lines: &[Line], net: &[Cents], i: usize, k: u32, round: Round) -> Cents {
     if k == lines[i].quantity {
         net[i]
     } else {
@@ -254,12 +269,12 @@ fn base_of(lines: &[Line], net: &[Decimal], i: usize, k: u32, round: Round) -> D
     }
 }
 
-fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Round, f: impl Fn(Decimal, u32) -> Decimal) -> Vec<(usize, Decimal)> {
+fn per_unit(lines: &[Line], net: &[Cents], chosen: &[(usize, u32)], round: Round, f: impl Fn(Cents, u32) -> Cents) -> Vec<(usize, Cents)> {
     let mut out = Vec::with_capacity(chosen.len());
     for &(i, k) in chosen {
         let base = base_of(lines, net, i, k, round);
-        let d = f(base, k).min(net[i]).max(Decimal::ZERO);
-        if !d.is_zero() {
+        let d = f(base, k).min(net[i]).max(0);
+        if d != 0 {
             out.push((i, d));
         }
     }
@@ -268,7 +283,7 @@ fn per_unit(lines: &[Line], net: &[Decimal], chosen: &[(usize, u32)], round: Rou
 
 /// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
-fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
+fn choose(m: &Matches, net: &[Cents], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
     let lines = m.lines;
     let matching = discountable(&m.of(target), net);
     if limit.is_none() && caps.max_quantity_per_line.is_none() {
@@ -281,20 +296,13 @@ fn choose(m: &Matches, net: &[Decimal], target: &Target, caps: &Caps, limit: Opt
 }
 
 /// Line indices sorted by unit net price (`pick`), ties by SKU. Unit prices are compared as
-/// cross-multiplied integers of minor units: exact, and far cheaper than decimal division.
+/// cross-multiplied minor units: exact, and far cheaper than division.
 /// Only the first `needed` are returned: when that is a few lines, they are selected one at a
 /// time (the same lines, in the same order, as the first of a stable sort) instead of sorting.
-fn by_unit_price(lines: &[Line], net: &[Decimal], matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
-    // Nets are held at the minor unit, so at most a few decimals: scale every one to 10^-6.
-    let fixed = |d: Decimal| match d.scale() {
-        s @ 0..=6 => d.mantissa() * 10i128.pow(6 - s),
-        _ => (d * Decimal::from(1_000_000)).trunc().mantissa(),
-    };
-    // Positions in `matching` are sorted, with each one's net kept beside it.
-    let cents: Vec<i128> = matching.iter().map(|&i| fixed(net[i])).collect();
+fn by_unit_price(lines: &[Line], net: &[Cents], matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
     let before = |a: usize, b: usize| {
         let (i, j) = (matching[a], matching[b]);
-        let by_price = crate::exact::cross_cmp(cents[a], lines[j].quantity, cents[b], lines[i].quantity);
+        let by_price = crate::exact::cross_cmp(net[i], lines[j].quantity, net[j], lines[i].quantity);
         let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
         by_price.then_with(|| lines[i].sku.cmp(lines[j].sku))
     };
@@ -337,7 +345,7 @@ fn take(lines: &[Line], order: Vec<usize>, per_line: Option<u32>, limit: Option<
 
 /// How many times "buy X get Y" fits the cart. Units matching both sides can serve either,
 /// so: r·(X+Y) ≤ all units, r·X ≤ buy-side units, r·Y ≤ get-side units.
-fn bxgy_repeats(m: &Matches, net: &[Decimal], buy: &Target, x: u32, get: &Target, y: u32) -> u32 {
+fn bxgy_repeats(m: &Matches, net: &[Cents], buy: &Target, x: u32, get: &Target, y: u32) -> u32 {
     let (mut buy_only, mut get_only, mut both) = (0u64, 0u64, 0u64);
     let (buys, gets) = (m.of(buy), m.of(get));
     let mut involved: Vec<usize> = buys.iter().chain(gets.iter()).copied().collect();
@@ -345,7 +353,7 @@ fn bxgy_repeats(m: &Matches, net: &[Decimal], buy: &Target, x: u32, get: &Target
     involved.dedup();
     for i in involved {
         let q = u64::from(m.lines[i].quantity);
-        match (buys.contains(&i), gets.contains(&i) && positive(net[i])) {
+        match (buys.contains(&i), gets.contains(&i) && net[i] > 0) {
             (true, true) => both += q,
             (true, false) => buy_only += q,
             (false, true) => get_only += q,
@@ -359,7 +367,7 @@ fn bxgy_repeats(m: &Matches, net: &[Decimal], buy: &Target, x: u32, get: &Target
 
 /// How many complete bundles the cart holds and the units they use (dearest units first, so
 /// the bundle price replaces the most value). Components take distinct units.
-fn bundle_units(m: &Matches, net: &[Decimal], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
+fn bundle_units(m: &Matches, net: &[Cents], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
     let upper = components
         .iter()
         .map(|c| m.of(&c.target).iter().map(|&i| m.lines[i].quantity).sum::<u32>() / c.quantity)
@@ -374,7 +382,7 @@ fn bundle_units(m: &Matches, net: &[Decimal], components: &[super::model::Bundle
     (0, Vec::new())
 }
 
-fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
+fn assign_bundle(m: &Matches, net: &[Cents], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
     let lines = m.lines;
     let mut used = vec![0u32; lines.len()];
     let mut out = Vec::new();
@@ -410,12 +418,12 @@ fn assign_bundle(m: &Matches, net: &[Decimal], components: &[super::model::Bundl
 }
 
 /// The order-level discount of an order-class action on the current order base.
-pub(crate) fn order_discount(base: Decimal, action: &Action, round: Round) -> Decimal {
+pub(crate) fn order_discount(base: Cents, action: &Action, round: Round) -> Cents {
     let d = match action {
-        Action::OrderPercentOff { percent } => round.percent(base, *percent),
-        Action::OrderAmountOff { amount } => amount.0,
-        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| t.threshold.0 <= base).map_or(Decimal::ZERO, |t| t.amount_off.0),
-        _ => Decimal::ZERO,
+        Action::OrderPercentOff { percent } => round.percent(base.max(0), *percent),
+        Action::OrderAmountOff { amount } => round.cents(amount.0),
+        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| round.cents(t.threshold.0) <= base).map_or(0, |t| round.cents(t.amount_off.0)),
+        _ => 0,
     };
-    d.min(base).max(Decimal::ZERO)
+    d.min(base).max(0)
 }

@@ -17,7 +17,10 @@
 //! 4. **Each line discount** is computed on the line's current net (after earlier line
 //!    promotions) and never takes a line below zero. Fractions of the minor unit are rounded per
 //!    line with the snapshot's named rounding. Order discounts are allocated back to lines by
-//!    largest remainder, so line totals sum exactly to the order total.
+//!    largest remainder, so line totals sum exactly to the order total. Promotions compute in
+//!    whole minor units of the quote's currency: an amount finer than that (a promotion's
+//!    "2.50" applied in yen) is rounded to it with the same rounding; a gift applies when its
+//!    item has a price here, even 0.00, and is `gift_unavailable` when it has none.
 //! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
 //!    class. An `exclusive` promotion applies alone. The engine searches a few plans and applies
 //!    the one that saves the customer most: the lowest total, then the gifts worth most (ties:
@@ -53,7 +56,7 @@ use crate::hash::HashMap;
 
 pub use hints::{Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use apply::{Line, Matches, Round, order_discount};
+pub(crate) use apply::{Cents, Line, Matches, Round, order_discount};
 pub(crate) use plan::{Evaluation, Gap, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;

@@ -4,9 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use super::apply::{Line, Matches, Round, line_discounts, order_discount};
+use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
-use crate::allocate::allocate;
+use crate::allocate::allocate_cents;
 use crate::sort::{sort_indices, sort_vec};
 use crate::catalogue::Snapshot;
 use crate::money::Currency;
@@ -16,13 +16,13 @@ use crate::sku::Sku;
 /// What a promotion needs to apply, for rejections and upsell hints.
 #[derive(Clone, Debug)]
 pub(crate) enum Gap<'a> {
-    Subtotal { missing: Decimal },
+    Subtotal { missing: Cents },
     Quantity { target: &'a Target, missing: u32 },
     Contains { target: &'a Target },
     /// Conditions hold but nothing in the cart is what the action discounts.
     ActionTarget { target: &'a Target },
     /// Applied, and a higher tier of a tiered spend is `missing` away.
-    NextTier { missing: Decimal },
+    NextTier { missing: Cents },
 }
 
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub(crate) struct Input<'a> {
     /// Entered coupon codes, normalized, at most `MAX_COUPONS`.
     pub codes: &'a [String],
     pub round: Round,
-    pub delivery_charge: Option<Decimal>,
+    pub delivery_charge: Option<Cents>,
     pub snapshot: &'a Snapshot,
     pub currency: Currency,
 }
@@ -56,33 +56,33 @@ pub(crate) struct Evaluation<'a> {
     plan: Vec<usize>,
     /// (line, promotion, discount) in application order: one list for the whole cart, so a
     /// plan run allocates nothing per line.
-    pub line_adjustments: Vec<(usize, usize, Decimal)>,
-    pub order_adjustments: Vec<(usize, Decimal)>,
-    pub delivery: Vec<(usize, Decimal)>,
+    pub line_adjustments: Vec<(usize, usize, Cents)>,
+    pub order_adjustments: Vec<(usize, Cents)>,
+    pub delivery: Vec<(usize, Cents)>,
     pub gifts: Vec<(usize, Sku, u32)>,
     pub applied: Vec<usize>,
     /// Beside `applied`: what each took off in money (lines, order or delivery; nothing for a
     /// gift) and what its gifts are worth.
-    saved: Vec<(Decimal, Decimal)>,
+    saved: Vec<(Cents, Cents)>,
     pub rejected: Vec<(usize, Reason)>,
     pub gaps: Vec<(usize, Gap<'a>)>,
     /// What the customer saves in money: the total is lower by this much.
-    saving: Decimal,
+    saving: Cents,
     /// What the gift items are worth: the second measure, only between plans that save the
     /// same amount of money.
-    gift_worth: Decimal,
+    gift_worth: Cents,
 }
 
 impl<'a> Evaluation<'a> {
     /// What the applied promotions selected by `which` took off in this evaluation.
-    fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Decimal {
+    fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Cents {
         let saved = self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, (d, _))| *d).sum();
-        debug_assert_eq!(saved, self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Decimal>());
+        debug_assert_eq!(saved, self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Cents>());
         saved
     }
 
     /// Records that promotion `p` applied, saving `saved` in money or gifts worth `gift`.
-    fn apply(&mut self, p: usize, saved: Decimal, gift: Decimal) {
+    fn apply(&mut self, p: usize, saved: Cents, gift: Cents) {
         self.applied.push(p);
         self.saved.push((saved, gift));
         self.saving += saved;
@@ -106,7 +106,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Every (promotion, discount) of the plan: lines, order, delivery.
-    pub fn adjustments(&self) -> impl Iterator<Item = (usize, Decimal)> + '_ {
+    pub fn adjustments(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
         let lines = self.line_adjustments.iter().map(|&(_, p, d)| (p, d));
         lines.chain(self.order_adjustments.iter().copied()).chain(self.delivery.iter().copied())
     }
@@ -242,7 +242,7 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
     let mut forced = Vec::new();
     for &q in blocked.iter().take(8) {
-        let conflicting: Decimal = base.applied_saving(|p| !compatible(input, p, q));
+        let conflicting = base.applied_saving(|p| !compatible(input, p, q));
         if alone(input, q) > conflicting {
             forced.push(q);
         }
@@ -351,21 +351,21 @@ fn not_chosen(input: &Input, p: usize, applied: &[usize]) -> Reason {
 }
 
 /// What promotion `p` alone would take off (for upsell hints: one run, no plan search).
-pub(crate) fn alone(input: &Input, p: usize) -> Decimal {
+pub(crate) fn alone(input: &Input, p: usize) -> Cents {
     let found = run(input, &[p]);
     if !found.applied.contains(&p) {
-        return Decimal::ZERO;
+        return 0;
     }
-    found.adjustments().filter(|&(q, _)| q == p).map(|(_, d)| d).sum::<Decimal>()
+    found.adjustments().filter(|&(q, _)| q == p).map(|(_, d)| d).sum::<Cents>()
         + gift_value(input, &found, p)
 }
 
-fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Decimal {
+fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Cents {
     found
         .gifts
         .iter()
         .filter(|(q, _, _)| *q == p)
-        .filter_map(|(_, sku, n)| input.snapshot.price_for(sku, input.context.channel, input.currency).map(|u| u.amount() * Decimal::from(*n)))
+        .filter_map(|(_, sku, n)| input.snapshot.price_for(sku, input.context.channel, input.currency).map(|u| input.round.cents(u.amount()).saturating_mul(i64::from(*n))))
         .sum()
 }
 
@@ -407,19 +407,19 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     };
     // The state after the shared start, from its records, by the same operations in the same
     // order as a run from the beginning.
-    let mut net: Vec<Decimal> = lines.iter().map(|l| l.gross).collect();
+    let mut net: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     for &(i, _, d) in &eval.line_adjustments {
         net[i] -= d;
     }
     // Σ net once something reads it (conditions, order discounts), then kept as line
     // promotions take their share off.
-    let mut subtotal: Option<Decimal> = None;
-    let mut order_total = eval.order_adjustments.iter().fold(Decimal::ZERO, |t, (_, d)| t + d);
+    let mut subtotal: Option<Cents> = None;
+    let mut order_total: Cents = eval.order_adjustments.iter().map(|(_, d)| d).sum();
     let mut delivery_left = eval.delivery.iter().fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
     for &p in &plan[start..] {
         let promo = &input.promotions[p];
-        if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo) {
-            eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
+        if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo, input.round) {
+            eval.rejected.push((p, gap_reason(&gap, input.currency.code(), input.round)));
             eval.gaps.push((p, gap));
             continue;
         }
@@ -429,7 +429,7 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
             match input.snapshot.price_for(sku, input.context.channel, input.currency) {
                 Some(unit) => {
                     eval.gifts.push((p, sku.clone(), *quantity));
-                    eval.apply(p, Decimal::ZERO, unit.amount() * Decimal::from(*quantity));
+                    eval.apply(p, 0, input.round.cents(unit.amount()).saturating_mul(i64::from(*quantity)));
                 }
                 None => eval.rejected.push((p, reason("gift_unavailable", "The gift is not available here."))),
             }
@@ -442,16 +442,16 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
                 if let Some(s) = subtotal.as_mut() {
                     *s -= taken;
                 }
-                debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Decimal>()));
+                debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Cents>()));
                 taken
             }
             DiscountClass::Order => {
                 let base = sum_of(&net, &mut subtotal) - order_total;
                 let full = order_discount(base, &promo.action, input.round);
                 let d = cap.map_or(full, |c| full.min(c));
-                if let Some(gap) = tier_gap(&promo.action, base) {
-                    if d.is_zero() {
-                        eval.rejected.push((p, gap_reason(&gap, input.currency.code())));
+                if let Some(gap) = tier_gap(&promo.action, base, input.round) {
+                    if d == 0 {
+                        eval.rejected.push((p, gap_reason(&gap, input.currency.code(), input.round)));
                         eval.gaps.push((p, gap));
                         continue;
                     }
@@ -467,11 +467,11 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
                 let d = delivery_discount_of(&promo.action, delivery_left, input.round);
                 delivery_left = delivery_left.map(|left| left - d);
                 eval.delivery.push((p, d));
-                eval.apply(p, d, Decimal::ZERO);
+                eval.apply(p, d, 0);
                 continue;
             }
         };
-        if taken.is_zero() {
+        if taken == 0 {
             eval.order_adjustments.retain(|(q, _)| *q != p);
             eval.rejected.push((p, reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet.")));
             if let Some(target) = action_target(&promo.action) {
@@ -479,7 +479,7 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
             }
             continue;
         }
-        eval.apply(p, taken, Decimal::ZERO);
+        eval.apply(p, taken, 0);
     }
     // Every resumed run is checked against a run from the start in the tests.
     #[cfg(debug_assertions)]
@@ -490,20 +490,20 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
 }
 
 /// Applies a line-class promotion (not a gift); returns what it took off.
-fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>, eval: &mut Evaluation) -> Decimal {
+fn apply_line(input: &Input, p: usize, net: &mut [Cents], cap: Option<Cents>, eval: &mut Evaluation) -> Cents {
     let promo = &input.promotions[p];
     let mut found = line_discounts(&input.matches, net, &promo.action, &promo.caps, input.round);
-    let total: Decimal = found.iter().map(|(_, d)| d).sum();
+    let total: Cents = found.iter().map(|(_, d)| d).sum();
     if let Some(cap) = cap.filter(|c| total > *c) {
-        let weights: Vec<Decimal> = found.iter().map(|(_, d)| *d).collect();
+        let weights: Vec<Cents> = found.iter().map(|(_, d)| *d).collect();
         let keys: Vec<&str> = found.iter().map(|(i, _)| input.lines[*i].sku.as_str()).collect();
-        let parts = allocate(cap, &weights, &keys, input.round.minor_units);
+        let parts = allocate_cents(cap, &weights, &keys);
         for (f, part) in found.iter_mut().zip(parts) {
             f.1 = part;
         }
     }
-    let mut taken = Decimal::ZERO;
-    for (i, d) in found.into_iter().filter(|(_, d)| !d.is_zero()) {
+    let mut taken = 0;
+    for (i, d) in found.into_iter().filter(|&(_, d)| d != 0) {
         net[i] -= d;
         taken += d;
         eval.line_adjustments.push((i, p, d));
@@ -512,33 +512,38 @@ fn apply_line(input: &Input, p: usize, net: &mut [Decimal], cap: Option<Decimal>
 }
 
 /// The tighter of the promotion's `max_discount` and its remaining campaign budget.
-fn cap_of(input: &Input, promo: &Promotion) -> Option<Decimal> {
-    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| b.0);
-    match (promo.caps.max_discount.map(|a| a.0), budget) {
+fn cap_of(input: &Input, promo: &Promotion) -> Option<Cents> {
+    let round = input.round;
+    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| round.cents(b.0));
+    match (promo.caps.max_discount.map(|a| round.cents(a.0)), budget) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
 
-fn delivery_discount_of(action: &Action, charge: Option<Decimal>, round: Round) -> Decimal {
-    let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else { return Decimal::ZERO };
-    delivery_discount(discount, charge, round)
+fn delivery_discount_of(action: &Action, charge: Option<Cents>, round: Round) -> Cents {
+    let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else { return 0 };
+    discount_on(discount, charge, round)
 }
 
 /// What a delivery discount takes off a charge: the one rule the quote and the delivery
 /// calculator share.
 pub(crate) fn delivery_discount(discount: &DeliveryDiscount, charge: Decimal, round: Round) -> Decimal {
+    round.decimal(discount_on(discount, round.cents(charge), round))
+}
+
+fn discount_on(discount: &DeliveryDiscount, charge: Cents, round: Round) -> Cents {
     match discount {
         DeliveryDiscount::Free => charge,
-        DeliveryDiscount::Percent(p) => round.percent(charge, *p),
-        DeliveryDiscount::Amount(a) => a.0.min(charge),
+        DeliveryDiscount::Percent(p) => round.percent(charge.max(0), *p),
+        DeliveryDiscount::Amount(a) => round.cents(a.0).min(charge),
     }
 }
 
 /// For a tiered spend: how far the next tier above `base` is, if there is one.
-fn tier_gap<'a>(action: &Action, base: Decimal) -> Option<Gap<'a>> {
+fn tier_gap<'a>(action: &Action, base: Cents, round: Round) -> Option<Gap<'a>> {
     let Action::TieredSpend { tiers } = action else { return None };
-    tiers.iter().find(|t| t.threshold.0 > base).map(|t| Gap::Subtotal { missing: t.threshold.0 - base })
+    tiers.iter().map(|t| round.cents(t.threshold.0)).find(|&t| t > base).map(|t| Gap::Subtotal { missing: t - base })
 }
 
 fn action_target(action: &Action) -> Option<&Target> {
@@ -552,18 +557,18 @@ fn action_target(action: &Action) -> Option<&Target> {
 
 /// Cart conditions against the current state (rule 2).
 /// Σ `net`, computed on first use.
-fn sum_of(net: &[Decimal], cached: &mut Option<Decimal>) -> Decimal {
+fn sum_of(net: &[Cents], cached: &mut Option<Cents>) -> Cents {
     *cached.get_or_insert_with(|| net.iter().sum())
 }
 
-fn cart_check<'a>(m: &Matches, net: &[Decimal], subtotal: &mut Option<Decimal>, promo: &'a Promotion) -> Result<(), Gap<'a>> {
+fn cart_check<'a>(m: &Matches, net: &[Cents], subtotal: &mut Option<Cents>, promo: &'a Promotion, round: Round) -> Result<(), Gap<'a>> {
     let lines = m.lines;
     for c in &promo.conditions {
         match c {
             Condition::SubtotalAtLeast { amount } => {
-                let subtotal = sum_of(net, subtotal);
-                if subtotal < amount.0 {
-                    return Err(Gap::Subtotal { missing: amount.0 - subtotal });
+                let (subtotal, amount) = (sum_of(net, subtotal), round.cents(amount.0));
+                if subtotal < amount {
+                    return Err(Gap::Subtotal { missing: amount - subtotal });
                 }
             }
             Condition::QuantityAtLeast { target, quantity } => {
@@ -581,12 +586,12 @@ fn cart_check<'a>(m: &Matches, net: &[Decimal], subtotal: &mut Option<Decimal>, 
     Ok(())
 }
 
-fn gap_reason(gap: &Gap, currency: &str) -> Reason {
+fn gap_reason(gap: &Gap, currency: &str, round: Round) -> Reason {
     match gap {
-        Gap::Subtotal { missing } => reason("subtotal_below", format!("Add {missing} {currency} more to qualify.")),
+        Gap::Subtotal { missing } => reason("subtotal_below", format!("Add {} {currency} more to qualify.", round.decimal(*missing))),
         Gap::Quantity { missing, .. } => reason("quantity_below", format!("Add {missing} more qualifying item(s) to qualify.")),
         Gap::Contains { .. } => reason("missing_item", "Add a qualifying item to qualify."),
         Gap::ActionTarget { .. } => reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet."),
-        Gap::NextTier { missing } => reason("next_tier", format!("Add {missing} {currency} more to save more.")),
+        Gap::NextTier { missing } => reason("next_tier", format!("Add {} {currency} more to save more.", round.decimal(*missing))),
     }
 }
