@@ -214,10 +214,37 @@ impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Money", 2)?;
-        st.serialize_field("amount", &self.amount.to_string())?;
+        let mut buf = [0u8; 48];
+        st.serialize_field("amount", decimal_text(self.amount, &mut buf).as_ref())?;
         st.serialize_field("currency", &self.currency)?;
         st.end()
     }
+}
+
+/// `d` as its `Display` writes it, written into `buf` without allocating: every amount of a
+/// quote crosses to JSON or JS as text, and the general formatter divides the 96-bit mantissa
+/// once per digit. Mantissas beyond `u64` take the general formatter.
+fn decimal_text(d: Decimal, buf: &mut [u8; 48]) -> std::borrow::Cow<'_, str> {
+    let (Ok(mut m), scale) = (u64::try_from(d.mantissa().unsigned_abs()), d.scale() as usize) else {
+        return d.to_string().into();
+    };
+    let mut at = buf.len();
+    let mut digits = 0;
+    while m > 0 || digits <= scale {
+        if digits == scale && scale > 0 {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        digits += 1;
+    }
+    if d.is_sign_negative() {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits").into()
 }
 
 impl<'de> Deserialize<'de> for Money {
@@ -283,6 +310,29 @@ mod tests {
         assert_eq!(eur("1.00").checked_add(usd).unwrap_err().code(), "currency_mismatch");
         let huge = Money::new(Decimal::MAX, Currency::from_code("JPY").unwrap()).unwrap();
         assert_eq!(huge.checked_mul_quantity(2).unwrap_err().code(), "amount_overflow");
+    }
+
+    proptest::proptest! {
+        /// Amounts are written as `Decimal`'s `Display` writes them, signs, zeros and all.
+        #[test]
+        fn amounts_are_written_as_decimals_display_them(m in proptest::num::i128::ANY, scale in 0u32..=28, small in proptest::bool::ANY, negative in proptest::bool::ANY) {
+            let m = if small { m % 1_000_000_000 } else { m % (1i128 << 95) };
+            let mut d = Decimal::from_i128_with_scale(m, scale);
+            d.set_sign_negative(negative);
+            let mut buf = [0u8; 48];
+            let text = decimal_text(d, &mut buf).into_owned();
+            proptest::prop_assert_eq!(text, d.to_string());
+        }
+    }
+
+    #[test]
+    fn zeros_and_signs_are_written_as_display_writes_them() {
+        for (m, scale, negative) in [(0, 0, false), (0, 2, false), (0, 2, true), (5, 2, true), (100, 2, false), (7, 0, true), (1, 28, false)] {
+            let mut d = Decimal::new(m, scale);
+            d.set_sign_negative(negative);
+            let mut buf = [0u8; 48];
+            assert_eq!(decimal_text(d, &mut buf), d.to_string(), "{m} at scale {scale}, negative {negative}");
+        }
     }
 
     #[test]
