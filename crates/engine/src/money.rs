@@ -126,6 +126,11 @@ impl Money {
         Money { amount, currency }
     }
 
+    /// The amount as text (`"1299.00"`, as `Display` writes it), written into `buf`.
+    pub fn amount_text<'b>(&self, buf: &'b mut [u8; 48]) -> std::borrow::Cow<'b, str> {
+        decimal_text(self.amount, buf)
+    }
+
     /// Parses a decimal string such as `"1299.00"`. Scientific notation and floats are refused.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
         let amount = parse_decimal(text).ok_or_else(|| MoneyError::NotAnAmount(text.chars().take(40).collect()))?;

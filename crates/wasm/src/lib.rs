@@ -1,5 +1,6 @@
 //! omnicart-wasm: the engine as a JS class. Thin on purpose: it converts JS values to engine
-//! types with serde, calls the engine, and converts results and errors back. No logic lives here.
+//! types with serde, calls the engine, and converts results and errors back (the quote, the
+//! hottest result, by hand: `quote_js.rs`). No logic lives here.
 //!
 //! API boundary: the npm package `pkg/` (see `pkg/README.md`). Errors are thrown as JS `Error`s
 //! with a stable `code` property (the engine's `ErrorCode`), or `"invalid_input"` when a value
@@ -8,6 +9,8 @@
 use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+mod quote_js;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -217,7 +220,7 @@ impl Engine {
             None => QuoteContext::default(),
         };
         let quote = omnicart_engine::quote(&self.snapshot, &cart, &context).map_err(|e| error(&e, None))?;
-        to_js(&quote)
+        Ok(quote_js::quote(&quote))
     }
 
     /// The network's stock of one SKU: available to promise per location and in total,
@@ -268,13 +271,11 @@ impl Engine {
         #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
         #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
     ) -> Result<JsValue, JsValue> {
-        #[derive(Serialize)]
-        struct Both {
-            quote: omnicart_engine::Quote,
-            delivery: omnicart_engine::fulfilment::DeliveryQuote,
-        }
         let (quote, delivery) = self.priced(cart, destination, now, context)?;
-        to_js(&Both { quote, delivery })
+        let both = js_sys::Object::new();
+        js_sys::Reflect::set(&both, &"quote".into(), &quote_js::quote(&quote))?;
+        js_sys::Reflect::set(&both, &"delivery".into(), &to_js(&delivery)?)?;
+        Ok(both.into())
     }
 
     /// Applies edits to a cart, all or nothing, and returns the new cart. The input is not
