@@ -1,9 +1,10 @@
 //! The quote as JS objects, written field by field: the shape `serde-wasm-bindgen` gives the
 //! engine's `Serialize` (json_compatible: `None` is `null`, `attached_to` absent when `None`,
-//! keys in declaration order), which a browser test checks on every kind of quote. Converting a
-//! 200-line quote costs tens of thousands of calls from Wasm to JS; this makes fewer: keys are
-//! JS strings made once and passed by reference, and the currency and each promotion's id and
-//! label are made once per quote, not once per amount or adjustment.
+//! keys in declaration order), which a browser test checks on every kind of quote. Through
+//! serde, converting a 200-line quote cost tens of thousands of calls from Wasm to JS; this
+//! makes a few per line: lines, adjustments and amounts are built by small JS functions in one
+//! call each, other objects are written with keys made once and passed by reference, and the
+//! currency and each promotion's id and label are made once per quote.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -18,6 +19,38 @@ extern "C" {
     type Plain;
     #[wasm_bindgen(method, indexing_setter, js_name = set)]
     fn put(this: &Plain, key: &JsValue, value: &JsValue);
+}
+
+// The objects every quote has hundreds of, built in JS in one call each: a call from Wasm to
+// JS costs more than building an object there.
+#[wasm_bindgen(inline_js = r#"
+export function money(amount, currency) {
+  return { amount, currency };
+}
+export function adjustment(promotion_id, label, amount, currency) {
+  return { promotion_id, label, amount: { amount, currency } };
+}
+export function line(sku, product_id, name, quantity, unit_price, gross, adjustments, net, order_discount, tax, total, gift, attached_to, currency) {
+  const line = {
+    sku, product_id, name, quantity, unit_price: { amount: unit_price, currency }, gross: { amount: gross, currency },
+    adjustments, net: { amount: net, currency }, order_discount: { amount: order_discount, currency },
+    tax: { amount: tax, currency }, total: { amount: total, currency }, gift,
+  };
+  if (attached_to !== undefined) line.attached_to = attached_to;
+  return line;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = money)]
+    fn js_money(amount: &str, currency: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = adjustment)]
+    fn js_adjustment(promotion_id: &JsValue, label: &JsValue, amount: &str, currency: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = line)]
+    #[allow(clippy::too_many_arguments)]
+    fn js_line(
+        sku: &str, product_id: &str, name: &str, quantity: u32, unit_price: &str, gross: &str, adjustments: &JsValue, net: &str,
+        order_discount: &str, tax: &str, total: &str, gift: bool, attached_to: &JsValue, currency: &JsValue,
+    ) -> JsValue;
 }
 
 /// `object[key] = value`, both borrowed (no clone of either handle).
@@ -171,6 +204,19 @@ impl Writer<'_> {
     }
 
     fn line(&mut self, l: &QuoteLine) -> JsValue {
+        let amounts = [&l.unit_price, &l.gross, &l.net, &l.order_discount, &l.tax, &l.total];
+        if amounts.iter().all(|m| m.currency() == self.code) {
+            let adjustments = self.array(&l.adjustments, Self::adjustment);
+            let mut bufs = [[0u8; 48]; 6];
+            let [b0, b1, b2, b3, b4, b5] = &mut bufs;
+            let attached_to = l.attached_to.as_ref().map_or(JsValue::UNDEFINED, |s| str(s.as_str()));
+            return js_line(
+                l.sku.as_str(), &l.product_id, &l.name, l.quantity.get(),
+                &l.unit_price.amount_text(b0), &l.gross.amount_text(b1), &adjustments, &l.net.amount_text(b2),
+                &l.order_discount.amount_text(b3), &l.tax.amount_text(b4), &l.total.amount_text(b5),
+                l.gift, &attached_to, &self.currency,
+            );
+        }
         let k = self.k;
         let o = Object::new();
         set(&o, &k.sku, &str(l.sku.as_str()));
@@ -192,6 +238,11 @@ impl Writer<'_> {
     }
 
     fn adjustment(&mut self, a: &Adjustment) -> JsValue {
+        if a.amount.currency() == self.code {
+            let mut buf = [0u8; 48];
+            let (id, label) = self.promotions.entry(a.promotion_id.as_ptr() as usize).or_insert_with(|| (str(&a.promotion_id), str(&a.label)));
+            return js_adjustment(id, label, &a.amount.amount_text(&mut buf), &self.currency);
+        }
         let o = Object::new();
         self.promotion(&o, &a.promotion_id, &a.label);
         set(&o, &self.k.amount, &self.money(&a.amount));
@@ -206,8 +257,11 @@ impl Writer<'_> {
     }
 
     fn money(&self, m: &Money) -> JsValue {
-        let o = Object::new();
         let mut buf = [0u8; 48];
+        if m.currency() == self.code {
+            return js_money(&m.amount_text(&mut buf), &self.currency);
+        }
+        let o = Object::new();
         set(&o, &self.k.amount, &str(&m.amount_text(&mut buf)));
         if m.currency() == self.code {
             set(&o, &self.k.currency, &self.currency);
