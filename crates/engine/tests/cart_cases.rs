@@ -82,4 +82,8 @@ fn a_cart_read_from_json_keeps_its_services_and_refuses_duplicates() {
         let err = serde_json::from_str::<Cart>(bad).unwrap_err().to_string();
         assert!(err.contains("attached twice"), "{err}");
     }
+    // The first SKU that comes again is named, wherever its lines are.
+    let twice = r#"{"lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":1},{"sku":"C","quantity":1},{"sku":"B","quantity":2},{"sku":"A","quantity":1}]}"#;
+    let err = serde_json::from_str::<Cart>(twice).unwrap_err().to_string();
+    assert!(err.starts_with("B appears on two lines"), "{err}");
 }
