@@ -376,14 +376,9 @@ fn assemble(
             attached_to: parents[i].cloned(),
         });
     }
-    let mut applied_amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
-    for (p, d) in eval.adjustments() {
-        *applied_amounts.entry(p).or_default() += round.decimal(d);
-    }
     for (p, sku, quantity) in &eval.gifts {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };
         let gross = unit.checked_mul_quantity(*quantity)?;
-        *applied_amounts.entry(*p).or_default() += gross.amount();
         out.push(QuoteLine {
             sku: sku.clone(),
             product_id: snapshot.variant(sku).map(|(p, _)| p.id.clone()).unwrap_or_default(),
@@ -424,7 +419,7 @@ fn assemble(
         total: money(shopper().map(|l| l.total.amount()).sum::<Decimal>() + delivery.as_ref().map_or(Decimal::ZERO, |d| d.total.amount())),
         delivery,
         delivery_promotions: eval.delivery.iter().filter_map(|&(p, _)| delivery_promotion(&promotions[p])).collect(),
-        applied: eval.applied.iter().map(|&p| adjustment(p, applied_amounts.get(&p).copied().unwrap_or_default())).collect(),
+        applied: eval.applied_amounts().map(|(p, c)| adjustment(p, round.decimal(c))).collect(),
         rejected: eval.rejected.iter().map(|(p, r)| Rejection {
             promotion_id: promotions[*p].id.clone(),
             label: promotions[*p].label.clone(),

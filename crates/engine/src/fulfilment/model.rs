@@ -422,8 +422,8 @@ impl Network {
         if services.len() > MAX_SERVICES {
             return Err(invalid("network.carriers".into(), format!("at most {MAX_SERVICES} services")));
         }
-        let mut ids = std::collections::BTreeSet::new();
-        if let Some((c, s, _)) = services.iter().find(|(c, s, _)| !ids.insert(&data.carriers[*c].services[*s].id)) {
+        let mut ids = crate::hash::HashSet::default();
+        if let Some((c, s, _)) = services.iter().find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str())) {
             return Err(invalid(format!("network.carriers[{c}].services[{s}].id"), "duplicate service id"));
         }
         let split_penalty = minor(&data.sourcing.split_penalty, currency, || "network.sourcing.split_penalty".into())?;

@@ -50,7 +50,6 @@ mod model;
 mod plan;
 mod wire;
 
-use std::collections::BTreeSet;
 
 use crate::hash::HashMap;
 
@@ -123,7 +122,7 @@ fn places(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32
 impl PromotionIndex {
     pub(crate) fn build(promotions: &[Promotion], currency: Currency, skus: &HashMap<Sku, crate::catalogue::SkuAt>) -> Result<PromotionIndex, SnapshotError> {
         let mut index = PromotionIndex::default();
-        let mut ids = BTreeSet::new();
+        let mut ids = crate::hash::HashSet::default();
         for (i, p) in promotions.iter().enumerate() {
             let field = |f: &str| format!("promotions[{i}] ({}){f}", p.id);
             let bad = |f: &str, problem: String| SnapshotError::Invalid { field: field(f), problem };
@@ -162,12 +161,18 @@ impl PromotionIndex {
         if let Some(code) = p.coupon() {
             self.by_coupon.entry(code).or_default().push(i);
         }
-        let mut keys = BTreeSet::new();
         let targets = p.targets();
-        let specific = !targets.is_empty() && targets.iter().all(|t| model::target_keys(t, &mut keys));
+        let specific = !targets.is_empty() && targets.iter().all(|t| !matches!(t, Target::Any));
         if specific {
-            for (kind, k) in keys {
-                self.by_kind[kind].entry(k).or_default().push(i);
+            for t in targets {
+                model::target_keys(t, &mut |kind, name| {
+                    // Promotions are added in order, so a promotion naming a key twice is
+                    // listed under it once.
+                    let list = self.by_kind[kind].entry(name.to_owned()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                });
             }
         } else {
             self.global.push(i);

@@ -1,7 +1,6 @@
 //! The promotion model: serde data loaded with the snapshot and validated there.
 //! See the module docs of [`crate::promotion`] for how promotions are applied and stacked.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -393,14 +392,13 @@ pub fn valid_code(code: &str) -> bool {
 }
 
 /// What a target names, as (kind, name) for the promotion index: 0 SKU, 1 product,
-/// 2 category, 3 tag. False for `Any`, which names nothing.
-pub(crate) fn target_keys(target: &Target, out: &mut BTreeSet<(usize, String)>) -> bool {
+/// 2 category, 3 tag. `Any` names nothing.
+pub(crate) fn target_keys(target: &Target, out: &mut impl FnMut(usize, &str)) {
     match target {
-        Target::Any => return false,
-        Target::Skus(v) => out.extend(v.iter().map(|s| (0, s.to_string()))),
-        Target::Products(v) => out.extend(v.iter().map(|p| (1, p.clone()))),
-        Target::Categories(v) => out.extend(v.iter().map(|c| (2, c.clone()))),
-        Target::Tags(v) => out.extend(v.iter().map(|t| (3, t.clone()))),
+        Target::Any => {}
+        Target::Skus(v) => v.iter().for_each(|s| out(0, s.as_str())),
+        Target::Products(v) => v.iter().for_each(|p| out(1, p)),
+        Target::Categories(v) => v.iter().for_each(|c| out(2, c)),
+        Target::Tags(v) => v.iter().for_each(|t| out(3, t)),
     }
-    true
 }

@@ -105,6 +105,12 @@ impl<'a> Evaluation<'a> {
         out
     }
 
+    /// Each applied promotion, in application order, with what it gave: money off and the
+    /// worth of its gifts.
+    pub fn applied_amounts(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
+        self.applied.iter().zip(&self.saved).map(|(&p, &(saved, gift))| (p, saved.saturating_add(gift)))
+    }
+
     /// Every (promotion, discount) of the plan: lines, order, delivery.
     pub fn adjustments(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
         let lines = self.line_adjustments.iter().map(|&(_, p, d)| (p, d));
