@@ -376,9 +376,13 @@ fn assemble(
             attached_to: parents[i].cloned(),
         });
     }
+    // What each gift line is worth, for its promotion's applied amount (exact: a gift's worth
+    // in the plan search saturates).
+    let mut gift_gross: Vec<(usize, Decimal)> = Vec::new();
     for (p, sku, quantity) in &eval.gifts {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };
         let gross = unit.checked_mul_quantity(*quantity)?;
+        gift_gross.push((*p, gross.amount()));
         out.push(QuoteLine {
             sku: sku.clone(),
             product_id: snapshot.variant(sku).map(|(p, _)| p.id.clone()).unwrap_or_default(),
@@ -419,7 +423,10 @@ fn assemble(
         total: money(shopper().map(|l| l.total.amount()).sum::<Decimal>() + delivery.as_ref().map_or(Decimal::ZERO, |d| d.total.amount())),
         delivery,
         delivery_promotions: eval.delivery.iter().filter_map(|&(p, _)| delivery_promotion(&promotions[p])).collect(),
-        applied: eval.applied_amounts().map(|(p, c)| adjustment(p, round.decimal(c))).collect(),
+        applied: eval
+            .applied_amounts()
+            .map(|(p, c)| adjustment(p, round.decimal(c) + gift_gross.iter().filter(|(q, _)| *q == p).map(|(_, g)| *g).sum::<Decimal>()))
+            .collect(),
         rejected: eval.rejected.iter().map(|(p, r)| Rejection {
             promotion_id: promotions[*p].id.clone(),
             label: promotions[*p].label.clone(),
@@ -578,11 +585,16 @@ fn simulate(
             for (i, l) in with.iter_mut().enumerate() {
                 if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
                     l.quantity = total.get();
-                    l.gross = cents(units[i].checked_mul_quantity(total.get())?)?;
+                    // Beyond what a quote may add up to: no hint, the quote itself stands.
+                    let Ok(gross) = units[i].checked_mul_quantity(total.get()).map_err(QuoteError::from).and_then(cents) else { return Ok(None) };
+                    l.gross = gross;
                 }
             }
         }
-        None => with.push(priced_line(snapshot, sku, total.get(), context, currency)?.0),
+        None => match priced_line(snapshot, sku, total.get(), context, currency) {
+            Ok((line, _)) => with.push(line),
+            Err(_) => return Ok(None),
+        },
     }
     let targets = snapshot.promotions()[promotion].targets();
     let input = input_for(snapshot, &with, Matches::after(matches, &with, &targets), context, codes, currency);

@@ -159,3 +159,26 @@ fn promotion_cases() {
     }
     assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// Gifts and suggested items priced past what a quote may add up to (found in review): the
+/// gifts' worth saturates in the plan search without overflowing, their applied amounts stay
+/// exact, and a hint that would overflow is dropped instead of failing the quote.
+#[test]
+fn gifts_and_hints_beyond_the_cart_limit_neither_overflow_nor_fail_the_quote() {
+    let mut snapshot: Value = serde_json::from_str(include_str!("data/promo_catalogue.json")).unwrap();
+    snapshot["categories"].as_array_mut().unwrap().push(json!({"id": "gold", "name": "Gold"}));
+    snapshot["products"].as_array_mut().unwrap().push(json!({"id": "bar", "name": "Gold bar", "brand": "G", "category": "gold", "kind": "goods",
+        "variants": [{"sku": "GOLD", "name": "1 t", "price": "50000000000000000.00"}]}));
+    let gift = |id: &str| json!({"id": id, "label": "A gold bar", "action": {"type": "gift_item", "sku": "GOLD", "quantity": 1}});
+    snapshot["promotions"] = json!([gift("gold-1"), gift("gold-2"),
+        {"id": "with-gold", "label": "10% off with gold", "conditions": [{"type": "cart_contains", "target": {"categories": ["gold"]}}],
+         "action": {"type": "percent_off", "target": {"categories": ["tv"]}, "percent": "10"}}]);
+    let snapshot: omnicart_engine::Snapshot = serde_json::from_value(snapshot).expect("valid snapshot");
+    let cart: Cart = serde_json::from_str(r#"{"lines":[{"sku":"TV-55","quantity":1}]}"#).unwrap();
+    let q = quote(&snapshot, &cart, &QuoteContext::default()).expect("the quote stands");
+    let applied: Vec<String> = q.applied.iter().map(|a| format!("{}:{}", a.promotion_id, a.amount.amount())).collect();
+    assert_eq!(applied, ["gold-1:50000000000000000.00", "gold-2:50000000000000000.00"]);
+    assert_eq!(q.lines.iter().filter(|l| l.gift).count(), 2);
+    assert_eq!(q.total.amount().to_string(), "899.00");
+    assert!(q.hints.is_empty(), "adding a gold bar would pass the limit: no hint, {:?}", q.hints);
+}

@@ -84,6 +84,21 @@ fn bad_catalogues_are_refused_naming_the_field() {
 }
 
 #[test]
+fn promotion_amounts_are_bounded() {
+    // Ten trillion is the most a promotion may name: past it, a threshold would not fit the
+    // integers promotions compute in.
+    let with = |amount: &str| {
+        let mut snapshot: serde_json::Value = serde_json::from_str(BASE).unwrap();
+        snapshot["promotions"] = serde_json::json!([{"id": "big", "label": "Big spender", "conditions": [{"type": "subtotal_at_least", "amount": amount}],
+            "action": {"type": "order_amount_off", "amount": "5.00"}}]);
+        load(&snapshot.to_string())
+    };
+    assert!(with("10000000000000.00").is_ok());
+    let err = with("10000000000000.01").unwrap_err();
+    assert!(err.contains("promotions[0] (big).conditions.amount") && err.contains("at most 10000000000000"), "{err}");
+}
+
+#[test]
 fn tax_rates_are_plain_decimals() {
     let catalogue = include_str!("data/promo_catalogue.json");
     assert!(load(catalogue).is_ok());

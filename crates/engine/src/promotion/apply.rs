@@ -170,8 +170,24 @@ impl Round {
     /// minor unit, or a promotion's amount applied in a currency with fewer decimals);
     /// saturating, so a threshold beyond any cart stays out of reach.
     pub fn cents(self, d: Decimal) -> Cents {
+        self.cents_with(d, self.strategy)
+    }
+
+    /// `d` in minor units, rounded up: a threshold ("spend at least 100.40" in yen is 101), so a
+    /// subtotal in whole units reaches it exactly when it reaches the amount.
+    pub fn cents_up(self, d: Decimal) -> Cents {
+        self.cents_with(d, RoundingStrategy::ToPositiveInfinity)
+    }
+
+    /// `d` in minor units, rounded down: a limit (a cap or a budget), never exceeded.
+    pub fn cents_down(self, d: Decimal) -> Cents {
+        self.cents_with(d, RoundingStrategy::ToNegativeInfinity)
+    }
+
+    fn cents_with(self, d: Decimal, strategy: RoundingStrategy) -> Cents {
         crate::exact::scaled(d, self.minor_units).unwrap_or_else(|| {
-            crate::exact::scaled(self.apply(d), self.minor_units).unwrap_or(if d.is_sign_negative() { Cents::MIN } else { Cents::MAX })
+            let rounded = d.round_dp_with_strategy(self.minor_units, strategy);
+            crate::exact::scaled(rounded, self.minor_units).unwrap_or(if d.is_sign_negative() { Cents::MIN } else { Cents::MAX })
         })
     }
 
@@ -422,7 +438,7 @@ pub(crate) fn order_discount(base: Cents, action: &Action, round: Round) -> Cent
     let d = match action {
         Action::OrderPercentOff { percent } => round.percent(base.max(0), *percent),
         Action::OrderAmountOff { amount } => round.cents(amount.0),
-        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| round.cents(t.threshold.0) <= base).map_or(0, |t| round.cents(t.amount_off.0)),
+        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| round.cents_up(t.threshold.0) <= base).map_or(0, |t| round.cents(t.amount_off.0)),
         _ => 0,
     };
     d.min(base).max(0)

@@ -19,8 +19,11 @@
 //!    line with the snapshot's named rounding. Order discounts are allocated back to lines by
 //!    largest remainder, so line totals sum exactly to the order total. Promotions compute in
 //!    whole minor units of the quote's currency: an amount finer than that (a promotion's
-//!    "2.50" applied in yen) is rounded to it with the same rounding; a gift applies when its
-//!    item has a price here, even 0.00, and is `gift_unavailable` when it has none.
+//!    "2.50" applied in yen) is rounded to it with the same rounding, except thresholds, which
+//!    round up (a subtotal reaches them exactly when it reaches the amount), and caps and
+//!    budgets, which round down (never exceeded). A promotion names amounts of at most
+//!    [`MAX_PROMOTION_AMOUNT`]. A gift applies when its item has a price here, even 0.00, and is
+//!    `gift_unavailable` when it has none.
 //! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
 //!    class. An `exclusive` promotion applies alone. The engine searches a few plans and applies
 //!    the one that saves the customer most: the lowest total, then the gifts worth most (ties:
@@ -50,6 +53,8 @@ mod model;
 mod plan;
 mod wire;
 
+
+use rust_decimal::Decimal;
 
 use crate::hash::HashMap;
 
@@ -83,6 +88,11 @@ pub(crate) struct PromotionIndex {
     /// promotions stack tens of thousands of times per quote.
     pub(crate) stacking: Vec<Stacking>,
 }
+
+/// The largest amount a promotion may name (a threshold, an amount off, a price, a cap, a
+/// budget), in the currency's major unit: ten trillion. In minor units it fits the integers
+/// promotions compute in, whatever the quote's currency, so messages and limits stay exact.
+pub const MAX_PROMOTION_AMOUNT: i64 = 10_000_000_000_000;
 
 /// Rule 5 packed: bits 0–2 the promotion's class (one bit), bits 3–5 the classes it combines
 /// with, bit 7 exclusive.
@@ -135,6 +145,9 @@ impl PromotionIndex {
             p.check_shape().map_err(|e| bad("", e))?;
             for (name, amount) in p.amounts() {
                 Money::new(amount.0, currency).map_err(|e| bad(&format!(".{name}"), e.to_string()))?;
+                if amount.0 > Decimal::from(MAX_PROMOTION_AMOUNT) {
+                    return Err(bad(&format!(".{name}"), format!("at most {MAX_PROMOTION_AMOUNT}")));
+                }
             }
             let mut skus_named: Vec<&Sku> = p.targets().into_iter().flat_map(|t| match t {
                 Target::Skus(v) => v.iter().collect(),

@@ -85,8 +85,10 @@ impl<'a> Evaluation<'a> {
     fn apply(&mut self, p: usize, saved: Cents, gift: Cents) {
         self.applied.push(p);
         self.saved.push((saved, gift));
-        self.saving += saved;
-        self.gift_worth += gift;
+        // Money saved is bounded by the cart's limit (`quote.rs`); gifts are not, so both add
+        // without overflowing.
+        self.saving = self.saving.saturating_add(saved);
+        self.gift_worth = self.gift_worth.saturating_add(gift);
     }
 
     /// What this evaluation recorded for the promotions `shared` selects: every list keeps
@@ -105,10 +107,10 @@ impl<'a> Evaluation<'a> {
         out
     }
 
-    /// Each applied promotion, in application order, with what it gave: money off and the
-    /// worth of its gifts.
+    /// Each applied promotion, in application order, with the money it took off (its gifts'
+    /// worth not included).
     pub fn applied_amounts(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
-        self.applied.iter().zip(&self.saved).map(|(&p, &(saved, gift))| (p, saved.saturating_add(gift)))
+        self.applied.iter().zip(&self.saved).map(|(&p, &(saved, _))| (p, saved))
     }
 
     /// Every (promotion, discount) of the plan: lines, order, delivery.
@@ -520,8 +522,8 @@ fn apply_line(input: &Input, p: usize, net: &mut [Cents], cap: Option<Cents>, ev
 /// The tighter of the promotion's `max_discount` and its remaining campaign budget.
 fn cap_of(input: &Input, promo: &Promotion) -> Option<Cents> {
     let round = input.round;
-    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| round.cents(b.0));
-    match (promo.caps.max_discount.map(|a| round.cents(a.0)), budget) {
+    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| round.cents_down(b.0));
+    match (promo.caps.max_discount.map(|a| round.cents_down(a.0)), budget) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
@@ -549,7 +551,7 @@ fn discount_on(discount: &DeliveryDiscount, charge: Cents, round: Round) -> Cent
 /// For a tiered spend: how far the next tier above `base` is, if there is one.
 fn tier_gap<'a>(action: &Action, base: Cents, round: Round) -> Option<Gap<'a>> {
     let Action::TieredSpend { tiers } = action else { return None };
-    tiers.iter().map(|t| round.cents(t.threshold.0)).find(|&t| t > base).map(|t| Gap::Subtotal { missing: t - base })
+    tiers.iter().map(|t| round.cents_up(t.threshold.0)).find(|&t| t > base).map(|t| Gap::Subtotal { missing: t - base })
 }
 
 fn action_target(action: &Action) -> Option<&Target> {
@@ -572,7 +574,7 @@ fn cart_check<'a>(m: &Matches, net: &[Cents], subtotal: &mut Option<Cents>, prom
     for c in &promo.conditions {
         match c {
             Condition::SubtotalAtLeast { amount } => {
-                let (subtotal, amount) = (sum_of(net, subtotal), round.cents(amount.0));
+                let (subtotal, amount) = (sum_of(net, subtotal), round.cents_up(amount.0));
                 if subtotal < amount {
                     return Err(Gap::Subtotal { missing: amount - subtotal });
                 }
