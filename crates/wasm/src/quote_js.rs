@@ -3,8 +3,8 @@
 //! keys in declaration order), which a browser test checks on every kind of quote. Through
 //! serde, converting a 200-line quote cost tens of thousands of calls from Wasm to JS; this
 //! makes a few per line: lines, adjustments and amounts are built by small JS functions in one
-//! call each, other objects are written with keys made once and passed by reference, and the
-//! currency and each promotion's id and label are made once per quote.
+//! call each, the other objects are written with keys made once and passed by reference, and
+//! the currency and each promotion's id and label are made once per quote.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -58,33 +58,28 @@ fn set(o: &Object, key: &JsValue, value: &JsValue) {
     o.unchecked_ref::<Plain>().put(key, value);
 }
 
-/// The keys of the quote's objects, as JS strings.
+/// The keys of the quote's objects that are written from Rust, as JS strings.
 struct Keys {
-    amount: JsValue, currency: JsValue, snapshot_version: JsValue, prices_include_tax: JsValue, lines: JsValue,
-    item_count: JsValue, subtotal: JsValue, line_discount_total: JsValue, order_adjustments: JsValue,
-    discount_total: JsValue, delivery: JsValue, delivery_promotions: JsValue, tax_total: JsValue, total: JsValue,
-    applied: JsValue, rejected: JsValue, coupons: JsValue, hints: JsValue, sku: JsValue, product_id: JsValue,
-    name: JsValue, quantity: JsValue, unit_price: JsValue, gross: JsValue, adjustments: JsValue, net: JsValue,
-    order_discount: JsValue, tax: JsValue, gift: JsValue, attached_to: JsValue, promotion_id: JsValue,
-    label: JsValue, charge: JsValue, discount: JsValue, code: JsValue, reason: JsValue, reason_code: JsValue,
-    message: JsValue, missing_amount: JsValue, add: JsValue, saving: JsValue,
+    currency: JsValue, snapshot_version: JsValue, prices_include_tax: JsValue, lines: JsValue, item_count: JsValue,
+    subtotal: JsValue, line_discount_total: JsValue, order_adjustments: JsValue, discount_total: JsValue, delivery: JsValue,
+    delivery_promotions: JsValue, tax_total: JsValue, total: JsValue, applied: JsValue, rejected: JsValue, coupons: JsValue,
+    hints: JsValue, sku: JsValue, name: JsValue, quantity: JsValue, adjustments: JsValue, promotion_id: JsValue, label: JsValue,
+    charge: JsValue, discount: JsValue, code: JsValue, reason: JsValue, reason_code: JsValue, message: JsValue,
+    missing_amount: JsValue, add: JsValue, saving: JsValue,
 }
 
 impl Keys {
     fn new() -> Keys {
         let k = JsValue::from_str;
         Keys {
-            amount: k("amount"), currency: k("currency"), snapshot_version: k("snapshot_version"),
-            prices_include_tax: k("prices_include_tax"), lines: k("lines"), item_count: k("item_count"),
-            subtotal: k("subtotal"), line_discount_total: k("line_discount_total"), order_adjustments: k("order_adjustments"),
-            discount_total: k("discount_total"), delivery: k("delivery"), delivery_promotions: k("delivery_promotions"),
-            tax_total: k("tax_total"), total: k("total"), applied: k("applied"), rejected: k("rejected"), coupons: k("coupons"),
-            hints: k("hints"), sku: k("sku"), product_id: k("product_id"), name: k("name"), quantity: k("quantity"),
-            unit_price: k("unit_price"), gross: k("gross"), adjustments: k("adjustments"), net: k("net"),
-            order_discount: k("order_discount"), tax: k("tax"), gift: k("gift"), attached_to: k("attached_to"),
-            promotion_id: k("promotion_id"), label: k("label"), charge: k("charge"), discount: k("discount"), code: k("code"),
-            reason: k("reason"), reason_code: k("reason_code"), message: k("message"), missing_amount: k("missing_amount"),
-            add: k("add"), saving: k("saving"),
+            currency: k("currency"), snapshot_version: k("snapshot_version"), prices_include_tax: k("prices_include_tax"),
+            lines: k("lines"), item_count: k("item_count"), subtotal: k("subtotal"), line_discount_total: k("line_discount_total"),
+            order_adjustments: k("order_adjustments"), discount_total: k("discount_total"), delivery: k("delivery"),
+            delivery_promotions: k("delivery_promotions"), tax_total: k("tax_total"), total: k("total"), applied: k("applied"),
+            rejected: k("rejected"), coupons: k("coupons"), hints: k("hints"), sku: k("sku"), name: k("name"),
+            quantity: k("quantity"), adjustments: k("adjustments"), promotion_id: k("promotion_id"), label: k("label"),
+            charge: k("charge"), discount: k("discount"), code: k("code"), reason: k("reason"), reason_code: k("reason_code"),
+            message: k("message"), missing_amount: k("missing_amount"), add: k("add"), saving: k("saving"),
         }
     }
 }
@@ -204,49 +199,26 @@ impl Writer<'_> {
     }
 
     fn line(&mut self, l: &QuoteLine) -> JsValue {
-        let amounts = [&l.unit_price, &l.gross, &l.net, &l.order_discount, &l.tax, &l.total];
-        if amounts.iter().all(|m| m.currency() == self.code) {
-            let adjustments = self.array(&l.adjustments, Self::adjustment);
-            let mut bufs = [[0u8; 48]; 6];
-            let [b0, b1, b2, b3, b4, b5] = &mut bufs;
-            let attached_to = l.attached_to.as_ref().map_or(JsValue::UNDEFINED, |s| str(s.as_str()));
-            return js_line(
-                l.sku.as_str(), &l.product_id, &l.name, l.quantity.get(),
-                &l.unit_price.amount_text(b0), &l.gross.amount_text(b1), &adjustments, &l.net.amount_text(b2),
-                &l.order_discount.amount_text(b3), &l.tax.amount_text(b4), &l.total.amount_text(b5),
-                l.gift, &attached_to, &self.currency,
-            );
-        }
-        let k = self.k;
-        let o = Object::new();
-        set(&o, &k.sku, &str(l.sku.as_str()));
-        set(&o, &k.product_id, &str(&l.product_id));
-        set(&o, &k.name, &str(&l.name));
-        set(&o, &k.quantity, &JsValue::from_f64(f64::from(l.quantity.get())));
-        set(&o, &k.unit_price, &self.money(&l.unit_price));
-        set(&o, &k.gross, &self.money(&l.gross));
-        set(&o, &k.adjustments, &self.array(&l.adjustments, Self::adjustment));
-        set(&o, &k.net, &self.money(&l.net));
-        set(&o, &k.order_discount, &self.money(&l.order_discount));
-        set(&o, &k.tax, &self.money(&l.tax));
-        set(&o, &k.total, &self.money(&l.total));
-        set(&o, &k.gift, &JsValue::from_bool(l.gift));
-        if let Some(parent) = &l.attached_to {
-            set(&o, &k.attached_to, &str(parent.as_str()));
-        }
-        o.into()
+        // The engine prices a line in one currency: its amounts share the unit price's.
+        debug_assert!([&l.gross, &l.net, &l.order_discount, &l.tax, &l.total].iter().all(|m| m.currency() == l.unit_price.currency()));
+        let other = self.other_currency(l.unit_price.currency());
+        let adjustments = self.array(&l.adjustments, Self::adjustment);
+        let mut bufs = [[0u8; 48]; 6];
+        let [b0, b1, b2, b3, b4, b5] = &mut bufs;
+        let attached_to = l.attached_to.as_ref().map_or(JsValue::UNDEFINED, |s| str(s.as_str()));
+        js_line(
+            l.sku.as_str(), &l.product_id, &l.name, l.quantity.get(),
+            &l.unit_price.amount_text(b0), &l.gross.amount_text(b1), &adjustments, &l.net.amount_text(b2),
+            &l.order_discount.amount_text(b3), &l.tax.amount_text(b4), &l.total.amount_text(b5),
+            l.gift, &attached_to, other.as_ref().unwrap_or(&self.currency),
+        )
     }
 
     fn adjustment(&mut self, a: &Adjustment) -> JsValue {
-        if a.amount.currency() == self.code {
-            let mut buf = [0u8; 48];
-            let (id, label) = self.promotions.entry(a.promotion_id.as_ptr() as usize).or_insert_with(|| (str(&a.promotion_id), str(&a.label)));
-            return js_adjustment(id, label, &a.amount.amount_text(&mut buf), &self.currency);
-        }
-        let o = Object::new();
-        self.promotion(&o, &a.promotion_id, &a.label);
-        set(&o, &self.k.amount, &self.money(&a.amount));
-        o.into()
+        let other = self.other_currency(a.amount.currency());
+        let mut buf = [0u8; 48];
+        let (id, label) = self.promotions.entry(a.promotion_id.as_ptr() as usize).or_insert_with(|| (str(&a.promotion_id), str(&a.label)));
+        js_adjustment(id, label, &a.amount.amount_text(&mut buf), other.as_ref().unwrap_or(&self.currency))
     }
 
     /// `promotion_id` and `label`, made once per promotion and quote.
@@ -258,17 +230,14 @@ impl Writer<'_> {
 
     fn money(&self, m: &Money) -> JsValue {
         let mut buf = [0u8; 48];
-        if m.currency() == self.code {
-            return js_money(&m.amount_text(&mut buf), &self.currency);
-        }
-        let o = Object::new();
-        set(&o, &self.k.amount, &str(&m.amount_text(&mut buf)));
-        if m.currency() == self.code {
-            set(&o, &self.k.currency, &self.currency);
-        } else {
-            set(&o, &self.k.currency, &str(m.currency().code()));
-        }
-        o.into()
+        let other = self.other_currency(m.currency());
+        js_money(&m.amount_text(&mut buf), other.as_ref().unwrap_or(&self.currency))
+    }
+
+    /// A currency's code as a JS string when it is not the quote's (never, for the amounts the
+    /// engine writes today; the quote's is made once).
+    fn other_currency(&self, c: Currency) -> Option<JsValue> {
+        (c != self.code).then(|| str(c.code()))
     }
 
     fn array<T>(&mut self, items: &[T], mut write: impl FnMut(&mut Self, &T) -> JsValue) -> JsValue {
