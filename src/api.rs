@@ -39,7 +39,11 @@ pub struct ApiError {
 
 impl ApiError {
     fn offline() -> ApiError {
-        ApiError { status: 0, code: "offline".into(), message: "You seem to be offline.".into() }
+        ApiError {
+            status: 0,
+            code: "offline".into(),
+            message: "You seem to be offline.".into(),
+        }
     }
 
     /// The server could not be reached (no network, or no answer).
@@ -139,13 +143,28 @@ pub async fn me() -> Result<Me, ApiError> {
 /// Signs in; `cart_id` is this device's anonymous cart, which the server joins to the
 /// customer's (and deletes). The answer's `cart_id` is the customer's cart.
 pub async fn sign_in(email: &str, password: &str, cart_id: Option<&str>) -> Result<Me, ApiError> {
-    let body = to_json(&Credentials { email, password, name: None, cart_id });
+    let body = to_json(&Credentials {
+        email,
+        password,
+        name: None,
+        cart_id,
+    });
     request("POST", "/api/auth/sign-in", Some(body)).await
 }
 
 /// Creates an account and signs in, keeping the device's anonymous cart like sign-in does.
-pub async fn sign_up(name: &str, email: &str, password: &str, cart_id: Option<&str>) -> Result<Me, ApiError> {
-    let body = to_json(&Credentials { email, password, name: Some(name), cart_id });
+pub async fn sign_up(
+    name: &str,
+    email: &str,
+    password: &str,
+    cart_id: Option<&str>,
+) -> Result<Me, ApiError> {
+    let body = to_json(&Credentials {
+        email,
+        password,
+        name: Some(name),
+        cart_id,
+    });
     request("POST", "/api/auth/sign-up", Some(body)).await
 }
 
@@ -159,12 +178,25 @@ pub async fn create_cart() -> Result<NewCart, ApiError> {
 }
 
 /// Pushes `ops` and pulls what the device lacks after `cursor` (at most 100 operations).
-pub async fn sync(cart_id: &str, cursor: i64, generation: i64, ops: &[Operation]) -> Result<SyncReply, ApiError> {
-    let body = to_json(&SyncRequest { cursor, generation, ops });
+pub async fn sync(
+    cart_id: &str,
+    cursor: i64,
+    generation: i64,
+    ops: &[Operation],
+) -> Result<SyncReply, ApiError> {
+    let body = to_json(&SyncRequest {
+        cursor,
+        generation,
+        ops,
+    });
     request("POST", &format!("/api/carts/{cart_id}/sync"), Some(body)).await
 }
 
-async fn request<T: DeserializeOwned>(method: &str, url: &str, body: Option<String>) -> Result<T, ApiError> {
+async fn request<T: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+) -> Result<T, ApiError> {
     let text = send(method, url, body).await?;
     from_json(&text).map_err(|e| ApiError {
         status: 200,
@@ -192,14 +224,26 @@ async fn send(method: &str, url: &str, body: Option<String>) -> Result<String, A
         .unchecked_into();
     let status = response.status();
     let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
         Err(_) => String::new(),
     };
     if response.ok() {
         return Ok(text);
     }
     Err(match from_json::<ErrorBody>(&text) {
-        Ok(ErrorBody { error }) => ApiError { status, code: error.code, message: error.message },
-        Err(_) => ApiError { status, code: "http_error".into(), message: format!("The server answered {status}.") },
+        Ok(ErrorBody { error }) => ApiError {
+            status,
+            code: error.code,
+            message: error.message,
+        },
+        Err(_) => ApiError {
+            status,
+            code: "http_error".into(),
+            message: format!("The server answered {status}."),
+        },
     })
 }

@@ -6,7 +6,10 @@ use leptos_router::path;
 
 use crate::api;
 use crate::components::Header;
-use crate::routes::{account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage, sign_up::SignUpPage};
+use crate::routes::{
+    account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage,
+    sign_up::SignUpPage,
+};
 use crate::store::Store;
 
 #[component]

@@ -97,7 +97,12 @@ impl Device {
             _ => None,
         };
         let stamp = self.clock.tick(now_ms);
-        self.pending.push(Operation { id: op_id, stamp, seen, op });
+        self.pending.push(Operation {
+            id: op_id,
+            stamp,
+            seen,
+            op,
+        });
     }
 
     /// The next operations to push, oldest first.
@@ -132,7 +137,8 @@ impl Device {
         // An older generation than ours: another tab holds a newer copy of the log, which
         // includes what was sent (it was compacted after `sent` was stored).
         let synced = &self.synced;
-        self.pending.retain(|op| !has(sent, &op.id) && !has(synced, &op.id));
+        self.pending
+            .retain(|op| !has(sent, &op.id) && !has(synced, &op.id));
     }
 
     /// Forgets a pending operation the server refused; returns it if it was pending.
@@ -191,7 +197,15 @@ impl Device {
         let (epoch, cart_id) = (self.epoch, self.cart_id.clone());
         let mut loser = if (other.epoch, &other.cart_id) > (epoch, &cart_id) {
             let (id, clock, synced_at) = (self.id.clone(), self.clock.clone(), self.synced_at);
-            std::mem::replace(self, Device { id, clock, synced_at, ..other })
+            std::mem::replace(
+                self,
+                Device {
+                    id,
+                    clock,
+                    synced_at,
+                    ..other
+                },
+            )
         } else {
             other
         };
@@ -227,7 +241,8 @@ impl Device {
         add_ids(&mut self.dropped, other.dropped);
         add_new(&mut self.pending, other.pending);
         let (synced, dropped) = (&self.synced, &self.dropped);
-        self.pending.retain(|op| !has(synced, &op.id) && !dropped.contains(&op.id));
+        self.pending
+            .retain(|op| !has(synced, &op.id) && !dropped.contains(&op.id));
     }
 
     /// Whether two copies hold the same cart state, in any order of operations; the clock and
@@ -277,7 +292,9 @@ fn add_ids(ids: &mut Vec<String>, more: Vec<String>) {
         }
     }
     while ids.len() > MAX_DROPPED {
-        let least = (0..ids.len()).min_by(|&a, &b| ids[a].cmp(&ids[b])).unwrap_or(0);
+        let least = (0..ids.len())
+            .min_by(|&a, &b| ids[a].cmp(&ids[b]))
+            .unwrap_or(0);
         ids.swap_remove(least);
     }
 }
@@ -294,21 +311,41 @@ mod tests {
     }
 
     fn add(s: &str, n: i64) -> CartOp {
-        CartOp::Add { sku: sku(s), quantity: Quantity::new(n).unwrap() }
+        CartOp::Add {
+            sku: sku(s),
+            quantity: Quantity::new(n).unwrap(),
+        }
     }
 
     fn set(s: &str, n: i64) -> CartOp {
-        CartOp::SetQuantity { sku: sku(s), quantity: Quantity::new(n).unwrap() }
+        CartOp::SetQuantity {
+            sku: sku(s),
+            quantity: Quantity::new(n).unwrap(),
+        }
     }
 
     /// An operation made elsewhere (another device, or the server).
     fn remote(id: &str, ms: u64, op: CartOp) -> Operation {
         let seen = matches!(op, CartOp::Add { .. }).then_some(0);
-        Operation { id: id.into(), stamp: Stamp { ms, counter: 0, device: "laptop".into() }, seen, op }
+        Operation {
+            id: id.into(),
+            stamp: Stamp {
+                ms,
+                counter: 0,
+                device: "laptop".into(),
+            },
+            seen,
+            op,
+        }
     }
 
     fn lines(device: &Device) -> Vec<(String, u32)> {
-        device.cart().lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect()
+        device
+            .cart()
+            .lines()
+            .iter()
+            .map(|l| (l.sku.to_string(), l.quantity.get()))
+            .collect()
     }
 
     fn edit(device: &mut Device, id: &str, ms: u64, op: CartOp) {
@@ -317,7 +354,12 @@ mod tests {
     }
 
     fn reply(cursor: i64, generation: i64, base: Option<Base>, ops: Vec<Operation>) -> SyncReply {
-        SyncReply { cursor, generation, base, ops }
+        SyncReply {
+            cursor,
+            generation,
+            base,
+            ops,
+        }
     }
 
     fn pending(device: &Device) -> Vec<&str> {
@@ -328,7 +370,10 @@ mod tests {
     fn phone() -> Device {
         let mut d = Device::new("phone".into());
         d.cart_id = Some("c1".into());
-        d.absorb(&[], reply(1, 0, None, vec![remote("l1", 1_000, add("A", 2))]));
+        d.absorb(
+            &[],
+            reply(1, 0, None, vec![remote("l1", 1_000, add("A", 2))]),
+        );
         d
     }
 
@@ -337,24 +382,53 @@ mod tests {
         let mut d = phone();
         edit(&mut d, "p1", 2_000, add("A", 1));
         edit(&mut d, "p2", 2_000, add("B", 1));
-        assert_eq!(d.pending[0].seen, Some(2), "an add carries the quantity it was added to");
-        assert_eq!(d.pending[1].stamp.counter, 1, "same millisecond: the counter orders them");
+        assert_eq!(
+            d.pending[0].seen,
+            Some(2),
+            "an add carries the quantity it was added to"
+        );
+        assert_eq!(
+            d.pending[1].stamp.counter, 1,
+            "same millisecond: the counter orders them"
+        );
         assert_eq!(lines(&d), [("A".into(), 3), ("B".into(), 1)]);
 
         let sent = d.batch(1);
-        d.absorb(&sent, reply(3, 0, None, vec![remote("l2", 1_500, add("C", 1)), sent[0].clone()]));
+        d.absorb(
+            &sent,
+            reply(
+                3,
+                0,
+                None,
+                vec![remote("l2", 1_500, add("C", 1)), sent[0].clone()],
+            ),
+        );
         assert_eq!(pending(&d), ["p2"]);
         assert_eq!(d.cursor, 3);
-        assert_eq!(lines(&d), [("A".into(), 3), ("C".into(), 1), ("B".into(), 1)], "lines in stamp order");
+        assert_eq!(
+            lines(&d),
+            [("A".into(), 3), ("C".into(), 1), ("B".into(), 1)],
+            "lines in stamp order"
+        );
     }
 
     #[test]
     fn the_clock_stamps_after_everything_observed() {
         let mut d = phone();
-        d.absorb(&[], reply(2, 0, None, vec![remote("l2", 9_000, set("A", 5))]));
+        d.absorb(
+            &[],
+            reply(2, 0, None, vec![remote("l2", 9_000, set("A", 5))]),
+        );
         edit(&mut d, "p1", 3_000, set("A", 1));
-        assert!(d.pending[0].stamp.ms == 9_000 && d.pending[0].stamp.counter == 1, "a lagging wall clock still stamps later");
-        assert_eq!(lines(&d), [("A".into(), 1)], "so the local edit, made after it was seen, wins");
+        assert!(
+            d.pending[0].stamp.ms == 9_000 && d.pending[0].stamp.counter == 1,
+            "a lagging wall clock still stamps later"
+        );
+        assert_eq!(
+            lines(&d),
+            [("A".into(), 1)],
+            "so the local edit, made after it was seen, wins"
+        );
     }
 
     #[test]
@@ -366,15 +440,31 @@ mod tests {
         let mut folded = OpLog::new();
         folded.insert(remote("l1", 1_000, add("A", 2))).unwrap();
         folded.insert(remote("p1", 2_000, add("B", 1))).unwrap();
-        let base = Base { cart: folded.cart(), renamed: Vec::new() };
-        d.absorb(&sent, reply(300, 1, Some(base), vec![remote("l9", 2_500, set("A", 4))]));
+        let base = Base {
+            cart: folded.cart(),
+            renamed: Vec::new(),
+        };
+        d.absorb(
+            &sent,
+            reply(300, 1, Some(base), vec![remote("l9", 2_500, set("A", 4))]),
+        );
         assert_eq!((d.generation, d.cursor, d.synced.len()), (1, 300, 1));
-        assert_eq!(pending(&d), ["p2"], "the push is acknowledged, folded into the base");
-        assert_eq!(lines(&d), [("A".into(), 4), ("B".into(), 1), ("C".into(), 1)]);
+        assert_eq!(
+            pending(&d),
+            ["p2"],
+            "the push is acknowledged, folded into the base"
+        );
+        assert_eq!(
+            lines(&d),
+            [("A".into(), 4), ("B".into(), 1), ("C".into(), 1)]
+        );
 
         // An answer about the older generation (another tab's) only acknowledges.
         let sent = d.batch(1);
-        d.absorb(&sent, reply(250, 0, None, vec![remote("old", 100, add("Z", 1))]));
+        d.absorb(
+            &sent,
+            reply(250, 0, None, vec![remote("old", 100, add("Z", 1))]),
+        );
         assert!(d.pending.is_empty());
         assert_eq!((d.generation, d.cursor, d.synced.len()), (1, 300, 1));
     }
@@ -390,15 +480,33 @@ mod tests {
         folded.insert(b.pending[0].clone()).unwrap();
         folded.insert(remote("l2", 1_200, set("A", 6))).unwrap();
         let mut a = b.clone();
-        a.absorb(&[], reply(300, 1, Some(Base { cart: folded.cart(), renamed: Vec::new() }), vec![]));
+        a.absorb(
+            &[],
+            reply(
+                300,
+                1,
+                Some(Base {
+                    cart: folded.cart(),
+                    renamed: Vec::new(),
+                }),
+                vec![],
+            ),
+        );
         b.merge(a);
         let sent = b.batch(10);
         assert_eq!(pending(&b), ["p1"]);
         // The server stores nothing new: the edit is among the folded ones.
         b.absorb(&sent, reply(300, 1, None, vec![]));
         assert!(b.pending.is_empty());
-        assert!(b.synced.is_empty(), "the folded edit is not replayed on top of its own base");
-        assert_eq!(lines(&b), [("A".into(), 6)], "the page agrees with the server's cart");
+        assert!(
+            b.synced.is_empty(),
+            "the folded edit is not replayed on top of its own base"
+        );
+        assert_eq!(
+            lines(&b),
+            [("A".into(), 6)],
+            "the page agrees with the server's cart"
+        );
     }
 
     #[test]
@@ -426,7 +534,10 @@ mod tests {
         other_edit.id = "phone2".into();
         edit(&mut other_edit, "t2", 2_100, set("A", 7));
         let mut pulled = base.clone();
-        pulled.absorb(&[], reply(2, 0, None, vec![remote("l2", 1_800, add("D", 1))]));
+        pulled.absorb(
+            &[],
+            reply(2, 0, None, vec![remote("l2", 1_800, add("D", 1))]),
+        );
         let mut acknowledged = edited.clone();
         let sent = acknowledged.batch(10);
         acknowledged.absorb(&sent, reply(3, 0, None, sent.clone()));
@@ -456,12 +567,18 @@ mod tests {
                 ab.merge(b.clone());
                 let mut ba = b.clone();
                 ba.merge(a.clone());
-                assert!(ab.same_data(&ba), "{a_name} + {b_name} differs from {b_name} + {a_name}:\n{ab:?}\n{ba:?}");
+                assert!(
+                    ab.same_data(&ba),
+                    "{a_name} + {b_name} differs from {b_name} + {a_name}:\n{ab:?}\n{ba:?}"
+                );
                 assert_eq!(ab.cart(), ba.cart(), "{a_name} + {b_name}");
                 let mut again = ab.clone();
                 again.merge(b.clone());
                 again.merge(ab.clone());
-                assert!(again.same_data(&ab), "{a_name} + {b_name}: merging again changes it");
+                assert!(
+                    again.same_data(&ab),
+                    "{a_name} + {b_name}: merging again changes it"
+                );
             }
         }
     }
@@ -476,16 +593,52 @@ mod tests {
             d
         };
         // (tab, other tab, cart after the merge, pending ids, lines)
-        type Case = (&'static str, &'static str, Option<&'static str>, &'static [&'static str], &'static [(&'static str, u32)]);
+        type Case = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static [&'static str],
+            &'static [(&'static str, u32)],
+        );
         let cases: [Case; 6] = [
-            ("edited", "other edit", Some("c1"), &["t1", "t2"], &[("A", 7), ("B", 1)]),
-            ("edited", "pulled", Some("c1"), &["t1"], &[("A", 2), ("D", 1), ("B", 1)]),
-            ("edited", "acknowledged", Some("c1"), &[], &[("A", 2), ("B", 1)]),
+            (
+                "edited",
+                "other edit",
+                Some("c1"),
+                &["t1", "t2"],
+                &[("A", 7), ("B", 1)],
+            ),
+            (
+                "edited",
+                "pulled",
+                Some("c1"),
+                &["t1"],
+                &[("A", 2), ("D", 1), ("B", 1)],
+            ),
+            (
+                "edited",
+                "acknowledged",
+                Some("c1"),
+                &[],
+                &[("A", 2), ("B", 1)],
+            ),
             // A tab that had no cart yet: its edit joins the cart the other tab has.
-            ("fresh", "edited", Some("c1"), &["t1", "t3"], &[("A", 2), ("B", 1), ("E", 1)]),
+            (
+                "fresh",
+                "edited",
+                Some("c1"),
+                &["t1", "t3"],
+                &[("A", 2), ("B", 1), ("E", 1)],
+            ),
             // Signed in elsewhere: pending edits follow to the customer's cart.
             // (Until its log is pulled, the new cart is just the pending edits.)
-            ("other edit", "signed in", Some("c2"), &["t1", "t2"], &[("B", 1), ("A", 7)]),
+            (
+                "other edit",
+                "signed in",
+                Some("c2"),
+                &["t1", "t2"],
+                &[("B", 1), ("A", 7)],
+            ),
             // Signed out elsewhere: nothing follows to the new anonymous cart.
             ("other edit", "signed out", Some("c3"), &[], &[]),
         ];
@@ -495,7 +648,10 @@ mod tests {
             got_pending.sort_unstable();
             assert_eq!(d.cart_id.as_deref(), cart_id, "{a} + {b}");
             assert_eq!(got_pending, want_pending, "{a} + {b}");
-            let want: Vec<(String, u32)> = want_lines.iter().map(|(s, n)| (s.to_string(), *n)).collect();
+            let want: Vec<(String, u32)> = want_lines
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect();
             assert_eq!(lines(&d), want, "{a} + {b}");
         }
     }
@@ -519,7 +675,11 @@ mod tests {
         let mut d = phone();
         edit(&mut d, "p1", 2_000, add("B", 1));
         d.rehome(Some("c2".into()));
-        assert_eq!((d.cursor, d.generation, d.synced.len()), (0, 0, 0), "the new cart's log is pulled from its start");
+        assert_eq!(
+            (d.cursor, d.generation, d.synced.len()),
+            (0, 0, 0),
+            "the new cart's log is pulled from its start"
+        );
         assert_eq!(lines(&d), [("B".into(), 1)]);
         d.reset(None);
         assert!(d.cart().is_empty() && d.pending.is_empty() && d.cart_id.is_none());

@@ -7,7 +7,9 @@ use omnicart_engine::Money;
 /// `€1,399.00`. Amounts are already at the currency's minor unit.
 pub fn money(m: Money) -> String {
     let text = m.amount().to_string();
-    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
@@ -28,7 +30,11 @@ pub fn money(m: Money) -> String {
 
 /// A delivery charge: `€4.90`, or `Free` when nothing is to pay.
 pub fn charge(m: Money) -> String {
-    if m.amount().is_zero() { "Free".to_owned() } else { money(m) }
+    if m.amount().is_zero() {
+        "Free".to_owned()
+    } else {
+        money(m)
+    }
 }
 
 /// `0.6 km`, `12.4 km`: whole metres rounded to a tenth of a kilometre.
@@ -39,11 +45,19 @@ pub fn distance(metres: u32) -> String {
 
 /// `3 in stock`, or `Only 1 left` when the engine calls it low stock.
 pub fn store_stock(available: u32, low: bool) -> String {
-    if low { format!("Only {available} left") } else { format!("{available} in stock") }
+    if low {
+        format!("Only {available} left")
+    } else {
+        format!("{available} in stock")
+    }
 }
 
 fn dot(fraction: &str) -> String {
-    if fraction.is_empty() { String::new() } else { format!(".{fraction}") }
+    if fraction.is_empty() {
+        String::new()
+    } else {
+        format!(".{fraction}")
+    }
 }
 
 #[cfg(test)]

@@ -48,8 +48,8 @@ use leptos::task::spawn_local;
 use omnicart_engine::fulfilment::DeliveryQuote;
 use omnicart_engine::replica::Operation;
 use omnicart_engine::{
-    Cart, CartOp, Destination, FulfilmentError, Quantity, Quote, QuoteContext, Snapshot, Timestamp, quote,
-    quote_with_delivery,
+    Cart, CartOp, Destination, FulfilmentError, Quantity, Quote, QuoteContext, Snapshot, Timestamp,
+    quote, quote_with_delivery,
 };
 use serde::Deserialize;
 
@@ -79,7 +79,9 @@ pub enum SyncState {
     Saved,
     Syncing,
     /// The server cannot be reached; `pending` edits are kept on this device.
-    Offline { pending: usize },
+    Offline {
+        pending: usize,
+    },
     /// The server failed (not the network): retrying with backoff.
     Retrying,
 }
@@ -143,7 +145,11 @@ impl Store {
         });
         let quote = Memo::new(move |_| priced.with(|p| p.0.clone()));
         let delivery = Memo::new(move |_| priced.with(|p| p.1.clone()));
-        let postcode_draft = destination.with_untracked(|d| d.as_ref().and_then(|d| d.postcode.clone()).unwrap_or_default());
+        let postcode_draft = destination.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| d.postcode.clone())
+                .unwrap_or_default()
+        });
         let link = Link {
             busy: false,
             again: false,
@@ -215,7 +221,11 @@ impl Store {
                 self.show();
             }
         });
-        let pull = set_interval_with_handle(move || self.tick(), Duration::from_millis(PULL_EVERY_MS.into())).ok();
+        let pull = set_interval_with_handle(
+            move || self.tick(),
+            Duration::from_millis(PULL_EVERY_MS.into()),
+        )
+        .ok();
         on_cleanup(move || {
             online.remove();
             offline.remove();
@@ -242,13 +252,19 @@ impl Store {
         self.load();
         let cart = self.cart.get_untracked();
         let mut next = cart.clone();
-        next.apply(&self.snapshot.get_value(), &op).map_err(|e| capitalize(&e.to_string()))?;
+        next.apply(&self.snapshot.get_value(), &op)
+            .map_err(|e| capitalize(&e.to_string()))?;
         self.notice.set(None);
         if next == cart {
             return Ok(());
         }
-        let id = format!("{}.{}", self.device.with_value(|d| d.id.clone()), random_hex(10));
-        self.device.update_value(|d| d.record(id, now_ms(), op, &cart));
+        let id = format!(
+            "{}.{}",
+            self.device.with_value(|d| d.id.clone()),
+            random_hex(10)
+        );
+        self.device
+            .update_value(|d| d.record(id, now_ms(), op, &cart));
         self.save();
         self.show();
         self.schedule(DEBOUNCE_MS);
@@ -265,7 +281,9 @@ impl Store {
     /// postcode is refused with the engine's message): on the cart (`set_address`, so the
     /// shopper's other devices quote the same) and on this device.
     pub fn set_destination(self, destination: Destination) -> Result<(), String> {
-        self.try_edit(CartOp::SetAddress { address: Some(destination.clone()) })?;
+        self.try_edit(CartOp::SetAddress {
+            address: Some(destination.clone()),
+        })?;
         if let Some(storage) = local_storage() {
             let _ = storage.set_item(DESTINATION_KEY, &api::to_json(&destination));
         }
@@ -290,7 +308,12 @@ impl Store {
     }
 
     /// Creates an account and signs in, keeping this device's cart as sign-in does.
-    pub async fn sign_up(self, name: String, email: String, password: String) -> Result<(), ApiError> {
+    pub async fn sign_up(
+        self,
+        name: String,
+        email: String,
+        password: String,
+    ) -> Result<(), ApiError> {
         self.settle(false).await;
         let cart_id = self.device.with_value(|d| d.cart_id.clone());
         let me = api::sign_up(&name, &email, &password, cart_id.as_deref()).await?;
@@ -312,7 +335,11 @@ impl Store {
                 if unsaved == 1 { "is" } else { "are" },
                 if unsaved == 1 { "it is" } else { "they are" },
             );
-            return Err(ApiError { status: 0, code: "unsaved_changes".into(), message });
+            return Err(ApiError {
+                status: 0,
+                code: "unsaved_changes".into(),
+                message,
+            });
         }
         api::sign_out().await?;
         self.customer.set(None);
@@ -331,7 +358,10 @@ impl Store {
         self.profile.set((me.segments, me.first_order));
         self.customer.set(Some(me.customer));
         self.link.update_value(|l| l.me_known = true);
-        if self.device.with_value(|d| d.cart_id.as_deref() != Some(me.cart_id.as_str())) {
+        if self
+            .device
+            .with_value(|d| d.cart_id.as_deref() != Some(me.cart_id.as_str()))
+        {
             self.device.update_value(|d| d.rehome(Some(me.cart_id)));
             self.save();
         }
@@ -369,8 +399,16 @@ impl Store {
         if !browser_online() {
             return;
         }
-        let handle = set_timeout_with_handle(move || self.sync_now(), Duration::from_millis(delay_ms.into())).ok();
-        if let Some(old) = self.link.try_update_value(|l| std::mem::replace(&mut l.timer, handle)).flatten() {
+        let handle = set_timeout_with_handle(
+            move || self.sync_now(),
+            Duration::from_millis(delay_ms.into()),
+        )
+        .ok();
+        if let Some(old) = self
+            .link
+            .try_update_value(|l| std::mem::replace(&mut l.timer, handle))
+            .flatten()
+        {
             old.clear();
         }
     }
@@ -378,12 +416,15 @@ impl Store {
     /// The periodic pull: when the page is visible, online, not backing off, and no tab of
     /// this browser has synced in the last few seconds.
     fn tick(self) {
-        let idle = self.link.with_value(|l| !l.busy && l.retry_ms == 0 && l.timer.is_none());
+        let idle = self
+            .link
+            .with_value(|l| !l.busy && l.retry_ms == 0 && l.timer.is_none());
         if !idle || document().hidden() || !browser_online() {
             return;
         }
         let due = self.device.with_value(|d| {
-            (d.cart_id.is_some() || !d.pending.is_empty()) && now_ms().saturating_sub(d.synced_at) + 1_000 >= u64::from(PULL_EVERY_MS)
+            (d.cart_id.is_some() || !d.pending.is_empty())
+                && now_ms().saturating_sub(d.synced_at) + 1_000 >= u64::from(PULL_EVERY_MS)
         });
         if due {
             self.sync_now();
@@ -444,8 +485,15 @@ impl Store {
     async fn exchange(self) -> Result<bool, Failed> {
         self.load();
         let limit = self.link.with_value(|l| l.batch);
-        let (epoch, cart_id, cursor, generation, batch) =
-            self.device.with_value(|d| (d.epoch, d.cart_id.clone(), d.cursor, d.generation, d.batch(limit)));
+        let (epoch, cart_id, cursor, generation, batch) = self.device.with_value(|d| {
+            (
+                d.epoch,
+                d.cart_id.clone(),
+                d.cursor,
+                d.generation,
+                d.batch(limit),
+            )
+        });
         let Some(cart_id) = cart_id else {
             if batch.is_empty() {
                 return Ok(false);
@@ -461,7 +509,10 @@ impl Store {
             return Ok(true);
         };
         let result = api::sync(&cart_id, cursor, generation, &batch).await;
-        if self.device.with_value(|d| d.epoch != epoch || d.cart_id.as_deref() != Some(cart_id.as_str())) {
+        if self
+            .device
+            .with_value(|d| d.epoch != epoch || d.cart_id.as_deref() != Some(cart_id.as_str()))
+        {
             // Signed in or out meanwhile: this answer is about a cart the device has left.
             return Ok(true);
         }
@@ -492,14 +543,18 @@ impl Store {
                 Ok(true)
             }
             413 if batch.len() > 1 => {
-                self.link.update_value(|l| l.batch = (batch.len() / 2).max(1));
+                self.link
+                    .update_value(|l| l.batch = (batch.len() / 2).max(1));
                 Ok(true)
             }
             413 => {
                 self.drop_refused(&batch[0], "it is too large to save");
                 Ok(true)
             }
-            400 | 422 => match e.operation().and_then(|(i, reason)| Some((batch.get(i)?, reason))) {
+            400 | 422 => match e
+                .operation()
+                .and_then(|(i, reason)| Some((batch.get(i)?, reason)))
+            {
                 Some((op, reason)) => {
                     self.drop_refused(op, reason);
                     Ok(true)
@@ -528,7 +583,9 @@ impl Store {
     fn drop_refused(self, op: &Operation, reason: &str) {
         self.device.update_value(|d| drop(d.drop_pending(&op.id)));
         self.save();
-        self.notice.set(Some(format!("A change to your cart could not be saved and was undone: {reason}.")));
+        self.notice.set(Some(format!(
+            "A change to your cart could not be saved and was undone: {reason}."
+        )));
     }
 
     /// The cart is gone or not ours any more (deleted, or signed out on another device): the
@@ -539,7 +596,10 @@ impl Store {
         self.save();
         self.refresh_me().await;
         if self.device.with_value(|d| !d.pending.is_empty()) {
-            self.notice.set(Some("Your cart was no longer available; your latest changes were kept in a new cart.".into()));
+            self.notice.set(Some(
+                "Your cart was no longer available; your latest changes were kept in a new cart."
+                    .into(),
+            ));
         }
     }
 
@@ -553,8 +613,14 @@ impl Store {
             .unwrap_or(MIN_RETRY_MS);
         // Half fixed, half random, so many devices coming back at once do not retry in step.
         let delay = retry / 2 + (js_sys::Math::random() * f64::from(retry / 2)) as u32;
-        let handle = set_timeout_with_handle(move || self.sync_now(), Duration::from_millis(delay.into())).ok();
-        if let Some(old) = self.link.try_update_value(|l| std::mem::replace(&mut l.timer, handle)).flatten() {
+        let handle =
+            set_timeout_with_handle(move || self.sync_now(), Duration::from_millis(delay.into()))
+                .ok();
+        if let Some(old) = self
+            .link
+            .try_update_value(|l| std::mem::replace(&mut l.timer, handle))
+            .flatten()
+        {
             old.clear();
         }
     }
@@ -628,7 +694,9 @@ fn price(
     destination: Option<&Destination>,
 ) -> (Result<Quote, String>, Option<Result<DeliveryQuote, String>>) {
     let plain = || quote(snapshot, cart, context).map_err(|e| e.to_string());
-    let Some(destination) = destination else { return (plain(), None) };
+    let Some(destination) = destination else {
+        return (plain(), None);
+    };
     match quote_with_delivery(snapshot, cart, context, destination, now()) {
         Ok((quote, delivery)) => (Ok(quote), Some(Ok(delivery))),
         Err(FulfilmentError::Quote(e)) => (Err(e.to_string()), None),
@@ -638,12 +706,20 @@ fn price(
 
 fn context_of(profile: RwSignal<(Vec<String>, bool)>) -> QuoteContext {
     let (segments, first_order) = profile.get();
-    QuoteContext { now: Some(now()), segments, first_order, ..QuoteContext::default() }
+    QuoteContext {
+        now: Some(now()),
+        segments,
+        first_order,
+        ..QuoteContext::default()
+    }
 }
 
 pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The browser's clock, for promotion schedules and delivery dates (the engine never reads one
@@ -664,9 +740,12 @@ fn browser_online() -> bool {
 /// `bytes` random bytes from the browser's generator, as hex.
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    let filled = web_sys::window().and_then(|w| w.crypto().ok()).is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
     if !filled {
-        buf.iter_mut().for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8);
+        buf.iter_mut()
+            .for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -41,7 +41,11 @@ pub fn DestinationForm() -> impl IntoView {
         locating.set(Locating::Busy);
         error.set(None);
         spawn_local(async move {
-            let found = current_position().await.map(|(lat, lon)| Destination { lat: Some(lat), lon: Some(lon), postcode: None });
+            let found = current_position().await.map(|(lat, lon)| Destination {
+                lat: Some(lat),
+                lon: Some(lon),
+                postcode: None,
+            });
             match found.map(|d| store.set_destination(d)) {
                 Ok(Ok(())) => locating.set(Locating::Idle),
                 Ok(Err(message)) => {
@@ -49,7 +53,11 @@ pub fn DestinationForm() -> impl IntoView {
                     error.set(Some(message));
                 }
                 Err(denied) => {
-                    locating.set(if denied { Locating::Off } else { Locating::Failed });
+                    locating.set(if denied {
+                        Locating::Off
+                    } else {
+                        Locating::Failed
+                    });
                     // The postcode is the way on: take the shopper there.
                     if let Some(input) = postcode.get_untracked() {
                         let _ = input.focus();
@@ -119,12 +127,17 @@ pub fn DestinationForm() -> impl IntoView {
 /// Asks the browser for its position once. `Err(true)` when permission was refused,
 /// `Err(false)` when there is no position to be had.
 async fn current_position() -> Result<(f64, f64), bool> {
-    let geolocation = web_sys::window().and_then(|w| w.navigator().geolocation().ok()).ok_or(false)?;
+    let geolocation = web_sys::window()
+        .and_then(|w| w.navigator().geolocation().ok())
+        .ok_or(false)?;
     let options = web_sys::PositionOptions::new();
     options.set_timeout(POSITION_TIMEOUT_MS);
     options.set_maximum_age(POSITION_MAX_AGE_MS);
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        if geolocation.get_current_position_with_error_callback_and_options(&resolve, Some(&reject), &options).is_err() {
+        if geolocation
+            .get_current_position_with_error_callback_and_options(&resolve, Some(&reject), &options)
+            .is_err()
+        {
             let _ = reject.call0(&JsValue::NULL);
         }
     });
@@ -135,6 +148,9 @@ async fn current_position() -> Result<(f64, f64), bool> {
         }
         // A GeolocationPositionError's code 1 is PERMISSION_DENIED. Read by name: the class
         // is called PositionError in older browsers, so `instanceof` cannot be relied on.
-        Err(e) => Err(js_sys::Reflect::get(&e, &JsValue::from_str("code")).ok().and_then(|c| c.as_f64()) == Some(1.0)),
+        Err(e) => Err(js_sys::Reflect::get(&e, &JsValue::from_str("code"))
+            .ok()
+            .and_then(|c| c.as_f64())
+            == Some(1.0)),
     }
 }

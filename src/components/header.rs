@@ -8,7 +8,11 @@ use crate::store::{SyncState, use_store};
 #[component]
 pub fn Header() -> impl IntoView {
     let store = use_store();
-    let count = move || store.cart.with(|c| c.lines().iter().map(|l| l.quantity.get()).sum::<u32>());
+    let count = move || {
+        store
+            .cart
+            .with(|c| c.lines().iter().map(|l| l.quantity.get()).sum::<u32>())
+    };
     let account = move || match store.customer.get() {
         Some(c) => view! { <A href="/account" attr:class="nav-link">{c.name}</A> }.into_any(),
         None => view! { <A href="/sign-in" attr:class="nav-link">"Sign in"</A> }.into_any(),

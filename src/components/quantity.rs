@@ -21,7 +21,10 @@ pub fn QuantityStepper(sku: Sku, #[prop(into)] label: String) -> impl IntoView {
             Ok(quantity) => {
                 error.set(None);
                 typed.set(None);
-                store.edit(CartOp::SetQuantity { sku: sku.clone(), quantity });
+                store.edit(CartOp::SetQuantity {
+                    sku: sku.clone(),
+                    quantity,
+                });
             }
             Err(_) if n < 1 => error.set(Some("Use Remove to take it out of the cart.".into())),
             Err(_) => error.set(Some(format!("At most {MAX_LINE_QUANTITY} per order."))),

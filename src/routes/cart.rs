@@ -28,7 +28,13 @@ pub fn CartPage() -> impl IntoView {
             Ok(_) => Ok(true),
         })
     });
-    let keys = move || store.quote.with(|q| q.as_ref().map(|q| q.lines.iter().map(line_key).collect::<Vec<_>>()).unwrap_or_default());
+    let keys = move || {
+        store.quote.with(|q| {
+            q.as_ref()
+                .map(|q| q.lines.iter().map(line_key).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
     view! {
         <section aria-labelledby="cart-title" class="cart">
             <h1 id="cart-title">"Your cart"</h1>
@@ -71,7 +77,14 @@ fn adjustments(line: Memo<Option<QuoteLine>>) -> impl Fn() -> AnyView {
 }
 
 fn line_of(store: Store, key: &str) -> Option<QuoteLine> {
-    store.quote.with(|q| q.as_ref().ok()?.lines.iter().find(|l| line_key(l) == key).cloned())
+    store.quote.with(|q| {
+        q.as_ref()
+            .ok()?
+            .lines
+            .iter()
+            .find(|l| line_key(l) == key)
+            .cloned()
+    })
 }
 
 #[component]
@@ -81,9 +94,13 @@ fn CartLineRow(key: String) -> impl IntoView {
         let key = key.clone();
         move |_| line_of(store, &key)
     });
-    let Some(first) = line.get_untracked() else { return ().into_any() };
+    let Some(first) = line.get_untracked() else {
+        return ().into_any();
+    };
     let sku = first.sku.clone();
-    let field = move |f: fn(&QuoteLine) -> String| move || line.with(|l| l.as_ref().map(f).unwrap_or_default());
+    let field = move |f: fn(&QuoteLine) -> String| {
+        move || line.with(|l| l.as_ref().map(f).unwrap_or_default())
+    };
     let controls = (!first.gift).then(|| {
         let remove_sku = sku.clone();
         view! {
@@ -119,14 +136,30 @@ fn ServiceLineRow(key: String) -> impl IntoView {
         let key = key.clone();
         move |_| line_of(store, &key)
     });
-    let Some(first) = line.get_untracked() else { return ().into_any() };
+    let Some(first) = line.get_untracked() else {
+        return ().into_any();
+    };
     let service = first.sku.clone();
-    let Some(parent) = first.attached_to.clone() else { return ().into_any() };
-    let parent_name = store.snapshot.get_value().variant(&parent).map(|(p, _)| p.name.clone()).unwrap_or_else(|| parent.to_string());
-    let field = move |f: fn(&QuoteLine) -> String| move || line.with(|l| l.as_ref().map(f).unwrap_or_default());
+    let Some(parent) = first.attached_to.clone() else {
+        return ().into_any();
+    };
+    let parent_name = store
+        .snapshot
+        .get_value()
+        .variant(&parent)
+        .map(|(p, _)| p.name.clone())
+        .unwrap_or_else(|| parent.to_string());
+    let field = move |f: fn(&QuoteLine) -> String| {
+        move || line.with(|l| l.as_ref().map(f).unwrap_or_default())
+    };
     let detach = {
         let (parent, service) = (parent.clone(), service.clone());
-        move |_| store.edit(CartOp::DetachService { sku: parent.clone(), service: service.clone() })
+        move |_| {
+            store.edit(CartOp::DetachService {
+                sku: parent.clone(),
+                service: service.clone(),
+            })
+        }
     };
     view! {
         <li class="line service-line" data-sku=service.to_string() data-for=parent.to_string()>
@@ -155,14 +188,27 @@ fn ServiceOffers(sku: Sku, name: String) -> impl IntoView {
     let offered: Vec<(Sku, String, String)> = snapshot
         .services_for(&sku)
         .into_iter()
-        .map(|(p, v)| (v.sku.clone(), format!("{} ({})", p.name, v.name), snapshot.price(&v.sku).map(format::money).unwrap_or_default()))
+        .map(|(p, v)| {
+            (
+                v.sku.clone(),
+                format!("{} ({})", p.name, v.name),
+                snapshot
+                    .price(&v.sku)
+                    .map(format::money)
+                    .unwrap_or_default(),
+            )
+        })
         .collect();
     if offered.is_empty() {
         return ().into_any();
     }
     let attached = {
         let sku = sku.clone();
-        Memo::new(move |_| store.cart.with(|c| c.line(&sku).map(|l| l.services.clone()).unwrap_or_default()))
+        Memo::new(move |_| {
+            store
+                .cart
+                .with(|c| c.line(&sku).map(|l| l.services.clone()).unwrap_or_default())
+        })
     };
     let items = move || {
         offered
@@ -197,13 +243,20 @@ fn Replace(sku: omnicart_engine::Sku, product_id: String) -> impl IntoView {
         .snapshot
         .get_value()
         .product(&product_id)
-        .map(|p| p.variants.iter().map(|v| (v.sku.clone(), v.name.clone())).collect())
+        .map(|p| {
+            p.variants
+                .iter()
+                .map(|v| (v.sku.clone(), v.name.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     (alternatives.len() > 1).then(|| {
         let id = format!("replace-{sku}");
         let options = alternatives
             .into_iter()
-            .map(|(s, name)| view! { <option value=s.to_string() selected=s == sku>{name}</option> })
+            .map(
+                |(s, name)| view! { <option value=s.to_string() selected=s == sku>{name}</option> },
+            )
             .collect_view();
         view! {
             <label for=id.clone()>"Option"</label>
@@ -220,7 +273,11 @@ fn Replace(sku: omnicart_engine::Sku, product_id: String) -> impl IntoView {
 #[component]
 fn Hints() -> impl IntoView {
     let store = use_store();
-    let hints = move || store.quote.with(|q| q.as_ref().map(|q| q.hints.clone()).unwrap_or_default());
+    let hints = move || {
+        store
+            .quote
+            .with(|q| q.as_ref().map(|q| q.hints.clone()).unwrap_or_default())
+    };
     move || {
         let hints = hints();
         (!hints.is_empty()).then(|| {
@@ -269,7 +326,9 @@ fn Coupons() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match store.try_edit(CartOp::ApplyCoupon { code: code.get_untracked() }) {
+        match store.try_edit(CartOp::ApplyCoupon {
+            code: code.get_untracked(),
+        }) {
             Ok(()) => {
                 code.set(String::new());
                 error.set(None);
@@ -277,7 +336,11 @@ fn Coupons() -> impl IntoView {
             Err(message) => error.set(Some(message)),
         }
     };
-    let entered = move || store.quote.with(|q| q.as_ref().map(|q| q.coupons.clone()).unwrap_or_default());
+    let entered = move || {
+        store
+            .quote
+            .with(|q| q.as_ref().map(|q| q.coupons.clone()).unwrap_or_default())
+    };
     view! {
         <section class="coupons" aria-labelledby="coupon-title">
             <h2 id="coupon-title" class="visually-hidden">"Discount codes"</h2>
@@ -319,7 +382,10 @@ fn Totals() -> impl IntoView {
     };
     // Before a delivery is chosen, the delivery offers the cart qualifies for.
     let delivery_offers = move || {
-        q().filter(|q| q.delivery.is_none()).map(|q| q.delivery_promotions).unwrap_or_default().into_iter()
+        q().filter(|q| q.delivery.is_none())
+            .map(|q| q.delivery_promotions)
+            .unwrap_or_default()
+            .into_iter()
             .map(|d| view! { <div class="discount"><dt>"Delivery"</dt><dd>{d.label}</dd></div> })
             .collect_view()
     };
@@ -335,7 +401,10 @@ fn Totals() -> impl IntoView {
             }
         })
     };
-    let savings = move || q().filter(|q| !q.discount_total.amount().is_zero()).map(|q| format::money(q.discount_total));
+    let savings = move || {
+        q().filter(|q| !q.discount_total.amount().is_zero())
+            .map(|q| format::money(q.discount_total))
+    };
     view! {
         <dl class="totals" aria-live="polite">
             <div><dt>"Items"</dt><dd>{row(|q| q.item_count.to_string())}</dd></div>
@@ -362,7 +431,13 @@ fn delivery_title(store: Store) -> String {
         Some(DeliveryChoice::Level(level)) => format!("Delivery ({})", level.name()),
         Some(DeliveryChoice::Pickup(id)) => {
             let name = store.delivery.with(|d| {
-                d.as_ref()?.as_ref().ok()?.pickup.iter().find(|p| p.location == id).map(|p| p.name.clone())
+                d.as_ref()?
+                    .as_ref()
+                    .ok()?
+                    .pickup
+                    .iter()
+                    .find(|p| p.location == id)
+                    .map(|p| p.name.clone())
             });
             format!("Collect at {}", name.unwrap_or(id))
         }
@@ -418,7 +493,10 @@ fn choices(store: Store) -> Vec<Choice> {
             }
         });
         let pickups = d.pickup.iter().enumerate().filter(|(i, p)| {
-            *i < PICKUP_CHOICES || chosen.as_ref().is_some_and(|c| *c == DeliveryChoice::Pickup(p.location.clone()))
+            *i < PICKUP_CHOICES
+                || chosen
+                    .as_ref()
+                    .is_some_and(|c| *c == DeliveryChoice::Pickup(p.location.clone()))
         });
         let pickups = pickups.map(|(_, p)| {
             let choice = DeliveryChoice::Pickup(p.location.clone());
@@ -428,7 +506,11 @@ fn choices(store: Store) -> Vec<Choice> {
                 title: format!("Collect at {}", p.name),
                 was: None,
                 price: "Free".to_owned(),
-                detail: format!("{} · Ready: {}", format::distance(p.distance_m), p.ready_label),
+                detail: format!(
+                    "{} · Ready: {}",
+                    format::distance(p.distance_m),
+                    p.ready_label
+                ),
             }
         });
         options.chain(pickups).collect()
@@ -443,7 +525,11 @@ fn Delivery() -> impl IntoView {
     let choices = Memo::new(move |_| choices(store));
     let keys = move || choices.with(|c| c.iter().map(|c| c.key.clone()).collect::<Vec<_>>());
     let chosen = Memo::new(move |_| store.cart.with(|c| c.delivery().map(choice_key)));
-    let state = Memo::new(move |_| store.delivery.with(|d| d.as_ref().map(|d| d.as_ref().err().cloned())));
+    let state = Memo::new(move |_| {
+        store
+            .delivery
+            .with(|d| d.as_ref().map(|d| d.as_ref().err().cloned()))
+    });
     // A choice the cart keeps that is not offered any more (the cart or the address changed).
     let missing = move || {
         let chosen = chosen.get()?;
@@ -478,25 +564,41 @@ fn Delivery() -> impl IntoView {
 /// Why no choice is listed: nothing in the cart is shipped (services only), or nothing can
 /// reach this address.
 fn nothing_offered(store: Store) -> &'static str {
-    let goods = store.delivery.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).is_some_and(|d| !d.lines.is_empty()));
-    if goods { "Nothing can be delivered or collected here; try another postcode." } else { "Nothing in your cart needs delivery." }
+    let goods = store.delivery.with(|d| {
+        d.as_ref()
+            .and_then(|d| d.as_ref().ok())
+            .is_some_and(|d| !d.lines.is_empty())
+    });
+    if goods {
+        "Nothing can be delivered or collected here; try another postcode."
+    } else {
+        "Nothing in your cart needs delivery."
+    }
 }
 
 #[component]
-fn ChoiceRow(key: String, choices: Memo<Vec<Choice>>, chosen: Memo<Option<String>>) -> impl IntoView {
+fn ChoiceRow(
+    key: String,
+    choices: Memo<Vec<Choice>>,
+    chosen: Memo<Option<String>>,
+) -> impl IntoView {
     let store = use_store();
     let row = Memo::new({
         let key = key.clone();
         move |_| choices.with(|c| c.iter().find(|c| c.key == key).cloned())
     });
-    let Some(first) = row.get_untracked() else { return ().into_any() };
-    let field = move |f: fn(&Choice) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let Some(first) = row.get_untracked() else {
+        return ().into_any();
+    };
+    let field =
+        move |f: fn(&Choice) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
     let id = format!("delivery-{key}");
     let checked = move || chosen.get().as_deref() == Some(key.as_str());
     let was = move || {
-        row.with(|r| r.as_ref().and_then(|r| r.was.clone())).map(|was| {
-            view! { <s class="was"><span class="visually-hidden">"was "</span>{was}</s>" " }
-        })
+        row.with(|r| r.as_ref().and_then(|r| r.was.clone()))
+            .map(|was| {
+                view! { <s class="was"><span class="visually-hidden">"was "</span>{was}</s>" " }
+            })
     };
     view! {
         <li class="choice" class:pickup=matches!(first.choice, DeliveryChoice::Pickup(_))>

@@ -50,8 +50,16 @@ pub fn Home() -> impl IntoView {
 }
 
 fn product_card(product: &Product, snapshot: &omnicart_engine::Snapshot) -> impl IntoView + use<> {
-    let from = product.variants.iter().filter_map(|v| snapshot.price(&v.sku)).min_by_key(|m| m.amount());
-    let prefix = if product.variants.len() > 1 { "from " } else { "" };
+    let from = product
+        .variants
+        .iter()
+        .filter_map(|v| snapshot.price(&v.sku))
+        .min_by_key(|m| m.amount());
+    let prefix = if product.variants.len() > 1 {
+        "from "
+    } else {
+        ""
+    };
     let href = format!("/product/{}", product.id);
     let (brand, name) = (product.brand.clone(), product.name.clone());
     let price = from.map(|m| format!("{prefix}{}", format::money(m)));

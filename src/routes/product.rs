@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use omnicart_engine::fulfilment::{DeliveryOption, DeliveryQuote, StockStatus, StoreStock};
-use omnicart_engine::{Cart, CartOp, Destination, Product, Quantity, Sku, availability, find_in_store, quote_with_delivery};
+use omnicart_engine::{
+    Cart, CartOp, Destination, Product, Quantity, Sku, availability, find_in_store,
+    quote_with_delivery,
+};
 
 use crate::components::DestinationForm;
 use crate::format;
@@ -40,7 +43,10 @@ fn ProductDetail(product: Product) -> impl IntoView {
         move || {
             let offers = snapshot.offers_for(&selected.get());
             (!offers.is_empty()).then(|| {
-                let items = offers.into_iter().map(|p| view! { <li>{p.label.clone()}</li> }).collect_view();
+                let items = offers
+                    .into_iter()
+                    .map(|p| view! { <li>{p.label.clone()}</li> })
+                    .collect_view();
                 view! {
                     <section class="offers" aria-labelledby="offers-title" data-testid="offers">
                         <h2 id="offers-title">"Offers"</h2>
@@ -61,7 +67,12 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 move || selected.get() == sku
             };
             let id = format!("variant-{}", v.sku);
-            let price = store.snapshot.get_value().price(&v.sku).map(format::money).unwrap_or_default();
+            let price = store
+                .snapshot
+                .get_value()
+                .price(&v.sku)
+                .map(format::money)
+                .unwrap_or_default();
             view! {
                 <li class="variant">
                     <input type="radio" name="variant" id=id.clone() prop:checked=checked
@@ -77,19 +88,32 @@ fn ProductDetail(product: Product) -> impl IntoView {
         let quantity = Quantity::new(quantity.get_untracked().into()).unwrap_or(Quantity::ONE);
         let sku = selected.get_untracked();
         let fresh = store.quantity_in_cart(&sku).is_none();
-        store.edit(CartOp::Add { sku: sku.clone(), quantity });
+        store.edit(CartOp::Add {
+            sku: sku.clone(),
+            quantity,
+        });
         if fresh && store.notice.get_untracked().is_none() {
             for service in wanted.get_untracked() {
-                store.edit(CartOp::AttachService { sku: sku.clone(), service });
+                store.edit(CartOp::AttachService {
+                    sku: sku.clone(),
+                    service,
+                });
             }
         }
         added.set(store.notice.get_untracked().is_none());
     };
-    let services: Vec<_> = store.snapshot.get_value().services_for(&product.variants[0].sku).into_iter()
+    let services: Vec<_> = store
+        .snapshot
+        .get_value()
+        .services_for(&product.variants[0].sku)
+        .into_iter()
         .map(|(p, v)| (format!("{} ({})", p.name, v.name), v.sku.clone()))
         .collect();
     let services = (!services.is_empty()).then(|| {
-        let rows = services.into_iter().map(|(label, sku)| service_row(label, sku, selected, wanted)).collect_view();
+        let rows = services
+            .into_iter()
+            .map(|(label, sku)| service_row(label, sku, selected, wanted))
+            .collect_view();
         let hint = move || {
             if store.quantity_in_cart(&selected.get()).is_some() {
                 "Ticking or unticking changes the item in your cart."
@@ -148,12 +172,25 @@ fn preview(store: Store, sku: Sku, quantity: u32, destination: &Destination) -> 
     let quantity = Quantity::new(quantity.into()).unwrap_or(Quantity::ONE);
     let mut cart = Cart::new();
     let delivery = cart
-        .apply(&snapshot, &CartOp::Add { sku: sku.clone(), quantity })
+        .apply(
+            &snapshot,
+            &CartOp::Add {
+                sku: sku.clone(),
+                quantity,
+            },
+        )
         .map_err(|e| message(&e))
-        .and_then(|()| quote_with_delivery(&snapshot, &cart, &store.context(), destination, now).map_err(|e| message(&e)))
+        .and_then(|()| {
+            quote_with_delivery(&snapshot, &cart, &store.context(), destination, now)
+                .map_err(|e| message(&e))
+        })
         .map(|(_, delivery)| delivery);
     let stores = find_in_store(&snapshot, &sku, destination, now).map_err(|e| message(&e));
-    Preview { sku, delivery, stores }
+    Preview {
+        sku,
+        delivery,
+        stores,
+    }
 }
 
 #[component]
@@ -161,11 +198,15 @@ fn ProductDelivery(selected: RwSignal<Sku>, quantity: RwSignal<u32>) -> impl Int
     let store = use_store();
     let preview = Memo::new(move |_| {
         let (sku, quantity) = (selected.get(), quantity.get());
-        store.destination.with(|d| d.as_ref().map(|d| preview(store, sku, quantity, d)))
+        store
+            .destination
+            .with(|d| d.as_ref().map(|d| preview(store, sku, quantity, d)))
     });
     let status = move || {
         let line = preview.with(|p| match p {
-            Some(Preview { delivery: Ok(d), .. }) => d.lines.first().map(|l| (l.status, l.available, l.date)),
+            Some(Preview {
+                delivery: Ok(d), ..
+            }) => d.lines.first().map(|l| (l.status, l.available, l.date)),
             _ => None,
         });
         let line = line.or_else(|| {
@@ -175,7 +216,9 @@ fn ProductDelivery(selected: RwSignal<Sku>, quantity: RwSignal<u32>) -> impl Int
         line.map(|(status, available, date)| match status {
             StockStatus::InStock => "In stock".to_owned(),
             StockStatus::LowStock => format!("Low stock: only {available} left"),
-            StockStatus::Backorder => date.map_or("On backorder".to_owned(), |d| format!("On backorder until {}", d.label())),
+            StockStatus::Backorder => date.map_or("On backorder".to_owned(), |d| {
+                format!("On backorder until {}", d.label())
+            }),
             StockStatus::Unavailable => "Currently unavailable".to_owned(),
         })
     };
@@ -203,8 +246,12 @@ fn DeliveryOptions(preview: Memo<Option<Preview>>) -> impl IntoView {
     move || {
         preview.with(|p| match p.as_ref().map(|p| &p.delivery) {
             None => ().into_any(),
-            Some(Err(message)) => view! { <p class="notice" role="alert">{message.clone()}</p> }.into_any(),
-            Some(Ok(d)) if d.options.is_empty() => view! { <p>"No delivery service can bring this to you; see below."</p> }.into_any(),
+            Some(Err(message)) => {
+                view! { <p class="notice" role="alert">{message.clone()}</p> }.into_any()
+            }
+            Some(Ok(d)) if d.options.is_empty() => {
+                view! { <p>"No delivery service can bring this to you; see below."</p> }.into_any()
+            }
             Some(Ok(d)) => {
                 let items = d.options.iter().map(option_item).collect_view();
                 view! { <ul class="delivery-list">{items}</ul> }.into_any()
@@ -236,7 +283,11 @@ fn option_item(o: &DeliveryOption) -> impl IntoView + use<> {
 fn Unavailable(preview: Memo<Option<Preview>>) -> impl IntoView {
     let reasons = Memo::new(move |_| {
         preview.with(|p| match p.as_ref().map(|p| &p.delivery) {
-            Some(Ok(d)) => d.unavailable.iter().map(|u| u.reason.clone()).collect::<Vec<_>>(),
+            Some(Ok(d)) => d
+                .unavailable
+                .iter()
+                .map(|u| u.reason.clone())
+                .collect::<Vec<_>>(),
             _ => Vec::new(),
         })
     });
@@ -278,15 +329,28 @@ fn store_item(s: &StoreStock) -> impl IntoView + use<> {
     }
 }
 
-fn service_row(label: String, service: Sku, selected: RwSignal<Sku>, wanted: RwSignal<Vec<Sku>>) -> impl IntoView {
+fn service_row(
+    label: String,
+    service: Sku,
+    selected: RwSignal<Sku>,
+    wanted: RwSignal<Vec<Sku>>,
+) -> impl IntoView {
     let store = use_store();
-    let price = store.snapshot.get_value().price(&service).map(format::money).unwrap_or_default();
+    let price = store
+        .snapshot
+        .get_value()
+        .price(&service)
+        .map(format::money)
+        .unwrap_or_default();
     // Ticked: attached to the chosen variant's line if it is in the cart, else wanted for it.
     let checked = {
         let service = service.clone();
         move || {
             let sku = selected.get();
-            match store.cart.with(|c| c.line(&sku).map(|l| l.services.contains(&service))) {
+            match store
+                .cart
+                .with(|c| c.line(&sku).map(|l| l.services.contains(&service)))
+            {
                 Some(attached) => attached,
                 None => wanted.with(|w| w.contains(&service)),
             }
@@ -298,7 +362,17 @@ fn service_row(label: String, service: Sku, selected: RwSignal<Sku>, wanted: RwS
             let on = event_target_checked(&ev);
             let sku = selected.get_untracked();
             if store.quantity_in_cart(&sku).is_some() {
-                let op = if on { CartOp::AttachService { sku, service: service.clone() } } else { CartOp::DetachService { sku, service: service.clone() } };
+                let op = if on {
+                    CartOp::AttachService {
+                        sku,
+                        service: service.clone(),
+                    }
+                } else {
+                    CartOp::DetachService {
+                        sku,
+                        service: service.clone(),
+                    }
+                };
                 store.edit(op);
             } else {
                 wanted.update(|w| {

@@ -22,7 +22,9 @@ pub fn SignInPage() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result = store.sign_in(email.get_untracked(), password.get_untracked()).await;
+            let result = store
+                .sign_in(email.get_untracked(), password.get_untracked())
+                .await;
             busy.set(false);
             match result {
                 Ok(()) => navigate("/cart", Default::default()),

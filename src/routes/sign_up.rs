@@ -38,24 +38,41 @@ impl Refusal {
             "weak_password" => Some(Field::Password),
             _ => None,
         };
-        Refusal { field, message: sentence(message), taken: code == "email_taken" }
+        Refusal {
+            field,
+            message: sentence(message),
+            taken: code == "email_taken",
+        }
     }
 }
 
 fn sentence(message: &str) -> String {
     let message = capitalize(message.trim());
-    if message.ends_with(['.', '!', '?']) { message } else { format!("{message}.") }
+    if message.ends_with(['.', '!', '?']) {
+        message
+    } else {
+        format!("{message}.")
+    }
 }
 
 /// What the page can tell before asking the server.
 fn check(name: &str, email: &str, password: &str) -> Option<Refusal> {
-    let refuse = |field, message: &str| Some(Refusal { field: Some(field), message: message.to_owned(), taken: false });
+    let refuse = |field, message: &str| {
+        Some(Refusal {
+            field: Some(field),
+            message: message.to_owned(),
+            taken: false,
+        })
+    };
     if name.trim().is_empty() {
         refuse(Field::Name, "Enter your name.")
     } else if email.trim().is_empty() {
         refuse(Field::Email, "Enter your email address.")
     } else if password.chars().count() < MIN_PASSWORD_CHARS {
-        refuse(Field::Password, "Choose a password of at least 8 characters.")
+        refuse(
+            Field::Password,
+            "Choose a password of at least 8 characters.",
+        )
     } else {
         None
     }
@@ -69,7 +86,11 @@ pub fn SignUpPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let refusal = RwSignal::new(None::<Refusal>);
     let busy = RwSignal::new(false);
-    let refs = (NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new());
+    let refs = (
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Input>::new(),
+    );
     let focus = move |field: Field| {
         let input = match field {
             Field::Name => refs.0,
@@ -93,7 +114,11 @@ pub fn SignUpPage() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let (n, e, p) = (name.get_untracked(), email.get_untracked(), password.get_untracked());
+        let (n, e, p) = (
+            name.get_untracked(),
+            email.get_untracked(),
+            password.get_untracked(),
+        );
         if let Some(r) = check(&n, &e, &p) {
             refuse(r);
             return;
@@ -110,9 +135,29 @@ pub fn SignUpPage() -> impl IntoView {
             }
         });
     };
-    let error_of = move |field: Field| move || refusal.with(|r| r.as_ref().filter(|r| r.field == Some(field)).map(|r| r.message.clone()));
-    let invalid = move |field: Field| move || refusal.with(|r| r.as_ref().is_some_and(|r| r.field == Some(field))).to_string();
-    let general = move || refusal.with(|r| r.as_ref().filter(|r| r.field.is_none()).map(|r| r.message.clone()));
+    let error_of = move |field: Field| {
+        move || {
+            refusal.with(|r| {
+                r.as_ref()
+                    .filter(|r| r.field == Some(field))
+                    .map(|r| r.message.clone())
+            })
+        }
+    };
+    let invalid = move |field: Field| {
+        move || {
+            refusal
+                .with(|r| r.as_ref().is_some_and(|r| r.field == Some(field)))
+                .to_string()
+        }
+    };
+    let general = move || {
+        refusal.with(|r| {
+            r.as_ref()
+                .filter(|r| r.field.is_none())
+                .map(|r| r.message.clone())
+        })
+    };
     let taken = move || refusal.with(|r| r.as_ref().is_some_and(|r| r.taken));
     view! {
         <section class="narrow" aria-labelledby="sign-up-title">
@@ -155,16 +200,40 @@ mod tests {
     #[test]
     fn refusals_name_the_field_at_fault() {
         let cases = [
-            ("email_taken", "an account with this email exists: sign in instead", Some(Field::Email), true),
-            ("invalid_email", "enter an email address like name@example.com", Some(Field::Email), false),
-            ("weak_password", "choose a password of at least 8 characters", Some(Field::Password), false),
-            ("invalid_name", "enter your name (up to 100 characters)", Some(Field::Name), false),
+            (
+                "email_taken",
+                "an account with this email exists: sign in instead",
+                Some(Field::Email),
+                true,
+            ),
+            (
+                "invalid_email",
+                "enter an email address like name@example.com",
+                Some(Field::Email),
+                false,
+            ),
+            (
+                "weak_password",
+                "choose a password of at least 8 characters",
+                Some(Field::Password),
+                false,
+            ),
+            (
+                "invalid_name",
+                "enter your name (up to 100 characters)",
+                Some(Field::Name),
+                false,
+            ),
             ("offline", "You seem to be offline.", None, false),
         ];
         for (code, message, field, taken) in cases {
             let r = Refusal::of(code, message);
             assert_eq!((r.field, r.taken), (field, taken), "{code}");
-            assert!(r.message.starts_with(char::is_uppercase) && r.message.ends_with('.'), "{}", r.message);
+            assert!(
+                r.message.starts_with(char::is_uppercase) && r.message.ends_with('.'),
+                "{}",
+                r.message
+            );
         }
     }
 
@@ -174,7 +243,11 @@ mod tests {
         assert_eq!(field(" ", "a@b.c", "12345678"), Some(Field::Name));
         assert_eq!(field("Ann", "", "12345678"), Some(Field::Email));
         assert_eq!(field("Ann", "a@b.c", "1234567"), Some(Field::Password));
-        assert_eq!(field("Ann", "a@b.c", "ünïcödé"), Some(Field::Password), "counted in characters");
+        assert_eq!(
+            field("Ann", "a@b.c", "ünïcödé"),
+            Some(Field::Password),
+            "counted in characters"
+        );
         assert_eq!(field("Ann", "a@b.c", "12345678"), None);
     }
 }

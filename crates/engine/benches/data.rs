@@ -18,7 +18,9 @@ pub fn snapshot(promotions: usize) -> Value {
             })
         })
         .collect();
-    let categories: Vec<Value> = (0..100).map(|c| json!({"id": format!("cat-{c}"), "name": format!("Category {c}")})).collect();
+    let categories: Vec<Value> = (0..100)
+        .map(|c| json!({"id": format!("cat-{c}"), "name": format!("Category {c}")}))
+        .collect();
     json!({
         "version": format!("bench-{promotions}"),
         "currency": "EUR",
@@ -41,10 +43,16 @@ fn promotion(j: usize) -> Value {
     let action = match j % 7 {
         0 => json!({"type": "percent_off", "target": target, "percent": "10"}),
         1 => json!({"type": "amount_off", "target": target, "amount": "2.00"}),
-        2 => json!({"type": "buy_x_get_y", "buy": target.clone(), "buy_quantity": 2, "get": target, "get_quantity": 1, "percent": "50"}),
+        2 => {
+            json!({"type": "buy_x_get_y", "buy": target.clone(), "buy_quantity": 2, "get": target, "get_quantity": 1, "percent": "50"})
+        }
         3 => json!({"type": "fixed_price", "target": target, "price": "5.00", "units": 1}),
-        4 => json!({"type": "percent_off", "target": target, "percent": "15", "units": 2, "pick": "cheapest"}),
-        5 => json!({"type": "bundle", "components": [{"target": target, "quantity": 1}, {"target": {"categories": [format!("cat-{}", (j + 1) % 100)]}, "quantity": 1}], "price": "20.00"}),
+        4 => {
+            json!({"type": "percent_off", "target": target, "percent": "15", "units": 2, "pick": "cheapest"})
+        }
+        5 => {
+            json!({"type": "bundle", "components": [{"target": target, "quantity": 1}, {"target": {"categories": [format!("cat-{}", (j + 1) % 100)]}, "quantity": 1}], "price": "20.00"})
+        }
         _ => json!({"type": "amount_off", "target": target, "amount": "1.00"}),
     };
     if j % 100 == 50 {
@@ -63,7 +71,11 @@ fn promotion(j: usize) -> Value {
 
 /// A cart of `lines` lines spread over a few categories and tags.
 pub fn cart(lines: usize) -> Value {
-    let lines: Vec<Value> = (0..lines).map(|k| json!({"sku": format!("SKU-{}", (k * 25 + k / 200) % SKUS), "quantity": 1 + k % 3})).collect();
+    let lines: Vec<Value> = (0..lines)
+        .map(
+            |k| json!({"sku": format!("SKU-{}", (k * 25 + k / 200) % SKUS), "quantity": 1 + k % 3}),
+        )
+        .collect();
     json!({"lines": lines})
 }
 
@@ -124,9 +136,13 @@ pub fn delivery_snapshot(locations: usize) -> Value {
             }
         }
     }
-    let stores: Vec<String> = (0..locations).filter(|l| l % 10 != 0).map(|l| format!("loc-{l}")).collect();
+    let stores: Vec<String> = (0..locations)
+        .filter(|l| l % 10 != 0)
+        .map(|l| format!("loc-{l}"))
+        .collect();
     let tiers = json!([{"max_grams": 2000, "price": "4.99"}, {"max_grams": 10000, "price": "7.49"}, {"max_grams": 31500, "price": "11.99"}]);
-    let courier = |id: &str, days: [u32; 2], express_days: [u32; 2]| json!({
+    let courier = |id: &str, days: [u32; 2], express_days: [u32; 2]| {
+        json!({
         "id": id, "name": id, "kind": "courier", "calendar": "de", "services": [
             {"id": format!("{id}-standard"), "name": "Standard", "level": "standard", "transit_days": days, "pickup_cutoff": "18:00",
              "window": ["08:00", "20:00"], "zones": [{"id": "near", "max_km": 200, "rates": tiers}, {"id": "far", "max_km": 1500, "rates": tiers}],
@@ -134,7 +150,8 @@ pub fn delivery_snapshot(locations: usize) -> Value {
             {"id": format!("{id}-express"), "name": "Express", "level": "express", "transit_days": express_days, "pickup_cutoff": "17:00",
              "window": ["08:00", "12:00"], "zones": [{"id": "de", "max_km": 1500, "rates": tiers}], "dim_divisor": 5000,
              "max_item_grams": 31500, "max_length_cm": 120, "value_tiers": [{"min_value": "200.00", "price": "9.90"}]}
-        ]});
+        ]})
+    };
     json!({
         "version": format!("delivery-{locations}"),
         "currency": "EUR",

@@ -5,7 +5,9 @@
 #[path = "../benches/data.rs"]
 mod data;
 
-use omnicart_engine::{Cart, Destination, QuoteContext, Snapshot, Sku, Timestamp, find_in_store, quote_with_delivery};
+use omnicart_engine::{
+    Cart, Destination, QuoteContext, Sku, Snapshot, Timestamp, find_in_store, quote_with_delivery,
+};
 
 fn main() {
     let lines: usize = std::env::args().nth(1).map_or(1, |a| a.parse().unwrap());
@@ -17,7 +19,11 @@ fn main() {
     let sku = Sku::new("SKU-1").unwrap();
     let mut n = 0;
     for _ in 0..rounds {
-        n += quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &to, now).unwrap().1.options.len();
+        n += quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &to, now)
+            .unwrap()
+            .1
+            .options
+            .len();
         n += find_in_store(&snapshot, &sku, &to, now).unwrap().len();
     }
     println!("{n}");

@@ -6,9 +6,14 @@
 mod data;
 
 fn main() {
-    let arg = |i: usize, default: usize| std::env::args().nth(i).map_or(default, |a| a.parse().expect("a number"));
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .map_or(default, |a| a.parse().expect("a number"))
+    };
     let (lines, promotions) = (arg(1, 200), arg(2, 1_000));
-    let snapshot: omnicart_engine::Snapshot = serde_json::from_value(data::snapshot(promotions)).unwrap();
+    let snapshot: omnicart_engine::Snapshot =
+        serde_json::from_value(data::snapshot(promotions)).unwrap();
     let cart: omnicart_engine::Cart = serde_json::from_value(data::cart(lines)).unwrap();
     let context: omnicart_engine::QuoteContext = serde_json::from_value(data::context()).unwrap();
     for _ in 0..5 {

@@ -11,28 +11,47 @@ use crate::sort::sort_vec;
 /// minor unit, and the minor units left over go one each to the largest remainders; ties go to
 /// the smaller `key`, so the result does not depend on the order of the inputs.
 /// All-zero weights share equally. The parts always sum exactly to `total`.
-pub fn allocate(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -> Vec<Decimal> {
+pub fn allocate(
+    total: Decimal,
+    weights: &[Decimal],
+    keys: &[&str],
+    minor_units: u32,
+) -> Vec<Decimal> {
     assert_eq!(weights.len(), keys.len(), "one key per weight");
     if weights.is_empty() {
         return Vec::new();
     }
-    exact(total, weights, keys, minor_units).unwrap_or_else(|| decimal(total, weights, keys, minor_units))
+    exact(total, weights, keys, minor_units)
+        .unwrap_or_else(|| decimal(total, weights, keys, minor_units))
 }
 
 /// [`allocate`] in integers: the weights counted in units of their finest decimal, each share
 /// `units × w / Σw` split into a floor and a remainder compared exactly (the decimal version
 /// compares remainders rounded to 28 digits). None if a product does not fit an `i64`.
-fn exact(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32) -> Option<Vec<Decimal>> {
+fn exact(
+    total: Decimal,
+    weights: &[Decimal],
+    keys: &[&str],
+    minor_units: u32,
+) -> Option<Vec<Decimal>> {
     if total.is_sign_negative() || weights.iter().any(|w| w.is_sign_negative()) {
         return None;
     }
-    let units = crate::exact::scaled(total.round_dp_with_strategy(minor_units, RoundingStrategy::ToZero), minor_units)?;
+    let units = crate::exact::scaled(
+        total.round_dp_with_strategy(minor_units, RoundingStrategy::ToZero),
+        minor_units,
+    )?;
     let scale = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
     let mut w = Vec::with_capacity(weights.len());
     for d in weights {
         w.push(crate::exact::scaled(*d, scale)?);
     }
-    Some(largest_remainder(units, w, keys)?.into_iter().map(|p| Decimal::new(p, minor_units)).collect())
+    Some(
+        largest_remainder(units, w, keys)?
+            .into_iter()
+            .map(|p| Decimal::new(p, minor_units))
+            .collect(),
+    )
 }
 
 /// [`allocate`] for amounts in minor units (the promotion engine's): `total` and `weights` ≥ 0.
@@ -44,7 +63,10 @@ pub(crate) fn allocate_cents(total: i64, weights: &[i64], keys: &[&str]) -> Vec<
     largest_remainder(total, weights.to_vec(), keys).unwrap_or_else(|| {
         // Products beyond i64 (never for a real cart): the same split in i128.
         let wide: Vec<i128> = weights.iter().map(|&w| i128::from(w)).collect();
-        split(i128::from(total), &wide, keys).into_iter().map(|p| i64::try_from(p).expect("a part of an i64 total fits")).collect()
+        split(i128::from(total), &wide, keys)
+            .into_iter()
+            .map(|p| i64::try_from(p).expect("a part of an i64 total fits"))
+            .collect()
     })
 }
 
@@ -57,7 +79,17 @@ fn largest_remainder(units: i64, w: Vec<i64>, keys: &[&str]) -> Option<Vec<i64>>
 }
 
 /// The integers [`split`] works in, `i64` and `i128`.
-trait Int: Copy + Ord + From<i32> + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Rem<Output = Self> {}
+trait Int:
+    Copy
+    + Ord
+    + From<i32>
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Rem<Output = Self>
+{
+}
 impl Int for i64 {}
 impl Int for i128 {}
 
@@ -67,7 +99,11 @@ impl Int for i128 {}
 fn split<T: Int>(units: T, w: &[T], keys: &[&str]) -> Vec<T> {
     let (zero, one) = (T::from(0), T::from(1));
     let sum = w.iter().fold(zero, |a, &b| a + b);
-    let (sum, weight) = if sum == zero { (T::from(w.len() as i32), None) } else { (sum, Some(w)) };
+    let (sum, weight) = if sum == zero {
+        (T::from(w.len() as i32), None)
+    } else {
+        (sum, Some(w))
+    };
     let mut parts = Vec::with_capacity(w.len());
     let mut remainders = Vec::with_capacity(w.len());
     for i in 0..w.len() {
@@ -77,7 +113,11 @@ fn split<T: Int>(units: T, w: &[T], keys: &[&str]) -> Vec<T> {
     }
     let mut left = parts.iter().fold(units, |left, &p| left - p);
     if left > zero {
-        sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
+        sort_vec(&mut remainders, &|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| keys[a.1].cmp(keys[b.1]))
+                .then(a.1.cmp(&b.1))
+        });
         for &(_, i) in &remainders {
             if left == zero {
                 break;
@@ -96,7 +136,11 @@ fn decimal(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32)
     let sum: Decimal = weights.iter().sum();
     let equal = sum.is_zero();
     let weight = |i: usize| if equal { Decimal::ONE } else { weights[i] };
-    let sum = if equal { Decimal::from(weights.len()) } else { sum };
+    let sum = if equal {
+        Decimal::from(weights.len())
+    } else {
+        sum
+    };
     let mut parts = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
     for i in 0..weights.len() {
@@ -106,7 +150,11 @@ fn decimal(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32)
         remainders.push((exact - floor, i));
     }
     let mut left = units - parts.iter().sum::<Decimal>();
-    sort_vec(&mut remainders, &|a, b| b.0.cmp(&a.0).then_with(|| keys[a.1].cmp(keys[b.1])).then(a.1.cmp(&b.1)));
+    sort_vec(&mut remainders, &|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| keys[a.1].cmp(keys[b.1]))
+            .then(a.1.cmp(&b.1))
+    });
     for &(_, i) in &remainders {
         if left <= Decimal::ZERO {
             break;
@@ -114,7 +162,11 @@ fn decimal(total: Decimal, weights: &[Decimal], keys: &[&str], minor_units: u32)
         parts[i] += Decimal::ONE;
         left -= Decimal::ONE;
     }
-    parts.into_iter().map(|p| p / scale).map(|p| p.round_dp(minor_units)).collect()
+    parts
+        .into_iter()
+        .map(|p| p / scale)
+        .map(|p| p.round_dp(minor_units))
+        .collect()
 }
 
 #[cfg(test)]
@@ -129,17 +181,32 @@ mod tests {
     fn parts_sum_exactly() {
         let parts = allocate(d("10.00"), &[d("1"), d("1"), d("1")], &["a", "b", "c"], 2);
         assert_eq!(parts, vec![d("3.34"), d("3.33"), d("3.33")]);
-        let parts = allocate(d("0.05"), &[d("33.33"), d("33.33"), d("33.34")], &["a", "b", "c"], 2);
+        let parts = allocate(
+            d("0.05"),
+            &[d("33.33"), d("33.33"), d("33.34")],
+            &["a", "b", "c"],
+            2,
+        );
         assert_eq!(parts.iter().sum::<Decimal>(), d("0.05"));
     }
 
     #[test]
     fn minor_units_split_as_decimals_do() {
-        assert_eq!(allocate_cents(1000, &[1, 1, 1], &["a", "b", "c"]), vec![334, 333, 333]);
+        assert_eq!(
+            allocate_cents(1000, &[1, 1, 1], &["a", "b", "c"]),
+            vec![334, 333, 333]
+        );
         assert_eq!(allocate_cents(1, &[1, 1], &["y", "x"]), vec![0, 1]);
         // Products beyond i64 take the decimal path and still sum exactly.
-        let parts = allocate_cents(i64::MAX / 2, &[i64::MAX / 4, i64::MAX / 8, 3], &["a", "b", "c"]);
-        assert_eq!(parts.iter().map(|&p| i128::from(p)).sum::<i128>(), i128::from(i64::MAX / 2));
+        let parts = allocate_cents(
+            i64::MAX / 2,
+            &[i64::MAX / 4, i64::MAX / 8, 3],
+            &["a", "b", "c"],
+        );
+        assert_eq!(
+            parts.iter().map(|&p| i128::from(p)).sum::<i128>(),
+            i128::from(i64::MAX / 2)
+        );
         assert!(parts[0] > parts[1] && parts[1] > parts[2]);
     }
 
@@ -179,11 +246,19 @@ mod tests {
     #[test]
     fn the_decimal_fallback_splits_as_the_exact_path_does() {
         // Amounts past i64 take the decimal path; on ordinary ones both agree.
-        let cases: [(&str, &[&str]); 3] = [("10.00", &["1", "1", "1"]), ("0.05", &["33.33", "33.33", "33.34"]), ("1", &["0", "0"])];
+        let cases: [(&str, &[&str]); 3] = [
+            ("10.00", &["1", "1", "1"]),
+            ("0.05", &["33.33", "33.33", "33.34"]),
+            ("1", &["0", "0"]),
+        ];
         for (total, weights) in cases {
             let weights: Vec<Decimal> = weights.iter().map(|w| d(w)).collect();
             let keys: Vec<&str> = ["a", "b", "c"][..weights.len()].to_vec();
-            assert_eq!(decimal(d(total), &weights, &keys, 2), exact(d(total), &weights, &keys, 2).unwrap(), "{total}");
+            assert_eq!(
+                decimal(d(total), &weights, &keys, 2),
+                exact(d(total), &weights, &keys, 2).unwrap(),
+                "{total}"
+            );
         }
         let huge = d("79228162514264337593543950.33");
         assert!(exact(huge, &[d("1"), d("2")], &["a", "b"], 2).is_none());
@@ -193,6 +268,9 @@ mod tests {
 
     #[test]
     fn zero_weights_share_equally() {
-        assert_eq!(allocate(d("1"), &[d("0"), d("0")], &["a", "b"], 0), vec![d("1"), d("0")]);
+        assert_eq!(
+            allocate(d("1"), &[d("0"), d("0")], &["a", "b"], 0),
+            vec![d("1"), d("0")]
+        );
     }
 }

@@ -30,11 +30,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::catalogue::Snapshot;
 use crate::fulfilment::{Destination, FulfilmentError, Level};
 use crate::promotion::{MAX_COUPONS, normalize_code, valid_code};
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
-use crate::ErrorCode;
 
 /// Most distinct lines one cart may hold (large call-centre and business orders included).
 pub const MAX_CART_LINES: usize = 1_000;
@@ -151,7 +151,13 @@ impl TryFrom<OpData> for CartOp {
     type Error = String;
 
     fn try_from(d: OpData) -> Result<CartOp, String> {
-        let need = |present: bool, field: &str| if present { Ok(()) } else { Err(format!("this operation needs `{field}`")) };
+        let need = |present: bool, field: &str| {
+            if present {
+                Ok(())
+            } else {
+                Err(format!("this operation needs `{field}`"))
+            }
+        };
         let only = |allowed: &[&str]| {
             let present = [
                 ("sku", d.sku.is_some()),
@@ -163,38 +169,57 @@ impl TryFrom<OpData> for CartOp {
                 ("address", d.address.is_some()),
                 ("service", d.service.is_some()),
             ];
-            match present.iter().find(|(f, here)| *here && !allowed.contains(f)) {
+            match present
+                .iter()
+                .find(|(f, here)| *here && !allowed.contains(f))
+            {
                 Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
                 None => Ok(()),
             }
         };
         let kind = d.op.ok_or("an operation needs `op`")?;
-        let (sku, quantity, with, code) = (d.sku.clone(), d.quantity, d.with.clone(), d.code.clone());
+        let (sku, quantity, with, code) =
+            (d.sku.clone(), d.quantity, d.with.clone(), d.code.clone());
         match kind {
             OpKind::Add | OpKind::SetQuantity => {
                 only(&["sku", "quantity"])?;
                 need(sku.is_some(), "sku")?;
                 need(quantity.is_some(), "quantity")?;
                 let (sku, quantity) = (sku.unwrap(), quantity.unwrap());
-                Ok(if matches!(kind, OpKind::Add) { CartOp::Add { sku, quantity } } else { CartOp::SetQuantity { sku, quantity } })
+                Ok(if matches!(kind, OpKind::Add) {
+                    CartOp::Add { sku, quantity }
+                } else {
+                    CartOp::SetQuantity { sku, quantity }
+                })
             }
             OpKind::Remove => {
                 only(&["sku"])?;
-                Ok(CartOp::Remove { sku: sku.ok_or("this operation needs `sku`")? })
+                Ok(CartOp::Remove {
+                    sku: sku.ok_or("this operation needs `sku`")?,
+                })
             }
             OpKind::Replace => {
                 only(&["sku", "with"])?;
-                Ok(CartOp::Replace { sku: sku.ok_or("this operation needs `sku`")?, with: with.ok_or("this operation needs `with`")? })
+                Ok(CartOp::Replace {
+                    sku: sku.ok_or("this operation needs `sku`")?,
+                    with: with.ok_or("this operation needs `with`")?,
+                })
             }
             OpKind::ApplyCoupon | OpKind::RemoveCoupon => {
                 only(&["code"])?;
                 let code = code.ok_or("this operation needs `code`")?;
-                Ok(if matches!(kind, OpKind::ApplyCoupon) { CartOp::ApplyCoupon { code } } else { CartOp::RemoveCoupon { code } })
+                Ok(if matches!(kind, OpKind::ApplyCoupon) {
+                    CartOp::ApplyCoupon { code }
+                } else {
+                    CartOp::RemoveCoupon { code }
+                })
             }
             OpKind::ChooseDelivery => {
                 only(&["level", "pickup"])?;
                 let choice = match (d.level, d.pickup.clone()) {
-                    (Some(_), Some(_)) => return Err("choose a `level` or a `pickup` location, not both".into()),
+                    (Some(_), Some(_)) => {
+                        return Err("choose a `level` or a `pickup` location, not both".into());
+                    }
                     (Some(level), None) => Some(DeliveryChoice::Level(level)),
                     (None, Some(location)) => Some(DeliveryChoice::Pickup(location)),
                     (None, None) => None,
@@ -209,7 +234,11 @@ impl TryFrom<OpData> for CartOp {
                 only(&["sku", "service"])?;
                 let sku = sku.ok_or("this operation needs `sku`")?;
                 let service = d.service.clone().ok_or("this operation needs `service`")?;
-                Ok(if matches!(kind, OpKind::AttachService) { CartOp::AttachService { sku, service } } else { CartOp::DetachService { sku, service } })
+                Ok(if matches!(kind, OpKind::AttachService) {
+                    CartOp::AttachService { sku, service }
+                } else {
+                    CartOp::DetachService { sku, service }
+                })
             }
         }
     }
@@ -219,23 +248,69 @@ impl From<CartOp> for OpData {
     fn from(op: CartOp) -> OpData {
         let d = OpData::default();
         match op {
-            CartOp::Add { sku, quantity } => OpData { op: Some(OpKind::Add), sku: Some(sku), quantity: Some(quantity), ..d },
-            CartOp::SetQuantity { sku, quantity } => OpData { op: Some(OpKind::SetQuantity), sku: Some(sku), quantity: Some(quantity), ..d },
-            CartOp::Remove { sku } => OpData { op: Some(OpKind::Remove), sku: Some(sku), ..d },
-            CartOp::Replace { sku, with } => OpData { op: Some(OpKind::Replace), sku: Some(sku), with: Some(with), ..d },
-            CartOp::ApplyCoupon { code } => OpData { op: Some(OpKind::ApplyCoupon), code: Some(code), ..d },
-            CartOp::RemoveCoupon { code } => OpData { op: Some(OpKind::RemoveCoupon), code: Some(code), ..d },
+            CartOp::Add { sku, quantity } => OpData {
+                op: Some(OpKind::Add),
+                sku: Some(sku),
+                quantity: Some(quantity),
+                ..d
+            },
+            CartOp::SetQuantity { sku, quantity } => OpData {
+                op: Some(OpKind::SetQuantity),
+                sku: Some(sku),
+                quantity: Some(quantity),
+                ..d
+            },
+            CartOp::Remove { sku } => OpData {
+                op: Some(OpKind::Remove),
+                sku: Some(sku),
+                ..d
+            },
+            CartOp::Replace { sku, with } => OpData {
+                op: Some(OpKind::Replace),
+                sku: Some(sku),
+                with: Some(with),
+                ..d
+            },
+            CartOp::ApplyCoupon { code } => OpData {
+                op: Some(OpKind::ApplyCoupon),
+                code: Some(code),
+                ..d
+            },
+            CartOp::RemoveCoupon { code } => OpData {
+                op: Some(OpKind::RemoveCoupon),
+                code: Some(code),
+                ..d
+            },
             CartOp::ChooseDelivery { choice } => {
                 let (level, pickup) = match choice {
                     Some(DeliveryChoice::Level(l)) => (Some(l), None),
                     Some(DeliveryChoice::Pickup(p)) => (None, Some(p)),
                     None => (None, None),
                 };
-                OpData { op: Some(OpKind::ChooseDelivery), level, pickup, ..d }
+                OpData {
+                    op: Some(OpKind::ChooseDelivery),
+                    level,
+                    pickup,
+                    ..d
+                }
             }
-            CartOp::SetAddress { address } => OpData { op: Some(OpKind::SetAddress), address, ..d },
-            CartOp::AttachService { sku, service } => OpData { op: Some(OpKind::AttachService), sku: Some(sku), service: Some(service), ..d },
-            CartOp::DetachService { sku, service } => OpData { op: Some(OpKind::DetachService), sku: Some(sku), service: Some(service), ..d },
+            CartOp::SetAddress { address } => OpData {
+                op: Some(OpKind::SetAddress),
+                address,
+                ..d
+            },
+            CartOp::AttachService { sku, service } => OpData {
+                op: Some(OpKind::AttachService),
+                sku: Some(sku),
+                service: Some(service),
+                ..d
+            },
+            CartOp::DetachService { sku, service } => OpData {
+                op: Some(OpKind::DetachService),
+                sku: Some(sku),
+                service: Some(service),
+                ..d
+            },
         }
     }
 }
@@ -297,7 +372,9 @@ impl CartOp {
     /// (which are replayed without a catalogue; see `replica`).
     pub fn check(&self, catalogue: &Snapshot) -> Result<(), CartError> {
         match self {
-            CartOp::Add { sku, .. } | CartOp::SetQuantity { sku, .. } | CartOp::Replace { with: sku, .. } => known(catalogue, sku),
+            CartOp::Add { sku, .. }
+            | CartOp::SetQuantity { sku, .. }
+            | CartOp::Replace { with: sku, .. } => known(catalogue, sku),
             CartOp::ApplyCoupon { code } => {
                 let code = normalize_code(code);
                 if valid_code(&code) && catalogue.knows_coupon(&code) {
@@ -306,16 +383,31 @@ impl CartOp {
                     Err(CartError::UnknownCoupon(code.chars().take(32).collect()))
                 }
             }
-            CartOp::ChooseDelivery { choice: Some(DeliveryChoice::Pickup(id)) } if !catalogue.network().is_pickup(id) => {
+            CartOp::ChooseDelivery {
+                choice: Some(DeliveryChoice::Pickup(id)),
+            } if !catalogue.network().is_pickup(id) => {
                 Err(CartError::UnknownLocation(id.chars().take(64).collect()))
             }
-            CartOp::SetAddress { address: Some(address) } => catalogue.network().locate(address).map(|_| ()).map_err(CartError::Address),
+            CartOp::SetAddress {
+                address: Some(address),
+            } => catalogue
+                .network()
+                .locate(address)
+                .map(|_| ())
+                .map_err(CartError::Address),
             CartOp::AttachService { sku, service } => {
                 known(catalogue, sku)?;
-                if catalogue.services_for(sku).iter().any(|(_, v)| v.sku == *service) {
+                if catalogue
+                    .services_for(sku)
+                    .iter()
+                    .any(|(_, v)| v.sku == *service)
+                {
                     Ok(())
                 } else {
-                    Err(CartError::ServiceNotOffered { sku: sku.clone(), service: service.clone() })
+                    Err(CartError::ServiceNotOffered {
+                        sku: sku.clone(),
+                        service: service.clone(),
+                    })
                 }
             }
             CartOp::Remove { .. }
@@ -366,8 +458,17 @@ impl Cart {
 
     /// The quantity the line of `sku` would have once `quantity` more are added, or why the
     /// cart cannot take them (the rule of [`CartOp::Add`], without changing the cart).
-    pub fn quantity_after_add(&self, catalogue: &Snapshot, sku: &Sku, quantity: Quantity) -> Result<Quantity, CartError> {
-        CartOp::Add { sku: sku.clone(), quantity }.check(catalogue)?;
+    pub fn quantity_after_add(
+        &self,
+        catalogue: &Snapshot,
+        sku: &Sku,
+        quantity: Quantity,
+    ) -> Result<Quantity, CartError> {
+        CartOp::Add {
+            sku: sku.clone(),
+            quantity,
+        }
+        .check(catalogue)?;
         match self.position(sku) {
             Some(i) => add_quantities(sku, self.lines[i].quantity, quantity),
             None if self.lines.len() >= MAX_CART_LINES => Err(CartError::TooManyLines),
@@ -382,15 +483,23 @@ impl Cart {
                 let total = self.quantity_after_add(catalogue, sku, *quantity)?;
                 match self.position(sku) {
                     Some(i) => self.lines[i].quantity = total,
-                    None => self.lines.push(CartLine { sku: sku.clone(), quantity: total, services: Vec::new() }),
+                    None => self.lines.push(CartLine {
+                        sku: sku.clone(),
+                        quantity: total,
+                        services: Vec::new(),
+                    }),
                 }
             }
             CartOp::SetQuantity { sku, quantity } => {
-                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                let i = self
+                    .position(sku)
+                    .ok_or_else(|| CartError::NotInCart(sku.clone()))?;
                 self.lines[i].quantity = *quantity;
             }
             CartOp::Remove { sku } => {
-                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                let i = self
+                    .position(sku)
+                    .ok_or_else(|| CartError::NotInCart(sku.clone()))?;
                 self.lines.remove(i);
             }
             CartOp::Replace { sku, with } => self.replace(catalogue, sku, with)?,
@@ -407,7 +516,11 @@ impl Cart {
             }
             CartOp::RemoveCoupon { code } => {
                 let code = normalize_code(code);
-                let i = self.coupons.iter().position(|c| *c == code).ok_or(CartError::CouponNotInCart(code))?;
+                let i = self
+                    .coupons
+                    .iter()
+                    .position(|c| *c == code)
+                    .ok_or(CartError::CouponNotInCart(code))?;
                 self.coupons.remove(i);
             }
             CartOp::ChooseDelivery { choice } => {
@@ -419,7 +532,9 @@ impl Cart {
                 self.address = address.clone();
             }
             CartOp::AttachService { sku, service } => {
-                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                let i = self
+                    .position(sku)
+                    .ok_or_else(|| CartError::NotInCart(sku.clone()))?;
                 op.check(catalogue)?;
                 let services = &mut self.lines[i].services;
                 if !services.contains(service) {
@@ -430,7 +545,9 @@ impl Cart {
                 }
             }
             CartOp::DetachService { sku, service } => {
-                let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+                let i = self
+                    .position(sku)
+                    .ok_or_else(|| CartError::NotInCart(sku.clone()))?;
                 self.lines[i].services.retain(|s| s != service);
             }
         }
@@ -438,7 +555,11 @@ impl Cart {
     }
 
     /// Applies operations in order, all or nothing.
-    pub fn apply_all(&mut self, catalogue: &Snapshot, ops: &[CartOp]) -> Result<(), (usize, CartError)> {
+    pub fn apply_all(
+        &mut self,
+        catalogue: &Snapshot,
+        ops: &[CartOp],
+    ) -> Result<(), (usize, CartError)> {
         let mut next = self.clone();
         for (i, op) in ops.iter().enumerate() {
             next.apply(catalogue, op).map_err(|e| (i, e))?;
@@ -448,8 +569,14 @@ impl Cart {
     }
 
     fn replace(&mut self, catalogue: &Snapshot, sku: &Sku, with: &Sku) -> Result<(), CartError> {
-        let i = self.position(sku).ok_or_else(|| CartError::NotInCart(sku.clone()))?;
-        CartOp::Replace { sku: sku.clone(), with: with.clone() }.check(catalogue)?;
+        let i = self
+            .position(sku)
+            .ok_or_else(|| CartError::NotInCart(sku.clone()))?;
+        CartOp::Replace {
+            sku: sku.clone(),
+            with: with.clone(),
+        }
+        .check(catalogue)?;
         if sku == with {
             return Ok(());
         }
@@ -457,7 +584,11 @@ impl Cart {
             Some(j) => {
                 let merged = add_quantities(with, self.lines[i].quantity, self.lines[j].quantity)?;
                 let services = union(&self.lines[i].services, &self.lines[j].services);
-                self.lines[i] = CartLine { sku: with.clone(), quantity: merged, services };
+                self.lines[i] = CartLine {
+                    sku: with.clone(),
+                    quantity: merged,
+                    services,
+                };
                 self.lines.remove(j);
             }
             None => self.lines[i].sku = with.clone(),
@@ -472,7 +603,11 @@ impl Cart {
     pub(crate) fn upsert(&mut self, sku: &Sku, quantity: Quantity) {
         match self.position(sku) {
             Some(i) => self.lines[i].quantity = quantity,
-            None if self.lines.len() < MAX_CART_LINES => self.lines.push(CartLine { sku: sku.clone(), quantity, services: Vec::new() }),
+            None if self.lines.len() < MAX_CART_LINES => self.lines.push(CartLine {
+                sku: sku.clone(),
+                quantity,
+                services: Vec::new(),
+            }),
             None => {}
         }
     }
@@ -487,7 +622,12 @@ impl Cart {
         let Some(i) = self.position(sku) else { return };
         self.lines[i].sku = with.clone();
         self.lines[i].quantity = quantity;
-        if let Some(j) = self.lines.iter().enumerate().position(|(j, l)| j != i && &l.sku == with) {
+        if let Some(j) = self
+            .lines
+            .iter()
+            .enumerate()
+            .position(|(j, l)| j != i && &l.sku == with)
+        {
             let other = self.lines.remove(j);
             let i = if j < i { i - 1 } else { i };
             self.lines[i].services = union(&self.lines[i].services, &other.services);
@@ -554,7 +694,10 @@ fn union(a: &[Sku], b: &[Sku]) -> Vec<Sku> {
 
 fn add_quantities(sku: &Sku, a: Quantity, b: Quantity) -> Result<Quantity, CartError> {
     let requested = a.get() + b.get();
-    Quantity::new(i64::from(requested)).map_err(|_| CartError::QuantityLimit { sku: sku.clone(), requested })
+    Quantity::new(i64::from(requested)).map_err(|_| CartError::QuantityLimit {
+        sku: sku.clone(),
+        requested,
+    })
 }
 
 impl TryFrom<CartData> for Cart {
@@ -601,12 +744,22 @@ impl TryFrom<CartData> for Cart {
         if let Some(address) = &data.address {
             address.check_shape().map_err(CartError::Address)?;
         }
-        Ok(Cart { lines: data.lines, coupons, delivery: data.delivery, address: data.address })
+        Ok(Cart {
+            lines: data.lines,
+            coupons,
+            delivery: data.delivery,
+            address: data.address,
+        })
     }
 }
 
 impl From<Cart> for CartData {
     fn from(c: Cart) -> CartData {
-        CartData { lines: c.lines, coupons: c.coupons, delivery: c.delivery, address: c.address }
+        CartData {
+            lines: c.lines,
+            coupons: c.coupons,
+            delivery: c.delivery,
+            address: c.address,
+        }
     }
 }

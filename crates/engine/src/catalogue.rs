@@ -13,11 +13,11 @@ use crate::hash::{HashMap, HashSet};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::money::{Currency, Money, MoneyError};
+use crate::ErrorCode;
 use crate::fulfilment::{Network, NetworkData};
+use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{Channel, Promotion, PromotionIndex};
 use crate::sku::Sku;
-use crate::ErrorCode;
 
 /// Most SKUs one snapshot may hold.
 pub const MAX_SNAPSHOT_SKUS: usize = 200_000;
@@ -92,7 +92,12 @@ pub struct PricingConfig {
 
 impl Default for PricingConfig {
     fn default() -> PricingConfig {
-        PricingConfig { prices_include_tax: true, rounding: Rounding::default(), default_region: default_region(), tax_rates: Vec::new() }
+        PricingConfig {
+            prices_include_tax: true,
+            rounding: Rounding::default(),
+            default_region: default_region(),
+            tax_rates: Vec::new(),
+        }
     }
 }
 
@@ -221,7 +226,10 @@ impl ErrorCode for SnapshotError {
 }
 
 fn invalid(field: String, problem: impl Into<String>) -> SnapshotError {
-    SnapshotError::Invalid { field, problem: problem.into() }
+    SnapshotError::Invalid {
+        field,
+        problem: problem.into(),
+    }
 }
 
 impl Snapshot {
@@ -256,13 +264,34 @@ impl Snapshot {
     /// How a cart or quote line names a SKU: "Product – Variant", or the product's name when it
     /// already says the variant's (or the SKU itself when the catalogue does not sell it).
     pub fn display_name(&self, sku: &Sku) -> String {
-        let Some(&SkuAt { product, variant, names_variant, .. }) = self.by_sku.get(sku) else { return sku.to_string() };
+        let Some(&SkuAt {
+            product,
+            variant,
+            names_variant,
+            ..
+        }) = self.by_sku.get(sku)
+        else {
+            return sku.to_string();
+        };
         let product = &self.data.products[product];
-        if names_variant { [product.name.as_str(), " – ", product.variants[variant].name.as_str()].concat() } else { product.name.clone() }
+        if names_variant {
+            [
+                product.name.as_str(),
+                " – ",
+                product.variants[variant].name.as_str(),
+            ]
+            .concat()
+        } else {
+            product.name.clone()
+        }
     }
 
     pub fn variant(&self, sku: &Sku) -> Option<(&Product, &Variant)> {
-        let &SkuAt { product: p, variant: v, .. } = self.by_sku.get(sku)?;
+        let &SkuAt {
+            product: p,
+            variant: v,
+            ..
+        } = self.by_sku.get(sku)?;
         let product = &self.data.products[p];
         Some((product, &product.variants[v]))
     }
@@ -288,9 +317,16 @@ impl Snapshot {
     /// Promotions a shopper looking at this SKU should hear about: those that name it, its
     /// product, category or tags, without a coupon (codes are for those who have them).
     pub fn offers_for(&self, sku: &Sku) -> Vec<&Promotion> {
-        let Some((product, _)) = self.variant(sku) else { return Vec::new() };
+        let Some((product, _)) = self.variant(sku) else {
+            return Vec::new();
+        };
         let promotions = &self.data.promotions;
-        self.promotion_index.naming(sku.as_str(), product).into_iter().map(|i| &promotions[i]).filter(|p| p.coupon().is_none()).collect()
+        self.promotion_index
+            .naming(sku.as_str(), product)
+            .into_iter()
+            .map(|i| &promotions[i])
+            .filter(|p| p.coupon().is_none())
+            .collect()
     }
 
     /// Whether some promotion needs this (normalized) coupon code.
@@ -305,14 +341,25 @@ impl Snapshot {
     /// The unit price of a SKU for a channel and currency: a channel price list first, then an
     /// all-channel list, then (in the snapshot's currency) the variant's base price.
     pub fn price_for(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<Money> {
-        self.listed_price(sku, channel, currency).or_else(|| (currency == self.data.currency).then(|| self.price(sku)).flatten())
+        self.listed_price(sku, channel, currency).or_else(|| {
+            (currency == self.data.currency)
+                .then(|| self.price(sku))
+                .flatten()
+        })
     }
 
     /// A SKU's product and its unit price for a channel and currency (`None` if it has none
     /// there), with one lookup of the SKU: a quote prices every line this way.
-    pub(crate) fn priced(&self, sku: &Sku, channel: Channel, currency: Currency) -> Option<(&Product, Option<Money>)> {
+    pub(crate) fn priced(
+        &self,
+        sku: &Sku,
+        channel: Channel,
+        currency: Currency,
+    ) -> Option<(&Product, Option<Money>)> {
         let at = self.by_sku.get(sku)?;
-        let price = self.listed_price(sku, channel, currency).or_else(|| (currency == self.data.currency).then_some(at.price));
+        let price = self
+            .listed_price(sku, channel, currency)
+            .or_else(|| (currency == self.data.currency).then_some(at.price));
         Some((&self.data.products[at.product], price))
     }
 
@@ -321,14 +368,26 @@ impl Snapshot {
         if self.list_prices.is_empty() {
             return None;
         }
-        let listed = self.list_prices.get(sku).map(Vec::as_slice).unwrap_or_default();
-        let find = |c: Option<Channel>| listed.iter().find(|(ch, m)| *ch == c && m.currency() == currency).map(|(_, m)| *m);
+        let listed = self
+            .list_prices
+            .get(sku)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let find = |c: Option<Channel>| {
+            listed
+                .iter()
+                .find(|(ch, m)| *ch == c && m.currency() == currency)
+                .map(|(_, m)| *m)
+        };
         find(Some(channel)).or_else(|| find(None))
     }
 
     /// The tax rate for a region and tax class, if the snapshot defines one.
     pub fn tax_rate(&self, region: &str, tax_class: &str) -> Option<Decimal> {
-        self.tax_rates.get(region).and_then(|classes| classes.get(tax_class)).copied()
+        self.tax_rates
+            .get(region)
+            .and_then(|classes| classes.get(tax_class))
+            .copied()
     }
 
     /// Indices of the products a target can match (all products for `Any`), without scanning
@@ -337,10 +396,22 @@ impl Snapshot {
         use crate::promotion::Target;
         let mut out: Vec<usize> = match target {
             Target::Any => (0..self.data.products.len()).collect(),
-            Target::Skus(v) => v.iter().filter_map(|s| self.by_sku.get(s).map(|at| at.product)).collect(),
-            Target::Products(v) => v.iter().filter_map(|id| self.data.products.iter().position(|p| p.id == *id)).collect(),
-            Target::Categories(v) => v.iter().flat_map(|c| self.by_category.get(c).into_iter().flatten().copied()).collect(),
-            Target::Tags(v) => v.iter().flat_map(|t| self.by_tag.get(t).into_iter().flatten().copied()).collect(),
+            Target::Skus(v) => v
+                .iter()
+                .filter_map(|s| self.by_sku.get(s).map(|at| at.product))
+                .collect(),
+            Target::Products(v) => v
+                .iter()
+                .filter_map(|id| self.data.products.iter().position(|p| p.id == *id))
+                .collect(),
+            Target::Categories(v) => v
+                .iter()
+                .flat_map(|c| self.by_category.get(c).into_iter().flatten().copied())
+                .collect(),
+            Target::Tags(v) => v
+                .iter()
+                .flat_map(|t| self.by_tag.get(t).into_iter().flatten().copied())
+                .collect(),
         };
         crate::sort::sort_indices(&mut out, &|a, b| a.cmp(&b));
         out.dedup();
@@ -349,8 +420,14 @@ impl Snapshot {
 
     /// Services offered with the product a SKU belongs to, in catalogue order.
     pub fn services_for(&self, sku: &Sku) -> Vec<(&Product, &Variant)> {
-        let Some((product, _)) = self.variant(sku) else { return Vec::new() };
-        product.services.iter().filter_map(|s| self.variant(s)).collect()
+        let Some((product, _)) = self.variant(sku) else {
+            return Vec::new();
+        };
+        product
+            .services
+            .iter()
+            .filter_map(|s| self.variant(s))
+            .collect()
     }
 }
 
@@ -370,58 +447,112 @@ impl TryFrom<SnapshotData> for Snapshot {
             let here = format!("products[{p}] ({})", product.id);
             check_text(&product.name, || format!("{here}.name"))?;
             if !category_ids.contains(product.category.as_str()) {
-                return Err(invalid(format!("{here}.category"), format!("unknown category {:?}", product.category)));
+                return Err(invalid(
+                    format!("{here}.category"),
+                    format!("unknown category {:?}", product.category),
+                ));
             }
             if product.variants.is_empty() {
-                return Err(invalid(format!("{here}.variants"), "a product needs at least one variant"));
+                return Err(invalid(
+                    format!("{here}.variants"),
+                    "a product needs at least one variant",
+                ));
             }
             for (v, variant) in product.variants.iter().enumerate() {
                 let field = || format!("{here}.variants[{v}]");
                 check_text(&variant.name, || format!("{}.name", field()))?;
-                let price = Money::parse(&variant.price, currency)
-                    .map_err(|e: MoneyError| invalid(format!("{}.price", field()), e.to_string()))?;
+                let price = Money::parse(&variant.price, currency).map_err(|e: MoneyError| {
+                    invalid(format!("{}.price", field()), e.to_string())
+                })?;
                 if price.is_negative() {
-                    return Err(invalid(format!("{}.price", field()), "must not be negative"));
+                    return Err(invalid(
+                        format!("{}.price", field()),
+                        "must not be negative",
+                    ));
                 }
                 // "TV 55″ – Black"; the product's name alone when it already says the variant's.
-                let names_variant = !variant.name.is_empty() && !product.name.contains(&variant.name);
-                if by_sku.insert(variant.sku.clone(), SkuAt { product: p, variant: v, names_variant, price }).is_some() {
-                    return Err(invalid(format!("{}.sku", field()), format!("duplicate SKU {}", variant.sku)));
+                let names_variant =
+                    !variant.name.is_empty() && !product.name.contains(&variant.name);
+                if by_sku
+                    .insert(
+                        variant.sku.clone(),
+                        SkuAt {
+                            product: p,
+                            variant: v,
+                            names_variant,
+                            price,
+                        },
+                    )
+                    .is_some()
+                {
+                    return Err(invalid(
+                        format!("{}.sku", field()),
+                        format!("duplicate SKU {}", variant.sku),
+                    ));
                 }
             }
         }
         if by_sku.len() > MAX_SNAPSHOT_SKUS {
-            return Err(invalid("products".into(), format!("more than {MAX_SNAPSHOT_SKUS} SKUs")));
+            return Err(invalid(
+                "products".into(),
+                format!("more than {MAX_SNAPSHOT_SKUS} SKUs"),
+            ));
         }
         check_services(&data, &by_sku)?;
         let list_prices = check_price_lists(&data, &by_sku)?;
         let tax_rates = check_tax(&data)?;
         let promotion_index = PromotionIndex::build(&data.promotions, currency, &by_sku)?;
-        let (mut by_category, mut by_tag) = (HashMap::<String, Vec<usize>>::default(), HashMap::<String, Vec<usize>>::default());
+        let (mut by_category, mut by_tag) = (
+            HashMap::<String, Vec<usize>>::default(),
+            HashMap::<String, Vec<usize>>::default(),
+        );
         for (p, product) in data.products.iter().enumerate() {
-            by_category.entry(product.category.clone()).or_default().push(p);
+            by_category
+                .entry(product.category.clone())
+                .or_default()
+                .push(p);
             for tag in &product.tags {
                 by_tag.entry(tag.clone()).or_default().push(p);
             }
         }
         // The network keeps its wire data (serializing the snapshot puts it back).
-        let network = Network::build(std::mem::take(&mut data.network), currency, |sku| by_sku.contains_key(sku))?;
-        Ok(Snapshot { data, by_sku, list_prices, by_category, by_tag, tax_rates, promotion_index, network })
+        let network = Network::build(std::mem::take(&mut data.network), currency, |sku| {
+            by_sku.contains_key(sku)
+        })?;
+        Ok(Snapshot {
+            data,
+            by_sku,
+            list_prices,
+            by_category,
+            by_tag,
+            tax_rates,
+            promotion_index,
+            network,
+        })
     }
 }
 
 impl From<Snapshot> for SnapshotData {
     fn from(s: Snapshot) -> SnapshotData {
-        SnapshotData { network: s.network.data, ..s.data }
+        SnapshotData {
+            network: s.network.data,
+            ..s.data
+        }
     }
 }
 
-fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, field: &str) -> Result<HashSet<&'a str>, SnapshotError> {
+fn unique_ids<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    field: &str,
+) -> Result<HashSet<&'a str>, SnapshotError> {
     let mut seen = HashSet::default();
     for (i, id) in ids.enumerate() {
         check_text(id, || format!("{field}[{i}].id"))?;
         if !seen.insert(id) {
-            return Err(invalid(format!("{field}[{i}].id"), format!("duplicate id {id:?}")));
+            return Err(invalid(
+                format!("{field}[{i}].id"),
+                format!("duplicate id {id:?}"),
+            ));
         }
     }
     Ok(seen)
@@ -436,7 +567,10 @@ fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), SnapshotErro
 
 type ListPrices = HashMap<Sku, Vec<(Option<Channel>, Money)>>;
 
-fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, SkuAt>) -> Result<ListPrices, SnapshotError> {
+fn check_price_lists(
+    data: &SnapshotData,
+    by_sku: &HashMap<Sku, SkuAt>,
+) -> Result<ListPrices, SnapshotError> {
     let mut out: ListPrices = HashMap::default();
     for (l, list) in data.price_lists.iter().enumerate() {
         for (sku, text) in &list.prices {
@@ -444,13 +578,20 @@ fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, SkuAt>) -> Resul
             if !by_sku.contains_key(sku) {
                 return Err(invalid(field, "unknown SKU"));
             }
-            let price = Money::parse(text, list.currency).map_err(|e| invalid(field.clone(), e.to_string()))?;
+            let price = Money::parse(text, list.currency)
+                .map_err(|e| invalid(field.clone(), e.to_string()))?;
             if price.is_negative() {
                 return Err(invalid(field, "must not be negative"));
             }
             let entry = out.entry(sku.clone()).or_default();
-            if entry.iter().any(|(c, m)| *c == list.channel && m.currency() == list.currency) {
-                return Err(invalid(field, "priced twice for the same channel and currency"));
+            if entry
+                .iter()
+                .any(|(c, m)| *c == list.channel && m.currency() == list.currency)
+            {
+                return Err(invalid(
+                    field,
+                    "priced twice for the same channel and currency",
+                ));
             }
             entry.push((list.channel, price));
         }
@@ -458,25 +599,51 @@ fn check_price_lists(data: &SnapshotData, by_sku: &HashMap<Sku, SkuAt>) -> Resul
     Ok(out)
 }
 
-fn check_tax(data: &SnapshotData) -> Result<HashMap<String, HashMap<String, Decimal>>, SnapshotError> {
+fn check_tax(
+    data: &SnapshotData,
+) -> Result<HashMap<String, HashMap<String, Decimal>>, SnapshotError> {
     let mut rates: HashMap<String, HashMap<String, Decimal>> = HashMap::default();
     for (i, r) in data.pricing.tax_rates.iter().enumerate() {
         let field = format!("pricing.tax_rates[{i}].rate");
-        let rate = crate::money::parse_decimal(&r.rate)
-            .ok_or_else(|| invalid(field.clone(), format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate)))?;
+        let rate = crate::money::parse_decimal(&r.rate).ok_or_else(|| {
+            invalid(
+                field.clone(),
+                format!("{:?} is not a decimal fraction such as \"0.19\"", r.rate),
+            )
+        })?;
         if rate.is_sign_negative() || rate >= Decimal::ONE {
-            return Err(invalid(field, "a rate is a fraction from 0 to below 1, e.g. \"0.19\""));
+            return Err(invalid(
+                field,
+                "a rate is a fraction from 0 to below 1, e.g. \"0.19\"",
+            ));
         }
-        if rates.entry(r.region.clone()).or_default().insert(r.tax_class.clone(), rate).is_some() {
-            return Err(invalid(field, format!("two rates for {} / {}", r.region, r.tax_class)));
+        if rates
+            .entry(r.region.clone())
+            .or_default()
+            .insert(r.tax_class.clone(), rate)
+            .is_some()
+        {
+            return Err(invalid(
+                field,
+                format!("two rates for {} / {}", r.region, r.tax_class),
+            ));
         }
     }
     if !rates.is_empty() {
         let region = &data.pricing.default_region;
         for (p, product) in data.products.iter().enumerate() {
-            if !rates.get(region).is_some_and(|classes| classes.contains_key(&product.tax_class)) {
+            if !rates
+                .get(region)
+                .is_some_and(|classes| classes.contains_key(&product.tax_class))
+            {
                 let field = format!("products[{p}] ({}).tax_class", product.id);
-                return Err(invalid(field, format!("no rate for {:?} in the default region {region:?}", product.tax_class)));
+                return Err(invalid(
+                    field,
+                    format!(
+                        "no rate for {:?} in the default region {region:?}",
+                        product.tax_class
+                    ),
+                ));
             }
         }
     }

@@ -14,7 +14,9 @@ pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i64> {
     if s > scale {
         return None;
     }
-    i64::try_from(d.mantissa()).ok()?.checked_mul(10i64.checked_pow(scale - s)?)
+    i64::try_from(d.mantissa())
+        .ok()?
+        .checked_mul(10i64.checked_pow(scale - s)?)
 }
 
 /// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None for a
@@ -39,14 +41,27 @@ fn div_round_wide(num: i128, den: i128, strategy: RoundingStrategy) -> Option<i1
 /// Whether a quotient goes up one, from its remainder (`inexact`: the remainder is not zero;
 /// `half`: the remainder against the rest of the divisor) and whether it is odd.
 #[allow(deprecated)]
-fn round_up(inexact: bool, half: std::cmp::Ordering, odd: bool, strategy: RoundingStrategy) -> Option<bool> {
+fn round_up(
+    inexact: bool,
+    half: std::cmp::Ordering,
+    odd: bool,
+    strategy: RoundingStrategy,
+) -> Option<bool> {
     use std::cmp::Ordering::{Equal, Greater};
     Some(match strategy {
-        RoundingStrategy::ToZero | RoundingStrategy::ToNegativeInfinity | RoundingStrategy::RoundDown => false,
-        RoundingStrategy::AwayFromZero | RoundingStrategy::ToPositiveInfinity | RoundingStrategy::RoundUp => inexact,
-        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => half != std::cmp::Ordering::Less,
+        RoundingStrategy::ToZero
+        | RoundingStrategy::ToNegativeInfinity
+        | RoundingStrategy::RoundDown => false,
+        RoundingStrategy::AwayFromZero
+        | RoundingStrategy::ToPositiveInfinity
+        | RoundingStrategy::RoundUp => inexact,
+        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::RoundHalfUp => {
+            half != std::cmp::Ordering::Less
+        }
         RoundingStrategy::MidpointTowardZero | RoundingStrategy::RoundHalfDown => half == Greater,
-        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => half == Greater || (half == Equal && odd),
+        RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => {
+            half == Greater || (half == Equal && odd)
+        }
     })
 }
 
@@ -56,16 +71,30 @@ fn round_up(inexact: bool, half: std::cmp::Ordering, odd: bool, strategy: Roundi
 pub(crate) fn mul_div_int(a: i64, num: i64, den: i64, strategy: RoundingStrategy) -> Option<i64> {
     match a.checked_mul(num) {
         Some(n) => div_round(n, den, strategy),
-        None => i64::try_from(div_round_wide(i128::from(a) * i128::from(num), i128::from(den), strategy)?).ok(),
+        None => i64::try_from(div_round_wide(
+            i128::from(a) * i128::from(num),
+            i128::from(den),
+            strategy,
+        )?)
+        .ok(),
     }
 }
 
 /// `taxable × rate` (or, where prices include tax, the tax contained in `taxable`:
 /// `taxable × rate / (1 + rate)`) rounded to `minor_units` with `strategy`; None when the
 /// amounts do not fit the exact path.
-pub(crate) fn tax(taxable: Decimal, rate: Decimal, inclusive: bool, minor_units: u32, strategy: RoundingStrategy) -> Option<Decimal> {
+pub(crate) fn tax(
+    taxable: Decimal,
+    rate: Decimal,
+    inclusive: bool,
+    minor_units: u32,
+    strategy: RoundingStrategy,
+) -> Option<Decimal> {
     let t = scaled(taxable, minor_units)?;
-    let (r, one) = (i64::try_from(rate.mantissa()).ok()?, 10i64.checked_pow(rate.scale())?);
+    let (r, one) = (
+        i64::try_from(rate.mantissa()).ok()?,
+        10i64.checked_pow(rate.scale())?,
+    );
     let den = if inclusive { one.checked_add(r)? } else { one };
     let cents = div_round(t.checked_mul(r)?, den, strategy)?;
     Some(Decimal::new(cents, minor_units))
@@ -75,13 +104,21 @@ pub(crate) fn tax(taxable: Decimal, rate: Decimal, inclusive: bool, minor_units:
 /// plain multiply: the overflow check otherwise costs a 128-bit multiply, emulated in Wasm.
 #[inline]
 pub(crate) fn mul_sat_u64(a: u64, b: u64) -> u64 {
-    if (a | b) >> 32 == 0 { a * b } else { a.saturating_mul(b) }
+    if (a | b) >> 32 == 0 {
+        a * b
+    } else {
+        a.saturating_mul(b)
+    }
 }
 
 /// `a × b`, saturating; a plain multiply when both are under 2³¹ in magnitude.
 #[inline]
 pub(crate) fn mul_sat_i64(a: i64, b: i64) -> i64 {
-    if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 { a * b } else { a.saturating_mul(b) }
+    if (a.unsigned_abs() | b.unsigned_abs()) >> 31 == 0 {
+        a * b
+    } else {
+        a.saturating_mul(b)
+    }
 }
 
 /// `a × qa` against `b × qb`: unit prices compared without dividing (`a`, `b` amounts, `qa`,
@@ -101,10 +138,23 @@ mod tests {
     #[test]
     fn saturating_products_take_the_fast_path_only_when_exact() {
         use super::{mul_sat_i64, mul_sat_u64};
-        for (a, b) in [(0u64, u64::MAX), (u32::MAX as u64, u32::MAX as u64), (1 << 32, 1 << 32), (3, 1 << 62), (12_345, 678_901)] {
+        for (a, b) in [
+            (0u64, u64::MAX),
+            (u32::MAX as u64, u32::MAX as u64),
+            (1 << 32, 1 << 32),
+            (3, 1 << 62),
+            (12_345, 678_901),
+        ] {
             assert_eq!(mul_sat_u64(a, b), a.saturating_mul(b), "{a} × {b}");
         }
-        for (a, b) in [(-(1i64 << 30), 1 << 30), (i64::MIN, 2), (-3, i64::MAX), ((1 << 31) - 1, -((1 << 31) - 1)), (1 << 31, 1 << 31), (-7, 9)] {
+        for (a, b) in [
+            (-(1i64 << 30), 1 << 30),
+            (i64::MIN, 2),
+            (-3, i64::MAX),
+            ((1 << 31) - 1, -((1 << 31) - 1)),
+            (1 << 31, 1 << 31),
+            (-7, 9),
+        ] {
             assert_eq!(mul_sat_i64(a, b), a.saturating_mul(b), "{a} × {b}");
         }
     }
@@ -115,8 +165,20 @@ mod tests {
     #[test]
     fn cross_products_compare_like_wide_ones() {
         let big = 1i64 << 40;
-        for (a, qa, b, qb) in [(0, 1, 0, 1), (5, 3, 3, 5), (7, 2, 3, 5), ((1 << 31) - 1, u32::MAX, (1 << 31) - 1, u32::MAX - 1), (big, 1, 1, u32::MAX), (3, 999, big, 1), (i64::MAX, 999, i64::MAX, 998)] {
-            assert_eq!(cross_cmp(a, qa, b, qb), (i128::from(a) * i128::from(qa)).cmp(&(i128::from(b) * i128::from(qb))), "{a}×{qa} vs {b}×{qb}");
+        for (a, qa, b, qb) in [
+            (0, 1, 0, 1),
+            (5, 3, 3, 5),
+            (7, 2, 3, 5),
+            ((1 << 31) - 1, u32::MAX, (1 << 31) - 1, u32::MAX - 1),
+            (big, 1, 1, u32::MAX),
+            (3, 999, big, 1),
+            (i64::MAX, 999, i64::MAX, 998),
+        ] {
+            assert_eq!(
+                cross_cmp(a, qa, b, qb),
+                (i128::from(a) * i128::from(qa)).cmp(&(i128::from(b) * i128::from(qb))),
+                "{a}×{qa} vs {b}×{qb}"
+            );
         }
     }
 
@@ -134,10 +196,24 @@ mod tests {
         assert_eq!(div_round(1, 3, RoundingStrategy::AwayFromZero), Some(1));
         assert_eq!(div_round(-1, 3, half_up), None);
         // 19 % VAT in 899.00 is 143.54 (143.5378…).
-        assert_eq!(tax(d("899.00"), d("0.19"), true, 2, half_up), Some(d("143.54")));
-        assert_eq!(tax(d("0.03"), d("0.20"), true, 2, half_up), Some(d("0.01")), "0.005 exactly rounds up");
-        assert_eq!(tax(d("0.03"), d("0.20"), true, 2, even), Some(d("0.00")), "and to even");
-        assert_eq!(tax(d("10.01"), d("0.07"), false, 2, half_up), Some(d("0.70")));
+        assert_eq!(
+            tax(d("899.00"), d("0.19"), true, 2, half_up),
+            Some(d("143.54"))
+        );
+        assert_eq!(
+            tax(d("0.03"), d("0.20"), true, 2, half_up),
+            Some(d("0.01")),
+            "0.005 exactly rounds up"
+        );
+        assert_eq!(
+            tax(d("0.03"), d("0.20"), true, 2, even),
+            Some(d("0.00")),
+            "and to even"
+        );
+        assert_eq!(
+            tax(d("10.01"), d("0.07"), false, 2, half_up),
+            Some(d("0.70"))
+        );
     }
 
     #[test]
@@ -146,10 +222,20 @@ mod tests {
         // 9.2 × 10^18 × 3 / 7 overflows the product but not the result.
         let a = i64::MAX / 2;
         let want = (i128::from(a) * 3 + 3) / 7;
-        assert_eq!(mul_div_int(a, 3, 7, half_up), Some(i64::try_from(want).unwrap()));
+        assert_eq!(
+            mul_div_int(a, 3, 7, half_up),
+            Some(i64::try_from(want).unwrap())
+        );
         assert_eq!(mul_div_int(1_000, 1_550, 10_000, half_up), Some(155));
-        assert_eq!(mul_div_int(5, 1, 2, RoundingStrategy::MidpointNearestEven), Some(2));
-        assert_eq!(mul_div_int(i64::MAX, 3, 1, half_up), None, "a result beyond i64");
+        assert_eq!(
+            mul_div_int(5, 1, 2, RoundingStrategy::MidpointNearestEven),
+            Some(2)
+        );
+        assert_eq!(
+            mul_div_int(i64::MAX, 3, 1, half_up),
+            None,
+            "a result beyond i64"
+        );
     }
 
     proptest! {

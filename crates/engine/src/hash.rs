@@ -36,7 +36,10 @@ impl Hasher for WordHash {
         }
         if !rest.is_empty() {
             // Built byte by byte: a copy into a buffer is a call to `memcpy` in Wasm.
-            let word = rest.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            let word = rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
             self.add(word);
             // The length, as a step of its own, keeps "ab" and "ab\0" apart, and a short last
             // word apart from a full one ("SKU-123" and "SKU-1238": a length folded into the
@@ -63,10 +66,19 @@ mod tests {
     #[test]
     fn keys_that_differ_late_in_a_word_land_in_different_buckets() {
         let hash = |s: &str| BuildHasherDefault::<WordHash>::default().hash_one(s);
-        let low_bits: std::collections::BTreeSet<u64> = (0..64).map(|i| hash(&format!("SKU-{i:04}")) & 63).collect();
-        assert!(low_bits.len() > 32, "64 SKUs fill only {} of 64 buckets", low_bits.len());
+        let low_bits: std::collections::BTreeSet<u64> =
+            (0..64).map(|i| hash(&format!("SKU-{i:04}")) & 63).collect();
+        assert!(
+            low_bits.len() > 32,
+            "64 SKUs fill only {} of 64 buckets",
+            low_bits.len()
+        );
         assert_ne!(hash("ab"), hash("ab\0"));
-        for (a, b) in [("SKU-123", "SKU-1238"), ("VIS-Q80", "VIS-Q808"), ("SKU-0000-ABCDEF", "SKU-0000-ABCDEF8")] {
+        for (a, b) in [
+            ("SKU-123", "SKU-1238"),
+            ("VIS-Q80", "VIS-Q808"),
+            ("SKU-0000-ABCDEF", "SKU-0000-ABCDEF8"),
+        ] {
             assert_ne!(hash(a), hash(b), "{a} and {b}");
         }
     }

@@ -26,11 +26,20 @@ pub mod sku;
 mod sort;
 pub mod time;
 
-pub use fulfilment::{Destination, FulfilmentError, availability::{availability, find_in_store}, delivery::{delivery_options, quote_with_delivery}};
 pub use cart::{Cart, CartError, CartLine, CartOp, DeliveryChoice, MAX_CART_LINES};
-pub use catalogue::{Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError, TaxRate, Variant};
+pub use catalogue::{
+    Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError,
+    TaxRate, Variant,
+};
+pub use fulfilment::{
+    Destination, FulfilmentError,
+    availability::{availability, find_in_store},
+    delivery::{delivery_options, quote_with_delivery},
+};
 pub use money::{Currency, Money, MoneyError};
-pub use quote::{Adjustment, CouponOutcome, Quote, QuoteContext, QuoteError, QuoteLine, Rejection, Usage, quote};
+pub use quote::{
+    Adjustment, CouponOutcome, Quote, QuoteContext, QuoteError, QuoteLine, Rejection, Usage, quote,
+};
 pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
 pub use time::{TimeError, Timestamp};
 

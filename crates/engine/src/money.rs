@@ -22,13 +22,28 @@ pub struct Currency {
 
 /// The currencies omnicart prices in. Adding one is a row here.
 const CURRENCIES: &[(&str, u32)] = &[
-    ("EUR", 2), ("USD", 2), ("GBP", 2), ("CHF", 2), ("SEK", 2), ("NOK", 2), ("DKK", 2),
-    ("PLN", 2), ("CZK", 2), ("CAD", 2), ("AUD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3),
+    ("EUR", 2),
+    ("USD", 2),
+    ("GBP", 2),
+    ("CHF", 2),
+    ("SEK", 2),
+    ("NOK", 2),
+    ("DKK", 2),
+    ("PLN", 2),
+    ("CZK", 2),
+    ("CAD", 2),
+    ("AUD", 2),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("BHD", 3),
     ("KWD", 3),
 ];
 
 impl Currency {
-    pub const EUR: Currency = Currency { code: "EUR", minor_units: 2 };
+    pub const EUR: Currency = Currency {
+        code: "EUR",
+        minor_units: 2,
+    };
 
     /// Looks a currency up by its ISO code (upper case, e.g. `"EUR"`).
     pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
@@ -73,7 +88,11 @@ pub enum MoneyError {
     #[error("unknown currency {0:?}")]
     UnknownCurrency(String),
     #[error("{amount} has more decimals than {currency} allows ({minor_units})")]
-    TooPrecise { amount: Decimal, currency: Currency, minor_units: u32 },
+    TooPrecise {
+        amount: Decimal,
+        currency: Currency,
+        minor_units: u32,
+    },
     #[error("{0:?} is not a decimal amount such as \"12.50\"")]
     NotAnAmount(String),
     #[error("cannot combine {0} with {1}")]
@@ -107,7 +126,11 @@ impl Money {
         let minor_units = currency.minor_units;
         let normalized = amount.normalize();
         if normalized.scale() > minor_units {
-            return Err(MoneyError::TooPrecise { amount, currency, minor_units });
+            return Err(MoneyError::TooPrecise {
+                amount,
+                currency,
+                minor_units,
+            });
         }
         let mut amount = normalized;
         amount.rescale(minor_units);
@@ -133,14 +156,18 @@ impl Money {
 
     /// Parses a decimal string such as `"1299.00"`. Scientific notation and floats are refused.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let amount = parse_decimal(text).ok_or_else(|| MoneyError::NotAnAmount(text.chars().take(40).collect()))?;
+        let amount = parse_decimal(text)
+            .ok_or_else(|| MoneyError::NotAnAmount(text.chars().take(40).collect()))?;
         Money::new(amount, currency)
     }
 
     /// An amount given in minor units (cents): `from_minor(1490, EUR)` is 14.90 EUR. Integer
     /// arithmetic in minor units is exact, and cheap on hot paths (the delivery calculator).
     pub fn from_minor(minor: i64, currency: Currency) -> Money {
-        Money { amount: Decimal::new(minor, currency.minor_units), currency }
+        Money {
+            amount: Decimal::new(minor, currency.minor_units),
+            currency,
+        }
     }
 
     /// The amount in minor units, or `None` beyond ±9.2 × 10^18 of them.
@@ -167,19 +194,28 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        let amount = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::exact(amount, self.currency))
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
+        let amount = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::exact(amount, self.currency))
     }
 
     /// Multiplying by a whole quantity is exact: no rounding happens.
     pub fn checked_mul_quantity(self, quantity: u32) -> Result<Money, MoneyError> {
-        let amount = self.amount.checked_mul(Decimal::from(quantity)).ok_or(MoneyError::Overflow)?;
+        let amount = self
+            .amount
+            .checked_mul(Decimal::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::exact(amount, self.currency))
     }
 
@@ -204,7 +240,11 @@ impl Money {
 /// plain digits with an optional sign and point, at most 32 characters. Scientific notation,
 /// spaces and separators are refused, never guessed at.
 pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
-    let plain = !text.is_empty() && text.len() <= 32 && text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    let plain = !text.is_empty()
+        && text.len() <= 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
     plain.then(|| Decimal::from_str(text).ok()).flatten()
 }
 
@@ -230,7 +270,10 @@ impl Serialize for Money {
 /// quote crosses to JSON or JS as text, and the general formatter divides the 96-bit mantissa
 /// once per digit. Mantissas beyond `u64` take the general formatter.
 fn decimal_text(d: Decimal, buf: &mut [u8; 48]) -> std::borrow::Cow<'_, str> {
-    let (Ok(mut m), scale) = (u64::try_from(d.mantissa().unsigned_abs()), d.scale() as usize) else {
+    let (Ok(mut m), scale) = (
+        u64::try_from(d.mantissa().unsigned_abs()),
+        d.scale() as usize,
+    ) else {
         return d.to_string().into();
     };
     let mut at = buf.len();
@@ -249,7 +292,9 @@ fn decimal_text(d: Decimal, buf: &mut [u8; 48]) -> std::borrow::Cow<'_, str> {
         at -= 1;
         buf[at] = b'-';
     }
-    std::str::from_utf8(&buf[at..]).expect("ASCII digits").into()
+    std::str::from_utf8(&buf[at..])
+        .expect("ASCII digits")
+        .into()
 }
 
 impl<'de> Deserialize<'de> for Money {
@@ -279,7 +324,10 @@ mod tests {
         assert_eq!(eur("7").amount().to_string(), "7.00");
         assert_eq!(eur("1.230").amount().to_string(), "1.23");
         let jpy = Currency::from_code("JPY").unwrap();
-        assert_eq!(Money::parse("1500", jpy).unwrap().amount().to_string(), "1500");
+        assert_eq!(
+            Money::parse("1500", jpy).unwrap().amount().to_string(),
+            "1500"
+        );
     }
 
     #[test]
@@ -287,13 +335,20 @@ mod tests {
         let err = Money::parse("0.005", Currency::EUR).unwrap_err();
         assert_eq!(err.code(), "amount_too_precise");
         let jpy = Currency::from_code("JPY").unwrap();
-        assert_eq!(Money::parse("1.5", jpy).unwrap_err().code(), "amount_too_precise");
+        assert_eq!(
+            Money::parse("1.5", jpy).unwrap_err().code(),
+            "amount_too_precise"
+        );
     }
 
     #[test]
     fn floats_and_garbage_are_not_amounts() {
         for bad in ["", "1e3", "abc", "NaN", "1,50", " 1.00", "12.00 EUR"] {
-            assert_eq!(Money::parse(bad, Currency::EUR).unwrap_err().code(), "invalid_amount", "{bad:?}");
+            assert_eq!(
+                Money::parse(bad, Currency::EUR).unwrap_err().code(),
+                "invalid_amount",
+                "{bad:?}"
+            );
         }
     }
 
@@ -302,19 +357,42 @@ mod tests {
         let half = Decimal::from_str("0.125").unwrap();
         let up = Money::rounded(half, Currency::EUR, RoundingStrategy::MidpointAwayFromZero);
         let even = Money::rounded(half, Currency::EUR, RoundingStrategy::MidpointNearestEven);
-        assert_eq!((up.amount().to_string(), even.amount().to_string()), ("0.13".into(), "0.12".into()));
+        assert_eq!(
+            (up.amount().to_string(), even.amount().to_string()),
+            ("0.13".into(), "0.12".into())
+        );
     }
 
     #[test]
     fn arithmetic_is_exact_and_checks_currency() {
         assert_eq!(eur("0.10").checked_add(eur("0.20")).unwrap(), eur("0.30"));
         assert_eq!(eur("33.33").checked_mul_quantity(3).unwrap(), eur("99.99"));
-        assert_eq!(eur("0.00").checked_mul_quantity(5).unwrap().amount().to_string(), "0.00");
-        assert_eq!(eur("0.50").checked_add(eur("0.50")).unwrap().amount().to_string(), "1.00");
+        assert_eq!(
+            eur("0.00")
+                .checked_mul_quantity(5)
+                .unwrap()
+                .amount()
+                .to_string(),
+            "0.00"
+        );
+        assert_eq!(
+            eur("0.50")
+                .checked_add(eur("0.50"))
+                .unwrap()
+                .amount()
+                .to_string(),
+            "1.00"
+        );
         let usd = Money::parse("1.00", Currency::from_code("USD").unwrap()).unwrap();
-        assert_eq!(eur("1.00").checked_add(usd).unwrap_err().code(), "currency_mismatch");
+        assert_eq!(
+            eur("1.00").checked_add(usd).unwrap_err().code(),
+            "currency_mismatch"
+        );
         let huge = Money::new(Decimal::MAX, Currency::from_code("JPY").unwrap()).unwrap();
-        assert_eq!(huge.checked_mul_quantity(2).unwrap_err().code(), "amount_overflow");
+        assert_eq!(
+            huge.checked_mul_quantity(2).unwrap_err().code(),
+            "amount_overflow"
+        );
     }
 
     proptest::proptest! {
@@ -332,11 +410,23 @@ mod tests {
 
     #[test]
     fn zeros_and_signs_are_written_as_display_writes_them() {
-        for (m, scale, negative) in [(0, 0, false), (0, 2, false), (0, 2, true), (5, 2, true), (100, 2, false), (7, 0, true), (1, 28, false)] {
+        for (m, scale, negative) in [
+            (0, 0, false),
+            (0, 2, false),
+            (0, 2, true),
+            (5, 2, true),
+            (100, 2, false),
+            (7, 0, true),
+            (1, 28, false),
+        ] {
             let mut d = Decimal::new(m, scale);
             d.set_sign_negative(negative);
             let mut buf = [0u8; 48];
-            assert_eq!(decimal_text(d, &mut buf), d.to_string(), "{m} at scale {scale}, negative {negative}");
+            assert_eq!(
+                decimal_text(d, &mut buf),
+                d.to_string(),
+                "{m} at scale {scale}, negative {negative}"
+            );
         }
     }
 

@@ -17,17 +17,17 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{
-    self, Amount, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Matches, Round, Suggestion, UpsellHint,
-    normalize_code, order_discount,
+    self, Amount, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line,
+    Matches, Round, Suggestion, UpsellHint, normalize_code, order_discount,
 };
 use crate::sku::{Quantity, Sku};
 use crate::time::Timestamp;
-use crate::ErrorCode;
 
 /// Who is buying, where, when and with which codes. Everything the engine would otherwise have
 /// to look up is passed in: it reads no clock and no database.
@@ -183,26 +183,55 @@ impl ErrorCode for QuoteError {
 }
 
 /// Quotes a cart. Pure: same snapshot, cart and context, same quote.
-pub fn quote(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Result<Quote, QuoteError> {
+pub fn quote(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+) -> Result<Quote, QuoteError> {
     let currency = context.currency.unwrap_or(snapshot.currency());
     let round = round_for(snapshot, currency);
     let (lines, units, parents) = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
-    let candidates = snapshot.promotion_index().candidates(&lines, &codes, snapshot.promotions().len());
-    let input = input_for(snapshot, &lines, Matches::new(&lines), context, &codes, currency);
+    let candidates =
+        snapshot
+            .promotion_index()
+            .candidates(&lines, &codes, snapshot.promotions().len());
+    let input = input_for(
+        snapshot,
+        &lines,
+        Matches::new(&lines),
+        context,
+        &codes,
+        currency,
+    );
     if !within_limit(&lines, input.delivery_charge) {
         return Err(QuoteError::Money(MoneyError::Overflow));
     }
     let eval = promotion::evaluate(&input, &candidates);
     let near = near_misses(&eval);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
-    let mut quote = assemble(snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons)?;
-    quote.hints = hints(snapshot, cart, context, &quote, &near, (&lines, &units, &parents, &codes), &input.matches)?;
+    let mut quote = assemble(
+        snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons,
+    )?;
+    quote.hints = hints(
+        snapshot,
+        cart,
+        context,
+        &quote,
+        &near,
+        (&lines, &units, &parents, &codes),
+        &input.matches,
+    )?;
     Ok(quote)
 }
 
 /// The quote's priced lines, their unit prices and parents, and the codes entered.
-type Priced<'q, 'a> = (&'q [Line<'a>], &'q [Money], &'q [Option<&'a Sku>], &'q [String]);
+type Priced<'q, 'a> = (
+    &'q [Line<'a>],
+    &'q [Money],
+    &'q [Option<&'a Sku>],
+    &'q [String],
+);
 
 /// A near miss: promotion index and what it lacks: an amount, or units of what a target
 /// matches (the item to suggest is looked up only for the hints shown).
@@ -214,11 +243,21 @@ struct Near<'s> {
 
 /// Rounding to the currency's minor unit with the snapshot's named strategy.
 pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
-    Round { minor_units: currency.minor_units(), strategy: snapshot.pricing().rounding.strategy() }
+    Round {
+        minor_units: currency.minor_units(),
+        strategy: snapshot.pricing().rounding.strategy(),
+    }
 }
 
 /// What the promotion engine needs to evaluate these lines.
-fn input_for<'a>(snapshot: &'a Snapshot, lines: &'a [Line<'a>], matches: Matches<'a>, context: &'a QuoteContext, codes: &'a [String], currency: Currency) -> Input<'a> {
+fn input_for<'a>(
+    snapshot: &'a Snapshot,
+    lines: &'a [Line<'a>],
+    matches: Matches<'a>,
+    context: &'a QuoteContext,
+    codes: &'a [String],
+    currency: Currency,
+) -> Input<'a> {
     let round = round_for(snapshot, currency);
     Input {
         lines,
@@ -244,9 +283,15 @@ fn priced_lines<'a>(
     currency: Currency,
 ) -> Result<(Vec<Line<'a>>, Vec<Money>, Vec<Option<&'a Sku>>), QuoteError> {
     let count = cart.lines().len() + cart.lines().iter().map(|l| l.services.len()).sum::<usize>();
-    let (mut lines, mut units, mut parents) = (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
+    let (mut lines, mut units, mut parents) = (
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+    );
     for l in cart.lines() {
-        for (sku, parent) in std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku)))) {
+        for (sku, parent) in
+            std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku))))
+        {
             let (line, unit) = priced_line(snapshot, sku, l.quantity.get(), context, currency)?;
             lines.push(line);
             units.push(unit);
@@ -257,11 +302,30 @@ fn priced_lines<'a>(
 }
 
 /// One priced line and its unit price.
-fn priced_line<'a>(snapshot: &'a Snapshot, sku: &'a Sku, quantity: u32, context: &QuoteContext, currency: Currency) -> Result<(Line<'a>, Money), QuoteError> {
-    let (product, unit) = snapshot.priced(sku, context.channel, currency).ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
-    let unit = unit.ok_or_else(|| QuoteError::NoPrice { sku: sku.clone(), currency })?;
+fn priced_line<'a>(
+    snapshot: &'a Snapshot,
+    sku: &'a Sku,
+    quantity: u32,
+    context: &QuoteContext,
+    currency: Currency,
+) -> Result<(Line<'a>, Money), QuoteError> {
+    let (product, unit) = snapshot
+        .priced(sku, context.channel, currency)
+        .ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
+    let unit = unit.ok_or_else(|| QuoteError::NoPrice {
+        sku: sku.clone(),
+        currency,
+    })?;
     let gross = cents(unit.checked_mul_quantity(quantity)?)?;
-    Ok((Line { sku, product, quantity, gross }, unit))
+    Ok((
+        Line {
+            sku,
+            product,
+            quantity,
+            gross,
+        },
+        unit,
+    ))
 }
 
 /// The most a quote's amounts may add up to, in minor units: a quarter of what an `i64`
@@ -271,13 +335,20 @@ const MAX_CENTS: Cents = Cents::MAX / 4;
 
 /// An amount at its currency's minor unit, in minor units.
 fn cents(m: Money) -> Result<Cents, QuoteError> {
-    crate::exact::scaled(m.amount(), m.currency().minor_units()).filter(|c| c.abs() <= MAX_CENTS).ok_or(QuoteError::Money(MoneyError::Overflow))
+    crate::exact::scaled(m.amount(), m.currency().minor_units())
+        .filter(|c| c.abs() <= MAX_CENTS)
+        .ok_or(QuoteError::Money(MoneyError::Overflow))
 }
 
 /// Whether the lines and the delivery charge add up to at most [`MAX_CENTS`].
 fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
-    let sum = lines.iter().try_fold(delivery_charge.unwrap_or(0), |sum, l| sum.checked_add(l.gross));
-    sum.is_some_and(|s| s <= MAX_CENTS) && delivery_charge.is_none_or(|c| (0..=MAX_CENTS).contains(&c))
+    let sum = lines
+        .iter()
+        .try_fold(delivery_charge.unwrap_or(0), |sum, l| {
+            sum.checked_add(l.gross)
+        });
+    sum.is_some_and(|s| s <= MAX_CENTS)
+        && delivery_charge.is_none_or(|c| (0..=MAX_CENTS).contains(&c))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
@@ -288,15 +359,27 @@ fn entered_codes(snapshot: &Snapshot, entered: &[String]) -> (Vec<String>, Vec<C
         if codes.contains(&code) || refused.iter().any(|o: &CouponOutcome| o.code == code) {
             continue;
         }
-        let problem = if !promotion::valid_code(&code) || !snapshot.promotion_index().has_coupon(&code) {
-            Some(("unknown_coupon", format!("We don't know the code {code}. Check it for typos.")))
-        } else if codes.len() >= promotion::MAX_COUPONS {
-            Some(("too_many_coupons", format!("At most {} codes per order.", promotion::MAX_COUPONS)))
-        } else {
-            None
-        };
+        let problem =
+            if !promotion::valid_code(&code) || !snapshot.promotion_index().has_coupon(&code) {
+                Some((
+                    "unknown_coupon",
+                    format!("We don't know the code {code}. Check it for typos."),
+                ))
+            } else if codes.len() >= promotion::MAX_COUPONS {
+                Some((
+                    "too_many_coupons",
+                    format!("At most {} codes per order.", promotion::MAX_COUPONS),
+                ))
+            } else {
+                None
+            };
         match problem {
-            Some((reason_code, reason)) => refused.push(CouponOutcome { code, applied: false, reason_code: Some(reason_code.into()), reason: Some(reason) }),
+            Some((reason_code, reason)) => refused.push(CouponOutcome {
+                code,
+                applied: false,
+                reason_code: Some(reason_code.into()),
+                reason: Some(reason),
+            }),
             None => codes.push(code),
         }
     }
@@ -314,9 +397,17 @@ fn coupon_outcomes(snapshot: &Snapshot, codes: &[String], eval: &Evaluation) -> 
             let (reason_code, reason) = match (applied, why) {
                 (true, _) => (None, None),
                 (false, Some(r)) => (Some(r.code.to_owned()), Some(r.message.clone())),
-                (false, None) => (Some("not_applicable".to_owned()), Some("This code does not apply to your cart.".to_owned())),
+                (false, None) => (
+                    Some("not_applicable".to_owned()),
+                    Some("This code does not apply to your cart.".to_owned()),
+                ),
             };
-            CouponOutcome { code: code.clone(), applied, reason_code, reason }
+            CouponOutcome {
+                code: code.clone(),
+                applied,
+                reason_code,
+                reason,
+            }
         })
         .collect()
 }
@@ -335,7 +426,11 @@ fn assemble(
 ) -> Result<Quote, QuoteError> {
     let promotions = snapshot.promotions();
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
-    let adjustment = |p: usize, d: Decimal| Adjustment { promotion_id: promotions[p].id.clone(), label: promotions[p].label.clone(), amount: money(d) };
+    let adjustment = |p: usize, d: Decimal| Adjustment {
+        promotion_id: promotions[p].id.clone(),
+        label: promotions[p].label.clone(),
+        amount: money(d),
+    };
     let mut nets: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
     for &(i, p, d) in &eval.line_adjustments {
@@ -343,7 +438,10 @@ fn assemble(
         line_adjustments[i].push(adjustment(p, round.decimal(d)));
     }
     let order_shares = allocate_order(lines, &nets, eval);
-    let region = context.region.clone().unwrap_or_else(|| snapshot.pricing().default_region.clone());
+    let region = context
+        .region
+        .clone()
+        .unwrap_or_else(|| snapshot.pricing().default_region.clone());
     let inclusive = snapshot.pricing().prices_include_tax;
     let mut out = Vec::with_capacity(lines.len() + eval.gifts.len());
     // Rates by tax class, looked up once per class (a cart has few classes).
@@ -380,12 +478,17 @@ fn assemble(
     // in the plan search saturates).
     let mut gift_gross: Vec<(usize, Decimal)> = Vec::new();
     for (p, sku, quantity) in &eval.gifts {
-        let Some(unit) = snapshot.price_for(sku, context.channel, currency) else { continue };
+        let Some(unit) = snapshot.price_for(sku, context.channel, currency) else {
+            continue;
+        };
         let gross = unit.checked_mul_quantity(*quantity)?;
         gift_gross.push((*p, gross.amount()));
         out.push(QuoteLine {
             sku: sku.clone(),
-            product_id: snapshot.variant(sku).map(|(p, _)| p.id.clone()).unwrap_or_default(),
+            product_id: snapshot
+                .variant(sku)
+                .map(|(p, _)| p.id.clone())
+                .unwrap_or_default(),
             name: snapshot.display_name(sku),
             quantity: Quantity::new((*quantity).into()).unwrap_or(Quantity::ONE),
             unit_price: unit,
@@ -401,14 +504,25 @@ fn assemble(
     }
     let delivery = context.delivery_charge.map(|charge| {
         let charge = money(charge.0);
-        let adjustments: Vec<Adjustment> = eval.delivery.iter().filter(|&&(_, d)| d != 0).map(|&(p, d)| adjustment(p, round.decimal(d))).collect();
+        let adjustments: Vec<Adjustment> = eval
+            .delivery
+            .iter()
+            .filter(|&&(_, d)| d != 0)
+            .map(|&(p, d)| adjustment(p, round.decimal(d)))
+            .collect();
         let off = round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
-        DeliveryCharge { total: money(charge.amount() - off), charge, adjustments }
+        DeliveryCharge {
+            total: money(charge.amount() - off),
+            charge,
+            adjustments,
+        }
     });
     let shopper = || out.iter().filter(|l| !l.gift);
     let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| money(shopper().map(f).sum());
     let order_total = round.decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
-    let delivery_off = delivery.as_ref().map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
+    let delivery_off = delivery
+        .as_ref()
+        .map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
     let line_discount_total = sum(&|l| l.gross.amount() - l.net.amount());
     Ok(Quote {
         currency,
@@ -418,21 +532,48 @@ fn assemble(
         subtotal: sum(&|l| l.gross.amount()),
         discount_total: money(line_discount_total.amount() + order_total + delivery_off),
         line_discount_total,
-        order_adjustments: eval.order_adjustments.iter().map(|&(p, d)| adjustment(p, round.decimal(d))).collect(),
+        order_adjustments: eval
+            .order_adjustments
+            .iter()
+            .map(|&(p, d)| adjustment(p, round.decimal(d)))
+            .collect(),
         tax_total: sum(&|l| l.tax.amount()),
-        total: money(shopper().map(|l| l.total.amount()).sum::<Decimal>() + delivery.as_ref().map_or(Decimal::ZERO, |d| d.total.amount())),
+        total: money(
+            shopper().map(|l| l.total.amount()).sum::<Decimal>()
+                + delivery
+                    .as_ref()
+                    .map_or(Decimal::ZERO, |d| d.total.amount()),
+        ),
         delivery,
-        delivery_promotions: eval.delivery.iter().filter_map(|&(p, _)| delivery_promotion(&promotions[p])).collect(),
+        delivery_promotions: eval
+            .delivery
+            .iter()
+            .filter_map(|&(p, _)| delivery_promotion(&promotions[p]))
+            .collect(),
         applied: eval
             .applied_amounts()
-            .map(|(p, c)| adjustment(p, round.decimal(c) + gift_gross.iter().filter(|(q, _)| *q == p).map(|(_, g)| *g).sum::<Decimal>()))
+            .map(|(p, c)| {
+                adjustment(
+                    p,
+                    round.decimal(c)
+                        + gift_gross
+                            .iter()
+                            .filter(|(q, _)| *q == p)
+                            .map(|(_, g)| *g)
+                            .sum::<Decimal>(),
+                )
+            })
             .collect(),
-        rejected: eval.rejected.iter().map(|(p, r)| Rejection {
-            promotion_id: promotions[*p].id.clone(),
-            label: promotions[*p].label.clone(),
-            code: r.code.to_owned(),
-            reason: r.message.clone(),
-        }).collect(),
+        rejected: eval
+            .rejected
+            .iter()
+            .map(|(p, r)| Rejection {
+                promotion_id: promotions[*p].id.clone(),
+                label: promotions[*p].label.clone(),
+                code: r.code.to_owned(),
+                reason: r.message.clone(),
+            })
+            .collect(),
         coupons,
         hints: Vec::new(),
         lines: out,
@@ -441,7 +582,11 @@ fn assemble(
 
 fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
     match &p.action {
-        promotion::Action::DeliveryDiscount { discount } => Some(DeliveryPromotion { promotion_id: p.id.clone(), label: p.label.clone(), discount: discount.clone() }),
+        promotion::Action::DeliveryDiscount { discount } => Some(DeliveryPromotion {
+            promotion_id: p.id.clone(),
+            label: p.label.clone(),
+            discount: discount.clone(),
+        }),
         _ => None,
     }
 }
@@ -461,31 +606,56 @@ fn allocate_order(lines: &[Line], nets: &[Cents], eval: &Evaluation) -> Vec<Cent
 
 /// Tax per line: contained in the price (inclusive) or added to it, rounded per line.
 /// `rate` is the snapshot's rate for the region and the line's tax class.
-fn tax_of(snapshot: &Snapshot, region: &str, rate: Option<Decimal>, taxable: Decimal, inclusive: bool, round: Round) -> Result<Decimal, QuoteError> {
+fn tax_of(
+    snapshot: &Snapshot,
+    region: &str,
+    rate: Option<Decimal>,
+    taxable: Decimal,
+    inclusive: bool,
+    round: Round,
+) -> Result<Decimal, QuoteError> {
     if snapshot.pricing().tax_rates.is_empty() {
         return Ok(Decimal::ZERO);
     }
     let rate = rate.ok_or_else(|| QuoteError::UnknownRegion(region.to_owned()))?;
-    if let Some(tax) = crate::exact::tax(taxable, rate, inclusive, round.minor_units, round.strategy) {
+    if let Some(tax) =
+        crate::exact::tax(taxable, rate, inclusive, round.minor_units, round.strategy)
+    {
         return Ok(tax);
     }
-    let tax = if inclusive { taxable * rate / (Decimal::ONE + rate) } else { taxable * rate };
+    let tax = if inclusive {
+        taxable * rate / (Decimal::ONE + rate)
+    } else {
+        taxable * rate
+    };
     Ok(round.apply(tax))
 }
-
 
 /// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
 fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
     let mut out = Vec::new();
     for (p, gap) in &eval.gaps {
         let next_tier = matches!(gap, Gap::NextTier { .. });
-        if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p) {
+        if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p)
+        {
             continue;
         }
         let near = match gap {
-            Gap::Subtotal { missing } | Gap::NextTier { missing } => Near { promotion: *p, missing_amount: Some(*missing), add: None },
-            Gap::Quantity { target, missing } => Near { promotion: *p, missing_amount: None, add: Some((*target, *missing)) },
-            Gap::Contains { target } | Gap::ActionTarget { target } => Near { promotion: *p, missing_amount: None, add: Some((*target, 1)) },
+            Gap::Subtotal { missing } | Gap::NextTier { missing } => Near {
+                promotion: *p,
+                missing_amount: Some(*missing),
+                add: None,
+            },
+            Gap::Quantity { target, missing } => Near {
+                promotion: *p,
+                missing_amount: None,
+                add: Some((*target, *missing)),
+            },
+            Gap::Contains { target } | Gap::ActionTarget { target } => Near {
+                promotion: *p,
+                missing_amount: None,
+                add: Some((*target, 1)),
+            },
         };
         out.push(near);
     }
@@ -493,15 +663,30 @@ fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
 }
 
 /// The cheapest SKU the target matches (ties by SKU).
-fn cheapest(snapshot: &Snapshot, channel: Channel, currency: Currency, target: &promotion::Target) -> Option<Sku> {
+fn cheapest(
+    snapshot: &Snapshot,
+    channel: Channel,
+    currency: Currency,
+    target: &promotion::Target,
+) -> Option<Sku> {
     let mut best: Option<(Decimal, &Sku)> = None;
     // Every variant of the products found matches, except for a SKU target.
     let per_variant = matches!(target, promotion::Target::Skus(_));
     for p in snapshot.products_for(target) {
         let product = &snapshot.products()[p];
         for v in &product.variants {
-            let Some(price) = snapshot.price_for(&v.sku, channel, currency) else { continue };
-            let matches = || !per_variant || target.matches(&Line { sku: &v.sku, product, quantity: 1, gross: 0 });
+            let Some(price) = snapshot.price_for(&v.sku, channel, currency) else {
+                continue;
+            };
+            let matches = || {
+                !per_variant
+                    || target.matches(&Line {
+                        sku: &v.sku,
+                        product,
+                        quantity: 1,
+                        gross: 0,
+                    })
+            };
             if best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) && matches() {
                 best = Some((price.amount(), &v.sku));
             }
@@ -510,7 +695,15 @@ fn cheapest(snapshot: &Snapshot, channel: Channel, currency: Currency, target: &
     best.map(|(_, s)| s.clone())
 }
 
-fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote, near: &[Near], priced: Priced, matches: &Matches) -> Result<Vec<UpsellHint>, QuoteError> {
+fn hints(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+    quote: &Quote,
+    near: &[Near],
+    priced: Priced,
+    matches: &Matches,
+) -> Result<Vec<UpsellHint>, QuoteError> {
     let currency = quote.currency;
     let round = round_for(snapshot, currency);
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
@@ -524,28 +717,87 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
             let saving = match promo.class() {
                 DiscountClass::Order => {
                     // What it would take off at the threshold, less what it takes off already.
-                    let net = *net.get_or_insert_with(|| quote.lines.iter().filter(|l| !l.gift).map(|l| l.net.amount()).sum::<Decimal>());
+                    let net = *net.get_or_insert_with(|| {
+                        quote
+                            .lines
+                            .iter()
+                            .filter(|l| !l.gift)
+                            .map(|l| l.net.amount())
+                            .sum::<Decimal>()
+                    });
                     let base = round.cents(net).saturating_add(missing);
-                    let now = quote.order_adjustments.iter().filter(|a| a.promotion_id == promo.id).map(|a| a.amount.amount()).sum::<Decimal>();
-                    Some(money(round.decimal(order_discount(base, &promo.action, round)) - now))
+                    let now = quote
+                        .order_adjustments
+                        .iter()
+                        .filter(|a| a.promotion_id == promo.id)
+                        .map(|a| a.amount.amount())
+                        .sum::<Decimal>();
+                    Some(money(
+                        round.decimal(order_discount(base, &promo.action, round)) - now,
+                    ))
                 }
-                DiscountClass::Delivery => context.delivery_charge.map(|c| money(c.0)).filter(|_| matches!(&promo.action, promotion::Action::DeliveryDiscount { discount: DeliveryDiscount::Free })),
+                DiscountClass::Delivery => {
+                    context.delivery_charge.map(|c| money(c.0)).filter(|_| {
+                        matches!(
+                            &promo.action,
+                            promotion::Action::DeliveryDiscount {
+                                discount: DeliveryDiscount::Free
+                            }
+                        )
+                    })
+                }
                 DiscountClass::Line => None,
             };
             let missing = money(round.decimal(missing));
             let message = format!("Add {} {currency} more: {}", missing.amount(), promo.label);
-            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: Some(missing), add: None, saving }
+            UpsellHint {
+                promotion_id: promo.id.clone(),
+                label: promo.label.clone(),
+                message,
+                missing_amount: Some(missing),
+                add: None,
+                saving,
+            }
         } else if let Some((target, quantity)) = n.add {
             if simulated == MAX_SIMULATED_HINTS {
                 continue;
             }
-            let Some(sku) = cheapest(snapshot, context.channel, currency, target) else { continue };
+            let Some(sku) = cheapest(snapshot, context.channel, currency, target) else {
+                continue;
+            };
             simulated += 1;
-            let Some(saving) = simulate(snapshot, cart, context, priced, matches, n.promotion, &sku, quantity)? else { continue };
+            let Some(saving) = simulate(
+                snapshot,
+                cart,
+                context,
+                priced,
+                matches,
+                n.promotion,
+                &sku,
+                quantity,
+            )?
+            else {
+                continue;
+            };
             let name = snapshot.display_name(&sku);
-            let message = format!("Add {name}: save {} {currency} ({})", saving.amount(), promo.label);
-            let add = Some(Suggestion { sku, name, quantity });
-            UpsellHint { promotion_id: promo.id.clone(), label: promo.label.clone(), message, missing_amount: None, add, saving: Some(saving) }
+            let message = format!(
+                "Add {name}: save {} {currency} ({})",
+                saving.amount(),
+                promo.label
+            );
+            let add = Some(Suggestion {
+                sku,
+                name,
+                quantity,
+            });
+            UpsellHint {
+                promotion_id: promo.id.clone(),
+                label: promo.label.clone(),
+                message,
+                missing_amount: None,
+                add,
+                saving: Some(saving),
+            }
         } else {
             continue;
         };
@@ -554,7 +806,10 @@ fn hints(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext, quote: &Quote
     // Highest saving first; ties by promotion id, so the order of promotions in the snapshot
     // never shows through.
     crate::sort::sort_vec(&mut hints, &|(_, a), (_, b)| {
-        b.saving.map(|m| m.amount()).cmp(&a.saving.map(|m| m.amount())).then_with(|| a.promotion_id.cmp(&b.promotion_id))
+        b.saving
+            .map(|m| m.amount())
+            .cmp(&a.saving.map(|m| m.amount()))
+            .then_with(|| a.promotion_id.cmp(&b.promotion_id))
     });
     Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
 }
@@ -574,9 +829,13 @@ fn simulate(
     sku: &Sku,
     quantity: u32,
 ) -> Result<Option<Money>, QuoteError> {
-    let Ok(quantity) = Quantity::new(quantity.into()) else { return Ok(None) };
+    let Ok(quantity) = Quantity::new(quantity.into()) else {
+        return Ok(None);
+    };
     let currency = context.currency.unwrap_or(snapshot.currency());
-    let Ok(total) = cart.quantity_after_add(snapshot, sku, quantity) else { return Ok(None) };
+    let Ok(total) = cart.quantity_after_add(snapshot, sku, quantity) else {
+        return Ok(None);
+    };
     let mut with: Vec<Line> = Vec::with_capacity(lines.len() + 1);
     with.extend(lines.iter().map(Line::clone));
     match cart.quantity_of(sku) {
@@ -586,7 +845,13 @@ fn simulate(
                 if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
                     l.quantity = total.get();
                     // Beyond what a quote may add up to: no hint, the quote itself stands.
-                    let Ok(gross) = units[i].checked_mul_quantity(total.get()).map_err(QuoteError::from).and_then(cents) else { return Ok(None) };
+                    let Ok(gross) = units[i]
+                        .checked_mul_quantity(total.get())
+                        .map_err(QuoteError::from)
+                        .and_then(cents)
+                    else {
+                        return Ok(None);
+                    };
                     l.gross = gross;
                 }
             }
@@ -597,10 +862,18 @@ fn simulate(
         },
     }
     let targets = snapshot.promotions()[promotion].targets();
-    let input = input_for(snapshot, &with, Matches::after(matches, &with, &targets), context, codes, currency);
+    let input = input_for(
+        snapshot,
+        &with,
+        Matches::after(matches, &with, &targets),
+        context,
+        codes,
+        currency,
+    );
     if !within_limit(&with, input.delivery_charge) {
         return Ok(None);
     }
     let saving = promotion::alone(&input, promotion);
-    Ok((saving != 0).then(|| Money::rounded(input.round.decimal(saving), currency, input.round.strategy)))
+    Ok((saving != 0)
+        .then(|| Money::rounded(input.round.decimal(saving), currency, input.round.strategy)))
 }

@@ -35,13 +35,12 @@
 //! operations were validated when made, and a replica must not depend on its snapshot version
 //! to converge (pricing a line the catalogue no longer sells is the quote's business).
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{Cart, CartOp};
 use crate::hash::HashMap;
-use crate::sort::sort_indices;
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
+use crate::sort::sort_indices;
 
 /// Longest operation id and device id.
 pub const MAX_ID_LEN: usize = 64;
@@ -64,7 +63,13 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(device: &str) -> Clock {
-        Clock { last: Stamp { ms: 0, counter: 0, device: device.to_owned() } }
+        Clock {
+            last: Stamp {
+                ms: 0,
+                counter: 0,
+                device: device.to_owned(),
+            },
+        }
     }
 
     /// The stamp for a new local event at wall time `now_ms`: later than every stamp this
@@ -117,7 +122,11 @@ impl crate::ErrorCode for ReplicaError {
 impl Operation {
     pub fn validate(&self) -> Result<(), ReplicaError> {
         let ok = |s: &str| !s.is_empty() && s.len() <= MAX_ID_LEN;
-        if ok(&self.id) && ok(&self.stamp.device) { Ok(()) } else { Err(ReplicaError::BadId) }
+        if ok(&self.id) && ok(&self.stamp.device) {
+            Ok(())
+        } else {
+            Err(ReplicaError::BadId)
+        }
     }
 }
 
@@ -151,9 +160,17 @@ impl Head {
     /// `last` in replay order, and returns whether it did; otherwise changes nothing.
     pub fn advance(&mut self, cart: &mut Cart, ops: &[Operation]) -> bool {
         let mut order: Vec<usize> = (0..ops.len()).collect();
-        sort_indices(&mut order, &|a, b| (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id)));
-        let (Some(&first), Some(&newest)) = (order.first(), order.last()) else { return true };
-        if self.last.as_ref().is_some_and(|(stamp, id)| (&ops[first].stamp, &ops[first].id) <= (stamp, id)) {
+        sort_indices(&mut order, &|a, b| {
+            (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id))
+        });
+        let (Some(&first), Some(&newest)) = (order.first(), order.last()) else {
+            return true;
+        };
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|(stamp, id)| (&ops[first].stamp, &ops[first].id) <= (stamp, id))
+        {
             return false;
         }
         let mut renamed: HashMap<Sku, Sku> = self.renamed.iter().cloned().collect();
@@ -188,7 +205,10 @@ impl OpLog {
 
     /// A log that starts from a compacted base (see rule 8).
     pub fn with_base(base: Base) -> OpLog {
-        OpLog { base, ..OpLog::default() }
+        OpLog {
+            base,
+            ..OpLog::default()
+        }
     }
 
     pub fn base(&self) -> &Base {
@@ -211,7 +231,10 @@ impl OpLog {
                 self.ops[i].id.clone()
             })
             .collect();
-        self.base = Base { cart, renamed: sorted(renamed) };
+        self.base = Base {
+            cart,
+            renamed: sorted(renamed),
+        };
         let kept: Vec<Operation> = order[fold..].iter().map(|&i| self.ops[i].clone()).collect();
         self.ops = Vec::with_capacity(kept.len());
         self.ids.clear();
@@ -242,7 +265,9 @@ impl OpLog {
         if let Some(&at) = self.ids.get(&op.id) {
             let kept = &self.ops[at];
             let first = match op.stamp.cmp(&kept.stamp) {
-                std::cmp::Ordering::Equal => format!("{:?}{:?}", op.seen, op.op) < format!("{:?}{:?}", kept.seen, kept.op),
+                std::cmp::Ordering::Equal => {
+                    format!("{:?}{:?}", op.seen, op.op) < format!("{:?}{:?}", kept.seen, kept.op)
+                }
                 order => order.is_lt(),
             };
             if first {
@@ -263,13 +288,18 @@ impl OpLog {
     fn order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.ops.len()).collect();
         let ops = &self.ops;
-        sort_indices(&mut order, &|a, b| (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id)));
+        sort_indices(&mut order, &|a, b| {
+            (&ops[a].stamp, &ops[a].id).cmp(&(&ops[b].stamp, &ops[b].id))
+        });
         order
     }
 
     /// The replay state at the base.
     fn start(&self) -> (Cart, HashMap<Sku, Sku>) {
-        (self.base.cart.clone(), self.base.renamed.iter().cloned().collect())
+        (
+            self.base.cart.clone(),
+            self.base.renamed.iter().cloned().collect(),
+        )
     }
 
     /// The cart these operations make (see the module docs for the rules).
@@ -285,7 +315,13 @@ impl OpLog {
             replay(&mut cart, &mut renamed, op);
         }
         let last = ordered.last().map(|op| (op.stamp.clone(), op.id.clone()));
-        (cart, Head { renamed: sorted(renamed), last })
+        (
+            cart,
+            Head {
+                renamed: sorted(renamed),
+                last,
+            },
+        )
     }
 }
 
@@ -294,7 +330,13 @@ impl PartialEq for OpLog {
     /// order of arrival).
     fn eq(&self, other: &OpLog) -> bool {
         self.base == other.base
-            && self.len() == other.len() && self.ops.iter().all(|op| other.ids.get(&op.id).is_some_and(|&at| other.ops[at] == *op))
+            && self.len() == other.len()
+            && self.ops.iter().all(|op| {
+                other
+                    .ids
+                    .get(&op.id)
+                    .is_some_and(|&at| other.ops[at] == *op)
+            })
     }
 }
 
@@ -323,18 +365,29 @@ fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
             }
         }
         CartOp::SetQuantity { sku, quantity } => {
-            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            let sku = if cart.quantity_of(sku).is_some() {
+                sku
+            } else {
+                follow(renamed, sku)
+            };
             cart.upsert(sku, *quantity);
         }
         CartOp::Remove { sku } => {
-            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            let sku = if cart.quantity_of(sku).is_some() {
+                sku
+            } else {
+                follow(renamed, sku)
+            };
             cart.remove_line(sku);
         }
         CartOp::Replace { sku, with } => {
             if sku != with {
                 renamed.insert(sku.clone(), with.clone());
                 if let Some(q) = cart.quantity_of(sku) {
-                    let merged = capped(u64::from(q.get()) + u64::from(cart.quantity_of(with).map_or(0, Quantity::get)));
+                    let merged = capped(
+                        u64::from(q.get())
+                            + u64::from(cart.quantity_of(with).map_or(0, Quantity::get)),
+                    );
                     cart.rename_line(sku, with, merged);
                 }
             }
@@ -344,11 +397,19 @@ fn replay(cart: &mut Cart, renamed: &mut HashMap<Sku, Sku>, op: &Operation) {
         CartOp::ChooseDelivery { choice } => cart.set_delivery(choice.clone()),
         CartOp::SetAddress { address } => cart.set_address(address.clone()),
         CartOp::AttachService { sku, service } => {
-            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            let sku = if cart.quantity_of(sku).is_some() {
+                sku
+            } else {
+                follow(renamed, sku)
+            };
             cart.attach_service(sku, service);
         }
         CartOp::DetachService { sku, service } => {
-            let sku = if cart.quantity_of(sku).is_some() { sku } else { follow(renamed, sku) };
+            let sku = if cart.quantity_of(sku).is_some() {
+                sku
+            } else {
+                follow(renamed, sku)
+            };
             cart.detach_service(sku, service);
         }
     }
@@ -363,27 +424,41 @@ pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
     let mut ops = Vec::new();
     for line in from.lines() {
         if to.quantity_of(&line.sku).is_none() {
-            ops.push(CartOp::Remove { sku: line.sku.clone() });
+            ops.push(CartOp::Remove {
+                sku: line.sku.clone(),
+            });
         }
     }
     for line in to.lines() {
         let had: &[Sku] = match from.line(&line.sku) {
             None => {
-                ops.push(CartOp::Add { sku: line.sku.clone(), quantity: line.quantity });
+                ops.push(CartOp::Add {
+                    sku: line.sku.clone(),
+                    quantity: line.quantity,
+                });
                 &[]
             }
             Some(old) => {
                 if old.quantity != line.quantity {
-                    ops.push(CartOp::SetQuantity { sku: line.sku.clone(), quantity: line.quantity });
+                    ops.push(CartOp::SetQuantity {
+                        sku: line.sku.clone(),
+                        quantity: line.quantity,
+                    });
                 }
                 for service in old.services.iter().filter(|s| !line.services.contains(s)) {
-                    ops.push(CartOp::DetachService { sku: line.sku.clone(), service: service.clone() });
+                    ops.push(CartOp::DetachService {
+                        sku: line.sku.clone(),
+                        service: service.clone(),
+                    });
                 }
                 &old.services
             }
         };
         for service in line.services.iter().filter(|s| !had.contains(s)) {
-            ops.push(CartOp::AttachService { sku: line.sku.clone(), service: service.clone() });
+            ops.push(CartOp::AttachService {
+                sku: line.sku.clone(),
+                service: service.clone(),
+            });
         }
     }
     let has = |cart: &Cart, code: &str| cart.coupons().iter().any(|c| c.eq_ignore_ascii_case(code));
@@ -398,10 +473,14 @@ pub fn ops_towards(from: &Cart, to: &Cart) -> Vec<CartOp> {
         }
     }
     if from.delivery() != to.delivery() {
-        ops.push(CartOp::ChooseDelivery { choice: to.delivery().cloned() });
+        ops.push(CartOp::ChooseDelivery {
+            choice: to.delivery().cloned(),
+        });
     }
     if from.address() != to.address() {
-        ops.push(CartOp::SetAddress { address: to.address().cloned() });
+        ops.push(CartOp::SetAddress {
+            address: to.address().cloned(),
+        });
     }
     ops
 }

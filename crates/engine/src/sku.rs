@@ -48,11 +48,15 @@ impl Sku {
     pub fn new(text: &str) -> Result<Sku, SkuError> {
         let ok = !text.is_empty()
             && text.len() <= MAX_SKU_LEN
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if ok {
             Ok(Sku(Arc::from(text)))
         } else {
-            Err(SkuError::InvalidSku(text.chars().take(MAX_SKU_LEN + 1).collect()))
+            Err(SkuError::InvalidSku(
+                text.chars().take(MAX_SKU_LEN + 1).collect(),
+            ))
         }
     }
 
@@ -138,7 +142,14 @@ mod tests {
     #[test]
     fn json_rejects_fractions_and_out_of_range() {
         assert!(serde_json::from_str::<Quantity>("2").is_ok());
-        for bad in ["0", "1.5", "-3", "1000000000", "\"2\"", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "1.5",
+            "-3",
+            "1000000000",
+            "\"2\"",
+            "99999999999999999999",
+        ] {
             assert!(serde_json::from_str::<Quantity>(bad).is_err(), "{bad}");
         }
     }

@@ -30,7 +30,8 @@ pub(crate) fn ascending_unique(n: usize, items: impl Iterator<Item = usize>) -> 
 /// building it is linear and each pair taken costs a logarithm, so listing the nearest ten of
 /// three hundred stores costs far less than sorting them all.
 pub(crate) fn nearest_first(pairs: Vec<(u32, usize)>) -> impl Iterator<Item = (u32, usize)> {
-    let mut heap: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::from(pairs.into_iter().map(Reverse).collect::<Vec<_>>());
+    let mut heap: BinaryHeap<Reverse<(u32, usize)>> =
+        BinaryHeap::from(pairs.into_iter().map(Reverse).collect::<Vec<_>>());
     std::iter::from_fn(move || heap.pop().map(|Reverse(pair)| pair))
 }
 

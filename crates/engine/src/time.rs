@@ -32,7 +32,9 @@ impl Timestamp {
 
     /// The UTC date for people: `1 Nov 2026`.
     pub fn date_label(self) -> String {
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
         let (y, m, d) = civil_from_days(self.0.div_euclid(86_400));
         format!("{d} {} {y}", MONTHS[(m - 1) as usize])
     }
@@ -49,14 +51,29 @@ fn parse_rfc3339(t: &str) -> Option<Timestamp> {
         return None;
     }
     let b = t.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = t.get(r)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
-    let (y, mo, d, h, mi, s) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, s) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
         return None;
     }
@@ -82,7 +99,9 @@ fn parse_rfc3339(t: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    Some(Timestamp(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset))
+    Some(Timestamp(
+        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset,
+    ))
 }
 
 fn is_leap(y: i64) -> bool {
@@ -119,7 +138,15 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 impl fmt::Display for Timestamp {
@@ -127,7 +154,13 @@ impl fmt::Display for Timestamp {
         let (days, secs) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
         if !(0..=9999).contains(&y) {
-            return write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60);
+            return write!(
+                f,
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs % 3600 / 60,
+                secs % 60
+            );
         }
         // Without the formatting machinery: results carry a few of these per option.
         let mut out = Digits::<20>::new();
@@ -152,7 +185,10 @@ pub(crate) struct Digits<const N: usize> {
 
 impl<const N: usize> Digits<N> {
     pub(crate) fn new() -> Self {
-        Digits { bytes: [0; N], len: 0 }
+        Digits {
+            bytes: [0; N],
+            len: 0,
+        }
     }
 
     /// Appends one ASCII byte (ignored when full: callers size the buffer for their format).
@@ -176,7 +212,9 @@ impl<const N: usize> Digits<N> {
             n /= 10;
             i += 1;
         }
-        (0..i.max(width)).rev().for_each(|k| self.push(if k < 20 { rev[k] } else { b'0' }));
+        (0..i.max(width))
+            .rev()
+            .for_each(|k| self.push(if k < 20 { rev[k] } else { b'0' }));
     }
 
     /// `2026-11-24` (a four-digit year).
@@ -243,17 +281,42 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_date_time() {
-        for bad in ["", "2026-11-22", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-22T24:00:00Z",
-            "2026-11-22T10:00:00", "2026-11-22T10:00:00+1:00", "２０２６-11-22T10:00:00Z", "2026-11-22T10:00:00Zjunk", "2026-11-22T10:00:00.Z",
-            "2026-11-22T10:30:00.123+0\u{3fd}00", "2026-11-22T10:30:0\u{e9}Z"] {
-            assert_eq!(Timestamp::parse(bad).unwrap_err().code(), "invalid_timestamp", "{bad:?}");
+        for bad in [
+            "",
+            "2026-11-22",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-22T24:00:00Z",
+            "2026-11-22T10:00:00",
+            "2026-11-22T10:00:00+1:00",
+            "２０２６-11-22T10:00:00Z",
+            "2026-11-22T10:00:00Zjunk",
+            "2026-11-22T10:00:00.Z",
+            "2026-11-22T10:30:00.123+0\u{3fd}00",
+            "2026-11-22T10:30:0\u{e9}Z",
+        ] {
+            assert_eq!(
+                Timestamp::parse(bad).unwrap_err().code(),
+                "invalid_timestamp",
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn dates_for_people() {
-        assert_eq!(Timestamp::parse("2026-11-01T00:00:00Z").unwrap().date_label(), "1 Nov 2026");
-        assert_eq!(Timestamp::parse("2027-02-28T23:59:59Z").unwrap().date_label(), "28 Feb 2027");
+        assert_eq!(
+            Timestamp::parse("2026-11-01T00:00:00Z")
+                .unwrap()
+                .date_label(),
+            "1 Nov 2026"
+        );
+        assert_eq!(
+            Timestamp::parse("2027-02-28T23:59:59Z")
+                .unwrap()
+                .date_label(),
+            "28 Feb 2027"
+        );
     }
 
     #[test]

@@ -30,17 +30,32 @@ fn check(snapshot: &Snapshot, case: &Case) {
     match (&case.error, result) {
         (Some(code), Err((_, e))) => {
             assert_eq!(e.code(), code, "{}: wrong error ({e})", case.name);
-            assert_eq!(cart, before_failure, "{}: a failed edit must leave the cart unchanged", case.name);
+            assert_eq!(
+                cart, before_failure,
+                "{}: a failed edit must leave the cart unchanged",
+                case.name
+            );
         }
         (Some(code), Ok(())) => panic!("{}: expected {code}, got success", case.name),
         (None, Err((i, e))) => panic!("{}: op {i} failed: {e}", case.name),
         (None, Ok(())) => {
-            let lines: Vec<(String, u32)> =
-                cart.lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect();
+            let lines: Vec<(String, u32)> = cart
+                .lines()
+                .iter()
+                .map(|l| (l.sku.to_string(), l.quantity.get()))
+                .collect();
             assert_eq!(lines, case.lines, "{}: lines", case.name);
             if let Some(services) = &case.services {
-                let got: Vec<(String, Vec<String>)> =
-                    cart.lines().iter().map(|l| (l.sku.to_string(), l.services.iter().map(|s| s.to_string()).collect())).collect();
+                let got: Vec<(String, Vec<String>)> = cart
+                    .lines()
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.sku.to_string(),
+                            l.services.iter().map(|s| s.to_string()).collect(),
+                        )
+                    })
+                    .collect();
                 assert_eq!(&got, services, "{}: services", case.name);
             }
             let quote = quote(snapshot, &cart, &QuoteContext::default()).expect("priced");
@@ -48,14 +63,35 @@ fn check(snapshot: &Snapshot, case: &Case) {
                 let got: Vec<(String, Option<String>, String)> = quote
                     .lines
                     .iter()
-                    .map(|l| (l.sku.to_string(), l.attached_to.as_ref().map(|s| s.to_string()), l.net.amount().to_string()))
+                    .map(|l| {
+                        (
+                            l.sku.to_string(),
+                            l.attached_to.as_ref().map(|s| s.to_string()),
+                            l.net.amount().to_string(),
+                        )
+                    })
                     .collect();
                 assert_eq!(&got, quoted, "{}: quote lines", case.name);
             }
-            assert_eq!(quote.subtotal.amount().to_string(), *case.subtotal.as_ref().unwrap(), "{}: subtotal", case.name);
+            assert_eq!(
+                quote.subtotal.amount().to_string(),
+                *case.subtotal.as_ref().unwrap(),
+                "{}: subtotal",
+                case.name
+            );
             assert_eq!(Some(quote.item_count), case.items, "{}: items", case.name);
-            let sum = quote.lines.iter().try_fold(omnicart_engine::Money::zero(quote.currency), |a, l| a.checked_add(l.total));
-            assert_eq!(sum.unwrap(), quote.total, "{}: lines must sum to the total", case.name);
+            let sum = quote
+                .lines
+                .iter()
+                .try_fold(omnicart_engine::Money::zero(quote.currency), |a, l| {
+                    a.checked_add(l.total)
+                });
+            assert_eq!(
+                sum.unwrap(),
+                quote.total,
+                "{}: lines must sum to the total",
+                case.name
+            );
         }
     }
 }
@@ -74,7 +110,11 @@ fn cart_cases() {
 fn a_cart_read_from_json_keeps_its_services_and_refuses_duplicates() {
     let json = r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["INSTALL"]},{"sku":"CBL","quantity":2}],"coupons":[]}"#;
     let cart: Cart = serde_json::from_str(json).unwrap();
-    assert_eq!(serde_json::to_string(&cart).unwrap(), json, "services round-trip; lines without any stay as they were");
+    assert_eq!(
+        serde_json::to_string(&cart).unwrap(),
+        json,
+        "services round-trip; lines without any stay as they were"
+    );
     for bad in [
         r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["INSTALL","INSTALL"]}]}"#,
         r#"{"lines":[{"sku":"TV-55","quantity":1,"services":["TV-55"]}]}"#,

@@ -1,6 +1,9 @@
 //! Properties of carts under any sequence of edits.
 
-use omnicart_engine::{Cart, CartOp, MAX_CART_LINES, MAX_LINE_QUANTITY, Money, Quantity, Sku, Snapshot, QuoteContext, quote};
+use omnicart_engine::{
+    Cart, CartOp, MAX_CART_LINES, MAX_LINE_QUANTITY, Money, Quantity, QuoteContext, Sku, Snapshot,
+    quote,
+};
 use proptest::prelude::*;
 
 fn snapshot() -> Snapshot {
@@ -8,7 +11,8 @@ fn snapshot() -> Snapshot {
 }
 
 fn sku() -> impl Strategy<Value = Sku> {
-    prop::sample::select(vec!["TV-55", "TV-65", "CBL", "FREEBIE", "INSTALL", "GONE"]).prop_map(|s| Sku::new(s).unwrap())
+    prop::sample::select(vec!["TV-55", "TV-65", "CBL", "FREEBIE", "INSTALL", "GONE"])
+        .prop_map(|s| Sku::new(s).unwrap())
 }
 
 fn op() -> impl Strategy<Value = CartOp> {
@@ -50,12 +54,24 @@ proptest! {
 #[test]
 fn carts_from_outside_are_validated() {
     let dup = r#"{"lines":[{"sku":"CBL","quantity":1},{"sku":"CBL","quantity":2}]}"#;
-    assert!(serde_json::from_str::<Cart>(dup).unwrap_err().to_string().contains("two lines"));
+    assert!(
+        serde_json::from_str::<Cart>(dup)
+            .unwrap_err()
+            .to_string()
+            .contains("two lines")
+    );
     let zero = r#"{"lines":[{"sku":"CBL","quantity":0}]}"#;
     assert!(serde_json::from_str::<Cart>(zero).is_err());
-    let lines: Vec<String> = (0..=MAX_CART_LINES).map(|i| format!(r#"{{"sku":"S{i}","quantity":1}}"#)).collect();
+    let lines: Vec<String> = (0..=MAX_CART_LINES)
+        .map(|i| format!(r#"{{"sku":"S{i}","quantity":1}}"#))
+        .collect();
     let too_many = format!(r#"{{"lines":[{}]}}"#, lines.join(","));
-    assert!(serde_json::from_str::<Cart>(&too_many).unwrap_err().to_string().contains("at most"));
+    assert!(
+        serde_json::from_str::<Cart>(&too_many)
+            .unwrap_err()
+            .to_string()
+            .contains("at most")
+    );
 }
 
 #[test]

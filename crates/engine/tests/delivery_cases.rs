@@ -5,7 +5,9 @@
 //! in the network's comments: rates per zone and weight tier, transit in carrier working days.
 
 use omnicart_engine::fulfilment::DeliveryQuote;
-use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Snapshot, Timestamp, quote_with_delivery};
+use omnicart_engine::{
+    Cart, CartOp, Destination, ErrorCode, QuoteContext, Snapshot, Timestamp, quote_with_delivery,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -55,11 +57,16 @@ fn run(case: &Case) -> Result<DeliveryQuote, String> {
     let snapshot = snapshot(&case.suspend);
     let mut cart = Cart::new();
     for (sku, quantity) in &case.cart {
-        let op: CartOp = serde_json::from_value(serde_json::json!({"op": "add", "sku": sku, "quantity": quantity})).unwrap();
+        let op: CartOp = serde_json::from_value(
+            serde_json::json!({"op": "add", "sku": sku, "quantity": quantity}),
+        )
+        .unwrap();
         cart.apply(&snapshot, &op).unwrap();
     }
     let now = Timestamp::parse(&case.now).unwrap();
-    quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &case.to, now).map(|(_, d)| d).map_err(|e| e.code().to_owned())
+    quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &case.to, now)
+        .map(|(_, d)| d)
+        .map_err(|e| e.code().to_owned())
 }
 
 #[test]
@@ -81,31 +88,77 @@ fn delivery_cases() {
             .options
             .iter()
             .map(|o| {
-                let level = serde_json::to_value(o.level).unwrap().as_str().unwrap().to_owned();
-                let plan = o.shipments.iter().flat_map(|s| s.lines.iter().map(|l| (s.location.clone(), l.sku.to_string(), l.quantity))).collect::<Vec<_>>();
-                (level, o.service_id.clone(), o.charge.amount().to_string(), o.label.clone(), plan)
+                let level = serde_json::to_value(o.level)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let plan = o
+                    .shipments
+                    .iter()
+                    .flat_map(|s| {
+                        s.lines
+                            .iter()
+                            .map(|l| (s.location.clone(), l.sku.to_string(), l.quantity))
+                    })
+                    .collect::<Vec<_>>();
+                (
+                    level,
+                    o.service_id.clone(),
+                    o.charge.amount().to_string(),
+                    o.label.clone(),
+                    plan,
+                )
             })
             .collect();
         assert_eq!(options, case.options, "{name}: options");
         for (service, code) in &case.unavailable {
             let found = quote.unavailable.iter().find(|u| &u.service_id == service);
-            assert_eq!(found.map(|u| u.code.as_str()), Some(code.as_str()), "{name}: why {service} cannot deliver");
+            assert_eq!(
+                found.map(|u| u.code.as_str()),
+                Some(code.as_str()),
+                "{name}: why {service} cannot deliver"
+            );
             assert!(found.is_some_and(|u| !u.reason.is_empty()));
         }
         for o in &quote.options {
-            assert!(quote.unavailable.iter().all(|u| u.service_id != o.service_id), "{name}: an offered service is not also refused");
+            assert!(
+                quote
+                    .unavailable
+                    .iter()
+                    .all(|u| u.service_id != o.service_id),
+                "{name}: an offered service is not also refused"
+            );
             let sum: rust_decimal::Decimal = o.shipments.iter().map(|s| s.charge.amount()).sum();
-            assert_eq!(sum, o.charge.amount(), "{name}: shipment charges add up to the option's");
+            assert_eq!(
+                sum,
+                o.charge.amount(),
+                "{name}: shipment charges add up to the option's"
+            );
             assert!(o.earliest <= o.latest, "{name}");
         }
         if let Some(expected) = &case.pickup {
-            let first = quote.pickup.first().map(|p| (p.location.clone(), p.ready_label.clone(), p.source.to_owned()));
+            let first = quote.pickup.first().map(|p| {
+                (
+                    p.location.clone(),
+                    p.ready_label.clone(),
+                    p.source.to_owned(),
+                )
+            });
             assert_eq!(&first, expected, "{name}: pickup");
         }
         for (sku, status, date) in &case.lines {
             let line = quote.lines.iter().find(|l| l.sku.as_str() == sku).unwrap();
-            assert_eq!(serde_json::to_value(line.status).unwrap(), status.as_str(), "{name}: {sku}");
-            assert_eq!(line.date.map(|d| d.to_string()), *date, "{name}: {sku} date");
+            assert_eq!(
+                serde_json::to_value(line.status).unwrap(),
+                status.as_str(),
+                "{name}: {sku}"
+            );
+            assert_eq!(
+                line.date.map(|d| d.to_string()),
+                *date,
+                "{name}: {sku} date"
+            );
         }
     }
 }
@@ -114,23 +167,80 @@ fn delivery_cases() {
 fn the_quote_includes_the_chosen_delivery_and_its_promotions() {
     let snapshot = snapshot(&[]);
     let mut cart = Cart::new();
-    for op in [r#"{"op":"add","sku":"BOX","quantity":1}"#, r#"{"op":"choose_delivery","level":"express"}"#] {
-        cart.apply(&snapshot, &serde_json::from_str(op).unwrap()).unwrap();
+    for op in [
+        r#"{"op":"add","sku":"BOX","quantity":1}"#,
+        r#"{"op":"choose_delivery","level":"express"}"#,
+    ] {
+        cart.apply(&snapshot, &serde_json::from_str(op).unwrap())
+            .unwrap();
     }
     let now = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
-    let (quote, delivery) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
-    assert_eq!(delivery.options.iter().find(|o| o.service_id == "p-exp").unwrap().total.amount().to_string(), "15.00");
-    let charge = quote.delivery.as_ref().expect("the chosen option is charged");
-    assert_eq!((charge.charge.amount().to_string(), quote.total.amount().to_string()), ("15.00".into(), "35.00".into()));
+    let (quote, delivery) = quote_with_delivery(
+        &snapshot,
+        &cart,
+        &QuoteContext::default(),
+        &Destination::postcode("20095"),
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        delivery
+            .options
+            .iter()
+            .find(|o| o.service_id == "p-exp")
+            .unwrap()
+            .total
+            .amount()
+            .to_string(),
+        "15.00"
+    );
+    let charge = quote
+        .delivery
+        .as_ref()
+        .expect("the chosen option is charged");
+    assert_eq!(
+        (
+            charge.charge.amount().to_string(),
+            quote.total.amount().to_string()
+        ),
+        ("15.00".into(), "35.00".into())
+    );
 
     // A pickup costs nothing; a level nobody offers is not charged.
-    cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"store-city"}"#).unwrap()).unwrap();
-    let (quote, _) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
+    cart.apply(
+        &snapshot,
+        &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"store-city"}"#).unwrap(),
+    )
+    .unwrap();
+    let (quote, _) = quote_with_delivery(
+        &snapshot,
+        &cart,
+        &QuoteContext::default(),
+        &Destination::postcode("20095"),
+        now,
+    )
+    .unwrap();
     assert_eq!(quote.delivery.unwrap().total.amount().to_string(), "0.00");
-    cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","level":"same_day"}"#).unwrap()).unwrap();
-    let (quote, _) = quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &Destination::postcode("20095"), now).unwrap();
+    cart.apply(
+        &snapshot,
+        &serde_json::from_str(r#"{"op":"choose_delivery","level":"same_day"}"#).unwrap(),
+    )
+    .unwrap();
+    let (quote, _) = quote_with_delivery(
+        &snapshot,
+        &cart,
+        &QuoteContext::default(),
+        &Destination::postcode("20095"),
+        now,
+    )
+    .unwrap();
     assert!(quote.delivery.is_none());
-    let err = cart.apply(&snapshot, &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"wh-north"}"#).unwrap()).unwrap_err();
+    let err = cart
+        .apply(
+            &snapshot,
+            &serde_json::from_str(r#"{"op":"choose_delivery","pickup":"wh-north"}"#).unwrap(),
+        )
+        .unwrap_err();
     assert_eq!(err.code(), "unknown_location");
 }
 
@@ -139,7 +249,11 @@ fn the_delivery_address_is_kept_with_the_cart_and_checked_against_the_network() 
     let snapshot = snapshot(&[]);
     let op = |json: Value| -> CartOp { serde_json::from_value(json).unwrap() };
     let mut cart = Cart::new();
-    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": {"postcode": "10115"}}))).unwrap();
+    cart.apply(
+        &snapshot,
+        &op(serde_json::json!({"op": "set_address", "address": {"postcode": "10115"}})),
+    )
+    .unwrap();
     assert_eq!(cart.address(), Some(&Destination::postcode("10115")));
     // Read back from JSON (the server stores it, devices exchange it), it is the same cart.
     let json = serde_json::to_value(&cart).unwrap();
@@ -147,18 +261,43 @@ fn the_delivery_address_is_kept_with_the_cart_and_checked_against_the_network() 
     assert_eq!(serde_json::from_value::<Cart>(json).unwrap(), cart);
     for (address, code) in [
         (serde_json::json!({"postcode": "99999"}), "unknown_postcode"),
-        (serde_json::json!({"lat": 91.0, "lon": 13.4}), "invalid_destination"),
+        (
+            serde_json::json!({"lat": 91.0, "lon": 13.4}),
+            "invalid_destination",
+        ),
         (serde_json::json!({"lat": 52.5}), "invalid_destination"),
         (serde_json::json!({}), "invalid_destination"),
     ] {
-        let err = cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": address}))).unwrap_err();
+        let err = cart
+            .apply(
+                &snapshot,
+                &op(serde_json::json!({"op": "set_address", "address": address})),
+            )
+            .unwrap_err();
         assert_eq!(err.code(), code, "{address}");
     }
-    assert_eq!(cart.address(), Some(&Destination::postcode("10115")), "refused edits change nothing");
-    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address", "address": {"lat": 53.55, "lon": 10.0}}))).unwrap();
+    assert_eq!(
+        cart.address(),
+        Some(&Destination::postcode("10115")),
+        "refused edits change nothing"
+    );
+    cart.apply(
+        &snapshot,
+        &op(serde_json::json!({"op": "set_address", "address": {"lat": 53.55, "lon": 10.0}})),
+    )
+    .unwrap();
     assert!(cart.address().is_some_and(|a| a.postcode.is_none()));
-    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address"}))).unwrap();
+    cart.apply(&snapshot, &op(serde_json::json!({"op": "set_address"})))
+        .unwrap();
     assert_eq!(cart.address(), None, "no address forgets it");
-    assert!(serde_json::from_value::<CartOp>(serde_json::json!({"op": "set_address", "sku": "X"})).is_err());
-    assert!(serde_json::from_value::<Cart>(serde_json::json!({"lines": [], "address": {"lat": 100.0, "lon": 0.0}})).is_err());
+    assert!(
+        serde_json::from_value::<CartOp>(serde_json::json!({"op": "set_address", "sku": "X"}))
+            .is_err()
+    );
+    assert!(
+        serde_json::from_value::<Cart>(
+            serde_json::json!({"lines": [], "address": {"lat": 100.0, "lon": 0.0}})
+        )
+        .is_err()
+    );
 }

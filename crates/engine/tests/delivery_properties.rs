@@ -3,13 +3,17 @@
 //! the answer is a function of its inputs only. (The search's optimality against brute force
 //! is a property test in `src/fulfilment/sourcing.rs`.)
 
-use omnicart_engine::{Cart, CartOp, Destination, QuoteContext, Snapshot, Timestamp, quote_with_delivery};
+use omnicart_engine::{
+    Cart, CartOp, Destination, QuoteContext, Snapshot, Timestamp, quote_with_delivery,
+};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
 fn demo() -> &'static Snapshot {
     static DEMO: OnceLock<Snapshot> = OnceLock::new();
-    DEMO.get_or_init(|| serde_json::from_str(include_str!("../../server/data/demo-catalogue.json")).unwrap())
+    DEMO.get_or_init(|| {
+        serde_json::from_str(include_str!("../../server/data/demo-catalogue.json")).unwrap()
+    })
 }
 
 /// Units of `sku` that `location` can promise at all (now plus incoming).
@@ -18,7 +22,12 @@ fn promisable(sku: &str, location: &str) -> u32 {
     net.stock
         .iter()
         .filter(|r| r.sku.as_str() == sku && r.location == location)
-        .map(|r| r.on_hand.saturating_sub(r.reserved).saturating_sub(r.safety) + r.incoming.iter().map(|i| i.quantity).sum::<u32>())
+        .map(|r| {
+            r.on_hand
+                .saturating_sub(r.reserved)
+                .saturating_sub(r.safety)
+                + r.incoming.iter().map(|i| i.quantity).sum::<u32>()
+        })
         .sum()
 }
 

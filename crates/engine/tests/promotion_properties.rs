@@ -9,7 +9,9 @@ use omnicart_engine::{Cart, QuoteContext, Snapshot, quote};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const SKUS: &[&str] = &["TV-55", "TV-65", "PS5", "XBOX", "CBL-A", "CBL-B", "CBL-C", "MOUNT", "INSTALL", "STICKER"];
+const SKUS: &[&str] = &[
+    "TV-55", "TV-65", "PS5", "XBOX", "CBL-A", "CBL-B", "CBL-C", "MOUNT", "INSTALL", "STICKER",
+];
 const CODES: &[&str] = &["SAVE10", "OLD", "SOON", "BIG"];
 
 #[derive(Debug, Clone)]
@@ -21,11 +23,22 @@ struct Input {
 }
 
 fn input() -> impl Strategy<Value = Input> {
-    let ids: Vec<String> = library().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = library()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
     let promotions = prop::sample::subsequence(ids, 0..=14);
     let lines = prop::collection::vec((0..SKUS.len(), 1u32..=6), 0..8);
-    let coupons = prop::sample::subsequence(CODES.iter().map(|c| c.to_string()).collect::<Vec<_>>(), 0..=3);
-    let context = (any::<bool>(), any::<bool>(), prop::option::of(prop::sample::select(vec!["0.00", "4.90", "19.99"])), any::<bool>())
+    let coupons = prop::sample::subsequence(
+        CODES.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        0..=3,
+    );
+    let context = (
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(prop::sample::select(vec!["0.00", "4.90", "19.99"])),
+        any::<bool>(),
+    )
         .prop_map(|(vip, first, charge, store)| {
             json!({
                 "now": "2026-11-22T12:00:00Z",
@@ -35,14 +48,26 @@ fn input() -> impl Strategy<Value = Input> {
                 "channel": if store { "store" } else { "web" },
             })
         });
-    (promotions, lines, coupons, context).prop_map(|(promotions, lines, coupons, context)| Input { promotions, lines, coupons, context })
+    (promotions, lines, coupons, context).prop_map(|(promotions, lines, coupons, context)| Input {
+        promotions,
+        lines,
+        coupons,
+        context,
+    })
 }
 
 fn cart(lines: &[(usize, u32)], coupons: &[String]) -> Cart {
     let mut seen = Vec::new();
     let lines: Vec<Value> = lines
         .iter()
-        .filter(|(s, _)| if seen.contains(s) { false } else { seen.push(*s); true })
+        .filter(|(s, _)| {
+            if seen.contains(s) {
+                false
+            } else {
+                seen.push(*s);
+                true
+            }
+        })
         .map(|(s, q)| json!({"sku": SKUS[*s], "quantity": q}))
         .collect();
     serde_json::from_value(json!({"lines": lines, "coupons": coupons})).unwrap()

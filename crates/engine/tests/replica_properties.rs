@@ -6,7 +6,16 @@ use omnicart_engine::{Cart, CartOp};
 use proptest::prelude::*;
 
 fn op(id: &str, device: &str, ms: u64, seen: Option<u32>, json: &str) -> Operation {
-    Operation { id: id.into(), stamp: Stamp { ms, counter: 0, device: device.into() }, seen, op: serde_json::from_str(json).unwrap() }
+    Operation {
+        id: id.into(),
+        stamp: Stamp {
+            ms,
+            counter: 0,
+            device: device.into(),
+        },
+        seen,
+        op: serde_json::from_str(json).unwrap(),
+    }
 }
 
 fn cart_of(ops: &[Operation]) -> Cart {
@@ -18,79 +27,294 @@ fn cart_of(ops: &[Operation]) -> Cart {
 }
 
 fn lines(cart: &Cart) -> Vec<(String, u32)> {
-    cart.lines().iter().map(|l| (l.sku.to_string(), l.quantity.get())).collect()
+    cart.lines()
+        .iter()
+        .map(|l| (l.sku.to_string(), l.quantity.get()))
+        .collect()
 }
 
 const ADD_TV: &str = r#"{"op":"add","sku":"TV","quantity":1}"#;
 
 #[test]
 fn two_devices_adding_the_same_tv_while_apart_make_one_tv() {
-    let cart = cart_of(&[op("p:1", "phone", 10, Some(0), ADD_TV), op("l:1", "laptop", 11, Some(0), ADD_TV)]);
+    let cart = cart_of(&[
+        op("p:1", "phone", 10, Some(0), ADD_TV),
+        op("l:1", "laptop", 11, Some(0), ADD_TV),
+    ]);
     assert_eq!(lines(&cart), [("TV".into(), 1)]);
     // One device adding twice means two.
-    let cart = cart_of(&[op("p:1", "phone", 10, Some(0), ADD_TV), op("p:2", "phone", 11, Some(1), ADD_TV)]);
+    let cart = cart_of(&[
+        op("p:1", "phone", 10, Some(0), ADD_TV),
+        op("p:2", "phone", 11, Some(1), ADD_TV),
+    ]);
     assert_eq!(lines(&cart), [("TV".into(), 2)]);
 }
 
 #[test]
 fn the_later_quantity_wins_and_a_later_edit_undoes_a_removal() {
     let base = op("p:1", "phone", 1, Some(0), ADD_TV);
-    let set = |id: &str, dev: &str, ms: u64, q: u32| op(id, dev, ms, None, &format!(r#"{{"op":"set_quantity","sku":"TV","quantity":{q}}}"#));
-    let remove = |id: &str, dev: &str, ms: u64| op(id, dev, ms, None, r#"{"op":"remove","sku":"TV"}"#);
-    assert_eq!(lines(&cart_of(&[base.clone(), set("p:2", "phone", 10, 3), set("l:1", "laptop", 12, 2)])), [("TV".into(), 2)]);
-    assert_eq!(lines(&cart_of(&[base.clone(), remove("l:1", "laptop", 10), set("p:2", "phone", 11, 4)])), [("TV".into(), 4)]);
-    assert!(lines(&cart_of(&[base, set("p:2", "phone", 10, 4), remove("l:1", "laptop", 11)])).is_empty());
+    let set = |id: &str, dev: &str, ms: u64, q: u32| {
+        op(
+            id,
+            dev,
+            ms,
+            None,
+            &format!(r#"{{"op":"set_quantity","sku":"TV","quantity":{q}}}"#),
+        )
+    };
+    let remove =
+        |id: &str, dev: &str, ms: u64| op(id, dev, ms, None, r#"{"op":"remove","sku":"TV"}"#);
+    assert_eq!(
+        lines(&cart_of(&[
+            base.clone(),
+            set("p:2", "phone", 10, 3),
+            set("l:1", "laptop", 12, 2)
+        ])),
+        [("TV".into(), 2)]
+    );
+    assert_eq!(
+        lines(&cart_of(&[
+            base.clone(),
+            remove("l:1", "laptop", 10),
+            set("p:2", "phone", 11, 4)
+        ])),
+        [("TV".into(), 4)]
+    );
+    assert!(
+        lines(&cart_of(&[
+            base,
+            set("p:2", "phone", 10, 4),
+            remove("l:1", "laptop", 11)
+        ]))
+        .is_empty()
+    );
 }
 
 #[test]
 fn a_quantity_edit_follows_a_replacement() {
-    let base = op("p:1", "phone", 1, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
-    let replace = op("p:2", "phone", 10, None, r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#);
-    let set = |ms| op("l:1", "laptop", ms, None, r#"{"op":"set_quantity","sku":"TV-55","quantity":3}"#);
-    assert_eq!(lines(&cart_of(&[base.clone(), replace.clone(), set(11)])), [("TV-65".into(), 3)], "edit after the replace follows it");
-    assert_eq!(lines(&cart_of(&[base.clone(), replace.clone(), set(9)])), [("TV-65".into(), 3)], "replace keeps the edited quantity");
-    let add_old = op("l:2", "laptop", 12, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
-    assert_eq!(lines(&cart_of(&[base, replace, add_old])), [("TV-65".into(), 1), ("TV-55".into(), 1)], "adding the old SKU again is a new wish");
+    let base = op(
+        "p:1",
+        "phone",
+        1,
+        Some(0),
+        r#"{"op":"add","sku":"TV-55","quantity":1}"#,
+    );
+    let replace = op(
+        "p:2",
+        "phone",
+        10,
+        None,
+        r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#,
+    );
+    let set = |ms| {
+        op(
+            "l:1",
+            "laptop",
+            ms,
+            None,
+            r#"{"op":"set_quantity","sku":"TV-55","quantity":3}"#,
+        )
+    };
+    assert_eq!(
+        lines(&cart_of(&[base.clone(), replace.clone(), set(11)])),
+        [("TV-65".into(), 3)],
+        "edit after the replace follows it"
+    );
+    assert_eq!(
+        lines(&cart_of(&[base.clone(), replace.clone(), set(9)])),
+        [("TV-65".into(), 3)],
+        "replace keeps the edited quantity"
+    );
+    let add_old = op(
+        "l:2",
+        "laptop",
+        12,
+        Some(0),
+        r#"{"op":"add","sku":"TV-55","quantity":1}"#,
+    );
+    assert_eq!(
+        lines(&cart_of(&[base, replace, add_old])),
+        [("TV-65".into(), 1), ("TV-55".into(), 1)],
+        "adding the old SKU again is a new wish"
+    );
 }
 
 #[test]
 fn coupons_delivery_choice_and_address_are_last_writer_wins() {
     let cart = cart_of(&[
-        op("p:1", "phone", 1, None, r#"{"op":"apply_coupon","code":"welcome10"}"#),
-        op("l:1", "laptop", 2, None, r#"{"op":"remove_coupon","code":"WELCOME10"}"#),
-        op("p:2", "phone", 3, None, r#"{"op":"apply_coupon","code":"CABLE20"}"#),
-        op("p:3", "phone", 4, None, r#"{"op":"choose_delivery","level":"express"}"#),
-        op("l:2", "laptop", 5, None, r#"{"op":"choose_delivery","pickup":"store-berlin-alexanderplatz"}"#),
-        op("l:3", "laptop", 7, None, r#"{"op":"set_address","address":{"postcode":"80331"}}"#),
-        op("p:4", "phone", 6, None, r#"{"op":"set_address","address":{"lat":52.52,"lon":13.4}}"#),
+        op(
+            "p:1",
+            "phone",
+            1,
+            None,
+            r#"{"op":"apply_coupon","code":"welcome10"}"#,
+        ),
+        op(
+            "l:1",
+            "laptop",
+            2,
+            None,
+            r#"{"op":"remove_coupon","code":"WELCOME10"}"#,
+        ),
+        op(
+            "p:2",
+            "phone",
+            3,
+            None,
+            r#"{"op":"apply_coupon","code":"CABLE20"}"#,
+        ),
+        op(
+            "p:3",
+            "phone",
+            4,
+            None,
+            r#"{"op":"choose_delivery","level":"express"}"#,
+        ),
+        op(
+            "l:2",
+            "laptop",
+            5,
+            None,
+            r#"{"op":"choose_delivery","pickup":"store-berlin-alexanderplatz"}"#,
+        ),
+        op(
+            "l:3",
+            "laptop",
+            7,
+            None,
+            r#"{"op":"set_address","address":{"postcode":"80331"}}"#,
+        ),
+        op(
+            "p:4",
+            "phone",
+            6,
+            None,
+            r#"{"op":"set_address","address":{"lat":52.52,"lon":13.4}}"#,
+        ),
     ]);
     assert_eq!(cart.coupons(), ["CABLE20"]);
-    assert_eq!(serde_json::to_value(cart.address()).unwrap(), serde_json::json!({"postcode": "80331"}), "the later address");
-    assert_eq!(serde_json::to_value(cart.delivery()).unwrap(), serde_json::json!({"pickup": "store-berlin-alexanderplatz"}));
+    assert_eq!(
+        serde_json::to_value(cart.address()).unwrap(),
+        serde_json::json!({"postcode": "80331"}),
+        "the later address"
+    );
+    assert_eq!(
+        serde_json::to_value(cart.delivery()).unwrap(),
+        serde_json::json!({"pickup": "store-berlin-alexanderplatz"})
+    );
 }
 
 #[test]
 fn services_live_with_their_line_and_follow_a_replacement() {
-    let services = |cart: &Cart| cart.lines().iter().map(|l| (l.sku.to_string(), l.services.iter().map(|s| s.to_string()).collect::<Vec<_>>())).collect::<Vec<_>>();
-    let add = op("p:1", "phone", 1, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
-    let attach = |id: &str, dev: &str, ms: u64, sku: &str, service: &str| {
-        op(id, dev, ms, None, &format!(r#"{{"op":"attach_service","sku":"{sku}","service":"{service}"}}"#))
+    let services = |cart: &Cart| {
+        cart.lines()
+            .iter()
+            .map(|l| {
+                (
+                    l.sku.to_string(),
+                    l.services.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
-    let detach = |id: &str, dev: &str, ms: u64| op(id, dev, ms, None, r#"{"op":"detach_service","sku":"TV-55","service":"INSTALL"}"#);
-    let remove = op("l:9", "laptop", 20, None, r#"{"op":"remove","sku":"TV-55"}"#);
+    let add = op(
+        "p:1",
+        "phone",
+        1,
+        Some(0),
+        r#"{"op":"add","sku":"TV-55","quantity":1}"#,
+    );
+    let attach = |id: &str, dev: &str, ms: u64, sku: &str, service: &str| {
+        op(
+            id,
+            dev,
+            ms,
+            None,
+            &format!(r#"{{"op":"attach_service","sku":"{sku}","service":"{service}"}}"#),
+        )
+    };
+    let detach = |id: &str, dev: &str, ms: u64| {
+        op(
+            id,
+            dev,
+            ms,
+            None,
+            r#"{"op":"detach_service","sku":"TV-55","service":"INSTALL"}"#,
+        )
+    };
+    let remove = op(
+        "l:9",
+        "laptop",
+        20,
+        None,
+        r#"{"op":"remove","sku":"TV-55"}"#,
+    );
     // Last writer wins per line and service.
-    let cart = cart_of(&[add.clone(), attach("p:2", "phone", 5, "TV-55", "INSTALL"), detach("l:1", "laptop", 6), attach("p:3", "phone", 7, "TV-55", "MOUNT")]);
-    assert_eq!(services(&cart), [("TV-55".to_string(), vec!["MOUNT".to_string()])]);
-    let cart = cart_of(&[add.clone(), detach("l:1", "laptop", 4), attach("p:2", "phone", 5, "TV-55", "INSTALL")]);
-    assert_eq!(services(&cart), [("TV-55".to_string(), vec!["INSTALL".to_string()])]);
+    let cart = cart_of(&[
+        add.clone(),
+        attach("p:2", "phone", 5, "TV-55", "INSTALL"),
+        detach("l:1", "laptop", 6),
+        attach("p:3", "phone", 7, "TV-55", "MOUNT"),
+    ]);
+    assert_eq!(
+        services(&cart),
+        [("TV-55".to_string(), vec!["MOUNT".to_string()])]
+    );
+    let cart = cart_of(&[
+        add.clone(),
+        detach("l:1", "laptop", 4),
+        attach("p:2", "phone", 5, "TV-55", "INSTALL"),
+    ]);
+    assert_eq!(
+        services(&cart),
+        [("TV-55".to_string(), vec!["INSTALL".to_string()])]
+    );
     // An attach racing a removal does not bring the line back; a removal drops the services.
-    assert!(cart_of(&[add.clone(), remove.clone(), attach("p:2", "phone", 21, "TV-55", "INSTALL")]).is_empty());
-    let readd = op("p:4", "phone", 30, Some(0), r#"{"op":"add","sku":"TV-55","quantity":1}"#);
-    assert_eq!(services(&cart_of(&[add.clone(), attach("p:2", "phone", 5, "TV-55", "INSTALL"), remove, readd])), [("TV-55".to_string(), vec![])]);
+    assert!(
+        cart_of(&[
+            add.clone(),
+            remove.clone(),
+            attach("p:2", "phone", 21, "TV-55", "INSTALL")
+        ])
+        .is_empty()
+    );
+    let readd = op(
+        "p:4",
+        "phone",
+        30,
+        Some(0),
+        r#"{"op":"add","sku":"TV-55","quantity":1}"#,
+    );
+    assert_eq!(
+        services(&cart_of(&[
+            add.clone(),
+            attach("p:2", "phone", 5, "TV-55", "INSTALL"),
+            remove,
+            readd
+        ])),
+        [("TV-55".to_string(), vec![])]
+    );
     // A replacement carries the services; an attach to the old SKU made after it follows it.
-    let replace = op("p:5", "phone", 10, None, r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#);
-    let cart = cart_of(&[add, attach("p:2", "phone", 5, "TV-55", "INSTALL"), replace, attach("l:2", "laptop", 11, "TV-55", "MOUNT")]);
-    assert_eq!(services(&cart), [("TV-65".to_string(), vec!["INSTALL".to_string(), "MOUNT".to_string()])]);
+    let replace = op(
+        "p:5",
+        "phone",
+        10,
+        None,
+        r#"{"op":"replace","sku":"TV-55","with":"TV-65"}"#,
+    );
+    let cart = cart_of(&[
+        add,
+        attach("p:2", "phone", 5, "TV-55", "INSTALL"),
+        replace,
+        attach("l:2", "laptop", 11, "TV-55", "MOUNT"),
+    ]);
+    assert_eq!(
+        services(&cart),
+        [(
+            "TV-65".to_string(),
+            vec!["INSTALL".to_string(), "MOUNT".to_string()]
+        )]
+    );
 }
 
 #[test]
@@ -99,7 +323,11 @@ fn a_clock_never_goes_back_and_follows_what_it_observes() {
     let a = clock.tick(1_000);
     let b = clock.tick(900); // the wall clock went back
     assert!(b > a);
-    clock.observe(&Stamp { ms: 5_000, counter: 7, device: "laptop".into() });
+    clock.observe(&Stamp {
+        ms: 5_000,
+        counter: 7,
+        device: "laptop".into(),
+    });
     let c = clock.tick(1_200);
     assert!((c.ms, c.counter) > (5_000, 7));
 }
@@ -108,15 +336,29 @@ fn a_clock_never_goes_back_and_follows_what_it_observes() {
 fn ids_are_kept_once_and_bad_ids_refused() {
     let mut log = OpLog::new();
     assert!(log.insert(op("p:1", "phone", 10, Some(0), ADD_TV)).unwrap());
-    assert!(!log.insert(op("p:1", "phone", 10, Some(0), ADD_TV)).unwrap(), "a replayed operation is ignored");
+    assert!(
+        !log.insert(op("p:1", "phone", 10, Some(0), ADD_TV)).unwrap(),
+        "a replayed operation is ignored"
+    );
     assert_eq!(log.len(), 1);
     assert!(log.insert(op("", "phone", 10, None, ADD_TV)).is_err());
-    assert!(log.insert(op(&"x".repeat(65), "phone", 10, None, ADD_TV)).is_err());
+    assert!(
+        log.insert(op(&"x".repeat(65), "phone", 10, None, ADD_TV))
+            .is_err()
+    );
 }
 
 /// A random operation from device `d` at `ms`.
 fn arb_op() -> impl Strategy<Value = (usize, u64, u32, u8, u8, u8, u32)> {
-    (0usize..3, 0u64..30, 0u32..3, 0u8..11, 0u8..4, 0u8..4, 1u32..5)
+    (
+        0usize..3,
+        0u64..30,
+        0u32..3,
+        0u8..11,
+        0u8..4,
+        0u8..4,
+        1u32..5,
+    )
 }
 
 fn build(spec: &[(usize, u64, u32, u8, u8, u8, u32)]) -> Vec<Operation> {

@@ -49,7 +49,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(args)) {
         Ok(valid) => std::process::exit(if valid { 0 } else { 1 }),
         Err(e) => {
@@ -92,9 +95,19 @@ impl Args {
         };
         while let Some(flag) = it.next() {
             let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-            let number = || value.parse::<u64>().map_err(|_| format!("{flag}: not a number: {value}"));
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("{flag}: not a number: {value}"))
+            };
             match flag.as_str() {
-                "--url" => a.addr = value.strip_prefix("http://").ok_or("--url must start with http://")?.trim_end_matches('/').to_owned(),
+                "--url" => {
+                    a.addr = value
+                        .strip_prefix("http://")
+                        .ok_or("--url must start with http://")?
+                        .trim_end_matches('/')
+                        .to_owned()
+                }
                 "--carts" => a.carts = number()? as usize,
                 "--connections" => a.connections = number()? as usize,
                 "--duration" => a.duration = Duration::from_secs(number()?),
@@ -113,7 +126,9 @@ impl Args {
             return Err("--url is required".into());
         }
         if a.connections == 0 || a.carts < a.connections {
-            return Err("need at least one connection and at least as many carts as connections".into());
+            return Err(
+                "need at least one connection and at least as many carts as connections".into(),
+            );
         }
         if !(1..=100).contains(&a.ops_per_push) {
             return Err("--ops-per-push is 1 to 100 (the server's limit per request)".into());
@@ -127,23 +142,45 @@ async fn run(args: Args) -> Result<bool, String> {
     let started = Instant::now();
     let mut groups = Vec::new();
     for w in 0..args.connections {
-        let (addr, carts, seed) = (args.addr.clone(), (w..args.carts).step_by(args.connections).collect::<Vec<_>>(), args.seed);
+        let (addr, carts, seed) = (
+            args.addr.clone(),
+            (w..args.carts)
+                .step_by(args.connections)
+                .collect::<Vec<_>>(),
+            args.seed,
+        );
         let (catalogue, prefill) = (catalogue.clone(), args.prefill);
-        groups.push(tokio::spawn(async move { setup(addr, carts, seed, catalogue, prefill).await }));
+        groups.push(tokio::spawn(async move {
+            setup(addr, carts, seed, catalogue, prefill).await
+        }));
     }
     let mut prepared = Vec::new();
     for g in groups {
         prepared.push(g.await.map_err(|e| e.to_string())??);
     }
-    eprintln!("sync_load: {} carts created{} in {:.1} s", args.carts, prefilled(args.prefill), started.elapsed().as_secs_f64());
+    eprintln!(
+        "sync_load: {} carts created{} in {:.1} s",
+        args.carts,
+        prefilled(args.prefill),
+        started.elapsed().as_secs_f64()
+    );
 
     let before = Usage::now(args.server_pid);
     let t0 = Instant::now();
     let deadline = t0 + args.duration;
     let mut workers = Vec::new();
     for (conn, devices) in prepared {
-        let (catalogue, mix) = (catalogue.clone(), Mix { k: args.ops_per_push, pull_every: args.pull_every, late_every: args.late_every });
-        workers.push(tokio::spawn(async move { work(conn, devices, catalogue, mix, deadline).await }));
+        let (catalogue, mix) = (
+            catalogue.clone(),
+            Mix {
+                k: args.ops_per_push,
+                pull_every: args.pull_every,
+                late_every: args.late_every,
+            },
+        );
+        workers.push(tokio::spawn(async move {
+            work(conn, devices, catalogue, mix, deadline).await
+        }));
     }
     let mut total = Tally::default();
     for w in workers {
@@ -155,20 +192,40 @@ async fn run(args: Args) -> Result<bool, String> {
 }
 
 fn prefilled(prefill: usize) -> String {
-    if prefill == 0 { String::new() } else { format!(" and filled with {prefill} operations each") }
+    if prefill == 0 {
+        String::new()
+    } else {
+        format!(" and filled with {prefill} operations each")
+    }
 }
 
 /// Creates this connection's carts and pushes `prefill` operations to each.
-async fn setup(addr: String, carts: Vec<usize>, seed: u64, catalogue: Catalogue, prefill: usize) -> Result<(Conn, Vec<Device>), String> {
+async fn setup(
+    addr: String,
+    carts: Vec<usize>,
+    seed: u64,
+    catalogue: Catalogue,
+    prefill: usize,
+) -> Result<(Conn, Vec<Device>), String> {
     let mut conn = Conn::new(addr);
     let mut devices = Vec::new();
     for i in carts {
-        let (status, body) = conn.request("POST", "/api/carts", b"").await.map_err(|e| format!("creating a cart: {e}"))?;
+        let (status, body) = conn
+            .request("POST", "/api/carts", b"")
+            .await
+            .map_err(|e| format!("creating a cart: {e}"))?;
         if status != 201 {
-            return Err(format!("creating a cart: HTTP {status}: {}", String::from_utf8_lossy(&body)));
+            return Err(format!(
+                "creating a cart: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
         }
-        let created: Value = serde_json::from_slice(&body).map_err(|e| format!("creating a cart: {e}"))?;
-        let id = created["id"].as_str().ok_or("creating a cart: no id in the reply")?.to_owned();
+        let created: Value =
+            serde_json::from_slice(&body).map_err(|e| format!("creating a cart: {e}"))?;
+        let id = created["id"]
+            .as_str()
+            .ok_or("creating a cart: no id in the reply")?
+            .to_owned();
         devices.push(Device::new(id, i, seed));
     }
     for device in &mut devices {
@@ -195,7 +252,13 @@ struct Mix {
 }
 
 /// One connection's timed loop over its carts.
-async fn work(mut conn: Conn, mut devices: Vec<Device>, catalogue: Catalogue, mix: Mix, deadline: Instant) -> Tally {
+async fn work(
+    mut conn: Conn,
+    mut devices: Vec<Device>,
+    catalogue: Catalogue,
+    mix: Mix,
+    deadline: Instant,
+) -> Tally {
     let mut tally = Tally::default();
     let mut rng = Rng(devices[0].rng.0 ^ 0x9e37_79b9_7f4a_7c15);
     let (mut requests, mut pushes) = (0u64, 0u64);
@@ -206,7 +269,9 @@ async fn work(mut conn: Conn, mut devices: Vec<Device>, catalogue: Catalogue, mi
         let late = !pull && mix.late_every > 0 && pushes % mix.late_every == mix.late_every - 1;
         requests += 1;
         pushes += u64::from(!pull);
-        let outcome = device.sync(&mut conn, &catalogue, if pull { 0 } else { mix.k }, late).await;
+        let outcome = device
+            .sync(&mut conn, &catalogue, if pull { 0 } else { mix.k }, late)
+            .await;
         tally.add(pull, outcome);
     }
     tally
@@ -243,12 +308,24 @@ impl Catalogue {
             .filter(|l| l["pickup"] == true)
             .filter_map(|l| l["id"].as_str().map(str::to_owned))
             .collect();
-        let postcodes = v["network"]["postcodes"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let postcodes = v["network"]["postcodes"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         if skus.len() < MAX_LINES + 1 {
-            return Err(format!("{path}: need at least {} goods SKUs, found {}", MAX_LINES + 1, skus.len()));
+            return Err(format!(
+                "{path}: need at least {} goods SKUs, found {}",
+                MAX_LINES + 1,
+                skus.len()
+            ));
         }
         let arc = std::sync::Arc::new;
-        Ok(Catalogue { skus: arc(skus), coupons: arc(coupons), pickups: arc(pickups), postcodes: arc(postcodes) })
+        Ok(Catalogue {
+            skus: arc(skus),
+            coupons: arc(coupons),
+            pickups: arc(pickups),
+            postcodes: arc(postcodes),
+        })
     }
 }
 
@@ -282,32 +359,58 @@ struct Reply {
 
 impl Device {
     fn new(cart: String, index: usize, seed: u64) -> Device {
-        let rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+            ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            | 1);
         let name = format!("bench-{index}");
-        Device { cart, name, next_op: 0, clock: (0, 0), cursor: 0, generation: 0, lines: Vec::new(), coupons: Vec::new(), rng }
+        Device {
+            cart,
+            name,
+            next_op: 0,
+            clock: (0, 0),
+            cursor: 0,
+            generation: 0,
+            lines: Vec::new(),
+            coupons: Vec::new(),
+            rng,
+        }
     }
 
     /// Pushes `k` new operations (a pull if 0) and checks the reply: the cursor moves by
     /// exactly `k` (this device is the cart's only writer) and, unless the log was compacted
     /// meanwhile, the reply carries exactly the `k` operations pushed. `late`: the operations
     /// come from this cart's other device, back online with edits made 10 minutes ago.
-    async fn sync(&mut self, conn: &mut Conn, catalogue: &Catalogue, k: usize, late: bool) -> Outcome {
+    async fn sync(
+        &mut self,
+        conn: &mut Conn,
+        catalogue: &Catalogue,
+        k: usize,
+        late: bool,
+    ) -> Outcome {
         let ops: Vec<Value> = (0..k).map(|_| self.operation(catalogue, late)).collect();
-        let body = json!({"cursor": self.cursor, "generation": self.generation, "ops": ops}).to_string();
+        let body =
+            json!({"cursor": self.cursor, "generation": self.generation, "ops": ops}).to_string();
         let path = format!("/api/carts/{}/sync", self.cart);
         let start = Instant::now();
         let answer = conn.request("POST", &path, body.as_bytes()).await;
         let latency = start.elapsed();
         let result = match answer {
             Err(e) => Err(format!("io: {}", e.kind())),
-            Ok((status, body)) if !(200..300).contains(&status) => Err(format!("{status} {}", error_code(&body))),
+            Ok((status, body)) if !(200..300).contains(&status) => {
+                Err(format!("{status} {}", error_code(&body)))
+            }
             Ok((_, body)) => self.check(&body, k),
         };
-        Outcome { latency, ops: if result.is_ok() { k } else { 0 }, result }
+        Outcome {
+            latency,
+            ops: if result.is_ok() { k } else { 0 },
+            result,
+        }
     }
 
     fn check(&mut self, body: &[u8], k: usize) -> Result<(), String> {
-        let reply: Reply = serde_json::from_slice(body).map_err(|e| format!("check: reply unreadable: {e}"))?;
+        let reply: Reply =
+            serde_json::from_slice(body).map_err(|e| format!("check: reply unreadable: {e}"))?;
         let expected = self.cursor + k as i64;
         let same_generation = reply.generation == self.generation;
         let (cursor, got) = (reply.cursor, reply.ops.len());
@@ -317,15 +420,23 @@ impl Device {
             return Err(format!("check: cursor {cursor}, expected {expected}"));
         }
         if same_generation && got != k {
-            return Err(format!("check: {got} operations in the reply, expected {k}"));
+            return Err(format!(
+                "check: {got} operations in the reply, expected {k}"
+            ));
         }
         Ok(())
     }
 
     /// A fresh operation, stamped later than every one before it (unless `late`).
     fn operation(&mut self, catalogue: &Catalogue, late: bool) -> Value {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        self.clock = if now > self.clock.0 { (now, 0) } else { (self.clock.0, self.clock.1 + 1) };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.clock = if now > self.clock.0 {
+            (now, 0)
+        } else {
+            (self.clock.0, self.clock.1 + 1)
+        };
         self.next_op += 1;
         let (op, seen) = self.edit(catalogue);
         let stamp = if late {
@@ -350,7 +461,10 @@ impl Device {
             40..60 => {
                 let q = 1 + self.rng.below(5) as u32;
                 self.lines[line].1 = q;
-                (json!({"op": "set_quantity", "sku": skus[sku], "quantity": q}), None)
+                (
+                    json!({"op": "set_quantity", "sku": skus[sku], "quantity": q}),
+                    None,
+                )
             }
             60..72 => {
                 self.lines.swap_remove(line);
@@ -359,18 +473,27 @@ impl Device {
             72..78 => {
                 let with = self.sku_not_in_cart(skus.len());
                 self.lines[line] = (with, quantity);
-                (json!({"op": "replace", "sku": skus[sku], "with": skus[with]}), None)
+                (
+                    json!({"op": "replace", "sku": skus[sku], "with": skus[with]}),
+                    None,
+                )
             }
             78..88 => (self.coupon(&catalogue.coupons), None),
-            88..96 if !catalogue.pickups.is_empty() && self.rng.below(3) == 0 => {
-                (json!({"op": "choose_delivery", "pickup": catalogue.pickups[self.rng.below(catalogue.pickups.len())]}), None)
-            }
+            88..96 if !catalogue.pickups.is_empty() && self.rng.below(3) == 0 => (
+                json!({"op": "choose_delivery", "pickup": catalogue.pickups[self.rng.below(catalogue.pickups.len())]}),
+                None,
+            ),
             88..96 => {
                 let level = ["standard", "express", "same_day", "scheduled"][self.rng.below(4)];
                 (json!({"op": "choose_delivery", "level": level}), None)
             }
-            _ if catalogue.postcodes.is_empty() => (json!({"op": "set_address", "address": null}), None),
-            _ => (json!({"op": "set_address", "address": {"postcode": catalogue.postcodes[self.rng.below(catalogue.postcodes.len())]}}), None),
+            _ if catalogue.postcodes.is_empty() => {
+                (json!({"op": "set_address", "address": null}), None)
+            }
+            _ => (
+                json!({"op": "set_address", "address": {"postcode": catalogue.postcodes[self.rng.below(catalogue.postcodes.len())]}}),
+                None,
+            ),
         }
     }
 
@@ -381,7 +504,10 @@ impl Device {
             let (sku, seen) = self.lines[line];
             if seen < 9 {
                 self.lines[line].1 += 1;
-                return (json!({"op": "add", "sku": skus[sku], "quantity": 1}), Some(seen));
+                return (
+                    json!({"op": "add", "sku": skus[sku], "quantity": 1}),
+                    Some(seen),
+                );
             }
         }
         if self.lines.len() >= MAX_LINES {
@@ -391,7 +517,10 @@ impl Device {
         let sku = self.sku_not_in_cart(skus.len());
         let quantity = 1 + (self.rng.below(4) == 0) as u32;
         self.lines.push((sku, quantity));
-        (json!({"op": "add", "sku": skus[sku], "quantity": quantity}), Some(0))
+        (
+            json!({"op": "add", "sku": skus[sku], "quantity": quantity}),
+            Some(0),
+        )
     }
 
     fn sku_not_in_cart(&mut self, count: usize) -> usize {
@@ -404,7 +533,9 @@ impl Device {
     }
 
     fn coupon(&mut self, codes: &[String]) -> Value {
-        let unused: Vec<usize> = (0..codes.len()).filter(|c| !self.coupons.contains(c)).collect();
+        let unused: Vec<usize> = (0..codes.len())
+            .filter(|c| !self.coupons.contains(c))
+            .collect();
         if !self.coupons.is_empty() && (unused.is_empty() || self.rng.below(3) == 0) {
             let code = self.coupons.swap_remove(self.rng.below(self.coupons.len()));
             return json!({"op": "remove_coupon", "code": codes[code]});
@@ -421,7 +552,10 @@ impl Device {
 
 /// The `error.code` of an error reply, for the error table.
 fn error_code(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body).ok().and_then(|v| v["error"]["code"].as_str().map(str::to_owned)).unwrap_or_else(|| "-".into())
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".into())
 }
 
 /// xorshift64*: reproducible and cheap; no crate needed.
@@ -448,7 +582,11 @@ struct Tally {
 impl Tally {
     fn add(&mut self, pull: bool, outcome: Outcome) {
         let micros = outcome.latency.as_micros().min(u32::MAX as u128) as u32;
-        if pull { self.pull.push(micros) } else { self.push.push(micros) }
+        if pull {
+            self.pull.push(micros)
+        } else {
+            self.push.push(micros)
+        }
         self.ops += outcome.ops as u64;
         if let Err(e) = outcome.result {
             *self.errors.entry(e).or_default() += 1;
@@ -484,17 +622,49 @@ fn report(args: &Args, t: &mut Tally, elapsed: f64, usage: &UsageDelta) -> bool 
     let errors: u64 = t.errors.values().sum();
     let (ops_s, req_s) = (t.ops as f64 / elapsed, requests as f64 / elapsed);
     let p = |v: &[u32], q: f64| percentile(v, q);
-    println!("sync_load {}: {} carts, {} connections, {} ops per push, 1 pull in {}, 1 late push in {}, prefill {}, {:.1} s",
-        args.label, args.carts, args.connections, args.ops_per_push, args.pull_every, args.late_every, args.prefill, elapsed);
-    println!("  requests   {requests} ({} pushes, {} pulls), {req_s:.0}/s", t.push.len(), t.pull.len());
+    println!(
+        "sync_load {}: {} carts, {} connections, {} ops per push, 1 pull in {}, 1 late push in {}, prefill {}, {:.1} s",
+        args.label,
+        args.carts,
+        args.connections,
+        args.ops_per_push,
+        args.pull_every,
+        args.late_every,
+        args.prefill,
+        elapsed
+    );
+    println!(
+        "  requests   {requests} ({} pushes, {} pulls), {req_s:.0}/s",
+        t.push.len(),
+        t.pull.len()
+    );
     println!("  operations {} pushed, {ops_s:.0}/s", t.ops);
-    println!("  latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", p(&all, 50.0), p(&all, 90.0), p(&all, 99.0), p(&all, 100.0));
-    println!("    pushes   p50 {:.2}  p99 {:.2};  pulls p50 {:.2}  p99 {:.2}", p(&t.push, 50.0), p(&t.push, 99.0), p(&t.pull, 50.0), p(&t.pull, 99.0));
+    println!(
+        "  latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        p(&all, 50.0),
+        p(&all, 90.0),
+        p(&all, 99.0),
+        p(&all, 100.0)
+    );
+    println!(
+        "    pushes   p50 {:.2}  p99 {:.2};  pulls p50 {:.2}  p99 {:.2}",
+        p(&t.push, 50.0),
+        p(&t.push, 99.0),
+        p(&t.pull, 50.0),
+        p(&t.pull, 99.0)
+    );
     let server = usage.server.map_or("-".to_owned(), |s| format!("{s:.2}"));
     // Anything else busy on the machine meanwhile (other builds) makes the run noisy.
-    let other = (usage.machine_busy - usage.server.unwrap_or(0.0) - usage.postgres - usage.client).max(0.0) / elapsed;
-    println!("  cpu s      server {server}, postgres processes {:.2}, client {:.2}; machine {:.2} ({:.2} cores busy, other processes ≈ {other:.2} cores)",
-        usage.postgres, usage.client, usage.machine_busy, usage.machine_busy / elapsed);
+    let other = (usage.machine_busy - usage.server.unwrap_or(0.0) - usage.postgres - usage.client)
+        .max(0.0)
+        / elapsed;
+    println!(
+        "  cpu s      server {server}, postgres processes {:.2}, client {:.2}; machine {:.2} ({:.2} cores busy, other processes ≈ {other:.2} cores)",
+        usage.postgres,
+        usage.client,
+        usage.machine_busy,
+        usage.machine_busy / elapsed
+    );
     if errors == 0 {
         println!("  errors     none");
     } else {
@@ -506,8 +676,21 @@ fn report(args: &Args, t: &mut Tally, elapsed: f64, usage: &UsageDelta) -> bool 
     println!(
         "summary label={} carts={} connections={} k={} pull_every={} late_every={} prefill={} seconds={elapsed:.1} requests={requests} ops={} ops_s={ops_s:.0} req_s={req_s:.0} \
          p50_ms={:.2} p90_ms={:.2} p99_ms={:.2} max_ms={:.2} errors={errors} cores_busy={:.2} client_cpu_s={:.2} server_cpu_s={server} postgres_cpu_s={:.2} other_cores={other:.2}",
-        args.label, args.carts, args.connections, args.ops_per_push, args.pull_every, args.late_every, args.prefill, t.ops,
-        p(&all, 50.0), p(&all, 90.0), p(&all, 99.0), p(&all, 100.0), usage.machine_busy / elapsed, usage.client, usage.postgres
+        args.label,
+        args.carts,
+        args.connections,
+        args.ops_per_push,
+        args.pull_every,
+        args.late_every,
+        args.prefill,
+        t.ops,
+        p(&all, 50.0),
+        p(&all, 90.0),
+        p(&all, 99.0),
+        p(&all, 100.0),
+        usage.machine_busy / elapsed,
+        usage.client,
+        usage.postgres
     );
     errors == 0
 }
@@ -535,7 +718,12 @@ const TICKS: f64 = 100.0;
 impl Usage {
     fn now(server_pid: Option<u32>) -> Usage {
         let server = server_pid.map(|p| process_ticks(&p.to_string()));
-        Usage { machine: machine_ticks(), client: process_ticks("self"), server, postgres: command_ticks("postgres") }
+        Usage {
+            machine: machine_ticks(),
+            client: process_ticks("self"),
+            server,
+            postgres: command_ticks("postgres"),
+        }
     }
 
     /// Seconds of CPU since `before`, per core summed.
@@ -544,7 +732,10 @@ impl Usage {
         UsageDelta {
             machine_busy: busy as f64 / TICKS,
             client: (self.client - before.client) as f64 / TICKS,
-            server: self.server.zip(before.server).map(|(a, b)| a.saturating_sub(b) as f64 / TICKS),
+            server: self
+                .server
+                .zip(before.server)
+                .map(|(a, b)| a.saturating_sub(b) as f64 / TICKS),
             postgres: self.postgres.saturating_sub(before.postgres) as f64 / TICKS,
         }
     }
@@ -553,16 +744,27 @@ impl Usage {
 /// Busy ticks of all CPUs (user, nice, system, irq, softirq) from the first line of /proc/stat.
 fn machine_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
     [0, 1, 2, 5, 6].iter().filter_map(|&i| fields.get(i)).sum()
 }
 
 /// utime + stime of every process whose command is `name` (those that exit meanwhile are lost).
 fn command_ticks(name: &str) -> u64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
     dir.filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
+        })
         .map(|pid| process_ticks(&pid))
         .sum()
 }
@@ -572,7 +774,12 @@ fn process_ticks(pid: &str) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The command name is in parentheses and may contain spaces: count fields after it.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
     fields.iter().sum()
 }
 
@@ -586,10 +793,19 @@ struct Conn {
 
 impl Conn {
     fn new(addr: String) -> Conn {
-        Conn { addr, stream: None, buf: Vec::with_capacity(64 * 1024) }
+        Conn {
+            addr,
+            stream: None,
+            buf: Vec::with_capacity(64 * 1024),
+        }
     }
 
-    async fn request(&mut self, method: &str, path: &str, body: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+    async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> io::Result<(u16, Vec<u8>)> {
         let answer = self.round_trip(method, path, body).await;
         if answer.is_err() {
             self.stream = None;
@@ -597,7 +813,12 @@ impl Conn {
         answer
     }
 
-    async fn round_trip(&mut self, method: &str, path: &str, body: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+    async fn round_trip(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> io::Result<(u16, Vec<u8>)> {
         if self.stream.is_none() {
             let stream = TcpStream::connect(&self.addr).await?;
             stream.set_nodelay(true)?;
@@ -611,21 +832,41 @@ impl Conn {
         );
         let mut request = head.into_bytes();
         request.extend_from_slice(body);
-        self.stream.as_mut().expect("connected").write_all(&request).await?;
+        self.stream
+            .as_mut()
+            .expect("connected")
+            .write_all(&request)
+            .await?;
         let head_end = loop {
             if let Some(i) = find(&self.buf, b"\r\n\r\n", 0) {
                 break i + 4;
             }
             self.fill().await?;
         };
-        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| bad("response head is not UTF-8"))?;
-        let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
+        let head = std::str::from_utf8(&self.buf[..head_end])
+            .map_err(|_| bad("response head is not UTF-8"))?;
+        let status: u16 = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status"))?;
         let (mut length, mut chunked, mut close) = (None, false, false);
         for line in head.split("\r\n").skip(1) {
-            let Some((name, value)) = line.split_once(':') else { continue };
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_ascii_lowercase());
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (
+                name.trim().to_ascii_lowercase(),
+                value.trim().to_ascii_lowercase(),
+            );
             match name.as_str() {
-                "content-length" => length = Some(value.parse::<usize>().map_err(|_| bad("bad content-length"))?),
+                "content-length" => {
+                    length = Some(
+                        value
+                            .parse::<usize>()
+                            .map_err(|_| bad("bad content-length"))?,
+                    )
+                }
                 "transfer-encoding" => chunked = value.contains("chunked"),
                 "connection" => close = value.contains("close"),
                 _ => {}
@@ -658,8 +899,10 @@ impl Conn {
                 }
                 self.fill().await?;
             };
-            let size_text = std::str::from_utf8(&self.buf[..line_end]).map_err(|_| bad("bad chunk size"))?;
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).map_err(|_| bad("bad chunk size"))?;
+            let size_text =
+                std::str::from_utf8(&self.buf[..line_end]).map_err(|_| bad("bad chunk size"))?;
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .map_err(|_| bad("bad chunk size"))?;
             if size == 0 {
                 // The last chunk: no trailers are expected, so an empty line ends the body.
                 while self.buf.len() < line_end + 4 {
@@ -685,7 +928,10 @@ impl Conn {
         let mut chunk = [0u8; 16 * 1024];
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "server closed the connection",
+            ));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
@@ -693,7 +939,11 @@ impl Conn {
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
 }
 
 fn bad(message: &str) -> io::Error {

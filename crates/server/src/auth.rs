@@ -19,8 +19,8 @@
 //! `Retry-After`) until the window has passed, right password or not. Counted per server
 //! process ([`Throttle`]).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -103,7 +103,9 @@ impl std::str::FromStr for CartMerge {
             "merge" => Ok(CartMerge::Merge),
             "keep_customer" => Ok(CartMerge::KeepCustomer),
             "keep_anonymous" => Ok(CartMerge::KeepAnonymous),
-            other => Err(format!("unknown cart merge strategy {other:?} (merge, keep_customer or keep_anonymous)")),
+            other => Err(format!(
+                "unknown cart merge strategy {other:?} (merge, keep_customer or keep_anonymous)"
+            )),
         }
     }
 }
@@ -121,12 +123,20 @@ pub struct Throttle(std::sync::Mutex<std::collections::HashMap<String, (u32, i64
 impl Throttle {
     /// Seconds until `email` may try again, if it is locked out.
     fn locked(&self, email: &str, now: i64) -> Option<i64> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(email).filter(|(n, since)| *n >= MAX_FAILURES && now - since < FAILURE_WINDOW_SECONDS).map(|(_, since)| since + FAILURE_WINDOW_SECONDS - now)
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(email)
+            .filter(|(n, since)| *n >= MAX_FAILURES && now - since < FAILURE_WINDOW_SECONDS)
+            .map(|(_, since)| since + FAILURE_WINDOW_SECONDS - now)
     }
 
     fn failed(&self, email: &str, now: i64) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_TRACKED {
             map.retain(|_, (_, since)| now - *since < FAILURE_WINDOW_SECONDS);
         }
@@ -143,7 +153,10 @@ impl Throttle {
     }
 
     fn succeeded(&self, email: &str) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(email);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(email);
     }
 }
 
@@ -163,7 +176,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
-        let Some(token) = session_cookie(&parts.headers) else { return Ok(Caller::default()) };
+        let Some(token) = session_cookie(&parts.headers) else {
+            return Ok(Caller::default());
+        };
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT s.customer_id, c.segments FROM sessions s JOIN customers c ON c.id = s.customer_id
              WHERE s.token_hash = $1 AND s.expires_at > $2",
@@ -172,32 +187,64 @@ impl FromRequestParts<AppState> for Caller {
         .bind(now_unix())
         .fetch_optional(&state.db)
         .await?;
-        Ok(row.map_or_else(Caller::default, |(id, segments)| Caller { customer_id: Some(id), segments: split_segments(&segments) }))
+        Ok(row.map_or_else(Caller::default, |(id, segments)| Caller {
+            customer_id: Some(id),
+            segments: split_segments(&segments),
+        }))
     }
 }
 
-async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) -> Result<Response, AppError> {
+async fn sign_up(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignUp>,
+) -> Result<Response, AppError> {
     let email = body.email.trim().to_lowercase();
     let name = body.name.trim();
     if !plausible_email(&email) {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", "enter an email address like name@example.com"));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+            "enter an email address like name@example.com",
+        ));
     }
     let chars = body.password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         let message = format!("choose a password of at least {MIN_PASSWORD_CHARS} characters");
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", message));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+            message,
+        ));
     }
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", "enter your name (up to 100 characters)"));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+            "enter your name (up to 100 characters)",
+        ));
     }
-    let taken = || AppError::new(StatusCode::CONFLICT, "email_taken", "an account with this email exists: sign in instead");
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE email = $1").bind(&email).fetch_optional(&state.db).await?;
+    let taken = || {
+        AppError::new(
+            StatusCode::CONFLICT,
+            "email_taken",
+            "an account with this email exists: sign in instead",
+        )
+    };
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&state.db)
+        .await?;
     if exists.is_some() {
         return Err(taken());
     }
     // Two sign-ups racing for one email: the unique index lets one in.
     let customer_id = match create_customer(&state.db, &email, name, "", &body.password).await {
-        Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => return Err(taken()),
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            return Err(taken());
+        }
         Err(e) => return Err(e.into()),
         Ok(id) => id,
     };
@@ -206,9 +253,18 @@ async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) 
     Ok(response)
 }
 
-async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Result<Response, AppError> {
+async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignIn>,
+) -> Result<Response, AppError> {
     let email = body.email.trim().to_lowercase();
-    let wrong = || AppError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password");
+    let wrong = || {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong email or password",
+        )
+    };
     // No account has such an email or password: answered before any hashing or counting.
     if !plausible_email(&email) || body.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(wrong());
@@ -216,14 +272,22 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
     let now = now_unix();
     if let Some(wait) = state.throttle.locked(&email, now) {
         let minutes = (wait + 59) / 60;
-        let message = format!("too many wrong passwords for this email; try again in {minutes} minute{}", if minutes == 1 { "" } else { "s" });
+        let message = format!(
+            "too many wrong passwords for this email; try again in {minutes} minute{}",
+            if minutes == 1 { "" } else { "s" }
+        );
         let error = AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message);
-        return Ok(([(header::RETRY_AFTER, header_value(&wait.to_string())?)], error).into_response());
+        return Ok((
+            [(header::RETRY_AFTER, header_value(&wait.to_string())?)],
+            error,
+        )
+            .into_response());
     }
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM customers WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&state.db)
-        .await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM customers WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&state.db)
+            .await?;
     // Verify against a fixed hash when the email is unknown, so timing does not reveal accounts.
     let (customer_id, hash) = row.unwrap_or_else(|| (String::new(), state.dummy_hash.clone()));
     if !verify_password(body.password, hash).await? || customer_id.is_empty() {
@@ -236,7 +300,11 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
 
 /// Opens a session for the customer, joins the device's guest cart to theirs, and answers
 /// with `Me` and the session cookie.
-async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&str>) -> Result<Response, AppError> {
+async fn start_session(
+    state: &AppState,
+    customer_id: &str,
+    guest_cart: Option<&str>,
+) -> Result<Response, AppError> {
     let token = session_token();
     let now = now_unix();
     sqlx::query("INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
@@ -251,7 +319,10 @@ async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&
         join_guest_cart(&state.db, guest, &customer_cart, state.cart_merge).await?;
     }
     let me = me_of(state, customer_id).await?;
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{}", secure(state));
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{}",
+        secure(state)
+    );
     Ok(([(header::SET_COOKIE, header_value(&cookie)?)], Json(me)).into_response())
 }
 
@@ -259,16 +330,25 @@ async fn start_session(state: &AppState, customer_id: &str, guest_cart: Option<&
 /// that locks the guest cart first: a push to it racing the sign-in either lands before (and
 /// is joined) or finds the cart gone (404, and the device carries its edit over), never lost
 /// in between. Anything but an anonymous cart is left alone.
-async fn join_guest_cart(db: &Db, guest_id: &str, customer: &carts::CartRecord, strategy: CartMerge) -> Result<(), AppError> {
+async fn join_guest_cart(
+    db: &Db,
+    guest_id: &str,
+    customer: &carts::CartRecord,
+    strategy: CartMerge,
+) -> Result<(), AppError> {
     if guest_id == customer.id {
         return Ok(());
     }
     let mut tx = db::begin_write(db).await?;
-    let Some(guest) = sync::lock(&mut tx, guest_id, None).await? else { return Ok(()) };
+    let Some(guest) = sync::lock(&mut tx, guest_id, None).await? else {
+        return Ok(());
+    };
     if guest.owner.is_some() {
         return Ok(());
     }
-    let locked = sync::lock(&mut tx, &customer.id, None).await?.ok_or_else(|| AppError::not_found("cart"))?;
+    let locked = sync::lock(&mut tx, &customer.id, None)
+        .await?
+        .ok_or_else(|| AppError::not_found("cart"))?;
     let ops = match strategy {
         CartMerge::KeepCustomer => Vec::new(),
         CartMerge::Merge => guest_operations(&mut tx, guest_id).await?,
@@ -281,7 +361,10 @@ async fn join_guest_cart(db: &Db, guest_id: &str, customer: &carts::CartRecord, 
     if !ops.is_empty() {
         sync::append_locked(&mut tx, &customer.id, &ops, locked).await?;
     }
-    sqlx::query("DELETE FROM carts WHERE id = $1 AND owner IS NULL").bind(guest_id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM carts WHERE id = $1 AND owner IS NULL")
+        .bind(guest_id)
+        .execute(&mut **tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -291,21 +374,34 @@ async fn join_guest_cart(db: &Db, guest_id: &str, customer: &carts::CartRecord, 
 /// many", rule 1) and choices stamped just before its oldest kept operation, so the guest's
 /// later edits (a removal, a lower quantity, another delivery choice) still come after them.
 async fn guest_operations(tx: &mut db::Tx, cart_id: &str) -> Result<Vec<Operation>, AppError> {
-    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1").bind(cart_id).fetch_one(&mut **tx).await?;
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq")
+    let base: Option<String> = sqlx::query_scalar("SELECT base FROM carts WHERE id = $1")
         .bind(cart_id)
-        .fetch_all(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM cart_ops WHERE cart_id = $1 AND folded = 0 ORDER BY seq",
+    )
+    .bind(cart_id)
+    .fetch_all(&mut **tx)
+    .await?;
     let mut kept = Vec::with_capacity(bodies.len());
     for body in bodies {
-        kept.push(serde_json::from_str::<Operation>(&body).map_err(|e| AppError::internal(format!("stored operation: {e}")))?);
+        kept.push(
+            serde_json::from_str::<Operation>(&body)
+                .map_err(|e| AppError::internal(format!("stored operation: {e}")))?,
+        );
     }
     let mut ops = match base {
         Some(base) => {
-            let base: omnicart_engine::replica::Base = serde_json::from_str(&base).map_err(AppError::internal)?;
+            let base: omnicart_engine::replica::Base =
+                serde_json::from_str(&base).map_err(AppError::internal)?;
             let mut from_base = unstamped(ops_towards(&Cart::new(), &base.cart));
             let oldest = kept.iter().map(|op| &op.stamp).min();
-            sync::stamp_server_ops(&mut from_base, oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1)), 0);
+            sync::stamp_server_ops(
+                &mut from_base,
+                oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1)),
+                0,
+            );
             from_base
         }
         None => Vec::new(),
@@ -330,7 +426,10 @@ fn plausible_email(email: &str) -> bool {
     email.len() <= 254
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.contains('@') && domain.split('.').count() >= 2 && domain.split('.').all(|p| !p.is_empty())
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|p| !p.is_empty())
         })
 }
 
@@ -341,13 +440,24 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<R
             .execute(&state.db)
             .await?;
     }
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state));
-    Ok(([(header::SET_COOKIE, header_value(&cookie)?)], StatusCode::NO_CONTENT).into_response())
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(&state)
+    );
+    Ok((
+        [(header::SET_COOKIE, header_value(&cookie)?)],
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
 }
 
 async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let Some(customer_id) = caller.customer_id else {
-        return Err(AppError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "sign in to see your account"));
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "not_signed_in",
+            "sign in to see your account",
+        ));
     };
     Ok(Json(me_of(&state, &customer_id).await?))
 }
@@ -359,23 +469,44 @@ async fn me_of(state: &AppState, customer_id: &str) -> Result<Me, AppError> {
             .fetch_one(&state.db)
             .await?;
     let cart = carts::customer_cart(&state.db, customer_id).await?;
-    Ok(Me { customer: CustomerView { id, email, name }, cart_id: cart.id, segments: split_segments(&segments), first_order: true })
+    Ok(Me {
+        customer: CustomerView { id, email, name },
+        cart_id: cart.id,
+        segments: split_segments(&segments),
+        first_order: true,
+    })
 }
 
 /// What promotions may know about the caller: the server's clock, the customer's segments and
 /// first-order status. The page builds the same context from `GET /api/me`, so both agree.
 pub fn quote_context(caller: &Caller) -> QuoteContext {
-    QuoteContext { now: Some(Timestamp::from_unix(now_unix())), segments: caller.segments.clone(), first_order: true, ..QuoteContext::default() }
+    QuoteContext {
+        now: Some(Timestamp::from_unix(now_unix())),
+        segments: caller.segments.clone(),
+        first_order: true,
+        ..QuoteContext::default()
+    }
 }
 
 /// Segments are stored comma-separated.
 fn split_segments(stored: &str) -> Vec<String> {
-    stored.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Creates a customer (sign-up, and the demo data). Fails with the database's unique
 /// violation if the email is taken.
-pub async fn create_customer(db: &Db, email: &str, name: &str, segments: &str, password: &str) -> Result<String, sqlx::Error> {
+pub async fn create_customer(
+    db: &Db,
+    email: &str,
+    name: &str,
+    segments: &str,
+    password: &str,
+) -> Result<String, sqlx::Error> {
     let id = random_id("cus_");
     let hash = hashing(password.to_owned(), |p| hash_password(&p))
         .await
@@ -397,13 +528,20 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(AppError::internal)?;
     let salt = SaltString::encode_b64(&salt).map_err(AppError::internal)?;
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt).map_err(AppError::internal)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(AppError::internal)?
+        .to_string())
 }
 
 /// Whether `password` is the one `hash` was made from (off the async workers, see [`hashing`]).
 async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
     hashing((password, hash), |(password, hash)| {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
 }
@@ -411,10 +549,15 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
 /// Argon2 takes tens of milliseconds of CPU by design: it runs on the blocking pool, at most
 /// [`HASHERS`] at a time, so a burst of sign-ins queues here instead of stalling every
 /// request on the async workers (carts and sync go on).
-async fn hashing<T: Send + 'static, R: Send + 'static>(input: T, work: fn(T) -> R) -> Result<R, AppError> {
+async fn hashing<T: Send + 'static, R: Send + 'static>(
+    input: T,
+    work: fn(T) -> R,
+) -> Result<R, AppError> {
     static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHERS);
     let _turn = TURNS.acquire().await.map_err(AppError::internal)?;
-    tokio::task::spawn_blocking(move || work(input)).await.map_err(AppError::internal)
+    tokio::task::spawn_blocking(move || work(input))
+        .await
+        .map_err(AppError::internal)
 }
 
 /// Password hashes computed at once (this machine class has 2 cores).
@@ -456,7 +599,10 @@ mod tests {
         }
         let size = throttle.0.lock().unwrap().len();
         assert!(size <= MAX_TRACKED, "{size} emails remembered");
-        assert!(throttle.locked("locked@example.com", now + 1).is_some(), "a locked email stays locked");
+        assert!(
+            throttle.locked("locked@example.com", now + 1).is_some(),
+            "a locked email stays locked"
+        );
         assert!(throttle.locked("guess7@example.com", now + 1).is_none());
     }
 }

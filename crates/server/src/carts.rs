@@ -16,12 +16,12 @@ use omnicart_engine::replica::Operation;
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, quote};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{self, Caller};
-use crate::sync;
-use crate::error::{ApiJson, AppError};
-use crate::db::{self, Db};
-use crate::ids::{now_millis, now_unix, random_id};
 use crate::AppState;
+use crate::auth::{self, Caller};
+use crate::db::{self, Db};
+use crate::error::{ApiJson, AppError};
+use crate::ids::{now_millis, now_unix, random_id};
+use crate::sync;
 
 /// Most operations accepted in one request.
 pub const MAX_OPS_PER_REQUEST: usize = 100;
@@ -57,7 +57,10 @@ pub fn router() -> Router<AppState> {
         .route("/carts/{id}/ops", post(edit))
 }
 
-async fn create(State(state): State<AppState>, caller: Caller) -> Result<(StatusCode, Json<CartView>), AppError> {
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<CartView>), AppError> {
     let record = match &caller.customer_id {
         Some(customer) => customer_cart(&state.db, customer).await?,
         None => insert(&state.db, None).await?,
@@ -66,7 +69,11 @@ async fn create(State(state): State<AppState>, caller: Caller) -> Result<(Status
     Ok((StatusCode::CREATED, Json(view(&state, record, &context))))
 }
 
-async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<CartView>, AppError> {
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CartView>, AppError> {
     let record = load_for(&state.db, &id, &caller).await?;
     let context = auth::quote_context(&caller);
     Ok(Json(view(&state, record, &context)))
@@ -80,7 +87,11 @@ async fn edit(
 ) -> Result<Json<CartView>, AppError> {
     if request.ops.is_empty() || request.ops.len() > MAX_OPS_PER_REQUEST {
         let message = format!("send 1 to {MAX_OPS_PER_REQUEST} operations at a time");
-        return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ops_count", message));
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_ops_count",
+            message,
+        ));
     }
     let mut record = load_for(&state.db, &id, &caller).await?;
     let context = auth::quote_context(&caller);
@@ -89,13 +100,20 @@ async fn edit(
     }
     let snapshot = &state.catalogue.snapshot;
     let mut logged = as_operations(&record.cart, snapshot, &request.ops);
-    record.cart.apply_all(snapshot, &request.ops).map_err(|(i, e)| {
-        let mut err = AppError::domain(&e);
-        if request.ops.len() > 1 {
-            err = AppError::new(StatusCode::UNPROCESSABLE_ENTITY, err.code(), format!("operation {i}: {e}"));
-        }
-        err
-    })?;
+    record
+        .cart
+        .apply_all(snapshot, &request.ops)
+        .map_err(|(i, e)| {
+            let mut err = AppError::domain(&e);
+            if request.ops.len() > 1 {
+                err = AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    err.code(),
+                    format!("operation {i}: {e}"),
+                );
+            }
+            err
+        })?;
     // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
     // The winner's update also locks the cart's row until its operations are logged.
     let mut tx = db::begin_write(&state.db).await?;
@@ -107,14 +125,22 @@ async fn edit(
     locked.stamp_after(&mut logged, now_millis())?;
     let appended = sync::append_locked(&mut tx, &record.id, &logged, locked).await?;
     tx.commit().await?;
-    let record = CartRecord { version: appended.version, cart: appended.cart, ..record };
+    let record = CartRecord {
+        version: appended.version,
+        cart: appended.cart,
+        ..record
+    };
     Ok(Json(view(&state, record, &context)))
 }
 
 /// Edits made through this endpoint as log operations (so a device syncing the log sees them),
 /// to be stamped once the cart is locked ([`sync::Locked::stamp_after`]). An add records the
 /// quantity it was added to.
-fn as_operations(cart: &Cart, snapshot: &omnicart_engine::Snapshot, ops: &[CartOp]) -> Vec<Operation> {
+fn as_operations(
+    cart: &Cart,
+    snapshot: &omnicart_engine::Snapshot,
+    ops: &[CartOp],
+) -> Vec<Operation> {
     let mut cart = cart.clone();
     ops.iter()
         .map(|op| {
@@ -129,21 +155,35 @@ fn as_operations(cart: &Cart, snapshot: &omnicart_engine::Snapshot, ops: &[CartO
 }
 
 fn stale(state: &AppState, current: CartRecord, context: &QuoteContext) -> AppError {
-    let message = format!("the cart changed (now version {}); apply your edit to the current cart", current.version);
+    let message = format!(
+        "the cart changed (now version {}); apply your edit to the current cart",
+        current.version
+    );
     let current = serde_json::to_value(view(state, current, context)).unwrap_or_default();
     AppError::new(StatusCode::CONFLICT, "stale_version", message).with_current(current)
 }
 
 pub(crate) fn view(state: &AppState, record: CartRecord, context: &QuoteContext) -> CartView {
     let quote = quote(&state.catalogue.snapshot, &record.cart, context).ok();
-    CartView { id: record.id, version: record.version, cart: record.cart, quote }
+    CartView {
+        id: record.id,
+        version: record.version,
+        cart: record.cart,
+        quote,
+    }
 }
 
 /// The cart if the caller may see it: anonymous carts to whoever holds the id, a customer's
 /// cart to that customer only. Anything else is "not found", so ids cannot be probed.
 pub(crate) async fn load_for(db: &Db, id: &str, caller: &Caller) -> Result<CartRecord, AppError> {
-    let record = load(db, id).await?.ok_or_else(|| AppError::not_found("cart"))?;
-    if may_see(caller, record.owner.as_deref()) { Ok(record) } else { Err(AppError::not_found("cart")) }
+    let record = load(db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("cart"))?;
+    if may_see(caller, record.owner.as_deref()) {
+        Ok(record)
+    } else {
+        Err(AppError::not_found("cart"))
+    }
 }
 
 /// Whether `caller` may see a cart owned by `owner` (see [`load_for`]).
@@ -153,10 +193,19 @@ pub(crate) fn may_see(caller: &Caller, owner: Option<&str>) -> bool {
 
 pub(crate) async fn load(db: &Db, id: &str) -> Result<Option<CartRecord>, AppError> {
     let row: Option<(String, Option<String>, i64, String)> =
-        sqlx::query_as("SELECT id, owner, version, body FROM carts WHERE id = $1").bind(id).fetch_optional(db).await?;
+        sqlx::query_as("SELECT id, owner, version, body FROM carts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
     row.map(|(id, owner, version, body)| {
-        let cart = serde_json::from_str(&body).map_err(|e| AppError::internal(format!("cart {id} body: {e}")))?;
-        Ok(CartRecord { id, owner, version, cart })
+        let cart = serde_json::from_str(&body)
+            .map_err(|e| AppError::internal(format!("cart {id} body: {e}")))?;
+        Ok(CartRecord {
+            id,
+            owner,
+            version,
+            cart,
+        })
     })
     .transpose()
 }
@@ -173,16 +222,28 @@ async fn insert(db: &Db, owner: Option<&str>) -> Result<CartRecord, AppError> {
         .bind(now)
         .execute(db)
         .await?;
-    Ok(CartRecord { id, owner: owner.map(str::to_owned), version: 1, cart })
+    Ok(CartRecord {
+        id,
+        owner: owner.map(str::to_owned),
+        version: 1,
+        cart,
+    })
 }
 
 /// The customer's one cart, created on first use. Safe against two devices racing to create it.
 pub async fn customer_cart(db: &Db, customer_id: &str) -> Result<CartRecord, AppError> {
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1").bind(customer_id).fetch_optional(db).await?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1")
+        .bind(customer_id)
+        .fetch_optional(db)
+        .await?;
     if existing.is_none() {
         insert(db, Some(customer_id)).await?;
     }
-    let id: String = sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1").bind(customer_id).fetch_one(db).await?;
-    load(db, &id).await?.ok_or_else(|| AppError::internal("customer cart vanished"))
+    let id: String = sqlx::query_scalar("SELECT id FROM carts WHERE owner = $1")
+        .bind(customer_id)
+        .fetch_one(db)
+        .await?;
+    load(db, &id)
+        .await?
+        .ok_or_else(|| AppError::internal("customer cart vanished"))
 }

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use omnicart_engine::Snapshot;
 
 use crate::AppState;
@@ -22,16 +22,24 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn load(path: &std::path::Path) -> Result<Catalogue, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let snapshot = Snapshot::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let snapshot =
+            Snapshot::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Catalogue::new(snapshot))
     }
 
     pub fn new(snapshot: Snapshot) -> Catalogue {
-        let json = Bytes::from(serde_json::to_vec(&snapshot).expect("a snapshot always serializes"));
+        let json =
+            Bytes::from(serde_json::to_vec(&snapshot).expect("a snapshot always serializes"));
         let hash = crate::ids::sha256_hex(&json);
-        let etag = HeaderValue::from_str(&format!("\"{}\"", &hash[..32])).expect("hex is a valid header");
-        Catalogue { snapshot, json, etag }
+        let etag =
+            HeaderValue::from_str(&format!("\"{}\"", &hash[..32])).expect("hex is a valid header");
+        Catalogue {
+            snapshot,
+            json,
+            etag,
+        }
     }
 }
 
@@ -48,10 +56,16 @@ async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Response
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == catalogue.etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == catalogue.etag || tag.trim() == "*")
+        });
     if fresh {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
-    let content_type = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     (cache, [content_type], catalogue.json.clone()).into_response()
 }

@@ -20,7 +20,11 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
-    let url = if sqlite && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_owned() };
+    let url = if sqlite && !url.contains('?') {
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_owned()
+    };
     let options: AnyConnectOptions = url.parse()?;
     let pool = AnyPoolOptions::new()
         .max_connections(if sqlite { 8 } else { 16 })
@@ -96,6 +100,13 @@ impl DerefMut for WriteTx {
 
 /// Begins a transaction that will write (see [`WriteTx`]).
 pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
-    let turn = if db.connect_options().database_url.scheme() == "sqlite" { Some(SQLITE_WRITER.lock().await) } else { None };
-    Ok(WriteTx { tx: db.begin().await?, _turn: turn })
+    let turn = if db.connect_options().database_url.scheme() == "sqlite" {
+        Some(SQLITE_WRITER.lock().await)
+    } else {
+        None
+    };
+    Ok(WriteTx {
+        tx: db.begin().await?,
+        _turn: turn,
+    })
 }

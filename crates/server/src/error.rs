@@ -21,11 +21,20 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError { status, code, message: message.into(), current: None }
+        AppError {
+            status,
+            code,
+            message: message.into(),
+            current: None,
+        }
     }
 
     pub fn not_found(what: &str) -> AppError {
-        AppError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// A domain error from the engine: the request was well-formed but cannot be carried out.
@@ -34,7 +43,11 @@ impl AppError {
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> AppError {
-        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail.to_string())
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            detail.to_string(),
+        )
     }
 
     /// Attaches the current state of the resource (e.g. the stored cart on a stale write).

@@ -16,9 +16,9 @@ pub mod sync;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::CartMerge;
@@ -47,7 +47,14 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, catalogue: Catalogue) -> Result<AppState, AppError> {
         let dummy_hash = auth::hash_password("omnicart: no such customer")?;
-        Ok(AppState { db, catalogue: Arc::new(catalogue), cart_merge: CartMerge::default(), secure_cookies: false, dummy_hash, throttle: Arc::default() })
+        Ok(AppState {
+            db,
+            catalogue: Arc::new(catalogue),
+            cart_merge: CartMerge::default(),
+            secure_cookies: false,
+            dummy_hash,
+            throttle: Arc::default(),
+        })
     }
 
     pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {
@@ -68,7 +75,9 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
     let router = Router::new().nest("/api", api);
     match dist {
         Some(dist) => router.fallback_service(storefront(dist)),
-        None => router.fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "not_found", "no storefront built") }),
+        None => router.fallback(|| async {
+            AppError::new(StatusCode::NOT_FOUND, "not_found", "no storefront built")
+        }),
     }
 }
 
@@ -76,14 +85,19 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
 /// routes (`/product/…`, `/cart`) survive a reload.
 fn storefront(dist: &Path) -> ServeDir<ServeFile> {
     let index: PathBuf = dist.join("index.html");
-    ServeDir::new(dist).precompressed_gzip().fallback(ServeFile::new(index))
+    ServeDir::new(dist)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index))
 }
 
 /// Adds the demo customers if they are missing. Demo data, not a sign-up path.
 pub async fn seed_demo_customers(db: &Db) -> Result<(), AppError> {
     for (email, name, segments, password) in DEMO_CUSTOMERS {
         let exists: Option<String> =
-            sqlx::query_scalar("SELECT id FROM customers WHERE email = $1").bind(email).fetch_optional(db).await?;
+            sqlx::query_scalar("SELECT id FROM customers WHERE email = $1")
+                .bind(email)
+                .fetch_optional(db)
+                .await?;
         if exists.is_none() {
             auth::create_customer(db, email, name, segments, password).await?;
         }
@@ -95,5 +109,10 @@ pub async fn seed_demo_customers(db: &Db) -> Result<(), AppError> {
 /// (email, name, segments, password).
 pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str)] = &[
     ("mike@demo.omnicart.dev", "Mike Demo", "", "omnicart-demo"),
-    ("kylie@demo.omnicart.dev", "Kylie Demo", "vip", "omnicart-demo"),
+    (
+        "kylie@demo.omnicart.dev",
+        "Kylie Demo",
+        "vip",
+        "omnicart-demo",
+    ),
 ];

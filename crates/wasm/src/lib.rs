@@ -6,7 +6,9 @@
 //! with a stable `code` property (the engine's `ErrorCode`), or `"invalid_input"` when a value
 //! does not have the documented shape.
 
-use omnicart_engine::{Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp};
+use omnicart_engine::{
+    Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp,
+};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -195,7 +197,9 @@ pub struct Engine {
 impl Engine {
     /// Validates and loads a snapshot object (as served by `GET /api/snapshot`).
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "Snapshot")] snapshot: JsValue) -> Result<Engine, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Snapshot")] snapshot: JsValue,
+    ) -> Result<Engine, JsValue> {
         let snapshot = from_js::<Snapshot>(snapshot, "snapshot_invalid")?;
         Ok(Engine { snapshot })
     }
@@ -212,14 +216,17 @@ impl Engine {
     pub fn quote(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<
+            js_sys::Object,
+        >,
     ) -> Result<JsValue, JsValue> {
         let cart = from_js::<Cart>(cart, "invalid_input")?;
         let context = match context {
             Some(context) => from_js::<QuoteContext>(context.into(), "invalid_input")?,
             None => QuoteContext::default(),
         };
-        let quote = omnicart_engine::quote(&self.snapshot, &cart, &context).map_err(|e| error(&e, None))?;
+        let quote =
+            omnicart_engine::quote(&self.snapshot, &cart, &context).map_err(|e| error(&e, None))?;
         Ok(quote_js::quote(&quote))
     }
 
@@ -242,7 +249,9 @@ impl Engine {
     ) -> Result<JsValue, JsValue> {
         let sku = Sku::new(sku).map_err(|e| error(&e, None))?;
         let destination = from_js::<Destination>(destination, "invalid_destination")?;
-        let stores = omnicart_engine::find_in_store(&self.snapshot, &sku, &destination, instant(now)?).map_err(|e| error(&e, None))?;
+        let stores =
+            omnicart_engine::find_in_store(&self.snapshot, &sku, &destination, instant(now)?)
+                .map_err(|e| error(&e, None))?;
         to_js(&stores)
     }
 
@@ -255,7 +264,9 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Destination")] destination: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<
+            js_sys::Object,
+        >,
     ) -> Result<JsValue, JsValue> {
         let (_, delivery) = self.priced(cart, destination, now, context)?;
         to_js(&delivery)
@@ -269,7 +280,9 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Destination")] destination: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] now: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "QuoteContext")] context: Option<
+            js_sys::Object,
+        >,
     ) -> Result<JsValue, JsValue> {
         let (quote, delivery) = self.priced(cart, destination, now, context)?;
         let both = js_sys::Object::new();
@@ -288,7 +301,8 @@ impl Engine {
     ) -> Result<JsValue, JsValue> {
         let mut cart = from_js::<Cart>(cart, "invalid_input")?;
         let ops = from_js::<Vec<CartOp>>(ops, "invalid_input")?;
-        cart.apply_all(&self.snapshot, &ops).map_err(|(i, e)| error(&e, Some(i)))?;
+        cart.apply_all(&self.snapshot, &ops)
+            .map_err(|(i, e)| error(&e, Some(i)))?;
         to_js(&cart)
     }
 }
@@ -304,19 +318,28 @@ pub struct CartReplica {
 impl CartReplica {
     #[wasm_bindgen(constructor)]
     pub fn new() -> CartReplica {
-        CartReplica { log: omnicart_engine::replica::OpLog::new() }
+        CartReplica {
+            log: omnicart_engine::replica::OpLog::new(),
+        }
     }
 
     /// A replica that starts from a compacted base (the sync API's `base`, after which its
     /// `ops` follow).
     #[wasm_bindgen(js_name = fromBase)]
-    pub fn from_base(#[wasm_bindgen(unchecked_param_type = "ReplicaBase")] base: JsValue) -> Result<CartReplica, JsValue> {
+    pub fn from_base(
+        #[wasm_bindgen(unchecked_param_type = "ReplicaBase")] base: JsValue,
+    ) -> Result<CartReplica, JsValue> {
         let base = from_js::<omnicart_engine::replica::Base>(base, "invalid_input")?;
-        Ok(CartReplica { log: omnicart_engine::replica::OpLog::with_base(base) })
+        Ok(CartReplica {
+            log: omnicart_engine::replica::OpLog::with_base(base),
+        })
     }
 
     /// Adds operations (each once, by id); returns how many were new.
-    pub fn insert(&mut self, #[wasm_bindgen(unchecked_param_type = "Operation[]")] ops: JsValue) -> Result<u32, JsValue> {
+    pub fn insert(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Operation[]")] ops: JsValue,
+    ) -> Result<u32, JsValue> {
         let ops = from_js::<Vec<omnicart_engine::replica::Operation>>(ops, "invalid_operation")?;
         let mut added = 0;
         for op in ops {
@@ -350,7 +373,13 @@ impl Engine {
         destination: JsValue,
         now: Option<String>,
         context: Option<js_sys::Object>,
-    ) -> Result<(omnicart_engine::Quote, omnicart_engine::fulfilment::DeliveryQuote), JsValue> {
+    ) -> Result<
+        (
+            omnicart_engine::Quote,
+            omnicart_engine::fulfilment::DeliveryQuote,
+        ),
+        JsValue,
+    > {
         let cart = from_js::<Cart>(cart, "invalid_input")?;
         let destination = from_js::<Destination>(destination, "invalid_destination")?;
         let now = instant(now)?;
@@ -359,7 +388,8 @@ impl Engine {
             None => QuoteContext::default(),
         };
         context.now.get_or_insert(now);
-        omnicart_engine::quote_with_delivery(&self.snapshot, &cart, &context, &destination, now).map_err(|e| error(&e, None))
+        omnicart_engine::quote_with_delivery(&self.snapshot, &cart, &context, &destination, now)
+            .map_err(|e| error(&e, None))
     }
 }
 

@@ -44,12 +44,29 @@ extern "C" {
     #[wasm_bindgen(js_name = money)]
     fn js_money(amount: &str, currency: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = adjustment)]
-    fn js_adjustment(promotion_id: &JsValue, label: &JsValue, amount: &str, currency: &JsValue) -> JsValue;
+    fn js_adjustment(
+        promotion_id: &JsValue,
+        label: &JsValue,
+        amount: &str,
+        currency: &JsValue,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = line)]
     #[allow(clippy::too_many_arguments)]
     fn js_line(
-        sku: &str, product_id: &str, name: &str, quantity: u32, unit_price: &str, gross: &str, adjustments: &JsValue, net: &str,
-        order_discount: &str, tax: &str, total: &str, gift: bool, attached_to: &JsValue, currency: &JsValue,
+        sku: &str,
+        product_id: &str,
+        name: &str,
+        quantity: u32,
+        unit_price: &str,
+        gross: &str,
+        adjustments: &JsValue,
+        net: &str,
+        order_discount: &str,
+        tax: &str,
+        total: &str,
+        gift: bool,
+        attached_to: &JsValue,
+        currency: &JsValue,
     ) -> JsValue;
 }
 
@@ -60,26 +77,76 @@ fn set(o: &Object, key: &JsValue, value: &JsValue) {
 
 /// The keys of the quote's objects that are written from Rust, as JS strings.
 struct Keys {
-    currency: JsValue, snapshot_version: JsValue, prices_include_tax: JsValue, lines: JsValue, item_count: JsValue,
-    subtotal: JsValue, line_discount_total: JsValue, order_adjustments: JsValue, discount_total: JsValue, delivery: JsValue,
-    delivery_promotions: JsValue, tax_total: JsValue, total: JsValue, applied: JsValue, rejected: JsValue, coupons: JsValue,
-    hints: JsValue, sku: JsValue, name: JsValue, quantity: JsValue, adjustments: JsValue, promotion_id: JsValue, label: JsValue,
-    charge: JsValue, discount: JsValue, code: JsValue, reason: JsValue, reason_code: JsValue, message: JsValue,
-    missing_amount: JsValue, add: JsValue, saving: JsValue,
+    currency: JsValue,
+    snapshot_version: JsValue,
+    prices_include_tax: JsValue,
+    lines: JsValue,
+    item_count: JsValue,
+    subtotal: JsValue,
+    line_discount_total: JsValue,
+    order_adjustments: JsValue,
+    discount_total: JsValue,
+    delivery: JsValue,
+    delivery_promotions: JsValue,
+    tax_total: JsValue,
+    total: JsValue,
+    applied: JsValue,
+    rejected: JsValue,
+    coupons: JsValue,
+    hints: JsValue,
+    sku: JsValue,
+    name: JsValue,
+    quantity: JsValue,
+    adjustments: JsValue,
+    promotion_id: JsValue,
+    label: JsValue,
+    charge: JsValue,
+    discount: JsValue,
+    code: JsValue,
+    reason: JsValue,
+    reason_code: JsValue,
+    message: JsValue,
+    missing_amount: JsValue,
+    add: JsValue,
+    saving: JsValue,
 }
 
 impl Keys {
     fn new() -> Keys {
         let k = JsValue::from_str;
         Keys {
-            currency: k("currency"), snapshot_version: k("snapshot_version"), prices_include_tax: k("prices_include_tax"),
-            lines: k("lines"), item_count: k("item_count"), subtotal: k("subtotal"), line_discount_total: k("line_discount_total"),
-            order_adjustments: k("order_adjustments"), discount_total: k("discount_total"), delivery: k("delivery"),
-            delivery_promotions: k("delivery_promotions"), tax_total: k("tax_total"), total: k("total"), applied: k("applied"),
-            rejected: k("rejected"), coupons: k("coupons"), hints: k("hints"), sku: k("sku"), name: k("name"),
-            quantity: k("quantity"), adjustments: k("adjustments"), promotion_id: k("promotion_id"), label: k("label"),
-            charge: k("charge"), discount: k("discount"), code: k("code"), reason: k("reason"), reason_code: k("reason_code"),
-            message: k("message"), missing_amount: k("missing_amount"), add: k("add"), saving: k("saving"),
+            currency: k("currency"),
+            snapshot_version: k("snapshot_version"),
+            prices_include_tax: k("prices_include_tax"),
+            lines: k("lines"),
+            item_count: k("item_count"),
+            subtotal: k("subtotal"),
+            line_discount_total: k("line_discount_total"),
+            order_adjustments: k("order_adjustments"),
+            discount_total: k("discount_total"),
+            delivery: k("delivery"),
+            delivery_promotions: k("delivery_promotions"),
+            tax_total: k("tax_total"),
+            total: k("total"),
+            applied: k("applied"),
+            rejected: k("rejected"),
+            coupons: k("coupons"),
+            hints: k("hints"),
+            sku: k("sku"),
+            name: k("name"),
+            quantity: k("quantity"),
+            adjustments: k("adjustments"),
+            promotion_id: k("promotion_id"),
+            label: k("label"),
+            charge: k("charge"),
+            discount: k("discount"),
+            code: k("code"),
+            reason: k("reason"),
+            reason_code: k("reason_code"),
+            message: k("message"),
+            missing_amount: k("missing_amount"),
+            add: k("add"),
+            saving: k("saving"),
         }
     }
 }
@@ -116,7 +183,12 @@ struct Writer<'k> {
 /// The quote as the plain object the package's `Quote` type describes.
 pub(crate) fn quote(q: &Quote) -> JsValue {
     KEYS.with(|k| {
-        let mut w = Writer { k, code: q.currency, currency: JsValue::from_str(q.currency.code()), promotions: HashMap::default() };
+        let mut w = Writer {
+            k,
+            code: q.currency,
+            currency: JsValue::from_str(q.currency.code()),
+            promotions: HashMap::default(),
+        };
         w.quote(q).into()
     })
 }
@@ -135,17 +207,37 @@ impl Writer<'_> {
         let o = Object::new();
         set(&o, &k.currency, &self.currency);
         set(&o, &k.snapshot_version, &str(&q.snapshot_version));
-        set(&o, &k.prices_include_tax, &JsValue::from_bool(q.prices_include_tax));
+        set(
+            &o,
+            &k.prices_include_tax,
+            &JsValue::from_bool(q.prices_include_tax),
+        );
         set(&o, &k.lines, &self.array(&q.lines, Self::line));
-        set(&o, &k.item_count, &JsValue::from_f64(f64::from(q.item_count)));
+        set(
+            &o,
+            &k.item_count,
+            &JsValue::from_f64(f64::from(q.item_count)),
+        );
         set(&o, &k.subtotal, &self.money(&q.subtotal));
-        set(&o, &k.line_discount_total, &self.money(&q.line_discount_total));
-        set(&o, &k.order_adjustments, &self.array(&q.order_adjustments, Self::adjustment));
+        set(
+            &o,
+            &k.line_discount_total,
+            &self.money(&q.line_discount_total),
+        );
+        set(
+            &o,
+            &k.order_adjustments,
+            &self.array(&q.order_adjustments, Self::adjustment),
+        );
         set(&o, &k.discount_total, &self.money(&q.discount_total));
         let delivery = q.delivery.as_ref().map(|d| {
             let o = Object::new();
             set(&o, &k.charge, &self.money(&d.charge));
-            set(&o, &k.adjustments, &self.array(&d.adjustments, Self::adjustment));
+            set(
+                &o,
+                &k.adjustments,
+                &self.array(&d.adjustments, Self::adjustment),
+            );
             set(&o, &k.total, &self.money(&d.total));
             o.into()
         });
@@ -154,7 +246,11 @@ impl Writer<'_> {
             let o = Object::new();
             w.promotion(&o, &p.promotion_id, &p.label);
             // Rare and small: the discount's enum shape is left to serde.
-            set(&o, &k.discount, &crate::to_js(&p.discount).unwrap_or(JsValue::NULL));
+            set(
+                &o,
+                &k.discount,
+                &crate::to_js(&p.discount).unwrap_or(JsValue::NULL),
+            );
             o.into()
         });
         set(&o, &k.delivery_promotions, &promotions);
@@ -182,7 +278,11 @@ impl Writer<'_> {
             let o = Object::new();
             w.promotion(&o, &h.promotion_id, &h.label);
             set(&o, &k.message, &str(&h.message));
-            set(&o, &k.missing_amount, &opt(h.missing_amount.as_ref().map(|m| w.money(m))));
+            set(
+                &o,
+                &k.missing_amount,
+                &opt(h.missing_amount.as_ref().map(|m| w.money(m))),
+            );
             let add = h.add.as_ref().map(|a| {
                 let o = Object::new();
                 set(&o, &k.sku, &str(a.sku.as_str()));
@@ -200,30 +300,58 @@ impl Writer<'_> {
 
     fn line(&mut self, l: &QuoteLine) -> JsValue {
         // The engine prices a line in one currency: its amounts share the unit price's.
-        debug_assert!([&l.gross, &l.net, &l.order_discount, &l.tax, &l.total].iter().all(|m| m.currency() == l.unit_price.currency()));
+        debug_assert!(
+            [&l.gross, &l.net, &l.order_discount, &l.tax, &l.total]
+                .iter()
+                .all(|m| m.currency() == l.unit_price.currency())
+        );
         let other = self.other_currency(l.unit_price.currency());
         let adjustments = self.array(&l.adjustments, Self::adjustment);
         let mut bufs = [[0u8; 48]; 6];
         let [b0, b1, b2, b3, b4, b5] = &mut bufs;
-        let attached_to = l.attached_to.as_ref().map_or(JsValue::UNDEFINED, |s| str(s.as_str()));
+        let attached_to = l
+            .attached_to
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |s| str(s.as_str()));
         js_line(
-            l.sku.as_str(), &l.product_id, &l.name, l.quantity.get(),
-            &l.unit_price.amount_text(b0), &l.gross.amount_text(b1), &adjustments, &l.net.amount_text(b2),
-            &l.order_discount.amount_text(b3), &l.tax.amount_text(b4), &l.total.amount_text(b5),
-            l.gift, &attached_to, other.as_ref().unwrap_or(&self.currency),
+            l.sku.as_str(),
+            &l.product_id,
+            &l.name,
+            l.quantity.get(),
+            &l.unit_price.amount_text(b0),
+            &l.gross.amount_text(b1),
+            &adjustments,
+            &l.net.amount_text(b2),
+            &l.order_discount.amount_text(b3),
+            &l.tax.amount_text(b4),
+            &l.total.amount_text(b5),
+            l.gift,
+            &attached_to,
+            other.as_ref().unwrap_or(&self.currency),
         )
     }
 
     fn adjustment(&mut self, a: &Adjustment) -> JsValue {
         let other = self.other_currency(a.amount.currency());
         let mut buf = [0u8; 48];
-        let (id, label) = self.promotions.entry(a.promotion_id.as_ptr() as usize).or_insert_with(|| (str(&a.promotion_id), str(&a.label)));
-        js_adjustment(id, label, &a.amount.amount_text(&mut buf), other.as_ref().unwrap_or(&self.currency))
+        let (id, label) = self
+            .promotions
+            .entry(a.promotion_id.as_ptr() as usize)
+            .or_insert_with(|| (str(&a.promotion_id), str(&a.label)));
+        js_adjustment(
+            id,
+            label,
+            &a.amount.amount_text(&mut buf),
+            other.as_ref().unwrap_or(&self.currency),
+        )
     }
 
     /// `promotion_id` and `label`, made once per promotion and quote.
     fn promotion(&mut self, o: &Object, id: &std::sync::Arc<str>, label: &str) {
-        let (id, label) = self.promotions.entry(id.as_ptr() as usize).or_insert_with(|| (str(id), str(label)));
+        let (id, label) = self
+            .promotions
+            .entry(id.as_ptr() as usize)
+            .or_insert_with(|| (str(id), str(label)));
         set(o, &self.k.promotion_id, id);
         set(o, &self.k.label, label);
     }
@@ -231,7 +359,10 @@ impl Writer<'_> {
     fn money(&self, m: &Money) -> JsValue {
         let mut buf = [0u8; 48];
         let other = self.other_currency(m.currency());
-        js_money(&m.amount_text(&mut buf), other.as_ref().unwrap_or(&self.currency))
+        js_money(
+            &m.amount_text(&mut buf),
+            other.as_ref().unwrap_or(&self.currency),
+        )
     }
 
     /// A currency's code as a JS string when it is not the quote's (never, for the amounts the
@@ -240,7 +371,11 @@ impl Writer<'_> {
         (c != self.code).then(|| str(c.code()))
     }
 
-    fn array<T>(&mut self, items: &[T], mut write: impl FnMut(&mut Self, &T) -> JsValue) -> JsValue {
+    fn array<T>(
+        &mut self,
+        items: &[T],
+        mut write: impl FnMut(&mut Self, &T) -> JsValue,
+    ) -> JsValue {
         let out = Array::new_with_length(items.len() as u32);
         for (i, item) in items.iter().enumerate() {
             out.set(i as u32, write(self, item));
@@ -266,7 +401,10 @@ mod tests {
     /// rejections, coupons applied and refused, hints of both kinds, a delivery promotion.
     #[wasm_bindgen_test]
     fn the_quote_has_the_shape_serde_gives_it() {
-        let snapshot: Snapshot = serde_wasm_bindgen::from_value(js_sys::JSON::parse(include_str!("../../server/data/demo-catalogue.json")).unwrap()).unwrap();
+        let snapshot: Snapshot = serde_wasm_bindgen::from_value(
+            js_sys::JSON::parse(include_str!("../../server/data/demo-catalogue.json")).unwrap(),
+        )
+        .unwrap();
         let carts = [
             r#"{"lines":[{"sku":"LUM-OLED-C4-55","quantity":1,"services":["SVC-INSTALL-TV"]},{"sku":"CBL-HDMI21-2M","quantity":3},{"sku":"PS5-SLIM-DISC","quantity":1}],"coupons":["welcome10","cable20","NOPE"]}"#,
             r#"{"lines":[{"sku":"CBL-HDMI21-1M","quantity":1}]}"#,
@@ -283,8 +421,14 @@ mod tests {
             for context in contexts {
                 let cart: Cart = serde_json_free(cart);
                 let context: QuoteContext = serde_json_free(context);
-                let Ok(quote) = omnicart_engine::quote(&snapshot, &cart, &context) else { continue };
-                assert_eq!(stringify(&super::quote(&quote)), stringify(&crate::to_js(&quote).unwrap()), "{cart:?} {context:?}");
+                let Ok(quote) = omnicart_engine::quote(&snapshot, &cart, &context) else {
+                    continue;
+                };
+                assert_eq!(
+                    stringify(&super::quote(&quote)),
+                    stringify(&crate::to_js(&quote).unwrap()),
+                    "{cart:?} {context:?}"
+                );
                 compared += 1;
             }
         }

@@ -9,7 +9,10 @@ mod data;
 
 use std::cell::RefCell;
 
-use omnicart_engine::{Cart, Destination, QuoteContext, Sku, Snapshot, Timestamp, find_in_store, quote, quote_with_delivery};
+use omnicart_engine::{
+    Cart, Destination, QuoteContext, Sku, Snapshot, Timestamp, find_in_store, quote,
+    quote_with_delivery,
+};
 
 thread_local! {
     static INPUT: RefCell<Option<(Snapshot, Cart, QuoteContext)>> = const { RefCell::new(None) };
@@ -31,14 +34,17 @@ pub extern "C" fn quote_once() -> u32 {
     INPUT.with(|i| {
         let input = i.borrow();
         let (snapshot, cart, context) = input.as_ref().expect("setup first");
-        quote(snapshot, cart, context).map(|q| q.applied.len() as u32).unwrap_or(u32::MAX)
+        quote(snapshot, cart, context)
+            .map(|q| q.applied.len() as u32)
+            .unwrap_or(u32::MAX)
     })
 }
 
 /// Prepares the delivery benchmark: `locations` locations (30, 300 or 1,000), a `lines`-line cart.
 #[unsafe(no_mangle)]
 pub extern "C" fn setup_delivery(locations: u32, lines: u32) {
-    let snapshot: Snapshot = serde_json::from_value(data::delivery_snapshot(locations as usize)).unwrap();
+    let snapshot: Snapshot =
+        serde_json::from_value(data::delivery_snapshot(locations as usize)).unwrap();
     let cart: Cart = serde_json::from_value(data::delivery_cart(lines as usize)).unwrap();
     let to: Destination = serde_json::from_value(data::destination()).unwrap();
     let now = Timestamp::parse(data::DELIVERY_NOW).unwrap();
@@ -52,7 +58,11 @@ pub extern "C" fn delivery_once() -> u32 {
     DELIVERY.with(|d| {
         let input = d.borrow();
         let (snapshot, cart, to, now) = input.as_ref().expect("setup_delivery first");
-        let Ok((_, delivery)) = quote_with_delivery(snapshot, cart, &QuoteContext::default(), to, *now) else { return u32::MAX };
+        let Ok((_, delivery)) =
+            quote_with_delivery(snapshot, cart, &QuoteContext::default(), to, *now)
+        else {
+            return u32::MAX;
+        };
         let mut n = delivery.options.len() as u32;
         if let [line] = cart.lines() {
             let sku = Sku::new(line.sku.as_str()).unwrap();

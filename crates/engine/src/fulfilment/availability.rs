@@ -85,7 +85,11 @@ impl Network {
 
     /// In stock, or low stock when at most `sourcing.low_stock` units are available.
     fn in_stock(&self, available: u32) -> StockStatus {
-        if available <= self.data.sourcing.low_stock { StockStatus::LowStock } else { StockStatus::InStock }
+        if available <= self.data.sourcing.low_stock {
+            StockStatus::LowStock
+        } else {
+            StockStatus::InStock
+        }
     }
 
     /// The status of `quantity` units (rule 1).
@@ -100,13 +104,22 @@ impl Network {
                 None => (StockStatus::Unavailable, None),
             }
         };
-        LineAvailability { sku: sku.clone(), quantity, status, available, date }
+        LineAvailability {
+            sku: sku.clone(),
+            quantity,
+            status,
+            available,
+            date,
+        }
     }
 }
 
 /// The date by which incoming supply across the network adds up to `missing` units.
 fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
-    let mut incoming: Vec<(Date, u32)> = stock.iter().flat_map(|s| s.incoming.iter().copied()).collect();
+    let mut incoming: Vec<(Date, u32)> = stock
+        .iter()
+        .flat_map(|s| s.incoming.iter().copied())
+        .collect();
     incoming.sort();
     let mut have = 0u32;
     incoming.into_iter().find_map(|(date, q)| {
@@ -117,16 +130,23 @@ fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
 
 /// `engine.availability(sku)`.
 pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, FulfilmentError> {
-    snapshot.variant(sku).ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
+    snapshot
+        .variant(sku)
+        .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
     let net = snapshot.network();
     let line = net.line_status(sku, 1);
     let stock = net.stock_of(sku);
     let mut incoming: Vec<Incoming> = Vec::new();
-    let mut dated: Vec<(Date, u32)> = stock.iter().flat_map(|s| s.incoming.iter().copied()).collect();
+    let mut dated: Vec<(Date, u32)> = stock
+        .iter()
+        .flat_map(|s| s.incoming.iter().copied())
+        .collect();
     dated.sort();
     for (date, quantity) in dated {
         match incoming.last_mut() {
-            Some(last) if last.date == date => last.quantity = last.quantity.saturating_add(quantity),
+            Some(last) if last.date == date => {
+                last.quantity = last.quantity.saturating_add(quantity)
+            }
             _ => incoming.push(Incoming { date, quantity }),
         }
     }
@@ -147,28 +167,54 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
         })
         .collect();
     locations.sort_by_key(|l| net.loc_index[&l.location]);
-    Ok(Availability { sku: sku.clone(), available: line.available, status: line.status, backorder_date: line.date, incoming, locations })
+    Ok(Availability {
+        sku: sku.clone(),
+        available: line.available,
+        status: line.status,
+        backorder_date: line.date,
+        incoming,
+        locations,
+    })
 }
 
 /// `engine.findInStore(sku, destination, now)`: pickup locations that have the SKU now,
 /// nearest first, at most [`MAX_STORES_LISTED`].
-pub fn find_in_store(snapshot: &Snapshot, sku: &Sku, destination: &Destination, now: Timestamp) -> Result<Vec<StoreStock>, FulfilmentError> {
-    snapshot.variant(sku).ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
+pub fn find_in_store(
+    snapshot: &Snapshot,
+    sku: &Sku,
+    destination: &Destination,
+    now: Timestamp,
+) -> Result<Vec<StoreStock>, FulfilmentError> {
+    snapshot
+        .variant(sku)
+        .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
     let net = snapshot.network();
     let place = net.resolve(destination)?;
     let today = net.data.time_zone.local(now);
     // Nearest first; ready times only for the stores listed.
     let stock = net.stock_of(sku);
-    let stores: Vec<(u32, usize)> =
-        stock.iter().filter(|s| s.now > 0 && net.data.locations[s.loc].pickup).map(|s| (place.point.distance_m(net.data.locations[s.loc].point), s.loc)).collect();
+    let stores: Vec<(u32, usize)> = stock
+        .iter()
+        .filter(|s| s.now > 0 && net.data.locations[s.loc].pickup)
+        .map(|s| {
+            (
+                place.point.distance_m(net.data.locations[s.loc].point),
+                s.loc,
+            )
+        })
+        .collect();
     let mut found: Vec<StoreStock> = Vec::new();
     for (distance_m, loc) in nearest_first(stores) {
         if found.len() == MAX_STORES_LISTED {
             break;
         }
-        let Some(s) = stock.iter().find(|s| s.loc == loc) else { continue };
+        let Some(s) = stock.iter().find(|s| s.loc == loc) else {
+            continue;
+        };
         let l = &net.data.locations[s.loc];
-        let Some(ready) = net.ready(s.loc, today, None) else { continue };
+        let Some(ready) = net.ready(s.loc, today, None) else {
+            continue;
+        };
         found.push(StoreStock {
             location: l.id.clone(),
             name: l.name.clone(),

@@ -25,7 +25,11 @@ impl Date {
         }
         let num = |r: std::ops::Range<usize>| {
             let digits = &text[r];
-            digits.bytes().all(|c| c.is_ascii_digit()).then(|| digits.parse::<i64>().ok()).flatten()
+            digits
+                .bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| digits.parse::<i64>().ok())
+                .flatten()
         };
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let ok = (1..=12).contains(&m) && d >= 1 && d <= crate::time::days_in_month(y, m);
@@ -51,7 +55,9 @@ impl Date {
     /// Appends [`Date::label`] to `out`.
     pub(crate) fn push_label(self, out: &mut String) {
         const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
         let (_, m, d) = civil_from_days(self.0);
         let mut text = Digits::<12>::new();
         text.push_str(DAYS[self.weekday() as usize]);
@@ -78,7 +84,12 @@ impl fmt::Display for Date {
 impl TryFrom<String> for Date {
     type Error = String;
     fn try_from(s: String) -> Result<Date, String> {
-        Date::parse(&s).ok_or_else(|| format!("{:?} is not a date such as \"2026-11-24\"", s.chars().take(20).collect::<String>()))
+        Date::parse(&s).ok_or_else(|| {
+            format!(
+                "{:?} is not a date such as \"2026-11-24\"",
+                s.chars().take(20).collect::<String>()
+            )
+        })
     }
 }
 
@@ -101,7 +112,12 @@ impl TryFrom<String> for TimeOfDay {
             .then(|| Some((s[0..2].parse::<u32>().ok()?, s[3..5].parse::<u32>().ok()?)))
             .flatten()
             .filter(|&(h, m)| (h < 24 && m < 60) || (h == 24 && m == 0));
-        parsed.map(|(h, m)| TimeOfDay(h * 60 + m)).ok_or_else(|| format!("{:?} is not a time such as \"14:00\"", s.chars().take(20).collect::<String>()))
+        parsed.map(|(h, m)| TimeOfDay(h * 60 + m)).ok_or_else(|| {
+            format!(
+                "{:?} is not a time such as \"14:00\"",
+                s.chars().take(20).collect::<String>()
+            )
+        })
     }
 }
 
@@ -133,7 +149,12 @@ impl TryFrom<String> for Weekdays {
             let (from, to) = part.split_once('-').unwrap_or((part, part));
             match (day(from), day(to)) {
                 (Some(a), Some(b)) if a <= b => (a..=b).for_each(|d| bits |= 1 << d),
-                _ => return Err(format!("{:?} is not weekdays such as \"mon-fri\" or \"sat,sun\"", s.chars().take(30).collect::<String>())),
+                _ => {
+                    return Err(format!(
+                        "{:?} is not weekdays such as \"mon-fri\" or \"sat,sun\"",
+                        s.chars().take(30).collect::<String>()
+                    ));
+                }
             }
         }
         Ok(Weekdays(bits))
@@ -142,7 +163,13 @@ impl TryFrom<String> for Weekdays {
 
 impl From<Weekdays> for String {
     fn from(w: Weekdays) -> String {
-        NAMES.iter().enumerate().filter(|(i, _)| w.contains(*i as u8)).map(|(_, n)| *n).collect::<Vec<_>>().join(",")
+        NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| w.contains(*i as u8))
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -189,8 +216,12 @@ impl TimeZone {
         let (y, _, _) = civil_from_days((s + standard).div_euclid(86_400));
         let summer = match self.dst {
             Dst::None => false,
-            Dst::Eu => (sunday(y, 3, 0) * 86_400 + 3600..sunday(y, 10, 0) * 86_400 + 3600).contains(&s),
-            Dst::Us => (sunday(y, 3, 2) * 86_400 + 7200 - standard..sunday(y, 11, 1) * 86_400 + 3600 - standard).contains(&s),
+            Dst::Eu => {
+                (sunday(y, 3, 0) * 86_400 + 3600..sunday(y, 10, 0) * 86_400 + 3600).contains(&s)
+            }
+            Dst::Us => (sunday(y, 3, 2) * 86_400 + 7200 - standard
+                ..sunday(y, 11, 1) * 86_400 + 3600 - standard)
+                .contains(&s),
         };
         standard + if summer { 3600 } else { 0 }
     }
@@ -198,7 +229,10 @@ impl TimeZone {
     /// The local date and minute of the day of an instant.
     pub fn local(self, t: Timestamp) -> (Date, u32) {
         let local = t.unix() + self.offset_at(t);
-        (Date(local.div_euclid(86_400)), (local.rem_euclid(86_400) / 60) as u32)
+        (
+            Date(local.div_euclid(86_400)),
+            (local.rem_euclid(86_400) / 60) as u32,
+        )
     }
 
     /// The instant of a local date and minute (the earlier one when clocks go back).
@@ -250,21 +284,36 @@ mod tests {
 
     #[test]
     fn european_summer_time() {
-        let cet = TimeZone { utc_offset_minutes: 60, dst: Dst::Eu };
+        let cet = TimeZone {
+            utc_offset_minutes: 60,
+            dst: Dst::Eu,
+        };
         // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
         assert_eq!(cet.offset_at(ts("2026-03-29T00:59:59Z")), 3600);
         assert_eq!(cet.offset_at(ts("2026-03-29T01:00:00Z")), 7200);
         assert_eq!(cet.offset_at(ts("2026-10-25T00:59:59Z")), 7200);
         assert_eq!(cet.offset_at(ts("2026-10-25T01:00:00Z")), 3600);
         let (date, minute) = cet.local(ts("2026-11-22T13:30:00Z"));
-        assert_eq!((date.to_string(), minute), ("2026-11-22".into(), 14 * 60 + 30));
-        assert_eq!(cet.instant(Date::parse("2026-07-01").unwrap(), 9 * 60), ts("2026-07-01T07:00:00Z"));
-        assert_eq!(cet.instant(Date::parse("2026-11-24").unwrap(), 9 * 60), ts("2026-11-24T08:00:00Z"));
+        assert_eq!(
+            (date.to_string(), minute),
+            ("2026-11-22".into(), 14 * 60 + 30)
+        );
+        assert_eq!(
+            cet.instant(Date::parse("2026-07-01").unwrap(), 9 * 60),
+            ts("2026-07-01T07:00:00Z")
+        );
+        assert_eq!(
+            cet.instant(Date::parse("2026-11-24").unwrap(), 9 * 60),
+            ts("2026-11-24T08:00:00Z")
+        );
     }
 
     #[test]
     fn us_daylight_time() {
-        let eastern = TimeZone { utc_offset_minutes: -300, dst: Dst::Us };
+        let eastern = TimeZone {
+            utc_offset_minutes: -300,
+            dst: Dst::Us,
+        };
         // 2026: from 8 March 02:00 EST (07:00 UTC) to 1 November 02:00 EDT (06:00 UTC).
         assert_eq!(eastern.offset_at(ts("2026-03-08T06:59:59Z")), -18_000);
         assert_eq!(eastern.offset_at(ts("2026-03-08T07:00:00Z")), -14_400);
@@ -280,13 +329,19 @@ mod tests {
         let cal = Calendar {
             id: "de".into(),
             closed: Weekdays::try_from("sat,sun".to_string()).unwrap(),
-            holidays: vec![Date::parse("2026-12-25").unwrap(), Date::parse("2026-12-26").unwrap()],
+            holidays: vec![
+                Date::parse("2026-12-25").unwrap(),
+                Date::parse("2026-12-26").unwrap(),
+            ],
         };
         let thu = Date::parse("2026-12-24").unwrap();
         assert_eq!(cal.add_working_days(thu, 1).to_string(), "2026-12-28");
         assert_eq!(cal.add_working_days(thu, 0), thu);
         assert!(!cal.works_on(Date::parse("2026-12-25").unwrap()));
-        assert_eq!(String::from(Weekdays::try_from("mon-fri".to_string()).unwrap()), "mon,tue,wed,thu,fri");
+        assert_eq!(
+            String::from(Weekdays::try_from("mon-fri".to_string()).unwrap()),
+            "mon,tue,wed,thu,fri"
+        );
         assert!(Weekdays::try_from("fri-mon".to_string()).is_err());
         assert!(TimeOfDay::try_from("24:01".to_string()).is_err());
         assert_eq!(TimeOfDay::try_from("24:00".to_string()).unwrap().0, 1440);

@@ -139,19 +139,39 @@ struct Goods<'a> {
 }
 
 /// Delivery options and pickup for a cart (see the module docs for every rule).
-pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest) -> Result<DeliveryQuote, FulfilmentError> {
+pub fn delivery_options(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    req: &DeliveryRequest,
+) -> Result<DeliveryQuote, FulfilmentError> {
     let net = snapshot.network();
     let place = net.resolve(req.destination)?;
     let mut goods = Vec::new();
     for line in cart.lines() {
-        let (product, variant) = snapshot.variant(&line.sku).ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
+        let (product, variant) = snapshot
+            .variant(&line.sku)
+            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
         if product.kind == ProductKind::Goods {
-            goods.push(Goods { sku: &line.sku, name: snapshot.display_name(&line.sku), quantity: line.quantity.get(), grams: variant.weight_grams, dims: variant.dimensions_cm });
+            goods.push(Goods {
+                sku: &line.sku,
+                name: snapshot.display_name(&line.sku),
+                quantity: line.quantity.get(),
+                grams: variant.weight_grams,
+                dims: variant.dimensions_cm,
+            });
         }
     }
     let local_now = net.data.time_zone.local(req.now);
-    let lines = goods.iter().map(|g| net.line_status(g.sku, g.quantity)).collect();
-    let distances: Vec<u32> = net.data.locations.iter().map(|l| place.point.distance_m(l.point)).collect();
+    let lines = goods
+        .iter()
+        .map(|g| net.line_status(g.sku, g.quantity))
+        .collect();
+    let distances: Vec<u32> = net
+        .data
+        .locations
+        .iter()
+        .map(|l| place.point.distance_m(l.point))
+        .collect();
     // Stock of each goods line per location, looked up once: the search reads it often.
     let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
     for (row, g) in at.iter_mut().zip(&goods) {
@@ -160,8 +180,21 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
         }
     }
     let mut holding = Vec::with_capacity(distances.len());
-    holding.extend((0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)));
-    let ctx = Ctx { net, goods: &goods, at, holding, scratch: Default::default(), place: &place, distances: &distances, now: local_now, req, currency: snapshot.currency() };
+    holding.extend(
+        (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
+    );
+    let ctx = Ctx {
+        net,
+        goods: &goods,
+        at,
+        holding,
+        scratch: Default::default(),
+        place: &place,
+        distances: &distances,
+        now: local_now,
+        req,
+        currency: snapshot.currency(),
+    };
     // The best plan of every service that can deliver; written out only for the shopper's
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
@@ -183,15 +216,37 @@ pub fn delivery_options(snapshot: &Snapshot, cart: &Cart, req: &DeliveryRequest)
     // Per level: lowest score, then earliest latest delivery; ties keep the catalogue's order.
     let chosen: Vec<usize> = Level::ALL
         .iter()
-        .filter_map(|&level| options.iter().enumerate().filter(|(_, o)| o.service.level == level).min_by_key(|(_, o)| (o.score, o.latest_day)).map(|(i, _)| i))
+        .filter_map(|&level| {
+            options
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.service.level == level)
+                .min_by_key(|(_, o)| (o.score, o.latest_day))
+                .map(|(i, _)| i)
+        })
         .collect();
     let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
-    let mut best: Vec<DeliveryOption> = chosen.into_iter().filter_map(|i| options[i].take()).map(|o| ctx.write_option(o)).collect();
+    let mut best: Vec<DeliveryOption> = chosen
+        .into_iter()
+        .filter_map(|i| options[i].take())
+        .map(|o| ctx.write_option(o))
+        .collect();
     for option in &mut best {
         apply_promotions(snapshot, option, req.promotions);
     }
-    let pickup = if goods.is_empty() { Vec::new() } else { ctx.pickup() };
-    Ok(DeliveryQuote { destination: place.point, postcode: place.postcode.clone(), lines, options: best, unavailable, pickup })
+    let pickup = if goods.is_empty() {
+        Vec::new()
+    } else {
+        ctx.pickup()
+    };
+    Ok(DeliveryQuote {
+        destination: place.point,
+        postcode: place.postcode.clone(),
+        lines,
+        options: best,
+        unavailable,
+        pickup,
+    })
 }
 
 /// The quote of a cart with its delivery: quotes the goods, computes the delivery options
@@ -206,20 +261,42 @@ pub fn quote_with_delivery(
     now: Timestamp,
 ) -> Result<(Quote, DeliveryQuote), FulfilmentError> {
     let goods = quote(snapshot, cart, context)?;
-    let request = DeliveryRequest { destination, now, goods_value: goods.total, promotions: &goods.delivery_promotions };
+    let request = DeliveryRequest {
+        destination,
+        now,
+        goods_value: goods.total,
+        promotions: &goods.delivery_promotions,
+    };
     let delivery = delivery_options(snapshot, cart, &request)?;
     let charge = match cart.delivery() {
-        Some(DeliveryChoice::Level(level)) => delivery.options.iter().find(|o| o.level == *level).map(|o| o.charge),
-        Some(DeliveryChoice::Pickup(id)) => delivery.pickup.iter().any(|p| p.location == *id).then(|| Money::zero(goods.currency)),
+        Some(DeliveryChoice::Level(level)) => delivery
+            .options
+            .iter()
+            .find(|o| o.level == *level)
+            .map(|o| o.charge),
+        Some(DeliveryChoice::Pickup(id)) => delivery
+            .pickup
+            .iter()
+            .any(|p| p.location == *id)
+            .then(|| Money::zero(goods.currency)),
         None => None,
     };
-    let Some(charge) = charge else { return Ok((goods, delivery)) };
-    let context = QuoteContext { delivery_charge: Some(Amount(charge.amount())), ..context.clone() };
+    let Some(charge) = charge else {
+        return Ok((goods, delivery));
+    };
+    let context = QuoteContext {
+        delivery_charge: Some(Amount(charge.amount())),
+        ..context.clone()
+    };
     Ok((quote(snapshot, cart, &context)?, delivery))
 }
 
 /// Delivery promotions reduce the charge in the quote's order, by the quote's own rule.
-fn apply_promotions(snapshot: &Snapshot, option: &mut DeliveryOption, promotions: &[DeliveryPromotion]) {
+fn apply_promotions(
+    snapshot: &Snapshot,
+    option: &mut DeliveryOption,
+    promotions: &[DeliveryPromotion],
+) {
     let round = round_for(snapshot, option.charge.currency());
     let mut left = option.charge.amount();
     for p in promotions {
@@ -227,7 +304,11 @@ fn apply_promotions(snapshot: &Snapshot, option: &mut DeliveryOption, promotions
         if !off.is_zero() {
             left -= off;
             let amount = Money::rounded(off, option.charge.currency(), round.strategy);
-            option.adjustments.push(Adjustment { promotion_id: p.promotion_id.clone(), label: p.label.clone(), amount });
+            option.adjustments.push(Adjustment {
+                promotion_id: p.promotion_id.clone(),
+                label: p.label.clone(),
+                amount,
+            });
         }
     }
     option.total = Money::rounded(left, option.charge.currency(), round.strategy);
@@ -269,23 +350,56 @@ impl Ctx<'_> {
             return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
         }
         if !service.available {
-            return Err(("suspended", format!("{} is not running at the moment.", service.name)));
+            return Err((
+                "suspended",
+                format!("{} is not running at the moment.", service.name),
+            ));
         }
         if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
-            return Err(("too_large", format!("{} is too large or heavy for {}.", g.name, service.name)));
+            return Err((
+                "too_large",
+                format!("{} is too large or heavy for {}.", g.name, service.name),
+            ));
         }
         // Candidate origins: allowed for the service, in a zone for this destination, holding
         // some of the goods.
         let zone = self.zones(svc);
         let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
-        cands.extend(self.holding.iter().filter(|&&l| svc.origin[l]).filter_map(|&l| Some((l, zone(l)?))));
-        if cands.is_empty() && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none()) {
-            return Err(("out_of_area", format!("{} does not deliver to this address.", service.name)));
+        cands.extend(
+            self.holding
+                .iter()
+                .filter(|&&l| svc.origin[l])
+                .filter_map(|&l| Some((l, zone(l)?))),
+        );
+        if cands.is_empty()
+            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
+        {
+            return Err((
+                "out_of_area",
+                format!("{} does not deliver to this address.", service.name),
+            ));
         }
-        let items: Vec<Item> = self.goods.iter().map(|g| Item { quantity: g.quantity, grams: charged_grams(service, g), bulky: is_bulky(svc, g) }).collect();
-        let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| supply_of(self.at[g][cands[c].0]));
-        if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| row.iter().fold(0u32, |sum, s| sum.saturating_add(s.total())) < g.quantity) {
-            return Err(("no_stock", format!("Not enough {} where {} collects.", g.name, service.name)));
+        let items: Vec<Item> = self
+            .goods
+            .iter()
+            .map(|g| Item {
+                quantity: g.quantity,
+                grams: charged_grams(service, g),
+                bulky: is_bulky(svc, g),
+            })
+            .collect();
+        let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| {
+            supply_of(self.at[g][cands[c].0])
+        });
+        if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| {
+            row.iter()
+                .fold(0u32, |sum, s| sum.saturating_add(s.total()))
+                < g.quantity
+        }) {
+            return Err((
+                "no_stock",
+                format!("Not enough {} where {} collects.", g.name, service.name),
+            ));
         }
         let problem = Problem {
             items: &items,
@@ -298,44 +412,114 @@ impl Ctx<'_> {
         };
         if sourcing::coverable(&problem) == Some(false) {
             let max = self.net.data.sourcing.max_shipments;
-            return Err(("split_limit", format!("{} cannot bring this cart in {max} shipments or fewer from where it is in stock.", service.name)));
+            return Err((
+                "split_limit",
+                format!(
+                    "{} cannot bring this cart in {max} shipments or fewer from where it is in stock.",
+                    service.name
+                ),
+            ));
         }
         let calendar = self.net.calendar(svc.calendar);
         let mut first = self.now.0;
         while !calendar.works_on(first) {
             first = first.next();
         }
-        let transit = if service.slots.is_empty() { service.transit_days[1] } else { service.transit_days[0] };
+        let transit = if service.slots.is_empty() {
+            service.transit_days[1]
+        } else {
+            service.transit_days[0]
+        };
         let floor = calendar.add_working_days(first, transit).0;
         let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
-        let tier = svc.value_tiers.iter().filter(|(min, _)| value >= *min).max_by_key(|(min, _)| *min).map(|&(_, price)| price);
-        let value_price = if svc.free_above.is_some_and(|f| value >= f) { Some(0) } else { tier };
-        let mut rating = Rating { ctx: self, service, svc, cands: &cands, value_price, timings: (0..cands.len()).map(|_| Timings::default()).collect(), floor };
-        let plan = sourcing::search(&problem, &mut rating, SEARCH_BUDGET, &mut self.scratch.borrow_mut())
-            .ok_or_else(|| ("no_date", format!("{} has no delivery date in the next {} days.", service.name, self.net.data.sourcing.horizon_days)))?;
+        let tier = svc
+            .value_tiers
+            .iter()
+            .filter(|(min, _)| value >= *min)
+            .max_by_key(|(min, _)| *min)
+            .map(|&(_, price)| price);
+        let value_price = if svc.free_above.is_some_and(|f| value >= f) {
+            Some(0)
+        } else {
+            tier
+        };
+        let mut rating = Rating {
+            ctx: self,
+            service,
+            svc,
+            cands: &cands,
+            value_price,
+            timings: (0..cands.len()).map(|_| Timings::default()).collect(),
+            floor,
+        };
+        let plan = sourcing::search(
+            &problem,
+            &mut rating,
+            SEARCH_BUDGET,
+            &mut self.scratch.borrow_mut(),
+        )
+        .ok_or_else(|| {
+            (
+                "no_date",
+                format!(
+                    "{} has no delivery date in the next {} days.",
+                    service.name, self.net.data.sourcing.horizon_days
+                ),
+            )
+        })?;
         Ok(rating.planned(&problem, &plan, service, svc))
     }
 
     /// The rate zone of a service for shipping from a location: postcode zones first (the same
     /// for every location), then distance.
     fn zones<'s>(&'s self, svc: &'s Svc) -> impl Fn(usize) -> Option<usize> + 's {
-        let by_postcode = self.place.postcode.as_ref().and_then(|pc| svc.zones.iter().position(|z| z.prefixes.iter().any(|p| pc.starts_with(p.as_str()))));
-        move |l| by_postcode.or_else(|| svc.zones.iter().position(|z| z.max_m.is_some_and(|m| self.distances[l] <= m)))
+        let by_postcode = self.place.postcode.as_ref().and_then(|pc| {
+            svc.zones
+                .iter()
+                .position(|z| z.prefixes.iter().any(|p| pc.starts_with(p.as_str())))
+        });
+        move |l| {
+            by_postcode.or_else(|| {
+                svc.zones
+                    .iter()
+                    .position(|z| z.max_m.is_some_and(|m| self.distances[l] <= m))
+            })
+        }
     }
 
     /// When a shipment from `l` whose stock is there on `ready` leaves and arrives.
     fn timing(&self, service: &Service, svc: &Svc, l: usize, ready: Date) -> Option<Timing> {
-        let from = if ready == self.now.0 { self.now } else { (ready, 0) };
-        let ship = self.net.ready(l, from, Some((svc.calendar, service.pickup_cutoff.map(|t| t.0))))?;
+        let from = if ready == self.now.0 {
+            self.now
+        } else {
+            (ready, 0)
+        };
+        let ship = self.net.ready(
+            l,
+            from,
+            Some((svc.calendar, service.pickup_cutoff.map(|t| t.0))),
+        )?;
         let cal = self.net.calendar(svc.calendar);
-        let (first, last) = (cal.add_working_days(ship.0, service.transit_days[0]), cal.add_working_days(ship.0, service.transit_days[1]));
+        let (first, last) = (
+            cal.add_working_days(ship.0, service.transit_days[0]),
+            cal.add_working_days(ship.0, service.transit_days[1]),
+        );
         let (open, close) = (service.window[0].0, service.window[1].0);
         if service.slots.is_empty() {
-            let start = if first == ship.0 { open.max(ship.1) } else { open };
+            let start = if first == ship.0 {
+                open.max(ship.1)
+            } else {
+                open
+            };
             if first == ship.0 && start >= close {
                 return None;
             }
-            return Some(Timing { ships_on: ship.0, earliest: (first, start), latest: (last, close), slots: Vec::new() });
+            return Some(Timing {
+                ships_on: ship.0,
+                earliest: (first, start),
+                latest: (last, close),
+                slots: Vec::new(),
+            });
         }
         let mut slots = Vec::new();
         let mut day = first;
@@ -355,19 +539,34 @@ impl Ctx<'_> {
             day = day.next();
         }
         let &(d, s, e) = slots.first()?;
-        Some(Timing { ships_on: ship.0, earliest: (d, s), latest: (d, e), slots })
+        Some(Timing {
+            ships_on: ship.0,
+            earliest: (d, s),
+            latest: (d, e),
+            slots,
+        })
     }
 
     fn pickup(&self) -> Vec<PickupOption> {
         let net = self.net;
-        let stores: Vec<(u32, usize)> = (0..self.distances.len()).filter(|&l| net.data.locations[l].pickup).map(|l| (self.distances[l], l)).collect();
+        let stores: Vec<(u32, usize)> = (0..self.distances.len())
+            .filter(|&l| net.data.locations[l].pickup)
+            .map(|l| (self.distances[l], l))
+            .collect();
         // The day each shipping location could send a transfer, computed once, when needed.
         let sent = std::cell::OnceCell::new();
-        nearest_first(stores).filter_map(|(_, l)| self.pickup_at(l, &sent)).take(PICKUP_LISTED).collect()
+        nearest_first(stores)
+            .filter_map(|(_, l)| self.pickup_at(l, &sent))
+            .take(PICKUP_LISTED)
+            .collect()
     }
 
     /// When the whole cart can be collected at `store` (rule 8).
-    fn pickup_at(&self, store: usize, sent: &std::cell::OnceCell<Vec<(usize, Date)>>) -> Option<PickupOption> {
+    fn pickup_at(
+        &self,
+        store: usize,
+        sent: &std::cell::OnceCell<Vec<(usize, Date)>>,
+    ) -> Option<PickupOption> {
         let net = self.net;
         let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
         for (g, row) in self.goods.iter().zip(&self.at) {
@@ -391,8 +590,15 @@ impl Ctx<'_> {
             let calendar = net.calendar(net.locs[store].calendar);
             // (location, day it could send) of every shipping location, once per request.
             let sent = sent.get_or_init(|| {
-                let ships = net.data.locations.iter().enumerate().filter(|(_, loc)| loc.ships);
-                ships.filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0))).collect()
+                let ships = net
+                    .data
+                    .locations
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, loc)| loc.ships);
+                ships
+                    .filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0)))
+                    .collect()
             });
             // Senders share a few sending days: each day's arrival is worked out once.
             let mut arrival: Vec<(Date, Date)> = Vec::new();
@@ -406,7 +612,12 @@ impl Ctx<'_> {
             };
             let (arrives, l) = sent
                 .iter()
-                .filter(|&&(l, _)| l != store && transfer.iter().all(|(row, q)| row[l].is_some_and(|s| s.now >= *q)))
+                .filter(|&&(l, _)| {
+                    l != store
+                        && transfer
+                            .iter()
+                            .all(|(row, q)| row[l].is_some_and(|s| s.now >= *q))
+                })
                 .map(|&(l, day)| (arrives_after(day), l))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
             if arrives > from.0 {
@@ -438,19 +649,24 @@ fn longest_side(g: &Goods) -> u32 {
 }
 
 fn too_large(service: &Service, g: &Goods) -> bool {
-    service.max_item_grams.is_some_and(|m| g.grams > m) || service.max_length_cm.is_some_and(|m| longest_side(g) > m)
+    service.max_item_grams.is_some_and(|m| g.grams > m)
+        || service.max_length_cm.is_some_and(|m| longest_side(g) > m)
 }
 
 fn is_bulky(svc: &Svc, g: &Goods) -> bool {
-    svc.bulky.is_some_and(|(length, grams, _)| longest_side(g) >= length || grams.is_some_and(|m| g.grams >= m))
+    svc.bulky.is_some_and(|(length, grams, _)| {
+        longest_side(g) >= length || grams.is_some_and(|m| g.grams >= m)
+    })
 }
 
 /// The greater of the actual weight and the dimensional weight (volume / divisor, in kg).
 fn charged_grams(service: &Service, g: &Goods) -> u64 {
     let dimensional = match (service.dim_divisor, g.dims) {
-        (Some(divisor), Some([l, w, h])) if divisor > 0 => {
-            u64::from(l).saturating_mul(u64::from(w)).saturating_mul(u64::from(h)).saturating_mul(1000).div_ceil(u64::from(divisor))
-        }
+        (Some(divisor), Some([l, w, h])) if divisor > 0 => u64::from(l)
+            .saturating_mul(u64::from(w))
+            .saturating_mul(u64::from(h))
+            .saturating_mul(1000)
+            .div_ceil(u64::from(divisor)),
         _ => 0,
     };
     u64::from(g.grams).max(dimensional)
@@ -465,8 +681,14 @@ struct Timings {
 }
 
 impl Timings {
-    fn get_or_insert(&mut self, ready: Date, compute: impl FnOnce() -> Option<Timing>) -> &Option<Timing> {
-        let Some((first, _)) = &self.first else { return &self.first.insert((ready, compute())).1 };
+    fn get_or_insert(
+        &mut self,
+        ready: Date,
+        compute: impl FnOnce() -> Option<Timing>,
+    ) -> &Option<Timing> {
+        let Some((first, _)) = &self.first else {
+            return &self.first.insert((ready, compute())).1;
+        };
         if *first == ready {
             return &self.first.as_ref().expect("checked above").1;
         }
@@ -501,7 +723,12 @@ impl Costing for Rating<'_> {
     fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64> {
         let (l, zone) = self.cands[c];
         let rates = &self.svc.zones[zone].rates;
-        let tier = |g: u64| rates.iter().find(|(max, _)| max.is_none_or(|m| g <= u64::from(m))).map(|r| r.1);
+        let tier = |g: u64| {
+            rates
+                .iter()
+                .find(|(max, _)| max.is_none_or(|m| g <= u64::from(m)))
+                .map(|r| r.1)
+        };
         // Heavier than the top tier: full parcels at the top tier's rate and one for the rest.
         // (Tiers are at least 1 g; sums saturate rather than wrap on absurd inputs.)
         let rate = match rates.last()? {
@@ -513,8 +740,13 @@ impl Costing for Rating<'_> {
             _ => tier(grams)?,
         };
         let km = i64::from(self.ctx.distances[l].div_ceil(1000));
-        let surcharge = self.svc.bulky.map_or(0, |(_, _, s)| mul_sat_i64(s, i64::from(bulky_units)));
-        let charge = rate.saturating_add(mul_sat_i64(self.svc.per_km, km)).saturating_add(surcharge);
+        let surcharge = self
+            .svc
+            .bulky
+            .map_or(0, |(_, _, s)| mul_sat_i64(s, i64::from(bulky_units)));
+        let charge = rate
+            .saturating_add(mul_sat_i64(self.svc.per_km, km))
+            .saturating_add(surcharge);
         Some(self.value_price.map_or(charge, |cap| charge.min(cap)))
     }
 
@@ -532,11 +764,19 @@ impl Rating<'_> {
     /// asks for the same few (candidate, day) pairs again and again.
     fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
         let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].0);
-        self.timings[c].get_or_insert(ready, || ctx.timing(service, svc, l, ready)).as_ref()
+        self.timings[c]
+            .get_or_insert(ready, || ctx.timing(service, svc, l, ready))
+            .as_ref()
     }
 
     /// The numbers of the chosen plan: its shipments in the network's order of locations.
-    fn planned<'s>(&mut self, p: &Problem, plan: &sourcing::Plan, service: &'s Service, svc: &'s Svc) -> Planned<'s> {
+    fn planned<'s>(
+        &mut self,
+        p: &Problem,
+        plan: &sourcing::Plan,
+        service: &'s Service,
+        svc: &'s Svc,
+    ) -> Planned<'s> {
         let mut planned = Planned {
             service,
             svc,
@@ -557,21 +797,43 @@ impl Rating<'_> {
         }
         used.sort_by_key(|&c| self.cands[c].0);
         for c in used {
-            let lines: Vec<(usize, u32)> = plan.alloc.iter().filter(|a| a.1 == c).map(|&(i, _, q)| (i, q)).collect();
-            let ready = lines.iter().map(|&(i, q)| p.supply[i][c].ready(q, p.today)).max().unwrap_or(p.today);
+            let lines: Vec<(usize, u32)> = plan
+                .alloc
+                .iter()
+                .filter(|a| a.1 == c)
+                .map(|&(i, _, q)| (i, q))
+                .collect();
+            let ready = lines
+                .iter()
+                .map(|&(i, q)| p.supply[i][c].ready(q, p.today))
+                .max()
+                .unwrap_or(p.today);
             planned.backorder |= ready > p.today;
-            let grams = lines.iter().fold(0u64, |sum, &(i, q)| sum.saturating_add(mul_sat_u64(p.items[i].grams, u64::from(q))));
-            let bulky = lines.iter().filter(|&&(i, _)| p.items[i].bulky).map(|&(_, q)| q).sum();
+            let grams = lines.iter().fold(0u64, |sum, &(i, q)| {
+                sum.saturating_add(mul_sat_u64(p.items[i].grams, u64::from(q)))
+            });
+            let bulky = lines
+                .iter()
+                .filter(|&&(i, _)| p.items[i].bulky)
+                .map(|&(_, q)| q)
+                .sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
             let location = self.cands[c].0;
             // The search only returns plans whose every shipment has a timing.
-            let t = self.timing(c, ready).expect("a chosen plan's shipments have dates");
+            let t = self
+                .timing(c, ready)
+                .expect("a chosen plan's shipments have dates");
             planned.earliest = planned.earliest.max(t.earliest);
             planned.latest = planned.latest.max(t.latest);
             if planned.slots.is_empty() {
                 planned.slots.clone_from(&t.slots);
             }
-            planned.shipments.push(PlannedShipment { location, lines, ships_on: t.ships_on, charge });
+            planned.shipments.push(PlannedShipment {
+                location,
+                lines,
+                ships_on: t.ships_on,
+                charge,
+            });
         }
         planned
     }
@@ -603,7 +865,8 @@ struct PlannedShipment {
 impl Ctx<'_> {
     /// The option the shopper sees for a chosen plan.
     fn write_option(&self, o: Planned) -> DeliveryOption {
-        let (net, currency, zone, today) = (self.net, self.currency, self.net.data.time_zone, self.now.0);
+        let (net, currency, zone, today) =
+            (self.net, self.currency, self.net.data.time_zone, self.now.0);
         let shipments: Vec<Shipment> = o
             .shipments
             .into_iter()
@@ -611,13 +874,24 @@ impl Ctx<'_> {
                 location: net.data.locations[s.location].id.clone(),
                 location_name: net.data.locations[s.location].name.clone(),
                 distance_m: self.distances[s.location],
-                lines: s.lines.into_iter().map(|(i, quantity)| ShipmentLine { sku: self.goods[i].sku.clone(), quantity }).collect(),
+                lines: s
+                    .lines
+                    .into_iter()
+                    .map(|(i, quantity)| ShipmentLine {
+                        sku: self.goods[i].sku.clone(),
+                        quantity,
+                    })
+                    .collect(),
                 ships_on: s.ships_on,
                 charge: Money::from_minor(s.charge, currency),
             })
             .collect();
         let charge = Money::from_minor(o.charge, currency);
-        let label = if o.service.slots.is_empty() || shipments.len() > 1 { range_label(o.earliest, o.latest, today) } else { slot_label(o.earliest.0, o.earliest.1, o.latest.1, today) };
+        let label = if o.service.slots.is_empty() || shipments.len() > 1 {
+            range_label(o.earliest, o.latest, today)
+        } else {
+            slot_label(o.earliest.0, o.earliest.1, o.latest.1, today)
+        };
         let carrier = &net.data.carriers[o.svc.carrier];
         let lists_slots = carrier.kind == CarrierKind::Fleet || o.service.level == Level::Scheduled;
         DeliveryOption {
@@ -636,7 +910,14 @@ impl Ctx<'_> {
             backorder: o.backorder,
             shipments,
             slots: if lists_slots {
-                o.slots.iter().map(|&(d, s, e)| SlotOption { start: zone.instant(d, s), end: zone.instant(d, e), label: slot_label(d, s, e, today) }).collect()
+                o.slots
+                    .iter()
+                    .map(|&(d, s, e)| SlotOption {
+                        start: zone.instant(d, s),
+                        end: zone.instant(d, e),
+                        label: slot_label(d, s, e, today),
+                    })
+                    .collect()
             } else {
                 Vec::new()
             },

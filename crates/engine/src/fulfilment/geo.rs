@@ -30,13 +30,21 @@ struct PointData {
 impl TryFrom<PointData> for Point {
     type Error = String;
     fn try_from(p: PointData) -> Result<Point, String> {
-        Point::from_degrees(p.lat, p.lon).ok_or_else(|| format!("({}, {}) is not a latitude in -90..90 and a longitude in -180..180", p.lat, p.lon))
+        Point::from_degrees(p.lat, p.lon).ok_or_else(|| {
+            format!(
+                "({}, {}) is not a latitude in -90..90 and a longitude in -180..180",
+                p.lat, p.lon
+            )
+        })
     }
 }
 
 impl From<Point> for PointData {
     fn from(p: Point) -> PointData {
-        PointData { lat: f64::from(p.lat_e6) / 1e6, lon: f64::from(p.lon_e6) / 1e6 }
+        PointData {
+            lat: f64::from(p.lat_e6) / 1e6,
+            lon: f64::from(p.lon_e6) / 1e6,
+        }
     }
 }
 
@@ -61,19 +69,33 @@ impl Eq for Destination {}
 impl Destination {
     pub fn at(point: Point) -> Destination {
         let PointData { lat, lon } = point.into();
-        Destination { lat: Some(lat), lon: Some(lon), postcode: None }
+        Destination {
+            lat: Some(lat),
+            lon: Some(lon),
+            postcode: None,
+        }
     }
 
     pub fn postcode(code: &str) -> Destination {
-        Destination { postcode: Some(code.to_owned()), ..Destination::default() }
+        Destination {
+            postcode: Some(code.to_owned()),
+            ..Destination::default()
+        }
     }
 
     /// Whether this can be a destination at all (before asking a network to place it): a
     /// postcode of 1 to 16 characters, or valid coordinates, or both.
     pub fn check_shape(&self) -> Result<(), super::FulfilmentError> {
-        let postcode_ok = self.postcode.as_deref().is_none_or(|p| (1..=16).contains(&p.chars().count()));
+        let postcode_ok = self
+            .postcode
+            .as_deref()
+            .is_none_or(|p| (1..=16).contains(&p.chars().count()));
         let some = self.postcode.is_some() || self.lat.is_some();
-        if postcode_ok && some && self.coordinates().is_ok() { Ok(()) } else { Err(super::FulfilmentError::InvalidDestination) }
+        if postcode_ok && some && self.coordinates().is_ok() {
+            Ok(())
+        } else {
+            Err(super::FulfilmentError::InvalidDestination)
+        }
     }
 
     /// The coordinates given, if both are and they are valid; `Err` when they are invalid.
@@ -88,15 +110,18 @@ impl Destination {
 
 /// cos(k°) × 2^30 for k = 0..=90.
 const COS_DEG: [i64; 91] = [
-    1073741824, 1073578288, 1073087729, 1072270298, 1071126243, 1069655912, 1067859754, 1065738315, 1063292242, 1060522280,
-    1057429273, 1054014162, 1050277989, 1046221891, 1041847103, 1037154959, 1032146887, 1026824413, 1021189159, 1015242840,
-    1008987269, 1002424350, 995556083, 988384560, 980911966, 973140576, 965072759, 956710970, 948057759, 939115760, 929887697,
-    920376381, 910584710, 900515665, 890172315, 879557810, 868675383, 857528349, 846120104, 834454122, 822533958, 810363241,
-    797945680, 785285058, 772385229, 759250125, 745883746, 732290163, 718473518, 704438018, 690187940, 675727625, 661061475,
-    646193961, 631129609, 615873009, 600428808, 584801711, 568996477, 553017922, 536870912, 520560366, 504091252, 487468587,
-    470697435, 453782903, 436730145, 419544355, 402230767, 384794656, 367241333, 349576144, 331804471, 313931728, 295963357,
-    277904834, 259761657, 241539355, 223243478, 204879599, 186453311, 167970228, 149435979, 130856211, 112236583, 93582766,
-    74900443, 56195305, 37473049, 18739379, 0,
+    1073741824, 1073578288, 1073087729, 1072270298, 1071126243, 1069655912, 1067859754, 1065738315,
+    1063292242, 1060522280, 1057429273, 1054014162, 1050277989, 1046221891, 1041847103, 1037154959,
+    1032146887, 1026824413, 1021189159, 1015242840, 1008987269, 1002424350, 995556083, 988384560,
+    980911966, 973140576, 965072759, 956710970, 948057759, 939115760, 929887697, 920376381,
+    910584710, 900515665, 890172315, 879557810, 868675383, 857528349, 846120104, 834454122,
+    822533958, 810363241, 797945680, 785285058, 772385229, 759250125, 745883746, 732290163,
+    718473518, 704438018, 690187940, 675727625, 661061475, 646193961, 631129609, 615873009,
+    600428808, 584801711, 568996477, 553017922, 536870912, 520560366, 504091252, 487468587,
+    470697435, 453782903, 436730145, 419544355, 402230767, 384794656, 367241333, 349576144,
+    331804471, 313931728, 295963357, 277904834, 259761657, 241539355, 223243478, 204879599,
+    186453311, 167970228, 149435979, 130856211, 112236583, 93582766, 74900443, 56195305, 37473049,
+    18739379, 0,
 ];
 
 /// Metres per micro-degree of a great circle (mean earth radius 6,371,008.8 m), × 10^9.
@@ -108,7 +133,10 @@ impl Point {
     pub fn from_degrees(lat: f64, lon: f64) -> Option<Point> {
         let ok = (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
         // Both products are below 2^31 once the ranges hold, so the casts are exact.
-        ok.then(|| Point { lat_e6: (lat * 1e6).round() as i32, lon_e6: (lon * 1e6).round() as i32 })
+        ok.then(|| Point {
+            lat_e6: (lat * 1e6).round() as i32,
+            lon_e6: (lon * 1e6).round() as i32,
+        })
     }
 
     pub const fn from_microdegrees(lat_e6: i32, lon_e6: i32) -> Point {
@@ -184,9 +212,24 @@ mod tests {
 
     #[test]
     fn integer_square_root() {
-        for n in [0u64, 1, 2, 3, 4, 15, 16, 17, 1 << 40, u64::MAX / 3, 65_000_000_000_000_000] {
+        for n in [
+            0u64,
+            1,
+            2,
+            3,
+            4,
+            15,
+            16,
+            17,
+            1 << 40,
+            u64::MAX / 3,
+            65_000_000_000_000_000,
+        ] {
             let r = isqrt(n);
-            assert!(r * r <= n && (r + 1).checked_mul(r + 1).is_none_or(|s| s > n), "{n}");
+            assert!(
+                r * r <= n && (r + 1).checked_mul(r + 1).is_none_or(|s| s > n),
+                "{n}"
+            );
         }
     }
 
@@ -195,6 +238,9 @@ mod tests {
         assert!(Point::from_degrees(91.0, 0.0).is_none());
         assert!(Point::from_degrees(0.0, -180.5).is_none());
         assert!(Point::from_degrees(f64::NAN, 0.0).is_none());
-        assert_eq!(p(-33.9, 151.2), Point::from_microdegrees(-33_900_000, 151_200_000));
+        assert_eq!(
+            p(-33.9, 151.2),
+            Point::from_microdegrees(-33_900_000, 151_200_000)
+        );
     }
 }

@@ -55,7 +55,10 @@ mod sourcing;
 
 pub use availability::{Availability, LineAvailability, LocationStock, StockStatus, StoreStock};
 pub use calendar::{Calendar, Date, Dst, TimeOfDay, TimeZone, Weekdays};
-pub use delivery::{DeliveryOption, DeliveryQuote, DeliveryRequest, PickupOption, Shipment, ShipmentLine, SlotOption, Unavailable};
+pub use delivery::{
+    DeliveryOption, DeliveryQuote, DeliveryRequest, PickupOption, Shipment, ShipmentLine,
+    SlotOption, Unavailable,
+};
 pub use geo::{Destination, Point};
 pub use model::{Level, Network, NetworkData};
 
@@ -68,7 +71,9 @@ pub enum FulfilmentError {
     UnknownSku(Sku),
     #[error("we don't know the postcode {0:?}; check it or share your location")]
     UnknownPostcode(String),
-    #[error("a destination needs a postcode, or both a latitude (-90 to 90) and a longitude (-180 to 180)")]
+    #[error(
+        "a destination needs a postcode, or both a latitude (-90 to 90) and a longitude (-180 to 180)"
+    )]
     InvalidDestination,
     #[error(transparent)]
     Quote(#[from] crate::quote::QuoteError),
@@ -96,14 +101,20 @@ impl Network {
     /// Resolves coordinates or a postcode to a point: the postcode's own centroid, else that of
     /// the first known postcode sharing its longest prefix (at least two characters).
     pub(crate) fn resolve(&self, d: &Destination) -> Result<Place, FulfilmentError> {
-        let postcode = d.postcode.as_deref().map(|p| p.trim().to_uppercase()).filter(|p| !p.is_empty());
+        let postcode = d
+            .postcode
+            .as_deref()
+            .map(|p| p.trim().to_uppercase())
+            .filter(|p| !p.is_empty());
         if postcode.as_ref().is_some_and(|p| p.len() > 16) {
             return Err(FulfilmentError::InvalidDestination);
         }
         let point = match (d.coordinates(), &postcode) {
             (Err(()), _) | (Ok(None), None) => return Err(FulfilmentError::InvalidDestination),
             (Ok(Some(p)), _) => p,
-            (Ok(None), Some(code)) => self.centroid(code).ok_or_else(|| FulfilmentError::UnknownPostcode(code.clone()))?,
+            (Ok(None), Some(code)) => self
+                .centroid(code)
+                .ok_or_else(|| FulfilmentError::UnknownPostcode(code.clone()))?,
         };
         Ok(Place { point, postcode })
     }
@@ -116,14 +127,23 @@ impl Network {
 
     /// Whether `id` names a location where shoppers collect orders.
     pub fn is_pickup(&self, id: &str) -> bool {
-        self.loc_index.get(id).is_some_and(|&l| self.data.locations[l].pickup)
+        self.loc_index
+            .get(id)
+            .is_some_and(|&l| self.data.locations[l].pickup)
     }
 
     fn centroid(&self, code: &str) -> Option<Point> {
         let table = &self.data.postcodes;
-        (2..=code.len()).rev().filter(|n| code.is_char_boundary(*n)).find_map(|n| {
-            let prefix = &code[..n];
-            table.range(prefix.to_owned()..).next().filter(|(k, _)| k.starts_with(prefix)).map(|(_, p)| *p)
-        })
+        (2..=code.len())
+            .rev()
+            .filter(|n| code.is_char_boundary(*n))
+            .find_map(|n| {
+                let prefix = &code[..n];
+                table
+                    .range(prefix.to_owned()..)
+                    .next()
+                    .filter(|(k, _)| k.starts_with(prefix))
+                    .map(|(_, p)| *p)
+            })
     }
 }

@@ -149,7 +149,12 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 4] = [Level::Standard, Level::Express, Level::SameDay, Level::Scheduled];
+    pub const ALL: [Level; 4] = [
+        Level::Standard,
+        Level::Express,
+        Level::SameDay,
+        Level::Scheduled,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -303,7 +308,13 @@ fn horizon() -> u32 {
 
 impl Default for Sourcing {
     fn default() -> Sourcing {
-        Sourcing { split_penalty: zero(), delay_cost_per_day: zero(), max_shipments: three(), low_stock: three(), horizon_days: horizon() }
+        Sourcing {
+            split_penalty: zero(),
+            delay_cost_per_day: zero(),
+            max_shipments: three(),
+            low_stock: three(),
+            horizon_days: horizon(),
+        }
     }
 }
 
@@ -328,7 +339,6 @@ pub(crate) struct StockAt {
     pub now: u32,
     pub incoming: Vec<(Date, u32)>,
 }
-
 
 #[derive(Clone, Debug)]
 pub(crate) struct Svc {
@@ -365,11 +375,17 @@ pub struct Network {
 }
 
 fn invalid(field: String, problem: impl Into<String>) -> SnapshotError {
-    SnapshotError::Invalid { field, problem: problem.into() }
+    SnapshotError::Invalid {
+        field,
+        problem: problem.into(),
+    }
 }
 
 fn minor(a: &Amount, currency: Currency, field: impl Fn() -> String) -> Result<i64, SnapshotError> {
-    Money::new(a.0, currency).ok().and_then(Money::to_minor).ok_or_else(|| invalid(field(), format!("{} is not an amount of {currency}", a.0)))
+    Money::new(a.0, currency)
+        .ok()
+        .and_then(Money::to_minor)
+        .ok_or_else(|| invalid(field(), format!("{} is not an amount of {currency}", a.0)))
 }
 
 impl Network {
@@ -381,92 +397,199 @@ impl Network {
         self.data.locations.is_empty()
     }
 
-    pub(crate) fn build(mut data: NetworkData, currency: Currency, knows: impl Fn(&Sku) -> bool) -> Result<Network, SnapshotError> {
+    pub(crate) fn build(
+        mut data: NetworkData,
+        currency: Currency,
+        knows: impl Fn(&Sku) -> bool,
+    ) -> Result<Network, SnapshotError> {
         if data.locations.len() > MAX_LOCATIONS || data.postcodes.len() > MAX_POSTCODES {
-            return Err(invalid("network".into(), format!("at most {MAX_LOCATIONS} locations and {MAX_POSTCODES} postcodes")));
+            return Err(invalid(
+                "network".into(),
+                format!("at most {MAX_LOCATIONS} locations and {MAX_POSTCODES} postcodes"),
+            ));
         }
-        let calendars = index(data.calendars.iter().map(|c| c.id.as_str()), "network.calendars")?;
+        let calendars = index(
+            data.calendars.iter().map(|c| c.id.as_str()),
+            "network.calendars",
+        )?;
         for (i, c) in data.calendars.iter_mut().enumerate() {
             if (0..7).all(|d| c.closed.contains(d)) {
-                return Err(invalid(format!("network.calendars[{i}].closed"), "a calendar needs at least one working weekday"));
+                return Err(invalid(
+                    format!("network.calendars[{i}].closed"),
+                    "a calendar needs at least one working weekday",
+                ));
             }
             c.holidays.sort();
         }
-        let cal = |id: &str, field: String| calendars.get(id).copied().ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")));
-        let loc_index = index(data.locations.iter().map(|l| l.id.as_str()), "network.locations")?;
+        let cal = |id: &str, field: String| {
+            calendars
+                .get(id)
+                .copied()
+                .ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")))
+        };
+        let loc_index = index(
+            data.locations.iter().map(|l| l.id.as_str()),
+            "network.locations",
+        )?;
         let mut locs = Vec::with_capacity(data.locations.len());
         for (i, l) in data.locations.iter().enumerate() {
             let here = format!("network.locations[{i}] ({})", l.id);
             let mut hours = [None; 7];
             for h in &l.hours {
                 if h.open >= h.close {
-                    return Err(invalid(format!("{here}.hours"), "a location opens before it closes"));
+                    return Err(invalid(
+                        format!("{here}.hours"),
+                        "a location opens before it closes",
+                    ));
                 }
-                (0..7u8).filter(|d| h.days.contains(*d)).for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
+                (0..7u8)
+                    .filter(|d| h.days.contains(*d))
+                    .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
             }
             if l.handling_minutes > 7 * 24 * 60 {
-                return Err(invalid(format!("{here}.handling_minutes"), "at most a week"));
+                return Err(invalid(
+                    format!("{here}.handling_minutes"),
+                    "at most a week",
+                ));
             }
             let calendar = cal(&l.calendar, format!("{here}.calendar"))?;
-            locs.push(Loc { calendar, hours, cutoff: l.cutoff.map(|t| t.0), handling: l.handling_minutes, capacity: l.daily_capacity });
+            locs.push(Loc {
+                calendar,
+                hours,
+                cutoff: l.cutoff.map(|t| t.0),
+                handling: l.handling_minutes,
+                capacity: l.daily_capacity,
+            });
         }
         let stock = build_stock(&mut data, &loc_index, knows)?;
         let mut services = Vec::new();
         for (c, carrier) in data.carriers.iter().enumerate() {
             let calendar = cal(&carrier.calendar, format!("network.carriers[{c}].calendar"))?;
             for (s, service) in carrier.services.iter().enumerate() {
-                let here = format!("network.carriers[{c}] ({}).services[{s}] ({})", carrier.id, service.id);
-                services.push((c, s, build_service(service, c, calendar, &here, currency, &data.locations, &loc_index)?));
+                let here = format!(
+                    "network.carriers[{c}] ({}).services[{s}] ({})",
+                    carrier.id, service.id
+                );
+                services.push((
+                    c,
+                    s,
+                    build_service(
+                        service,
+                        c,
+                        calendar,
+                        &here,
+                        currency,
+                        &data.locations,
+                        &loc_index,
+                    )?,
+                ));
             }
         }
         if services.len() > MAX_SERVICES {
-            return Err(invalid("network.carriers".into(), format!("at most {MAX_SERVICES} services")));
+            return Err(invalid(
+                "network.carriers".into(),
+                format!("at most {MAX_SERVICES} services"),
+            ));
         }
         let mut ids = crate::hash::HashSet::default();
-        if let Some((c, s, _)) = services.iter().find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str())) {
-            return Err(invalid(format!("network.carriers[{c}].services[{s}].id"), "duplicate service id"));
+        if let Some((c, s, _)) = services
+            .iter()
+            .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
+        {
+            return Err(invalid(
+                format!("network.carriers[{c}].services[{s}].id"),
+                "duplicate service id",
+            ));
         }
-        let split_penalty = minor(&data.sourcing.split_penalty, currency, || "network.sourcing.split_penalty".into())?;
-        let delay_cost = minor(&data.sourcing.delay_cost_per_day, currency, || "network.sourcing.delay_cost_per_day".into())?;
-        if !(1..=8).contains(&data.sourcing.max_shipments) || !(1..=366).contains(&data.sourcing.horizon_days) {
-            return Err(invalid("network.sourcing".into(), "max_shipments is 1 to 8 and horizon_days 1 to 366"));
+        let split_penalty = minor(&data.sourcing.split_penalty, currency, || {
+            "network.sourcing.split_penalty".into()
+        })?;
+        let delay_cost = minor(&data.sourcing.delay_cost_per_day, currency, || {
+            "network.sourcing.delay_cost_per_day".into()
+        })?;
+        if !(1..=8).contains(&data.sourcing.max_shipments)
+            || !(1..=366).contains(&data.sourcing.horizon_days)
+        {
+            return Err(invalid(
+                "network.sourcing".into(),
+                "max_shipments is 1 to 8 and horizon_days 1 to 366",
+            ));
         }
-        Ok(Network { data, locs, stock, services, loc_index, split_penalty, delay_cost })
+        Ok(Network {
+            data,
+            locs,
+            stock,
+            services,
+            loc_index,
+            split_penalty,
+            delay_cost,
+        })
     }
 }
 
-fn index<'a>(ids: impl Iterator<Item = &'a str>, field: &str) -> Result<HashMap<String, usize>, SnapshotError> {
+fn index<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    field: &str,
+) -> Result<HashMap<String, usize>, SnapshotError> {
     let mut out = HashMap::default();
     for (i, id) in ids.enumerate() {
         if id.is_empty() || id.len() > 64 {
-            return Err(invalid(format!("{field}[{i}].id"), "must be 1 to 64 characters"));
+            return Err(invalid(
+                format!("{field}[{i}].id"),
+                "must be 1 to 64 characters",
+            ));
         }
         if out.insert(id.to_owned(), i).is_some() {
-            return Err(invalid(format!("{field}[{i}].id"), format!("duplicate id {id:?}")));
+            return Err(invalid(
+                format!("{field}[{i}].id"),
+                format!("duplicate id {id:?}"),
+            ));
         }
     }
     Ok(out)
 }
 
-fn build_stock(data: &mut NetworkData, loc_index: &HashMap<String, usize>, knows: impl Fn(&Sku) -> bool) -> Result<HashMap<Sku, Vec<StockAt>>, SnapshotError> {
+fn build_stock(
+    data: &mut NetworkData,
+    loc_index: &HashMap<String, usize>,
+    knows: impl Fn(&Sku) -> bool,
+) -> Result<HashMap<Sku, Vec<StockAt>>, SnapshotError> {
     let mut stock: HashMap<Sku, Vec<StockAt>> = HashMap::default();
     for (i, r) in data.stock.iter_mut().enumerate() {
         let here = format!("network.stock[{i}] ({} at {})", r.sku, r.location);
         if !knows(&r.sku) {
             return Err(invalid(here, "unknown SKU"));
         }
-        let loc = *loc_index.get(&r.location).ok_or_else(|| invalid(format!("{here}.location"), "unknown location"))?;
+        let loc = *loc_index
+            .get(&r.location)
+            .ok_or_else(|| invalid(format!("{here}.location"), "unknown location"))?;
         if r.on_hand > 1_000_000_000 || r.incoming.iter().any(|inc| inc.quantity > 1_000_000_000) {
             return Err(invalid(here, "quantities are at most 10^9"));
         }
         r.incoming.sort_by_key(|inc| inc.date);
         let entry = stock.entry(r.sku.clone()).or_default();
         if entry.iter().any(|s| s.loc == loc) {
-            return Err(invalid(here, "stock of a SKU is listed twice at one location"));
+            return Err(invalid(
+                here,
+                "stock of a SKU is listed twice at one location",
+            ));
         }
         // Available to promise now: on hand less reservations and safety stock, never negative.
-        let now = r.on_hand.saturating_sub(r.reserved).saturating_sub(r.safety);
-        entry.push(StockAt { loc, record: i, now, incoming: r.incoming.iter().filter(|inc| inc.quantity > 0).map(|inc| (inc.date, inc.quantity)).collect() });
+        let now = r
+            .on_hand
+            .saturating_sub(r.reserved)
+            .saturating_sub(r.safety);
+        entry.push(StockAt {
+            loc,
+            record: i,
+            now,
+            incoming: r
+                .incoming
+                .iter()
+                .filter(|inc| inc.quantity > 0)
+                .map(|inc| (inc.date, inc.quantity))
+                .collect(),
+        });
     }
     Ok(stock)
 }
@@ -482,13 +605,22 @@ fn build_service(
 ) -> Result<Svc, SnapshotError> {
     let money = |a: &Amount, f: &str| minor(a, currency, || format!("{here}.{f}"));
     if s.transit_days[0] > s.transit_days[1] || s.transit_days[1] > 60 {
-        return Err(invalid(format!("{here}.transit_days"), "[fastest, slowest] with fastest ≤ slowest ≤ 60"));
+        return Err(invalid(
+            format!("{here}.transit_days"),
+            "[fastest, slowest] with fastest ≤ slowest ≤ 60",
+        ));
     }
     if s.window[0] >= s.window[1] {
-        return Err(invalid(format!("{here}.window"), "the window starts before it ends"));
+        return Err(invalid(
+            format!("{here}.window"),
+            "the window starts before it ends",
+        ));
     }
     if s.zones.is_empty() {
-        return Err(invalid(format!("{here}.zones"), "a service needs at least one zone"));
+        return Err(invalid(
+            format!("{here}.zones"),
+            "a service needs at least one zone",
+        ));
     }
     let mut zones = Vec::new();
     for (z, zone) in s.zones.iter().enumerate() {
@@ -496,36 +628,60 @@ fn build_service(
         for (r, rate) in zone.rates.iter().enumerate() {
             let price = money(&rate.price, &format!("zones[{z}].rates[{r}].price"))?;
             if rate.max_grams == Some(0) {
-                return Err(invalid(format!("{here}.zones[{z}].rates[{r}].max_grams"), "a weight tier holds at least 1 g"));
+                return Err(invalid(
+                    format!("{here}.zones[{z}].rates[{r}].max_grams"),
+                    "a weight tier holds at least 1 g",
+                ));
             }
             // Heavier never costs less: the sourcing search relies on it to prune.
-            let ordered = rates.last().is_none_or(|&(g, p)| g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price);
+            let ordered = rates.last().is_none_or(|&(g, p)| {
+                g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price
+            });
             if !ordered {
-                return Err(invalid(format!("{here}.zones[{z}].rates[{r}]"), "tiers go from light to heavy, prices never falling, only the last without a limit"));
+                return Err(invalid(
+                    format!("{here}.zones[{z}].rates[{r}]"),
+                    "tiers go from light to heavy, prices never falling, only the last without a limit",
+                ));
             }
             rates.push((rate.max_grams, price));
         }
         if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
-            return Err(invalid(format!("{here}.zones[{z}]"), "a zone has rates and either max_km or postcodes"));
+            return Err(invalid(
+                format!("{here}.zones[{z}]"),
+                "a zone has rates and either max_km or postcodes",
+            ));
         }
-        zones.push(Zn { max_m: zone.max_km.map(|k| k.saturating_mul(1000)), prefixes: zone.postcodes.clone(), rates });
+        zones.push(Zn {
+            max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
+            prefixes: zone.postcodes.clone(),
+            rates,
+        });
     }
     let origin = if s.origins.is_empty() {
         locations.iter().map(|l| l.ships).collect()
     } else {
         let mut v = vec![false; locations.len()];
         for o in &s.origins {
-            let i = *loc_index.get(o).ok_or_else(|| invalid(format!("{here}.origins"), format!("unknown location {o:?}")))?;
+            let i = *loc_index.get(o).ok_or_else(|| {
+                invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
+            })?;
             v[i] = true;
         }
         v
     };
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
-        value_tiers.push((money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?, money(&tier.price, &format!("value_tiers[{t}].price"))?));
+        value_tiers.push((
+            money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?,
+            money(&tier.price, &format!("value_tiers[{t}].price"))?,
+        ));
     }
     let bulky = match &s.bulky {
-        Some(b) => Some((b.min_length_cm, b.min_grams, money(&b.surcharge, "bulky.surcharge")?)),
+        Some(b) => Some((
+            b.min_length_cm,
+            b.min_grams,
+            money(&b.surcharge, "bulky.surcharge")?,
+        )),
         None => None,
     };
     let mut booked = HashMap::default();
@@ -534,15 +690,27 @@ fn build_service(
         *count = count.saturating_add(b.count);
     }
     if s.slots.iter().any(|slot| slot.start >= slot.end) {
-        return Err(invalid(format!("{here}.slots"), "a slot starts before it ends"));
+        return Err(invalid(
+            format!("{here}.slots"),
+            "a slot starts before it ends",
+        ));
     }
     Ok(Svc {
         carrier,
         calendar,
         zones,
-        per_km: s.per_km.as_ref().map(|a| money(a, "per_km")).transpose()?.unwrap_or(0),
+        per_km: s
+            .per_km
+            .as_ref()
+            .map(|a| money(a, "per_km"))
+            .transpose()?
+            .unwrap_or(0),
         bulky,
-        free_above: s.free_above.as_ref().map(|a| money(a, "free_above")).transpose()?,
+        free_above: s
+            .free_above
+            .as_ref()
+            .map(|a| money(a, "free_above"))
+            .transpose()?,
         value_tiers,
         origin,
         booked,
@@ -558,19 +726,33 @@ impl Network {
     /// picked and ready (rules 3 and 8 of the module docs): the first day the location works,
     /// is open, has capacity and (for a shipment) the carrier works, starting no later than
     /// the location's cut-off and ready by closing and by the carrier's pickup cut-off.
-    pub(crate) fn ready(&self, loc: usize, from: (Date, u32), carrier: Option<(usize, Option<u32>)>) -> Option<(Date, u32)> {
+    pub(crate) fn ready(
+        &self,
+        loc: usize,
+        from: (Date, u32),
+        carrier: Option<(usize, Option<u32>)>,
+    ) -> Option<(Date, u32)> {
         let (l, data) = (&self.locs[loc], &self.data.locations[loc]);
         let calendar = self.calendar(l.calendar);
         let mut day = from.0;
         for _ in 0..self.data.sourcing.horizon_days {
             let open = l.hours[day.weekday() as usize].filter(|_| calendar.works_on(day));
             let carrier_works = carrier.is_none_or(|(c, _)| self.calendar(c).works_on(day));
-            let full = l.capacity.is_some_and(|cap| data.booked.get(&day).copied().unwrap_or(0) >= cap);
+            let full = l
+                .capacity
+                .is_some_and(|cap| data.booked.get(&day).copied().unwrap_or(0) >= cap);
             if let (Some((opens, closes)), true, false) = (open, carrier_works, full) {
-                let start = if day == from.0 { opens.max(from.1) } else { opens };
+                let start = if day == from.0 {
+                    opens.max(from.1)
+                } else {
+                    opens
+                };
                 let done = start + l.handling;
                 let cutoff = l.cutoff.unwrap_or(closes).min(closes);
-                if start <= cutoff && done <= closes && carrier.is_none_or(|(_, pc)| pc.is_none_or(|pc| done <= pc)) {
+                if start <= cutoff
+                    && done <= closes
+                    && carrier.is_none_or(|(_, pc)| pc.is_none_or(|pc| done <= pc))
+                {
                     return Some((day, done));
                 }
             }

@@ -32,7 +32,13 @@ pub(crate) struct Supply<'a> {
 
 impl<'a> Supply<'a> {
     pub fn new(now: u32, incoming: &'a [(Date, u32)]) -> Supply<'a> {
-        Supply { now, incoming, total: incoming.iter().fold(now, |sum, (_, q)| sum.saturating_add(*q)) }
+        Supply {
+            now,
+            incoming,
+            total: incoming
+                .iter()
+                .fold(now, |sum, (_, q)| sum.saturating_add(*q)),
+        }
     }
 
     #[inline]
@@ -160,8 +166,17 @@ struct Search<'p, 'a, C> {
 /// Problems with at most this many allocations are searched to the end, whatever the budget.
 const EXACT_SPACE: u64 = 200_000;
 
-pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32, scratch: &mut Scratch) -> Option<Plan> {
-    let budget = if space(p) <= EXACT_SPACE { u32::MAX } else { budget };
+pub(crate) fn search<C: Costing>(
+    p: &Problem,
+    costing: &mut C,
+    budget: u32,
+    scratch: &mut Scratch,
+) -> Option<Plan> {
+    let budget = if space(p) <= EXACT_SPACE {
+        u32::MAX
+    } else {
+        budget
+    };
     scratch.ships.clear();
     scratch.ships.resize(p.candidates, Ship::default());
     scratch.open.clear();
@@ -172,21 +187,37 @@ pub(crate) fn search<C: Costing>(p: &Problem, costing: &mut C, budget: u32, scra
         held.extend((0..p.candidates).filter(|&c| row[c].total() > 0));
     }
     scratch.levels.resize_with(p.items.len(), Default::default);
-    run_search(&mut Search { p, costing, b: scratch, best: None, nodes: 0, budget })
+    run_search(&mut Search {
+        p,
+        costing,
+        b: scratch,
+        best: None,
+        nodes: 0,
+        budget,
+    })
 }
 
 fn run_search<C: Costing>(s: &mut Search<C>) -> Option<Plan> {
     let p = s.p;
     let mut alloc = Vec::with_capacity(p.items.len());
     for c in 0..p.candidates {
-        if p.supply.iter().zip(p.items).all(|(row, item)| row[c].total() >= item.quantity) {
+        if p.supply
+            .iter()
+            .zip(p.items)
+            .all(|(row, item)| row[c].total() >= item.quantity)
+        {
             alloc.clear();
             alloc.extend((0..p.items.len()).map(|i| (i, c, p.items[i].quantity)));
             s.offer(&alloc);
         }
     }
     // One unit (a product page): every plan is one of the single-location plans just scored.
-    if p.items.iter().map(|item| u64::from(item.quantity)).sum::<u64>() <= 1 {
+    if p.items
+        .iter()
+        .map(|item| u64::from(item.quantity))
+        .sum::<u64>()
+        <= 1
+    {
         return s.best.take();
     }
     let greedy = s.greedy();
@@ -205,8 +236,13 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     if p.items.len() <= p.max_shipments {
         return Some(p.supply.iter().all(|row| row.iter().any(|s| s.total() > 0)));
     }
-    let (k, m) = (p.candidates as u64, p.max_shipments.min(p.candidates) as u64);
-    let sets = (1..=m).try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j)).unwrap_or(u64::MAX);
+    let (k, m) = (
+        p.candidates as u64,
+        p.max_shipments.min(p.candidates) as u64,
+    );
+    let sets = (1..=m)
+        .try_fold(1u64, |c, j| c.checked_mul(k + 1 - j).map(|c| c / j))
+        .unwrap_or(u64::MAX);
     if sets > MAX_SETS {
         return None;
     }
@@ -218,9 +254,23 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
             masks[c * words + i / 64] |= 1 << (i % 64);
         }
     }
-    let full = |w: usize| if w + 1 < words || p.items.len().is_multiple_of(64) { u64::MAX } else { (1u64 << (p.items.len() % 64)) - 1 };
+    let full = |w: usize| {
+        if w + 1 < words || p.items.len().is_multiple_of(64) {
+            u64::MAX
+        } else {
+            (1u64 << (p.items.len() % 64)) - 1
+        }
+    };
     // Depth-first over sets of up to m candidates; level d's union at have[d * words..].
-    fn any(masks: &[u64], words: usize, full: &dyn Fn(usize) -> u64, have: &mut [u64], depth: usize, from: usize, left: usize) -> bool {
+    fn any(
+        masks: &[u64],
+        words: usize,
+        full: &dyn Fn(usize) -> u64,
+        have: &mut [u64],
+        depth: usize,
+        from: usize,
+        left: usize,
+    ) -> bool {
         let base = depth * words;
         if (0..words).all(|w| have[base + w] == full(w)) {
             return true;
@@ -242,10 +292,12 @@ pub(crate) fn coverable(p: &Problem) -> Option<bool> {
     Some(any(&masks, words, &full, &mut have, 0, 0, m as usize))
 }
 
-
 /// Candidates that already ship something (they add no shipment), then the rest in order.
 fn open_first(open: &[usize], candidates: usize) -> Vec<usize> {
-    open.iter().copied().chain((0..candidates).filter(|c| !open.contains(c))).collect()
+    open.iter()
+        .copied()
+        .chain((0..candidates).filter(|c| !open.contains(c)))
+        .collect()
 }
 
 /// How many allocations there are at most: per item, the ways of splitting its quantity
@@ -253,9 +305,16 @@ fn open_first(open: &[usize], candidates: usize) -> Vec<usize> {
 fn space(p: &Problem) -> u64 {
     p.items.iter().enumerate().fold(1u64, |total, (i, item)| {
         let k = p.supply[i].iter().filter(|s| s.total() > 0).count() as u64;
-        let (n, r) = (u64::from(item.quantity) + k.saturating_sub(1), k.saturating_sub(1).min(u64::from(item.quantity)));
+        let (n, r) = (
+            u64::from(item.quantity) + k.saturating_sub(1),
+            k.saturating_sub(1).min(u64::from(item.quantity)),
+        );
         // C(n, r), stopping once it exceeds the limit.
-        let ways = (1..=r).try_fold(1u64, |c, j| Some(c.checked_mul(n + 1 - j)? / j).filter(|c| *c <= EXACT_SPACE)).unwrap_or(u64::MAX);
+        let ways = (1..=r)
+            .try_fold(1u64, |c, j| {
+                Some(c.checked_mul(n + 1 - j)? / j).filter(|c| *c <= EXACT_SPACE)
+            })
+            .unwrap_or(u64::MAX);
         total.saturating_mul(ways.max(1))
     })
 }
@@ -277,7 +336,9 @@ impl<C: Costing> Search<'_, '_, C> {
             };
             let ship = &mut ships[at].1;
             ship.units += q;
-            ship.grams = ship.grams.saturating_add(mul_sat_u64(item.grams, u64::from(q)));
+            ship.grams = ship
+                .grams
+                .saturating_add(mul_sat_u64(item.grams, u64::from(q)));
             ship.bulky += if item.bulky { q } else { 0 };
             let ready = self.p.supply[i][c].ready(q, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
@@ -289,7 +350,13 @@ impl<C: Costing> Search<'_, '_, C> {
                 let mut kept = self.best.take().map(|b| b.alloc).unwrap_or_default();
                 kept.clear();
                 kept.extend_from_slice(alloc);
-                self.best = Some(Plan { alloc: kept, cost, latest_day, shipments: ships.len(), score });
+                self.best = Some(Plan {
+                    alloc: kept,
+                    cost,
+                    latest_day,
+                    shipments: ships.len(),
+                    score,
+                });
             }
         }
         self.b.offered = ships;
@@ -298,7 +365,10 @@ impl<C: Costing> Search<'_, '_, C> {
     /// (cost, latest day, score) of the open shipments, or `None` if one cannot go or they
     /// cannot beat the best plan so far. Charges are cheap and dates are not: the dates are
     /// looked up only when the charges with the earliest possible dates could still win.
-    fn score<'s>(&mut self, open: impl Iterator<Item = (usize, &'s Ship)> + Clone) -> Option<(i64, i64, i64)> {
+    fn score<'s>(
+        &mut self,
+        open: impl Iterator<Item = (usize, &'s Ship)> + Clone,
+    ) -> Option<(i64, i64, i64)> {
         let (mut cost, mut n) = (0i64, 0usize);
         for (c, ship) in open.clone() {
             n += 1;
@@ -308,16 +378,29 @@ impl<C: Costing> Search<'_, '_, C> {
             cost = cost.saturating_add(self.costing.shipment_cost(c, ship.grams, ship.bulky)?);
         }
         let today = self.p.today.0;
-        let fixed = cost.saturating_add(mul_sat_i64(self.p.split_penalty, n.saturating_sub(1) as i64));
+        let fixed = cost.saturating_add(mul_sat_i64(
+            self.p.split_penalty,
+            n.saturating_sub(1) as i64,
+        ));
         let floor = self.costing.earliest_latest_day().max(today);
-        if self.best.as_ref().is_some_and(|b| (fixed.saturating_add(mul_sat_i64(self.p.delay_cost, floor - today)), floor, n) >= b.key()) {
+        if self.best.as_ref().is_some_and(|b| {
+            (
+                fixed.saturating_add(mul_sat_i64(self.p.delay_cost, floor - today)),
+                floor,
+                n,
+            ) >= b.key()
+        }) {
             return None;
         }
         let mut latest = today;
         for (c, ship) in open {
             latest = latest.max(self.costing.latest_day(c, ship.ready?)?);
         }
-        Some((cost, latest, fixed.saturating_add(mul_sat_i64(self.p.delay_cost, latest - today))))
+        Some((
+            cost,
+            latest,
+            fixed.saturating_add(mul_sat_i64(self.p.delay_cost, latest - today)),
+        ))
     }
 
     /// Fill each line from shipments already open, then from new candidates in order.
@@ -351,13 +434,18 @@ impl<C: Costing> Search<'_, '_, C> {
         if self.nodes > self.budget {
             return true;
         }
-        let (ships, open) = (std::mem::take(&mut self.b.ships), std::mem::take(&mut self.b.open));
+        let (ships, open) = (
+            std::mem::take(&mut self.b.ships),
+            std::mem::take(&mut self.b.open),
+        );
         let bound = self.score(open.iter().map(|&c| (c, &ships[c])));
         (self.b.ships, self.b.open) = (ships, open);
         match (bound, &self.best) {
             (None, _) => true,
             // Every part of the key only grows as units are added.
-            (Some((_, latest, score)), Some(best)) => (score, latest, self.b.open.len()) >= best.key(),
+            (Some((_, latest, score)), Some(best)) => {
+                (score, latest, self.b.open.len()) >= best.key()
+            }
             (Some(_), None) => false,
         }
     }
@@ -371,7 +459,11 @@ impl<C: Costing> Search<'_, '_, C> {
         }
         // No room for another shipment: the open ones must cover every line left.
         if self.b.open.len() >= self.p.max_shipments {
-            let covered = |j: usize| self.b.open.iter().fold(0u32, |sum, &c| sum.saturating_add(self.p.supply[j][c].total())) >= self.p.items[j].quantity;
+            let covered = |j: usize| {
+                self.b.open.iter().fold(0u32, |sum, &c| {
+                    sum.saturating_add(self.p.supply[j][c].total())
+                }) >= self.p.items[j].quantity
+            };
             if !(i..self.p.items.len()).all(covered) {
                 return;
             }
@@ -380,8 +472,19 @@ impl<C: Costing> Search<'_, '_, C> {
         let (mut order, mut rest) = std::mem::take(&mut self.b.levels[i]);
         order.clear();
         let supply = &self.p.supply[i];
-        order.extend(self.b.open.iter().copied().filter(|&c| supply[c].total() > 0));
-        order.extend(self.b.holders[i].iter().copied().filter(|c| !self.b.open.contains(c)));
+        order.extend(
+            self.b
+                .open
+                .iter()
+                .copied()
+                .filter(|&c| supply[c].total() > 0),
+        );
+        order.extend(
+            self.b.holders[i]
+                .iter()
+                .copied()
+                .filter(|c| !self.b.open.contains(c)),
+        );
         // rest[k]: what order[k..] can supply together.
         rest.clear();
         rest.resize(order.len() + 1, 0);
@@ -414,7 +517,9 @@ impl<C: Costing> Search<'_, '_, C> {
             let ship = &mut self.b.ships[c];
             let opened = ship.units == 0;
             ship.units += take;
-            ship.grams = ship.grams.saturating_add(mul_sat_u64(item.grams, u64::from(take)));
+            ship.grams = ship
+                .grams
+                .saturating_add(mul_sat_u64(item.grams, u64::from(take)));
             ship.bulky += if item.bulky { take } else { 0 };
             let ready = supply.ready(take, self.p.today);
             ship.ready = Some(ship.ready.map_or(ready, |r| r.max(ready)));
@@ -450,7 +555,9 @@ mod tests {
 
     impl Costing for Toy {
         fn shipment_cost(&self, c: usize, grams: u64, bulky: u32) -> Option<i64> {
-            (grams <= self.max_grams).then(|| self.base[c] + self.per_kg * grams.div_ceil(1000) as i64 + 500 * i64::from(bulky))
+            (grams <= self.max_grams).then(|| {
+                self.base[c] + self.per_kg * grams.div_ceil(1000) as i64 + 500 * i64::from(bulky)
+            })
         }
         fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
             Some(ready.0 + self.days[c])
@@ -462,9 +569,24 @@ mod tests {
 
     /// Every allocation of every unit, by enumeration.
     fn brute(p: &Problem, toy: &mut Toy) -> Option<(i64, i64, usize)> {
-        fn go(p: &Problem, toy: &mut Toy, i: usize, c: usize, need: u32, alloc: &mut Vec<(usize, usize, u32)>, best: &mut Option<(i64, i64, usize)>) {
+        fn go(
+            p: &Problem,
+            toy: &mut Toy,
+            i: usize,
+            c: usize,
+            need: u32,
+            alloc: &mut Vec<(usize, usize, u32)>,
+            best: &mut Option<(i64, i64, usize)>,
+        ) {
             if i == p.items.len() {
-                let mut s = Search { p, costing: toy, b: &mut Scratch::default(), best: None, nodes: 0, budget: 0 };
+                let mut s = Search {
+                    p,
+                    costing: toy,
+                    b: &mut Scratch::default(),
+                    best: None,
+                    nodes: 0,
+                    budget: 0,
+                };
                 s.offer(alloc);
                 if let Some(plan) = s.best.filter(|plan| best.is_none_or(|b| plan.key() < b)) {
                     *best = Some(plan.key());
@@ -489,7 +611,15 @@ mod tests {
             }
         }
         let mut best = None;
-        go(p, toy, 0, 0, p.items[0].quantity, &mut Vec::new(), &mut best);
+        go(
+            p,
+            toy,
+            0,
+            0,
+            p.items[0].quantity,
+            &mut Vec::new(),
+            &mut best,
+        );
         best
     }
 

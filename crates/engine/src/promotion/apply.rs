@@ -8,10 +8,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::model::{Action, Caps, Percent, Pick, Target};
 use crate::allocate::allocate_cents;
-use crate::hash::HashMap;
-use crate::sort::{ascending_unique, sort_indices, sort_vec};
 use crate::catalogue::Product;
+use crate::hash::HashMap;
 use crate::sku::Sku;
+use crate::sort::{ascending_unique, sort_indices, sort_vec};
 
 /// An amount in the quote currency's minor unit (cents, pence, yen). Promotions compute in
 /// these integers: exact, and far cheaper than decimals in Wasm, where 96-bit decimal
@@ -73,13 +73,21 @@ enum Kind {
 impl<'a> Matches<'a> {
     /// For a quote: the lines are indexed by name as targets need it.
     pub fn new(lines: &'a [Line<'a>]) -> Matches<'a> {
-        Matches { lines, indexed: true, by_name: Default::default(), cache: RefCell::new(HashMap::default()) }
+        Matches {
+            lines,
+            indexed: true,
+            by_name: Default::default(),
+            cache: RefCell::new(HashMap::default()),
+        }
     }
 
     /// For a single run (a hint's saving): each target compared with every line, which costs
     /// less than building an index for one or two targets.
     pub fn scanning(lines: &'a [Line<'a>]) -> Matches<'a> {
-        Matches { indexed: false, ..Matches::new(lines) }
+        Matches {
+            indexed: false,
+            ..Matches::new(lines)
+        }
     }
 
     /// For a run on `lines`: the quote's lines (`quote.lines`, names alike, quantities may
@@ -90,9 +98,20 @@ impl<'a> Matches<'a> {
         let added = &lines[quote.lines.len()..];
         for &t in targets {
             let mut found = quote.of(t).to_vec();
-            found.extend((quote.lines.len()..lines.len()).filter(|&i| t.matches(&added[i - quote.lines.len()])));
-            debug_assert!(found.iter().copied().eq((0..lines.len()).filter(|&i| t.matches(&lines[i]))));
-            matches.cache.borrow_mut().insert(t as *const Target as usize, Rc::from(found));
+            found.extend(
+                (quote.lines.len()..lines.len())
+                    .filter(|&i| t.matches(&added[i - quote.lines.len()])),
+            );
+            debug_assert!(
+                found
+                    .iter()
+                    .copied()
+                    .eq((0..lines.len()).filter(|&i| t.matches(&lines[i])))
+            );
+            matches
+                .cache
+                .borrow_mut()
+                .insert(t as *const Target as usize, Rc::from(found));
         }
         matches
     }
@@ -100,7 +119,10 @@ impl<'a> Matches<'a> {
     /// The index of one kind of name, built the first time a target of that kind is looked up.
     fn index(&self, kind: Kind) -> &NameIndex<'a> {
         self.by_name[kind as usize].get_or_init(|| {
-            let mut index = NameIndex { first: HashMap::default(), nodes: Vec::with_capacity(self.lines.len()) };
+            let mut index = NameIndex {
+                first: HashMap::default(),
+                nodes: Vec::with_capacity(self.lines.len()),
+            };
             index.first.reserve(self.lines.len());
             // Last line first, each node put before its name's chain: chains come out ascending.
             for (i, l) in self.lines.iter().enumerate().rev() {
@@ -130,27 +152,41 @@ impl<'a> Matches<'a> {
         }
         let found: Rc<[usize]> = match target {
             Target::Any => (0..self.lines.len()).collect(),
-            _ if !self.indexed => (0..self.lines.len()).filter(|&i| target.matches(&self.lines[i])).collect(),
+            _ if !self.indexed => (0..self.lines.len())
+                .filter(|&i| target.matches(&self.lines[i]))
+                .collect(),
             Target::Skus(v) => self.named(Kind::Sku, v.iter().map(|s| s.as_str())),
             Target::Products(v) => self.named(Kind::Product, v.iter().map(String::as_str)),
             Target::Categories(v) => self.named(Kind::Category, v.iter().map(String::as_str)),
             Target::Tags(v) => self.named(Kind::Tag, v.iter().map(String::as_str)),
         };
         // Every test quote checks the index against comparing each line with the target.
-        debug_assert!(found.iter().copied().eq((0..self.lines.len()).filter(|&i| target.matches(&self.lines[i]))));
+        debug_assert!(
+            found
+                .iter()
+                .copied()
+                .eq((0..self.lines.len()).filter(|&i| target.matches(&self.lines[i])))
+        );
         self.cache.borrow_mut().insert(key, found.clone());
         found
     }
 
     /// The lines indexed under any of `names`, ascending, each once.
-    fn named<'n>(&self, kind: Kind, mut names: impl ExactSizeIterator<Item = &'n str>) -> Rc<[usize]> {
+    fn named<'n>(
+        &self,
+        kind: Kind,
+        mut names: impl ExactSizeIterator<Item = &'n str>,
+    ) -> Rc<[usize]> {
         let index = self.index(kind);
         if names.len() == 1 {
             let mut lines: Vec<usize> = index.lines(names.next().expect("one name")).collect();
             lines.dedup();
             return Rc::from(lines);
         }
-        Rc::from(ascending_unique(self.lines.len(), names.flat_map(|n| index.lines(n))))
+        Rc::from(ascending_unique(
+            self.lines.len(),
+            names.flat_map(|n| index.lines(n)),
+        ))
     }
 }
 
@@ -187,7 +223,11 @@ impl Round {
     fn cents_with(self, d: Decimal, strategy: RoundingStrategy) -> Cents {
         crate::exact::scaled(d, self.minor_units).unwrap_or_else(|| {
             let rounded = d.round_dp_with_strategy(self.minor_units, strategy);
-            crate::exact::scaled(rounded, self.minor_units).unwrap_or(if d.is_sign_negative() { Cents::MIN } else { Cents::MAX })
+            crate::exact::scaled(rounded, self.minor_units).unwrap_or(if d.is_sign_negative() {
+                Cents::MIN
+            } else {
+                Cents::MAX
+            })
         })
     }
 
@@ -199,8 +239,13 @@ impl Round {
     /// `percent` % of `amount` (≥ 0), rounded.
     pub fn percent(self, amount: Cents, percent: Percent) -> Cents {
         let (p, scale) = (percent.0.mantissa(), percent.0.scale());
-        let exact = match (i64::try_from(p), 10i64.checked_pow(scale).and_then(|s| s.checked_mul(100))) {
-            (Ok(p), Some(den)) if p >= 0 => crate::exact::mul_div_int(amount, p, den, self.strategy),
+        let exact = match (
+            i64::try_from(p),
+            10i64.checked_pow(scale).and_then(|s| s.checked_mul(100)),
+        ) {
+            (Ok(p), Some(den)) if p >= 0 => {
+                crate::exact::mul_div_int(amount, p, den, self.strategy)
+            }
             _ => None,
         };
         exact.unwrap_or_else(|| self.cents(self.decimal(amount) * percent.fraction()))
@@ -208,7 +253,8 @@ impl Round {
 
     /// `amount × k / n` (`amount ≥ 0`, `k ≤ n`, `n > 0`), rounded.
     pub fn share(self, amount: Cents, k: u32, n: u32) -> Cents {
-        crate::exact::mul_div_int(amount, i64::from(k), i64::from(n), self.strategy).expect("a share of an amount fits where the amount does")
+        crate::exact::mul_div_int(amount, i64::from(k), i64::from(n), self.strategy)
+            .expect("a share of an amount fits where the amount does")
     }
 }
 
@@ -226,37 +272,104 @@ impl Target {
 
 /// The discount per line of a line-class action, given each line's current net.
 /// Never more than a line's net. Empty when nothing matches.
-pub(crate) fn line_discounts(m: &Matches, net: &[Cents], action: &Action, caps: &Caps, round: Round) -> Vec<(usize, Cents)> {
+pub(crate) fn line_discounts(
+    m: &Matches,
+    net: &[Cents],
+    action: &Action,
+    caps: &Caps,
+    round: Round,
+) -> Vec<(usize, Cents)> {
     let lines = m.lines;
     match action {
-        Action::PercentOff { target, percent, units, pick } => {
-            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
-            per_unit(lines, net, &chosen, round, |base, _| round.percent(base, *percent))
+        Action::PercentOff {
+            target,
+            percent,
+            units,
+            pick,
+        } => {
+            let chosen = choose(
+                m,
+                net,
+                target,
+                caps,
+                min_opt(*units, caps.max_applications),
+                *pick,
+            );
+            per_unit(lines, net, &chosen, round, |base, _| {
+                round.percent(base, *percent)
+            })
         }
-        Action::AmountOff { target, amount, units, pick } => {
-            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+        Action::AmountOff {
+            target,
+            amount,
+            units,
+            pick,
+        } => {
+            let chosen = choose(
+                m,
+                net,
+                target,
+                caps,
+                min_opt(*units, caps.max_applications),
+                *pick,
+            );
             let amount = round.cents(amount.0);
-            per_unit(lines, net, &chosen, round, |base, k| amount.saturating_mul(i64::from(k)).min(base))
+            per_unit(lines, net, &chosen, round, |base, k| {
+                amount.saturating_mul(i64::from(k)).min(base)
+            })
         }
-        Action::FixedPrice { target, price, units, pick } => {
-            let chosen = choose(m, net, target, caps, min_opt(*units, caps.max_applications), *pick);
+        Action::FixedPrice {
+            target,
+            price,
+            units,
+            pick,
+        } => {
+            let chosen = choose(
+                m,
+                net,
+                target,
+                caps,
+                min_opt(*units, caps.max_applications),
+                *pick,
+            );
             let price = round.cents(price.0);
-            per_unit(lines, net, &chosen, round, |base, k| (base - price.saturating_mul(i64::from(k))).max(0))
+            per_unit(lines, net, &chosen, round, |base, k| {
+                (base - price.saturating_mul(i64::from(k))).max(0)
+            })
         }
-        Action::BuyXGetY { buy, buy_quantity, get, get_quantity, percent, pick, max_repeats } => {
+        Action::BuyXGetY {
+            buy,
+            buy_quantity,
+            get,
+            get_quantity,
+            percent,
+            pick,
+            max_repeats,
+        } => {
             let repeats = bxgy_repeats(m, net, buy, *buy_quantity, get, *get_quantity);
-            let repeats = min_opt(Some(repeats), min_opt(*max_repeats, caps.max_applications)).unwrap_or(0);
+            let repeats =
+                min_opt(Some(repeats), min_opt(*max_repeats, caps.max_applications)).unwrap_or(0);
             let chosen = choose(m, net, get, caps, Some(repeats * get_quantity), *pick);
-            per_unit(lines, net, &chosen, round, |base, _| round.percent(base, *percent))
+            per_unit(lines, net, &chosen, round, |base, _| {
+                round.percent(base, *percent)
+            })
         }
         Action::Bundle { components, price } => {
             let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
-            let bases: Vec<Cents> = chosen.iter().map(|&(i, k)| base_of(lines, net, i, k, round)).collect();
+            let bases: Vec<Cents> = chosen
+                .iter()
+                .map(|&(i, k)| base_of(lines, net, i, k, round))
+                .collect();
             let value: Cents = bases.iter().sum();
             let discount = (value - round.cents(price.0).saturating_mul(i64::from(repeats))).max(0);
             let keys: Vec<&str> = chosen.iter().map(|&(i, _)| lines[i].sku.as_str()).collect();
             let parts = allocate_cents(discount, &bases, &keys);
-            chosen.iter().map(|&(i, _)| i).zip(parts).filter(|&(_, d)| d != 0).collect()
+            chosen
+                .iter()
+                .map(|&(i, _)| i)
+                .zip(parts)
+                .filter(|&(_, d)| d != 0)
+                .collect()
         }
         _ => Vec::new(),
     }
@@ -285,7 +398,13 @@ fn base_of(lines: &[Line], net: &[Cents], i: usize, k: u32, round: Round) -> Cen
     }
 }
 
-fn per_unit(lines: &[Line], net: &[Cents], chosen: &[(usize, u32)], round: Round, f: impl Fn(Cents, u32) -> Cents) -> Vec<(usize, Cents)> {
+fn per_unit(
+    lines: &[Line],
+    net: &[Cents],
+    chosen: &[(usize, u32)],
+    round: Round,
+    f: impl Fn(Cents, u32) -> Cents,
+) -> Vec<(usize, Cents)> {
     let mut out = Vec::with_capacity(chosen.len());
     for &(i, k) in chosen {
         let base = base_of(lines, net, i, k, round);
@@ -299,27 +418,53 @@ fn per_unit(lines: &[Line], net: &[Cents], chosen: &[(usize, u32)], round: Round
 
 /// Units of matching lines, at most `per_line` of each and `limit` in all, chosen by unit net
 /// price (`pick`), ties by SKU: quantities are taken from sorted lines, never expanded.
-fn choose(m: &Matches, net: &[Cents], target: &Target, caps: &Caps, limit: Option<u32>, pick: Pick) -> Vec<(usize, u32)> {
+fn choose(
+    m: &Matches,
+    net: &[Cents],
+    target: &Target,
+    caps: &Caps,
+    limit: Option<u32>,
+    pick: Pick,
+) -> Vec<(usize, u32)> {
     let lines = m.lines;
     let matching = discountable(&m.of(target), net);
     if limit.is_none() && caps.max_quantity_per_line.is_none() {
         // Every matching unit is taken; which comes first does not change any amount.
-        return matching.into_iter().map(|i| (i, lines[i].quantity)).collect();
+        return matching
+            .into_iter()
+            .map(|i| (i, lines[i].quantity))
+            .collect();
     }
     // Each line taken gives at least one unit, so `limit` units need at most `limit` lines.
     let needed = limit.map_or(usize::MAX, |k| k as usize);
-    take(lines, by_unit_price(lines, net, matching, pick, needed), caps.max_quantity_per_line, limit)
+    take(
+        lines,
+        by_unit_price(lines, net, matching, pick, needed),
+        caps.max_quantity_per_line,
+        limit,
+    )
 }
 
 /// Line indices sorted by unit net price (`pick`), ties by SKU. Unit prices are compared as
 /// cross-multiplied minor units: exact, and far cheaper than division.
 /// Only the first `needed` are returned: when that is a few lines, they are selected one at a
 /// time (the same lines, in the same order, as the first of a stable sort) instead of sorting.
-fn by_unit_price(lines: &[Line], net: &[Cents], matching: Vec<usize>, pick: Pick, needed: usize) -> Vec<usize> {
+fn by_unit_price(
+    lines: &[Line],
+    net: &[Cents],
+    matching: Vec<usize>,
+    pick: Pick,
+    needed: usize,
+) -> Vec<usize> {
     let before = |a: usize, b: usize| {
         let (i, j) = (matching[a], matching[b]);
-        let by_price = crate::exact::cross_cmp(net[i], lines[j].quantity, net[j], lines[i].quantity);
-        let by_price = if pick == Pick::Dearest { by_price.reverse() } else { by_price };
+        let by_price =
+            crate::exact::cross_cmp(net[i], lines[j].quantity, net[j], lines[i].quantity);
+        let by_price = if pick == Pick::Dearest {
+            by_price.reverse()
+        } else {
+            by_price
+        };
         by_price.then_with(|| lines[i].sku.cmp(lines[j].sku))
     };
     let mut order: Vec<usize> = (0..matching.len()).collect();
@@ -327,14 +472,24 @@ fn by_unit_price(lines: &[Line], net: &[Cents], matching: Vec<usize>, pick: Pick
         let mut chosen = Vec::with_capacity(needed);
         for _ in 0..needed {
             // The first best of the rest: ties keep their order, as in a stable sort.
-            let best = (1..order.len()).fold(0, |best, k| if before(order[k], order[best]).is_lt() { k } else { best });
+            let best = (1..order.len()).fold(0, |best, k| {
+                if before(order[k], order[best]).is_lt() {
+                    k
+                } else {
+                    best
+                }
+            });
             chosen.push(order.remove(best));
         }
         #[cfg(debug_assertions)]
         {
             let mut all: Vec<usize> = (0..matching.len()).collect();
             sort_indices(&mut all, &|a, b| before(a, b).then(a.cmp(&b)));
-            debug_assert_eq!(chosen, all[..needed], "selection = the first of a stable sort");
+            debug_assert_eq!(
+                chosen,
+                all[..needed],
+                "selection = the first of a stable sort"
+            );
         }
         return chosen.into_iter().map(|k| matching[k]).collect();
     }
@@ -343,14 +498,22 @@ fn by_unit_price(lines: &[Line], net: &[Cents], matching: Vec<usize>, pick: Pick
 }
 
 /// Takes quantities from lines in order, at most `per_line` of each and `limit` in all.
-fn take(lines: &[Line], order: Vec<usize>, per_line: Option<u32>, limit: Option<u32>) -> Vec<(usize, u32)> {
+fn take(
+    lines: &[Line],
+    order: Vec<usize>,
+    per_line: Option<u32>,
+    limit: Option<u32>,
+) -> Vec<(usize, u32)> {
     let mut left = limit.unwrap_or(u32::MAX);
     let mut out = Vec::new();
     for i in order {
         if left == 0 {
             break;
         }
-        let k = lines[i].quantity.min(per_line.unwrap_or(u32::MAX)).min(left);
+        let k = lines[i]
+            .quantity
+            .min(per_line.unwrap_or(u32::MAX))
+            .min(left);
         if k > 0 {
             out.push((i, k));
             left -= k;
@@ -377,16 +540,29 @@ fn bxgy_repeats(m: &Matches, net: &[Cents], buy: &Target, x: u32, get: &Target, 
         }
     }
     let (x, y) = (u64::from(x), u64::from(y));
-    let r = ((buy_only + get_only + both) / (x + y)).min((buy_only + both) / x).min((get_only + both) / y);
+    let r = ((buy_only + get_only + both) / (x + y))
+        .min((buy_only + both) / x)
+        .min((get_only + both) / y);
     r.min(u64::from(u32::MAX)) as u32
 }
 
 /// How many complete bundles the cart holds and the units they use (dearest units first, so
 /// the bundle price replaces the most value). Components take distinct units.
-fn bundle_units(m: &Matches, net: &[Cents], components: &[super::model::BundleComponent], cap: Option<u32>) -> (u32, Vec<(usize, u32)>) {
+fn bundle_units(
+    m: &Matches,
+    net: &[Cents],
+    components: &[super::model::BundleComponent],
+    cap: Option<u32>,
+) -> (u32, Vec<(usize, u32)>) {
     let upper = components
         .iter()
-        .map(|c| m.of(&c.target).iter().map(|&i| m.lines[i].quantity).sum::<u32>() / c.quantity)
+        .map(|c| {
+            m.of(&c.target)
+                .iter()
+                .map(|&i| m.lines[i].quantity)
+                .sum::<u32>()
+                / c.quantity
+        })
         .min()
         .unwrap_or(0)
         .min(cap.unwrap_or(u32::MAX));
@@ -398,14 +574,24 @@ fn bundle_units(m: &Matches, net: &[Cents], components: &[super::model::BundleCo
     (0, Vec::new())
 }
 
-fn assign_bundle(m: &Matches, net: &[Cents], components: &[super::model::BundleComponent], n: u32) -> Option<Vec<(usize, u32)>> {
+fn assign_bundle(
+    m: &Matches,
+    net: &[Cents],
+    components: &[super::model::BundleComponent],
+    n: u32,
+) -> Option<Vec<(usize, u32)>> {
     let lines = m.lines;
     let mut used = vec![0u32; lines.len()];
     let mut out = Vec::new();
     for c in components {
         let mut need = c.quantity * n;
         let matching = discountable(&m.of(&c.target), net);
-        for (i, k) in take(lines, by_unit_price(lines, net, matching, Pick::Dearest, usize::MAX), None, None) {
+        for (i, k) in take(
+            lines,
+            by_unit_price(lines, net, matching, Pick::Dearest, usize::MAX),
+            None,
+            None,
+        ) {
             let k = (k - used[i]).min(need);
             if k > 0 {
                 used[i] += k;
@@ -438,7 +624,11 @@ pub(crate) fn order_discount(base: Cents, action: &Action, round: Round) -> Cent
     let d = match action {
         Action::OrderPercentOff { percent } => round.percent(base.max(0), *percent),
         Action::OrderAmountOff { amount } => round.cents(amount.0),
-        Action::TieredSpend { tiers } => tiers.iter().rev().find(|t| round.cents_up(t.threshold.0) <= base).map_or(0, |t| round.cents(t.amount_off.0)),
+        Action::TieredSpend { tiers } => tiers
+            .iter()
+            .rev()
+            .find(|t| round.cents_up(t.threshold.0) <= base)
+            .map_or(0, |t| round.cents(t.amount_off.0)),
         _ => 0,
     };
     d.min(base).max(0)

@@ -53,14 +53,13 @@ mod model;
 mod plan;
 mod wire;
 
-
 use rust_decimal::Decimal;
 
 use crate::hash::HashMap;
 
+pub(crate) use apply::{Cents, Line, Matches, Round, order_discount};
 pub use hints::{Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use apply::{Cents, Line, Matches, Round, order_discount};
 pub(crate) use plan::{Evaluation, Gap, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;
@@ -106,7 +105,14 @@ impl Stacking {
             DiscountClass::Order => 2,
             DiscountClass::Delivery => 4,
         };
-        let allows = [DiscountClass::Line, DiscountClass::Order, DiscountClass::Delivery].into_iter().filter(|&c| p.combines_with.allows(c)).fold(0, |m, c| m | bit(c));
+        let allows = [
+            DiscountClass::Line,
+            DiscountClass::Order,
+            DiscountClass::Delivery,
+        ]
+        .into_iter()
+        .filter(|&c| p.combines_with.allows(c))
+        .fold(0, |m, c| m | bit(c));
         Stacking(bit(p.class()) | (allows << 3) | if p.exclusive { 0x80 } else { 0 })
     }
 
@@ -130,12 +136,19 @@ fn places(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32
 }
 
 impl PromotionIndex {
-    pub(crate) fn build(promotions: &[Promotion], currency: Currency, skus: &HashMap<Sku, crate::catalogue::SkuAt>) -> Result<PromotionIndex, SnapshotError> {
+    pub(crate) fn build(
+        promotions: &[Promotion],
+        currency: Currency,
+        skus: &HashMap<Sku, crate::catalogue::SkuAt>,
+    ) -> Result<PromotionIndex, SnapshotError> {
         let mut index = PromotionIndex::default();
         let mut ids = crate::hash::HashSet::default();
         for (i, p) in promotions.iter().enumerate() {
             let field = |f: &str| format!("promotions[{i}] ({}){f}", p.id);
-            let bad = |f: &str, problem: String| SnapshotError::Invalid { field: field(f), problem };
+            let bad = |f: &str, problem: String| SnapshotError::Invalid {
+                field: field(f),
+                problem,
+            };
             if p.id.trim().is_empty() || p.id.len() > 64 || !ids.insert(&*p.id) {
                 return Err(bad(".id", "must be unique, 1 to 64 characters".into()));
             }
@@ -144,15 +157,23 @@ impl PromotionIndex {
             }
             p.check_shape().map_err(|e| bad("", e))?;
             for (name, amount) in p.amounts() {
-                Money::new(amount.0, currency).map_err(|e| bad(&format!(".{name}"), e.to_string()))?;
+                Money::new(amount.0, currency)
+                    .map_err(|e| bad(&format!(".{name}"), e.to_string()))?;
                 if amount.0 > Decimal::from(MAX_PROMOTION_AMOUNT) {
-                    return Err(bad(&format!(".{name}"), format!("at most {MAX_PROMOTION_AMOUNT}")));
+                    return Err(bad(
+                        &format!(".{name}"),
+                        format!("at most {MAX_PROMOTION_AMOUNT}"),
+                    ));
                 }
             }
-            let mut skus_named: Vec<&Sku> = p.targets().into_iter().flat_map(|t| match t {
-                Target::Skus(v) => v.iter().collect(),
-                _ => Vec::new(),
-            }).collect();
+            let mut skus_named: Vec<&Sku> = p
+                .targets()
+                .into_iter()
+                .flat_map(|t| match t {
+                    Target::Skus(v) => v.iter().collect(),
+                    _ => Vec::new(),
+                })
+                .collect();
             if let Action::GiftItem { sku, .. } = &p.action {
                 skus_named.push(sku);
             }
@@ -166,7 +187,9 @@ impl PromotionIndex {
             (p.class(), p.priority, &p.id).cmp(&(q.class(), q.priority, &q.id))
         });
         index.stacking = promotions.iter().map(Stacking::of).collect();
-        index.id_rank = places(promotions.len(), &|a, b| promotions[a].id.cmp(&promotions[b].id));
+        index.id_rank = places(promotions.len(), &|a, b| {
+            promotions[a].id.cmp(&promotions[b].id)
+        });
         Ok(index)
     }
 
@@ -193,11 +216,24 @@ impl PromotionIndex {
     }
 
     /// Candidate promotions for these lines and entered codes, sorted, unique.
-    pub(crate) fn candidates(&self, lines: &[Line], codes: &[String], promotions: usize) -> Vec<usize> {
+    pub(crate) fn candidates(
+        &self,
+        lines: &[Line],
+        codes: &[String],
+        promotions: usize,
+    ) -> Vec<usize> {
         let mut out: Vec<usize> = self.global.clone();
         for l in lines {
-            let names = [l.sku.as_str(), l.product.id.as_str(), l.product.category.as_str()];
-            for (kind, name) in names.into_iter().enumerate().chain(l.product.tags.iter().map(|t| (3, t.as_str()))) {
+            let names = [
+                l.sku.as_str(),
+                l.product.id.as_str(),
+                l.product.category.as_str(),
+            ];
+            for (kind, name) in names
+                .into_iter()
+                .enumerate()
+                .chain(l.product.tags.iter().map(|t| (3, t.as_str())))
+            {
                 if let Some(v) = self.by_kind[kind].get(name) {
                     out.extend(v);
                 }
@@ -241,32 +277,64 @@ impl PromotionIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::model::{Action, Amount, CombinesWith, Promotion};
     use super::Stacking;
+    use super::model::{Action, Amount, CombinesWith, Promotion};
 
     /// Every pair of stacking rules (class × exclusive × the 8 `combines_with` sets) agrees with
     /// rule 5 written out.
     #[test]
     fn packed_stacking_is_rule_5() {
         let amount = || Amount(rust_decimal::Decimal::ONE);
-        let actions = [Action::OrderAmountOff { amount: amount() }, Action::DeliveryDiscount { discount: super::model::DeliveryDiscount::Free }];
+        let actions = [
+            Action::OrderAmountOff { amount: amount() },
+            Action::DeliveryDiscount {
+                discount: super::model::DeliveryDiscount::Free,
+            },
+        ];
         let mut all = Vec::new();
         for class in 0..3 {
             for exclusive in [false, true] {
                 for set in 0..8u8 {
                     let action = match class {
-                        0 => Action::AmountOff { target: super::model::Target::Any, amount: amount(), units: None, pick: Default::default() },
+                        0 => Action::AmountOff {
+                            target: super::model::Target::Any,
+                            amount: amount(),
+                            units: None,
+                            pick: Default::default(),
+                        },
                         c => actions[c - 1].clone(),
                     };
-                    let combines_with = CombinesWith { line: set & 1 != 0, order: set & 2 != 0, delivery: set & 4 != 0 };
-                    all.push(Promotion { id: "p".into(), label: "P".into(), priority: 0, exclusive, combines_with, conditions: vec![], action, caps: Default::default(), usage_limit: None, budget: None });
+                    let combines_with = CombinesWith {
+                        line: set & 1 != 0,
+                        order: set & 2 != 0,
+                        delivery: set & 4 != 0,
+                    };
+                    all.push(Promotion {
+                        id: "p".into(),
+                        label: "P".into(),
+                        priority: 0,
+                        exclusive,
+                        combines_with,
+                        conditions: vec![],
+                        action,
+                        caps: Default::default(),
+                        usage_limit: None,
+                        budget: None,
+                    });
                 }
             }
         }
         for a in &all {
             for b in &all {
-                let rule = !a.exclusive && !b.exclusive && a.combines_with.allows(b.class()) && b.combines_with.allows(a.class());
-                assert_eq!(Stacking::of(a).with(Stacking::of(b)), rule, "{a:?} with {b:?}");
+                let rule = !a.exclusive
+                    && !b.exclusive
+                    && a.combines_with.allows(b.class())
+                    && b.combines_with.allows(a.class());
+                assert_eq!(
+                    Stacking::of(a).with(Stacking::of(b)),
+                    rule,
+                    "{a:?} with {b:?}"
+                );
             }
         }
     }

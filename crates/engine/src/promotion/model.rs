@@ -60,7 +60,9 @@ impl Percent {
 }
 
 /// Sales channels a price list or promotion can be limited to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[default]
@@ -84,18 +86,34 @@ pub enum Target {
 
 /// JSON: `{"type": "subtotal_at_least", "amount": "50.00"}` (see `wire.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "super::wire::ConditionData", into = "super::wire::ConditionData")]
+#[serde(
+    try_from = "super::wire::ConditionData",
+    into = "super::wire::ConditionData"
+)]
 pub enum Condition {
     /// The merchandise subtotal, after line discounts applied before this promotion.
-    SubtotalAtLeast { amount: Amount },
+    SubtotalAtLeast {
+        amount: Amount,
+    },
     /// At least `quantity` units of the target in the cart.
-    QuantityAtLeast { target: Target, quantity: u32 },
+    QuantityAtLeast {
+        target: Target,
+        quantity: u32,
+    },
     /// At least one unit of the target in the cart ("with any TV").
-    CartContains { target: Target },
-    CustomerSegment { segments: Vec<String> },
-    Channel { channels: Vec<Channel> },
+    CartContains {
+        target: Target,
+    },
+    CustomerSegment {
+        segments: Vec<String>,
+    },
+    Channel {
+        channels: Vec<Channel>,
+    },
     /// The shopper entered this code (case-insensitive).
-    Coupon { code: String },
+    Coupon {
+        code: String,
+    },
     /// Active from `starts_at` (inclusive) until `ends_at` (exclusive); either may be open.
     Schedule {
         starts_at: Option<Timestamp>,
@@ -142,11 +160,26 @@ pub enum DeliveryDiscount {
 #[serde(try_from = "super::wire::ActionData", into = "super::wire::ActionData")]
 pub enum Action {
     /// `percent` off each targeted unit; with `units`, only that many units, chosen by `pick`.
-    PercentOff { target: Target, percent: Percent, units: Option<u32>, pick: Pick },
+    PercentOff {
+        target: Target,
+        percent: Percent,
+        units: Option<u32>,
+        pick: Pick,
+    },
     /// `amount` off each targeted unit.
-    AmountOff { target: Target, amount: Amount, units: Option<u32>, pick: Pick },
+    AmountOff {
+        target: Target,
+        amount: Amount,
+        units: Option<u32>,
+        pick: Pick,
+    },
     /// Each targeted unit for `price`.
-    FixedPrice { target: Target, price: Amount, units: Option<u32>, pick: Pick },
+    FixedPrice {
+        target: Target,
+        price: Amount,
+        units: Option<u32>,
+        pick: Pick,
+    },
     /// Buy `buy_quantity` of `buy`, get `get_quantity` of `get` at `percent` off (100 = free),
     /// repeated as often as the cart allows, up to `max_repeats`.
     BuyXGetY {
@@ -159,14 +192,28 @@ pub enum Action {
         max_repeats: Option<u32>,
     },
     /// One of each component (in its quantity) together for `price`.
-    Bundle { components: Vec<BundleComponent>, price: Amount },
-    OrderPercentOff { percent: Percent },
-    OrderAmountOff { amount: Amount },
+    Bundle {
+        components: Vec<BundleComponent>,
+        price: Amount,
+    },
+    OrderPercentOff {
+        percent: Percent,
+    },
+    OrderAmountOff {
+        amount: Amount,
+    },
     /// Spend at least a tier's threshold, save its amount (the highest tier reached).
-    TieredSpend { tiers: Vec<Tier> },
-    DeliveryDiscount { discount: DeliveryDiscount },
+    TieredSpend {
+        tiers: Vec<Tier>,
+    },
+    DeliveryDiscount {
+        discount: DeliveryDiscount,
+    },
     /// Adds a free gift line.
-    GiftItem { sku: Sku, quantity: u32 },
+    GiftItem {
+        sku: Sku,
+        quantity: u32,
+    },
 }
 
 /// Which part of the quote an action discounts; decides order and combinability.
@@ -182,7 +229,9 @@ impl Action {
     #[inline]
     pub fn class(&self) -> DiscountClass {
         match self {
-            Action::OrderPercentOff { .. } | Action::OrderAmountOff { .. } | Action::TieredSpend { .. } => DiscountClass::Order,
+            Action::OrderPercentOff { .. }
+            | Action::OrderAmountOff { .. }
+            | Action::TieredSpend { .. } => DiscountClass::Order,
             Action::DeliveryDiscount { .. } => DiscountClass::Delivery,
             _ => DiscountClass::Line,
         }
@@ -206,7 +255,11 @@ fn yes() -> bool {
 
 impl Default for CombinesWith {
     fn default() -> CombinesWith {
-        CombinesWith { line: true, order: true, delivery: true }
+        CombinesWith {
+            line: true,
+            order: true,
+            delivery: true,
+        }
     }
 }
 
@@ -281,16 +334,19 @@ impl Promotion {
 
     /// Every target the promotion mentions, in conditions and action.
     pub fn targets(&self) -> Vec<&Target> {
-        let mut out: Vec<&Target> = self
-            .conditions
-            .iter()
-            .filter_map(|c| match c {
-                Condition::QuantityAtLeast { target, .. } | Condition::CartContains { target } => Some(target),
-                _ => None,
-            })
-            .collect();
+        let mut out: Vec<&Target> =
+            self.conditions
+                .iter()
+                .filter_map(|c| match c {
+                    Condition::QuantityAtLeast { target, .. }
+                    | Condition::CartContains { target } => Some(target),
+                    _ => None,
+                })
+                .collect();
         match &self.action {
-            Action::PercentOff { target, .. } | Action::AmountOff { target, .. } | Action::FixedPrice { target, .. } => out.push(target),
+            Action::PercentOff { target, .. }
+            | Action::AmountOff { target, .. }
+            | Action::FixedPrice { target, .. } => out.push(target),
             Action::BuyXGetY { buy, get, .. } => out.extend([buy, get]),
             Action::Bundle { components, .. } => out.extend(components.iter().map(|c| &c.target)),
             _ => {}
@@ -307,15 +363,21 @@ impl Promotion {
             }
         }
         match &self.action {
-            Action::AmountOff { amount, .. } | Action::OrderAmountOff { amount } => out.push(("action.amount", *amount)),
-            Action::FixedPrice { price, .. } | Action::Bundle { price, .. } => out.push(("action.price", *price)),
+            Action::AmountOff { amount, .. } | Action::OrderAmountOff { amount } => {
+                out.push(("action.amount", *amount))
+            }
+            Action::FixedPrice { price, .. } | Action::Bundle { price, .. } => {
+                out.push(("action.price", *price))
+            }
             Action::TieredSpend { tiers } => {
                 for t in tiers {
                     out.push(("action.tiers.threshold", t.threshold));
                     out.push(("action.tiers.amount_off", t.amount_off));
                 }
             }
-            Action::DeliveryDiscount { discount: DeliveryDiscount::Amount(a) } => out.push(("action.discount", *a)),
+            Action::DeliveryDiscount {
+                discount: DeliveryDiscount::Amount(a),
+            } => out.push(("action.discount", *a)),
             _ => {}
         }
         out.extend(self.caps.max_discount.map(|a| ("caps.max_discount", a)));
@@ -325,31 +387,60 @@ impl Promotion {
 
     /// Structural checks that need no catalogue: quantities positive, tiers ascending, …
     pub(crate) fn check_shape(&self) -> Result<(), String> {
-        let positive = |n: u32, what: &str| if n == 0 { Err(format!("{what} must be at least 1")) } else { Ok(()) };
+        let positive = |n: u32, what: &str| {
+            if n == 0 {
+                Err(format!("{what} must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
         for c in &self.conditions {
             match c {
-                Condition::QuantityAtLeast { quantity, .. } => positive(*quantity, "conditions.quantity")?,
-                Condition::Schedule { starts_at: Some(s), ends_at: Some(e) } if s >= e => {
+                Condition::QuantityAtLeast { quantity, .. } => {
+                    positive(*quantity, "conditions.quantity")?
+                }
+                Condition::Schedule {
+                    starts_at: Some(s),
+                    ends_at: Some(e),
+                } if s >= e => {
                     return Err("conditions.schedule: starts_at must be before ends_at".into());
                 }
                 Condition::Coupon { code } if !valid_code(code) => {
-                    return Err(format!("conditions.coupon: {code:?} is not a code of 1 to 32 letters, digits, '-' or '_'"));
+                    return Err(format!(
+                        "conditions.coupon: {code:?} is not a code of 1 to 32 letters, digits, '-' or '_'"
+                    ));
                 }
-                Condition::CustomerSegment { segments } if segments.is_empty() => return Err("conditions.segments is empty".into()),
-                Condition::Channel { channels } if channels.is_empty() => return Err("conditions.channels is empty".into()),
+                Condition::CustomerSegment { segments } if segments.is_empty() => {
+                    return Err("conditions.segments is empty".into());
+                }
+                Condition::Channel { channels } if channels.is_empty() => {
+                    return Err("conditions.channels is empty".into());
+                }
                 _ => {}
             }
         }
-        if self.conditions.iter().filter(|c| matches!(c, Condition::Coupon { .. })).count() > 1 {
+        if self
+            .conditions
+            .iter()
+            .filter(|c| matches!(c, Condition::Coupon { .. }))
+            .count()
+            > 1
+        {
             return Err("conditions: at most one coupon per promotion".into());
         }
         match &self.action {
-            Action::PercentOff { units, .. } | Action::AmountOff { units, .. } | Action::FixedPrice { units, .. } => {
+            Action::PercentOff { units, .. }
+            | Action::AmountOff { units, .. }
+            | Action::FixedPrice { units, .. } => {
                 if let Some(n) = units {
                     positive(*n, "action.units")?;
                 }
             }
-            Action::BuyXGetY { buy_quantity, get_quantity, .. } => {
+            Action::BuyXGetY {
+                buy_quantity,
+                get_quantity,
+                ..
+            } => {
                 positive(*buy_quantity, "action.buy_quantity")?;
                 positive(*get_quantity, "action.get_quantity")?;
             }
@@ -361,8 +452,13 @@ impl Promotion {
                     positive(c.quantity, "action.components.quantity")?;
                 }
             }
-            Action::TieredSpend { tiers } if tiers.is_empty() || tiers.windows(2).any(|w| w[0].threshold >= w[1].threshold) => {
-                return Err("action.tiers: at least one tier, thresholds strictly ascending".into());
+            Action::TieredSpend { tiers }
+                if tiers.is_empty()
+                    || tiers.windows(2).any(|w| w[0].threshold >= w[1].threshold) =>
+            {
+                return Err(
+                    "action.tiers: at least one tier, thresholds strictly ascending".into(),
+                );
             }
             Action::GiftItem { quantity, .. } => positive(*quantity, "action.quantity")?,
             _ => {}
@@ -388,7 +484,10 @@ pub fn normalize_code(code: &str) -> String {
 
 pub fn valid_code(code: &str) -> bool {
     let code = code.trim();
-    (1..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// What a target names, as (kind, name) for the promotion index: 0 SKU, 1 product,

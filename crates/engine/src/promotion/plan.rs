@@ -1,28 +1,38 @@
 //! Which promotions apply: context checks, candidate plans, running a plan, choosing the best.
 //! The rules are in the module docs of `promotion/mod.rs`.
 
-
 use rust_decimal::Decimal;
 
 use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate_cents;
-use crate::sort::{sort_indices, sort_vec};
 use crate::catalogue::Snapshot;
 use crate::money::Currency;
 use crate::quote::QuoteContext;
 use crate::sku::Sku;
+use crate::sort::{sort_indices, sort_vec};
 
 /// What a promotion needs to apply, for rejections and upsell hints.
 #[derive(Clone, Debug)]
 pub(crate) enum Gap<'a> {
-    Subtotal { missing: Cents },
-    Quantity { target: &'a Target, missing: u32 },
-    Contains { target: &'a Target },
+    Subtotal {
+        missing: Cents,
+    },
+    Quantity {
+        target: &'a Target,
+        missing: u32,
+    },
+    Contains {
+        target: &'a Target,
+    },
     /// Conditions hold but nothing in the cart is what the action discounts.
-    ActionTarget { target: &'a Target },
+    ActionTarget {
+        target: &'a Target,
+    },
     /// Applied, and a higher tier of a tiered spend is `missing` away.
-    NextTier { missing: Cents },
+    NextTier {
+        missing: Cents,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -32,7 +42,10 @@ pub(crate) struct Reason {
 }
 
 fn reason(code: &'static str, message: impl Into<String>) -> Reason {
-    Reason { code, message: message.into() }
+    Reason {
+        code,
+        message: message.into(),
+    }
 }
 
 pub(crate) struct Input<'a> {
@@ -76,8 +89,20 @@ pub(crate) struct Evaluation<'a> {
 impl<'a> Evaluation<'a> {
     /// What the applied promotions selected by `which` took off in this evaluation.
     fn applied_saving(&self, which: impl Fn(usize) -> bool) -> Cents {
-        let saved = self.applied.iter().zip(&self.saved).filter(|(p, _)| which(**p)).map(|(_, (d, _))| *d).sum();
-        debug_assert_eq!(saved, self.adjustments().filter(|&(p, _)| which(p)).map(|(_, d)| d).sum::<Cents>());
+        let saved = self
+            .applied
+            .iter()
+            .zip(&self.saved)
+            .filter(|(p, _)| which(**p))
+            .map(|(_, (d, _))| *d)
+            .sum();
+        debug_assert_eq!(
+            saved,
+            self.adjustments()
+                .filter(|&(p, _)| which(p))
+                .map(|(_, d)| d)
+                .sum::<Cents>()
+        );
         saved
     }
 
@@ -94,29 +119,48 @@ impl<'a> Evaluation<'a> {
     /// What this evaluation recorded for the promotions `shared` selects: every list keeps
     /// its order.
     fn records_of(&self, plan: Vec<usize>, shared: impl Fn(usize) -> bool) -> Evaluation<'a> {
-        let mut out = Evaluation { plan, ..Evaluation::default() };
-        out.line_adjustments.extend(self.line_adjustments.iter().filter(|a| shared(a.1)));
-        out.order_adjustments.extend(self.order_adjustments.iter().filter(|a| shared(a.0)));
-        out.delivery.extend(self.delivery.iter().filter(|a| shared(a.0)));
-        out.gifts.extend(self.gifts.iter().filter(|g| shared(g.0)).cloned());
-        for (&p, &(saved, gift)) in self.applied.iter().zip(&self.saved).filter(|(p, _)| shared(**p)) {
+        let mut out = Evaluation {
+            plan,
+            ..Evaluation::default()
+        };
+        out.line_adjustments
+            .extend(self.line_adjustments.iter().filter(|a| shared(a.1)));
+        out.order_adjustments
+            .extend(self.order_adjustments.iter().filter(|a| shared(a.0)));
+        out.delivery
+            .extend(self.delivery.iter().filter(|a| shared(a.0)));
+        out.gifts
+            .extend(self.gifts.iter().filter(|g| shared(g.0)).cloned());
+        for (&p, &(saved, gift)) in self
+            .applied
+            .iter()
+            .zip(&self.saved)
+            .filter(|(p, _)| shared(**p))
+        {
             out.apply(p, saved, gift);
         }
-        out.rejected.extend(self.rejected.iter().filter(|r| shared(r.0)).cloned());
-        out.gaps.extend(self.gaps.iter().filter(|g| shared(g.0)).cloned());
+        out.rejected
+            .extend(self.rejected.iter().filter(|r| shared(r.0)).cloned());
+        out.gaps
+            .extend(self.gaps.iter().filter(|g| shared(g.0)).cloned());
         out
     }
 
     /// Each applied promotion, in application order, with the money it took off (its gifts'
     /// worth not included).
     pub fn applied_amounts(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
-        self.applied.iter().zip(&self.saved).map(|(&p, &(saved, _))| (p, saved))
+        self.applied
+            .iter()
+            .zip(&self.saved)
+            .map(|(&p, &(saved, _))| (p, saved))
     }
 
     /// Every (promotion, discount) of the plan: lines, order, delivery.
     pub fn adjustments(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
         let lines = self.line_adjustments.iter().map(|&(_, p, d)| (p, d));
-        lines.chain(self.order_adjustments.iter().copied()).chain(self.delivery.iter().copied())
+        lines
+            .chain(self.order_adjustments.iter().copied())
+            .chain(self.delivery.iter().copied())
     }
 
     /// Whether this plan is better for the customer than `other`: a lower total first, then
@@ -148,10 +192,11 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
     }
     best.rejected.extend(rejected);
     let by_id = &input.snapshot.promotion_index().id_rank;
-    sort_vec(&mut best.rejected, &|(a, _), (b, _)| by_id[*a].cmp(&by_id[*b]));
+    sort_vec(&mut best.rejected, &|(a, _), (b, _)| {
+        by_id[*a].cmp(&by_id[*b])
+    });
     best
 }
-
 
 /// Context conditions. `Ok(false)`: a coupon promotion whose code was not entered (silent).
 fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
@@ -163,37 +208,66 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 if !input.codes.contains(&code) {
                     return Ok(false);
                 }
-                if ctx.used_coupons.iter().any(|u| super::normalize_code(u) == code) {
-                    return Err(reason("coupon_already_used", format!("You have already used the code {code}.")));
+                if ctx
+                    .used_coupons
+                    .iter()
+                    .any(|u| super::normalize_code(u) == code)
+                {
+                    return Err(reason(
+                        "coupon_already_used",
+                        format!("You have already used the code {code}."),
+                    ));
                 }
             }
             Condition::Schedule { starts_at, ends_at } => {
                 let Some(now) = ctx.now else {
-                    return Err(reason("not_active", "This offer is only available at certain times."));
+                    return Err(reason(
+                        "not_active",
+                        "This offer is only available at certain times.",
+                    ));
                 };
                 if starts_at.is_some_and(|s| now < s) {
-                    return Err(reason("not_started", format!("This offer starts on {}.", starts_at.unwrap().date_label())));
+                    return Err(reason(
+                        "not_started",
+                        format!("This offer starts on {}.", starts_at.unwrap().date_label()),
+                    ));
                 }
                 if ends_at.is_some_and(|e| now >= e) {
-                    return Err(reason("expired", format!("This offer ended on {}.", ends_at.unwrap().date_label())));
+                    return Err(reason(
+                        "expired",
+                        format!("This offer ended on {}.", ends_at.unwrap().date_label()),
+                    ));
                 }
             }
             Condition::Channel { channels } if !channels.contains(&ctx.channel) => {
                 return Err(reason("wrong_channel", "This offer is not available here."));
             }
-            Condition::CustomerSegment { segments } if !segments.iter().any(|s| ctx.segments.contains(s)) => {
-                return Err(reason("not_in_segment", "This offer is for selected customers."));
+            Condition::CustomerSegment { segments }
+                if !segments.iter().any(|s| ctx.segments.contains(s)) =>
+            {
+                return Err(reason(
+                    "not_in_segment",
+                    "This offer is for selected customers.",
+                ));
             }
             Condition::FirstOrder if !ctx.first_order => {
-                return Err(reason("first_order_only", "This offer is for your first order."));
+                return Err(reason(
+                    "first_order_only",
+                    "This offer is for your first order.",
+                ));
             }
             _ => {}
         }
     }
     let usage = ctx.usage.get(&*p.id);
-    let exhausted = usage.is_some_and(|u| u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero()));
+    let exhausted = usage.is_some_and(|u| {
+        u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero())
+    });
     if exhausted {
-        return Err(reason("usage_exhausted", "This offer is no longer available."));
+        return Err(reason(
+            "usage_exhausted",
+            "This offer is no longer available.",
+        ));
     }
     Ok(true)
 }
@@ -226,7 +300,6 @@ fn greedy(input: &Input, order: impl Iterator<Item = usize>) -> (Vec<usize>, Vec
     (taken, blocked)
 }
 
-
 /// Most plan runs one quote may spend on the search (each is one pass over the cart).
 const MAX_RUNS: usize = 48;
 
@@ -235,16 +308,26 @@ const MAX_RUNS: usize = 48;
 /// order and only a strictly better saving replaces the best.
 fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     let promotions = input.promotions;
-    let stackable: Vec<usize> = eligible.iter().copied().filter(|&p| !promotions[p].exclusive).collect();
+    let stackable: Vec<usize> = eligible
+        .iter()
+        .copied()
+        .filter(|&p| !promotions[p].exclusive)
+        .collect();
     let mut runs = 0;
     let mut best: Option<(Vec<usize>, Evaluation<'a>)> = None;
-    let consider = |excluded: Vec<usize>, found: Evaluation<'a>, best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
+    let consider = |excluded: Vec<usize>,
+                    found: Evaluation<'a>,
+                    best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
         if best.as_ref().is_none_or(|(_, b)| found.beats(b)) {
             *best = Some((excluded, found));
         }
     };
     let (_, blocked) = greedy(input, stackable.iter().copied());
-    let coupons: Vec<usize> = stackable.iter().copied().filter(|&p| promotions[p].coupon().is_some()).collect();
+    let coupons: Vec<usize> = stackable
+        .iter()
+        .copied()
+        .filter(|&p| promotions[p].coupon().is_some())
+        .collect();
     let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
     // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
@@ -255,12 +338,28 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             forced.push(q);
         }
     }
-    let mut starts: Vec<(Option<usize>, Vec<usize>)> = forced.into_iter().map(|q| (Some(q), Vec::new())).collect();
-    starts.extend(coupons.iter().take(super::MAX_COUPONS).map(|&c| (None, vec![c])));
-    let started: Vec<_> = starts.into_iter().map(|(first, excluded)| {
-        let found = settle(input, &stackable, first, excluded.clone(), &mut runs, Some(&base));
-        (excluded, found)
-    }).collect();
+    let mut starts: Vec<(Option<usize>, Vec<usize>)> =
+        forced.into_iter().map(|q| (Some(q), Vec::new())).collect();
+    starts.extend(
+        coupons
+            .iter()
+            .take(super::MAX_COUPONS)
+            .map(|&c| (None, vec![c])),
+    );
+    let started: Vec<_> = starts
+        .into_iter()
+        .map(|(first, excluded)| {
+            let found = settle(
+                input,
+                &stackable,
+                first,
+                excluded.clone(),
+                &mut runs,
+                Some(&base),
+            );
+            (excluded, found)
+        })
+        .collect();
     consider(Vec::new(), base, &mut best);
     for (excluded, found) in started {
         consider(excluded, found, &mut best);
@@ -272,22 +371,38 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
     // Only where that can help: a line discount that may keep the cart under a threshold it
     // missed, or a promotion that keeps a stackable one out.
     for _round in 0..2 {
-        let Some((excluded, current)) = best.as_ref() else { break };
+        let Some((excluded, current)) = best.as_ref() else {
+            break;
+        };
         if current.applied.iter().any(|p| promotions[*p].exclusive) {
             break;
         }
         let before = (current.saving, current.gift_worth);
-        let (excluded, applied, current) = (excluded.clone(), worth_dropping(input, &stackable, current), current.clone());
+        let (excluded, applied, current) = (
+            excluded.clone(),
+            worth_dropping(input, &stackable, current),
+            current.clone(),
+        );
         for p in applied.into_iter().take(8) {
             if runs >= MAX_RUNS {
                 break;
             }
             let mut without = excluded.clone();
             without.push(p);
-            let found = settle(input, &stackable, None, without.clone(), &mut runs, Some(&current));
+            let found = settle(
+                input,
+                &stackable,
+                None,
+                without.clone(),
+                &mut runs,
+                Some(&current),
+            );
             consider(without, found, &mut best);
         }
-        if best.as_ref().is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before) {
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before)
+        {
             break;
         }
     }
@@ -307,15 +422,29 @@ fn worth_dropping(input: &Input, stackable: &[usize], current: &Evaluation) -> V
             _ => None,
         })
         .min();
-    let outside: Vec<usize> = stackable.iter().copied().filter(|p| !current.applied.contains(p)).collect();
+    let outside: Vec<usize> = stackable
+        .iter()
+        .copied()
+        .filter(|p| !current.applied.contains(p))
+        .collect();
     let reaches = |p: usize| {
         let given = current.applied_saving(|q| q == p);
-        nearest_threshold.is_some_and(|m| promotions[p].class() == DiscountClass::Line && given >= m)
+        nearest_threshold
+            .is_some_and(|m| promotions[p].class() == DiscountClass::Line && given >= m)
     };
     let sole_blocker = |p: usize, q: usize| {
-        !compatible(input, p, q) && current.applied.iter().all(|&o| o == p || compatible(input, o, q))
+        !compatible(input, p, q)
+            && current
+                .applied
+                .iter()
+                .all(|&o| o == p || compatible(input, o, q))
     };
-    current.applied.iter().copied().filter(|&p| reaches(p) || outside.iter().any(|&q| sole_blocker(p, q))).collect()
+    current
+        .applied
+        .iter()
+        .copied()
+        .filter(|&p| reaches(p) || outside.iter().any(|&q| sole_blocker(p, q)))
+        .collect()
 }
 
 /// Runs the greedy plan over `stackable` minus `excluded` (with `first` moved to the front),
@@ -323,23 +452,51 @@ fn worth_dropping(input: &Input, stackable: &[usize], current: &Evaluation) -> V
 /// nothing never keeps another out.
 /// Why the promotions left out as idle did not apply (and their hints) are kept.
 /// Runs resume from `prior` (and then from the previous run) where their plans start alike.
-fn settle<'a>(input: &Input<'a>, stackable: &[usize], first: Option<usize>, mut excluded: Vec<usize>, runs: &mut usize, prior: Option<&Evaluation<'a>>) -> Evaluation<'a> {
+fn settle<'a>(
+    input: &Input<'a>,
+    stackable: &[usize],
+    first: Option<usize>,
+    mut excluded: Vec<usize>,
+    runs: &mut usize,
+    prior: Option<&Evaluation<'a>>,
+) -> Evaluation<'a> {
     let (mut why, mut gaps) = (Vec::new(), Vec::new());
     let mut previous: Option<Evaluation<'a>> = None;
     loop {
-        let order = first.into_iter().chain(stackable.iter().copied().filter(|&p| Some(p) != first)).filter(|p| !excluded.contains(p));
+        let order = first
+            .into_iter()
+            .chain(stackable.iter().copied().filter(|&p| Some(p) != first))
+            .filter(|p| !excluded.contains(p));
         let (plan, blocked) = greedy(input, order);
         let mut found = run_after(input, &plan, previous.as_ref().or(prior));
         *runs += 1;
-        let idle: Vec<usize> = plan.iter().copied().filter(|p| !found.applied.contains(p)).collect();
+        let idle: Vec<usize> = plan
+            .iter()
+            .copied()
+            .filter(|p| !found.applied.contains(p))
+            .collect();
         // Idle promotions matter only if they kept another one out.
-        let kept_out = blocked.iter().any(|b| idle.iter().any(|i| !compatible(input, *b, *i)));
+        let kept_out = blocked
+            .iter()
+            .any(|b| idle.iter().any(|i| !compatible(input, *b, *i)));
         if !kept_out || *runs >= MAX_RUNS {
-            found.rejected.extend(why.into_iter().filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)));
-            found.gaps.extend(gaps.into_iter().filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)));
+            found.rejected.extend(
+                why.into_iter()
+                    .filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)),
+            );
+            found.gaps.extend(
+                gaps.into_iter()
+                    .filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)),
+            );
             return found;
         }
-        why.extend(found.rejected.iter().filter(|(p, _)| idle.contains(p)).cloned());
+        why.extend(
+            found
+                .rejected
+                .iter()
+                .filter(|(p, _)| idle.contains(p))
+                .cloned(),
+        );
         gaps.extend(found.gaps.iter().filter(|(p, _)| idle.contains(p)).cloned());
         excluded.extend(idle);
         previous = Some(found);
@@ -351,11 +508,20 @@ fn not_chosen(input: &Input, p: usize, applied: &[usize]) -> Reason {
     if let Some(&q) = applied.iter().find(|&&q| !compatible(input, p, q)) {
         let other = &promotions[q];
         if promo.exclusive {
-            return reason("better_offer", format!("\u{201c}{}\u{201d} saves you more.", other.label));
+            return reason(
+                "better_offer",
+                format!("\u{201c}{}\u{201d} saves you more.", other.label),
+            );
         }
-        return reason("not_combinable", format!("Cannot be combined with \u{201c}{}\u{201d}.", other.label));
+        return reason(
+            "not_combinable",
+            format!("Cannot be combined with \u{201c}{}\u{201d}.", other.label),
+        );
     }
-    reason("better_offer", "A better combination of offers was applied.")
+    reason(
+        "better_offer",
+        "A better combination of offers was applied.",
+    )
 }
 
 /// What promotion `p` alone would take off (for upsell hints: one run, no plan search).
@@ -364,7 +530,11 @@ pub(crate) fn alone(input: &Input, p: usize) -> Cents {
     if !found.applied.contains(&p) {
         return 0;
     }
-    found.adjustments().filter(|&(q, _)| q == p).map(|(_, d)| d).sum::<Cents>()
+    found
+        .adjustments()
+        .filter(|&(q, _)| q == p)
+        .map(|(_, d)| d)
+        .sum::<Cents>()
         + gift_value(input, &found, p)
 }
 
@@ -373,7 +543,12 @@ fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Cents {
         .gifts
         .iter()
         .filter(|(q, _, _)| *q == p)
-        .filter_map(|(_, sku, n)| input.snapshot.price_for(sku, input.context.channel, input.currency).map(|u| input.round.cents(u.amount()).saturating_mul(i64::from(*n))))
+        .filter_map(|(_, sku, n)| {
+            input
+                .snapshot
+                .price_for(sku, input.context.channel, input.currency)
+                .map(|u| input.round.cents(u.amount()).saturating_mul(i64::from(*n)))
+        })
         .sum()
 }
 
@@ -388,7 +563,11 @@ fn run<'a>(input: &Input<'a>, plan: &[usize]) -> Evaluation<'a> {
 fn shared_start(plan: &[usize], prior: &Evaluation) -> usize {
     let (mut j, mut k) = (0, 0);
     while k < plan.len() {
-        while j < prior.plan.len() && prior.plan[j] != plan[k] && !prior.applied.contains(&prior.plan[j]) && !plan.contains(&prior.plan[j]) {
+        while j < prior.plan.len()
+            && prior.plan[j] != plan[k]
+            && !prior.applied.contains(&prior.plan[j])
+            && !plan.contains(&prior.plan[j])
+        {
             j += 1;
         }
         if j == prior.plan.len() || prior.plan[j] != plan[k] {
@@ -402,7 +581,11 @@ fn shared_start(plan: &[usize], prior: &Evaluation) -> usize {
 /// [`run`], resumed from `prior` (a run of another plan with the same input) where the two
 /// plans start alike: the search's plans mostly differ late (a promotion left out, an order
 /// discount let in), so a run redoes only what follows.
-fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a>>) -> Evaluation<'a> {
+fn run_after<'a>(
+    input: &Input<'a>,
+    plan: &[usize],
+    prior: Option<&Evaluation<'a>>,
+) -> Evaluation<'a> {
     let lines = input.lines;
     let start = prior.map_or(0, |prior| shared_start(plan, prior));
     let mut eval = match prior {
@@ -411,7 +594,10 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
             plan[..start].iter().for_each(|&p| shared[p] = true);
             prior.records_of(plan.to_vec(), |p| shared[p])
         }
-        _ => Evaluation { plan: plan.to_vec(), ..Evaluation::default() },
+        _ => Evaluation {
+            plan: plan.to_vec(),
+            ..Evaluation::default()
+        },
     };
     // The state after the shared start, from its records, by the same operations in the same
     // order as a run from the beginning.
@@ -423,23 +609,40 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     // promotions take their share off.
     let mut subtotal: Option<Cents> = None;
     let mut order_total: Cents = eval.order_adjustments.iter().map(|(_, d)| d).sum();
-    let mut delivery_left = eval.delivery.iter().fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
+    let mut delivery_left = eval
+        .delivery
+        .iter()
+        .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
     for &p in &plan[start..] {
         let promo = &input.promotions[p];
         if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo, input.round) {
-            eval.rejected.push((p, gap_reason(&gap, input.currency.code(), input.round)));
+            eval.rejected
+                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
             eval.gaps.push((p, gap));
             continue;
         }
         if let Action::GiftItem { sku, quantity } = &promo.action {
             // A gift applies when the item can be sold here, even at no price (a free sample):
             // it adds a line and takes nothing off the others.
-            match input.snapshot.price_for(sku, input.context.channel, input.currency) {
+            match input
+                .snapshot
+                .price_for(sku, input.context.channel, input.currency)
+            {
                 Some(unit) => {
                     eval.gifts.push((p, sku.clone(), *quantity));
-                    eval.apply(p, 0, input.round.cents(unit.amount()).saturating_mul(i64::from(*quantity)));
+                    eval.apply(
+                        p,
+                        0,
+                        input
+                            .round
+                            .cents(unit.amount())
+                            .saturating_mul(i64::from(*quantity)),
+                    );
                 }
-                None => eval.rejected.push((p, reason("gift_unavailable", "The gift is not available here."))),
+                None => eval.rejected.push((
+                    p,
+                    reason("gift_unavailable", "The gift is not available here."),
+                )),
             }
             continue;
         }
@@ -459,7 +662,8 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
                 let d = cap.map_or(full, |c| full.min(c));
                 if let Some(gap) = tier_gap(&promo.action, base, input.round) {
                     if d == 0 {
-                        eval.rejected.push((p, gap_reason(&gap, input.currency.code(), input.round)));
+                        eval.rejected
+                            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
                         eval.gaps.push((p, gap));
                         continue;
                     }
@@ -481,7 +685,13 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
         };
         if taken == 0 {
             eval.order_adjustments.retain(|(q, _)| *q != p);
-            eval.rejected.push((p, reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet.")));
+            eval.rejected.push((
+                p,
+                reason(
+                    "nothing_to_discount",
+                    "Nothing in your cart is discounted by this offer yet.",
+                ),
+            ));
             if let Some(target) = action_target(&promo.action) {
                 eval.gaps.push((p, Gap::ActionTarget { target }));
             }
@@ -492,19 +702,32 @@ fn run_after<'a>(input: &Input<'a>, plan: &[usize], prior: Option<&Evaluation<'a
     // Every resumed run is checked against a run from the start in the tests.
     #[cfg(debug_assertions)]
     if start > 0 {
-        debug_assert_eq!(format!("{eval:?}"), format!("{:?}", run(input, plan)), "resumed after {start} of {plan:?}");
+        debug_assert_eq!(
+            format!("{eval:?}"),
+            format!("{:?}", run(input, plan)),
+            "resumed after {start} of {plan:?}"
+        );
     }
     eval
 }
 
 /// Applies a line-class promotion (not a gift); returns what it took off.
-fn apply_line(input: &Input, p: usize, net: &mut [Cents], cap: Option<Cents>, eval: &mut Evaluation) -> Cents {
+fn apply_line(
+    input: &Input,
+    p: usize,
+    net: &mut [Cents],
+    cap: Option<Cents>,
+    eval: &mut Evaluation,
+) -> Cents {
     let promo = &input.promotions[p];
     let mut found = line_discounts(&input.matches, net, &promo.action, &promo.caps, input.round);
     let total: Cents = found.iter().map(|(_, d)| d).sum();
     if let Some(cap) = cap.filter(|c| total > *c) {
         let weights: Vec<Cents> = found.iter().map(|(_, d)| *d).collect();
-        let keys: Vec<&str> = found.iter().map(|(i, _)| input.lines[*i].sku.as_str()).collect();
+        let keys: Vec<&str> = found
+            .iter()
+            .map(|(i, _)| input.lines[*i].sku.as_str())
+            .collect();
         let parts = allocate_cents(cap, &weights, &keys);
         for (f, part) in found.iter_mut().zip(parts) {
             f.1 = part;
@@ -522,21 +745,35 @@ fn apply_line(input: &Input, p: usize, net: &mut [Cents], cap: Option<Cents>, ev
 /// The tighter of the promotion's `max_discount` and its remaining campaign budget.
 fn cap_of(input: &Input, promo: &Promotion) -> Option<Cents> {
     let round = input.round;
-    let budget = input.context.usage.get(&*promo.id).and_then(|u| u.remaining_budget).map(|b| round.cents_down(b.0));
-    match (promo.caps.max_discount.map(|a| round.cents_down(a.0)), budget) {
+    let budget = input
+        .context
+        .usage
+        .get(&*promo.id)
+        .and_then(|u| u.remaining_budget)
+        .map(|b| round.cents_down(b.0));
+    match (
+        promo.caps.max_discount.map(|a| round.cents_down(a.0)),
+        budget,
+    ) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
 
 fn delivery_discount_of(action: &Action, charge: Option<Cents>, round: Round) -> Cents {
-    let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else { return 0 };
+    let (Action::DeliveryDiscount { discount }, Some(charge)) = (action, charge) else {
+        return 0;
+    };
     discount_on(discount, charge, round)
 }
 
 /// What a delivery discount takes off a charge: the one rule the quote and the delivery
 /// calculator share.
-pub(crate) fn delivery_discount(discount: &DeliveryDiscount, charge: Decimal, round: Round) -> Decimal {
+pub(crate) fn delivery_discount(
+    discount: &DeliveryDiscount,
+    charge: Decimal,
+    round: Round,
+) -> Decimal {
     round.decimal(discount_on(discount, round.cents(charge), round))
 }
 
@@ -550,13 +787,21 @@ fn discount_on(discount: &DeliveryDiscount, charge: Cents, round: Round) -> Cent
 
 /// For a tiered spend: how far the next tier above `base` is, if there is one.
 fn tier_gap<'a>(action: &Action, base: Cents, round: Round) -> Option<Gap<'a>> {
-    let Action::TieredSpend { tiers } = action else { return None };
-    tiers.iter().map(|t| round.cents_up(t.threshold.0)).find(|&t| t > base).map(|t| Gap::Subtotal { missing: t - base })
+    let Action::TieredSpend { tiers } = action else {
+        return None;
+    };
+    tiers
+        .iter()
+        .map(|t| round.cents_up(t.threshold.0))
+        .find(|&t| t > base)
+        .map(|t| Gap::Subtotal { missing: t - base })
 }
 
 fn action_target(action: &Action) -> Option<&Target> {
     match action {
-        Action::PercentOff { target, .. } | Action::AmountOff { target, .. } | Action::FixedPrice { target, .. } => Some(target),
+        Action::PercentOff { target, .. }
+        | Action::AmountOff { target, .. }
+        | Action::FixedPrice { target, .. } => Some(target),
         Action::BuyXGetY { get, .. } => Some(get),
         Action::Bundle { components, .. } => components.first().map(|c| &c.target),
         _ => None,
@@ -569,20 +814,31 @@ fn sum_of(net: &[Cents], cached: &mut Option<Cents>) -> Cents {
     *cached.get_or_insert_with(|| net.iter().sum())
 }
 
-fn cart_check<'a>(m: &Matches, net: &[Cents], subtotal: &mut Option<Cents>, promo: &'a Promotion, round: Round) -> Result<(), Gap<'a>> {
+fn cart_check<'a>(
+    m: &Matches,
+    net: &[Cents],
+    subtotal: &mut Option<Cents>,
+    promo: &'a Promotion,
+    round: Round,
+) -> Result<(), Gap<'a>> {
     let lines = m.lines;
     for c in &promo.conditions {
         match c {
             Condition::SubtotalAtLeast { amount } => {
                 let (subtotal, amount) = (sum_of(net, subtotal), round.cents_up(amount.0));
                 if subtotal < amount {
-                    return Err(Gap::Subtotal { missing: amount - subtotal });
+                    return Err(Gap::Subtotal {
+                        missing: amount - subtotal,
+                    });
                 }
             }
             Condition::QuantityAtLeast { target, quantity } => {
                 let have: u32 = m.of(target).iter().map(|&i| lines[i].quantity).sum();
                 if have < *quantity {
-                    return Err(Gap::Quantity { target, missing: quantity - have });
+                    return Err(Gap::Quantity {
+                        target,
+                        missing: quantity - have,
+                    });
                 }
             }
             Condition::CartContains { target } if m.of(target).is_empty() => {
@@ -596,10 +852,28 @@ fn cart_check<'a>(m: &Matches, net: &[Cents], subtotal: &mut Option<Cents>, prom
 
 fn gap_reason(gap: &Gap, currency: &str, round: Round) -> Reason {
     match gap {
-        Gap::Subtotal { missing } => reason("subtotal_below", format!("Add {} {currency} more to qualify.", round.decimal(*missing))),
-        Gap::Quantity { missing, .. } => reason("quantity_below", format!("Add {missing} more qualifying item(s) to qualify.")),
+        Gap::Subtotal { missing } => reason(
+            "subtotal_below",
+            format!(
+                "Add {} {currency} more to qualify.",
+                round.decimal(*missing)
+            ),
+        ),
+        Gap::Quantity { missing, .. } => reason(
+            "quantity_below",
+            format!("Add {missing} more qualifying item(s) to qualify."),
+        ),
         Gap::Contains { .. } => reason("missing_item", "Add a qualifying item to qualify."),
-        Gap::ActionTarget { .. } => reason("nothing_to_discount", "Nothing in your cart is discounted by this offer yet."),
-        Gap::NextTier { missing } => reason("next_tier", format!("Add {} {currency} more to save more.", round.decimal(*missing))),
+        Gap::ActionTarget { .. } => reason(
+            "nothing_to_discount",
+            "Nothing in your cart is discounted by this offer yet.",
+        ),
+        Gap::NextTier { missing } => reason(
+            "next_tier",
+            format!(
+                "Add {} {currency} more to save more.",
+                round.decimal(*missing)
+            ),
+        ),
     }
 }

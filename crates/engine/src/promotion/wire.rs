@@ -54,7 +54,10 @@ fn need<T>(v: Option<T>, kind: &str, field: &str) -> Result<T, String> {
 
 /// Fails if any field outside `allowed` is present.
 fn only(present: &[(&'static str, bool)], allowed: &[&str], kind: &str) -> Result<(), String> {
-    match present.iter().find(|(name, here)| *here && !allowed.contains(name)) {
+    match present
+        .iter()
+        .find(|(name, here)| *here && !allowed.contains(name))
+    {
         Some((name, _)) => Err(format!("`{name}` is not a field of a {kind}")),
         None => Ok(()),
     }
@@ -65,9 +68,14 @@ impl TryFrom<ConditionData> for Condition {
 
     fn try_from(d: ConditionData) -> Result<Condition, String> {
         let present = [
-            ("amount", d.amount.is_some()), ("target", d.target.is_some()), ("quantity", d.quantity.is_some()),
-            ("segments", d.segments.is_some()), ("channels", d.channels.is_some()), ("code", d.code.is_some()),
-            ("starts_at", d.starts_at.is_some()), ("ends_at", d.ends_at.is_some()),
+            ("amount", d.amount.is_some()),
+            ("target", d.target.is_some()),
+            ("quantity", d.quantity.is_some()),
+            ("segments", d.segments.is_some()),
+            ("channels", d.channels.is_some()),
+            ("code", d.code.is_some()),
+            ("starts_at", d.starts_at.is_some()),
+            ("ends_at", d.ends_at.is_some()),
         ];
         let kind = need(d.kind, "condition", "type")?;
         let name = serde_name(&kind);
@@ -75,31 +83,47 @@ impl TryFrom<ConditionData> for Condition {
         let condition = match kind {
             ConditionKind::SubtotalAtLeast => {
                 only(&present, &["amount"], k)?;
-                Condition::SubtotalAtLeast { amount: need(d.amount, k, "amount")? }
+                Condition::SubtotalAtLeast {
+                    amount: need(d.amount, k, "amount")?,
+                }
             }
             ConditionKind::QuantityAtLeast => {
                 only(&present, &["target", "quantity"], k)?;
-                Condition::QuantityAtLeast { target: need(d.target, k, "target")?, quantity: need(d.quantity, k, "quantity")? }
+                Condition::QuantityAtLeast {
+                    target: need(d.target, k, "target")?,
+                    quantity: need(d.quantity, k, "quantity")?,
+                }
             }
             ConditionKind::CartContains => {
                 only(&present, &["target"], k)?;
-                Condition::CartContains { target: need(d.target, k, "target")? }
+                Condition::CartContains {
+                    target: need(d.target, k, "target")?,
+                }
             }
             ConditionKind::CustomerSegment => {
                 only(&present, &["segments"], k)?;
-                Condition::CustomerSegment { segments: need(d.segments, k, "segments")? }
+                Condition::CustomerSegment {
+                    segments: need(d.segments, k, "segments")?,
+                }
             }
             ConditionKind::Channel => {
                 only(&present, &["channels"], k)?;
-                Condition::Channel { channels: need(d.channels, k, "channels")? }
+                Condition::Channel {
+                    channels: need(d.channels, k, "channels")?,
+                }
             }
             ConditionKind::Coupon => {
                 only(&present, &["code"], k)?;
-                Condition::Coupon { code: need(d.code, k, "code")? }
+                Condition::Coupon {
+                    code: need(d.code, k, "code")?,
+                }
             }
             ConditionKind::Schedule => {
                 only(&present, &["starts_at", "ends_at"], k)?;
-                Condition::Schedule { starts_at: d.starts_at, ends_at: d.ends_at }
+                Condition::Schedule {
+                    starts_at: d.starts_at,
+                    ends_at: d.ends_at,
+                }
             }
             ConditionKind::FirstOrder => {
                 only(&present, &[], k)?;
@@ -114,16 +138,47 @@ impl From<Condition> for ConditionData {
     fn from(c: Condition) -> ConditionData {
         let d = ConditionData::default();
         match c {
-            Condition::SubtotalAtLeast { amount } => ConditionData { kind: Some(ConditionKind::SubtotalAtLeast), amount: Some(amount), ..d },
-            Condition::QuantityAtLeast { target, quantity } => {
-                ConditionData { kind: Some(ConditionKind::QuantityAtLeast), target: Some(target), quantity: Some(quantity), ..d }
-            }
-            Condition::CartContains { target } => ConditionData { kind: Some(ConditionKind::CartContains), target: Some(target), ..d },
-            Condition::CustomerSegment { segments } => ConditionData { kind: Some(ConditionKind::CustomerSegment), segments: Some(segments), ..d },
-            Condition::Channel { channels } => ConditionData { kind: Some(ConditionKind::Channel), channels: Some(channels), ..d },
-            Condition::Coupon { code } => ConditionData { kind: Some(ConditionKind::Coupon), code: Some(code), ..d },
-            Condition::Schedule { starts_at, ends_at } => ConditionData { kind: Some(ConditionKind::Schedule), starts_at, ends_at, ..d },
-            Condition::FirstOrder => ConditionData { kind: Some(ConditionKind::FirstOrder), ..d },
+            Condition::SubtotalAtLeast { amount } => ConditionData {
+                kind: Some(ConditionKind::SubtotalAtLeast),
+                amount: Some(amount),
+                ..d
+            },
+            Condition::QuantityAtLeast { target, quantity } => ConditionData {
+                kind: Some(ConditionKind::QuantityAtLeast),
+                target: Some(target),
+                quantity: Some(quantity),
+                ..d
+            },
+            Condition::CartContains { target } => ConditionData {
+                kind: Some(ConditionKind::CartContains),
+                target: Some(target),
+                ..d
+            },
+            Condition::CustomerSegment { segments } => ConditionData {
+                kind: Some(ConditionKind::CustomerSegment),
+                segments: Some(segments),
+                ..d
+            },
+            Condition::Channel { channels } => ConditionData {
+                kind: Some(ConditionKind::Channel),
+                channels: Some(channels),
+                ..d
+            },
+            Condition::Coupon { code } => ConditionData {
+                kind: Some(ConditionKind::Coupon),
+                code: Some(code),
+                ..d
+            },
+            Condition::Schedule { starts_at, ends_at } => ConditionData {
+                kind: Some(ConditionKind::Schedule),
+                starts_at,
+                ends_at,
+                ..d
+            },
+            Condition::FirstOrder => ConditionData {
+                kind: Some(ConditionKind::FirstOrder),
+                ..d
+            },
         }
     }
 }
@@ -187,12 +242,22 @@ impl TryFrom<ActionData> for Action {
 
     fn try_from(d: ActionData) -> Result<Action, String> {
         let present = [
-            ("target", d.target.is_some()), ("percent", d.percent.is_some()), ("amount", d.amount.is_some()),
-            ("price", d.price.is_some()), ("units", d.units.is_some()), ("pick", d.pick.is_some()),
-            ("buy", d.buy.is_some()), ("buy_quantity", d.buy_quantity.is_some()), ("get", d.get.is_some()),
-            ("get_quantity", d.get_quantity.is_some()), ("max_repeats", d.max_repeats.is_some()),
-            ("components", d.components.is_some()), ("tiers", d.tiers.is_some()), ("discount", d.discount.is_some()),
-            ("sku", d.sku.is_some()), ("quantity", d.quantity.is_some()),
+            ("target", d.target.is_some()),
+            ("percent", d.percent.is_some()),
+            ("amount", d.amount.is_some()),
+            ("price", d.price.is_some()),
+            ("units", d.units.is_some()),
+            ("pick", d.pick.is_some()),
+            ("buy", d.buy.is_some()),
+            ("buy_quantity", d.buy_quantity.is_some()),
+            ("get", d.get.is_some()),
+            ("get_quantity", d.get_quantity.is_some()),
+            ("max_repeats", d.max_repeats.is_some()),
+            ("components", d.components.is_some()),
+            ("tiers", d.tiers.is_some()),
+            ("discount", d.discount.is_some()),
+            ("sku", d.sku.is_some()),
+            ("quantity", d.quantity.is_some()),
         ];
         let kind = need(d.kind, "action", "type")?;
         let name = serde_name(&kind);
@@ -201,18 +266,45 @@ impl TryFrom<ActionData> for Action {
         let action = match kind {
             ActionKind::PercentOff => {
                 only(&present, &["target", "percent", "units", "pick"], k)?;
-                Action::PercentOff { target: need(d.target, k, "target")?, percent: need(d.percent, k, "percent")?, units: d.units, pick }
+                Action::PercentOff {
+                    target: need(d.target, k, "target")?,
+                    percent: need(d.percent, k, "percent")?,
+                    units: d.units,
+                    pick,
+                }
             }
             ActionKind::AmountOff => {
                 only(&present, &["target", "amount", "units", "pick"], k)?;
-                Action::AmountOff { target: need(d.target, k, "target")?, amount: need(d.amount, k, "amount")?, units: d.units, pick }
+                Action::AmountOff {
+                    target: need(d.target, k, "target")?,
+                    amount: need(d.amount, k, "amount")?,
+                    units: d.units,
+                    pick,
+                }
             }
             ActionKind::FixedPrice => {
                 only(&present, &["target", "price", "units", "pick"], k)?;
-                Action::FixedPrice { target: need(d.target, k, "target")?, price: need(d.price, k, "price")?, units: d.units, pick }
+                Action::FixedPrice {
+                    target: need(d.target, k, "target")?,
+                    price: need(d.price, k, "price")?,
+                    units: d.units,
+                    pick,
+                }
             }
             ActionKind::BuyXGetY => {
-                only(&present, &["buy", "buy_quantity", "get", "get_quantity", "percent", "pick", "max_repeats"], k)?;
+                only(
+                    &present,
+                    &[
+                        "buy",
+                        "buy_quantity",
+                        "get",
+                        "get_quantity",
+                        "percent",
+                        "pick",
+                        "max_repeats",
+                    ],
+                    k,
+                )?;
                 Action::BuyXGetY {
                     buy: need(d.buy, k, "buy")?,
                     buy_quantity: need(d.buy_quantity, k, "buy_quantity")?,
@@ -225,27 +317,41 @@ impl TryFrom<ActionData> for Action {
             }
             ActionKind::Bundle => {
                 only(&present, &["components", "price"], k)?;
-                Action::Bundle { components: need(d.components, k, "components")?, price: need(d.price, k, "price")? }
+                Action::Bundle {
+                    components: need(d.components, k, "components")?,
+                    price: need(d.price, k, "price")?,
+                }
             }
             ActionKind::OrderPercentOff => {
                 only(&present, &["percent"], k)?;
-                Action::OrderPercentOff { percent: need(d.percent, k, "percent")? }
+                Action::OrderPercentOff {
+                    percent: need(d.percent, k, "percent")?,
+                }
             }
             ActionKind::OrderAmountOff => {
                 only(&present, &["amount"], k)?;
-                Action::OrderAmountOff { amount: need(d.amount, k, "amount")? }
+                Action::OrderAmountOff {
+                    amount: need(d.amount, k, "amount")?,
+                }
             }
             ActionKind::TieredSpend => {
                 only(&present, &["tiers"], k)?;
-                Action::TieredSpend { tiers: need(d.tiers, k, "tiers")? }
+                Action::TieredSpend {
+                    tiers: need(d.tiers, k, "tiers")?,
+                }
             }
             ActionKind::DeliveryDiscount => {
                 only(&present, &["discount"], k)?;
-                Action::DeliveryDiscount { discount: need(d.discount, k, "discount")? }
+                Action::DeliveryDiscount {
+                    discount: need(d.discount, k, "discount")?,
+                }
             }
             ActionKind::GiftItem => {
                 only(&present, &["sku", "quantity"], k)?;
-                Action::GiftItem { sku: need(d.sku, k, "sku")?, quantity: need(d.quantity, k, "quantity")? }
+                Action::GiftItem {
+                    sku: need(d.sku, k, "sku")?,
+                    quantity: need(d.quantity, k, "quantity")?,
+                }
             }
         };
         Ok(action)
@@ -257,16 +363,54 @@ impl From<Action> for ActionData {
         let d = ActionData::default();
         let pick = |p: Pick| (p != Pick::default()).then_some(p);
         match a {
-            Action::PercentOff { target, percent, units, pick: p } => {
-                ActionData { kind: Some(ActionKind::PercentOff), target: Some(target), percent: Some(percent), units, pick: pick(p), ..d }
-            }
-            Action::AmountOff { target, amount, units, pick: p } => {
-                ActionData { kind: Some(ActionKind::AmountOff), target: Some(target), amount: Some(amount), units, pick: pick(p), ..d }
-            }
-            Action::FixedPrice { target, price, units, pick: p } => {
-                ActionData { kind: Some(ActionKind::FixedPrice), target: Some(target), price: Some(price), units, pick: pick(p), ..d }
-            }
-            Action::BuyXGetY { buy, buy_quantity, get, get_quantity, percent, pick: p, max_repeats } => ActionData {
+            Action::PercentOff {
+                target,
+                percent,
+                units,
+                pick: p,
+            } => ActionData {
+                kind: Some(ActionKind::PercentOff),
+                target: Some(target),
+                percent: Some(percent),
+                units,
+                pick: pick(p),
+                ..d
+            },
+            Action::AmountOff {
+                target,
+                amount,
+                units,
+                pick: p,
+            } => ActionData {
+                kind: Some(ActionKind::AmountOff),
+                target: Some(target),
+                amount: Some(amount),
+                units,
+                pick: pick(p),
+                ..d
+            },
+            Action::FixedPrice {
+                target,
+                price,
+                units,
+                pick: p,
+            } => ActionData {
+                kind: Some(ActionKind::FixedPrice),
+                target: Some(target),
+                price: Some(price),
+                units,
+                pick: pick(p),
+                ..d
+            },
+            Action::BuyXGetY {
+                buy,
+                buy_quantity,
+                get,
+                get_quantity,
+                percent,
+                pick: p,
+                max_repeats,
+            } => ActionData {
                 kind: Some(ActionKind::BuyXGetY),
                 buy: Some(buy),
                 buy_quantity: Some(buy_quantity),
@@ -277,12 +421,38 @@ impl From<Action> for ActionData {
                 max_repeats,
                 ..d
             },
-            Action::Bundle { components, price } => ActionData { kind: Some(ActionKind::Bundle), components: Some(components), price: Some(price), ..d },
-            Action::OrderPercentOff { percent } => ActionData { kind: Some(ActionKind::OrderPercentOff), percent: Some(percent), ..d },
-            Action::OrderAmountOff { amount } => ActionData { kind: Some(ActionKind::OrderAmountOff), amount: Some(amount), ..d },
-            Action::TieredSpend { tiers } => ActionData { kind: Some(ActionKind::TieredSpend), tiers: Some(tiers), ..d },
-            Action::DeliveryDiscount { discount } => ActionData { kind: Some(ActionKind::DeliveryDiscount), discount: Some(discount), ..d },
-            Action::GiftItem { sku, quantity } => ActionData { kind: Some(ActionKind::GiftItem), sku: Some(sku), quantity: Some(quantity), ..d },
+            Action::Bundle { components, price } => ActionData {
+                kind: Some(ActionKind::Bundle),
+                components: Some(components),
+                price: Some(price),
+                ..d
+            },
+            Action::OrderPercentOff { percent } => ActionData {
+                kind: Some(ActionKind::OrderPercentOff),
+                percent: Some(percent),
+                ..d
+            },
+            Action::OrderAmountOff { amount } => ActionData {
+                kind: Some(ActionKind::OrderAmountOff),
+                amount: Some(amount),
+                ..d
+            },
+            Action::TieredSpend { tiers } => ActionData {
+                kind: Some(ActionKind::TieredSpend),
+                tiers: Some(tiers),
+                ..d
+            },
+            Action::DeliveryDiscount { discount } => ActionData {
+                kind: Some(ActionKind::DeliveryDiscount),
+                discount: Some(discount),
+                ..d
+            },
+            Action::GiftItem { sku, quantity } => ActionData {
+                kind: Some(ActionKind::GiftItem),
+                sku: Some(sku),
+                quantity: Some(quantity),
+                ..d
+            },
         }
     }
 }

@@ -14,10 +14,17 @@ pub fn library() -> Vec<Value> {
 
 /// The promotion test catalogue with the chosen promotions of the library and pricing overrides.
 pub fn snapshot_with(library: &[Value], uses: &[String], pricing: &Value) -> Snapshot {
-    let mut base: Value = serde_json::from_str(include_str!("../data/promo_catalogue.json")).unwrap();
+    let mut base: Value =
+        serde_json::from_str(include_str!("../data/promo_catalogue.json")).unwrap();
     let chosen: Vec<Value> = uses
         .iter()
-        .map(|id| library.iter().find(|p| p["id"] == json!(id)).unwrap_or_else(|| panic!("no promotion {id}")).clone())
+        .map(|id| {
+            library
+                .iter()
+                .find(|p| p["id"] == json!(id))
+                .unwrap_or_else(|| panic!("no promotion {id}"))
+                .clone()
+        })
         .collect();
     base["promotions"] = Value::Array(chosen);
     if let Value::Object(overrides) = pricing {
@@ -36,22 +43,40 @@ pub fn check_sums(n: &str, q: &Quote) {
     let mut order_shares = zero;
     for l in q.lines.iter() {
         let adj = l.adjustments.iter().fold(zero, |a, x| add(a, x.amount));
-        assert_eq!(l.gross.checked_sub(adj).unwrap(), l.net, "{n}: {} net = gross - adjustments", l.sku);
+        assert_eq!(
+            l.gross.checked_sub(adj).unwrap(),
+            l.net,
+            "{n}: {} net = gross - adjustments",
+            l.sku
+        );
         let mut total = l.net.checked_sub(l.order_discount).unwrap();
         if !q.prices_include_tax {
             total = add(total, l.tax);
         }
         assert_eq!(total, l.total, "{n}: {} total", l.sku);
-        assert!(!l.net.is_negative() && !l.total.is_negative() && !l.tax.is_negative(), "{n}: {} negative", l.sku);
+        assert!(
+            !l.net.is_negative() && !l.total.is_negative() && !l.tax.is_negative(),
+            "{n}: {} negative",
+            l.sku
+        );
         if !l.gift {
             lines_total = add(lines_total, l.total);
             order_shares = add(order_shares, l.order_discount);
         }
     }
-    let order = q.order_adjustments.iter().fold(zero, |a, x| add(a, x.amount));
-    assert_eq!(order, order_shares, "{n}: order adjustments are fully allocated to lines");
+    let order = q
+        .order_adjustments
+        .iter()
+        .fold(zero, |a, x| add(a, x.amount));
+    assert_eq!(
+        order, order_shares,
+        "{n}: order adjustments are fully allocated to lines"
+    );
     let delivery = q.delivery.as_ref().map_or(zero, |d| d.total);
-    assert_eq!(add(lines_total, delivery), q.total, "{n}: lines + delivery = total");
+    assert_eq!(
+        add(lines_total, delivery),
+        q.total,
+        "{n}: lines + delivery = total"
+    );
     assert!(!q.total.is_negative(), "{n}: negative total");
 }
-

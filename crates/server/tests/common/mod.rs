@@ -4,9 +4,9 @@
 //! on it for each test. `scripts/test` runs these tests both ways.
 #![allow(dead_code)]
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use axum::Router;
 use http_body_util::BodyExt;
 use omnicart_server::catalogue::Catalogue;
 use omnicart_server::{AppState, app, db, seed_demo_customers};
@@ -40,9 +40,17 @@ pub async fn database(dir: &tempfile::TempDir) -> omnicart_server::db::Db {
         Ok(server) if !server.is_empty() => {
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
-            let name = format!("omnicart_test_{}", omnicart_server::ids::random_id("").get(..16).unwrap());
-            let mut admin = sqlx::AnyConnection::connect(&server).await.expect("PostgreSQL at OMNICART_TEST_POSTGRES");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create a test database");
+            let name = format!(
+                "omnicart_test_{}",
+                omnicart_server::ids::random_id("").get(..16).unwrap()
+            );
+            let mut admin = sqlx::AnyConnection::connect(&server)
+                .await
+                .expect("PostgreSQL at OMNICART_TEST_POSTGRES");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create a test database");
             admin.close().await.ok();
             let (prefix, _) = server.rsplit_once('/').expect("a URL with a database name");
             format!("{prefix}/{name}")
@@ -69,8 +77,18 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let pool = database(&dir).await;
         seed_demo_customers(&pool).await.expect("demo customers");
-        let state = AppState::new(pool.clone(), Catalogue::load(DEMO_CATALOGUE.as_ref()).unwrap()).unwrap();
-        (TestApp { router: app(state, None), dir }, pool)
+        let state = AppState::new(
+            pool.clone(),
+            Catalogue::load(DEMO_CATALOGUE.as_ref()).unwrap(),
+        )
+        .unwrap();
+        (
+            TestApp {
+                router: app(state, None),
+                dir,
+            },
+            pool,
+        )
     }
 
     pub async fn with_cart_merge(merge: omnicart_server::auth::CartMerge) -> TestApp {
@@ -78,8 +96,15 @@ impl TestApp {
         let state = state(&dir).await.with_cart_merge(merge);
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>omnicart</title>").unwrap();
-        TestApp { router: app(state, Some(&dist)), dir }
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>omnicart</title>",
+        )
+        .unwrap();
+        TestApp {
+            router: app(state, Some(&dist)),
+            dir,
+        }
     }
 
     pub async fn raw(&self, request: Request<Body>) -> Reply {
@@ -87,11 +112,26 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
-        Reply { status, headers, json }
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            json,
+        }
     }
 
-    pub async fn call(&self, method: &str, path: &str, body: Option<&str>, cookie: Option<&str>) -> Reply {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if body.is_some() {
             request = request.header(header::CONTENT_TYPE, "application/json");
@@ -99,7 +139,12 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        self.raw(request.body(Body::from(body.unwrap_or("").to_owned())).unwrap()).await
+        self.raw(
+            request
+                .body(Body::from(body.unwrap_or("").to_owned()))
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -129,6 +174,7 @@ impl TestApp {
 
     pub async fn edit(&self, cart: &str, version: i64, ops: &str, cookie: Option<&str>) -> Reply {
         let body = format!(r#"{{"version":{version},"ops":{ops}}}"#);
-        self.post(&format!("/api/carts/{cart}/ops"), &body, cookie).await
+        self.post(&format!("/api/carts/{cart}/ops"), &body, cookie)
+            .await
     }
 }
