@@ -1,0 +1,44 @@
+//! The error codes the HTTP API itself gives ([`crate::ErrorDetail::code`]). A refusal by the
+//! engine (a cart edit it will not make, a snapshot it cannot load) carries the engine's own
+//! code instead (`unknown_sku`, `quantity_limit`, …: `omnicart_engine::ErrorCode`). Codes never
+//! change once released; clients match on them.
+
+/// No such resource, or one the caller may not see (ids cannot be probed). 404.
+pub const NOT_FOUND: &str = "not_found";
+/// No such method on this path. 405.
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+/// The body is not JSON. 400.
+pub const MALFORMED_JSON: &str = "malformed_json";
+/// JSON of the wrong shape (a missing or unknown field, a wrong type). 422.
+pub const INVALID_REQUEST: &str = "invalid_request";
+/// The body is not `application/json`. 415.
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+/// Over [`crate::MAX_BODY_BYTES`]. 413.
+pub const BODY_TOO_LARGE: &str = "body_too_large";
+/// A body that could not be read otherwise. 400.
+pub const INVALID_BODY: &str = "invalid_body";
+/// No operations, or more than [`crate::MAX_OPS_PER_REQUEST`]. 422.
+pub const INVALID_OPS_COUNT: &str = "invalid_ops_count";
+/// A sync operation that is not an operation (its index is in `op_index`). 400.
+pub const INVALID_OPERATION: &str = "invalid_operation";
+/// The cart changed since the version the edit was made against; `current` is the cart. 409.
+pub const STALE_VERSION: &str = "stale_version";
+/// A sync cursor or generation the cart never gave out (another database, a restored
+/// backup): the device starts its copy of the log again. 409.
+pub const CURSOR_AHEAD: &str = "cursor_ahead";
+/// Sign-up: not an email address. 422.
+pub const INVALID_EMAIL: &str = "invalid_email";
+/// Sign-up: a password too short or too long. 422.
+pub const WEAK_PASSWORD: &str = "weak_password";
+/// Sign-up: an empty or too long name. 422.
+pub const INVALID_NAME: &str = "invalid_name";
+/// Sign-up: an account with this email exists. 409.
+pub const EMAIL_TAKEN: &str = "email_taken";
+/// Sign-in: wrong email or password. 401.
+pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+/// Sign-in: too many wrong passwords; `Retry-After` says when to try again. 429.
+pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+/// The request needs a signed-in customer. 401.
+pub const NOT_SIGNED_IN: &str = "not_signed_in";
+/// The server failed; the details are in its log under the body's `request_id`. 500.
+pub const INTERNAL: &str = "internal";

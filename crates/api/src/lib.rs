@@ -1,0 +1,212 @@
+//! omnicart-api: the HTTP contract between the server and every client of it.
+//!
+//! Every request and reply body of `/api`, the one error body, the limits a client must keep
+//! to and the route paths are declared here once; the server (`omnicart-server`) and the
+//! storefront (`src/`) both use these types, so the two cannot drift apart. Nothing here does
+//! I/O: it is types, constants and the few pure functions both ends must compute alike
+//! ([`Profile::quote_context`]).
+//!
+//! **Errors.** Every refusal is an [`ErrorBody`] with a stable [`ErrorDetail::code`] (the
+//! codes of [`code`], or an engine error's code such as `unknown_sku`). A client decides on
+//! the code and on the structured fields ([`ErrorDetail::op_index`], [`ErrorDetail::current`]),
+//! never on the message, which is for people.
+//!
+//! **What a client may skip.** Some replies carry the server's own pricing of the cart, which
+//! a client that runs the engine itself does not need. Those types take it as a type
+//! parameter: the server sends [`CartView`]; such a client reads the same reply with
+//! [`serde::de::IgnoredAny`] in its place, so it neither decodes the field nor links the code
+//! that would (the storefront's Wasm stays small).
+
+use omnicart_engine::replica::{Base, Operation};
+use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp};
+use serde::{Deserialize, Serialize};
+
+pub mod code;
+pub mod routes;
+
+/// Most operations accepted in one request (`/ops` and `/sync`).
+pub const MAX_OPS_PER_REQUEST: usize = 100;
+/// Largest request body accepted, in bytes (a cart edit is a few hundred).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Shortest password accepted at sign-up (NIST SP 800-63B's minimum)…
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// …and the longest accepted anywhere.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Longest customer name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest email address, in bytes (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// The error body of every refusal: `{"error": {...}}`. `Current` is the type of
+/// [`ErrorDetail::current`] (see the crate docs for reading it as `IgnoredAny`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody<Current = CartView> {
+    pub error: ErrorDetail<Current>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail<Current = CartView> {
+    /// Stable and machine-readable: one of [`code`], or an engine error's code.
+    pub code: String,
+    /// For people; may change at any time.
+    pub message: String,
+    /// In a request carrying several operations: the index of the one refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_index: Option<usize>,
+    /// The resource as stored, where a write was refused because it had changed
+    /// ([`code::STALE_VERSION`]): the client can apply its edit to this.
+    /// (A missing `Option` field reads as `None`; `default` would ask `Current: Default`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Current>,
+    /// On a server failure (5xx): the id of the request in the server's logs, to quote to
+    /// support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// A cart as the API returns it. `quote` is the server's pricing of it by the same engine the
+/// page runs (`None` only if the catalogue no longer sells one of its SKUs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CartView<Priced = Option<Quote>> {
+    pub id: String,
+    pub version: i64,
+    pub cart: Cart,
+    pub quote: Priced,
+}
+
+/// `POST /api/carts/{id}/ops`: edits to a cart at `version`, all or nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    /// The version the edits were made against; another one is refused
+    /// ([`code::STALE_VERSION`], with the stored cart in `current`).
+    pub version: i64,
+    /// 1 to [`MAX_OPS_PER_REQUEST`] edits.
+    pub ops: Vec<CartOp>,
+}
+
+/// `POST /api/carts/{id}/sync`: a device pushes the operations it made and pulls the ones it
+/// lacks. A pull is a push of no operations. `Op` is how the operations travel: the page sends
+/// [`Operation`]s; the server reads each as raw JSON first, to name the index of one it
+/// refuses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest<Op = Operation> {
+    /// The position in the cart's log the device has seen up to (0: nothing).
+    pub cursor: i64,
+    /// The compaction generation of the device's copy of the log (0: never compacted).
+    #[serde(default)]
+    pub generation: i64,
+    /// At most [`MAX_OPS_PER_REQUEST`].
+    #[serde(default = "Vec::new")]
+    pub ops: Vec<Op>,
+}
+
+/// The answer to a sync. `Priced` is the merged cart as the server prices it (see the crate
+/// docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncReply<Priced = CartView> {
+    /// The cart's cursor after this exchange: send it with the next sync.
+    pub cursor: i64,
+    /// The log's compaction generation: send it with the next sync.
+    pub generation: i64,
+    /// The compacted start of the log, when the device's generation was another: the device
+    /// starts its copy of the log again from it, with `ops`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Base>,
+    /// Operations after the request's cursor (after `base` if there is one), in the order the
+    /// server received them, the device's own included.
+    #[serde(default = "Vec::new")]
+    pub ops: Vec<Operation>,
+    pub cart: Priced,
+}
+
+/// `POST /api/auth/sign-in`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    /// The device's anonymous cart, to join to the customer's (and then deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
+}
+
+/// `POST /api/auth/sign-up`: creates the account and signs in, joining `cart_id` like
+/// [`SignIn`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub email: String,
+    /// [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters.
+    pub password: String,
+    /// 1 to [`MAX_NAME_CHARS`] characters.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
+}
+
+/// Who is signed in: `GET /api/me`, and the answer to sign-in and sign-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub customer: Customer,
+    /// The customer's cart, shared by all their devices.
+    pub cart_id: String,
+    /// Customer segments promotions can target (e.g. `vip`).
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Whether the customer has yet to place an order (first-order promotions).
+    #[serde(default)]
+    pub first_order: bool,
+}
+
+impl Me {
+    /// The facts about this customer that promotions may use.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            segments: self.segments.clone(),
+            first_order: self.first_order,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+/// What promotions may know about a shopper. The server and the page build their quote
+/// context from it the same way ([`Profile::quote_context`]), so both price alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub segments: Vec<String>,
+    pub first_order: bool,
+}
+
+impl Profile {
+    /// A shopper who has not signed in: no segments, and no order placed.
+    pub fn anonymous() -> Profile {
+        Profile {
+            segments: Vec::new(),
+            first_order: true,
+        }
+    }
+
+    /// The context a cart is quoted in for this shopper at `now`.
+    pub fn quote_context(&self, now: Timestamp) -> QuoteContext {
+        QuoteContext {
+            now: Some(now),
+            segments: self.segments.clone(),
+            first_order: self.first_order,
+            ..QuoteContext::default()
+        }
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Profile {
+        Profile::anonymous()
+    }
+}
