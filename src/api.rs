@@ -4,7 +4,8 @@
 //! JSON goes through the browser's own `JSON.parse`/`JSON.stringify` and `serde-wasm-bindgen`
 //! rather than `serde_json`: the same types, tens of kilobytes less Wasm for every shopper.
 
-use serde::de::DeserializeOwned;
+use omnicart_api::ErrorBody;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -35,6 +36,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// Which operation of the request was refused, where one was.
+    pub op_index: Option<usize>,
 }
 
 impl ApiError {
@@ -43,6 +46,7 @@ impl ApiError {
             status: 0,
             code: "offline".into(),
             message: "You seem to be offline.".into(),
+            op_index: None,
         }
     }
 
@@ -51,24 +55,10 @@ impl ApiError {
         self.status == 0
     }
 
-    /// For a refused sync: which operation of the request was refused (the server's message
-    /// starts `operation {i}:`), and why.
+    /// For a refused sync: which operation of the request was refused, and why.
     pub fn operation(&self) -> Option<(usize, &str)> {
-        let rest = self.message.strip_prefix("operation ")?;
-        let (index, reason) = rest.split_once(':')?;
-        Some((index.parse().ok()?, reason.trim()))
+        Some((self.op_index?, self.message.as_str()))
     }
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorFields,
-}
-
-#[derive(Deserialize)]
-struct ErrorFields {
-    code: String,
-    message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -202,6 +192,7 @@ async fn request<T: DeserializeOwned>(
         status: 200,
         code: "bad_response".into(),
         message: format!("Unexpected answer from the server: {e}"),
+        op_index: None,
     })
 }
 
@@ -234,16 +225,18 @@ async fn send(method: &str, url: &str, body: Option<String>) -> Result<String, A
     if response.ok() {
         return Ok(text);
     }
-    Err(match from_json::<ErrorBody>(&text) {
+    Err(match from_json::<ErrorBody<IgnoredAny>>(&text) {
         Ok(ErrorBody { error }) => ApiError {
             status,
             code: error.code,
             message: error.message,
+            op_index: error.op_index,
         },
         Err(_) => ApiError {
             status,
             code: "http_error".into(),
             message: format!("The server answered {status}."),
+            op_index: None,
         },
     })
 }

@@ -339,6 +339,7 @@ impl Store {
                 status: 0,
                 code: "unsaved_changes".into(),
                 message,
+                op_index: None,
             });
         }
         api::sign_out().await?;

@@ -103,17 +103,7 @@ async fn edit(
     record
         .cart
         .apply_all(snapshot, &request.ops)
-        .map_err(|(i, e)| {
-            let mut err = AppError::domain(&e);
-            if request.ops.len() > 1 {
-                err = AppError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    err.code(),
-                    format!("operation {i}: {e}"),
-                );
-            }
-            err
-        })?;
+        .map_err(|(i, e)| AppError::domain(&e).with_op_index(i))?;
     // Compare-and-set on the version: of two writers racing from one version, exactly one wins.
     // The winner's update also locks the cart's row until its operations are logged.
     let mut tx = db::begin_write(&state.db).await?;

@@ -7,15 +7,17 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use omnicart_api::{ErrorBody, ErrorDetail};
 use omnicart_engine::ErrorCode;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug)]
 pub struct AppError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    op_index: Option<usize>,
     current: Option<Value>,
 }
 
@@ -25,6 +27,7 @@ impl AppError {
             status,
             code,
             message: message.into(),
+            op_index: None,
             current: None,
         }
     }
@@ -56,6 +59,12 @@ impl AppError {
         self
     }
 
+    /// Names the operation of a batch that was refused (`error.op_index`).
+    pub fn with_op_index(mut self, index: usize) -> AppError {
+        self.op_index = Some(index);
+        self
+    }
+
     pub fn code(&self) -> &'static str {
         self.code
     }
@@ -69,11 +78,14 @@ impl IntoResponse for AppError {
         } else {
             self.message
         };
-        let mut error = json!({ "code": self.code, "message": message });
-        if let Some(current) = self.current {
-            error["current"] = current;
-        }
-        (self.status, axum::Json(json!({ "error": error }))).into_response()
+        let error = ErrorDetail {
+            code: self.code.to_owned(),
+            message,
+            op_index: self.op_index,
+            current: self.current,
+            request_id: None,
+        };
+        (self.status, axum::Json(ErrorBody { error })).into_response()
     }
 }
 

@@ -185,27 +185,17 @@ fn parse(
     let mut ops = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
         let op: Operation = serde_json::from_value(value).map_err(|e| {
-            AppError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_operation",
-                format!("operation {i}: {e}"),
-            )
+            AppError::new(StatusCode::BAD_REQUEST, "invalid_operation", e.to_string())
+                .with_op_index(i)
         })?;
         op.validate().map_err(|e| {
-            AppError::new(
-                StatusCode::BAD_REQUEST,
-                e.code(),
-                format!("operation {i}: {e}"),
-            )
+            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_op_index(i)
         })?;
         if let Err(e) = op.op.check(snapshot) {
             refused.push((
                 i,
-                AppError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    e.code(),
-                    format!("operation {i}: {e}"),
-                ),
+                AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+                    .with_op_index(i),
             ));
         }
         ops.push(op);

@@ -268,6 +268,17 @@ async fn bad_pushes_are_refused_and_store_nothing() {
             .await;
         assert_eq!((reply.status, reply.code()), (status, code), "{body}");
     }
+    // The refused operation is named by its index, not in the message's text.
+    for second in [
+        json!({"id": "a:2", "op": {"op": "add", "sku": TV, "quantity": 1}}),
+        add("a:2", "a", 2, "NOPE-1"),
+    ] {
+        let body = json!({"cursor": 0, "ops": [good.clone(), second]});
+        let reply = app
+            .post(&format!("/api/carts/{cart}/sync"), &body.to_string(), None)
+            .await;
+        assert_eq!(reply.json["error"]["op_index"], 1, "{}", reply.json);
+    }
     let malformed = app
         .post(
             &format!("/api/carts/{cart}/sync"),
