@@ -1,0 +1,80 @@
+//! omnicart-order: the order domain's rules that need no I/O.
+//!
+//! - [`OrderNumber`]: a number a person can read out on the phone, with a check digit.
+//! - [`OrderStatus`]: the order's state machine ([`OrderState`]), its transitions a table of
+//!   data with who may take each ([`Machine::EDGES`]), and the record of every transition
+//!   taken (actor, time, reason).
+//! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
+//!   authorization, capture, refund and void is recorded once under its idempotency key.
+//!
+//! Like the engine it stands on, it has no I/O, no clock (the time of a transition is a
+//! parameter), no randomness (an order number is made from the caller's seed) and no `f64`
+//! money; it is tested without a database. It is its own crate, not part of the engine,
+//! because the engine ships to every shopper's phone as Wasm and these rules run on the server
+//! (the page only shows their results).
+
+pub mod machine;
+pub mod number;
+pub mod payment;
+pub mod status;
+
+pub use machine::{Actor, Edge, Machine, Record, Request, Role, Roles};
+pub use number::OrderNumber;
+pub use payment::{Entry, EntryKind, Outcome, Payment, PaymentState};
+pub use status::{OrderState, OrderStatus};
+
+use omnicart_engine::ErrorCode;
+
+/// Why an order or payment change was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("{0:?} is not an order number (eleven digits, like 4829-1034-775)")]
+    InvalidNumber(String),
+    #[error("cannot go from {from} to {to}")]
+    InvalidTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("a {role:?} may not go from {from} to {to}")]
+    Forbidden {
+        from: &'static str,
+        to: &'static str,
+        role: Role,
+    },
+    #[error(
+        "an order held while {held_from} goes back to {held_from} (or is cancelled), not to {to}"
+    )]
+    ResumeElsewhere {
+        held_from: &'static str,
+        to: &'static str,
+    },
+    #[error("{0} is not an amount that can move (it must be above zero)")]
+    InvalidAmount(String),
+    #[error("the payment is in {expected}, not {found}")]
+    CurrencyMismatch {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("cannot capture {asked}: {left} is left to capture")]
+    OverCapture { asked: String, left: String },
+    #[error("cannot refund {asked}: {left} is left to refund")]
+    OverRefund { asked: String, left: String },
+    #[error("the key {0:?} was used for another movement of money")]
+    IdempotencyMismatch(String),
+}
+
+impl ErrorCode for OrderError {
+    fn code(&self) -> &'static str {
+        match self {
+            OrderError::InvalidNumber(_) => "invalid_order_number",
+            OrderError::InvalidTransition { .. } => "invalid_transition",
+            OrderError::Forbidden { .. } => "transition_forbidden",
+            OrderError::ResumeElsewhere { .. } => "invalid_transition",
+            OrderError::InvalidAmount(_) => "invalid_amount",
+            OrderError::CurrencyMismatch { .. } => "currency_mismatch",
+            OrderError::OverCapture { .. } => "over_capture",
+            OrderError::OverRefund { .. } => "over_refund",
+            OrderError::IdempotencyMismatch(_) => "idempotency_mismatch",
+        }
+    }
+}
