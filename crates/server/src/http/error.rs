@@ -78,10 +78,6 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         self.code
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl IntoResponse for AppError {

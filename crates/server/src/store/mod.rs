@@ -12,7 +12,6 @@ pub mod cart_log;
 pub mod carts;
 pub mod sessions;
 
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,19 +161,6 @@ impl WriteTx {
 
     /// The transaction's connection, to run statements on.
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-}
-
-impl Deref for WriteTx {
-    type Target = Tx;
-    fn deref(&self) -> &Tx {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Tx {
         &mut self.tx
     }
 }
