@@ -1,17 +1,9 @@
-//! The snapshot feed: `GET /api/snapshot` serves the catalogue the engine in the page loads,
-//! with an ETag so a returning shopper's browser revalidates instead of downloading it again.
+//! The published catalogue: the snapshot the server prices with and the page loads
+//! (`GET /api/snapshot`, [`crate::http::catalogue`]), validated and serialized once at start.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::HeaderValue;
 use omnicart_engine::Snapshot;
-
-use crate::AppState;
 
 /// The published catalogue: the validated snapshot and its serialized form, computed once.
 pub struct Catalogue {
@@ -41,31 +33,14 @@ impl Catalogue {
             etag,
         }
     }
-}
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/snapshot", get(snapshot))
-}
-
-async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let catalogue: &Arc<Catalogue> = &state.catalogue;
-    let cache = [
-        (header::ETAG, catalogue.etag.clone()),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-    ];
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == catalogue.etag || tag.trim() == "*")
-        });
-    if fresh {
-        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    /// The snapshot as JSON, as served.
+    pub fn json(&self) -> &Bytes {
+        &self.json
     }
-    let content_type = (
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (cache, [content_type], catalogue.json.clone()).into_response()
+
+    /// The ETag of [`Catalogue::json`] (quoted).
+    pub fn etag(&self) -> &HeaderValue {
+        &self.etag
+    }
 }

@@ -1,34 +1,26 @@
 //! omnicart-server: the authoritative half of omnicart.
 //!
-//! `app(state)` builds the whole HTTP surface: the JSON API under `/api` (one `router()` per
-//! resource: [`catalogue`], [`carts`], [`sync`], [`auth`]) and the built storefront (`dist/`) for every
-//! other path. Handlers are thin; pricing and cart rules live in `omnicart-engine`, the same code
-//! the page runs. Start reading at [`app`], then `carts.rs`.
+//! Three layers: [`http`] (routes, extractors, [`AppError`]), [`service`] (what a request
+//! does, one transaction per write) and [`store`] (SQL only, over SQLite or PostgreSQL).
+//! Pricing and cart rules live in `omnicart-engine`, the same code the page runs; the wire
+//! types in `omnicart-api`, shared with the page. [`config`] reads the environment once.
+//! Start reading at [`app`], then `service/carts.rs`.
 
-pub mod auth;
-pub mod carts;
 pub mod catalogue;
-pub mod db;
-pub mod error;
+pub mod config;
+pub mod http;
 pub mod ids;
-pub mod sync;
+pub mod service;
+pub mod store;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use tower_http::services::{ServeDir, ServeFile};
-
-use crate::auth::CartMerge;
 use crate::catalogue::Catalogue;
-use crate::db::Db;
-use crate::error::AppError;
+pub use crate::http::{AppError, app};
+use crate::service::accounts::{self, CartMerge, CreateAccountError, Throttle};
+use crate::store::Db;
 
-/// Largest request body accepted (a cart edit is a few hundred bytes).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
+/// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -41,12 +33,13 @@ pub struct AppState {
     /// A valid argon2 hash to verify against when an email is unknown (constant-time-ish sign-in).
     dummy_hash: String,
     /// Wrong passwords per email, to stop guessing.
-    throttle: Arc<auth::Throttle>,
+    throttle: Arc<Throttle>,
 }
 
 impl AppState {
     pub fn new(db: Db, catalogue: Catalogue) -> Result<AppState, AppError> {
-        let dummy_hash = auth::hash_password("omnicart: no such customer")?;
+        let dummy_hash =
+            accounts::hash_password("omnicart: no such customer").map_err(AppError::internal)?;
         Ok(AppState {
             db,
             catalogue: Arc::new(catalogue),
@@ -62,57 +55,45 @@ impl AppState {
     }
 }
 
-/// The whole application. `dist` is the storefront built by Trunk; `None` serves the API only.
-pub fn app(state: AppState, dist: Option<&Path>) -> Router {
-    let api = Router::new()
-        .merge(catalogue::router())
-        .merge(carts::router())
-        .merge(sync::router())
-        .merge(auth::router())
-        .fallback(|| async { AppError::not_found("API endpoint") })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
-    let router = Router::new().nest("/api", api);
-    match dist {
-        Some(dist) => router.fallback_service(storefront(dist)),
-        None => router.fallback(|| async {
-            AppError::new(StatusCode::NOT_FOUND, "not_found", "no storefront built")
-        }),
-    }
-}
-
-/// Static files of the storefront; any unknown path gets `index.html` (200) so client-side
-/// routes (`/product/…`, `/cart`) survive a reload.
-fn storefront(dist: &Path) -> ServeDir<ServeFile> {
-    let index: PathBuf = dist.join("index.html");
-    ServeDir::new(dist)
-        .precompressed_gzip()
-        .fallback(ServeFile::new(index))
-}
-
 /// Adds the demo customers if they are missing. Demo data, not a sign-up path.
-pub async fn seed_demo_customers(db: &Db) -> Result<(), AppError> {
-    for (email, name, segments, password) in DEMO_CUSTOMERS {
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT id FROM customers WHERE email = $1")
-                .bind(email)
-                .fetch_optional(db)
-                .await?;
-        if exists.is_none() {
-            auth::create_customer(db, email, name, segments, password).await?;
+pub async fn seed_demo_customers(db: &Db) -> Result<(), CreateAccountError> {
+    for customer in DEMO_CUSTOMERS {
+        if store::accounts::id_by_email(db, customer.email)
+            .await?
+            .is_none()
+        {
+            let DemoCustomer {
+                email,
+                name,
+                segments,
+                password,
+            } = customer;
+            accounts::create_customer(db, email, name, segments, password).await?;
         }
     }
     Ok(())
 }
 
-/// Demo accounts, printed by `scripts/run` and used by the end-to-end tests.
-/// (email, name, segments, password).
-pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str)] = &[
-    ("mike@demo.omnicart.dev", "Mike Demo", "", "omnicart-demo"),
-    (
-        "kylie@demo.omnicart.dev",
-        "Kylie Demo",
-        "vip",
-        "omnicart-demo",
-    ),
+/// A demo account, printed by `scripts/run` and used by the end-to-end tests.
+pub struct DemoCustomer {
+    pub email: &'static str,
+    pub name: &'static str,
+    /// Comma-separated.
+    pub segments: &'static str,
+    pub password: &'static str,
+}
+
+pub const DEMO_CUSTOMERS: &[DemoCustomer] = &[
+    DemoCustomer {
+        email: "mike@demo.omnicart.dev",
+        name: "Mike Demo",
+        segments: "",
+        password: "omnicart-demo",
+    },
+    DemoCustomer {
+        email: "kylie@demo.omnicart.dev",
+        name: "Kylie Demo",
+        segments: "vip",
+        password: "omnicart-demo",
+    },
 ];

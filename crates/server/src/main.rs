@@ -1,17 +1,79 @@
-//! `omnicart-server`: starts the API and the storefront.
-//!
-//! Configuration by environment (all optional):
-//! `OMNICART_ADDR` (127.0.0.1:8080), `DATABASE_URL` (sqlite://.omnicart/omnicart.db),
-//! `OMNICART_CATALOGUE` (crates/server/data/demo-catalogue.json), `OMNICART_DIST` (dist),
-//! `OMNICART_DEMO` (1: add the demo customers), `OMNICART_CART_MERGE` (merge: what becomes of
-//! a guest cart at sign-in; `keep_customer` or `keep_anonymous`), `OMNICART_SECURE_COOKIES`
-//! (0; 1 where the shop is served over HTTPS: session cookies are then sent over HTTPS only).
-//! `DATABASE_URL` may name a PostgreSQL database (`postgres://user:pass@host/db`) instead.
+//! `omnicart-server`: starts the API and the storefront, configured by the environment
+//! (see `config.rs` for the variables and their defaults).
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use omnicart_server::catalogue::Catalogue;
-use omnicart_server::{AppState, app, db, seed_demo_customers};
+use omnicart_server::config::Config;
+use omnicart_server::store::Db;
+use omnicart_server::{AppState, app, seed_demo_customers};
+use tower_http::services::ServeDir;
+
+#[tokio::main]
+async fn main() {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => fail(e),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_filter))
+        .init();
+    if let Err(e) = run(config).await {
+        fail(e);
+    }
+}
+
+fn fail(error: impl std::fmt::Display) -> ! {
+    eprintln!("omnicart-server: {error}");
+    std::process::exit(1);
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    if let Some(dir) = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .and_then(|p| Path::new(p).parent())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
+    if config.demo {
+        seed_demo_customers(&db)
+            .await
+            .map_err(|e| format!("seeding demo customers: {e}"))?;
+    }
+    let catalogue = Catalogue::load(&config.catalogue)?;
+    let products = catalogue.snapshot.products().len();
+    let mut state = AppState::new(db, catalogue)
+        .map_err(|e| format!("{e:?}"))?
+        .with_cart_merge(config.cart_merge);
+    state.secure_cookies = config.secure_cookies;
+    let dist = config.dist.join("index.html").exists();
+    if !dist {
+        let dist = config.dist.display();
+        tracing::warn!("no storefront build in {dist}: serving the API only");
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("binding {}: {e}", config.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%local, products, "omnicart listening on http://{local}");
+    let mut router = app(state, dist.then_some(config.dist.as_path()));
+    // The plain-JS example of the npm package, when it has been built: /www/ and /pkg/.
+    if Path::new("pkg/omnicart_wasm.js").exists() {
+        router = router
+            .nest_service("/www", ServeDir::new("www"))
+            .nest_service("/pkg", ServeDir::new("pkg"));
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
 
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
@@ -22,84 +84,4 @@ fn redact(url: &str) -> String {
         },
         _ => url.to_owned(),
     }
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-#[tokio::main]
-async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    if let Err(e) = run().await {
-        eprintln!("omnicart-server: {e}");
-        std::process::exit(1);
-    }
-}
-
-async fn run() -> Result<(), String> {
-    let addr = env_or("OMNICART_ADDR", "127.0.0.1:8080");
-    let database_url = env_or("DATABASE_URL", "sqlite://.omnicart/omnicart.db");
-    let catalogue_path = PathBuf::from(env_or(
-        "OMNICART_CATALOGUE",
-        "crates/server/data/demo-catalogue.json",
-    ));
-    let dist = PathBuf::from(env_or("OMNICART_DIST", "dist"));
-
-    if let Some(dir) = database_url
-        .strip_prefix("sqlite://")
-        .and_then(|p| std::path::Path::new(p).parent())
-    {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    }
-    let cart_merge: omnicart_server::auth::CartMerge =
-        env_or("OMNICART_CART_MERGE", "merge").parse()?;
-    let pool = db::connect(&database_url).await.map_err(|e| {
-        let hint = if e.to_string().contains("previously applied") {
-            " (this database was made by a pre-release schema of omnicart: move it away and start again)"
-        } else {
-            ""
-        };
-        format!("database {}: {e}{hint}", redact(&database_url))
-    })?;
-    if env_or("OMNICART_DEMO", "0") == "1" {
-        seed_demo_customers(&pool)
-            .await
-            .map_err(|e| format!("seeding demo customers: {e:?}"))?;
-    }
-    let catalogue = Catalogue::load(&catalogue_path)?;
-    let products = catalogue.snapshot.products().len();
-    let mut state = AppState::new(pool, catalogue)
-        .map_err(|e| format!("{e:?}"))?
-        .with_cart_merge(cart_merge);
-    state.secure_cookies = env_or("OMNICART_SECURE_COOKIES", "0") == "1";
-    let dist = dist.join("index.html").exists().then_some(dist.as_path());
-    if dist.is_none() {
-        tracing::warn!(
-            "no storefront build in {}: serving the API only",
-            env_or("OMNICART_DIST", "dist")
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("binding {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%local, products, "omnicart listening on http://{local}");
-    // The plain-JS example of the npm package, when it has been built: /www/ and /pkg/.
-    let mut router = app(state, dist);
-    if std::path::Path::new("pkg/omnicart_wasm.js").exists() {
-        router = router
-            .nest_service("/www", tower_http::services::ServeDir::new("www"))
-            .nest_service("/pkg", tower_http::services::ServeDir::new("pkg"));
-    }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
 }

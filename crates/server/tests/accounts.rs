@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::{StatusCode, header};
 use common::{KYLIE, MIKE, TestApp};
-use omnicart_server::auth::CartMerge;
+use omnicart_server::service::accounts::CartMerge;
 use serde_json::{Value, json};
 
 const TV: &str = "LUM-OLED-C4-55";
@@ -302,7 +302,7 @@ async fn sign_up_checks_what_it_is_given_and_keeps_the_guest_cart() {
 async fn guessing_a_password_is_stopped_after_ten_tries() {
     let app = TestApp::new().await;
     let attempt = |password: &str| json!({"email": MIKE.0, "password": password}).to_string();
-    for i in 0..omnicart_server::auth::MAX_FAILURES {
+    for i in 0..omnicart_server::service::accounts::MAX_FAILURES {
         let reply = app
             .post("/api/auth/sign-in", &attempt(&format!("guess {i}")), None)
             .await;

@@ -537,12 +537,12 @@ async fn an_operation_the_log_has_is_answered_as_stored_even_after_the_catalogue
     sqlx::query("INSERT INTO cart_ops (cart_id, received_at, seq, op_id, body) VALUES ($1, 0, 2, 'a:2', $2)")
         .bind(&cart)
         .bind(gone.to_string())
-        .execute(&db)
+        .execute(db.pool())
         .await
         .unwrap();
     sqlx::query("UPDATE carts SET log_seq = 2, live = 2 WHERE id = $1")
         .bind(&cart)
-        .execute(&db)
+        .execute(db.pool())
         .await
         .unwrap();
     // Sent again, it is acknowledged (not refused as unknown, which would tell the shopper the

@@ -9,7 +9,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use omnicart_server::catalogue::Catalogue;
-use omnicart_server::{AppState, app, db, seed_demo_customers};
+use omnicart_server::store::Db;
+use omnicart_server::{AppState, app, seed_demo_customers};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -35,7 +36,7 @@ impl Reply {
 }
 
 /// A fresh, migrated database for one test.
-pub async fn database(dir: &tempfile::TempDir) -> omnicart_server::db::Db {
+pub async fn database(dir: &tempfile::TempDir) -> Db {
     let url = match std::env::var("OMNICART_TEST_POSTGRES") {
         Ok(server) if !server.is_empty() => {
             use sqlx::Connection;
@@ -57,7 +58,7 @@ pub async fn database(dir: &tempfile::TempDir) -> omnicart_server::db::Db {
         }
         _ => format!("sqlite://{}", dir.path().join("test.db").display()),
     };
-    db::connect(&url).await.expect("database")
+    Db::connect(&url).await.expect("database")
 }
 
 pub async fn state(dir: &tempfile::TempDir) -> AppState {
@@ -68,12 +69,12 @@ pub async fn state(dir: &tempfile::TempDir) -> AppState {
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        TestApp::with_cart_merge(omnicart_server::auth::CartMerge::Merge).await
+        TestApp::with_cart_merge(omnicart_server::service::accounts::CartMerge::Merge).await
     }
 
     /// An app and a handle on its database, for tests that change what is stored behind the
     /// API's back.
-    pub async fn with_database() -> (TestApp, omnicart_server::db::Db) {
+    pub async fn with_database() -> (TestApp, Db) {
         let dir = tempfile::tempdir().unwrap();
         let pool = database(&dir).await;
         seed_demo_customers(&pool).await.expect("demo customers");
@@ -91,7 +92,7 @@ impl TestApp {
         )
     }
 
-    pub async fn with_cart_merge(merge: omnicart_server::auth::CartMerge) -> TestApp {
+    pub async fn with_cart_merge(merge: omnicart_server::service::accounts::CartMerge) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let state = state(&dir).await.with_cart_merge(merge);
         let dist = dir.path().join("dist");

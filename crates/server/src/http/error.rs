@@ -1,16 +1,18 @@
-//! One error shape for every failure the API returns, and the JSON extractor that uses it.
+//! [`AppError`]: one error shape for every failure the API returns.
 //!
-//! Every error is `{"error": {"code": "...", "message": "..."}}` with a stable `code`; a stale
-//! write adds `"current"` (the cart as stored). 5xx details are logged, never sent.
+//! Every error is `{"error": {"code": "...", "message": "..."}}` with a stable `code`
+//! (`omnicart_api::ErrorBody`); a refused operation of a batch adds `op_index`, a stale write
+//! `current` (the cart as stored). A 5xx is logged with its details and answered with a
+//! generic message and the request's id (`request_id`, the `x-request-id` of the response),
+//! so a report of it can be found in the log.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use omnicart_api::{ErrorBody, ErrorDetail};
+use omnicart_api::{ErrorBody, ErrorDetail, code};
 use omnicart_engine::ErrorCode;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct AppError {
@@ -19,6 +21,7 @@ pub struct AppError {
     message: String,
     op_index: Option<usize>,
     current: Option<Value>,
+    retry_after_seconds: Option<i64>,
 }
 
 impl AppError {
@@ -29,13 +32,14 @@ impl AppError {
             message: message.into(),
             op_index: None,
             current: None,
+            retry_after_seconds: None,
         }
     }
 
     pub fn not_found(what: &str) -> AppError {
         AppError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            code::NOT_FOUND,
             format!("{what} not found"),
         )
     }
@@ -48,7 +52,7 @@ impl AppError {
     pub fn internal(detail: impl std::fmt::Display) -> AppError {
         AppError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            code::INTERNAL,
             detail.to_string(),
         )
     }
@@ -65,6 +69,12 @@ impl AppError {
         self
     }
 
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn with_retry_after(mut self, seconds: i64) -> AppError {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
     pub fn code(&self) -> &'static str {
         self.code
     }
@@ -72,20 +82,28 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let message = if self.status.is_server_error() {
+        let (message, request_id) = if self.status.is_server_error() {
+            // Logged inside the request's span, so the line carries the request id.
             tracing::error!(code = self.code, detail = %self.message, "request failed");
-            "something went wrong on our side; please try again".to_owned()
+            let message = "something went wrong on our side; please try again".to_owned();
+            (message, super::request_id::current())
         } else {
-            self.message
+            (self.message, None)
         };
         let error = ErrorDetail {
             code: self.code.to_owned(),
             message,
             op_index: self.op_index,
             current: self.current,
-            request_id: None,
+            request_id,
         };
-        (self.status, axum::Json(ErrorBody { error })).into_response()
+        let mut response = (self.status, axum::Json(ErrorBody { error })).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -95,28 +113,8 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-impl From<JsonRejection> for AppError {
-    fn from(rejection: JsonRejection) -> AppError {
-        let code = match &rejection {
-            JsonRejection::JsonSyntaxError(_) => "malformed_json",
-            JsonRejection::JsonDataError(_) => "invalid_request",
-            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
-            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-            _ => "invalid_body",
-        };
-        AppError::new(rejection.status(), code, rejection.body_text())
-    }
-}
-
-/// `axum::Json`, but its rejections are [`AppError`]s, so malformed JSON, wrong shapes and
-/// oversized bodies get the same error shape as everything else.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(ApiJson(value))
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        AppError::internal(e)
     }
 }

@@ -1,0 +1,213 @@
+//! The server's configuration: one typed [`Config`], read from the environment once at start.
+//! Every variable is optional:
+//!
+//! | variable | default | |
+//! |---|---|---|
+//! | `OMNICART_ADDR` | `127.0.0.1:8080` | the socket address to listen on |
+//! | `DATABASE_URL` | `sqlite://.omnicart/omnicart.db` | a SQLite file, or `postgres://user:pass@host/db` |
+//! | `OMNICART_CATALOGUE` | `crates/server/data/demo-catalogue.json` | the snapshot to serve and price with |
+//! | `OMNICART_DIST` | `dist` | the built storefront (served if it has an `index.html`) |
+//! | `OMNICART_DEMO` | `0` | `1`: add the demo customers |
+//! | `OMNICART_CART_MERGE` | `merge` | a guest cart at sign-in: `merge`, `keep_customer` or `keep_anonymous` |
+//! | `OMNICART_SECURE_COOKIES` | `0` | `1` where the shop is served over HTTPS: session cookies go over HTTPS only |
+//! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
+//!
+//! A value that does not parse stops the server with a message naming the variable
+//! ([`ConfigError`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::service::accounts::CartMerge;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub catalogue: PathBuf,
+    pub dist: PathBuf,
+    /// Add the demo customers at start.
+    pub demo: bool,
+    pub cart_merge: CartMerge,
+    pub secure_cookies: bool,
+    /// The log filter, checked at start (see [`Config::from_lookup`]).
+    pub log_filter: String,
+}
+
+/// A variable whose value does not parse: `OMNICART_ADDR=foo: not a socket address`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    /// What the value should have been.
+    pub expected: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}: {}", self.variable, self.value, self.expected)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The configuration in the process's environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The configuration `lookup` gives (a variable's value, `None` if unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let read = |name: &'static str, default: &str| Variable {
+            name,
+            value: lookup(name).unwrap_or_else(|| default.to_owned()),
+        };
+        let log_filter = read("RUST_LOG", "info");
+        tracing_subscriber::EnvFilter::try_new(&log_filter.value)
+            .map_err(|e| log_filter.error(format!("not a log filter ({e})")))?;
+        Ok(Config {
+            addr: read("OMNICART_ADDR", "127.0.0.1:8080").parse(
+                |v| v.parse().ok(),
+                "not a socket address (such as 127.0.0.1:8080)",
+            )?,
+            database_url: read("DATABASE_URL", "sqlite://.omnicart/omnicart.db").value,
+            catalogue: read(
+                "OMNICART_CATALOGUE",
+                "crates/server/data/demo-catalogue.json",
+            )
+            .value
+            .into(),
+            dist: read("OMNICART_DIST", "dist").value.into(),
+            demo: read("OMNICART_DEMO", "0").flag()?,
+            cart_merge: read("OMNICART_CART_MERGE", "merge").parse(
+                |v| v.parse().ok(),
+                "expected merge, keep_customer or keep_anonymous",
+            )?,
+            secure_cookies: read("OMNICART_SECURE_COOKIES", "0").flag()?,
+            log_filter: log_filter.value,
+        })
+    }
+}
+
+/// A variable as read (its default if unset).
+struct Variable {
+    name: &'static str,
+    value: String,
+}
+
+impl Variable {
+    fn error(&self, expected: impl Into<String>) -> ConfigError {
+        ConfigError {
+            variable: self.name,
+            value: self.value.clone(),
+            expected: expected.into(),
+        }
+    }
+
+    fn parse<T>(
+        &self,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<T, ConfigError> {
+        parse(&self.value).ok_or_else(|| self.error(expected))
+    }
+
+    /// `0` or `1`.
+    fn flag(&self) -> Result<bool, ConfigError> {
+        match self.value.as_str() {
+            "0" => Ok(false),
+            "1" => Ok(true),
+            _ => Err(self.error("expected 0 or 1")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn unset_variables_take_their_defaults() {
+        assert_eq!(
+            config(&[]).unwrap(),
+            Config {
+                addr: "127.0.0.1:8080".parse().unwrap(),
+                database_url: "sqlite://.omnicart/omnicart.db".into(),
+                catalogue: "crates/server/data/demo-catalogue.json".into(),
+                dist: "dist".into(),
+                demo: false,
+                cart_merge: CartMerge::Merge,
+                secure_cookies: false,
+                log_filter: "info".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn set_variables_are_read() {
+        let config = config(&[
+            ("OMNICART_ADDR", "0.0.0.0:80"),
+            ("DATABASE_URL", "postgres://shop@db/shop"),
+            ("OMNICART_CATALOGUE", "/srv/catalogue.json"),
+            ("OMNICART_DIST", "/srv/dist"),
+            ("OMNICART_DEMO", "1"),
+            ("OMNICART_CART_MERGE", "keep_anonymous"),
+            ("OMNICART_SECURE_COOKIES", "1"),
+            ("RUST_LOG", "warn,omnicart_server=debug"),
+        ])
+        .unwrap();
+        assert_eq!(config.addr, "0.0.0.0:80".parse().unwrap());
+        assert_eq!(config.database_url, "postgres://shop@db/shop");
+        assert_eq!(config.catalogue, PathBuf::from("/srv/catalogue.json"));
+        assert_eq!(config.dist, PathBuf::from("/srv/dist"));
+        assert!(config.demo && config.secure_cookies);
+        assert_eq!(config.cart_merge, CartMerge::KeepAnonymous);
+        assert_eq!(config.log_filter, "warn,omnicart_server=debug");
+        let keep_customer = super::Config::from_lookup(|name| {
+            (name == "OMNICART_CART_MERGE").then(|| "keep_customer".to_owned())
+        });
+        assert_eq!(keep_customer.unwrap().cart_merge, CartMerge::KeepCustomer);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_variable() {
+        for (variable, value, message) in [
+            (
+                "OMNICART_ADDR",
+                "foo",
+                "OMNICART_ADDR=foo: not a socket address",
+            ),
+            (
+                "OMNICART_ADDR",
+                "localhost",
+                "OMNICART_ADDR=localhost: not a socket address",
+            ),
+            (
+                "OMNICART_CART_MERGE",
+                "x",
+                "OMNICART_CART_MERGE=x: expected merge, keep_customer or keep_anonymous",
+            ),
+            (
+                "OMNICART_SECURE_COOKIES",
+                "maybe",
+                "OMNICART_SECURE_COOKIES=maybe: expected 0 or 1",
+            ),
+            ("OMNICART_DEMO", "yes", "OMNICART_DEMO=yes: expected 0 or 1"),
+            ("RUST_LOG", "=[", "RUST_LOG==[: not a log filter"),
+        ] {
+            let error = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert_eq!(error.value, value);
+            assert!(error.to_string().starts_with(message), "{error}");
+        }
+    }
+}

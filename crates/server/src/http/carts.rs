@@ -1,0 +1,44 @@
+//! `POST /api/carts`, `GET /api/carts/{id}`, `POST /api/carts/{id}/ops` (`EditRequest`); the
+//! rules are [`crate::service::carts`]'s.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use omnicart_api::{CartView, EditRequest, routes};
+
+use crate::AppState;
+use crate::http::{ApiJson, AppError, api_path};
+use crate::service::{Caller, carts};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(api_path(routes::CARTS), post(create))
+        .route(api_path(routes::CART), get(read))
+        .route(api_path(routes::CART_OPS), post(edit))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<CartView>), AppError> {
+    let view = carts::create(&state, &caller).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CartView>, AppError> {
+    Ok(Json(carts::read(&state, &caller, &id).await?))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<EditRequest>,
+) -> Result<Json<CartView>, AppError> {
+    Ok(Json(carts::edit(&state, &caller, &id, request).await?))
+}

@@ -1,0 +1,40 @@
+//! The snapshot feed: `GET /api/snapshot` serves the catalogue the engine in the page loads,
+//! with an ETag so a returning shopper's browser revalidates instead of downloading it again.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use omnicart_api::routes;
+
+use crate::AppState;
+use crate::http::api_path;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(api_path(routes::SNAPSHOT), get(snapshot))
+}
+
+async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let catalogue = &state.catalogue;
+    let etag = catalogue.etag();
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (cache, [content_type], catalogue.json().clone()).into_response()
+}

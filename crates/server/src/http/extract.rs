@@ -1,0 +1,73 @@
+//! The extractors of the API: [`ApiJson`] (a JSON body, refused in the API's error shape) and
+//! [`Caller`] (who is asking, from the session cookie).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use omnicart_api::code;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::http::AppError;
+use crate::ids::{now_unix, sha256_hex};
+use crate::service::Caller;
+use crate::store::sessions;
+
+/// The cookie that holds the session token.
+pub const SESSION_COOKIE: &str = "omnicart_session";
+
+/// `axum::Json`, but its rejections are [`AppError`]s, so malformed JSON, wrong shapes and
+/// oversized bodies get the same error shape as everything else.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        let code = match &rejection {
+            JsonRejection::JsonSyntaxError(_) => code::MALFORMED_JSON,
+            JsonRejection::JsonDataError(_) => code::INVALID_REQUEST,
+            JsonRejection::MissingJsonContentType(_) => code::UNSUPPORTED_MEDIA_TYPE,
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => code::BODY_TOO_LARGE,
+            _ => code::INVALID_BODY,
+        };
+        AppError::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+/// Never fails for a missing or expired session (the caller is then anonymous), only for a
+/// database error.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
+        let Some(token) = session_cookie(&parts.headers) else {
+            return Ok(Caller::default());
+        };
+        let owner = sessions::owner(&state.db, &sha256_hex(token.as_bytes()), now_unix()).await?;
+        Ok(owner.map_or_else(Caller::default, |owner| Caller {
+            customer_id: Some(owner.customer_id),
+            segments: owner.segments,
+        }))
+    }
+}
+
+/// The session token of the request's cookie, if it has one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}

@@ -1,0 +1,66 @@
+//! The HTTP layer: [`app`] merges one `router()` per resource under `/api` ([`catalogue`],
+//! [`carts`], [`sync`], [`auth`]), serves the built storefront for every other path, and
+//! wraps it all in request ids and tracing ([`request_id`]). Handlers only extract
+//! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
+//! [`AppError`] ([`error`]).
+
+pub mod auth;
+pub mod carts;
+pub mod catalogue;
+pub mod error;
+pub mod extract;
+pub mod request_id;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use omnicart_api::{MAX_BODY_BYTES, code, routes};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::AppState;
+pub use error::AppError;
+pub use extract::ApiJson;
+
+/// The whole application. `dist` is the storefront built by Trunk; `None` serves the API only.
+pub fn app(state: AppState, dist: Option<&Path>) -> Router {
+    let api = Router::new()
+        .merge(catalogue::router())
+        .merge(carts::router())
+        .merge(sync::router())
+        .merge(auth::router())
+        .fallback(|| async { AppError::not_found("API endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    let router = Router::new().nest(routes::PREFIX, api);
+    let router = match dist {
+        Some(dist) => router.fallback_service(storefront(dist)),
+        None => router.fallback(|| async {
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                code::NOT_FOUND,
+                "no storefront built",
+            )
+        }),
+    };
+    request_id::layer(router)
+}
+
+/// A route of `omnicart_api::routes` as the API router, nested under
+/// [`routes::PREFIX`], registers it.
+fn api_path(route: &'static str) -> &'static str {
+    route
+        .strip_prefix(routes::PREFIX)
+        .expect("every API route is under the API prefix")
+}
+
+/// Static files of the storefront; any unknown path gets `index.html` (200) so client-side
+/// routes (`/product/…`, `/cart`) survive a reload.
+fn storefront(dist: &Path) -> ServeDir<ServeFile> {
+    let index: PathBuf = dist.join("index.html");
+    ServeDir::new(dist)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index))
+}

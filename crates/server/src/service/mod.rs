@@ -1,0 +1,51 @@
+//! The services: what each request *does*, between the HTTP layer ([`crate::http`]) and the
+//! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
+//! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions). A write
+//! is one transaction; a cart changes only through its locked log
+//! ([`crate::store::cart_log::LockedCart`]).
+
+pub mod accounts;
+pub mod carts;
+pub mod sync;
+
+use omnicart_api::Profile;
+use omnicart_engine::{QuoteContext, Timestamp};
+
+use crate::ids::now_unix;
+
+/// Who is asking: a signed-in customer, or nobody in particular.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub customer_id: Option<String>,
+    /// The customer's segments, read with the session (promotions may target them).
+    pub segments: Vec<String>,
+}
+
+impl Caller {
+    /// What promotions may know about the caller.
+    pub fn profile(&self) -> Profile {
+        customer_profile(self.segments.clone())
+    }
+
+    /// The context the caller's carts are quoted in: their [`Profile`] at the server's clock.
+    /// The page builds the same context from `GET /api/me`, so both agree.
+    pub fn quote_context(&self) -> QuoteContext {
+        self.profile()
+            .quote_context(Timestamp::from_unix(now_unix()))
+    }
+
+    /// Whether the caller may see a cart owned by `owner`: anonymous carts to whoever holds
+    /// the id, a customer's cart to that customer only.
+    pub fn may_see(&self, owner: Option<&str>) -> bool {
+        owner.is_none_or(|owner| self.customer_id.as_deref() == Some(owner))
+    }
+}
+
+/// What promotions may know about a shopper with these segments. No order has been placed by
+/// anyone until the order lifecycle lands, so every shopper is at their first order.
+pub(crate) fn customer_profile(segments: Vec<String>) -> Profile {
+    Profile {
+        segments,
+        first_order: true,
+    }
+}
