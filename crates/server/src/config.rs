@@ -3,7 +3,7 @@
 //!
 //! | variable | default | |
 //! |---|---|---|
-//! | `OMNICART_ADDR` | `127.0.0.1:8080` | the socket address to listen on |
+//! | `OMNICART_ADDR` | `127.0.0.1:8080` | the host and port to listen on (a name is resolved at start) |
 //! | `DATABASE_URL` | `sqlite://.omnicart/omnicart.db` | a SQLite file, or `postgres://user:pass@host/db` |
 //! | `OMNICART_CATALOGUE` | `crates/server/data/demo-catalogue.json` | the snapshot to serve and price with |
 //! | `OMNICART_DIST` | `dist` | the built storefront (served if it has an `index.html`) |
@@ -15,7 +15,7 @@
 //! A value that does not parse stops the server with a message naming the variable
 //! ([`ConfigError`]).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use crate::service::accounts::CartMerge;
@@ -34,7 +34,7 @@ pub struct Config {
     pub log_filter: String,
 }
 
-/// A variable whose value does not parse: `OMNICART_ADDR=foo: not a socket address`.
+/// A variable whose value does not parse: `OMNICART_ADDR=foo: not a host and port …`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     pub variable: &'static str,
@@ -68,8 +68,8 @@ impl Config {
             .map_err(|e| log_filter.error(format!("not a log filter ({e})")))?;
         Ok(Config {
             addr: read("OMNICART_ADDR", "127.0.0.1:8080").parse(
-                |v| v.parse().ok(),
-                "not a socket address (such as 127.0.0.1:8080)",
+                |v| v.to_socket_addrs().ok()?.next(),
+                "not a host and port to listen on (such as 127.0.0.1:8080 or localhost:8080)",
             )?,
             database_url: read("DATABASE_URL", "sqlite://.omnicart/omnicart.db").value,
             catalogue: read(
@@ -176,6 +176,15 @@ mod tests {
             (name == "OMNICART_CART_MERGE").then(|| "keep_customer".to_owned())
         });
         assert_eq!(keep_customer.unwrap().cart_merge, CartMerge::KeepCustomer);
+        let named = Config::from_lookup(|name| {
+            (name == "OMNICART_ADDR").then(|| "localhost:8080".to_owned())
+        })
+        .unwrap();
+        assert!(
+            named.addr.ip().is_loopback() && named.addr.port() == 8080,
+            "{}",
+            named.addr
+        );
     }
 
     #[test]
@@ -184,12 +193,12 @@ mod tests {
             (
                 "OMNICART_ADDR",
                 "foo",
-                "OMNICART_ADDR=foo: not a socket address",
+                "OMNICART_ADDR=foo: not a host and port",
             ),
             (
                 "OMNICART_ADDR",
                 "localhost",
-                "OMNICART_ADDR=localhost: not a socket address",
+                "OMNICART_ADDR=localhost: not a host and port",
             ),
             (
                 "OMNICART_CART_MERGE",

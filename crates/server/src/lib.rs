@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod error;
 pub mod http;
 pub mod ids;
 pub mod service;
@@ -16,7 +17,8 @@ pub mod store;
 use std::sync::Arc;
 
 use crate::catalogue::Catalogue;
-pub use crate::http::{AppError, app};
+pub use crate::error::AppError;
+pub use crate::http::app;
 use crate::service::accounts::{self, CartMerge, CreateAccountError, Throttle};
 use crate::store::Db;
 

@@ -21,7 +21,7 @@ use omnicart_api::{MAX_BODY_BYTES, code, routes};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::AppState;
-pub use error::AppError;
+pub use crate::error::AppError;
 pub use extract::ApiJson;
 
 /// The whole application. `dist` is the storefront built by Trunk; `None` serves the API only.

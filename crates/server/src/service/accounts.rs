@@ -26,7 +26,7 @@ use omnicart_engine::replica::{Operation, ops_towards};
 use omnicart_engine::{Cart, CartOp};
 
 use crate::AppState;
-use crate::http::AppError;
+use crate::error::AppError;
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::service::{Caller, customer_profile};
 use crate::store::accounts::{self, InsertError, NewCustomer};

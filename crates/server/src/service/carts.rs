@@ -13,7 +13,7 @@ use omnicart_engine::replica::Operation;
 use omnicart_engine::{Cart, CartOp, QuoteContext, Snapshot, quote};
 
 use crate::AppState;
-use crate::http::AppError;
+use crate::error::AppError;
 use crate::ids::now_millis;
 use crate::service::Caller;
 use crate::store::carts::{self, CartRecord};

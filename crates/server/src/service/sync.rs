@@ -24,7 +24,7 @@ use omnicart_engine::{Cart, ErrorCode, Snapshot};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::http::AppError;
+use crate::error::AppError;
 use crate::service::{Caller, carts};
 use crate::store::Db;
 use crate::store::cart_log::{self, CartRow};
