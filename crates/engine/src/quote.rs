@@ -11,7 +11,6 @@
 //! The page quotes every edit with [`quote`]; the server quotes again with the same function at
 //! order placement and its answer is final.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -21,42 +20,13 @@ use crate::ErrorCode;
 use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
+pub use crate::context::{QuoteContext, Usage};
 use crate::money::{Currency, Money, MoneyError};
 use crate::promotion::{
-    self, Amount, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line,
-    Matches, Round, Suggestion, UpsellHint, normalize_code, order_discount,
+    self, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line, Matches,
+    Round, Suggestion, UpsellHint, normalize_code, order_discount,
 };
 use crate::sku::{Quantity, Sku};
-use crate::time::Timestamp;
-
-/// Who is buying, where, when and with which codes. Everything the engine would otherwise have
-/// to look up is passed in: it reads no clock and no database.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QuoteContext {
-    pub channel: Channel,
-    /// Defaults to the snapshot's currency.
-    pub currency: Option<Currency>,
-    /// Tax region; defaults to the snapshot's default region.
-    pub region: Option<String>,
-    /// The instant promotions' schedules are checked against.
-    pub now: Option<Timestamp>,
-    pub segments: Vec<String>,
-    pub first_order: bool,
-    /// Codes this customer has already used (single-use codes).
-    pub used_coupons: Vec<String>,
-    /// Uses and budget left per promotion id, as the server counts them.
-    pub usage: BTreeMap<String, Usage>,
-    /// The delivery charge, once the delivery calculator has produced one.
-    pub delivery_charge: Option<Amount>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Usage {
-    pub remaining_uses: Option<u32>,
-    pub remaining_budget: Option<Amount>,
-}
 
 /// One discount on a line, the order or the delivery, with the promotion that gave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

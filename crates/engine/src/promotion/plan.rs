@@ -7,8 +7,8 @@ use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate_cents;
 use crate::catalogue::Snapshot;
+use crate::context::QuoteContext;
 use crate::money::Currency;
-use crate::quote::QuoteContext;
 use crate::sku::Sku;
 use crate::sort::{sort_indices, sort_vec};
 
