@@ -541,3 +541,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_id_claimed_twice_keeps_the_same_operation_in_either_order() {
+    let kept = |a: &Operation, b: &Operation| {
+        let mut one = OpLog::new();
+        one.insert(a.clone()).unwrap();
+        one.insert(b.clone()).unwrap();
+        let mut other = OpLog::new();
+        other.insert(b.clone()).unwrap();
+        other.insert(a.clone()).unwrap();
+        assert_eq!(one, other);
+        one.ordered()[0].clone()
+    };
+    let add = |q: u32| {
+        let json = format!(r#"{{"op":"add","sku":"TV","quantity":{q}}}"#);
+        op("x:1", "phone", 10, Some(0), &json)
+    };
+    let remove = op("x:1", "phone", 10, Some(0), r#"{"op":"remove","sku":"TV"}"#);
+    // The earlier stamp wins, whatever the contents.
+    let later_add = op("x:1", "phone", 11, Some(0), ADD_TV);
+    assert_eq!(kept(&remove, &later_add), remove);
+    // At equal stamps: `seen` (absent first), then the wire name, then the fields.
+    let unseen = op("x:1", "phone", 10, None, r#"{"op":"remove","sku":"TV"}"#);
+    assert_eq!(kept(&add(1), &unseen), unseen);
+    assert_eq!(kept(&remove, &add(3)), add(3));
+    assert_eq!(kept(&add(3), &add(1)), add(1));
+    let address = |postcode: &str| {
+        let json =
+            format!(r#"{{"op":"set_address","address":{{"lat":52.5,"postcode":"{postcode}"}}}}"#);
+        op("x:1", "phone", 10, None, &json)
+    };
+    assert_eq!(kept(&address("10117"), &address("10115")), address("10115"));
+}

@@ -292,3 +292,62 @@ impl From<Cart> for CartData {
         }
     }
 }
+
+impl CartOp {
+    /// The operation's `op` as JSON writes it (`"add"`, `"set_quantity"`, …): a stable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CartOp::Add { .. } => "add",
+            CartOp::SetQuantity { .. } => "set_quantity",
+            CartOp::Remove { .. } => "remove",
+            CartOp::Replace { .. } => "replace",
+            CartOp::ApplyCoupon { .. } => "apply_coupon",
+            CartOp::RemoveCoupon { .. } => "remove_coupon",
+            CartOp::ChooseDelivery { .. } => "choose_delivery",
+            CartOp::SetAddress { .. } => "set_address",
+            CartOp::AttachService { .. } => "attach_service",
+            CartOp::DetachService { .. } => "detach_service",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_wire_names() {
+        let sku = || Sku::new("TV-55").unwrap();
+        let ops = [
+            CartOp::Add {
+                sku: sku(),
+                quantity: Quantity::ONE,
+            },
+            CartOp::SetQuantity {
+                sku: sku(),
+                quantity: Quantity::ONE,
+            },
+            CartOp::Remove { sku: sku() },
+            CartOp::Replace {
+                sku: sku(),
+                with: sku(),
+            },
+            CartOp::ApplyCoupon { code: "A".into() },
+            CartOp::RemoveCoupon { code: "A".into() },
+            CartOp::ChooseDelivery { choice: None },
+            CartOp::SetAddress { address: None },
+            CartOp::AttachService {
+                sku: sku(),
+                service: sku(),
+            },
+            CartOp::DetachService {
+                sku: sku(),
+                service: sku(),
+            },
+        ];
+        for op in ops {
+            let json = serde_json::to_value(&op).unwrap();
+            assert_eq!(json["op"], op.name(), "{json}");
+        }
+    }
+}
