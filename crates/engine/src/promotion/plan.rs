@@ -13,7 +13,7 @@ use crate::sku::Sku;
 use crate::sort::{sort_indices, sort_vec};
 
 /// What a promotion needs to apply, for rejections and upsell hints.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Gap<'a> {
     Subtotal {
         missing: Cents,
@@ -35,7 +35,7 @@ pub(crate) enum Gap<'a> {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Reason {
     pub code: &'static str,
     pub message: String,
@@ -63,7 +63,7 @@ pub(crate) struct Input<'a> {
 }
 
 /// The outcome of one plan.
-#[derive(Default, Clone, Debug)]
+#[derive(Default, Clone, Debug, PartialEq)]
 pub(crate) struct Evaluation<'a> {
     /// The promotions run, in order.
     plan: Vec<usize>,
@@ -586,7 +586,6 @@ fn run_after<'a>(
     plan: &[usize],
     prior: Option<&Evaluation<'a>>,
 ) -> Evaluation<'a> {
-    let lines = input.lines;
     let start = prior.map_or(0, |prior| shared_start(plan, prior));
     let mut eval = match prior {
         Some(prior) if start > 0 => {
@@ -599,116 +598,167 @@ fn run_after<'a>(
             ..Evaluation::default()
         },
     };
-    // The state after the shared start, from its records, by the same operations in the same
-    // order as a run from the beginning.
-    let mut net: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
-    for &(i, _, d) in &eval.line_adjustments {
-        net[i] -= d;
-    }
-    // Σ net once something reads it (conditions, order discounts), then kept as line
-    // promotions take their share off.
-    let mut subtotal: Option<Cents> = None;
-    let mut order_total: Cents = eval.order_adjustments.iter().map(|(_, d)| d).sum();
-    let mut delivery_left = eval
-        .delivery
-        .iter()
-        .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
+    let mut state = RunState::after(input, &eval);
     for &p in &plan[start..] {
-        let promo = &input.promotions[p];
-        if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo, input.round) {
-            eval.rejected
-                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-            eval.gaps.push((p, gap));
-            continue;
-        }
-        if let Action::GiftItem { sku, quantity } = &promo.action {
-            // A gift applies when the item can be sold here, even at no price (a free sample):
-            // it adds a line and takes nothing off the others.
-            match input
-                .snapshot
-                .price_for(sku, input.context.channel, input.currency)
-            {
-                Some(unit) => {
-                    eval.gifts.push((p, sku.clone(), *quantity));
-                    eval.apply(
-                        p,
-                        0,
-                        input
-                            .round
-                            .cents(unit.amount())
-                            .saturating_mul(i64::from(*quantity)),
-                    );
-                }
-                None => eval.rejected.push((
-                    p,
-                    reason("gift_unavailable", "The gift is not available here."),
-                )),
-            }
-            continue;
-        }
-        let cap = cap_of(input, promo);
-        let taken = match promo.class() {
-            DiscountClass::Line => {
-                let taken = apply_line(input, p, &mut net, cap, &mut eval);
-                if let Some(s) = subtotal.as_mut() {
-                    *s -= taken;
-                }
-                debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Cents>()));
-                taken
-            }
-            DiscountClass::Order => {
-                let base = sum_of(&net, &mut subtotal) - order_total;
-                let full = order_discount(base, &promo.action, input.round);
-                let d = cap.map_or(full, |c| full.min(c));
-                if let Some(gap) = tier_gap(&promo.action, base, input.round) {
-                    if d == 0 {
-                        eval.rejected
-                            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-                        eval.gaps.push((p, gap));
-                        continue;
-                    }
-                    if let Gap::Subtotal { missing } = gap {
-                        eval.gaps.push((p, Gap::NextTier { missing }));
-                    }
-                }
-                order_total += d;
-                eval.order_adjustments.push((p, d));
-                d
-            }
-            DiscountClass::Delivery => {
-                let d = delivery_discount_of(&promo.action, delivery_left, input.round);
-                delivery_left = delivery_left.map(|left| left - d);
-                eval.delivery.push((p, d));
-                eval.apply(p, d, 0);
-                continue;
-            }
-        };
-        if taken == 0 {
-            eval.order_adjustments.retain(|(q, _)| *q != p);
-            eval.rejected.push((
-                p,
-                reason(
-                    "nothing_to_discount",
-                    "Nothing in your cart is discounted by this offer yet.",
-                ),
-            ));
-            if let Some(target) = action_target(&promo.action) {
-                eval.gaps.push((p, Gap::ActionTarget { target }));
-            }
-            continue;
-        }
-        eval.apply(p, taken, 0);
+        run_one(input, p, &mut state, &mut eval);
     }
     // Every resumed run is checked against a run from the start in the tests.
     #[cfg(debug_assertions)]
     if start > 0 {
-        debug_assert_eq!(
-            format!("{eval:?}"),
-            format!("{:?}", run(input, plan)),
-            "resumed after {start} of {plan:?}"
-        );
+        debug_assert_eq!(eval, run(input, plan), "resumed after {start} of {plan:?}");
     }
     eval
+}
+
+/// Where a plan run stands after the promotions run so far.
+struct RunState {
+    /// Each line's net of the line promotions so far.
+    net: Vec<Cents>,
+    /// Σ net once something reads it (conditions, order discounts), then kept as line
+    /// promotions take their share off.
+    subtotal: Option<Cents>,
+    /// Σ order discounts so far.
+    order_total: Cents,
+    /// The delivery charge left after the delivery discounts so far.
+    delivery_left: Option<Cents>,
+}
+
+impl RunState {
+    /// The state after `eval`'s records, by the same operations in the same order as a run
+    /// from the beginning.
+    fn after(input: &Input, eval: &Evaluation) -> RunState {
+        let mut net: Vec<Cents> = input.lines.iter().map(|l| l.gross).collect();
+        for &(i, _, d) in &eval.line_adjustments {
+            net[i] -= d;
+        }
+        RunState {
+            net,
+            subtotal: None,
+            order_total: eval.order_adjustments.iter().map(|(_, d)| d).sum(),
+            delivery_left: eval
+                .delivery
+                .iter()
+                .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d)),
+        }
+    }
+}
+
+/// Runs promotion `p` of a plan: checks it against the cart as it stands, then applies it or
+/// records why not.
+fn run_one<'a>(input: &Input<'a>, p: usize, state: &mut RunState, eval: &mut Evaluation<'a>) {
+    let promo = &input.promotions[p];
+    let checked = cart_check(
+        &input.matches,
+        &state.net,
+        &mut state.subtotal,
+        promo,
+        input.round,
+    );
+    if let Err(gap) = checked {
+        eval.rejected
+            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
+        eval.gaps.push((p, gap));
+        return;
+    }
+    if let Action::GiftItem { sku, quantity } = &promo.action {
+        give(input, p, sku, *quantity, eval);
+        return;
+    }
+    let cap = cap_of(input, promo);
+    let taken = match promo.class() {
+        DiscountClass::Line => {
+            let taken = apply_line(input, p, &mut state.net, cap, eval);
+            if let Some(s) = state.subtotal.as_mut() {
+                *s -= taken;
+            }
+            debug_assert!(
+                state
+                    .subtotal
+                    .is_none_or(|s| s == state.net.iter().sum::<Cents>())
+            );
+            taken
+        }
+        DiscountClass::Order => match apply_order(input, p, cap, state, eval) {
+            Some(taken) => taken,
+            None => return,
+        },
+        DiscountClass::Delivery => {
+            let d = delivery_discount_of(&promo.action, state.delivery_left, input.round);
+            state.delivery_left = state.delivery_left.map(|left| left - d);
+            eval.delivery.push((p, d));
+            eval.apply(p, d, 0);
+            return;
+        }
+    };
+    if taken == 0 {
+        eval.order_adjustments.retain(|(q, _)| *q != p);
+        eval.rejected.push((
+            p,
+            reason(
+                "nothing_to_discount",
+                "Nothing in your cart is discounted by this offer yet.",
+            ),
+        ));
+        if let Some(target) = action_target(&promo.action) {
+            eval.gaps.push((p, Gap::ActionTarget { target }));
+        }
+        return;
+    }
+    eval.apply(p, taken, 0);
+}
+
+/// Gives gift promotion `p`'s item. A gift applies when the item can be sold here, even at no
+/// price (a free sample): it adds a line and takes nothing off the others.
+fn give(input: &Input, p: usize, sku: &Sku, quantity: u32, eval: &mut Evaluation) {
+    match input
+        .snapshot
+        .price_for(sku, input.context.channel, input.currency)
+    {
+        Some(unit) => {
+            eval.gifts.push((p, sku.clone(), quantity));
+            eval.apply(
+                p,
+                0,
+                input
+                    .round
+                    .cents(unit.amount())
+                    .saturating_mul(i64::from(quantity)),
+            );
+        }
+        None => eval.rejected.push((
+            p,
+            reason("gift_unavailable", "The gift is not available here."),
+        )),
+    }
+}
+
+/// Applies order-class promotion `p`; returns what it took off, or `None` when it is rejected
+/// for the tier it misses.
+fn apply_order<'a>(
+    input: &Input<'a>,
+    p: usize,
+    cap: Option<Cents>,
+    state: &mut RunState,
+    eval: &mut Evaluation<'a>,
+) -> Option<Cents> {
+    let promo = &input.promotions[p];
+    let base = sum_of(&state.net, &mut state.subtotal) - state.order_total;
+    let full = order_discount(base, &promo.action, input.round);
+    let d = cap.map_or(full, |c| full.min(c));
+    if let Some(gap) = tier_gap(&promo.action, base, input.round) {
+        if d == 0 {
+            eval.rejected
+                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
+            eval.gaps.push((p, gap));
+            return None;
+        }
+        if let Gap::Subtotal { missing } = gap {
+            eval.gaps.push((p, Gap::NextTier { missing }));
+        }
+    }
+    state.order_total += d;
+    eval.order_adjustments.push((p, d));
+    Some(d)
 }
 
 /// Applies a line-class promotion (not a gift); returns what it took off.
