@@ -655,8 +655,8 @@ fn too_large(service: &Service, g: &Goods) -> bool {
 }
 
 fn is_bulky(svc: &Svc, g: &Goods) -> bool {
-    svc.bulky.is_some_and(|(length, grams, _)| {
-        longest_side(g) >= length || grams.is_some_and(|m| g.grams >= m)
+    svc.bulky.is_some_and(|b| {
+        longest_side(g) >= b.min_length_cm || b.min_grams.is_some_and(|m| g.grams >= m)
     })
 }
 
@@ -744,7 +744,7 @@ impl Costing for Rating<'_> {
         let surcharge = self
             .svc
             .bulky
-            .map_or(0, |(_, _, s)| mul_sat_i64(s, i64::from(bulky_units)));
+            .map_or(0, |b| mul_sat_i64(b.surcharge, i64::from(bulky_units)));
         let charge = rate
             .saturating_add(mul_sat_i64(self.svc.per_km, km))
             .saturating_add(surcharge);

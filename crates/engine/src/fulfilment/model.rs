@@ -346,12 +346,23 @@ pub(crate) struct Svc {
     pub calendar: usize,
     pub zones: Vec<Zn>,
     pub per_km: i64,
-    pub bulky: Option<(u32, Option<u32>, i64)>,
+    pub bulky: Option<BulkyRule>,
     pub free_above: Option<i64>,
     pub value_tiers: Vec<(i64, i64)>,
     /// Per location: may this service collect there?
     pub origin: Vec<bool>,
     pub booked: HashMap<(Date, u32), u32>,
+}
+
+/// When an item is bulky for a service, and what it adds per bulky unit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BulkyRule {
+    /// Bulky from this longest side on.
+    pub min_length_cm: u32,
+    /// Or from this weight on.
+    pub min_grams: Option<u32>,
+    /// Per bulky unit, in minor units.
+    pub surcharge: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -408,99 +419,14 @@ impl Network {
                 format!("at most {MAX_LOCATIONS} locations and {MAX_POSTCODES} postcodes"),
             ));
         }
-        let calendars = index(
-            data.calendars.iter().map(|c| c.id.as_str()),
-            "network.calendars",
-        )?;
-        for (i, c) in data.calendars.iter_mut().enumerate() {
-            if (0..7).all(|d| c.closed.contains(d)) {
-                return Err(invalid(
-                    format!("network.calendars[{i}].closed"),
-                    "a calendar needs at least one working weekday",
-                ));
-            }
-            c.holidays.sort();
-        }
-        let cal = |id: &str, field: String| {
-            calendars
-                .get(id)
-                .copied()
-                .ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")))
-        };
+        let calendars = check_calendars(&mut data)?;
         let loc_index = index(
             data.locations.iter().map(|l| l.id.as_str()),
             "network.locations",
         )?;
-        let mut locs = Vec::with_capacity(data.locations.len());
-        for (i, l) in data.locations.iter().enumerate() {
-            let here = format!("network.locations[{i}] ({})", l.id);
-            let mut hours = [None; 7];
-            for h in &l.hours {
-                if h.open >= h.close {
-                    return Err(invalid(
-                        format!("{here}.hours"),
-                        "a location opens before it closes",
-                    ));
-                }
-                (0..7u8)
-                    .filter(|d| h.days.contains(*d))
-                    .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
-            }
-            if l.handling_minutes > 7 * 24 * 60 {
-                return Err(invalid(
-                    format!("{here}.handling_minutes"),
-                    "at most a week",
-                ));
-            }
-            let calendar = cal(&l.calendar, format!("{here}.calendar"))?;
-            locs.push(Loc {
-                calendar,
-                hours,
-                cutoff: l.cutoff.map(|t| t.0),
-                handling: l.handling_minutes,
-                capacity: l.daily_capacity,
-            });
-        }
+        let locs = build_locations(&data, &calendars)?;
         let stock = build_stock(&mut data, &loc_index, knows)?;
-        let mut services = Vec::new();
-        for (c, carrier) in data.carriers.iter().enumerate() {
-            let calendar = cal(&carrier.calendar, format!("network.carriers[{c}].calendar"))?;
-            for (s, service) in carrier.services.iter().enumerate() {
-                let here = format!(
-                    "network.carriers[{c}] ({}).services[{s}] ({})",
-                    carrier.id, service.id
-                );
-                services.push((
-                    c,
-                    s,
-                    build_service(
-                        service,
-                        c,
-                        calendar,
-                        &here,
-                        currency,
-                        &data.locations,
-                        &loc_index,
-                    )?,
-                ));
-            }
-        }
-        if services.len() > MAX_SERVICES {
-            return Err(invalid(
-                "network.carriers".into(),
-                format!("at most {MAX_SERVICES} services"),
-            ));
-        }
-        let mut ids = crate::hash::HashSet::default();
-        if let Some((c, s, _)) = services
-            .iter()
-            .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
-        {
-            return Err(invalid(
-                format!("network.carriers[{c}].services[{s}].id"),
-                "duplicate service id",
-            ));
-        }
+        let services = build_services(&data, &calendars, currency, &loc_index)?;
         let split_penalty = minor(&data.sourcing.split_penalty, currency, || {
             "network.sourcing.split_penalty".into()
         })?;
@@ -525,6 +451,128 @@ impl Network {
             delay_cost,
         })
     }
+}
+
+/// The calendars by id, each with a working weekday and its holidays sorted.
+fn check_calendars(data: &mut NetworkData) -> Result<HashMap<String, usize>, SnapshotError> {
+    let calendars = index(
+        data.calendars.iter().map(|c| c.id.as_str()),
+        "network.calendars",
+    )?;
+    for (i, c) in data.calendars.iter_mut().enumerate() {
+        if (0..7).all(|d| c.closed.contains(d)) {
+            return Err(invalid(
+                format!("network.calendars[{i}].closed"),
+                "a calendar needs at least one working weekday",
+            ));
+        }
+        c.holidays.sort();
+    }
+    Ok(calendars)
+}
+
+/// The index of calendar `id`, or an error naming `field`.
+fn calendar_of(
+    calendars: &HashMap<String, usize>,
+    id: &str,
+    field: String,
+) -> Result<usize, SnapshotError> {
+    calendars
+        .get(id)
+        .copied()
+        .ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")))
+}
+
+/// The locations as the calculator reads them, in the snapshot's order.
+fn build_locations(
+    data: &NetworkData,
+    calendars: &HashMap<String, usize>,
+) -> Result<Vec<Loc>, SnapshotError> {
+    let mut locs = Vec::with_capacity(data.locations.len());
+    for (i, l) in data.locations.iter().enumerate() {
+        let here = format!("network.locations[{i}] ({})", l.id);
+        let mut hours = [None; 7];
+        for h in &l.hours {
+            if h.open >= h.close {
+                return Err(invalid(
+                    format!("{here}.hours"),
+                    "a location opens before it closes",
+                ));
+            }
+            (0..7u8)
+                .filter(|d| h.days.contains(*d))
+                .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
+        }
+        if l.handling_minutes > 7 * 24 * 60 {
+            return Err(invalid(
+                format!("{here}.handling_minutes"),
+                "at most a week",
+            ));
+        }
+        let calendar = calendar_of(calendars, &l.calendar, format!("{here}.calendar"))?;
+        locs.push(Loc {
+            calendar,
+            hours,
+            cutoff: l.cutoff.map(|t| t.0),
+            handling: l.handling_minutes,
+            capacity: l.daily_capacity,
+        });
+    }
+    Ok(locs)
+}
+
+/// Every carrier's services, validated, with the carrier and service they come from; ids
+/// unique across carriers.
+fn build_services(
+    data: &NetworkData,
+    calendars: &HashMap<String, usize>,
+    currency: Currency,
+    loc_index: &HashMap<String, usize>,
+) -> Result<Vec<(usize, usize, Svc)>, SnapshotError> {
+    let mut services = Vec::new();
+    for (c, carrier) in data.carriers.iter().enumerate() {
+        let calendar = calendar_of(
+            calendars,
+            &carrier.calendar,
+            format!("network.carriers[{c}].calendar"),
+        )?;
+        for (s, service) in carrier.services.iter().enumerate() {
+            let here = format!(
+                "network.carriers[{c}] ({}).services[{s}] ({})",
+                carrier.id, service.id
+            );
+            services.push((
+                c,
+                s,
+                build_service(
+                    service,
+                    c,
+                    calendar,
+                    &here,
+                    currency,
+                    &data.locations,
+                    loc_index,
+                )?,
+            ));
+        }
+    }
+    if services.len() > MAX_SERVICES {
+        return Err(invalid(
+            "network.carriers".into(),
+            format!("at most {MAX_SERVICES} services"),
+        ));
+    }
+    let mut ids = crate::hash::HashSet::default();
+    if let Some((c, s, _)) = services
+        .iter()
+        .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
+    {
+        return Err(invalid(
+            format!("network.carriers[{c}].services[{s}].id"),
+            "duplicate service id",
+        ));
+    }
+    Ok(services)
 }
 
 fn index<'a>(
@@ -622,53 +670,13 @@ fn build_service(
             "a service needs at least one zone",
         ));
     }
-    let mut zones = Vec::new();
-    for (z, zone) in s.zones.iter().enumerate() {
-        let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
-        for (r, rate) in zone.rates.iter().enumerate() {
-            let price = money(&rate.price, &format!("zones[{z}].rates[{r}].price"))?;
-            if rate.max_grams == Some(0) {
-                return Err(invalid(
-                    format!("{here}.zones[{z}].rates[{r}].max_grams"),
-                    "a weight tier holds at least 1 g",
-                ));
-            }
-            // Heavier never costs less: the sourcing search relies on it to prune.
-            let ordered = rates.last().is_none_or(|&(g, p)| {
-                g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price
-            });
-            if !ordered {
-                return Err(invalid(
-                    format!("{here}.zones[{z}].rates[{r}]"),
-                    "tiers go from light to heavy, prices never falling, only the last without a limit",
-                ));
-            }
-            rates.push((rate.max_grams, price));
-        }
-        if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
-            return Err(invalid(
-                format!("{here}.zones[{z}]"),
-                "a zone has rates and either max_km or postcodes",
-            ));
-        }
-        zones.push(Zn {
-            max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
-            prefixes: zone.postcodes.clone(),
-            rates,
-        });
-    }
-    let origin = if s.origins.is_empty() {
-        locations.iter().map(|l| l.ships).collect()
-    } else {
-        let mut v = vec![false; locations.len()];
-        for o in &s.origins {
-            let i = *loc_index.get(o).ok_or_else(|| {
-                invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
-            })?;
-            v[i] = true;
-        }
-        v
-    };
+    let zones = s
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(z, zone)| build_zone(zone, &format!("{here}.zones[{z}]"), currency))
+        .collect::<Result<Vec<Zn>, SnapshotError>>()?;
+    let origin = origins(s, here, locations, loc_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
         value_tiers.push((
@@ -677,11 +685,11 @@ fn build_service(
         ));
     }
     let bulky = match &s.bulky {
-        Some(b) => Some((
-            b.min_length_cm,
-            b.min_grams,
-            money(&b.surcharge, "bulky.surcharge")?,
-        )),
+        Some(b) => Some(BulkyRule {
+            min_length_cm: b.min_length_cm,
+            min_grams: b.min_grams,
+            surcharge: money(&b.surcharge, "bulky.surcharge")?,
+        }),
         None => None,
     };
     let mut booked = HashMap::default();
@@ -715,6 +723,64 @@ fn build_service(
         origin,
         booked,
     })
+}
+
+/// One zone of a service, with its weight tiers checked; `here` names it in errors.
+fn build_zone(zone: &Zone, here: &str, currency: Currency) -> Result<Zn, SnapshotError> {
+    let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
+    for (r, rate) in zone.rates.iter().enumerate() {
+        let price = minor(&rate.price, currency, || format!("{here}.rates[{r}].price"))?;
+        if rate.max_grams == Some(0) {
+            return Err(invalid(
+                format!("{here}.rates[{r}].max_grams"),
+                "a weight tier holds at least 1 g",
+            ));
+        }
+        // Heavier never costs less: the sourcing search relies on it to prune.
+        let ordered = rates.last().is_none_or(|&(g, p)| {
+            g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price
+        });
+        if !ordered {
+            return Err(invalid(
+                format!("{here}.rates[{r}]"),
+                "tiers go from light to heavy, prices never falling, only the last without a limit",
+            ));
+        }
+        rates.push((rate.max_grams, price));
+    }
+    if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
+        return Err(invalid(
+            here.to_owned(),
+            "a zone has rates and either max_km or postcodes",
+        ));
+    }
+    Ok(Zn {
+        max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
+        prefixes: zone.postcodes.clone(),
+        rates,
+    })
+}
+
+/// Per location: whether the service collects there (every shipping location when the service
+/// names none).
+fn origins(
+    s: &Service,
+    here: &str,
+    locations: &[Location],
+    loc_index: &HashMap<String, usize>,
+) -> Result<Vec<bool>, SnapshotError> {
+    if s.origins.is_empty() {
+        Ok(locations.iter().map(|l| l.ships).collect())
+    } else {
+        let mut v = vec![false; locations.len()];
+        for o in &s.origins {
+            let i = *loc_index.get(o).ok_or_else(|| {
+                invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
+            })?;
+            v[i] = true;
+        }
+        Ok(v)
+    }
 }
 
 impl Network {
