@@ -147,22 +147,7 @@ pub fn delivery_options(
 ) -> Result<DeliveryQuote, FulfilmentError> {
     let net = snapshot.network();
     let place = net.resolve(req.destination)?;
-    let mut goods = Vec::new();
-    for line in cart.lines() {
-        let (product, variant) = snapshot
-            .variant(&line.sku)
-            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
-        if product.kind == ProductKind::Goods {
-            goods.push(Goods {
-                sku: &line.sku,
-                name: snapshot.display_name(&line.sku),
-                quantity: line.quantity.get(),
-                grams: variant.weight_grams,
-                dims: variant.dimensions_cm,
-            });
-        }
-    }
-    let local_now = net.data.time_zone.local(req.now);
+    let goods = goods_of(snapshot, cart)?;
     let lines = goods
         .iter()
         .map(|g| net.line_status(g.sku, g.quantity))
@@ -173,29 +158,7 @@ pub fn delivery_options(
         .iter()
         .map(|l| place.point.distance_m(l.point))
         .collect();
-    // Stock of each goods line per location, looked up once: the search reads it often.
-    let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
-    for (row, g) in at.iter_mut().zip(&goods) {
-        for s in net.stock_of(g.sku) {
-            row[s.loc] = Some(s);
-        }
-    }
-    let mut holding = Vec::with_capacity(distances.len());
-    holding.extend(
-        (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
-    );
-    let ctx = Ctx {
-        net,
-        goods: &goods,
-        at,
-        holding,
-        scratch: Default::default(),
-        place: &place,
-        distances: &distances,
-        now: local_now,
-        req,
-        currency: snapshot.currency(),
-    };
+    let ctx = Ctx::new(net, &goods, &place, &distances, req, snapshot.currency());
     // The best plan of every service that can deliver; written out only for the shopper's
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
@@ -214,24 +177,7 @@ pub fn delivery_options(
             }),
         }
     }
-    // Per level: lowest score, then earliest latest delivery; ties keep the catalogue's order.
-    let chosen: Vec<usize> = Level::ALL
-        .iter()
-        .filter_map(|&level| {
-            options
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.service.level == level)
-                .min_by_key(|(_, o)| (o.score, o.latest_day))
-                .map(|(i, _)| i)
-        })
-        .collect();
-    let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
-    let mut best: Vec<DeliveryOption> = chosen
-        .into_iter()
-        .filter_map(|i| options[i].take())
-        .map(|o| ctx.write_option(o))
-        .collect();
+    let mut best = ctx.best_per_level(options);
     for option in &mut best {
         apply_promotions(snapshot, option, req.promotions);
     }
@@ -248,6 +194,26 @@ pub fn delivery_options(
         unavailable,
         pickup,
     })
+}
+
+/// The cart's goods lines (services are not shipped), with what rating needs.
+fn goods_of<'a>(snapshot: &Snapshot, cart: &'a Cart) -> Result<Vec<Goods<'a>>, FulfilmentError> {
+    let mut goods = Vec::new();
+    for line in cart.lines() {
+        let (product, variant) = snapshot
+            .variant(&line.sku)
+            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
+        if product.kind == ProductKind::Goods {
+            goods.push(Goods {
+                sku: &line.sku,
+                name: snapshot.display_name(&line.sku),
+                quantity: line.quantity.get(),
+                grams: variant.weight_grams,
+                dims: variant.dimensions_cm,
+            });
+        }
+    }
+    Ok(goods)
 }
 
 /// The quote of a cart with its delivery: quotes the goods, computes the delivery options
@@ -332,6 +298,63 @@ struct Ctx<'a> {
     currency: Currency,
 }
 
+impl<'a> Ctx<'a> {
+    fn new(
+        net: &'a Network,
+        goods: &'a [Goods<'a>],
+        place: &'a Place,
+        distances: &'a [u32],
+        req: &'a DeliveryRequest<'a>,
+        currency: Currency,
+    ) -> Ctx<'a> {
+        // Stock of each goods line per location, looked up once: the search reads it often.
+        let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
+        for (row, g) in at.iter_mut().zip(goods) {
+            for s in net.stock_of(g.sku) {
+                row[s.loc] = Some(s);
+            }
+        }
+        let mut holding = Vec::with_capacity(distances.len());
+        holding.extend(
+            (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
+        );
+        Ctx {
+            net,
+            goods,
+            at,
+            holding,
+            scratch: Default::default(),
+            place,
+            distances,
+            now: net.data.time_zone.local(req.now),
+            req,
+            currency,
+        }
+    }
+
+    /// The shopper's options: per level, the plan with the lowest score, then the earliest
+    /// latest delivery (ties keep the catalogue's order), written out.
+    fn best_per_level(&self, options: Vec<Planned>) -> Vec<DeliveryOption> {
+        let chosen: Vec<usize> = Level::ALL
+            .iter()
+            .filter_map(|&level| {
+                options
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.service.level == level)
+                    .min_by_key(|(_, o)| (o.score, o.latest_day))
+                    .map(|(i, _)| i)
+            })
+            .collect();
+        let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
+        chosen
+            .into_iter()
+            .filter_map(|i| options[i].take())
+            .map(|o| self.write_option(o))
+            .collect()
+    }
+}
+
 type Refusal = (&'static str, String);
 
 /// When a shipment from a location leaves and arrives.
@@ -347,39 +370,8 @@ impl Ctx<'_> {
     /// The best plan of one service, in numbers (written out only if chosen), or why it
     /// cannot go.
     fn plan_service<'s>(&self, service: &'s Service, svc: &'s Svc) -> Result<Planned<'s>, Refusal> {
-        if self.goods.is_empty() {
-            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
-        }
-        if !service.available {
-            return Err((
-                "suspended",
-                format!("{} is not running at the moment.", service.name),
-            ));
-        }
-        if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
-            return Err((
-                "too_large",
-                format!("{} is too large or heavy for {}.", g.name, service.name),
-            ));
-        }
-        // Candidate origins: allowed for the service, in a zone for this destination, holding
-        // some of the goods.
-        let zone = self.zones(svc);
-        let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
-        cands.extend(
-            self.holding
-                .iter()
-                .filter(|&&l| svc.origin[l])
-                .filter_map(|&l| Some((l, zone(l)?))),
-        );
-        if cands.is_empty()
-            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
-        {
-            return Err((
-                "out_of_area",
-                format!("{} does not deliver to this address.", service.name),
-            ));
-        }
+        self.can_carry(service)?;
+        let cands = self.candidates(service, svc)?;
         let items: Vec<Item> = self
             .goods
             .iter()
@@ -421,37 +413,14 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let calendar = self.net.calendar(svc.calendar);
-        let mut first = self.now.0;
-        while !calendar.works_on(first) {
-            first = first.next();
-        }
-        let transit = if service.slots.is_empty() {
-            service.transit_days[1]
-        } else {
-            service.transit_days[0]
-        };
-        let floor = calendar.add_working_days(first, transit).0;
-        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
-        let tier = svc
-            .value_tiers
-            .iter()
-            .filter(|(min, _)| value >= *min)
-            .max_by_key(|(min, _)| *min)
-            .map(|&(_, price)| price);
-        let value_price = if svc.free_above.is_some_and(|f| value >= f) {
-            Some(0)
-        } else {
-            tier
-        };
         let mut rating = Rating {
             ctx: self,
             service,
             svc,
             cands: &cands,
-            value_price,
+            value_price: self.value_price(svc),
             timings: (0..cands.len()).map(|_| Timings::default()).collect(),
-            floor,
+            floor: self.earliest_arrival(service, svc),
         };
         let plan = sourcing::search(
             &problem,
@@ -469,6 +438,82 @@ impl Ctx<'_> {
             )
         })?;
         Ok(rating.planned(&problem, &plan, service, svc))
+    }
+
+    /// Whether the service runs and can carry every goods line.
+    fn can_carry(&self, service: &Service) -> Result<(), Refusal> {
+        if self.goods.is_empty() {
+            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
+        }
+        if !service.available {
+            return Err((
+                "suspended",
+                format!("{} is not running at the moment.", service.name),
+            ));
+        }
+        if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
+            return Err((
+                "too_large",
+                format!("{} is too large or heavy for {}.", g.name, service.name),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The candidate origins (location, rate zone): allowed for the service, in a zone for
+    /// this destination, holding some of the goods.
+    fn candidates(&self, service: &Service, svc: &Svc) -> Result<Vec<(usize, usize)>, Refusal> {
+        let zone = self.zones(svc);
+        let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
+        cands.extend(
+            self.holding
+                .iter()
+                .filter(|&&l| svc.origin[l])
+                .filter_map(|&l| Some((l, zone(l)?))),
+        );
+        if cands.is_empty()
+            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
+        {
+            return Err((
+                "out_of_area",
+                format!("{} does not deliver to this address.", service.name),
+            ));
+        }
+        Ok(cands)
+    }
+
+    /// The earliest day the service could deliver: its first working day from today plus its
+    /// transit (the slowest for a service without slots, the fastest for one with them), as a
+    /// day number.
+    fn earliest_arrival(&self, service: &Service, svc: &Svc) -> i64 {
+        let calendar = self.net.calendar(svc.calendar);
+        let mut first = self.now.0;
+        while !calendar.works_on(first) {
+            first = first.next();
+        }
+        let transit = if service.slots.is_empty() {
+            service.transit_days[1]
+        } else {
+            service.transit_days[0]
+        };
+        calendar.add_working_days(first, transit).0
+    }
+
+    /// The price the goods' value fixes, if any: free above the service's threshold, else the
+    /// highest value tier the goods reach.
+    fn value_price(&self, svc: &Svc) -> Option<i64> {
+        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
+        let tier = svc
+            .value_tiers
+            .iter()
+            .filter(|(min, _)| value >= *min)
+            .max_by_key(|(min, _)| *min)
+            .map(|&(_, price)| price);
+        if svc.free_above.is_some_and(|f| value >= f) {
+            Some(0)
+        } else {
+            tier
+        }
     }
 
     /// The rate zone of a service for shipping from a location: postcode zones first (the same
