@@ -314,21 +314,51 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         .filter(|&p| !promotions[p].exclusive)
         .collect();
     let mut runs = 0;
-    let mut best: Option<(Vec<usize>, Evaluation<'a>)> = None;
-    let consider = |excluded: Vec<usize>,
-                    found: Evaluation<'a>,
-                    best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
-        if best.as_ref().is_none_or(|(_, b)| found.beats(b)) {
-            *best = Some((excluded, found));
-        }
-    };
+    let mut best: Option<Found<'a>> = None;
+    let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
+    let started = starting_plans(input, &stackable, &base, &mut runs);
+    consider(&mut best, Vec::new(), base);
+    for found in started {
+        consider(&mut best, found.excluded, found.eval);
+    }
+    for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
+        consider(&mut best, Vec::new(), run(input, &[e]));
+    }
+    improve(input, &stackable, &mut best, &mut runs);
+    best.map(|b| b.eval).unwrap_or_else(|| run(input, &[]))
+}
+
+/// A plan the search settled on: the promotions it left out and its run.
+struct Found<'a> {
+    excluded: Vec<usize>,
+    eval: Evaluation<'a>,
+}
+
+/// Keeps `found` if it beats the best so far (strictly: the first of equals stays).
+fn consider<'a>(best: &mut Option<Found<'a>>, excluded: Vec<usize>, found: Evaluation<'a>) {
+    if best.as_ref().is_none_or(|b| found.beats(&b.eval)) {
+        *best = Some(Found {
+            excluded,
+            eval: found,
+        });
+    }
+}
+
+/// The plans started other than from the base: each blocked promotion worth moving first,
+/// then each coupon's promotion left out.
+fn starting_plans<'a>(
+    input: &Input<'a>,
+    stackable: &[usize],
+    base: &Evaluation<'a>,
+    runs: &mut usize,
+) -> Vec<Found<'a>> {
+    let promotions = input.promotions;
     let (_, blocked) = greedy(input, stackable.iter().copied());
     let coupons: Vec<usize> = stackable
         .iter()
         .copied()
         .filter(|&p| promotions[p].coupon().is_some())
         .collect();
-    let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
     // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
     let mut forced = Vec::new();
@@ -346,32 +376,31 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             .take(super::MAX_COUPONS)
             .map(|&c| (None, vec![c])),
     );
-    let started: Vec<_> = starts
+    starts
         .into_iter()
         .map(|(first, excluded)| {
-            let found = settle(
-                input,
-                &stackable,
-                first,
-                excluded.clone(),
-                &mut runs,
-                Some(&base),
-            );
-            (excluded, found)
+            let eval = settle(input, stackable, first, excluded.clone(), runs, Some(base));
+            Found { excluded, eval }
         })
-        .collect();
-    consider(Vec::new(), base, &mut best);
-    for (excluded, found) in started {
-        consider(excluded, found, &mut best);
-    }
-    for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
-        consider(Vec::new(), run(input, &[e]), &mut best);
-    }
-    // Local search: would the customer be better off without one of the applied promotions?
-    // Only where that can help: a line discount that may keep the cart under a threshold it
-    // missed, or a promotion that keeps a stackable one out.
+        .collect()
+}
+
+/// Local search: would the customer be better off without one of the applied promotions?
+/// Only where that can help: a line discount that may keep the cart under a threshold it
+/// missed, or a promotion that keeps a stackable one out.
+fn improve<'a>(
+    input: &Input<'a>,
+    stackable: &[usize],
+    best: &mut Option<Found<'a>>,
+    runs: &mut usize,
+) {
+    let promotions = input.promotions;
     for _round in 0..2 {
-        let Some((excluded, current)) = best.as_ref() else {
+        let Some(Found {
+            excluded,
+            eval: current,
+        }) = best.as_ref()
+        else {
             break;
         };
         if current.applied.iter().any(|p| promotions[*p].exclusive) {
@@ -380,33 +409,32 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         let before = (current.saving, current.gift_worth);
         let (excluded, applied, current) = (
             excluded.clone(),
-            worth_dropping(input, &stackable, current),
+            worth_dropping(input, stackable, current),
             current.clone(),
         );
         for p in applied.into_iter().take(8) {
-            if runs >= MAX_RUNS {
+            if *runs >= MAX_RUNS {
                 break;
             }
             let mut without = excluded.clone();
             without.push(p);
             let found = settle(
                 input,
-                &stackable,
+                stackable,
                 None,
                 without.clone(),
-                &mut runs,
+                runs,
                 Some(&current),
             );
-            consider(without, found, &mut best);
+            consider(best, without, found);
         }
         if best
             .as_ref()
-            .is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before)
+            .is_none_or(|b| (b.eval.saving, b.eval.gift_worth) <= before)
         {
             break;
         }
     }
-    best.map(|(_, e)| e).unwrap_or_else(|| run(input, &[]))
 }
 
 /// Applied promotions whose absence could let the customer save more: a line discount that may
