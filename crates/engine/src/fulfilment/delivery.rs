@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
+use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -369,7 +369,11 @@ struct Timing {
 impl Ctx<'_> {
     /// The best plan of one service, in numbers (written out only if chosen), or why it
     /// cannot go.
-    fn plan_service<'s>(&self, service: &'s Service, svc: &'s Svc) -> Result<Planned<'s>, Refusal> {
+    fn plan_service<'s>(
+        &self,
+        service: &'s ServiceData,
+        svc: &'s Service,
+    ) -> Result<Planned<'s>, Refusal> {
         self.can_carry(service)?;
         let cands = self.candidates(service, svc)?;
         let items: Vec<Item> = self
@@ -441,7 +445,7 @@ impl Ctx<'_> {
     }
 
     /// Whether the service runs and can carry every goods line.
-    fn can_carry(&self, service: &Service) -> Result<(), Refusal> {
+    fn can_carry(&self, service: &ServiceData) -> Result<(), Refusal> {
         if self.goods.is_empty() {
             return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
         }
@@ -462,7 +466,11 @@ impl Ctx<'_> {
 
     /// The candidate origins (location, rate zone): allowed for the service, in a zone for
     /// this destination, holding some of the goods.
-    fn candidates(&self, service: &Service, svc: &Svc) -> Result<Vec<(usize, usize)>, Refusal> {
+    fn candidates(
+        &self,
+        service: &ServiceData,
+        svc: &Service,
+    ) -> Result<Vec<(usize, usize)>, Refusal> {
         let zone = self.zones(svc);
         let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
         cands.extend(
@@ -485,7 +493,7 @@ impl Ctx<'_> {
     /// The earliest day the service could deliver: its first working day from today plus its
     /// transit (the slowest for a service without slots, the fastest for one with them), as a
     /// day number.
-    fn earliest_arrival(&self, service: &Service, svc: &Svc) -> i64 {
+    fn earliest_arrival(&self, service: &ServiceData, svc: &Service) -> i64 {
         let calendar = self.net.calendar(svc.calendar);
         let mut first = self.now.0;
         while !calendar.works_on(first) {
@@ -501,7 +509,7 @@ impl Ctx<'_> {
 
     /// The price the goods' value fixes, if any: free above the service's threshold, else the
     /// highest value tier the goods reach.
-    fn value_price(&self, svc: &Svc) -> Option<i64> {
+    fn value_price(&self, svc: &Service) -> Option<i64> {
         let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
         let tier = svc
             .value_tiers
@@ -518,7 +526,7 @@ impl Ctx<'_> {
 
     /// The rate zone of a service for shipping from a location: postcode zones first (the same
     /// for every location), then distance.
-    fn zones<'s>(&'s self, svc: &'s Svc) -> impl Fn(usize) -> Option<usize> + 's {
+    fn zones<'s>(&'s self, svc: &'s Service) -> impl Fn(usize) -> Option<usize> + 's {
         let by_postcode = self.place.postcode.as_ref().and_then(|pc| {
             svc.zones
                 .iter()
@@ -534,7 +542,13 @@ impl Ctx<'_> {
     }
 
     /// When a shipment from `l` whose stock is there on `ready` leaves and arrives.
-    fn timing(&self, service: &Service, svc: &Svc, l: usize, ready: Date) -> Option<Timing> {
+    fn timing(
+        &self,
+        service: &ServiceData,
+        svc: &Service,
+        l: usize,
+        ready: Date,
+    ) -> Option<Timing> {
         let from = if ready == self.now.0 {
             self.now
         } else {
@@ -694,19 +708,19 @@ fn longest_side(g: &Goods) -> u32 {
     g.dims.map_or(0, |d| d.into_iter().max().unwrap_or(0))
 }
 
-fn too_large(service: &Service, g: &Goods) -> bool {
+fn too_large(service: &ServiceData, g: &Goods) -> bool {
     service.max_item_grams.is_some_and(|m| g.grams > m)
         || service.max_length_cm.is_some_and(|m| longest_side(g) > m)
 }
 
-fn is_bulky(svc: &Svc, g: &Goods) -> bool {
+fn is_bulky(svc: &Service, g: &Goods) -> bool {
     svc.bulky.is_some_and(|b| {
         longest_side(g) >= b.min_length_cm || b.min_grams.is_some_and(|m| g.grams >= m)
     })
 }
 
 /// The greater of the actual weight and the dimensional weight (volume / divisor, in kg).
-fn charged_grams(service: &Service, g: &Goods) -> u64 {
+fn charged_grams(service: &ServiceData, g: &Goods) -> u64 {
     let dimensional = match (service.dim_divisor, g.dims) {
         (Some(divisor), Some([l, w, h])) if divisor > 0 => u64::from(l)
             .saturating_mul(u64::from(w))
@@ -752,8 +766,8 @@ impl Timings {
 /// The search's view of one service: charges and (cached) dates per candidate location.
 struct Rating<'a> {
     ctx: &'a Ctx<'a>,
-    service: &'a Service,
-    svc: &'a Svc,
+    service: &'a ServiceData,
+    svc: &'a Service,
     /// (location, zone) per candidate.
     cands: &'a [(usize, usize)],
     timings: Vec<Timings>,
@@ -820,8 +834,8 @@ impl Rating<'_> {
         &mut self,
         p: &Problem,
         plan: &sourcing::Plan,
-        service: &'s Service,
-        svc: &'s Svc,
+        service: &'s ServiceData,
+        svc: &'s Service,
     ) -> Planned<'s> {
         let mut planned = Planned {
             service,
@@ -887,8 +901,8 @@ impl Rating<'_> {
 
 /// A service's best plan in numbers, before it is written out for the shopper.
 struct Planned<'s> {
-    service: &'s Service,
-    svc: &'s Svc,
+    service: &'s ServiceData,
+    svc: &'s Service,
     score: i64,
     latest_day: i64,
     /// In minor units.

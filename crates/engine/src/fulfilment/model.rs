@@ -30,7 +30,7 @@ pub struct NetworkData {
     #[serde(default)]
     pub calendars: Vec<Calendar>,
     #[serde(default)]
-    pub locations: Vec<Location>,
+    pub locations: Vec<LocationData>,
     #[serde(default)]
     pub stock: Vec<StockRecord>,
     #[serde(default)]
@@ -50,9 +50,11 @@ pub enum LocationKind {
     DarkStore,
 }
 
+/// A warehouse, store or dark store as the snapshot describes it (validated into a
+/// `Location`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Location {
+pub struct LocationData {
     pub id: String,
     pub name: String,
     pub kind: LocationKind,
@@ -136,7 +138,7 @@ pub struct Carrier {
     pub kind: CarrierKind,
     /// Days the carrier collects and delivers.
     pub calendar: String,
-    pub services: Vec<Service>,
+    pub services: Vec<ServiceData>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -166,9 +168,10 @@ impl Level {
     }
 }
 
+/// A carrier's service as the snapshot describes it (validated into a `Service`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Service {
+pub struct ServiceData {
     pub id: String,
     pub name: String,
     pub level: Level,
@@ -181,7 +184,7 @@ pub struct Service {
     /// The local delivery window on the delivery day: `["08:00", "20:00"]`.
     pub window: [TimeOfDay; 2],
     /// Rate zones, by distance from the shipping location or by the destination's postcode.
-    pub zones: Vec<Zone>,
+    pub zones: Vec<ZoneData>,
     /// Added per started kilometre from the shipping location (own fleet).
     #[serde(default)]
     pub per_km: Option<Amount>,
@@ -220,9 +223,10 @@ fn yes() -> bool {
     true
 }
 
+/// A rate zone of a service as the snapshot describes it (validated into a `Zone`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Zone {
+pub struct ZoneData {
     pub id: String,
     /// A distance band: up to this many kilometres from the shipping location.
     #[serde(default)]
@@ -322,7 +326,7 @@ impl Default for Sourcing {
 
 /// A location as the calculator reads it.
 #[derive(Clone, Debug)]
-pub(crate) struct Loc {
+pub(crate) struct Location {
     pub calendar: usize,
     /// (open, close) minutes per weekday, Monday first.
     pub hours: [Option<(u32, u32)>; 7],
@@ -340,11 +344,13 @@ pub(crate) struct StockAt {
     pub incoming: Vec<(Date, u32)>,
 }
 
+/// A carrier's service as the calculator reads it: money in minor units, zones and origins
+/// resolved to indices.
 #[derive(Clone, Debug)]
-pub(crate) struct Svc {
+pub(crate) struct Service {
     pub carrier: usize,
     pub calendar: usize,
-    pub zones: Vec<Zn>,
+    pub zones: Vec<Zone>,
     pub per_km: i64,
     pub bulky: Option<BulkyRule>,
     pub free_above: Option<i64>,
@@ -365,8 +371,9 @@ pub(crate) struct BulkyRule {
     pub surcharge: i64,
 }
 
+/// A rate zone as the calculator reads it: by distance (`max_m`) or by postcode prefix.
 #[derive(Clone, Debug)]
-pub(crate) struct Zn {
+pub(crate) struct Zone {
     pub max_m: Option<u32>,
     pub prefixes: Vec<String>,
     /// (max grams or unlimited, price in minor units), ascending.
@@ -377,9 +384,9 @@ pub(crate) struct Zn {
 #[derive(Clone, Debug, Default)]
 pub struct Network {
     pub(crate) data: NetworkData,
-    pub(crate) locs: Vec<Loc>,
+    pub(crate) locs: Vec<Location>,
     pub(crate) stock: HashMap<Sku, Vec<StockAt>>,
-    pub(crate) services: Vec<(usize, usize, Svc)>,
+    pub(crate) services: Vec<(usize, usize, Service)>,
     pub(crate) loc_index: HashMap<String, usize>,
     pub(crate) split_penalty: i64,
     pub(crate) delay_cost: i64,
@@ -487,7 +494,7 @@ fn calendar_of(
 fn build_locations(
     data: &NetworkData,
     calendars: &HashMap<String, usize>,
-) -> Result<Vec<Loc>, SnapshotError> {
+) -> Result<Vec<Location>, SnapshotError> {
     let mut locs = Vec::with_capacity(data.locations.len());
     for (i, l) in data.locations.iter().enumerate() {
         let here = format!("network.locations[{i}] ({})", l.id);
@@ -510,7 +517,7 @@ fn build_locations(
             ));
         }
         let calendar = calendar_of(calendars, &l.calendar, format!("{here}.calendar"))?;
-        locs.push(Loc {
+        locs.push(Location {
             calendar,
             hours,
             cutoff: l.cutoff.map(|t| t.0),
@@ -528,7 +535,7 @@ fn build_services(
     calendars: &HashMap<String, usize>,
     currency: Currency,
     loc_index: &HashMap<String, usize>,
-) -> Result<Vec<(usize, usize, Svc)>, SnapshotError> {
+) -> Result<Vec<(usize, usize, Service)>, SnapshotError> {
     let mut services = Vec::new();
     for (c, carrier) in data.carriers.iter().enumerate() {
         let calendar = calendar_of(
@@ -643,14 +650,14 @@ fn build_stock(
 }
 
 fn build_service(
-    s: &Service,
+    s: &ServiceData,
     carrier: usize,
     calendar: usize,
     here: &str,
     currency: Currency,
-    locations: &[Location],
+    locations: &[LocationData],
     loc_index: &HashMap<String, usize>,
-) -> Result<Svc, SnapshotError> {
+) -> Result<Service, SnapshotError> {
     let money = |a: &Amount, f: &str| minor(a, currency, || format!("{here}.{f}"));
     if s.transit_days[0] > s.transit_days[1] || s.transit_days[1] > 60 {
         return Err(invalid(
@@ -675,7 +682,7 @@ fn build_service(
         .iter()
         .enumerate()
         .map(|(z, zone)| build_zone(zone, &format!("{here}.zones[{z}]"), currency))
-        .collect::<Result<Vec<Zn>, SnapshotError>>()?;
+        .collect::<Result<Vec<Zone>, SnapshotError>>()?;
     let origin = origins(s, here, locations, loc_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
@@ -703,7 +710,7 @@ fn build_service(
             "a slot starts before it ends",
         ));
     }
-    Ok(Svc {
+    Ok(Service {
         carrier,
         calendar,
         zones,
@@ -726,7 +733,7 @@ fn build_service(
 }
 
 /// One zone of a service, with its weight tiers checked; `here` names it in errors.
-fn build_zone(zone: &Zone, here: &str, currency: Currency) -> Result<Zn, SnapshotError> {
+fn build_zone(zone: &ZoneData, here: &str, currency: Currency) -> Result<Zone, SnapshotError> {
     let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
     for (r, rate) in zone.rates.iter().enumerate() {
         let price = minor(&rate.price, currency, || format!("{here}.rates[{r}].price"))?;
@@ -754,7 +761,7 @@ fn build_zone(zone: &Zone, here: &str, currency: Currency) -> Result<Zn, Snapsho
             "a zone has rates and either max_km or postcodes",
         ));
     }
-    Ok(Zn {
+    Ok(Zone {
         max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
         prefixes: zone.postcodes.clone(),
         rates,
@@ -764,9 +771,9 @@ fn build_zone(zone: &Zone, here: &str, currency: Currency) -> Result<Zn, Snapsho
 /// Per location: whether the service collects there (every shipping location when the service
 /// names none).
 fn origins(
-    s: &Service,
+    s: &ServiceData,
     here: &str,
-    locations: &[Location],
+    locations: &[LocationData],
     loc_index: &HashMap<String, usize>,
 ) -> Result<Vec<bool>, SnapshotError> {
     if s.origins.is_empty() {
