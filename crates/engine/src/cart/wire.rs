@@ -61,45 +61,43 @@ pub(super) enum OpKind {
     DetachService,
 }
 
+impl OpData {
+    /// Fails if a field outside `allowed` is present.
+    fn only(&self, allowed: &[&str]) -> Result<(), String> {
+        let present = [
+            ("sku", self.sku.is_some()),
+            ("quantity", self.quantity.is_some()),
+            ("with", self.with.is_some()),
+            ("code", self.code.is_some()),
+            ("level", self.level.is_some()),
+            ("pickup", self.pickup.is_some()),
+            ("address", self.address.is_some()),
+            ("service", self.service.is_some()),
+        ];
+        match present
+            .iter()
+            .find(|(f, here)| *here && !allowed.contains(f))
+        {
+            Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Takes a field the operation needs, or says which is missing.
+fn need<T>(v: Option<T>, field: &str) -> Result<T, String> {
+    v.ok_or_else(|| format!("this operation needs `{field}`"))
+}
+
 impl TryFrom<OpData> for CartOp {
     type Error = String;
 
     fn try_from(d: OpData) -> Result<CartOp, String> {
-        let need = |present: bool, field: &str| {
-            if present {
-                Ok(())
-            } else {
-                Err(format!("this operation needs `{field}`"))
-            }
-        };
-        let only = |allowed: &[&str]| {
-            let present = [
-                ("sku", d.sku.is_some()),
-                ("quantity", d.quantity.is_some()),
-                ("with", d.with.is_some()),
-                ("code", d.code.is_some()),
-                ("level", d.level.is_some()),
-                ("pickup", d.pickup.is_some()),
-                ("address", d.address.is_some()),
-                ("service", d.service.is_some()),
-            ];
-            match present
-                .iter()
-                .find(|(f, here)| *here && !allowed.contains(f))
-            {
-                Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
-                None => Ok(()),
-            }
-        };
         let kind = d.op.ok_or("an operation needs `op`")?;
-        let (sku, quantity, with, code) =
-            (d.sku.clone(), d.quantity, d.with.clone(), d.code.clone());
         match kind {
             OpKind::Add | OpKind::SetQuantity => {
-                only(&["sku", "quantity"])?;
-                need(sku.is_some(), "sku")?;
-                need(quantity.is_some(), "quantity")?;
-                let (sku, quantity) = (sku.unwrap(), quantity.unwrap());
+                d.only(&["sku", "quantity"])?;
+                let (sku, quantity) = (need(d.sku, "sku")?, need(d.quantity, "quantity")?);
                 Ok(if matches!(kind, OpKind::Add) {
                     CartOp::Add { sku, quantity }
                 } else {
@@ -107,21 +105,21 @@ impl TryFrom<OpData> for CartOp {
                 })
             }
             OpKind::Remove => {
-                only(&["sku"])?;
+                d.only(&["sku"])?;
                 Ok(CartOp::Remove {
-                    sku: sku.ok_or("this operation needs `sku`")?,
+                    sku: need(d.sku, "sku")?,
                 })
             }
             OpKind::Replace => {
-                only(&["sku", "with"])?;
+                d.only(&["sku", "with"])?;
                 Ok(CartOp::Replace {
-                    sku: sku.ok_or("this operation needs `sku`")?,
-                    with: with.ok_or("this operation needs `with`")?,
+                    sku: need(d.sku, "sku")?,
+                    with: need(d.with, "with")?,
                 })
             }
             OpKind::ApplyCoupon | OpKind::RemoveCoupon => {
-                only(&["code"])?;
-                let code = code.ok_or("this operation needs `code`")?;
+                d.only(&["code"])?;
+                let code = need(d.code, "code")?;
                 Ok(if matches!(kind, OpKind::ApplyCoupon) {
                     CartOp::ApplyCoupon { code }
                 } else {
@@ -129,8 +127,8 @@ impl TryFrom<OpData> for CartOp {
                 })
             }
             OpKind::ChooseDelivery => {
-                only(&["level", "pickup"])?;
-                let choice = match (d.level, d.pickup.clone()) {
+                d.only(&["level", "pickup"])?;
+                let choice = match (d.level, d.pickup) {
                     (Some(_), Some(_)) => {
                         return Err("choose a `level` or a `pickup` location, not both".into());
                     }
@@ -141,13 +139,12 @@ impl TryFrom<OpData> for CartOp {
                 Ok(CartOp::ChooseDelivery { choice })
             }
             OpKind::SetAddress => {
-                only(&["address"])?;
+                d.only(&["address"])?;
                 Ok(CartOp::SetAddress { address: d.address })
             }
             OpKind::AttachService | OpKind::DetachService => {
-                only(&["sku", "service"])?;
-                let sku = sku.ok_or("this operation needs `sku`")?;
-                let service = d.service.clone().ok_or("this operation needs `service`")?;
+                d.only(&["sku", "service"])?;
+                let (sku, service) = (need(d.sku, "sku")?, need(d.service, "service")?);
                 Ok(if matches!(kind, OpKind::AttachService) {
                     CartOp::AttachService { sku, service }
                 } else {
