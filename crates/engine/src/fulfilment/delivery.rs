@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt};
+use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt, WeightRate};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -355,6 +355,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A candidate origin of a service's shipments: a location and the rate zone it ships in.
+#[derive(Clone, Copy)]
+struct Origin {
+    location: usize,
+    zone: usize,
+}
+
 type Refusal = (&'static str, String);
 
 /// When a shipment from a location leaves and arrives.
@@ -386,7 +393,7 @@ impl Ctx<'_> {
             })
             .collect();
         let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| {
-            supply_of(self.at[g][cands[c].0])
+            supply_of(self.at[g][cands[c].location])
         });
         if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| {
             row.iter()
@@ -466,18 +473,19 @@ impl Ctx<'_> {
 
     /// The candidate origins (location, rate zone): allowed for the service, in a zone for
     /// this destination, holding some of the goods.
-    fn candidates(
-        &self,
-        service: &ServiceData,
-        svc: &Service,
-    ) -> Result<Vec<(usize, usize)>, Refusal> {
+    fn candidates(&self, service: &ServiceData, svc: &Service) -> Result<Vec<Origin>, Refusal> {
         let zone = self.zones(svc);
-        let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
+        let mut cands: Vec<Origin> = Vec::with_capacity(self.holding.len());
         cands.extend(
             self.holding
                 .iter()
                 .filter(|&&l| svc.origin[l])
-                .filter_map(|&l| Some((l, zone(l)?))),
+                .filter_map(|&l| {
+                    Some(Origin {
+                        location: l,
+                        zone: zone(l)?,
+                    })
+                }),
         );
         if cands.is_empty()
             && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
@@ -514,9 +522,9 @@ impl Ctx<'_> {
         let tier = svc
             .value_tiers
             .iter()
-            .filter(|(min, _)| value >= *min)
-            .max_by_key(|(min, _)| *min)
-            .map(|&(_, price)| price);
+            .filter(|t| value >= t.min_value)
+            .max_by_key(|t| t.min_value)
+            .map(|t| t.price);
         if svc.free_above.is_some_and(|f| value >= f) {
             Some(0)
         } else {
@@ -769,7 +777,7 @@ struct Rating<'a> {
     service: &'a ServiceData,
     svc: &'a Service,
     /// (location, zone) per candidate.
-    cands: &'a [(usize, usize)],
+    cands: &'a [Origin],
     timings: Vec<Timings>,
     /// No shipment arrives (at the latest) before this day: collected on the carrier's first
     /// working day from today, slowest transit (fastest for slot services).
@@ -781,18 +789,21 @@ struct Rating<'a> {
 
 impl Costing for Rating<'_> {
     fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64> {
-        let (l, zone) = self.cands[c];
+        let Origin { location: l, zone } = self.cands[c];
         let rates = &self.svc.zones[zone].rates;
         let tier = |g: u64| {
             rates
                 .iter()
-                .find(|(max, _)| max.is_none_or(|m| g <= u64::from(m)))
-                .map(|r| r.1)
+                .find(|r| r.max_grams.is_none_or(|m| g <= u64::from(m)))
+                .map(|r| r.price)
         };
         // Heavier than the top tier: full parcels at the top tier's rate and one for the rest.
         // (Tiers are at least 1 g; sums saturate rather than wrap on absurd inputs.)
         let rate = match rates.last()? {
-            &(Some(top), price) if grams > u64::from(top) => {
+            &WeightRate {
+                max_grams: Some(top),
+                price,
+            } if grams > u64::from(top) => {
                 let (full, rest) = (grams / u64::from(top), grams % u64::from(top));
                 let full = i64::try_from(full).unwrap_or(i64::MAX);
                 mul_sat_i64(price, full).saturating_add(if rest > 0 { tier(rest)? } else { 0 })
@@ -823,7 +834,7 @@ impl Rating<'_> {
     /// The timing of a shipment from candidate `c` ready on `ready`, computed once: the search
     /// asks for the same few (candidate, day) pairs again and again.
     fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
-        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].0);
+        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].location);
         self.timings[c]
             .get_or_insert(ready, || ctx.timing(service, svc, l, ready))
             .as_ref()
@@ -855,7 +866,7 @@ impl Rating<'_> {
                 used.push(a.1);
             }
         }
-        used.sort_by_key(|&c| self.cands[c].0);
+        used.sort_by_key(|&c| self.cands[c].location);
         for c in used {
             let lines: Vec<(usize, u32)> = plan
                 .alloc
@@ -878,7 +889,7 @@ impl Rating<'_> {
                 .map(|&(_, q)| q)
                 .sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
-            let location = self.cands[c].0;
+            let location = self.cands[c].location;
             // The search only returns plans whose every shipment has a timing.
             let t = self
                 .timing(c, ready)

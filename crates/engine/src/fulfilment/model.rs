@@ -354,7 +354,7 @@ pub(crate) struct Service {
     pub per_km: i64,
     pub bulky: Option<BulkyRule>,
     pub free_above: Option<i64>,
-    pub value_tiers: Vec<(i64, i64)>,
+    pub value_tiers: Vec<ValuePrice>,
     /// Per location: may this service collect there?
     pub origin: Vec<bool>,
     pub booked: HashMap<(Date, u32), u32>,
@@ -371,13 +371,27 @@ pub(crate) struct BulkyRule {
     pub surcharge: i64,
 }
 
+/// A weight tier's price, in minor units, up to `max_grams` (the last tier may have no limit).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WeightRate {
+    pub max_grams: Option<u32>,
+    pub price: i64,
+}
+
+/// The price a service charges from a cart value on, both in minor units.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValuePrice {
+    pub min_value: i64,
+    pub price: i64,
+}
+
 /// A rate zone as the calculator reads it: by distance (`max_m`) or by postcode prefix.
 #[derive(Clone, Debug)]
 pub(crate) struct Zone {
     pub max_m: Option<u32>,
     pub prefixes: Vec<String>,
-    /// (max grams or unlimited, price in minor units), ascending.
-    pub rates: Vec<(Option<u32>, i64)>,
+    /// Ascending by weight.
+    pub rates: Vec<WeightRate>,
 }
 
 /// The validated network. Built when the snapshot loads; read-only after.
@@ -686,10 +700,10 @@ fn build_service(
     let origin = origins(s, here, locations, loc_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
-        value_tiers.push((
-            money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?,
-            money(&tier.price, &format!("value_tiers[{t}].price"))?,
-        ));
+        value_tiers.push(ValuePrice {
+            min_value: money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?,
+            price: money(&tier.price, &format!("value_tiers[{t}].price"))?,
+        });
     }
     let bulky = match &s.bulky {
         Some(b) => Some(BulkyRule {
@@ -734,7 +748,7 @@ fn build_service(
 
 /// One zone of a service, with its weight tiers checked; `here` names it in errors.
 fn build_zone(zone: &ZoneData, here: &str, currency: Currency) -> Result<Zone, SnapshotError> {
-    let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
+    let mut rates: Vec<WeightRate> = Vec::new();
     for (r, rate) in zone.rates.iter().enumerate() {
         let price = minor(&rate.price, currency, || format!("{here}.rates[{r}].price"))?;
         if rate.max_grams == Some(0) {
@@ -744,8 +758,10 @@ fn build_zone(zone: &ZoneData, here: &str, currency: Currency) -> Result<Zone, S
             ));
         }
         // Heavier never costs less: the sourcing search relies on it to prune.
-        let ordered = rates.last().is_none_or(|&(g, p)| {
-            g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price
+        let ordered = rates.last().is_none_or(|last| {
+            last.max_grams
+                .is_some_and(|g| rate.max_grams.is_none_or(|m| m > g))
+                && last.price <= price
         });
         if !ordered {
             return Err(invalid(
@@ -753,7 +769,10 @@ fn build_zone(zone: &ZoneData, here: &str, currency: Currency) -> Result<Zone, S
                 "tiers go from light to heavy, prices never falling, only the last without a limit",
             ));
         }
-        rates.push((rate.max_grams, price));
+        rates.push(WeightRate {
+            max_grams: rate.max_grams,
+            price,
+        });
     }
     if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
         return Err(invalid(
