@@ -27,6 +27,11 @@
 //!   at most [`MAX_SERVICES_PER_LINE`] per line. They live with their line: removing it drops
 //!   them, replacing its SKU carries them over. A service may also be a line of its own (a
 //!   call-centre agent booking the set-up of a TV bought elsewhere).
+//!
+//! The JSON form (flat structs, and the checks a cart or an operation read from outside must
+//! pass) is in `cart/wire.rs`.
+
+mod wire;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +48,7 @@ pub const MAX_CART_LINES: usize = 1_000;
 pub const MAX_SERVICES_PER_LINE: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "CartData", into = "CartData")]
+#[serde(try_from = "wire::CartData", into = "wire::CartData")]
 pub struct Cart {
     lines: Vec<CartLine>,
     coupons: Vec<String>,
@@ -70,21 +75,9 @@ pub struct CartLine {
     pub services: Vec<Sku>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CartData {
-    lines: Vec<CartLine>,
-    #[serde(default)]
-    coupons: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    delivery: Option<DeliveryChoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    address: Option<Destination>,
-}
-
 /// One edit of a cart. JSON: `{"op": "add", "sku": "TV-55", "quantity": 1}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "OpData", into = "OpData")]
+#[serde(try_from = "wire::OpData", into = "wire::OpData")]
 pub enum CartOp {
     /// Add units of a SKU (to its existing line if there is one).
     Add { sku: Sku, quantity: Quantity },
@@ -106,213 +99,6 @@ pub enum CartOp {
     AttachService { sku: Sku, service: Sku },
     /// Take a service off a line.
     DetachService { sku: Sku, service: Sku },
-}
-
-/// The wire form of a [`CartOp`]: a flat struct rather than serde's internally tagged enum,
-/// which would buffer untyped content and cost Wasm size (see `promotion/wire.rs`).
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OpData {
-    op: Option<OpKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sku: Option<Sku>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    quantity: Option<Quantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    with: Option<Sku>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    level: Option<Level>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pickup: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    address: Option<Destination>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    service: Option<Sku>,
-}
-
-#[derive(Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum OpKind {
-    Add,
-    SetQuantity,
-    Remove,
-    Replace,
-    ApplyCoupon,
-    RemoveCoupon,
-    ChooseDelivery,
-    SetAddress,
-    AttachService,
-    DetachService,
-}
-
-impl TryFrom<OpData> for CartOp {
-    type Error = String;
-
-    fn try_from(d: OpData) -> Result<CartOp, String> {
-        let need = |present: bool, field: &str| {
-            if present {
-                Ok(())
-            } else {
-                Err(format!("this operation needs `{field}`"))
-            }
-        };
-        let only = |allowed: &[&str]| {
-            let present = [
-                ("sku", d.sku.is_some()),
-                ("quantity", d.quantity.is_some()),
-                ("with", d.with.is_some()),
-                ("code", d.code.is_some()),
-                ("level", d.level.is_some()),
-                ("pickup", d.pickup.is_some()),
-                ("address", d.address.is_some()),
-                ("service", d.service.is_some()),
-            ];
-            match present
-                .iter()
-                .find(|(f, here)| *here && !allowed.contains(f))
-            {
-                Some((f, _)) => Err(format!("`{f}` is not a field of this operation")),
-                None => Ok(()),
-            }
-        };
-        let kind = d.op.ok_or("an operation needs `op`")?;
-        let (sku, quantity, with, code) =
-            (d.sku.clone(), d.quantity, d.with.clone(), d.code.clone());
-        match kind {
-            OpKind::Add | OpKind::SetQuantity => {
-                only(&["sku", "quantity"])?;
-                need(sku.is_some(), "sku")?;
-                need(quantity.is_some(), "quantity")?;
-                let (sku, quantity) = (sku.unwrap(), quantity.unwrap());
-                Ok(if matches!(kind, OpKind::Add) {
-                    CartOp::Add { sku, quantity }
-                } else {
-                    CartOp::SetQuantity { sku, quantity }
-                })
-            }
-            OpKind::Remove => {
-                only(&["sku"])?;
-                Ok(CartOp::Remove {
-                    sku: sku.ok_or("this operation needs `sku`")?,
-                })
-            }
-            OpKind::Replace => {
-                only(&["sku", "with"])?;
-                Ok(CartOp::Replace {
-                    sku: sku.ok_or("this operation needs `sku`")?,
-                    with: with.ok_or("this operation needs `with`")?,
-                })
-            }
-            OpKind::ApplyCoupon | OpKind::RemoveCoupon => {
-                only(&["code"])?;
-                let code = code.ok_or("this operation needs `code`")?;
-                Ok(if matches!(kind, OpKind::ApplyCoupon) {
-                    CartOp::ApplyCoupon { code }
-                } else {
-                    CartOp::RemoveCoupon { code }
-                })
-            }
-            OpKind::ChooseDelivery => {
-                only(&["level", "pickup"])?;
-                let choice = match (d.level, d.pickup.clone()) {
-                    (Some(_), Some(_)) => {
-                        return Err("choose a `level` or a `pickup` location, not both".into());
-                    }
-                    (Some(level), None) => Some(DeliveryChoice::Level(level)),
-                    (None, Some(location)) => Some(DeliveryChoice::Pickup(location)),
-                    (None, None) => None,
-                };
-                Ok(CartOp::ChooseDelivery { choice })
-            }
-            OpKind::SetAddress => {
-                only(&["address"])?;
-                Ok(CartOp::SetAddress { address: d.address })
-            }
-            OpKind::AttachService | OpKind::DetachService => {
-                only(&["sku", "service"])?;
-                let sku = sku.ok_or("this operation needs `sku`")?;
-                let service = d.service.clone().ok_or("this operation needs `service`")?;
-                Ok(if matches!(kind, OpKind::AttachService) {
-                    CartOp::AttachService { sku, service }
-                } else {
-                    CartOp::DetachService { sku, service }
-                })
-            }
-        }
-    }
-}
-
-impl From<CartOp> for OpData {
-    fn from(op: CartOp) -> OpData {
-        let d = OpData::default();
-        match op {
-            CartOp::Add { sku, quantity } => OpData {
-                op: Some(OpKind::Add),
-                sku: Some(sku),
-                quantity: Some(quantity),
-                ..d
-            },
-            CartOp::SetQuantity { sku, quantity } => OpData {
-                op: Some(OpKind::SetQuantity),
-                sku: Some(sku),
-                quantity: Some(quantity),
-                ..d
-            },
-            CartOp::Remove { sku } => OpData {
-                op: Some(OpKind::Remove),
-                sku: Some(sku),
-                ..d
-            },
-            CartOp::Replace { sku, with } => OpData {
-                op: Some(OpKind::Replace),
-                sku: Some(sku),
-                with: Some(with),
-                ..d
-            },
-            CartOp::ApplyCoupon { code } => OpData {
-                op: Some(OpKind::ApplyCoupon),
-                code: Some(code),
-                ..d
-            },
-            CartOp::RemoveCoupon { code } => OpData {
-                op: Some(OpKind::RemoveCoupon),
-                code: Some(code),
-                ..d
-            },
-            CartOp::ChooseDelivery { choice } => {
-                let (level, pickup) = match choice {
-                    Some(DeliveryChoice::Level(l)) => (Some(l), None),
-                    Some(DeliveryChoice::Pickup(p)) => (None, Some(p)),
-                    None => (None, None),
-                };
-                OpData {
-                    op: Some(OpKind::ChooseDelivery),
-                    level,
-                    pickup,
-                    ..d
-                }
-            }
-            CartOp::SetAddress { address } => OpData {
-                op: Some(OpKind::SetAddress),
-                address,
-                ..d
-            },
-            CartOp::AttachService { sku, service } => OpData {
-                op: Some(OpKind::AttachService),
-                sku: Some(sku),
-                service: Some(service),
-                ..d
-            },
-            CartOp::DetachService { sku, service } => OpData {
-                op: Some(OpKind::DetachService),
-                sku: Some(sku),
-                service: Some(service),
-                ..d
-            },
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -698,68 +484,4 @@ fn add_quantities(sku: &Sku, a: Quantity, b: Quantity) -> Result<Quantity, CartE
         sku: sku.clone(),
         requested,
     })
-}
-
-impl TryFrom<CartData> for Cart {
-    type Error = CartError;
-    fn try_from(data: CartData) -> Result<Cart, CartError> {
-        if data.lines.len() > MAX_CART_LINES {
-            return Err(CartError::TooManyLines);
-        }
-        // A set, not a scan of the lines before each: a 1,000-line cart would compare half a
-        // million pairs of SKUs.
-        let mut seen = crate::hash::HashSet::default();
-        seen.reserve(data.lines.len());
-        for line in &data.lines {
-            if !seen.insert(line.sku.as_str()) {
-                return Err(CartError::DuplicateLine(line.sku.clone()));
-            }
-            if line.services.len() > MAX_SERVICES_PER_LINE {
-                return Err(CartError::TooManyServices);
-            }
-            for (k, service) in line.services.iter().enumerate() {
-                if *service == line.sku || line.services[..k].contains(service) {
-                    return Err(CartError::DuplicateService(service.clone()));
-                }
-            }
-        }
-        let mut coupons: Vec<String> = Vec::new();
-        for code in data.coupons {
-            let code = normalize_code(&code);
-            if !valid_code(&code) {
-                return Err(CartError::UnknownCoupon(code.chars().take(32).collect()));
-            }
-            if !coupons.contains(&code) {
-                coupons.push(code);
-            }
-        }
-        if coupons.len() > MAX_COUPONS {
-            return Err(CartError::TooManyCoupons);
-        }
-        if let Some(DeliveryChoice::Pickup(id)) = &data.delivery
-            && (id.is_empty() || id.len() > 64)
-        {
-            return Err(CartError::UnknownLocation(id.chars().take(64).collect()));
-        }
-        if let Some(address) = &data.address {
-            address.check_shape().map_err(CartError::Address)?;
-        }
-        Ok(Cart {
-            lines: data.lines,
-            coupons,
-            delivery: data.delivery,
-            address: data.address,
-        })
-    }
-}
-
-impl From<Cart> for CartData {
-    fn from(c: Cart) -> CartData {
-        CartData {
-            lines: c.lines,
-            coupons: c.coupons,
-            delivery: c.delivery,
-            address: c.address,
-        }
-    }
 }

@@ -19,14 +19,14 @@ pub(crate) fn scaled(d: Decimal, scale: u32) -> Option<i64> {
         .checked_mul(10i64.checked_pow(scale - s)?)
 }
 
-/// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None for a
-/// strategy this does not know: the caller falls back to decimals).
+/// `num / den` for `num ≥ 0`, `den > 0`, rounded to an integer with `strategy` (None outside
+/// that domain).
 pub(crate) fn div_round(num: i64, den: i64, strategy: RoundingStrategy) -> Option<i64> {
     if num < 0 || den <= 0 {
         return None;
     }
     let (q, r) = (num / den, num % den);
-    Some(q + i64::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)?))
+    Some(q + i64::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)))
 }
 
 /// [`div_round`] for products beyond `i64`.
@@ -35,20 +35,23 @@ fn div_round_wide(num: i128, den: i128, strategy: RoundingStrategy) -> Option<i1
         return None;
     }
     let (q, r) = (num / den, num % den);
-    Some(q + i128::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)?))
+    Some(q + i128::from(round_up(r > 0, r.cmp(&(den - r)), q % 2 == 1, strategy)))
 }
 
 /// Whether a quotient goes up one, from its remainder (`inexact`: the remainder is not zero;
 /// `half`: the remainder against the rest of the divisor) and whether it is odd.
+// rust_decimal's deprecated names (`RoundHalfUp`, `BankersRounding`, …) are still variants of
+// `RoundingStrategy`: each is matched with the strategy it names, so the match is exhaustive
+// without a catch-all that a new strategy could fall into unnoticed.
 #[allow(deprecated)]
 fn round_up(
     inexact: bool,
     half: std::cmp::Ordering,
     odd: bool,
     strategy: RoundingStrategy,
-) -> Option<bool> {
+) -> bool {
     use std::cmp::Ordering::{Equal, Greater};
-    Some(match strategy {
+    match strategy {
         RoundingStrategy::ToZero
         | RoundingStrategy::ToNegativeInfinity
         | RoundingStrategy::RoundDown => false,
@@ -62,7 +65,7 @@ fn round_up(
         RoundingStrategy::MidpointNearestEven | RoundingStrategy::BankersRounding => {
             half == Greater || (half == Equal && odd)
         }
-    })
+    }
 }
 
 /// `a × num / den` for `a, num ≥ 0`, `den > 0`, rounded with `strategy`: in `i64` when the

@@ -15,6 +15,7 @@
 pub mod allocate;
 pub mod cart;
 pub mod catalogue;
+mod context;
 mod exact;
 pub mod fulfilment;
 mod hash;
@@ -31,15 +32,14 @@ pub use catalogue::{
     Category, PriceList, PricingConfig, Product, ProductKind, Rounding, Snapshot, SnapshotError,
     TaxRate, Variant,
 };
+pub use context::{QuoteContext, Usage};
 pub use fulfilment::{
     Destination, FulfilmentError,
     availability::{availability, find_in_store},
     delivery::{delivery_options, quote_with_delivery},
 };
 pub use money::{Currency, Money, MoneyError};
-pub use quote::{
-    Adjustment, CouponOutcome, Quote, QuoteContext, QuoteError, QuoteLine, Rejection, Usage, quote,
-};
+pub use quote::{Adjustment, CouponOutcome, Quote, QuoteError, QuoteLine, Rejection, quote};
 pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
 pub use time::{TimeError, Timestamp};
 

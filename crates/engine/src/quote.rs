@@ -1,6 +1,7 @@
 //! Quotes: a cart priced for a context. Unit prices come from price lists, promotions are
 //! applied by the rules in [`crate::promotion`], tax is computed per line, and the result is
-//! explained line by line, with the promotions that did not apply and upsell hints.
+//! explained line by line, with the promotions that did not apply and upsell hints (worked out
+//! by `promotion::hints` from the quote and its priced lines, `PricedLines`).
 //!
 //! Sums (the invariants the tests check):
 //! - `line.net = line.gross − Σ line.adjustments`, never negative;
@@ -11,7 +12,6 @@
 //! The page quotes every edit with [`quote`]; the server quotes again with the same function at
 //! order placement and its answer is final.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -21,42 +21,14 @@ use crate::ErrorCode;
 use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
+pub use crate::context::{QuoteContext, Usage};
 use crate::money::{Currency, Money, MoneyError};
+pub use crate::promotion::MAX_HINTS;
 use crate::promotion::{
-    self, Amount, Cents, Channel, DeliveryDiscount, DiscountClass, Evaluation, Gap, Input, Line,
-    Matches, Round, Suggestion, UpsellHint, normalize_code, order_discount,
+    self, Cents, DeliveryDiscount, Evaluation, HintInput, Input, Line, Matches, Round, UpsellHint,
+    normalize_code,
 };
 use crate::sku::{Quantity, Sku};
-use crate::time::Timestamp;
-
-/// Who is buying, where, when and with which codes. Everything the engine would otherwise have
-/// to look up is passed in: it reads no clock and no database.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QuoteContext {
-    pub channel: Channel,
-    /// Defaults to the snapshot's currency.
-    pub currency: Option<Currency>,
-    /// Tax region; defaults to the snapshot's default region.
-    pub region: Option<String>,
-    /// The instant promotions' schedules are checked against.
-    pub now: Option<Timestamp>,
-    pub segments: Vec<String>,
-    pub first_order: bool,
-    /// Codes this customer has already used (single-use codes).
-    pub used_coupons: Vec<String>,
-    /// Uses and budget left per promotion id, as the server counts them.
-    pub usage: BTreeMap<String, Usage>,
-    /// The delivery charge, once the delivery calculator has produced one.
-    pub delivery_charge: Option<Amount>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Usage {
-    pub remaining_uses: Option<u32>,
-    pub remaining_budget: Option<Amount>,
-}
 
 /// One discount on a line, the order or the delivery, with the promotion that gave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,11 +125,6 @@ pub struct Quote {
     pub hints: Vec<UpsellHint>,
 }
 
-/// Most upsell hints in a quote.
-pub const MAX_HINTS: usize = 3;
-/// Most near-miss promotions simulated for hints per quote (each costs one more evaluation).
-const MAX_SIMULATED_HINTS: usize = 4;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
     /// The cart names a SKU the snapshot no longer sells (e.g. delisted since it was added).
@@ -190,55 +157,54 @@ pub fn quote(
 ) -> Result<Quote, QuoteError> {
     let currency = context.currency.unwrap_or(snapshot.currency());
     let round = round_for(snapshot, currency);
-    let (lines, units, parents) = priced_lines(snapshot, cart, context, currency)?;
+    let priced = priced_lines(snapshot, cart, context, currency)?;
     let (codes, mut coupons) = entered_codes(snapshot, cart.coupons());
     let candidates =
         snapshot
             .promotion_index()
-            .candidates(&lines, &codes, snapshot.promotions().len());
+            .candidates(&priced.lines, &codes, snapshot.promotions().len());
     let input = input_for(
         snapshot,
-        &lines,
-        Matches::new(&lines),
+        &priced.lines,
+        Matches::new(&priced.lines),
         context,
         &codes,
         currency,
     );
-    if !within_limit(&lines, input.delivery_charge) {
+    if !within_limit(&priced.lines, input.delivery_charge) {
         return Err(QuoteError::Money(MoneyError::Overflow));
     }
     let eval = promotion::evaluate(&input, &candidates);
-    let near = near_misses(&eval);
     coupons.extend(coupon_outcomes(snapshot, &codes, &eval));
-    let mut quote = assemble(
-        snapshot, context, &lines, &units, &parents, &eval, currency, round, coupons,
-    )?;
-    quote.hints = hints(
+    let amounts = Amounts {
+        promotions: snapshot.promotions(),
+        currency,
+        round,
+    };
+    let mut quote = assemble(snapshot, context, &priced, &eval, &amounts, coupons)?;
+    let hints = HintInput {
         snapshot,
         cart,
         context,
-        &quote,
-        &near,
-        (&lines, &units, &parents, &codes),
-        &input.matches,
-    )?;
+        quote: &quote,
+        priced: &priced,
+        codes: &codes,
+        matches: &input.matches,
+    };
+    quote.hints = promotion::hints(&hints, &eval)?;
     Ok(quote)
 }
 
-/// The quote's priced lines, their unit prices and parents, and the codes entered.
-type Priced<'q, 'a> = (
-    &'q [Line<'a>],
-    &'q [Money],
-    &'q [Option<&'a Sku>],
-    &'q [String],
-);
-
-/// A near miss: promotion index and what it lacks: an amount, or units of what a target
-/// matches (the item to suggest is looked up only for the hints shown).
-struct Near<'s> {
-    promotion: usize,
-    missing_amount: Option<Cents>,
-    add: Option<(&'s promotion::Target, u32)>,
+/// A cart's lines priced for a quote: each line of goods followed by its attached services
+/// (priced as lines of their own with the line's quantity, so promotions and allocation treat
+/// them alike). The three vectors run in parallel, one entry per line: `lines` is what the
+/// promotion engine reads as a slice.
+pub(crate) struct PricedLines<'a> {
+    pub lines: Vec<Line<'a>>,
+    /// Each line's unit price.
+    pub units: Vec<Money>,
+    /// For an attached service, the SKU of the line it serves.
+    pub parents: Vec<Option<&'a Sku>>,
 }
 
 /// Rounding to the currency's minor unit with the snapshot's named strategy.
@@ -250,7 +216,7 @@ pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
 }
 
 /// What the promotion engine needs to evaluate these lines.
-fn input_for<'a>(
+pub(crate) fn input_for<'a>(
     snapshot: &'a Snapshot,
     lines: &'a [Line<'a>],
     matches: Matches<'a>,
@@ -272,37 +238,34 @@ fn input_for<'a>(
     }
 }
 
-/// Priced lines with their unit prices, for the context's channel and currency, and the
-/// line each serves: the cart's lines, each followed by its attached services (priced as lines
-/// of their own with the line's quantity, so promotions and allocation treat them alike).
-#[allow(clippy::type_complexity)]
+/// The cart's lines priced for the context's channel and currency.
 fn priced_lines<'a>(
     snapshot: &'a Snapshot,
     cart: &'a Cart,
     context: &QuoteContext,
     currency: Currency,
-) -> Result<(Vec<Line<'a>>, Vec<Money>, Vec<Option<&'a Sku>>), QuoteError> {
+) -> Result<PricedLines<'a>, QuoteError> {
     let count = cart.lines().len() + cart.lines().iter().map(|l| l.services.len()).sum::<usize>();
-    let (mut lines, mut units, mut parents) = (
-        Vec::with_capacity(count),
-        Vec::with_capacity(count),
-        Vec::with_capacity(count),
-    );
+    let mut priced = PricedLines {
+        lines: Vec::with_capacity(count),
+        units: Vec::with_capacity(count),
+        parents: Vec::with_capacity(count),
+    };
     for l in cart.lines() {
         for (sku, parent) in
             std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku))))
         {
             let (line, unit) = priced_line(snapshot, sku, l.quantity.get(), context, currency)?;
-            lines.push(line);
-            units.push(unit);
-            parents.push(parent);
+            priced.lines.push(line);
+            priced.units.push(unit);
+            priced.parents.push(parent);
         }
     }
-    Ok((lines, units, parents))
+    Ok(priced)
 }
 
 /// One priced line and its unit price.
-fn priced_line<'a>(
+pub(crate) fn priced_line<'a>(
     snapshot: &'a Snapshot,
     sku: &'a Sku,
     quantity: u32,
@@ -334,14 +297,14 @@ fn priced_line<'a>(
 const MAX_CENTS: Cents = Cents::MAX / 4;
 
 /// An amount at its currency's minor unit, in minor units.
-fn cents(m: Money) -> Result<Cents, QuoteError> {
+pub(crate) fn cents(m: Money) -> Result<Cents, QuoteError> {
     crate::exact::scaled(m.amount(), m.currency().minor_units())
         .filter(|c| c.abs() <= MAX_CENTS)
         .ok_or(QuoteError::Money(MoneyError::Overflow))
 }
 
 /// Whether the lines and the delivery charge add up to at most [`MAX_CENTS`].
-fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
+pub(crate) fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
     let sum = lines
         .iter()
         .try_fold(delivery_charge.unwrap_or(0), |sum, l| {
@@ -412,38 +375,125 @@ fn coupon_outcomes(snapshot: &Snapshot, codes: &[String], eval: &Evaluation) -> 
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What writing a quote's amounts reads: its currency, its rounding and the promotions its
+/// adjustments name.
+struct Amounts<'a> {
+    promotions: &'a [promotion::Promotion],
+    currency: Currency,
+    round: Round,
+}
+
+impl Amounts<'_> {
+    /// A decimal amount as money, rounded to the minor unit with the snapshot's strategy.
+    fn money(&self, d: Decimal) -> Money {
+        Money::rounded(d, self.currency, self.round.strategy)
+    }
+
+    /// An amount in minor units as money.
+    fn cents(&self, c: Cents) -> Money {
+        self.money(self.round.decimal(c))
+    }
+
+    /// What promotion `p` took off.
+    fn adjustment(&self, p: usize, d: Decimal) -> Adjustment {
+        Adjustment {
+            promotion_id: self.promotions[p].id.clone(),
+            label: self.promotions[p].label.clone(),
+            amount: self.money(d),
+        }
+    }
+}
+
+/// What a gift line is worth, for its promotion's applied amount (exact: a gift's worth in the
+/// plan search saturates).
+struct GiftWorth {
+    promotion: usize,
+    gross: Decimal,
+}
+
+/// The quote of an evaluated cart: its lines, then the totals and the promotions' outcomes.
 fn assemble(
     snapshot: &Snapshot,
     context: &QuoteContext,
-    lines: &[Line],
-    units: &[Money],
-    parents: &[Option<&Sku>],
+    priced: &PricedLines,
     eval: &Evaluation,
-    currency: Currency,
-    round: Round,
+    a: &Amounts,
     coupons: Vec<CouponOutcome>,
 ) -> Result<Quote, QuoteError> {
-    let promotions = snapshot.promotions();
-    let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
-    let adjustment = |p: usize, d: Decimal| Adjustment {
-        promotion_id: promotions[p].id.clone(),
-        label: promotions[p].label.clone(),
-        amount: money(d),
-    };
+    let mut lines = Vec::with_capacity(priced.lines.len() + eval.gifts.len());
+    shopper_lines(snapshot, context, priced, eval, a, &mut lines)?;
+    let gifts = gift_lines(snapshot, context, eval, a, &mut lines)?;
+    let delivery = delivery_charge(context, eval, a);
+    let shopper = || lines.iter().filter(|l| !l.gift);
+    let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| a.money(shopper().map(f).sum());
+    let order_total = a
+        .round
+        .decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
+    let delivery_off = delivery
+        .as_ref()
+        .map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
+    let line_discount_total = sum(&|l| l.gross.amount() - l.net.amount());
+    Ok(Quote {
+        currency: a.currency,
+        snapshot_version: snapshot.version().to_owned(),
+        prices_include_tax: snapshot.pricing().prices_include_tax,
+        item_count: shopper().map(|l| l.quantity.get()).sum(),
+        subtotal: sum(&|l| l.gross.amount()),
+        discount_total: a.money(line_discount_total.amount() + order_total + delivery_off),
+        line_discount_total,
+        order_adjustments: eval
+            .order_adjustments
+            .iter()
+            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
+            .collect(),
+        tax_total: sum(&|l| l.tax.amount()),
+        total: a.money(
+            shopper().map(|l| l.total.amount()).sum::<Decimal>()
+                + delivery
+                    .as_ref()
+                    .map_or(Decimal::ZERO, |d| d.total.amount()),
+        ),
+        delivery,
+        delivery_promotions: eval
+            .delivery
+            .iter()
+            .filter_map(|&(p, _)| delivery_promotion(&a.promotions[p]))
+            .collect(),
+        applied: applied(eval, a, &gifts),
+        rejected: rejections(eval, a.promotions),
+        coupons,
+        hints: Vec::new(),
+        lines,
+    })
+}
+
+/// The shopper's lines (goods and attached services), discounted and taxed, in cart order.
+fn shopper_lines(
+    snapshot: &Snapshot,
+    context: &QuoteContext,
+    priced: &PricedLines,
+    eval: &Evaluation,
+    a: &Amounts,
+    out: &mut Vec<QuoteLine>,
+) -> Result<(), QuoteError> {
+    let PricedLines {
+        lines,
+        units,
+        parents,
+    } = priced;
+    let round = a.round;
     let mut nets: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
     for &(i, p, d) in &eval.line_adjustments {
         nets[i] -= d;
-        line_adjustments[i].push(adjustment(p, round.decimal(d)));
+        line_adjustments[i].push(a.adjustment(p, round.decimal(d)));
     }
     let order_shares = allocate_order(lines, &nets, eval);
     let region = context
         .region
-        .clone()
-        .unwrap_or_else(|| snapshot.pricing().default_region.clone());
+        .as_deref()
+        .unwrap_or(&snapshot.pricing().default_region);
     let inclusive = snapshot.pricing().prices_include_tax;
-    let mut out = Vec::with_capacity(lines.len() + eval.gifts.len());
     // Rates by tax class, looked up once per class (a cart has few classes).
     let mut rates: Vec<(&str, Option<Decimal>)> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -452,37 +502,51 @@ fn assemble(
         let rate = match rates.iter().find(|(c, _)| *c == class) {
             Some(&(_, rate)) => rate,
             None => {
-                let rate = snapshot.tax_rate(&region, class);
+                let rate = snapshot.tax_rate(region, class);
                 rates.push((class, rate));
                 rate
             }
         };
-        let tax = tax_of(snapshot, &region, rate, taxable, inclusive, round)?;
+        let tax = tax_of(snapshot, region, rate, taxable, inclusive, round)?;
         out.push(QuoteLine {
             sku: l.sku.clone(),
             product_id: l.product.id.clone(),
             name: snapshot.display_name(l.sku),
             quantity: Quantity::new(l.quantity.into()).expect("cart quantities are valid"),
             unit_price: units[i],
-            gross: money(round.decimal(l.gross)),
+            gross: a.cents(l.gross),
             adjustments: std::mem::take(&mut line_adjustments[i]),
-            net: money(round.decimal(nets[i])),
-            order_discount: money(round.decimal(order_shares[i])),
-            tax: money(tax),
-            total: money(if inclusive { taxable } else { taxable + tax }),
+            net: a.cents(nets[i]),
+            order_discount: a.cents(order_shares[i]),
+            tax: a.money(tax),
+            total: a.money(if inclusive { taxable } else { taxable + tax }),
             gift: false,
             attached_to: parents[i].cloned(),
         });
     }
-    // What each gift line is worth, for its promotion's applied amount (exact: a gift's worth
-    // in the plan search saturates).
-    let mut gift_gross: Vec<(usize, Decimal)> = Vec::new();
+    Ok(())
+}
+
+/// The gift lines promotions added (free: their worth is their adjustment), and what each is
+/// worth.
+fn gift_lines(
+    snapshot: &Snapshot,
+    context: &QuoteContext,
+    eval: &Evaluation,
+    a: &Amounts,
+    out: &mut Vec<QuoteLine>,
+) -> Result<Vec<GiftWorth>, QuoteError> {
+    let currency = a.currency;
+    let mut worth = Vec::new();
     for (p, sku, quantity) in &eval.gifts {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else {
             continue;
         };
         let gross = unit.checked_mul_quantity(*quantity)?;
-        gift_gross.push((*p, gross.amount()));
+        worth.push(GiftWorth {
+            promotion: *p,
+            gross: gross.amount(),
+        });
         out.push(QuoteLine {
             sku: sku.clone(),
             product_id: snapshot
@@ -493,7 +557,7 @@ fn assemble(
             quantity: Quantity::new((*quantity).into()).unwrap_or(Quantity::ONE),
             unit_price: unit,
             gross,
-            adjustments: vec![adjustment(*p, gross.amount())],
+            adjustments: vec![a.adjustment(*p, gross.amount())],
             net: Money::zero(currency),
             order_discount: Money::zero(currency),
             tax: Money::zero(currency),
@@ -502,82 +566,56 @@ fn assemble(
             attached_to: None,
         });
     }
-    let delivery = context.delivery_charge.map(|charge| {
-        let charge = money(charge.0);
+    Ok(worth)
+}
+
+/// The delivery charge and its discounts, once the context carries a charge.
+fn delivery_charge(
+    context: &QuoteContext,
+    eval: &Evaluation,
+    a: &Amounts,
+) -> Option<DeliveryCharge> {
+    context.delivery_charge.map(|charge| {
+        let charge = a.money(charge.0);
         let adjustments: Vec<Adjustment> = eval
             .delivery
             .iter()
             .filter(|&&(_, d)| d != 0)
-            .map(|&(p, d)| adjustment(p, round.decimal(d)))
+            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
             .collect();
-        let off = round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
+        let off = a.round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
         DeliveryCharge {
-            total: money(charge.amount() - off),
+            total: a.money(charge.amount() - off),
             charge,
             adjustments,
         }
-    });
-    let shopper = || out.iter().filter(|l| !l.gift);
-    let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| money(shopper().map(f).sum());
-    let order_total = round.decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
-    let delivery_off = delivery
-        .as_ref()
-        .map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
-    let line_discount_total = sum(&|l| l.gross.amount() - l.net.amount());
-    Ok(Quote {
-        currency,
-        snapshot_version: snapshot.version().to_owned(),
-        prices_include_tax: inclusive,
-        item_count: shopper().map(|l| l.quantity.get()).sum(),
-        subtotal: sum(&|l| l.gross.amount()),
-        discount_total: money(line_discount_total.amount() + order_total + delivery_off),
-        line_discount_total,
-        order_adjustments: eval
-            .order_adjustments
-            .iter()
-            .map(|&(p, d)| adjustment(p, round.decimal(d)))
-            .collect(),
-        tax_total: sum(&|l| l.tax.amount()),
-        total: money(
-            shopper().map(|l| l.total.amount()).sum::<Decimal>()
-                + delivery
-                    .as_ref()
-                    .map_or(Decimal::ZERO, |d| d.total.amount()),
-        ),
-        delivery,
-        delivery_promotions: eval
-            .delivery
-            .iter()
-            .filter_map(|&(p, _)| delivery_promotion(&promotions[p]))
-            .collect(),
-        applied: eval
-            .applied_amounts()
-            .map(|(p, c)| {
-                adjustment(
-                    p,
-                    round.decimal(c)
-                        + gift_gross
-                            .iter()
-                            .filter(|(q, _)| *q == p)
-                            .map(|(_, g)| *g)
-                            .sum::<Decimal>(),
-                )
-            })
-            .collect(),
-        rejected: eval
-            .rejected
-            .iter()
-            .map(|(p, r)| Rejection {
-                promotion_id: promotions[*p].id.clone(),
-                label: promotions[*p].label.clone(),
-                code: r.code.to_owned(),
-                reason: r.message.clone(),
-            })
-            .collect(),
-        coupons,
-        hints: Vec::new(),
-        lines: out,
     })
+}
+
+/// The promotions applied, with what each saved (its gifts' worth included).
+fn applied(eval: &Evaluation, a: &Amounts, gifts: &[GiftWorth]) -> Vec<Adjustment> {
+    eval.applied_amounts()
+        .map(|(p, c)| {
+            let gifts: Decimal = gifts
+                .iter()
+                .filter(|g| g.promotion == p)
+                .map(|g| g.gross)
+                .sum();
+            a.adjustment(p, a.round.decimal(c) + gifts)
+        })
+        .collect()
+}
+
+fn rejections(eval: &Evaluation, promotions: &[promotion::Promotion]) -> Vec<Rejection> {
+    eval.rejected
+        .iter()
+        .map(|(p, r)| Rejection {
+            promotion_id: promotions[*p].id.clone(),
+            label: promotions[*p].label.clone(),
+            code: r.code.to_owned(),
+            reason: r.message.clone(),
+        })
+        .collect()
 }
 
 fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
@@ -629,251 +667,4 @@ fn tax_of(
         taxable * rate
     };
     Ok(round.apply(tax))
-}
-
-/// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
-fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
-    let mut out = Vec::new();
-    for (p, gap) in &eval.gaps {
-        let next_tier = matches!(gap, Gap::NextTier { .. });
-        if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p)
-        {
-            continue;
-        }
-        let near = match gap {
-            Gap::Subtotal { missing } | Gap::NextTier { missing } => Near {
-                promotion: *p,
-                missing_amount: Some(*missing),
-                add: None,
-            },
-            Gap::Quantity { target, missing } => Near {
-                promotion: *p,
-                missing_amount: None,
-                add: Some((*target, *missing)),
-            },
-            Gap::Contains { target } | Gap::ActionTarget { target } => Near {
-                promotion: *p,
-                missing_amount: None,
-                add: Some((*target, 1)),
-            },
-        };
-        out.push(near);
-    }
-    out
-}
-
-/// The cheapest SKU the target matches (ties by SKU).
-fn cheapest(
-    snapshot: &Snapshot,
-    channel: Channel,
-    currency: Currency,
-    target: &promotion::Target,
-) -> Option<Sku> {
-    let mut best: Option<(Decimal, &Sku)> = None;
-    // Every variant of the products found matches, except for a SKU target.
-    let per_variant = matches!(target, promotion::Target::Skus(_));
-    for p in snapshot.products_for(target) {
-        let product = &snapshot.products()[p];
-        for v in &product.variants {
-            let Some(price) = snapshot.price_for(&v.sku, channel, currency) else {
-                continue;
-            };
-            let matches = || {
-                !per_variant
-                    || target.matches(&Line {
-                        sku: &v.sku,
-                        product,
-                        quantity: 1,
-                        gross: 0,
-                    })
-            };
-            if best.is_none_or(|(b, s)| (price.amount(), &v.sku) < (b, s)) && matches() {
-                best = Some((price.amount(), &v.sku));
-            }
-        }
-    }
-    best.map(|(_, s)| s.clone())
-}
-
-fn hints(
-    snapshot: &Snapshot,
-    cart: &Cart,
-    context: &QuoteContext,
-    quote: &Quote,
-    near: &[Near],
-    priced: Priced,
-    matches: &Matches,
-) -> Result<Vec<UpsellHint>, QuoteError> {
-    let currency = quote.currency;
-    let round = round_for(snapshot, currency);
-    let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
-    let mut hints = Vec::new();
-    let mut simulated = 0;
-    // The shopper's lines' net, for what an order discount would take off at its threshold.
-    let mut net = None;
-    for n in near {
-        let promo = &snapshot.promotions()[n.promotion];
-        let hint = if let Some(missing) = n.missing_amount {
-            let saving = match promo.class() {
-                DiscountClass::Order => {
-                    // What it would take off at the threshold, less what it takes off already.
-                    let net = *net.get_or_insert_with(|| {
-                        quote
-                            .lines
-                            .iter()
-                            .filter(|l| !l.gift)
-                            .map(|l| l.net.amount())
-                            .sum::<Decimal>()
-                    });
-                    let base = round.cents(net).saturating_add(missing);
-                    let now = quote
-                        .order_adjustments
-                        .iter()
-                        .filter(|a| a.promotion_id == promo.id)
-                        .map(|a| a.amount.amount())
-                        .sum::<Decimal>();
-                    Some(money(
-                        round.decimal(order_discount(base, &promo.action, round)) - now,
-                    ))
-                }
-                DiscountClass::Delivery => {
-                    context.delivery_charge.map(|c| money(c.0)).filter(|_| {
-                        matches!(
-                            &promo.action,
-                            promotion::Action::DeliveryDiscount {
-                                discount: DeliveryDiscount::Free
-                            }
-                        )
-                    })
-                }
-                DiscountClass::Line => None,
-            };
-            let missing = money(round.decimal(missing));
-            let message = format!("Add {} {currency} more: {}", missing.amount(), promo.label);
-            UpsellHint {
-                promotion_id: promo.id.clone(),
-                label: promo.label.clone(),
-                message,
-                missing_amount: Some(missing),
-                add: None,
-                saving,
-            }
-        } else if let Some((target, quantity)) = n.add {
-            if simulated == MAX_SIMULATED_HINTS {
-                continue;
-            }
-            let Some(sku) = cheapest(snapshot, context.channel, currency, target) else {
-                continue;
-            };
-            simulated += 1;
-            let Some(saving) = simulate(
-                snapshot,
-                cart,
-                context,
-                priced,
-                matches,
-                n.promotion,
-                &sku,
-                quantity,
-            )?
-            else {
-                continue;
-            };
-            let name = snapshot.display_name(&sku);
-            let message = format!(
-                "Add {name}: save {} {currency} ({})",
-                saving.amount(),
-                promo.label
-            );
-            let add = Some(Suggestion {
-                sku,
-                name,
-                quantity,
-            });
-            UpsellHint {
-                promotion_id: promo.id.clone(),
-                label: promo.label.clone(),
-                message,
-                missing_amount: None,
-                add,
-                saving: Some(saving),
-            }
-        } else {
-            continue;
-        };
-        hints.push((n.promotion, hint));
-    }
-    // Highest saving first; ties by promotion id, so the order of promotions in the snapshot
-    // never shows through.
-    crate::sort::sort_vec(&mut hints, &|(_, a), (_, b)| {
-        b.saving
-            .map(|m| m.amount())
-            .cmp(&a.saving.map(|m| m.amount()))
-            .then_with(|| a.promotion_id.cmp(&b.promotion_id))
-    });
-    Ok(hints.into_iter().map(|(_, h)| h).take(MAX_HINTS).collect())
-}
-
-/// What promotion `promotion` would save if the shopper added `quantity` of `sku`; None if it
-/// still would not apply or the cart cannot take the item.
-/// One run of that promotion alone on the cart with the item added: cheap enough to do for
-/// several hints on every edit, on the quote's priced lines: an item not in the cart yet is one
-/// more line after them; more of one in the cart changes its line's quantity and its services'.
-fn simulate(
-    snapshot: &Snapshot,
-    cart: &Cart,
-    context: &QuoteContext,
-    (lines, units, parents, codes): Priced,
-    matches: &Matches,
-    promotion: usize,
-    sku: &Sku,
-    quantity: u32,
-) -> Result<Option<Money>, QuoteError> {
-    let Ok(quantity) = Quantity::new(quantity.into()) else {
-        return Ok(None);
-    };
-    let currency = context.currency.unwrap_or(snapshot.currency());
-    let Ok(total) = cart.quantity_after_add(snapshot, sku, quantity) else {
-        return Ok(None);
-    };
-    let mut with: Vec<Line> = Vec::with_capacity(lines.len() + 1);
-    with.extend(lines.iter().map(Line::clone));
-    match cart.quantity_of(sku) {
-        // More of a line: it and its services take the new quantity.
-        Some(_) => {
-            for (i, l) in with.iter_mut().enumerate() {
-                if (parents[i].is_none() && l.sku == sku) || parents[i] == Some(sku) {
-                    l.quantity = total.get();
-                    // Beyond what a quote may add up to: no hint, the quote itself stands.
-                    let Ok(gross) = units[i]
-                        .checked_mul_quantity(total.get())
-                        .map_err(QuoteError::from)
-                        .and_then(cents)
-                    else {
-                        return Ok(None);
-                    };
-                    l.gross = gross;
-                }
-            }
-        }
-        None => match priced_line(snapshot, sku, total.get(), context, currency) {
-            Ok((line, _)) => with.push(line),
-            Err(_) => return Ok(None),
-        },
-    }
-    let targets = snapshot.promotions()[promotion].targets();
-    let input = input_for(
-        snapshot,
-        &with,
-        Matches::after(matches, &with, &targets),
-        context,
-        codes,
-        currency,
-    );
-    if !within_limit(&with, input.delivery_charge) {
-        return Ok(None);
-    }
-    let saving = promotion::alone(&input, promotion);
-    Ok((saving != 0)
-        .then(|| Money::rounded(input.round.decimal(saving), currency, input.round.strategy)))
 }

@@ -30,6 +30,14 @@
 //!    that share the base still agree. (The server folds only long logs, keeping the newest
 //!    operations, so this needs a device offline across hundreds of edits on other devices.)
 //!
+//! 9. **Duplicate ids**: two different operations that claim one id (a buggy client) are not
+//!    both kept: the one earlier by stamp wins; at equal stamps, the one earlier by content:
+//!    `seen` (absent first), then the operation's wire name (`"add"` < `"apply_coupon"` < …),
+//!    then its fields in this order: SKU, the other SKU (`with`, `service`), quantity, code
+//!    or pickup location, level (in the order standard, express, same day, scheduled),
+//!    whether an address is set, then its latitude, longitude (by value) and postcode. Every
+//!    part is compared as data, so the browser and the server keep the same one.
+//!
 //! Quantities stay within 1..=`MAX_LINE_QUANTITY` and lines within `MAX_CART_LINES` (edits past
 //! the limits are capped or dropped, the same way on every replica). The catalogue is not read:
 //! operations were validated when made, and a replica must not depend on its snapshot version
@@ -37,7 +45,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cart::{Cart, CartOp};
+use crate::cart::{Cart, CartOp, DeliveryChoice};
+use crate::fulfilment::Level;
 use crate::hash::HashMap;
 use crate::sku::{MAX_LINE_QUANTITY, Quantity, Sku};
 use crate::sort::sort_indices;
@@ -258,19 +267,14 @@ impl OpLog {
     }
 
     /// Adds an operation unless its id is known; returns whether it was new. If two different
-    /// operations claim one id (a buggy client), the one first in stamp order (then in the
-    /// order of their contents) is kept, so every replica keeps the same one.
+    /// operations claim one id (a buggy client), the one first in stamp order, then in the
+    /// order of their contents ([`ContentKey`], rule 9), is kept, so every replica keeps the
+    /// same one.
     pub fn insert(&mut self, op: Operation) -> Result<bool, ReplicaError> {
         op.validate()?;
         if let Some(&at) = self.ids.get(&op.id) {
             let kept = &self.ops[at];
-            let first = match op.stamp.cmp(&kept.stamp) {
-                std::cmp::Ordering::Equal => {
-                    format!("{:?}{:?}", op.seen, op.op) < format!("{:?}{:?}", kept.seen, kept.op)
-                }
-                order => order.is_lt(),
-            };
-            if first {
+            if (&op.stamp, ContentKey::of(&op)) < (&kept.stamp, ContentKey::of(kept)) {
                 self.ops[at] = op;
             }
             return Ok(false);
@@ -338,6 +342,84 @@ impl PartialEq for OpLog {
                     .is_some_and(|&at| other.ops[at] == *op)
             })
     }
+}
+
+/// An operation's contents as stable parts, ordered as rule 9 says: the tie-break between
+/// two operations that claim one id and one stamp. Two operations with equal keys are equal.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct ContentKey<'a> {
+    seen: Option<u32>,
+    name: &'static str,
+    sku: Option<&'a str>,
+    other_sku: Option<&'a str>,
+    quantity: Option<u32>,
+    text: Option<&'a str>,
+    level: Option<Level>,
+    address: bool,
+    lat: Option<i64>,
+    lon: Option<i64>,
+    postcode: Option<&'a str>,
+}
+
+impl<'a> ContentKey<'a> {
+    fn of(op: &'a Operation) -> ContentKey<'a> {
+        let mut key = ContentKey {
+            seen: op.seen,
+            name: op.op.name(),
+            sku: None,
+            other_sku: None,
+            quantity: None,
+            text: None,
+            level: None,
+            address: false,
+            lat: None,
+            lon: None,
+            postcode: None,
+        };
+        match &op.op {
+            CartOp::Add { sku, quantity } | CartOp::SetQuantity { sku, quantity } => {
+                key.sku = Some(sku.as_str());
+                key.quantity = Some(quantity.get());
+            }
+            CartOp::Remove { sku } => key.sku = Some(sku.as_str()),
+            CartOp::Replace { sku, with: other }
+            | CartOp::AttachService {
+                sku,
+                service: other,
+            }
+            | CartOp::DetachService {
+                sku,
+                service: other,
+            } => {
+                key.sku = Some(sku.as_str());
+                key.other_sku = Some(other.as_str());
+            }
+            CartOp::ApplyCoupon { code } | CartOp::RemoveCoupon { code } => {
+                key.text = Some(code);
+            }
+            CartOp::ChooseDelivery { choice } => match choice {
+                Some(DeliveryChoice::Level(level)) => key.level = Some(*level),
+                Some(DeliveryChoice::Pickup(location)) => key.text = Some(location),
+                None => {}
+            },
+            CartOp::SetAddress { address } => {
+                if let Some(a) = address {
+                    key.address = true;
+                    key.lat = a.lat.map(ordered_bits);
+                    key.lon = a.lon.map(ordered_bits);
+                    key.postcode = a.postcode.as_deref();
+                }
+            }
+        }
+        key
+    }
+}
+
+/// A float's bits as an integer that orders as [`f64::total_cmp`] does (by value, for the
+/// coordinates a checked address holds).
+fn ordered_bits(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 /// Follows replacements from `sku` (at most a few hops; cycles stop).

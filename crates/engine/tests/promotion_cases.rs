@@ -241,7 +241,7 @@ fn promotion_cases() {
     );
 }
 
-/// Gifts and suggested items priced past what a quote may add up to (found in review): the
+/// Gifts and suggested items priced past what a quote may add up to: the
 /// gifts' worth saturates in the plan search without overflowing, their applied amounts stay
 /// exact, and a hint that would overflow is dropped instead of failing the quote.
 #[test]

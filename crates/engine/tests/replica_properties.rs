@@ -541,3 +541,156 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_id_claimed_twice_keeps_the_same_operation_in_either_order() {
+    let kept = |a: &Operation, b: &Operation| {
+        let mut one = OpLog::new();
+        one.insert(a.clone()).unwrap();
+        one.insert(b.clone()).unwrap();
+        let mut other = OpLog::new();
+        other.insert(b.clone()).unwrap();
+        other.insert(a.clone()).unwrap();
+        assert_eq!(one, other);
+        one.ordered()[0].clone()
+    };
+    let add = |q: u32| {
+        let json = format!(r#"{{"op":"add","sku":"TV","quantity":{q}}}"#);
+        op("x:1", "phone", 10, Some(0), &json)
+    };
+    let remove = op("x:1", "phone", 10, Some(0), r#"{"op":"remove","sku":"TV"}"#);
+    // The earlier stamp wins, whatever the contents.
+    let later_add = op("x:1", "phone", 11, Some(0), ADD_TV);
+    assert_eq!(kept(&remove, &later_add), remove);
+    // At equal stamps: `seen` (absent first), then the wire name, then the fields.
+    let unseen = op("x:1", "phone", 10, None, r#"{"op":"remove","sku":"TV"}"#);
+    assert_eq!(kept(&add(1), &unseen), unseen);
+    assert_eq!(kept(&remove, &add(3)), add(3));
+    assert_eq!(kept(&add(3), &add(1)), add(1));
+    let address = |postcode: &str| {
+        let json =
+            format!(r#"{{"op":"set_address","address":{{"lat":52.5,"postcode":"{postcode}"}}}}"#);
+        op("x:1", "phone", 10, None, &json)
+    };
+    assert_eq!(kept(&address("10117"), &address("10115")), address("10115"));
+}
+
+mod one_device {
+    //! One device's edits, as the storefront records them, replay to the cart `Cart::apply`
+    //! made: the merge rules agree with the cart's own rules when nothing is concurrent.
+
+    use omnicart_engine::fulfilment::Level;
+    use omnicart_engine::replica::{Clock, OpLog, Operation};
+    use omnicart_engine::{Cart, CartOp, DeliveryChoice, Destination, Quantity, Sku, Snapshot};
+    use proptest::prelude::*;
+
+    fn snapshot() -> Snapshot {
+        serde_json::from_str(include_str!("../../server/data/demo-catalogue.json")).unwrap()
+    }
+
+    fn sku() -> impl Strategy<Value = Sku> {
+        prop::sample::select(vec![
+            "LUM-OLED-C4-55",
+            "LUM-OLED-C4-65",
+            "PS5-PRO",
+            "CBL-HDMI21-2M",
+            "SVC-SETUP",
+            "NOT-SOLD",
+        ])
+        .prop_map(|s| Sku::new(s).unwrap())
+    }
+
+    fn service() -> impl Strategy<Value = Sku> {
+        prop::sample::select(vec![
+            "SVC-INSTALL-TV",
+            "SVC-WALLMOUNT",
+            "SVC-SETUP",
+            "CBL-HDMI21-2M",
+        ])
+        .prop_map(|s| Sku::new(s).unwrap())
+    }
+
+    fn code() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["WELCOME10", " cable20", "STREAM20", "NOPE"])
+            .prop_map(str::to_owned)
+    }
+
+    fn choice() -> impl Strategy<Value = Option<DeliveryChoice>> {
+        prop_oneof![
+            Just(None),
+            prop::sample::select(Level::ALL.to_vec()).prop_map(|l| Some(DeliveryChoice::Level(l))),
+            prop::sample::select(vec!["store-berlin-alexanderplatz", "wh-leipzig"])
+                .prop_map(|p| Some(DeliveryChoice::Pickup(p.into()))),
+        ]
+    }
+
+    fn address() -> impl Strategy<Value = Option<Destination>> {
+        let postcode = prop::sample::select(vec!["10115", "01067", "99999"]);
+        prop_oneof![
+            Just(None),
+            postcode.prop_map(|p| Some(Destination {
+                lat: None,
+                lon: None,
+                postcode: Some(p.into()),
+            })),
+            (47.0..55.0f64, 6.0..15.0f64).prop_map(|(lat, lon)| Some(Destination {
+                lat: Some(lat),
+                lon: Some(lon),
+                postcode: None,
+            })),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = CartOp> {
+        let quantity = (1i64..=600).prop_map(|n| Quantity::new(n).unwrap());
+        prop_oneof![
+            3 => (sku(), quantity.clone()).prop_map(|(sku, quantity)| CartOp::Add { sku, quantity }),
+            2 => (sku(), quantity).prop_map(|(sku, quantity)| CartOp::SetQuantity { sku, quantity }),
+            1 => sku().prop_map(|sku| CartOp::Remove { sku }),
+            2 => (sku(), sku()).prop_map(|(sku, with)| CartOp::Replace { sku, with }),
+            1 => code().prop_map(|code| CartOp::ApplyCoupon { code }),
+            1 => code().prop_map(|code| CartOp::RemoveCoupon { code }),
+            1 => choice().prop_map(|choice| CartOp::ChooseDelivery { choice }),
+            1 => address().prop_map(|address| CartOp::SetAddress { address }),
+            2 => (sku(), service()).prop_map(|(sku, service)| CartOp::AttachService { sku, service }),
+            1 => (sku(), service()).prop_map(|(sku, service)| CartOp::DetachService { sku, service }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn accepted_edits_replay_to_the_applied_cart(
+            ops in prop::collection::vec(op(), 0..40),
+            steps in prop::collection::vec(0u64..3, 40),
+        ) {
+            let snapshot = snapshot();
+            let mut cart = Cart::new();
+            let mut clock = Clock::new("phone");
+            let mut log = OpLog::new();
+            let mut now_ms = 1_795_339_800_000;
+            for (i, (op, step)) in ops.into_iter().zip(steps).enumerate() {
+                // As the storefront records an edit: an add carries the quantity it was
+                // added to, on the cart as it was before the edit.
+                let seen = match &op {
+                    CartOp::Add { sku, .. } => Some(cart.quantity_of(sku).map_or(0, Quantity::get)),
+                    _ => None,
+                };
+                if cart.apply(&snapshot, &op).is_err() {
+                    continue;
+                }
+                // The wall clock may stand still between edits: the counter orders them.
+                now_ms += step;
+                let recorded = Operation {
+                    id: format!("phone:{i}"),
+                    stamp: clock.tick(now_ms),
+                    seen,
+                    op,
+                };
+                prop_assert!(log.insert(recorded).unwrap());
+                prop_assert_eq!(&log.cart(), &cart);
+            }
+            prop_assert_eq!(log.cart(), cart);
+        }
+    }
+}

@@ -7,15 +7,16 @@ use serde::Serialize;
 use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::Date;
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, StockAt, Svc};
+use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt, WeightRate};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
 use crate::catalogue::{ProductKind, Snapshot};
+use crate::context::QuoteContext;
 use crate::exact::{mul_sat_i64, mul_sat_u64};
 use crate::money::{Currency, Money};
 use crate::promotion::{Amount, delivery_discount};
-use crate::quote::{Adjustment, DeliveryPromotion, Quote, QuoteContext, quote, round_for};
+use crate::quote::{Adjustment, DeliveryPromotion, Quote, quote, round_for};
 use crate::sku::Sku;
 use crate::sort::nearest_first;
 use crate::time::Timestamp;
@@ -146,22 +147,7 @@ pub fn delivery_options(
 ) -> Result<DeliveryQuote, FulfilmentError> {
     let net = snapshot.network();
     let place = net.resolve(req.destination)?;
-    let mut goods = Vec::new();
-    for line in cart.lines() {
-        let (product, variant) = snapshot
-            .variant(&line.sku)
-            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
-        if product.kind == ProductKind::Goods {
-            goods.push(Goods {
-                sku: &line.sku,
-                name: snapshot.display_name(&line.sku),
-                quantity: line.quantity.get(),
-                grams: variant.weight_grams,
-                dims: variant.dimensions_cm,
-            });
-        }
-    }
-    let local_now = net.data.time_zone.local(req.now);
+    let goods = goods_of(snapshot, cart)?;
     let lines = goods
         .iter()
         .map(|g| net.line_status(g.sku, g.quantity))
@@ -172,29 +158,7 @@ pub fn delivery_options(
         .iter()
         .map(|l| place.point.distance_m(l.point))
         .collect();
-    // Stock of each goods line per location, looked up once: the search reads it often.
-    let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
-    for (row, g) in at.iter_mut().zip(&goods) {
-        for s in net.stock_of(g.sku) {
-            row[s.loc] = Some(s);
-        }
-    }
-    let mut holding = Vec::with_capacity(distances.len());
-    holding.extend(
-        (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
-    );
-    let ctx = Ctx {
-        net,
-        goods: &goods,
-        at,
-        holding,
-        scratch: Default::default(),
-        place: &place,
-        distances: &distances,
-        now: local_now,
-        req,
-        currency: snapshot.currency(),
-    };
+    let ctx = Ctx::new(net, &goods, &place, &distances, req, snapshot.currency());
     // The best plan of every service that can deliver; written out only for the shopper's
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
@@ -213,24 +177,7 @@ pub fn delivery_options(
             }),
         }
     }
-    // Per level: lowest score, then earliest latest delivery; ties keep the catalogue's order.
-    let chosen: Vec<usize> = Level::ALL
-        .iter()
-        .filter_map(|&level| {
-            options
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.service.level == level)
-                .min_by_key(|(_, o)| (o.score, o.latest_day))
-                .map(|(i, _)| i)
-        })
-        .collect();
-    let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
-    let mut best: Vec<DeliveryOption> = chosen
-        .into_iter()
-        .filter_map(|i| options[i].take())
-        .map(|o| ctx.write_option(o))
-        .collect();
+    let mut best = ctx.best_per_level(options);
     for option in &mut best {
         apply_promotions(snapshot, option, req.promotions);
     }
@@ -247,6 +194,26 @@ pub fn delivery_options(
         unavailable,
         pickup,
     })
+}
+
+/// The cart's goods lines (services are not shipped), with what rating needs.
+fn goods_of<'a>(snapshot: &Snapshot, cart: &'a Cart) -> Result<Vec<Goods<'a>>, FulfilmentError> {
+    let mut goods = Vec::new();
+    for line in cart.lines() {
+        let (product, variant) = snapshot
+            .variant(&line.sku)
+            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
+        if product.kind == ProductKind::Goods {
+            goods.push(Goods {
+                sku: &line.sku,
+                name: snapshot.display_name(&line.sku),
+                quantity: line.quantity.get(),
+                grams: variant.weight_grams,
+                dims: variant.dimensions_cm,
+            });
+        }
+    }
+    Ok(goods)
 }
 
 /// The quote of a cart with its delivery: quotes the goods, computes the delivery options
@@ -331,6 +298,70 @@ struct Ctx<'a> {
     currency: Currency,
 }
 
+impl<'a> Ctx<'a> {
+    fn new(
+        net: &'a Network,
+        goods: &'a [Goods<'a>],
+        place: &'a Place,
+        distances: &'a [u32],
+        req: &'a DeliveryRequest<'a>,
+        currency: Currency,
+    ) -> Ctx<'a> {
+        // Stock of each goods line per location, looked up once: the search reads it often.
+        let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
+        for (row, g) in at.iter_mut().zip(goods) {
+            for s in net.stock_of(g.sku) {
+                row[s.loc] = Some(s);
+            }
+        }
+        let mut holding = Vec::with_capacity(distances.len());
+        holding.extend(
+            (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
+        );
+        Ctx {
+            net,
+            goods,
+            at,
+            holding,
+            scratch: Default::default(),
+            place,
+            distances,
+            now: net.data.time_zone.local(req.now),
+            req,
+            currency,
+        }
+    }
+
+    /// The shopper's options: per level, the plan with the lowest score, then the earliest
+    /// latest delivery (ties keep the catalogue's order), written out.
+    fn best_per_level(&self, options: Vec<Planned>) -> Vec<DeliveryOption> {
+        let chosen: Vec<usize> = Level::ALL
+            .iter()
+            .filter_map(|&level| {
+                options
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.service.level == level)
+                    .min_by_key(|(_, o)| (o.score, o.latest_day))
+                    .map(|(i, _)| i)
+            })
+            .collect();
+        let mut options: Vec<Option<Planned>> = options.into_iter().map(Some).collect();
+        chosen
+            .into_iter()
+            .filter_map(|i| options[i].take())
+            .map(|o| self.write_option(o))
+            .collect()
+    }
+}
+
+/// A candidate origin of a service's shipments: a location and the rate zone it ships in.
+#[derive(Clone, Copy)]
+struct Origin {
+    location: usize,
+    zone: usize,
+}
+
 type Refusal = (&'static str, String);
 
 /// When a shipment from a location leaves and arrives.
@@ -345,40 +376,13 @@ struct Timing {
 impl Ctx<'_> {
     /// The best plan of one service, in numbers (written out only if chosen), or why it
     /// cannot go.
-    fn plan_service<'s>(&self, service: &'s Service, svc: &'s Svc) -> Result<Planned<'s>, Refusal> {
-        if self.goods.is_empty() {
-            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
-        }
-        if !service.available {
-            return Err((
-                "suspended",
-                format!("{} is not running at the moment.", service.name),
-            ));
-        }
-        if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
-            return Err((
-                "too_large",
-                format!("{} is too large or heavy for {}.", g.name, service.name),
-            ));
-        }
-        // Candidate origins: allowed for the service, in a zone for this destination, holding
-        // some of the goods.
-        let zone = self.zones(svc);
-        let mut cands: Vec<(usize, usize)> = Vec::with_capacity(self.holding.len());
-        cands.extend(
-            self.holding
-                .iter()
-                .filter(|&&l| svc.origin[l])
-                .filter_map(|&l| Some((l, zone(l)?))),
-        );
-        if cands.is_empty()
-            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
-        {
-            return Err((
-                "out_of_area",
-                format!("{} does not deliver to this address.", service.name),
-            ));
-        }
+    fn plan_service<'s>(
+        &self,
+        service: &'s ServiceData,
+        svc: &'s Service,
+    ) -> Result<Planned<'s>, Refusal> {
+        self.can_carry(service)?;
+        let cands = self.candidates(service, svc)?;
         let items: Vec<Item> = self
             .goods
             .iter()
@@ -389,7 +393,7 @@ impl Ctx<'_> {
             })
             .collect();
         let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| {
-            supply_of(self.at[g][cands[c].0])
+            supply_of(self.at[g][cands[c].location])
         });
         if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| {
             row.iter()
@@ -420,37 +424,14 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let calendar = self.net.calendar(svc.calendar);
-        let mut first = self.now.0;
-        while !calendar.works_on(first) {
-            first = first.next();
-        }
-        let transit = if service.slots.is_empty() {
-            service.transit_days[1]
-        } else {
-            service.transit_days[0]
-        };
-        let floor = calendar.add_working_days(first, transit).0;
-        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
-        let tier = svc
-            .value_tiers
-            .iter()
-            .filter(|(min, _)| value >= *min)
-            .max_by_key(|(min, _)| *min)
-            .map(|&(_, price)| price);
-        let value_price = if svc.free_above.is_some_and(|f| value >= f) {
-            Some(0)
-        } else {
-            tier
-        };
         let mut rating = Rating {
             ctx: self,
             service,
             svc,
             cands: &cands,
-            value_price,
+            value_price: self.value_price(svc),
             timings: (0..cands.len()).map(|_| Timings::default()).collect(),
-            floor,
+            floor: self.earliest_arrival(service, svc),
         };
         let plan = sourcing::search(
             &problem,
@@ -470,9 +451,90 @@ impl Ctx<'_> {
         Ok(rating.planned(&problem, &plan, service, svc))
     }
 
+    /// Whether the service runs and can carry every goods line.
+    fn can_carry(&self, service: &ServiceData) -> Result<(), Refusal> {
+        if self.goods.is_empty() {
+            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
+        }
+        if !service.available {
+            return Err((
+                "suspended",
+                format!("{} is not running at the moment.", service.name),
+            ));
+        }
+        if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
+            return Err((
+                "too_large",
+                format!("{} is too large or heavy for {}.", g.name, service.name),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The candidate origins (location, rate zone): allowed for the service, in a zone for
+    /// this destination, holding some of the goods.
+    fn candidates(&self, service: &ServiceData, svc: &Service) -> Result<Vec<Origin>, Refusal> {
+        let zone = self.zones(svc);
+        let mut cands: Vec<Origin> = Vec::with_capacity(self.holding.len());
+        cands.extend(
+            self.holding
+                .iter()
+                .filter(|&&l| svc.origin[l])
+                .filter_map(|&l| {
+                    Some(Origin {
+                        location: l,
+                        zone: zone(l)?,
+                    })
+                }),
+        );
+        if cands.is_empty()
+            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
+        {
+            return Err((
+                "out_of_area",
+                format!("{} does not deliver to this address.", service.name),
+            ));
+        }
+        Ok(cands)
+    }
+
+    /// The earliest day the service could deliver: its first working day from today plus its
+    /// transit (the slowest for a service without slots, the fastest for one with them), as a
+    /// day number.
+    fn earliest_arrival(&self, service: &ServiceData, svc: &Service) -> i64 {
+        let calendar = self.net.calendar(svc.calendar);
+        let mut first = self.now.0;
+        while !calendar.works_on(first) {
+            first = first.next();
+        }
+        let transit = if service.slots.is_empty() {
+            service.transit_days[1]
+        } else {
+            service.transit_days[0]
+        };
+        calendar.add_working_days(first, transit).0
+    }
+
+    /// The price the goods' value fixes, if any: free above the service's threshold, else the
+    /// highest value tier the goods reach.
+    fn value_price(&self, svc: &Service) -> Option<i64> {
+        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
+        let tier = svc
+            .value_tiers
+            .iter()
+            .filter(|t| value >= t.min_value)
+            .max_by_key(|t| t.min_value)
+            .map(|t| t.price);
+        if svc.free_above.is_some_and(|f| value >= f) {
+            Some(0)
+        } else {
+            tier
+        }
+    }
+
     /// The rate zone of a service for shipping from a location: postcode zones first (the same
     /// for every location), then distance.
-    fn zones<'s>(&'s self, svc: &'s Svc) -> impl Fn(usize) -> Option<usize> + 's {
+    fn zones<'s>(&'s self, svc: &'s Service) -> impl Fn(usize) -> Option<usize> + 's {
         let by_postcode = self.place.postcode.as_ref().and_then(|pc| {
             svc.zones
                 .iter()
@@ -488,7 +550,13 @@ impl Ctx<'_> {
     }
 
     /// When a shipment from `l` whose stock is there on `ready` leaves and arrives.
-    fn timing(&self, service: &Service, svc: &Svc, l: usize, ready: Date) -> Option<Timing> {
+    fn timing(
+        &self,
+        service: &ServiceData,
+        svc: &Service,
+        l: usize,
+        ready: Date,
+    ) -> Option<Timing> {
         let from = if ready == self.now.0 {
             self.now
         } else {
@@ -648,19 +716,19 @@ fn longest_side(g: &Goods) -> u32 {
     g.dims.map_or(0, |d| d.into_iter().max().unwrap_or(0))
 }
 
-fn too_large(service: &Service, g: &Goods) -> bool {
+fn too_large(service: &ServiceData, g: &Goods) -> bool {
     service.max_item_grams.is_some_and(|m| g.grams > m)
         || service.max_length_cm.is_some_and(|m| longest_side(g) > m)
 }
 
-fn is_bulky(svc: &Svc, g: &Goods) -> bool {
-    svc.bulky.is_some_and(|(length, grams, _)| {
-        longest_side(g) >= length || grams.is_some_and(|m| g.grams >= m)
+fn is_bulky(svc: &Service, g: &Goods) -> bool {
+    svc.bulky.is_some_and(|b| {
+        longest_side(g) >= b.min_length_cm || b.min_grams.is_some_and(|m| g.grams >= m)
     })
 }
 
 /// The greater of the actual weight and the dimensional weight (volume / divisor, in kg).
-fn charged_grams(service: &Service, g: &Goods) -> u64 {
+fn charged_grams(service: &ServiceData, g: &Goods) -> u64 {
     let dimensional = match (service.dim_divisor, g.dims) {
         (Some(divisor), Some([l, w, h])) if divisor > 0 => u64::from(l)
             .saturating_mul(u64::from(w))
@@ -706,10 +774,10 @@ impl Timings {
 /// The search's view of one service: charges and (cached) dates per candidate location.
 struct Rating<'a> {
     ctx: &'a Ctx<'a>,
-    service: &'a Service,
-    svc: &'a Svc,
+    service: &'a ServiceData,
+    svc: &'a Service,
     /// (location, zone) per candidate.
-    cands: &'a [(usize, usize)],
+    cands: &'a [Origin],
     timings: Vec<Timings>,
     /// No shipment arrives (at the latest) before this day: collected on the carrier's first
     /// working day from today, slowest transit (fastest for slot services).
@@ -721,18 +789,21 @@ struct Rating<'a> {
 
 impl Costing for Rating<'_> {
     fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64> {
-        let (l, zone) = self.cands[c];
+        let Origin { location: l, zone } = self.cands[c];
         let rates = &self.svc.zones[zone].rates;
         let tier = |g: u64| {
             rates
                 .iter()
-                .find(|(max, _)| max.is_none_or(|m| g <= u64::from(m)))
-                .map(|r| r.1)
+                .find(|r| r.max_grams.is_none_or(|m| g <= u64::from(m)))
+                .map(|r| r.price)
         };
         // Heavier than the top tier: full parcels at the top tier's rate and one for the rest.
         // (Tiers are at least 1 g; sums saturate rather than wrap on absurd inputs.)
         let rate = match rates.last()? {
-            &(Some(top), price) if grams > u64::from(top) => {
+            &WeightRate {
+                max_grams: Some(top),
+                price,
+            } if grams > u64::from(top) => {
                 let (full, rest) = (grams / u64::from(top), grams % u64::from(top));
                 let full = i64::try_from(full).unwrap_or(i64::MAX);
                 mul_sat_i64(price, full).saturating_add(if rest > 0 { tier(rest)? } else { 0 })
@@ -743,7 +814,7 @@ impl Costing for Rating<'_> {
         let surcharge = self
             .svc
             .bulky
-            .map_or(0, |(_, _, s)| mul_sat_i64(s, i64::from(bulky_units)));
+            .map_or(0, |b| mul_sat_i64(b.surcharge, i64::from(bulky_units)));
         let charge = rate
             .saturating_add(mul_sat_i64(self.svc.per_km, km))
             .saturating_add(surcharge);
@@ -763,7 +834,7 @@ impl Rating<'_> {
     /// The timing of a shipment from candidate `c` ready on `ready`, computed once: the search
     /// asks for the same few (candidate, day) pairs again and again.
     fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
-        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].0);
+        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].location);
         self.timings[c]
             .get_or_insert(ready, || ctx.timing(service, svc, l, ready))
             .as_ref()
@@ -774,8 +845,8 @@ impl Rating<'_> {
         &mut self,
         p: &Problem,
         plan: &sourcing::Plan,
-        service: &'s Service,
-        svc: &'s Svc,
+        service: &'s ServiceData,
+        svc: &'s Service,
     ) -> Planned<'s> {
         let mut planned = Planned {
             service,
@@ -795,7 +866,7 @@ impl Rating<'_> {
                 used.push(a.1);
             }
         }
-        used.sort_by_key(|&c| self.cands[c].0);
+        used.sort_by_key(|&c| self.cands[c].location);
         for c in used {
             let lines: Vec<(usize, u32)> = plan
                 .alloc
@@ -818,7 +889,7 @@ impl Rating<'_> {
                 .map(|&(_, q)| q)
                 .sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
-            let location = self.cands[c].0;
+            let location = self.cands[c].location;
             // The search only returns plans whose every shipment has a timing.
             let t = self
                 .timing(c, ready)
@@ -841,8 +912,8 @@ impl Rating<'_> {
 
 /// A service's best plan in numbers, before it is written out for the shopper.
 struct Planned<'s> {
-    service: &'s Service,
-    svc: &'s Svc,
+    service: &'s ServiceData,
+    svc: &'s Service,
     score: i64,
     latest_day: i64,
     /// In minor units.

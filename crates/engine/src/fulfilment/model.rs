@@ -30,7 +30,7 @@ pub struct NetworkData {
     #[serde(default)]
     pub calendars: Vec<Calendar>,
     #[serde(default)]
-    pub locations: Vec<Location>,
+    pub locations: Vec<LocationData>,
     #[serde(default)]
     pub stock: Vec<StockRecord>,
     #[serde(default)]
@@ -50,9 +50,11 @@ pub enum LocationKind {
     DarkStore,
 }
 
+/// A warehouse, store or dark store as the snapshot describes it (validated into a
+/// `Location`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Location {
+pub struct LocationData {
     pub id: String,
     pub name: String,
     pub kind: LocationKind,
@@ -136,7 +138,7 @@ pub struct Carrier {
     pub kind: CarrierKind,
     /// Days the carrier collects and delivers.
     pub calendar: String,
-    pub services: Vec<Service>,
+    pub services: Vec<ServiceData>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -166,9 +168,10 @@ impl Level {
     }
 }
 
+/// A carrier's service as the snapshot describes it (validated into a `Service`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Service {
+pub struct ServiceData {
     pub id: String,
     pub name: String,
     pub level: Level,
@@ -181,7 +184,7 @@ pub struct Service {
     /// The local delivery window on the delivery day: `["08:00", "20:00"]`.
     pub window: [TimeOfDay; 2],
     /// Rate zones, by distance from the shipping location or by the destination's postcode.
-    pub zones: Vec<Zone>,
+    pub zones: Vec<ZoneData>,
     /// Added per started kilometre from the shipping location (own fleet).
     #[serde(default)]
     pub per_km: Option<Amount>,
@@ -220,9 +223,10 @@ fn yes() -> bool {
     true
 }
 
+/// A rate zone of a service as the snapshot describes it (validated into a `Zone`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Zone {
+pub struct ZoneData {
     pub id: String,
     /// A distance band: up to this many kilometres from the shipping location.
     #[serde(default)]
@@ -322,7 +326,7 @@ impl Default for Sourcing {
 
 /// A location as the calculator reads it.
 #[derive(Clone, Debug)]
-pub(crate) struct Loc {
+pub(crate) struct Location {
     pub calendar: usize,
     /// (open, close) minutes per weekday, Monday first.
     pub hours: [Option<(u32, u32)>; 7],
@@ -340,35 +344,63 @@ pub(crate) struct StockAt {
     pub incoming: Vec<(Date, u32)>,
 }
 
+/// A carrier's service as the calculator reads it: money in minor units, zones and origins
+/// resolved to indices.
 #[derive(Clone, Debug)]
-pub(crate) struct Svc {
+pub(crate) struct Service {
     pub carrier: usize,
     pub calendar: usize,
-    pub zones: Vec<Zn>,
+    pub zones: Vec<Zone>,
     pub per_km: i64,
-    pub bulky: Option<(u32, Option<u32>, i64)>,
+    pub bulky: Option<BulkyRule>,
     pub free_above: Option<i64>,
-    pub value_tiers: Vec<(i64, i64)>,
+    pub value_tiers: Vec<ValuePrice>,
     /// Per location: may this service collect there?
     pub origin: Vec<bool>,
     pub booked: HashMap<(Date, u32), u32>,
 }
 
+/// When an item is bulky for a service, and what it adds per bulky unit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BulkyRule {
+    /// Bulky from this longest side on.
+    pub min_length_cm: u32,
+    /// Or from this weight on.
+    pub min_grams: Option<u32>,
+    /// Per bulky unit, in minor units.
+    pub surcharge: i64,
+}
+
+/// A weight tier's price, in minor units, up to `max_grams` (the last tier may have no limit).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WeightRate {
+    pub max_grams: Option<u32>,
+    pub price: i64,
+}
+
+/// The price a service charges from a cart value on, both in minor units.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValuePrice {
+    pub min_value: i64,
+    pub price: i64,
+}
+
+/// A rate zone as the calculator reads it: by distance (`max_m`) or by postcode prefix.
 #[derive(Clone, Debug)]
-pub(crate) struct Zn {
+pub(crate) struct Zone {
     pub max_m: Option<u32>,
     pub prefixes: Vec<String>,
-    /// (max grams or unlimited, price in minor units), ascending.
-    pub rates: Vec<(Option<u32>, i64)>,
+    /// Ascending by weight.
+    pub rates: Vec<WeightRate>,
 }
 
 /// The validated network. Built when the snapshot loads; read-only after.
 #[derive(Clone, Debug, Default)]
 pub struct Network {
     pub(crate) data: NetworkData,
-    pub(crate) locs: Vec<Loc>,
+    pub(crate) locs: Vec<Location>,
     pub(crate) stock: HashMap<Sku, Vec<StockAt>>,
-    pub(crate) services: Vec<(usize, usize, Svc)>,
+    pub(crate) services: Vec<(usize, usize, Service)>,
     pub(crate) loc_index: HashMap<String, usize>,
     pub(crate) split_penalty: i64,
     pub(crate) delay_cost: i64,
@@ -408,99 +440,14 @@ impl Network {
                 format!("at most {MAX_LOCATIONS} locations and {MAX_POSTCODES} postcodes"),
             ));
         }
-        let calendars = index(
-            data.calendars.iter().map(|c| c.id.as_str()),
-            "network.calendars",
-        )?;
-        for (i, c) in data.calendars.iter_mut().enumerate() {
-            if (0..7).all(|d| c.closed.contains(d)) {
-                return Err(invalid(
-                    format!("network.calendars[{i}].closed"),
-                    "a calendar needs at least one working weekday",
-                ));
-            }
-            c.holidays.sort();
-        }
-        let cal = |id: &str, field: String| {
-            calendars
-                .get(id)
-                .copied()
-                .ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")))
-        };
+        let calendars = check_calendars(&mut data)?;
         let loc_index = index(
             data.locations.iter().map(|l| l.id.as_str()),
             "network.locations",
         )?;
-        let mut locs = Vec::with_capacity(data.locations.len());
-        for (i, l) in data.locations.iter().enumerate() {
-            let here = format!("network.locations[{i}] ({})", l.id);
-            let mut hours = [None; 7];
-            for h in &l.hours {
-                if h.open >= h.close {
-                    return Err(invalid(
-                        format!("{here}.hours"),
-                        "a location opens before it closes",
-                    ));
-                }
-                (0..7u8)
-                    .filter(|d| h.days.contains(*d))
-                    .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
-            }
-            if l.handling_minutes > 7 * 24 * 60 {
-                return Err(invalid(
-                    format!("{here}.handling_minutes"),
-                    "at most a week",
-                ));
-            }
-            let calendar = cal(&l.calendar, format!("{here}.calendar"))?;
-            locs.push(Loc {
-                calendar,
-                hours,
-                cutoff: l.cutoff.map(|t| t.0),
-                handling: l.handling_minutes,
-                capacity: l.daily_capacity,
-            });
-        }
+        let locs = build_locations(&data, &calendars)?;
         let stock = build_stock(&mut data, &loc_index, knows)?;
-        let mut services = Vec::new();
-        for (c, carrier) in data.carriers.iter().enumerate() {
-            let calendar = cal(&carrier.calendar, format!("network.carriers[{c}].calendar"))?;
-            for (s, service) in carrier.services.iter().enumerate() {
-                let here = format!(
-                    "network.carriers[{c}] ({}).services[{s}] ({})",
-                    carrier.id, service.id
-                );
-                services.push((
-                    c,
-                    s,
-                    build_service(
-                        service,
-                        c,
-                        calendar,
-                        &here,
-                        currency,
-                        &data.locations,
-                        &loc_index,
-                    )?,
-                ));
-            }
-        }
-        if services.len() > MAX_SERVICES {
-            return Err(invalid(
-                "network.carriers".into(),
-                format!("at most {MAX_SERVICES} services"),
-            ));
-        }
-        let mut ids = crate::hash::HashSet::default();
-        if let Some((c, s, _)) = services
-            .iter()
-            .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
-        {
-            return Err(invalid(
-                format!("network.carriers[{c}].services[{s}].id"),
-                "duplicate service id",
-            ));
-        }
+        let services = build_services(&data, &calendars, currency, &loc_index)?;
         let split_penalty = minor(&data.sourcing.split_penalty, currency, || {
             "network.sourcing.split_penalty".into()
         })?;
@@ -525,6 +472,128 @@ impl Network {
             delay_cost,
         })
     }
+}
+
+/// The calendars by id, each with a working weekday and its holidays sorted.
+fn check_calendars(data: &mut NetworkData) -> Result<HashMap<String, usize>, SnapshotError> {
+    let calendars = index(
+        data.calendars.iter().map(|c| c.id.as_str()),
+        "network.calendars",
+    )?;
+    for (i, c) in data.calendars.iter_mut().enumerate() {
+        if (0..7).all(|d| c.closed.contains(d)) {
+            return Err(invalid(
+                format!("network.calendars[{i}].closed"),
+                "a calendar needs at least one working weekday",
+            ));
+        }
+        c.holidays.sort();
+    }
+    Ok(calendars)
+}
+
+/// The index of calendar `id`, or an error naming `field`.
+fn calendar_of(
+    calendars: &HashMap<String, usize>,
+    id: &str,
+    field: String,
+) -> Result<usize, SnapshotError> {
+    calendars
+        .get(id)
+        .copied()
+        .ok_or_else(|| invalid(field, format!("unknown calendar {id:?}")))
+}
+
+/// The locations as the calculator reads them, in the snapshot's order.
+fn build_locations(
+    data: &NetworkData,
+    calendars: &HashMap<String, usize>,
+) -> Result<Vec<Location>, SnapshotError> {
+    let mut locs = Vec::with_capacity(data.locations.len());
+    for (i, l) in data.locations.iter().enumerate() {
+        let here = format!("network.locations[{i}] ({})", l.id);
+        let mut hours = [None; 7];
+        for h in &l.hours {
+            if h.open >= h.close {
+                return Err(invalid(
+                    format!("{here}.hours"),
+                    "a location opens before it closes",
+                ));
+            }
+            (0..7u8)
+                .filter(|d| h.days.contains(*d))
+                .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
+        }
+        if l.handling_minutes > 7 * 24 * 60 {
+            return Err(invalid(
+                format!("{here}.handling_minutes"),
+                "at most a week",
+            ));
+        }
+        let calendar = calendar_of(calendars, &l.calendar, format!("{here}.calendar"))?;
+        locs.push(Location {
+            calendar,
+            hours,
+            cutoff: l.cutoff.map(|t| t.0),
+            handling: l.handling_minutes,
+            capacity: l.daily_capacity,
+        });
+    }
+    Ok(locs)
+}
+
+/// Every carrier's services, validated, with the carrier and service they come from; ids
+/// unique across carriers.
+fn build_services(
+    data: &NetworkData,
+    calendars: &HashMap<String, usize>,
+    currency: Currency,
+    loc_index: &HashMap<String, usize>,
+) -> Result<Vec<(usize, usize, Service)>, SnapshotError> {
+    let mut services = Vec::new();
+    for (c, carrier) in data.carriers.iter().enumerate() {
+        let calendar = calendar_of(
+            calendars,
+            &carrier.calendar,
+            format!("network.carriers[{c}].calendar"),
+        )?;
+        for (s, service) in carrier.services.iter().enumerate() {
+            let here = format!(
+                "network.carriers[{c}] ({}).services[{s}] ({})",
+                carrier.id, service.id
+            );
+            services.push((
+                c,
+                s,
+                build_service(
+                    service,
+                    c,
+                    calendar,
+                    &here,
+                    currency,
+                    &data.locations,
+                    loc_index,
+                )?,
+            ));
+        }
+    }
+    if services.len() > MAX_SERVICES {
+        return Err(invalid(
+            "network.carriers".into(),
+            format!("at most {MAX_SERVICES} services"),
+        ));
+    }
+    let mut ids = crate::hash::HashSet::default();
+    if let Some((c, s, _)) = services
+        .iter()
+        .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
+    {
+        return Err(invalid(
+            format!("network.carriers[{c}].services[{s}].id"),
+            "duplicate service id",
+        ));
+    }
+    Ok(services)
 }
 
 fn index<'a>(
@@ -595,14 +664,14 @@ fn build_stock(
 }
 
 fn build_service(
-    s: &Service,
+    s: &ServiceData,
     carrier: usize,
     calendar: usize,
     here: &str,
     currency: Currency,
-    locations: &[Location],
+    locations: &[LocationData],
     loc_index: &HashMap<String, usize>,
-) -> Result<Svc, SnapshotError> {
+) -> Result<Service, SnapshotError> {
     let money = |a: &Amount, f: &str| minor(a, currency, || format!("{here}.{f}"));
     if s.transit_days[0] > s.transit_days[1] || s.transit_days[1] > 60 {
         return Err(invalid(
@@ -622,66 +691,26 @@ fn build_service(
             "a service needs at least one zone",
         ));
     }
-    let mut zones = Vec::new();
-    for (z, zone) in s.zones.iter().enumerate() {
-        let mut rates: Vec<(Option<u32>, i64)> = Vec::new();
-        for (r, rate) in zone.rates.iter().enumerate() {
-            let price = money(&rate.price, &format!("zones[{z}].rates[{r}].price"))?;
-            if rate.max_grams == Some(0) {
-                return Err(invalid(
-                    format!("{here}.zones[{z}].rates[{r}].max_grams"),
-                    "a weight tier holds at least 1 g",
-                ));
-            }
-            // Heavier never costs less: the sourcing search relies on it to prune.
-            let ordered = rates.last().is_none_or(|&(g, p)| {
-                g.is_some_and(|g| rate.max_grams.is_none_or(|m| m > g)) && p <= price
-            });
-            if !ordered {
-                return Err(invalid(
-                    format!("{here}.zones[{z}].rates[{r}]"),
-                    "tiers go from light to heavy, prices never falling, only the last without a limit",
-                ));
-            }
-            rates.push((rate.max_grams, price));
-        }
-        if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
-            return Err(invalid(
-                format!("{here}.zones[{z}]"),
-                "a zone has rates and either max_km or postcodes",
-            ));
-        }
-        zones.push(Zn {
-            max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
-            prefixes: zone.postcodes.clone(),
-            rates,
-        });
-    }
-    let origin = if s.origins.is_empty() {
-        locations.iter().map(|l| l.ships).collect()
-    } else {
-        let mut v = vec![false; locations.len()];
-        for o in &s.origins {
-            let i = *loc_index.get(o).ok_or_else(|| {
-                invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
-            })?;
-            v[i] = true;
-        }
-        v
-    };
+    let zones = s
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(z, zone)| build_zone(zone, &format!("{here}.zones[{z}]"), currency))
+        .collect::<Result<Vec<Zone>, SnapshotError>>()?;
+    let origin = origins(s, here, locations, loc_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
-        value_tiers.push((
-            money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?,
-            money(&tier.price, &format!("value_tiers[{t}].price"))?,
-        ));
+        value_tiers.push(ValuePrice {
+            min_value: money(&tier.min_value, &format!("value_tiers[{t}].min_value"))?,
+            price: money(&tier.price, &format!("value_tiers[{t}].price"))?,
+        });
     }
     let bulky = match &s.bulky {
-        Some(b) => Some((
-            b.min_length_cm,
-            b.min_grams,
-            money(&b.surcharge, "bulky.surcharge")?,
-        )),
+        Some(b) => Some(BulkyRule {
+            min_length_cm: b.min_length_cm,
+            min_grams: b.min_grams,
+            surcharge: money(&b.surcharge, "bulky.surcharge")?,
+        }),
         None => None,
     };
     let mut booked = HashMap::default();
@@ -695,7 +724,7 @@ fn build_service(
             "a slot starts before it ends",
         ));
     }
-    Ok(Svc {
+    Ok(Service {
         carrier,
         calendar,
         zones,
@@ -715,6 +744,69 @@ fn build_service(
         origin,
         booked,
     })
+}
+
+/// One zone of a service, with its weight tiers checked; `here` names it in errors.
+fn build_zone(zone: &ZoneData, here: &str, currency: Currency) -> Result<Zone, SnapshotError> {
+    let mut rates: Vec<WeightRate> = Vec::new();
+    for (r, rate) in zone.rates.iter().enumerate() {
+        let price = minor(&rate.price, currency, || format!("{here}.rates[{r}].price"))?;
+        if rate.max_grams == Some(0) {
+            return Err(invalid(
+                format!("{here}.rates[{r}].max_grams"),
+                "a weight tier holds at least 1 g",
+            ));
+        }
+        // Heavier never costs less: the sourcing search relies on it to prune.
+        let ordered = rates.last().is_none_or(|last| {
+            last.max_grams
+                .is_some_and(|g| rate.max_grams.is_none_or(|m| m > g))
+                && last.price <= price
+        });
+        if !ordered {
+            return Err(invalid(
+                format!("{here}.rates[{r}]"),
+                "tiers go from light to heavy, prices never falling, only the last without a limit",
+            ));
+        }
+        rates.push(WeightRate {
+            max_grams: rate.max_grams,
+            price,
+        });
+    }
+    if rates.is_empty() || zone.max_km.is_some() != zone.postcodes.is_empty() {
+        return Err(invalid(
+            here.to_owned(),
+            "a zone has rates and either max_km or postcodes",
+        ));
+    }
+    Ok(Zone {
+        max_m: zone.max_km.map(|k| k.saturating_mul(1000)),
+        prefixes: zone.postcodes.clone(),
+        rates,
+    })
+}
+
+/// Per location: whether the service collects there (every shipping location when the service
+/// names none).
+fn origins(
+    s: &ServiceData,
+    here: &str,
+    locations: &[LocationData],
+    loc_index: &HashMap<String, usize>,
+) -> Result<Vec<bool>, SnapshotError> {
+    if s.origins.is_empty() {
+        Ok(locations.iter().map(|l| l.ships).collect())
+    } else {
+        let mut v = vec![false; locations.len()];
+        for o in &s.origins {
+            let i = *loc_index.get(o).ok_or_else(|| {
+                invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
+            })?;
+            v[i] = true;
+        }
+        Ok(v)
+    }
 }
 
 impl Network {

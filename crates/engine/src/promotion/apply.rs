@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::model::{Action, Caps, Percent, Pick, Target};
+use super::model::{Action, Amount, BundleComponent, Caps, Percent, Pick, Target};
 use crate::allocate::allocate_cents;
 use crate::catalogue::Product;
 use crate::hash::HashMap;
@@ -280,6 +280,17 @@ pub(crate) fn line_discounts(
     round: Round,
 ) -> Vec<(usize, Cents)> {
     let lines = m.lines;
+    // The units a per-unit action discounts: at most `units`, and at most the cap.
+    let choose_units = |target, units, pick| {
+        choose(
+            m,
+            net,
+            target,
+            caps,
+            min_opt(units, caps.max_applications),
+            pick,
+        )
+    };
     match action {
         Action::PercentOff {
             target,
@@ -287,14 +298,7 @@ pub(crate) fn line_discounts(
             units,
             pick,
         } => {
-            let chosen = choose(
-                m,
-                net,
-                target,
-                caps,
-                min_opt(*units, caps.max_applications),
-                *pick,
-            );
+            let chosen = choose_units(target, *units, *pick);
             per_unit(lines, net, &chosen, round, |base, _| {
                 round.percent(base, *percent)
             })
@@ -305,14 +309,7 @@ pub(crate) fn line_discounts(
             units,
             pick,
         } => {
-            let chosen = choose(
-                m,
-                net,
-                target,
-                caps,
-                min_opt(*units, caps.max_applications),
-                *pick,
-            );
+            let chosen = choose_units(target, *units, *pick);
             let amount = round.cents(amount.0);
             per_unit(lines, net, &chosen, round, |base, k| {
                 amount.saturating_mul(i64::from(k)).min(base)
@@ -324,14 +321,7 @@ pub(crate) fn line_discounts(
             units,
             pick,
         } => {
-            let chosen = choose(
-                m,
-                net,
-                target,
-                caps,
-                min_opt(*units, caps.max_applications),
-                *pick,
-            );
+            let chosen = choose_units(target, *units, *pick);
             let price = round.cents(price.0);
             per_unit(lines, net, &chosen, round, |base, k| {
                 (base - price.saturating_mul(i64::from(k))).max(0)
@@ -355,24 +345,38 @@ pub(crate) fn line_discounts(
             })
         }
         Action::Bundle { components, price } => {
-            let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
-            let bases: Vec<Cents> = chosen
-                .iter()
-                .map(|&(i, k)| base_of(lines, net, i, k, round))
-                .collect();
-            let value: Cents = bases.iter().sum();
-            let discount = (value - round.cents(price.0).saturating_mul(i64::from(repeats))).max(0);
-            let keys: Vec<&str> = chosen.iter().map(|&(i, _)| lines[i].sku.as_str()).collect();
-            let parts = allocate_cents(discount, &bases, &keys);
-            chosen
-                .iter()
-                .map(|&(i, _)| i)
-                .zip(parts)
-                .filter(|&(_, d)| d != 0)
-                .collect()
+            bundle_discounts(m, net, components, price, caps, round)
         }
         _ => Vec::new(),
     }
+}
+
+/// The discount per line of a bundle: each complete bundle's units (dearest first) cost
+/// `price` together, the difference shared over them by value (largest remainder).
+fn bundle_discounts(
+    m: &Matches,
+    net: &[Cents],
+    components: &[BundleComponent],
+    price: &Amount,
+    caps: &Caps,
+    round: Round,
+) -> Vec<(usize, Cents)> {
+    let lines = m.lines;
+    let (repeats, chosen) = bundle_units(m, net, components, caps.max_applications);
+    let bases: Vec<Cents> = chosen
+        .iter()
+        .map(|&(i, k)| base_of(lines, net, i, k, round))
+        .collect();
+    let value: Cents = bases.iter().sum();
+    let discount = (value - round.cents(price.0).saturating_mul(i64::from(repeats))).max(0);
+    let keys: Vec<&str> = chosen.iter().map(|&(i, _)| lines[i].sku.as_str()).collect();
+    let parts = allocate_cents(discount, &bases, &keys);
+    chosen
+        .iter()
+        .map(|&(i, _)| i)
+        .zip(parts)
+        .filter(|&(_, d)| d != 0)
+        .collect()
 }
 
 /// The lines of `matched` with something left to discount.

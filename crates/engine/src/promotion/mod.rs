@@ -57,10 +57,11 @@ use rust_decimal::Decimal;
 
 use crate::hash::HashMap;
 
-pub(crate) use apply::{Cents, Line, Matches, Round, order_discount};
-pub use hints::{Suggestion, UpsellHint};
+pub(crate) use apply::{Cents, Line, Matches, Round};
+pub(crate) use hints::{HintInput, hints};
+pub use hints::{MAX_HINTS, Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use plan::{Evaluation, Gap, Input, alone, delivery_discount, evaluate};
+pub(crate) use plan::{Evaluation, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;
 use crate::money::{Currency, Money};

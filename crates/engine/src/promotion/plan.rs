@@ -7,13 +7,13 @@ use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate_cents;
 use crate::catalogue::Snapshot;
+use crate::context::QuoteContext;
 use crate::money::Currency;
-use crate::quote::QuoteContext;
 use crate::sku::Sku;
 use crate::sort::{sort_indices, sort_vec};
 
 /// What a promotion needs to apply, for rejections and upsell hints.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Gap<'a> {
     Subtotal {
         missing: Cents,
@@ -35,7 +35,7 @@ pub(crate) enum Gap<'a> {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Reason {
     pub code: &'static str,
     pub message: String,
@@ -63,7 +63,7 @@ pub(crate) struct Input<'a> {
 }
 
 /// The outcome of one plan.
-#[derive(Default, Clone, Debug)]
+#[derive(Default, Clone, Debug, PartialEq)]
 pub(crate) struct Evaluation<'a> {
     /// The promotions run, in order.
     plan: Vec<usize>,
@@ -314,21 +314,51 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         .filter(|&p| !promotions[p].exclusive)
         .collect();
     let mut runs = 0;
-    let mut best: Option<(Vec<usize>, Evaluation<'a>)> = None;
-    let consider = |excluded: Vec<usize>,
-                    found: Evaluation<'a>,
-                    best: &mut Option<(Vec<usize>, Evaluation<'a>)>| {
-        if best.as_ref().is_none_or(|(_, b)| found.beats(b)) {
-            *best = Some((excluded, found));
-        }
-    };
+    let mut best: Option<Found<'a>> = None;
+    let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
+    let started = starting_plans(input, &stackable, &base, &mut runs);
+    consider(&mut best, Vec::new(), base);
+    for found in started {
+        consider(&mut best, found.excluded, found.eval);
+    }
+    for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
+        consider(&mut best, Vec::new(), run(input, &[e]));
+    }
+    improve(input, &stackable, &mut best, &mut runs);
+    best.map(|b| b.eval).unwrap_or_else(|| run(input, &[]))
+}
+
+/// A plan the search settled on: the promotions it left out and its run.
+struct Found<'a> {
+    excluded: Vec<usize>,
+    eval: Evaluation<'a>,
+}
+
+/// Keeps `found` if it beats the best so far (strictly: the first of equals stays).
+fn consider<'a>(best: &mut Option<Found<'a>>, excluded: Vec<usize>, found: Evaluation<'a>) {
+    if best.as_ref().is_none_or(|b| found.beats(&b.eval)) {
+        *best = Some(Found {
+            excluded,
+            eval: found,
+        });
+    }
+}
+
+/// The plans started other than from the base: each blocked promotion worth moving first,
+/// then each coupon's promotion left out.
+fn starting_plans<'a>(
+    input: &Input<'a>,
+    stackable: &[usize],
+    base: &Evaluation<'a>,
+    runs: &mut usize,
+) -> Vec<Found<'a>> {
+    let promotions = input.promotions;
     let (_, blocked) = greedy(input, stackable.iter().copied());
     let coupons: Vec<usize> = stackable
         .iter()
         .copied()
         .filter(|&p| promotions[p].coupon().is_some())
         .collect();
-    let base = settle(input, &stackable, None, Vec::new(), &mut runs, None);
     // Moving a blocked promotion first is worth a run only if, alone, it saves more than the
     // applied promotions it cannot stack with: otherwise that plan cannot save more.
     let mut forced = Vec::new();
@@ -346,32 +376,31 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
             .take(super::MAX_COUPONS)
             .map(|&c| (None, vec![c])),
     );
-    let started: Vec<_> = starts
+    starts
         .into_iter()
         .map(|(first, excluded)| {
-            let found = settle(
-                input,
-                &stackable,
-                first,
-                excluded.clone(),
-                &mut runs,
-                Some(&base),
-            );
-            (excluded, found)
+            let eval = settle(input, stackable, first, excluded.clone(), runs, Some(base));
+            Found { excluded, eval }
         })
-        .collect();
-    consider(Vec::new(), base, &mut best);
-    for (excluded, found) in started {
-        consider(excluded, found, &mut best);
-    }
-    for &e in eligible.iter().filter(|&&p| promotions[p].exclusive) {
-        consider(Vec::new(), run(input, &[e]), &mut best);
-    }
-    // Local search: would the customer be better off without one of the applied promotions?
-    // Only where that can help: a line discount that may keep the cart under a threshold it
-    // missed, or a promotion that keeps a stackable one out.
+        .collect()
+}
+
+/// Local search: would the customer be better off without one of the applied promotions?
+/// Only where that can help: a line discount that may keep the cart under a threshold it
+/// missed, or a promotion that keeps a stackable one out.
+fn improve<'a>(
+    input: &Input<'a>,
+    stackable: &[usize],
+    best: &mut Option<Found<'a>>,
+    runs: &mut usize,
+) {
+    let promotions = input.promotions;
     for _round in 0..2 {
-        let Some((excluded, current)) = best.as_ref() else {
+        let Some(Found {
+            excluded,
+            eval: current,
+        }) = best.as_ref()
+        else {
             break;
         };
         if current.applied.iter().any(|p| promotions[*p].exclusive) {
@@ -380,33 +409,32 @@ fn search<'a>(input: &Input<'a>, eligible: &[usize]) -> Evaluation<'a> {
         let before = (current.saving, current.gift_worth);
         let (excluded, applied, current) = (
             excluded.clone(),
-            worth_dropping(input, &stackable, current),
+            worth_dropping(input, stackable, current),
             current.clone(),
         );
         for p in applied.into_iter().take(8) {
-            if runs >= MAX_RUNS {
+            if *runs >= MAX_RUNS {
                 break;
             }
             let mut without = excluded.clone();
             without.push(p);
             let found = settle(
                 input,
-                &stackable,
+                stackable,
                 None,
                 without.clone(),
-                &mut runs,
+                runs,
                 Some(&current),
             );
-            consider(without, found, &mut best);
+            consider(best, without, found);
         }
         if best
             .as_ref()
-            .is_none_or(|(_, b)| (b.saving, b.gift_worth) <= before)
+            .is_none_or(|b| (b.eval.saving, b.eval.gift_worth) <= before)
         {
             break;
         }
     }
-    best.map(|(_, e)| e).unwrap_or_else(|| run(input, &[]))
 }
 
 /// Applied promotions whose absence could let the customer save more: a line discount that may
@@ -586,7 +614,6 @@ fn run_after<'a>(
     plan: &[usize],
     prior: Option<&Evaluation<'a>>,
 ) -> Evaluation<'a> {
-    let lines = input.lines;
     let start = prior.map_or(0, |prior| shared_start(plan, prior));
     let mut eval = match prior {
         Some(prior) if start > 0 => {
@@ -599,116 +626,167 @@ fn run_after<'a>(
             ..Evaluation::default()
         },
     };
-    // The state after the shared start, from its records, by the same operations in the same
-    // order as a run from the beginning.
-    let mut net: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
-    for &(i, _, d) in &eval.line_adjustments {
-        net[i] -= d;
-    }
-    // Σ net once something reads it (conditions, order discounts), then kept as line
-    // promotions take their share off.
-    let mut subtotal: Option<Cents> = None;
-    let mut order_total: Cents = eval.order_adjustments.iter().map(|(_, d)| d).sum();
-    let mut delivery_left = eval
-        .delivery
-        .iter()
-        .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d));
+    let mut state = RunState::after(input, &eval);
     for &p in &plan[start..] {
-        let promo = &input.promotions[p];
-        if let Err(gap) = cart_check(&input.matches, &net, &mut subtotal, promo, input.round) {
-            eval.rejected
-                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-            eval.gaps.push((p, gap));
-            continue;
-        }
-        if let Action::GiftItem { sku, quantity } = &promo.action {
-            // A gift applies when the item can be sold here, even at no price (a free sample):
-            // it adds a line and takes nothing off the others.
-            match input
-                .snapshot
-                .price_for(sku, input.context.channel, input.currency)
-            {
-                Some(unit) => {
-                    eval.gifts.push((p, sku.clone(), *quantity));
-                    eval.apply(
-                        p,
-                        0,
-                        input
-                            .round
-                            .cents(unit.amount())
-                            .saturating_mul(i64::from(*quantity)),
-                    );
-                }
-                None => eval.rejected.push((
-                    p,
-                    reason("gift_unavailable", "The gift is not available here."),
-                )),
-            }
-            continue;
-        }
-        let cap = cap_of(input, promo);
-        let taken = match promo.class() {
-            DiscountClass::Line => {
-                let taken = apply_line(input, p, &mut net, cap, &mut eval);
-                if let Some(s) = subtotal.as_mut() {
-                    *s -= taken;
-                }
-                debug_assert!(subtotal.is_none_or(|s| s == net.iter().sum::<Cents>()));
-                taken
-            }
-            DiscountClass::Order => {
-                let base = sum_of(&net, &mut subtotal) - order_total;
-                let full = order_discount(base, &promo.action, input.round);
-                let d = cap.map_or(full, |c| full.min(c));
-                if let Some(gap) = tier_gap(&promo.action, base, input.round) {
-                    if d == 0 {
-                        eval.rejected
-                            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-                        eval.gaps.push((p, gap));
-                        continue;
-                    }
-                    if let Gap::Subtotal { missing } = gap {
-                        eval.gaps.push((p, Gap::NextTier { missing }));
-                    }
-                }
-                order_total += d;
-                eval.order_adjustments.push((p, d));
-                d
-            }
-            DiscountClass::Delivery => {
-                let d = delivery_discount_of(&promo.action, delivery_left, input.round);
-                delivery_left = delivery_left.map(|left| left - d);
-                eval.delivery.push((p, d));
-                eval.apply(p, d, 0);
-                continue;
-            }
-        };
-        if taken == 0 {
-            eval.order_adjustments.retain(|(q, _)| *q != p);
-            eval.rejected.push((
-                p,
-                reason(
-                    "nothing_to_discount",
-                    "Nothing in your cart is discounted by this offer yet.",
-                ),
-            ));
-            if let Some(target) = action_target(&promo.action) {
-                eval.gaps.push((p, Gap::ActionTarget { target }));
-            }
-            continue;
-        }
-        eval.apply(p, taken, 0);
+        run_one(input, p, &mut state, &mut eval);
     }
     // Every resumed run is checked against a run from the start in the tests.
     #[cfg(debug_assertions)]
     if start > 0 {
-        debug_assert_eq!(
-            format!("{eval:?}"),
-            format!("{:?}", run(input, plan)),
-            "resumed after {start} of {plan:?}"
-        );
+        debug_assert_eq!(eval, run(input, plan), "resumed after {start} of {plan:?}");
     }
     eval
+}
+
+/// Where a plan run stands after the promotions run so far.
+struct RunState {
+    /// Each line's net of the line promotions so far.
+    net: Vec<Cents>,
+    /// Σ net once something reads it (conditions, order discounts), then kept as line
+    /// promotions take their share off.
+    subtotal: Option<Cents>,
+    /// Σ order discounts so far.
+    order_total: Cents,
+    /// The delivery charge left after the delivery discounts so far.
+    delivery_left: Option<Cents>,
+}
+
+impl RunState {
+    /// The state after `eval`'s records, by the same operations in the same order as a run
+    /// from the beginning.
+    fn after(input: &Input, eval: &Evaluation) -> RunState {
+        let mut net: Vec<Cents> = input.lines.iter().map(|l| l.gross).collect();
+        for &(i, _, d) in &eval.line_adjustments {
+            net[i] -= d;
+        }
+        RunState {
+            net,
+            subtotal: None,
+            order_total: eval.order_adjustments.iter().map(|(_, d)| d).sum(),
+            delivery_left: eval
+                .delivery
+                .iter()
+                .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d)),
+        }
+    }
+}
+
+/// Runs promotion `p` of a plan: checks it against the cart as it stands, then applies it or
+/// records why not.
+fn run_one<'a>(input: &Input<'a>, p: usize, state: &mut RunState, eval: &mut Evaluation<'a>) {
+    let promo = &input.promotions[p];
+    let checked = cart_check(
+        &input.matches,
+        &state.net,
+        &mut state.subtotal,
+        promo,
+        input.round,
+    );
+    if let Err(gap) = checked {
+        eval.rejected
+            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
+        eval.gaps.push((p, gap));
+        return;
+    }
+    if let Action::GiftItem { sku, quantity } = &promo.action {
+        give(input, p, sku, *quantity, eval);
+        return;
+    }
+    let cap = cap_of(input, promo);
+    let taken = match promo.class() {
+        DiscountClass::Line => {
+            let taken = apply_line(input, p, &mut state.net, cap, eval);
+            if let Some(s) = state.subtotal.as_mut() {
+                *s -= taken;
+            }
+            debug_assert!(
+                state
+                    .subtotal
+                    .is_none_or(|s| s == state.net.iter().sum::<Cents>())
+            );
+            taken
+        }
+        DiscountClass::Order => match apply_order(input, p, cap, state, eval) {
+            Some(taken) => taken,
+            None => return,
+        },
+        DiscountClass::Delivery => {
+            let d = delivery_discount_of(&promo.action, state.delivery_left, input.round);
+            state.delivery_left = state.delivery_left.map(|left| left - d);
+            eval.delivery.push((p, d));
+            eval.apply(p, d, 0);
+            return;
+        }
+    };
+    if taken == 0 {
+        eval.order_adjustments.retain(|(q, _)| *q != p);
+        eval.rejected.push((
+            p,
+            reason(
+                "nothing_to_discount",
+                "Nothing in your cart is discounted by this offer yet.",
+            ),
+        ));
+        if let Some(target) = action_target(&promo.action) {
+            eval.gaps.push((p, Gap::ActionTarget { target }));
+        }
+        return;
+    }
+    eval.apply(p, taken, 0);
+}
+
+/// Gives gift promotion `p`'s item. A gift applies when the item can be sold here, even at no
+/// price (a free sample): it adds a line and takes nothing off the others.
+fn give(input: &Input, p: usize, sku: &Sku, quantity: u32, eval: &mut Evaluation) {
+    match input
+        .snapshot
+        .price_for(sku, input.context.channel, input.currency)
+    {
+        Some(unit) => {
+            eval.gifts.push((p, sku.clone(), quantity));
+            eval.apply(
+                p,
+                0,
+                input
+                    .round
+                    .cents(unit.amount())
+                    .saturating_mul(i64::from(quantity)),
+            );
+        }
+        None => eval.rejected.push((
+            p,
+            reason("gift_unavailable", "The gift is not available here."),
+        )),
+    }
+}
+
+/// Applies order-class promotion `p`; returns what it took off, or `None` when it is rejected
+/// for the tier it misses.
+fn apply_order<'a>(
+    input: &Input<'a>,
+    p: usize,
+    cap: Option<Cents>,
+    state: &mut RunState,
+    eval: &mut Evaluation<'a>,
+) -> Option<Cents> {
+    let promo = &input.promotions[p];
+    let base = sum_of(&state.net, &mut state.subtotal) - state.order_total;
+    let full = order_discount(base, &promo.action, input.round);
+    let d = cap.map_or(full, |c| full.min(c));
+    if let Some(gap) = tier_gap(&promo.action, base, input.round) {
+        if d == 0 {
+            eval.rejected
+                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
+            eval.gaps.push((p, gap));
+            return None;
+        }
+        if let Gap::Subtotal { missing } = gap {
+            eval.gaps.push((p, Gap::NextTier { missing }));
+        }
+    }
+    state.order_total += d;
+    eval.order_adjustments.push((p, d));
+    Some(d)
 }
 
 /// Applies a line-class promotion (not a gift); returns what it took off.

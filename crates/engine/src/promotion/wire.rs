@@ -24,6 +24,22 @@ pub(super) enum ConditionKind {
     FirstOrder,
 }
 
+impl ConditionKind {
+    /// The `type` as JSON writes it, for messages ("a quantity_at_least needs `target`").
+    fn name(self) -> &'static str {
+        match self {
+            ConditionKind::SubtotalAtLeast => "subtotal_at_least",
+            ConditionKind::QuantityAtLeast => "quantity_at_least",
+            ConditionKind::CartContains => "cart_contains",
+            ConditionKind::CustomerSegment => "customer_segment",
+            ConditionKind::Channel => "channel",
+            ConditionKind::Coupon => "coupon",
+            ConditionKind::Schedule => "schedule",
+            ConditionKind::FirstOrder => "first_order",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConditionData {
@@ -78,8 +94,7 @@ impl TryFrom<ConditionData> for Condition {
             ("ends_at", d.ends_at.is_some()),
         ];
         let kind = need(d.kind, "condition", "type")?;
-        let name = serde_name(&kind);
-        let k = name.as_str();
+        let k = kind.name();
         let condition = match kind {
             ConditionKind::SubtotalAtLeast => {
                 only(&present, &["amount"], k)?;
@@ -198,6 +213,24 @@ pub(super) enum ActionKind {
     GiftItem,
 }
 
+impl ActionKind {
+    /// The `type` as JSON writes it, for messages ("a percent_off needs `target`").
+    fn name(self) -> &'static str {
+        match self {
+            ActionKind::PercentOff => "percent_off",
+            ActionKind::AmountOff => "amount_off",
+            ActionKind::FixedPrice => "fixed_price",
+            ActionKind::BuyXGetY => "buy_x_get_y",
+            ActionKind::Bundle => "bundle",
+            ActionKind::OrderPercentOff => "order_percent_off",
+            ActionKind::OrderAmountOff => "order_amount_off",
+            ActionKind::TieredSpend => "tiered_spend",
+            ActionKind::DeliveryDiscount => "delivery_discount",
+            ActionKind::GiftItem => "gift_item",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ActionData {
@@ -241,27 +274,9 @@ impl TryFrom<ActionData> for Action {
     type Error = String;
 
     fn try_from(d: ActionData) -> Result<Action, String> {
-        let present = [
-            ("target", d.target.is_some()),
-            ("percent", d.percent.is_some()),
-            ("amount", d.amount.is_some()),
-            ("price", d.price.is_some()),
-            ("units", d.units.is_some()),
-            ("pick", d.pick.is_some()),
-            ("buy", d.buy.is_some()),
-            ("buy_quantity", d.buy_quantity.is_some()),
-            ("get", d.get.is_some()),
-            ("get_quantity", d.get_quantity.is_some()),
-            ("max_repeats", d.max_repeats.is_some()),
-            ("components", d.components.is_some()),
-            ("tiers", d.tiers.is_some()),
-            ("discount", d.discount.is_some()),
-            ("sku", d.sku.is_some()),
-            ("quantity", d.quantity.is_some()),
-        ];
+        let present = d.present();
         let kind = need(d.kind, "action", "type")?;
-        let name = serde_name(&kind);
-        let k = name.as_str();
+        let k = kind.name();
         let pick = d.pick.unwrap_or_default();
         let action = match kind {
             ActionKind::PercentOff => {
@@ -291,30 +306,7 @@ impl TryFrom<ActionData> for Action {
                     pick,
                 }
             }
-            ActionKind::BuyXGetY => {
-                only(
-                    &present,
-                    &[
-                        "buy",
-                        "buy_quantity",
-                        "get",
-                        "get_quantity",
-                        "percent",
-                        "pick",
-                        "max_repeats",
-                    ],
-                    k,
-                )?;
-                Action::BuyXGetY {
-                    buy: need(d.buy, k, "buy")?,
-                    buy_quantity: need(d.buy_quantity, k, "buy_quantity")?,
-                    get: need(d.get, k, "get")?,
-                    get_quantity: need(d.get_quantity, k, "get_quantity")?,
-                    percent: need(d.percent, k, "percent")?,
-                    pick,
-                    max_repeats: d.max_repeats,
-                }
-            }
+            ActionKind::BuyXGetY => buy_x_get_y(d, &present)?,
             ActionKind::Bundle => {
                 only(&present, &["components", "price"], k)?;
                 Action::Bundle {
@@ -356,6 +348,58 @@ impl TryFrom<ActionData> for Action {
         };
         Ok(action)
     }
+}
+
+impl ActionData {
+    /// Which fields are present, by name.
+    fn present(&self) -> [(&'static str, bool); 16] {
+        [
+            ("target", self.target.is_some()),
+            ("percent", self.percent.is_some()),
+            ("amount", self.amount.is_some()),
+            ("price", self.price.is_some()),
+            ("units", self.units.is_some()),
+            ("pick", self.pick.is_some()),
+            ("buy", self.buy.is_some()),
+            ("buy_quantity", self.buy_quantity.is_some()),
+            ("get", self.get.is_some()),
+            ("get_quantity", self.get_quantity.is_some()),
+            ("max_repeats", self.max_repeats.is_some()),
+            ("components", self.components.is_some()),
+            ("tiers", self.tiers.is_some()),
+            ("discount", self.discount.is_some()),
+            ("sku", self.sku.is_some()),
+            ("quantity", self.quantity.is_some()),
+        ]
+    }
+}
+
+/// A buy-x-get-y action, checked (its own step: it has the most fields).
+fn buy_x_get_y(d: ActionData, present: &[(&'static str, bool)]) -> Result<Action, String> {
+    let k = ActionKind::BuyXGetY.name();
+    let pick = d.pick.unwrap_or_default();
+    only(
+        present,
+        &[
+            "buy",
+            "buy_quantity",
+            "get",
+            "get_quantity",
+            "percent",
+            "pick",
+            "max_repeats",
+        ],
+        k,
+    )?;
+    Ok(Action::BuyXGetY {
+        buy: need(d.buy, k, "buy")?,
+        buy_quantity: need(d.buy_quantity, k, "buy_quantity")?,
+        get: need(d.get, k, "get")?,
+        get_quantity: need(d.get_quantity, k, "get_quantity")?,
+        percent: need(d.percent, k, "percent")?,
+        pick,
+        max_repeats: d.max_repeats,
+    })
 }
 
 impl From<Action> for ActionData {
@@ -457,15 +501,39 @@ impl From<Action> for ActionData {
     }
 }
 
-/// The snake_case name of a kind, for messages ("a percent_off needs `target`").
-fn serde_name<T: std::fmt::Debug>(kind: &T) -> String {
-    let debug = format!("{kind:?}");
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
+#[cfg(test)]
+mod tests {
+    use super::{ActionKind, ConditionKind};
+
+    #[test]
+    fn names_are_the_wire_names() {
+        use ConditionKind as C;
+        for kind in [
+            C::SubtotalAtLeast,
+            C::QuantityAtLeast,
+            C::CartContains,
+            C::CustomerSegment,
+            C::Channel,
+            C::Coupon,
+            C::Schedule,
+            C::FirstOrder,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
         }
-        out.push(c.to_ascii_lowercase());
+        use ActionKind as A;
+        for kind in [
+            A::PercentOff,
+            A::AmountOff,
+            A::FixedPrice,
+            A::BuyXGetY,
+            A::Bundle,
+            A::OrderPercentOff,
+            A::OrderAmountOff,
+            A::TieredSpend,
+            A::DeliveryDiscount,
+            A::GiftItem,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+        }
     }
-    out
 }
