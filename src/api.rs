@@ -1,21 +1,21 @@
-//! The HTTP client for the omnicart API: `fetch` with the session cookie, JSON in
+//! The HTTP client for the omnicart API: `gloo-net`'s `fetch` with the session cookie, JSON in
 //! and out, and the API's one error shape decoded into [`ApiError`]. The bodies are
 //! `omnicart-api`'s, the one contract with the server; network failure is [`OFFLINE`].
 //!
 //! JSON goes through the browser's own `JSON.parse`/`JSON.stringify` and `serde-wasm-bindgen`
-//! rather than `serde_json`: the same types, tens of kilobytes less Wasm for every shopper. The replies' priced carts are read as
+//! rather than `serde_json` (so `gloo-net`'s `json` methods are not used): the same types, tens
+//! of kilobytes less Wasm for every shopper. The replies' priced carts are read as
 //! [`IgnoredAny`]: the page quotes for itself and never links the quote's deserializer.
 //!
 //! A page or component ties its requests to itself with [`Requests`]: they are aborted when it
 //! is cleaned up, and an aborted request is [`ABORTED`], never [`OFFLINE`].
 
+use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
 use omnicart_api::{CartView, ErrorBody, Me, SignIn, SignUp, SyncReply, SyncRequest, routes};
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, RequestCredentials};
 
 use omnicart_engine::Snapshot;
 use omnicart_engine::replica::Operation;
@@ -128,35 +128,35 @@ impl Requests {
 // sync must finish (or fail) to keep the device's log consistent.
 
 pub async fn snapshot() -> Result<Snapshot, ApiError> {
-    request("GET", routes::SNAPSHOT, None, None).await
+    request(Request::get(routes::SNAPSHOT), None, None).await
 }
 
 pub async fn me() -> Result<Me, ApiError> {
-    request("GET", routes::ME, None, None).await
+    request(Request::get(routes::ME), None, None).await
 }
 
 /// Signs in; `body.cart_id` is this device's anonymous cart, which the server joins to the
 /// customer's (and deletes). The answer's `cart_id` is the customer's cart.
 pub async fn sign_in(body: &SignIn, requests: Requests) -> Result<Me, ApiError> {
     let body = to_json(body);
-    request("POST", routes::SIGN_IN, Some(body), Some(requests)).await
+    request(Request::post(routes::SIGN_IN), Some(body), Some(requests)).await
 }
 
 /// Creates an account and signs in, keeping the device's anonymous cart like sign-in does.
 pub async fn sign_up(body: &SignUp, requests: Requests) -> Result<Me, ApiError> {
     let body = to_json(body);
-    request("POST", routes::SIGN_UP, Some(body), Some(requests)).await
+    request(Request::post(routes::SIGN_UP), Some(body), Some(requests)).await
 }
 
 pub async fn sign_out(requests: Requests) -> Result<(), ApiError> {
-    send("POST", routes::SIGN_OUT, None, Some(requests))
+    send(Request::post(routes::SIGN_OUT), None, Some(requests))
         .await
         .map(|_| ())
 }
 
 /// A new anonymous cart (the customer's own cart when signed in). Its priced cart is not read.
 pub async fn create_cart() -> Result<CartView<IgnoredAny>, ApiError> {
-    request("POST", routes::CARTS, None, None).await
+    request(Request::post(routes::CARTS), None, None).await
 }
 
 /// Pushes `ops` and pulls what the device lacks after `cursor` (at most
@@ -173,16 +173,15 @@ pub async fn sync(
         ops: ops.iter().collect::<Vec<_>>(),
     });
     let url = routes::with_id(routes::CART_SYNC, cart_id);
-    request("POST", &url, Some(body), None).await
+    request(Request::post(&url), Some(body), None).await
 }
 
 async fn request<T: DeserializeOwned>(
-    method: &str,
-    url: &str,
+    builder: RequestBuilder,
     body: Option<String>,
     requests: Option<Requests>,
 ) -> Result<T, ApiError> {
-    let text = send(method, url, body, requests).await?;
+    let text = send(builder, body, requests).await?;
     from_json(&text).map_err(|e| ApiError {
         status: 200,
         code: BAD_RESPONSE.into(),
@@ -193,40 +192,30 @@ async fn request<T: DeserializeOwned>(
 
 /// Sends a request and returns the body of a 2xx answer, or the decoded error.
 async fn send(
-    method: &str,
-    url: &str,
+    builder: RequestBuilder,
     body: Option<String>,
     requests: Option<Requests>,
 ) -> Result<String, ApiError> {
     let signal = requests.and_then(Requests::signal);
     let aborted = || signal.as_ref().is_some_and(AbortSignal::aborted);
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_credentials(RequestCredentials::SameOrigin);
-    init.set_signal(signal.as_ref());
-    let headers = Headers::new().map_err(|_| ApiError::offline())?;
-    headers.set("Accept", "application/json").ok();
-    if let Some(body) = &body {
-        headers.set("Content-Type", "application/json").ok();
-        init.set_body(&JsValue::from_str(body));
+    let builder = builder
+        .credentials(RequestCredentials::SameOrigin)
+        .header("Accept", "application/json")
+        .abort_signal(signal.as_ref());
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => builder.build(),
     }
-    init.set_headers(&headers);
-    let window = web_sys::window().ok_or_else(ApiError::offline)?;
-    let response: Response = match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await
-    {
-        Ok(response) => response.unchecked_into(),
+    .map_err(|_| ApiError::offline())?;
+    let response = match request.send().await {
+        Ok(response) => response,
         Err(_) if aborted() => return Err(ApiError::aborted()),
         Err(_) => return Err(ApiError::offline()),
     };
     let status = response.status();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let text = response.text().await.unwrap_or_default();
     if aborted() {
         return Err(ApiError::aborted());
     }
