@@ -13,17 +13,19 @@
 //! in without conflicts to resolve: a later quantity wins, an add means "at least", and so on.
 //!
 //! # Sync
-//! One exchange at a time per tab (`POST /api/carts/{id}/sync`): it pushes up to 100 pending
-//! operations with the device's cursor and compaction generation, and takes in the answer: the
-//! operations after the cursor (its own included: they are then acknowledged), whose stamps the
-//! clock observes, the new cursor, and after a compaction on the server a new base. Exchanges run
-//! shortly after an edit (debounced), when the browser comes back online, when the page is shown
-//! or focused, and every few seconds while it is visible (so another device's edits appear
-//! without a reload). Network errors and 5xx answers are retried with exponential backoff and
-//! jitter (up to 30 s). The server refusing an operation (400/422: the catalogue changed under
-//! it) drops that one operation and says why; 404 (the cart is gone, or no longer ours) moves the
-//! pending operations to a new anonymous cart; 409 (a cursor the server never gave, e.g. a
-//! reset database) pulls the whole log again.
+//! One exchange at a time per tab (`POST /api/carts/{id}/sync`): it pushes up to
+//! `MAX_OPS_PER_REQUEST` pending operations with the device's cursor and compaction generation,
+//! and takes in the answer: the operations after the cursor (its own included: they are then
+//! acknowledged), whose stamps the clock observes, the new cursor, and after a compaction on the
+//! server a new base. Exchanges run shortly after an edit (debounced), when the browser comes back
+//! online, when the page is shown or focused, and every few seconds while it is visible (so
+//! another device's edits appear without a reload). Network errors and 5xx answers are retried
+//! with exponential backoff and jitter (up to 30 s). What a refusal does is decided by its
+//! `error.code` and `op_index` (`omnicart_api::code`): an operation named by `op_index` (the
+//! catalogue changed under it) is dropped and the shopper told why; `not_found` (the cart is
+//! gone, or no longer ours) moves the pending operations to a new anonymous cart;
+//! `cursor_ahead` (a cursor the server never gave, e.g. a reset database) pulls the whole log
+//! again; `body_too_large` halves the batch, down to the one operation, which is dropped.
 //!
 //! # Tabs and accounts
 //! Tabs of one browser share the `localStorage` state. Every write merges what is stored first
