@@ -148,8 +148,8 @@ impl Store {
             let destination = destination.get();
             cart.with(|cart| price(&snapshot.get_value(), cart, &context, destination.as_ref()))
         });
-        let quote = Memo::new(move |_| priced.with(|p| p.0.clone()));
-        let delivery = Memo::new(move |_| priced.with(|p| p.1.clone()));
+        let quote = Memo::new(move |_| priced.with(|p| p.quote.clone()));
+        let delivery = Memo::new(move |_| priced.with(|p| p.delivery.clone()));
         let postcode_draft = destination.with_untracked(|d| {
             d.as_ref()
                 .and_then(|d| d.postcode.clone())
@@ -703,16 +703,24 @@ fn price(
     cart: &Cart,
     context: &QuoteContext,
     destination: Option<&Destination>,
-) -> (Result<Quote, String>, Option<Result<DeliveryQuote, String>>) {
+) -> Priced {
     let plain = || quote(snapshot, cart, context).map_err(|e| e.to_string());
+    let priced = |quote, delivery| Priced { quote, delivery };
     let Some(destination) = destination else {
-        return (plain(), None);
+        return priced(plain(), None);
     };
     match quote_with_delivery(snapshot, cart, context, destination, now()) {
-        Ok((quote, delivery)) => (Ok(quote), Some(Ok(delivery))),
-        Err(FulfilmentError::Quote(e)) => (Err(e.to_string()), None),
-        Err(e) => (plain(), Some(Err(capitalize(&e.to_string())))),
+        Ok((quote, delivery)) => priced(Ok(quote), Some(Ok(delivery))),
+        Err(FulfilmentError::Quote(e)) => priced(Err(e.to_string()), None),
+        Err(e) => priced(plain(), Some(Err(capitalize(&e.to_string())))),
     }
+}
+
+/// What [`price`] gives: the [`Store::quote`] and [`Store::delivery`] of one cart.
+#[derive(Clone, Debug, PartialEq)]
+struct Priced {
+    quote: Result<Quote, String>,
+    delivery: Option<Result<DeliveryQuote, String>>,
 }
 
 /// Whether the server refused what a sync sent (its 400s and 422s), rather than failing: an

@@ -47,9 +47,9 @@ impl Form {
         self.locating.set(Locating::Busy);
         self.error.set(None);
         spawn_local(async move {
-            let found = current_position().await.map(|(lat, lon)| Destination {
-                lat: Some(lat),
-                lon: Some(lon),
+            let found = current_position().await.map(|p| Destination {
+                lat: Some(p.lat),
+                lon: Some(p.lon),
                 postcode: None,
             });
             match found.map(|d| store.set_destination(d)) {
@@ -58,11 +58,10 @@ impl Form {
                     self.locating.set(Locating::Failed);
                     self.error.set(Some(message));
                 }
-                Err(denied) => {
-                    self.locating.set(if denied {
-                        Locating::Off
-                    } else {
-                        Locating::Failed
+                Err(no_position) => {
+                    self.locating.set(match no_position {
+                        NoPosition::Denied => Locating::Off,
+                        NoPosition::Unavailable => Locating::Failed,
                     });
                     if let Some(input) = self.postcode.get_untracked() {
                         let _ = input.focus();
@@ -152,12 +151,25 @@ fn PostcodeForm(form: Form) -> impl IntoView {
     }
 }
 
-/// Asks the browser for its position once. `Err(true)` when permission was refused,
-/// `Err(false)` when there is no position to be had.
-async fn current_position() -> Result<(f64, f64), bool> {
+/// Where the browser says the device is, in degrees.
+struct Position {
+    lat: f64,
+    lon: f64,
+}
+
+/// Why the browser gave no position.
+enum NoPosition {
+    /// The shopper or the browser refused permission.
+    Denied,
+    /// No Geolocation API, no fix, or a timeout.
+    Unavailable,
+}
+
+/// Asks the browser for its position once.
+async fn current_position() -> Result<Position, NoPosition> {
     let geolocation = web_sys::window()
         .and_then(|w| w.navigator().geolocation().ok())
-        .ok_or(false)?;
+        .ok_or(NoPosition::Unavailable)?;
     let options = web_sys::PositionOptions::new();
     options.set_timeout(POSITION_TIMEOUT_MS);
     options.set_maximum_age(POSITION_MAX_AGE_MS);
@@ -172,13 +184,22 @@ async fn current_position() -> Result<(f64, f64), bool> {
     match JsFuture::from(promise).await {
         Ok(position) => {
             let coords = position.unchecked_into::<web_sys::Position>().coords();
-            Ok((coords.latitude(), coords.longitude()))
+            Ok(Position {
+                lat: coords.latitude(),
+                lon: coords.longitude(),
+            })
         }
         // A GeolocationPositionError's code 1 is PERMISSION_DENIED. Read by name: the class
         // is called PositionError in older browsers, so `instanceof` cannot be relied on.
-        Err(e) => Err(js_sys::Reflect::get(&e, &JsValue::from_str("code"))
-            .ok()
-            .and_then(|c| c.as_f64())
-            == Some(1.0)),
+        Err(e) => {
+            let code = js_sys::Reflect::get(&e, &JsValue::from_str("code"))
+                .ok()
+                .and_then(|c| c.as_f64());
+            Err(if code == Some(1.0) {
+                NoPosition::Denied
+            } else {
+                NoPosition::Unavailable
+            })
+        }
     }
 }
