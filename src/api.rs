@@ -1,18 +1,35 @@
-//! The HTTP client for the omnicart API: `fetch` with the session cookie, JSON in and out, and
-//! the API's one error shape decoded into [`ApiError`]. Network failure is `code == "offline"`.
+//! The HTTP client for the omnicart API: `gloo-net`'s `fetch` with the session cookie, JSON in
+//! and out, and the API's one error shape decoded into [`ApiError`]. The bodies are
+//! `omnicart-api`'s, the one contract with the server; network failure is [`OFFLINE`].
 //!
 //! JSON goes through the browser's own `JSON.parse`/`JSON.stringify` and `serde-wasm-bindgen`
-//! rather than `serde_json`: the same types, tens of kilobytes less Wasm for every shopper.
+//! rather than `serde_json` (so `gloo-net`'s `json` methods are not used): the same types, tens
+//! of kilobytes less Wasm for every shopper. The replies' priced carts are read as
+//! [`IgnoredAny`]: the page quotes for itself and never links the quote's deserializer.
+//!
+//! A page or component ties its requests to itself with [`Requests`]: they are aborted when it
+//! is cleaned up, and an aborted request is [`ABORTED`], never [`OFFLINE`].
 
-use omnicart_api::ErrorBody;
+use gloo_net::http::{Request, RequestBuilder};
+use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
+use omnicart_api::{CartView, ErrorBody, Me, SignIn, SignUp, SyncReply, SyncRequest, routes};
+use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::{Deserialize, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, RequestCredentials};
 
 use omnicart_engine::Snapshot;
-use omnicart_engine::replica::{Base, Operation};
+use omnicart_engine::replica::Operation;
+
+/// The server could not be reached (no network, or no answer).
+pub const OFFLINE: &str = "offline";
+/// The page or component that made the request is gone: nobody is waiting for the answer.
+pub const ABORTED: &str = "aborted";
+/// A 2xx answer that is not the JSON expected.
+pub const BAD_RESPONSE: &str = "bad_response";
+/// An error answer without the API's error body (a proxy's, say).
+pub const HTTP_ERROR: &str = "http_error";
+/// Sign-out refused by the page: edits are not saved yet.
+pub const UNSAVED_CHANGES: &str = "unsaved_changes";
 
 /// Parses JSON with the browser's parser into a Rust type.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
@@ -33,7 +50,9 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
+    /// The HTTP status; 0 when there was no answer, or the page refused before asking.
     pub status: u16,
+    /// One of `omnicart_api::code`, an engine error's code, or one of this module's.
     pub code: String,
     pub message: String,
     /// Which operation of the request was refused, where one was.
@@ -41,18 +60,32 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn offline() -> ApiError {
+    /// An error the page makes itself (no request, or no answer to one).
+    pub fn local(code: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status: 0,
-            code: "offline".into(),
-            message: "You seem to be offline.".into(),
+            code: code.into(),
+            message: message.into(),
             op_index: None,
         }
     }
 
+    fn offline() -> ApiError {
+        ApiError::local(OFFLINE, "You seem to be offline.")
+    }
+
+    fn aborted() -> ApiError {
+        ApiError::local(ABORTED, "The request was cancelled.")
+    }
+
     /// The server could not be reached (no network, or no answer).
     pub fn is_offline(&self) -> bool {
-        self.status == 0
+        self.code == OFFLINE
+    }
+
+    /// The request was abandoned with the page that made it: nothing to tell the shopper.
+    pub fn is_aborted(&self) -> bool {
+        self.code == ABORTED
     }
 
     /// For a refused sync: which operation of the request was refused, and why.
@@ -61,167 +94,131 @@ impl ApiError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Customer {
-    pub id: String,
-    pub email: String,
-    pub name: String,
+/// The requests of one page or component: aborted when its reactive owner is cleaned up (the
+/// shopper left the page), so no answer is waited for, or acted on, that nobody will see.
+#[derive(Clone, Copy)]
+pub struct Requests {
+    controller: StoredValue<Option<AbortController>, LocalStorage>,
 }
 
-/// Who is signed in (`GET /api/me`, and the answer to sign-in and sign-up).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Me {
-    pub customer: Customer,
-    /// The customer's cart, shared by all their devices.
-    pub cart_id: String,
-    #[serde(default)]
-    pub segments: Vec<String>,
-    #[serde(default)]
-    pub first_order: bool,
+impl Requests {
+    /// Ties requests to the current owner (call it in a component's body).
+    pub fn of_owner() -> Requests {
+        let controller = StoredValue::new_local(AbortController::new().ok());
+        // Cleanups run before the owner's stored values are dropped: the controller is there.
+        on_cleanup(move || {
+            controller.with_value(|c| {
+                if let Some(c) = c {
+                    c.abort();
+                }
+            })
+        });
+        Requests { controller }
+    }
+
+    fn signal(self) -> Option<AbortSignal> {
+        self.controller
+            .try_with_value(|c| c.as_ref().map(AbortController::signal))
+            .flatten()
+    }
 }
 
-/// A cart just created. The rest of the answer (the cart, the server's quote) is not read:
-/// the page has the cart's log and quotes for itself.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct NewCart {
-    pub id: String,
-}
-
-/// The server's answer to a sync (`POST /api/carts/{id}/sync`). Its priced cart is not read.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct SyncReply {
-    /// Where this device now stands in the cart's log: send it with the next sync.
-    pub cursor: i64,
-    /// The log's compaction generation: send it with the next sync.
-    #[serde(default)]
-    pub generation: i64,
-    /// The compacted start of the log, when the device's generation was another one.
-    #[serde(default)]
-    pub base: Option<Base>,
-    /// Operations after the request's cursor (after `base` if there is one), this device's
-    /// own included.
-    #[serde(default)]
-    pub ops: Vec<Operation>,
-}
-
-#[derive(Serialize)]
-struct Credentials<'a> {
-    email: &'a str,
-    password: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    /// The device's anonymous cart, for the server to join to the customer's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cart_id: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct SyncRequest<'a> {
-    cursor: i64,
-    generation: i64,
-    ops: &'a [Operation],
-}
+// The catalogue and the store's own requests (`/api/me`, carts, sync) take no `Requests`: they
+// belong to the app, which lives as long as the page, not to a page the shopper can leave, and a
+// sync must finish (or fail) to keep the device's log consistent.
 
 pub async fn snapshot() -> Result<Snapshot, ApiError> {
-    request("GET", "/api/snapshot", None).await
+    request(Request::get(routes::SNAPSHOT), None, None).await
 }
 
 pub async fn me() -> Result<Me, ApiError> {
-    request("GET", "/api/me", None).await
+    request(Request::get(routes::ME), None, None).await
 }
 
-/// Signs in; `cart_id` is this device's anonymous cart, which the server joins to the
+/// Signs in; `body.cart_id` is this device's anonymous cart, which the server joins to the
 /// customer's (and deletes). The answer's `cart_id` is the customer's cart.
-pub async fn sign_in(email: &str, password: &str, cart_id: Option<&str>) -> Result<Me, ApiError> {
-    let body = to_json(&Credentials {
-        email,
-        password,
-        name: None,
-        cart_id,
-    });
-    request("POST", "/api/auth/sign-in", Some(body)).await
+pub async fn sign_in(body: &SignIn, requests: Requests) -> Result<Me, ApiError> {
+    let body = to_json(body);
+    request(Request::post(routes::SIGN_IN), Some(body), Some(requests)).await
 }
 
 /// Creates an account and signs in, keeping the device's anonymous cart like sign-in does.
-pub async fn sign_up(
-    name: &str,
-    email: &str,
-    password: &str,
-    cart_id: Option<&str>,
-) -> Result<Me, ApiError> {
-    let body = to_json(&Credentials {
-        email,
-        password,
-        name: Some(name),
-        cart_id,
-    });
-    request("POST", "/api/auth/sign-up", Some(body)).await
+pub async fn sign_up(body: &SignUp, requests: Requests) -> Result<Me, ApiError> {
+    let body = to_json(body);
+    request(Request::post(routes::SIGN_UP), Some(body), Some(requests)).await
 }
 
-pub async fn sign_out() -> Result<(), ApiError> {
-    send("POST", "/api/auth/sign-out", None).await.map(|_| ())
+pub async fn sign_out(requests: Requests) -> Result<(), ApiError> {
+    send(Request::post(routes::SIGN_OUT), None, Some(requests))
+        .await
+        .map(|_| ())
 }
 
-/// A new anonymous cart (the customer's own cart when signed in).
-pub async fn create_cart() -> Result<NewCart, ApiError> {
-    request("POST", "/api/carts", None).await
+/// A new anonymous cart (the customer's own cart when signed in). Its priced cart is not read.
+pub async fn create_cart() -> Result<CartView<IgnoredAny>, ApiError> {
+    request(Request::post(routes::CARTS), None, None).await
 }
 
-/// Pushes `ops` and pulls what the device lacks after `cursor` (at most 100 operations).
+/// Pushes `ops` and pulls what the device lacks after `cursor` (at most
+/// [`omnicart_api::MAX_OPS_PER_REQUEST`] operations). The reply's priced cart is not read.
 pub async fn sync(
     cart_id: &str,
     cursor: i64,
     generation: i64,
     ops: &[Operation],
-) -> Result<SyncReply, ApiError> {
+) -> Result<SyncReply<IgnoredAny>, ApiError> {
     let body = to_json(&SyncRequest {
         cursor,
         generation,
-        ops,
+        ops: ops.iter().collect::<Vec<_>>(),
     });
-    request("POST", &format!("/api/carts/{cart_id}/sync"), Some(body)).await
+    let url = routes::with_id(routes::CART_SYNC, cart_id);
+    request(Request::post(&url), Some(body), None).await
 }
 
 async fn request<T: DeserializeOwned>(
-    method: &str,
-    url: &str,
+    builder: RequestBuilder,
     body: Option<String>,
+    requests: Option<Requests>,
 ) -> Result<T, ApiError> {
-    let text = send(method, url, body).await?;
+    let text = send(builder, body, requests).await?;
     from_json(&text).map_err(|e| ApiError {
         status: 200,
-        code: "bad_response".into(),
+        code: BAD_RESPONSE.into(),
         message: format!("Unexpected answer from the server: {e}"),
         op_index: None,
     })
 }
 
 /// Sends a request and returns the body of a 2xx answer, or the decoded error.
-async fn send(method: &str, url: &str, body: Option<String>) -> Result<String, ApiError> {
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_credentials(RequestCredentials::SameOrigin);
-    let headers = Headers::new().map_err(|_| ApiError::offline())?;
-    headers.set("Accept", "application/json").ok();
-    if let Some(body) = &body {
-        headers.set("Content-Type", "application/json").ok();
-        init.set_body(&JsValue::from_str(body));
+async fn send(
+    builder: RequestBuilder,
+    body: Option<String>,
+    requests: Option<Requests>,
+) -> Result<String, ApiError> {
+    let signal = requests.and_then(Requests::signal);
+    let aborted = || signal.as_ref().is_some_and(AbortSignal::aborted);
+    let builder = builder
+        .credentials(RequestCredentials::SameOrigin)
+        .header("Accept", "application/json")
+        .abort_signal(signal.as_ref());
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => builder.build(),
     }
-    init.set_headers(&headers);
-    let window = web_sys::window().ok_or_else(ApiError::offline)?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| ApiError::offline())?
-        .unchecked_into();
-    let status = response.status();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
+    .map_err(|_| ApiError::offline())?;
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(_) if aborted() => return Err(ApiError::aborted()),
+        Err(_) => return Err(ApiError::offline()),
     };
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if aborted() {
+        return Err(ApiError::aborted());
+    }
     if response.ok() {
         return Ok(text);
     }
@@ -234,7 +231,7 @@ async fn send(method: &str, url: &str, body: Option<String>) -> Result<String, A
         },
         Err(_) => ApiError {
             status,
-            code: "http_error".into(),
+            code: HTTP_ERROR.into(),
             message: format!("The server answered {status}."),
             op_index: None,
         },

@@ -5,11 +5,11 @@
 //! two tabs' copies of it merge. The cart is [`Device::cart`]: the engine's `OpLog::cart()` over
 //! all of it, the same replay the server runs. Plain data, no browser API: tested natively.
 
+use omnicart_api::SyncReply;
 use omnicart_engine::replica::{Base, Clock, OpLog, Operation};
 use omnicart_engine::{Cart, CartOp, Quantity};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
-
-use crate::api::SyncReply;
 
 /// Ids of refused operations remembered, so that a tab still holding one cannot bring it back.
 const MAX_DROPPED: usize = 100;
@@ -111,8 +111,9 @@ impl Device {
     }
 
     /// Takes in the server's answer to a push of `sent` (made when this device was on the same
-    /// cart): the operations after the cursor join the log, `sent` is acknowledged.
-    pub fn absorb(&mut self, sent: &[Operation], reply: SyncReply) {
+    /// cart): the operations after the cursor join the log, `sent` is acknowledged. The
+    /// server's priced cart is not read (the page prices the log itself).
+    pub fn absorb(&mut self, sent: &[Operation], reply: SyncReply<IgnoredAny>) {
         for op in &reply.ops {
             self.clock.observe(&op.stamp);
         }
@@ -353,12 +354,18 @@ mod tests {
         device.record(id.into(), ms, op, &cart);
     }
 
-    fn reply(cursor: i64, generation: i64, base: Option<Base>, ops: Vec<Operation>) -> SyncReply {
+    fn reply(
+        cursor: i64,
+        generation: i64,
+        base: Option<Base>,
+        ops: Vec<Operation>,
+    ) -> SyncReply<IgnoredAny> {
         SyncReply {
             cursor,
             generation,
             base,
             ops,
+            cart: IgnoredAny,
         }
     }
 

@@ -13,17 +13,19 @@
 //! in without conflicts to resolve: a later quantity wins, an add means "at least", and so on.
 //!
 //! # Sync
-//! One exchange at a time per tab (`POST /api/carts/{id}/sync`): it pushes up to 100 pending
-//! operations with the device's cursor and compaction generation, and takes in the answer: the
-//! operations after the cursor (its own included: they are then acknowledged), whose stamps the
-//! clock observes, the new cursor, and after a compaction on the server a new base. Exchanges run
-//! shortly after an edit (debounced), when the browser comes back online, when the page is shown
-//! or focused, and every few seconds while it is visible (so another device's edits appear
-//! without a reload). Network errors and 5xx answers are retried with exponential backoff and
-//! jitter (up to 30 s). The server refusing an operation (400/422: the catalogue changed under
-//! it) drops that one operation and says why; 404 (the cart is gone, or no longer ours) moves the
-//! pending operations to a new anonymous cart; 409 (a cursor the server never gave, e.g. a
-//! reset database) pulls the whole log again.
+//! One exchange at a time per tab (`POST /api/carts/{id}/sync`): it pushes up to
+//! `MAX_OPS_PER_REQUEST` pending operations with the device's cursor and compaction generation,
+//! and takes in the answer: the operations after the cursor (its own included: they are then
+//! acknowledged), whose stamps the clock observes, the new cursor, and after a compaction on the
+//! server a new base. Exchanges run shortly after an edit (debounced), when the browser comes back
+//! online, when the page is shown or focused, and every few seconds while it is visible (so
+//! another device's edits appear without a reload). Network errors and 5xx answers are retried
+//! with exponential backoff and jitter (up to 30 s). What a refusal does is decided by its
+//! `error.code` and `op_index` (`omnicart_api::code`): an operation named by `op_index` (the
+//! catalogue changed under it) is dropped and the shopper told why; `not_found` (the cart is
+//! gone, or no longer ours) moves the pending operations to a new anonymous cart;
+//! `cursor_ahead` (a cursor the server never gave, e.g. a reset database) pulls the whole log
+//! again; `body_too_large` halves the batch, down to the one operation, which is dropped.
 //!
 //! # Tabs and accounts
 //! Tabs of one browser share the `localStorage` state. Every write merges what is stored first
@@ -45,22 +47,19 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use omnicart_api::{Customer, MAX_OPS_PER_REQUEST, Me, Profile, SignIn, SignUp, code};
 use omnicart_engine::fulfilment::DeliveryQuote;
 use omnicart_engine::replica::Operation;
 use omnicart_engine::{
     Cart, CartOp, Destination, FulfilmentError, Quantity, Quote, QuoteContext, Snapshot, Timestamp,
     quote, quote_with_delivery,
 };
-use serde::Deserialize;
 
-use crate::api::{self, ApiError, Customer, Me};
+use crate::api::{self, ApiError, Requests};
 use crate::device::Device;
 
 /// Where this browser's cart state lives.
 pub const DEVICE_KEY: &str = "omnicart.cart.v2";
-/// The state of the storefront before the operation log (a base cart and pending `CartOp`s);
-/// read once, to carry its cart id and pending edits over.
-const OLD_DEVICE_KEY: &str = "omnicart.device.v1";
 const DESTINATION_KEY: &str = "omnicart.destination.v1";
 /// How long after an edit the push waits for more edits.
 const DEBOUNCE_MS: u32 = 250;
@@ -68,10 +67,16 @@ const DEBOUNCE_MS: u32 = 250;
 const PULL_EVERY_MS: u32 = 5_000;
 const MIN_RETRY_MS: u32 = 1_000;
 const MAX_RETRY_MS: u32 = 30_000;
-/// The server's limit on operations per request.
-const MAX_OPS_PER_PUSH: usize = 100;
 /// Exchanges in a row before the loop lets go (the periodic pull carries on).
 const MAX_ROUNDS: u32 = 20;
+
+/// What the shopper typed to create an account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
 
 /// What the shopper sees about saving: quiet when all is well.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,8 +104,8 @@ pub struct Store {
     /// What the shopper typed in a postcode field, kept while they move between pages.
     pub postcode_draft: RwSignal<String>,
     pub customer: RwSignal<Option<Customer>>,
-    /// (segments, first order) of the shopper, for promotion conditions.
-    profile: RwSignal<(Vec<String>, bool)>,
+    /// What promotions may know about the shopper (see `Me::profile`).
+    profile: RwSignal<Profile>,
     pub sync: RwSignal<SyncState>,
     /// A short message for the shopper (an edit refused, the cart changed elsewhere…).
     pub notice: RwSignal<Option<String>>,
@@ -133,18 +138,18 @@ struct Link {
 impl Store {
     pub fn new(snapshot: Snapshot) -> Store {
         let snapshot = StoredValue::new(Arc::new(snapshot));
-        let device = load_device(&snapshot.get_value());
+        let device = load_device();
         let cart = RwSignal::new(device.cart());
-        // Segments and first-order status, as the server knows them (see `api::Me`).
-        let profile = RwSignal::new((Vec::new(), true));
+        // Anonymous until the server says who is signed in.
+        let profile = RwSignal::new(Profile::anonymous());
         let destination = RwSignal::new(load_destination());
         let priced = Memo::new(move |_| {
-            let context = context_of(profile);
+            let context = profile.with(|p| p.quote_context(now()));
             let destination = destination.get();
             cart.with(|cart| price(&snapshot.get_value(), cart, &context, destination.as_ref()))
         });
-        let quote = Memo::new(move |_| priced.with(|p| p.0.clone()));
-        let delivery = Memo::new(move |_| priced.with(|p| p.1.clone()));
+        let quote = Memo::new(move |_| priced.with(|p| p.quote.clone()));
+        let delivery = Memo::new(move |_| priced.with(|p| p.delivery.clone()));
         let postcode_draft = destination.with_untracked(|d| {
             d.as_ref()
                 .and_then(|d| d.postcode.clone())
@@ -157,7 +162,7 @@ impl Store {
             timer: None,
             offline: !browser_online(),
             failing: false,
-            batch: MAX_OPS_PER_PUSH,
+            batch: MAX_OPS_PER_REQUEST,
             me_known: false,
         };
         let store = Store {
@@ -274,7 +279,7 @@ impl Store {
     /// The facts promotions may use (clock, segments, first order), as the cart's quote uses
     /// them. Reading it subscribes to the shopper's profile.
     pub fn context(self) -> QuoteContext {
-        context_of(self.profile)
+        self.profile.with(|p| p.quote_context(now()))
     }
 
     /// Sets where the shopper wants delivery once the engine knows the place (an unknown
@@ -296,11 +301,21 @@ impl Store {
     }
 
     /// Signs in: pushes what is pending, has the server join this device's anonymous cart to
-    /// the customer's, and moves the device to the customer's cart.
-    pub async fn sign_in(self, email: String, password: String) -> Result<(), ApiError> {
+    /// the customer's, and moves the device to the customer's cart. The sign-in request is one
+    /// of the page's `requests` (aborted with it); the sync around it is the store's.
+    pub async fn sign_in(
+        self,
+        email: String,
+        password: String,
+        requests: Requests,
+    ) -> Result<(), ApiError> {
         self.settle(false).await;
-        let cart_id = self.device.with_value(|d| d.cart_id.clone());
-        let me = api::sign_in(&email, &password, cart_id.as_deref()).await?;
+        let body = SignIn {
+            email,
+            password,
+            cart_id: self.device.with_value(|d| d.cart_id.clone()),
+        };
+        let me = api::sign_in(&body, requests).await?;
         self.welcome(me);
         // The customer's cart is on the page before sign-in returns.
         self.settle(true).await;
@@ -308,15 +323,15 @@ impl Store {
     }
 
     /// Creates an account and signs in, keeping this device's cart as sign-in does.
-    pub async fn sign_up(
-        self,
-        name: String,
-        email: String,
-        password: String,
-    ) -> Result<(), ApiError> {
+    pub async fn sign_up(self, account: Account, requests: Requests) -> Result<(), ApiError> {
         self.settle(false).await;
-        let cart_id = self.device.with_value(|d| d.cart_id.clone());
-        let me = api::sign_up(&name, &email, &password, cart_id.as_deref()).await?;
+        let body = SignUp {
+            email: account.email,
+            password: account.password,
+            name: account.name,
+            cart_id: self.device.with_value(|d| d.cart_id.clone()),
+        };
+        let me = api::sign_up(&body, requests).await?;
         self.welcome(me);
         self.settle(true).await;
         Ok(())
@@ -324,7 +339,7 @@ impl Store {
 
     /// Signs out, after pushing what is pending to the customer's cart (refused while any of it
     /// is not saved); the device starts a new, empty anonymous cart.
-    pub async fn sign_out(self) -> Result<(), ApiError> {
+    pub async fn sign_out(self, requests: Requests) -> Result<(), ApiError> {
         self.settle(false).await;
         // Edits the server has not taken yet would be lost with the session: sign out later.
         let unsaved = self.device.with_value(|d| d.pending.len());
@@ -335,16 +350,11 @@ impl Store {
                 if unsaved == 1 { "is" } else { "are" },
                 if unsaved == 1 { "it is" } else { "they are" },
             );
-            return Err(ApiError {
-                status: 0,
-                code: "unsaved_changes".into(),
-                message,
-                op_index: None,
-            });
+            return Err(ApiError::local(api::UNSAVED_CHANGES, message));
         }
-        api::sign_out().await?;
+        api::sign_out(requests).await?;
         self.customer.set(None);
-        self.profile.set((Vec::new(), true));
+        self.profile.set(Profile::anonymous());
         // Created now, so the next edit is pushed at once (`None` if that fails: made later).
         let cart_id = api::create_cart().await.ok().map(|c| c.id);
         self.device.update_value(|d| d.reset(cart_id));
@@ -356,7 +366,7 @@ impl Store {
     /// Takes in who is signed in and moves the device to their cart if it is on another,
     /// taking the pending operations along.
     fn welcome(self, me: Me) {
-        self.profile.set((me.segments, me.first_order));
+        self.profile.set(me.profile());
         self.customer.set(Some(me.customer));
         self.link.update_value(|l| l.me_known = true);
         if self
@@ -371,10 +381,10 @@ impl Store {
     async fn refresh_me(self) {
         match api::me().await {
             Ok(me) => self.welcome(me),
-            Err(e) if e.status == 401 => {
+            Err(e) if e.code == code::NOT_SIGNED_IN => {
                 self.link.update_value(|l| l.me_known = true);
                 self.customer.set(None);
-                self.profile.set((Vec::new(), true));
+                self.profile.set(Profile::anonymous());
             }
             Err(_) => {}
         }
@@ -532,27 +542,27 @@ impl Store {
 
     /// What to do when the server turns an exchange down.
     async fn refused(self, e: ApiError, batch: &[Operation]) -> Result<bool, Failed> {
-        match e.status {
-            404 => {
+        match e.code.as_str() {
+            code::NOT_FOUND => {
                 self.cart_gone().await;
                 Ok(true)
             }
-            409 => {
+            code::CURSOR_AHEAD => {
                 // A cursor the server never gave (another database, a restored backup).
                 self.device.update_value(Device::restart);
                 self.save();
                 Ok(true)
             }
-            413 if batch.len() > 1 => {
+            code::BODY_TOO_LARGE if batch.len() > 1 => {
                 self.link
                     .update_value(|l| l.batch = (batch.len() / 2).max(1));
                 Ok(true)
             }
-            413 => {
+            code::BODY_TOO_LARGE => {
                 self.drop_refused(&batch[0], "it is too large to save");
                 Ok(true)
             }
-            400 | 422 => match e
+            _ if is_refusal(&e) => match e
                 .operation()
                 .and_then(|(i, reason)| Some((batch.get(i)?, reason)))
             {
@@ -693,26 +703,38 @@ fn price(
     cart: &Cart,
     context: &QuoteContext,
     destination: Option<&Destination>,
-) -> (Result<Quote, String>, Option<Result<DeliveryQuote, String>>) {
+) -> Priced {
     let plain = || quote(snapshot, cart, context).map_err(|e| e.to_string());
+    let priced = |quote, delivery| Priced { quote, delivery };
     let Some(destination) = destination else {
-        return (plain(), None);
+        return priced(plain(), None);
     };
     match quote_with_delivery(snapshot, cart, context, destination, now()) {
-        Ok((quote, delivery)) => (Ok(quote), Some(Ok(delivery))),
-        Err(FulfilmentError::Quote(e)) => (Err(e.to_string()), None),
-        Err(e) => (plain(), Some(Err(capitalize(&e.to_string())))),
+        Ok((quote, delivery)) => priced(Ok(quote), Some(Ok(delivery))),
+        Err(FulfilmentError::Quote(e)) => priced(Err(e.to_string()), None),
+        Err(e) => priced(plain(), Some(Err(capitalize(&e.to_string())))),
     }
 }
 
-fn context_of(profile: RwSignal<(Vec<String>, bool)>) -> QuoteContext {
-    let (segments, first_order) = profile.get();
-    QuoteContext {
-        now: Some(now()),
-        segments,
-        first_order,
-        ..QuoteContext::default()
-    }
+/// What [`price`] gives: the [`Store::quote`] and [`Store::delivery`] of one cart.
+#[derive(Clone, Debug, PartialEq)]
+struct Priced {
+    quote: Result<Quote, String>,
+    delivery: Option<Result<DeliveryQuote, String>>,
+}
+
+/// Whether the server refused what a sync sent (its 400s and 422s), rather than failing: an
+/// operation it names by `op_index` (the catalogue's refusals and malformed operations), or a
+/// request it could not take at all, which sending again will not change.
+fn is_refusal(e: &ApiError) -> bool {
+    e.op_index.is_some()
+        || [
+            code::INVALID_OPS_COUNT,
+            code::MALFORMED_JSON,
+            code::INVALID_REQUEST,
+            code::INVALID_BODY,
+        ]
+        .contains(&e.code.as_str())
 }
 
 pub(crate) fn capitalize(text: &str) -> String {
@@ -765,42 +787,9 @@ fn read_device() -> Option<Device> {
     api::from_json(&json).ok()
 }
 
-/// This browser's state: stored, carried over from the old format, or new.
-fn load_device(snapshot: &Snapshot) -> Device {
-    if let Some(device) = read_device() {
-        return device;
-    }
-    let mut device = Device::new(format!("d{}", random_hex(8)));
-    if let Some(old) = take_old_device() {
-        device.cart_id = old.cart_id;
-        // The old pending edits, in order, on the cart they were made on.
-        let mut cart = old.base;
-        for op in old.pending {
-            let before = cart.clone();
-            if cart.apply(snapshot, &op).is_ok() {
-                let id = format!("{}.{}", device.id, random_hex(10));
-                device.record(id, now_ms(), op, &before);
-            }
-        }
-    }
-    device
-}
-
-/// The old format's state (read once, then removed).
-#[derive(Deserialize)]
-struct OldDevice {
-    cart_id: Option<String>,
-    #[serde(default)]
-    base: Cart,
-    #[serde(default)]
-    pending: Vec<CartOp>,
-}
-
-fn take_old_device() -> Option<OldDevice> {
-    let storage = local_storage()?;
-    let json = storage.get_item(OLD_DEVICE_KEY).ok().flatten()?;
-    let _ = storage.remove_item(OLD_DEVICE_KEY);
-    api::from_json(&json).ok()
+/// This browser's state: stored, or new.
+fn load_device() -> Device {
+    read_device().unwrap_or_else(|| Device::new(format!("d{}", random_hex(8))))
 }
 
 fn load_destination() -> Option<Destination> {

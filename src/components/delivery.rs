@@ -11,7 +11,7 @@ use omnicart_engine::Destination;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::store::{SyncState, use_store};
+use crate::store::{Store, SyncState, use_store};
 
 /// How long the browser may take to find the position, and how old a position may be.
 const POSITION_TIMEOUT_MS: u32 = 15_000;
@@ -28,45 +28,51 @@ enum Locating {
     Failed,
 }
 
-#[component]
-pub fn DestinationForm() -> impl IntoView {
-    let store = use_store();
-    let locating = RwSignal::new(Locating::Idle);
-    let error = RwSignal::new(None::<String>);
-    let postcode = NodeRef::<html::Input>::new();
-    let use_location = move |_| {
-        if locating.get_untracked() == Locating::Busy {
+/// The form's state, shared by its parts.
+#[derive(Clone, Copy)]
+struct Form {
+    locating: RwSignal<Locating>,
+    /// Why the destination was refused (an unknown postcode, no postcode), shown under it.
+    error: RwSignal<Option<String>>,
+    postcode: NodeRef<html::Input>,
+}
+
+impl Form {
+    /// "Use my location": asks the browser, then sets the destination; when there is no
+    /// position to be had, focus moves to the postcode, the way on.
+    fn use_location(self, store: Store) {
+        if self.locating.get_untracked() == Locating::Busy {
             return;
         }
-        locating.set(Locating::Busy);
-        error.set(None);
+        self.locating.set(Locating::Busy);
+        self.error.set(None);
         spawn_local(async move {
-            let found = current_position().await.map(|(lat, lon)| Destination {
-                lat: Some(lat),
-                lon: Some(lon),
+            let found = current_position().await.map(|p| Destination {
+                lat: Some(p.lat),
+                lon: Some(p.lon),
                 postcode: None,
             });
             match found.map(|d| store.set_destination(d)) {
-                Ok(Ok(())) => locating.set(Locating::Idle),
+                Ok(Ok(())) => self.locating.set(Locating::Idle),
                 Ok(Err(message)) => {
-                    locating.set(Locating::Failed);
-                    error.set(Some(message));
+                    self.locating.set(Locating::Failed);
+                    self.error.set(Some(message));
                 }
-                Err(denied) => {
-                    locating.set(if denied {
-                        Locating::Off
-                    } else {
-                        Locating::Failed
+                Err(no_position) => {
+                    self.locating.set(match no_position {
+                        NoPosition::Denied => Locating::Off,
+                        NoPosition::Unavailable => Locating::Failed,
                     });
-                    // The postcode is the way on: take the shopper there.
-                    if let Some(input) = postcode.get_untracked() {
+                    if let Some(input) = self.postcode.get_untracked() {
                         let _ = input.focus();
                     }
                 }
             }
         });
-    };
-    let submit = move |ev: SubmitEvent| {
+    }
+
+    /// "Check delivery": the postcode typed becomes the destination, or is explained.
+    fn submit(self, store: Store, ev: SubmitEvent) {
         ev.prevent_default();
         let typed = store.postcode_draft.get_untracked();
         let result = match typed.trim() {
@@ -75,12 +81,23 @@ pub fn DestinationForm() -> impl IntoView {
         };
         match result {
             Ok(()) => {
-                error.set(None);
-                locating.set(Locating::Idle);
+                self.error.set(None);
+                self.locating.set(Locating::Idle);
             }
-            Err(message) => error.set(Some(message)),
+            Err(message) => self.error.set(Some(message)),
         }
+    }
+}
+
+#[component]
+pub fn DestinationForm() -> impl IntoView {
+    let store = use_store();
+    let form = Form {
+        locating: RwSignal::new(Locating::Idle),
+        error: RwSignal::new(None),
+        postcode: NodeRef::new(),
     };
+    let locating = form.locating;
     let status = move || match locating.get() {
         Locating::Idle => None,
         Locating::Busy => Some("Finding your location…"),
@@ -101,22 +118,12 @@ pub fn DestinationForm() -> impl IntoView {
             <h3 id="destination-title">"Where should we deliver?"</h3>
             <p class="destination-current" data-testid="destination-current">{current}</p>
             <button type="button" class="secondary locate" aria-busy=move || (locating.get() == Locating::Busy).to_string()
-                on:click=use_location>
+                on:click=move |_| form.use_location(store)>
                 {move || if locating.get() == Locating::Busy { "Finding your location…" } else { "Use my location" }}
             </button>
             <p class="destination-status" class:off=move || matches!(locating.get(), Locating::Off | Locating::Failed)
                 role="status" aria-live="polite" data-testid="location-status">{status}</p>
-            <form class="postcode-form" on:submit=submit>
-                <label for="postcode">"Postcode"</label>
-                <div class="inline">
-                    <input id="postcode" node_ref=postcode type="text" inputmode="numeric" autocomplete="postal-code"
-                        maxlength="16" aria-describedby="postcode-error" aria-invalid=move || error.with(Option::is_some).to_string()
-                        prop:value=move || store.postcode_draft.get()
-                        on:input=move |ev| store.postcode_draft.set(event_target_value(&ev))/>
-                    <button type="submit" class="primary">"Check delivery"</button>
-                </div>
-                <p id="postcode-error" class="field-error" role="alert">{move || error.get()}</p>
-            </form>
+            <PostcodeForm form/>
             {move || offline().then(|| view! {
                 <p class="fine-print">"You're offline: delivery is still worked out on this device."</p>
             })}
@@ -124,12 +131,45 @@ pub fn DestinationForm() -> impl IntoView {
     }
 }
 
-/// Asks the browser for its position once. `Err(true)` when permission was refused,
-/// `Err(false)` when there is no position to be had.
-async fn current_position() -> Result<(f64, f64), bool> {
+/// The postcode field, always there; what was typed is kept across pages.
+#[component]
+fn PostcodeForm(form: Form) -> impl IntoView {
+    let store = use_store();
+    let error = form.error;
+    view! {
+        <form class="postcode-form" on:submit=move |ev| form.submit(store, ev)>
+            <label for="postcode">"Postcode"</label>
+            <div class="inline">
+                <input id="postcode" node_ref=form.postcode type="text" inputmode="numeric" autocomplete="postal-code"
+                    maxlength="16" aria-describedby="postcode-error" aria-invalid=move || error.with(Option::is_some).to_string()
+                    prop:value=move || store.postcode_draft.get()
+                    on:input=move |ev| store.postcode_draft.set(event_target_value(&ev))/>
+                <button type="submit" class="primary">"Check delivery"</button>
+            </div>
+            <p id="postcode-error" class="field-error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}
+
+/// Where the browser says the device is, in degrees.
+struct Position {
+    lat: f64,
+    lon: f64,
+}
+
+/// Why the browser gave no position.
+enum NoPosition {
+    /// The shopper or the browser refused permission.
+    Denied,
+    /// No Geolocation API, no fix, or a timeout.
+    Unavailable,
+}
+
+/// Asks the browser for its position once.
+async fn current_position() -> Result<Position, NoPosition> {
     let geolocation = web_sys::window()
         .and_then(|w| w.navigator().geolocation().ok())
-        .ok_or(false)?;
+        .ok_or(NoPosition::Unavailable)?;
     let options = web_sys::PositionOptions::new();
     options.set_timeout(POSITION_TIMEOUT_MS);
     options.set_maximum_age(POSITION_MAX_AGE_MS);
@@ -144,13 +184,22 @@ async fn current_position() -> Result<(f64, f64), bool> {
     match JsFuture::from(promise).await {
         Ok(position) => {
             let coords = position.unchecked_into::<web_sys::Position>().coords();
-            Ok((coords.latitude(), coords.longitude()))
+            Ok(Position {
+                lat: coords.latitude(),
+                lon: coords.longitude(),
+            })
         }
         // A GeolocationPositionError's code 1 is PERMISSION_DENIED. Read by name: the class
         // is called PositionError in older browsers, so `instanceof` cannot be relied on.
-        Err(e) => Err(js_sys::Reflect::get(&e, &JsValue::from_str("code"))
-            .ok()
-            .and_then(|c| c.as_f64())
-            == Some(1.0)),
+        Err(e) => {
+            let code = js_sys::Reflect::get(&e, &JsValue::from_str("code"))
+                .ok()
+                .and_then(|c| c.as_f64());
+            Err(if code == Some(1.0) {
+                NoPosition::Denied
+            } else {
+                NoPosition::Unavailable
+            })
+        }
     }
 }

@@ -5,16 +5,20 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use crate::api::Requests;
 use crate::store::use_store;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let store = use_store();
+    let requests = Requests::of_owner();
     let navigate = use_navigate();
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            match store.sign_out().await {
+            match store.sign_out(requests).await {
+                // The page is gone: nobody to tell.
+                Err(e) if e.is_aborted() => {}
                 Ok(()) => navigate("/", Default::default()),
                 Err(e) => store.notice.set(Some(e.message)),
             }

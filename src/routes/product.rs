@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use omnicart_engine::fulfilment::{DeliveryOption, DeliveryQuote, StockStatus, StoreStock};
+use omnicart_engine::fulfilment::{Date, DeliveryOption, DeliveryQuote, StockStatus, StoreStock};
 use omnicart_engine::{
     Cart, CartOp, Destination, Product, Quantity, Sku, availability, find_in_store,
     quote_with_delivery,
@@ -33,30 +33,58 @@ pub fn ProductPage() -> impl IntoView {
 
 #[component]
 fn ProductDetail(product: Product) -> impl IntoView {
-    let store = use_store();
-    let snapshot = store.snapshot.get_value();
+    let snapshot = use_store().snapshot.get_value();
     let selected = RwSignal::new(product.variants[0].sku.clone());
     let quantity = RwSignal::new(1u32);
     let added = RwSignal::new(false);
-    let offers = {
-        let snapshot = snapshot.clone();
-        move || {
-            let offers = snapshot.offers_for(&selected.get());
-            (!offers.is_empty()).then(|| {
-                let items = offers
-                    .into_iter()
-                    .map(|p| view! { <li>{p.label.clone()}</li> })
-                    .collect_view();
-                view! {
-                    <section class="offers" aria-labelledby="offers-title" data-testid="offers">
-                        <h2 id="offers-title">"Offers"</h2>
-                        <ul>{items}</ul>
-                    </section>
-                }
-            })
-        }
-    };
+    // Services ticked before the item is in the cart are attached when it is added.
+    let wanted = RwSignal::new(Vec::<Sku>::new());
     let price = move || snapshot.price(&selected.get()).map(format::money);
+    let first_variant = product.variants[0].sku.clone();
+    view! {
+        <article class="product" aria-labelledby="product-title">
+            <p class="card-brand">{product.brand.clone()}</p>
+            <h1 id="product-title">{product.name.clone()}</h1>
+            <p class="description">{product.description.clone()}</p>
+            <p class="price" data-testid="product-price" aria-live="polite">{price}</p>
+            <Offers selected/>
+            <VariantChoice product selected added/>
+            <Buy selected quantity added wanted/>
+            <Services sku=first_variant selected wanted/>
+            <ProductDelivery selected quantity/>
+        </article>
+    }
+}
+
+/// The promotions offered on the chosen variant, if any.
+#[component]
+fn Offers(selected: RwSignal<Sku>) -> impl IntoView {
+    let snapshot = use_store().snapshot.get_value();
+    move || {
+        let offers = snapshot.offers_for(&selected.get());
+        (!offers.is_empty()).then(|| {
+            let items = offers
+                .into_iter()
+                .map(|p| view! { <li>{p.label.clone()}</li> })
+                .collect_view();
+            view! {
+                <section class="offers" aria-labelledby="offers-title" data-testid="offers">
+                    <h2 id="offers-title">"Offers"</h2>
+                    <ul>{items}</ul>
+                </section>
+            }
+        })
+    }
+}
+
+/// One radio button per variant, with its price.
+#[component]
+fn VariantChoice(
+    product: Product,
+    selected: RwSignal<Sku>,
+    added: RwSignal<bool>,
+) -> impl IntoView {
+    let snapshot = use_store().snapshot.get_value();
     let options = product
         .variants
         .iter()
@@ -67,9 +95,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 move || selected.get() == sku
             };
             let id = format!("variant-{}", v.sku);
-            let price = store
-                .snapshot
-                .get_value()
+            let price = snapshot
                 .price(&v.sku)
                 .map(format::money)
                 .unwrap_or_default();
@@ -82,8 +108,24 @@ fn ProductDetail(product: Product) -> impl IntoView {
             }
         })
         .collect_view();
-    // Services ticked before the item is in the cart are attached when it is added.
-    let wanted = RwSignal::new(Vec::<Sku>::new());
+    view! {
+        <fieldset class="variants">
+            <legend>"Choose an option"</legend>
+            <ul>{options}</ul>
+        </fieldset>
+    }
+}
+
+/// Quantity and "Add to cart" (with the services wanted, for a line new to the cart), and the
+/// confirmation.
+#[component]
+fn Buy(
+    selected: RwSignal<Sku>,
+    quantity: RwSignal<u32>,
+    added: RwSignal<bool>,
+    wanted: RwSignal<Vec<Sku>>,
+) -> impl IntoView {
+    let store = use_store();
     let add = move |_| {
         let quantity = Quantity::new(quantity.get_untracked().into()).unwrap_or(Quantity::ONE);
         let sku = selected.get_untracked();
@@ -102,14 +144,32 @@ fn ProductDetail(product: Product) -> impl IntoView {
         }
         added.set(store.notice.get_untracked().is_none());
     };
+    view! {
+        <div class="buy">
+            <label for="add-qty">"Quantity"</label>
+            <select id="add-qty" on:change=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))>
+                {(1..=10).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+            </select>
+            <button type="button" class="primary" on:click=add>"Add to cart"</button>
+        </div>
+        <p class="added" role="status">{move || added.get().then(|| view! {
+            "Added to your cart. "<A href="/cart">"View cart"</A>
+        })}</p>
+    }
+}
+
+/// The services offered with the product (those of `sku`, its first variant), if any.
+#[component]
+fn Services(sku: Sku, selected: RwSignal<Sku>, wanted: RwSignal<Vec<Sku>>) -> impl IntoView {
+    let store = use_store();
     let services: Vec<_> = store
         .snapshot
         .get_value()
-        .services_for(&product.variants[0].sku)
+        .services_for(&sku)
         .into_iter()
         .map(|(p, v)| (format!("{} ({})", p.name, v.name), v.sku.clone()))
         .collect();
-    let services = (!services.is_empty()).then(|| {
+    (!services.is_empty()).then(|| {
         let rows = services
             .into_iter()
             .map(|(label, sku)| service_row(label, sku, selected, wanted))
@@ -128,32 +188,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 <ul class="services">{rows}</ul>
             </fieldset>
         }
-    });
-    view! {
-        <article class="product" aria-labelledby="product-title">
-            <p class="card-brand">{product.brand.clone()}</p>
-            <h1 id="product-title">{product.name.clone()}</h1>
-            <p class="description">{product.description.clone()}</p>
-            <p class="price" data-testid="product-price" aria-live="polite">{price}</p>
-            {offers}
-            <fieldset class="variants">
-                <legend>"Choose an option"</legend>
-                <ul>{options}</ul>
-            </fieldset>
-            <div class="buy">
-                <label for="add-qty">"Quantity"</label>
-                <select id="add-qty" on:change=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))>
-                    {(1..=10).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
-                </select>
-                <button type="button" class="primary" on:click=add>"Add to cart"</button>
-            </div>
-            <p class="added" role="status">{move || added.get().then(|| view! {
-                "Added to your cart. "<A href="/cart">"View cart"</A>
-            })}</p>
-            {services}
-            <ProductDelivery selected quantity/>
-        </article>
-    }
+    })
 }
 
 /// What the delivery part of the page shows for one SKU and quantity at one destination.
@@ -193,6 +228,28 @@ fn preview(store: Store, sku: Sku, quantity: u32, destination: &Destination) -> 
     }
 }
 
+/// The stock of the chosen variant: of its line in the delivery preview, else the network's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Stock {
+    status: StockStatus,
+    available: u32,
+    /// For a backorder: when it can be promised.
+    date: Option<Date>,
+}
+
+impl Stock {
+    fn label(self) -> String {
+        match self.status {
+            StockStatus::InStock => "In stock".to_owned(),
+            StockStatus::LowStock => format!("Low stock: only {} left", self.available),
+            StockStatus::Backorder => self.date.map_or("On backorder".to_owned(), |d| {
+                format!("On backorder until {}", d.label())
+            }),
+            StockStatus::Unavailable => "Currently unavailable".to_owned(),
+        }
+    }
+}
+
 #[component]
 fn ProductDelivery(selected: RwSignal<Sku>, quantity: RwSignal<u32>) -> impl IntoView {
     let store = use_store();
@@ -203,24 +260,25 @@ fn ProductDelivery(selected: RwSignal<Sku>, quantity: RwSignal<u32>) -> impl Int
             .with(|d| d.as_ref().map(|d| preview(store, sku, quantity, d)))
     });
     let status = move || {
-        let line = preview.with(|p| match p {
+        let stock = preview.with(|p| match p {
             Some(Preview {
                 delivery: Ok(d), ..
-            }) => d.lines.first().map(|l| (l.status, l.available, l.date)),
+            }) => d.lines.first().map(|l| Stock {
+                status: l.status,
+                available: l.available,
+                date: l.date,
+            }),
             _ => None,
         });
-        let line = line.or_else(|| {
+        let stock = stock.or_else(|| {
             let a = availability(&store.snapshot.get_value(), &selected.get()).ok()?;
-            Some((a.status, a.available, a.backorder_date))
+            Some(Stock {
+                status: a.status,
+                available: a.available,
+                date: a.backorder_date,
+            })
         });
-        line.map(|(status, available, date)| match status {
-            StockStatus::InStock => "In stock".to_owned(),
-            StockStatus::LowStock => format!("Low stock: only {available} left"),
-            StockStatus::Backorder => date.map_or("On backorder".to_owned(), |d| {
-                format!("On backorder until {}", d.label())
-            }),
-            StockStatus::Unavailable => "Currently unavailable".to_owned(),
-        })
+        stock.map(Stock::label)
     };
     let sku = move || preview.with(|p| p.as_ref().map(|p| p.sku.to_string()));
     view! {

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use crate::api::Requests;
 use crate::store::use_store;
 
 #[component]
@@ -15,6 +16,7 @@ pub fn SignInPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let requests = Requests::of_owner();
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -23,12 +25,19 @@ pub fn SignInPage() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let result = store
-                .sign_in(email.get_untracked(), password.get_untracked())
+                .sign_in(email.get_untracked(), password.get_untracked(), requests)
                 .await;
-            busy.set(false);
             match result {
-                Ok(()) => navigate("/cart", Default::default()),
-                Err(e) => error.set(Some(e.message)),
+                // The page is gone: nobody to tell.
+                Err(e) if e.is_aborted() => {}
+                Ok(()) => {
+                    busy.set(false);
+                    navigate("/cart", Default::default());
+                }
+                Err(e) => {
+                    busy.set(false);
+                    error.set(Some(e.message));
+                }
             }
         });
     };

@@ -9,11 +9,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use omnicart_api::{MIN_PASSWORD_CHARS, code};
 
-use crate::store::{capitalize, use_store};
-
-/// The server's minimum (`weak_password`), checked here first to answer at once.
-const MIN_PASSWORD_CHARS: usize = 8;
+use crate::api::Requests;
+use crate::store::{Account, capitalize, use_store};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Field {
@@ -33,15 +32,15 @@ struct Refusal {
 impl Refusal {
     fn of(code: &str, message: &str) -> Refusal {
         let field = match code {
-            "invalid_name" => Some(Field::Name),
-            "invalid_email" | "email_taken" => Some(Field::Email),
-            "weak_password" => Some(Field::Password),
+            code::INVALID_NAME => Some(Field::Name),
+            code::INVALID_EMAIL | code::EMAIL_TAKEN => Some(Field::Email),
+            code::WEAK_PASSWORD => Some(Field::Password),
             _ => None,
         };
         Refusal {
             field,
             message: sentence(message),
-            taken: code == "email_taken",
+            taken: code == code::EMAIL_TAKEN,
         }
     }
 }
@@ -55,8 +54,9 @@ fn sentence(message: &str) -> String {
     }
 }
 
-/// What the page can tell before asking the server.
-fn check(name: &str, email: &str, password: &str) -> Option<Refusal> {
+/// What the page can tell before asking the server (the server's minimum password length is
+/// checked here first, to answer at once).
+fn check(account: &Account) -> Option<Refusal> {
     let refuse = |field, message: &str| {
         Some(Refusal {
             field: Some(field),
@@ -64,11 +64,11 @@ fn check(name: &str, email: &str, password: &str) -> Option<Refusal> {
             taken: false,
         })
     };
-    if name.trim().is_empty() {
+    if account.name.trim().is_empty() {
         refuse(Field::Name, "Enter your name.")
-    } else if email.trim().is_empty() {
+    } else if account.email.trim().is_empty() {
         refuse(Field::Email, "Enter your email address.")
-    } else if password.chars().count() < MIN_PASSWORD_CHARS {
+    } else if account.password.chars().count() < MIN_PASSWORD_CHARS {
         refuse(
             Field::Password,
             "Choose a password of at least 8 characters.",
@@ -78,111 +78,127 @@ fn check(name: &str, email: &str, password: &str) -> Option<Refusal> {
     }
 }
 
-#[component]
-pub fn SignUpPage() -> impl IntoView {
-    let store = use_store();
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let refusal = RwSignal::new(None::<Refusal>);
-    let busy = RwSignal::new(false);
-    let refs = (
-        NodeRef::<html::Input>::new(),
-        NodeRef::<html::Input>::new(),
-        NodeRef::<html::Input>::new(),
-    );
-    let focus = move |field: Field| {
+/// The form's state, shared by its fields.
+#[derive(Clone, Copy)]
+struct Form {
+    name: RwSignal<String>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    refusal: RwSignal<Option<Refusal>>,
+    busy: RwSignal<bool>,
+    name_input: NodeRef<html::Input>,
+    email_input: NodeRef<html::Input>,
+    password_input: NodeRef<html::Input>,
+}
+
+impl Form {
+    fn new() -> Form {
+        Form {
+            name: RwSignal::new(String::new()),
+            email: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            refusal: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            name_input: NodeRef::new(),
+            email_input: NodeRef::new(),
+            password_input: NodeRef::new(),
+        }
+    }
+
+    fn account(self) -> Account {
+        Account {
+            name: self.name.get_untracked(),
+            email: self.email.get_untracked(),
+            password: self.password.get_untracked(),
+        }
+    }
+
+    /// Shows the refusal and moves focus to the field at fault.
+    fn refuse(self, refusal: Refusal) {
+        let field = refusal.field;
+        self.refusal.set(Some(refusal));
         let input = match field {
-            Field::Name => refs.0,
-            Field::Email => refs.1,
-            Field::Password => refs.2,
+            Some(Field::Name) => self.name_input,
+            Some(Field::Email) => self.email_input,
+            Some(Field::Password) => self.password_input,
+            None => return,
         };
         if let Some(input) = input.get_untracked() {
             let _ = input.focus();
         }
-    };
-    let refuse = move |r: Refusal| {
-        let field = r.field;
-        refusal.set(Some(r));
-        if let Some(field) = field {
-            focus(field);
-        }
-    };
-    let navigate = use_navigate();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        let (n, e, p) = (
-            name.get_untracked(),
-            email.get_untracked(),
-            password.get_untracked(),
-        );
-        if let Some(r) = check(&n, &e, &p) {
-            refuse(r);
-            return;
-        }
-        busy.set(true);
-        refusal.set(None);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            let result = store.sign_up(n, e, p).await;
-            busy.set(false);
-            match result {
-                Ok(()) => navigate("/cart", Default::default()),
-                Err(e) => refuse(Refusal::of(&e.code, &e.message)),
-            }
-        });
-    };
-    let error_of = move |field: Field| {
+    }
+
+    /// The message for `field`, if the refusal is about it.
+    fn error_of(self, field: Field) -> impl Fn() -> Option<String> + Copy {
         move || {
-            refusal.with(|r| {
+            self.refusal.with(|r| {
                 r.as_ref()
                     .filter(|r| r.field == Some(field))
                     .map(|r| r.message.clone())
             })
         }
-    };
-    let invalid = move |field: Field| {
+    }
+
+    /// `aria-invalid` for `field`.
+    fn invalid(self, field: Field) -> impl Fn() -> String + Copy {
         move || {
-            refusal
+            self.refusal
                 .with(|r| r.as_ref().is_some_and(|r| r.field == Some(field)))
                 .to_string()
         }
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let store = use_store();
+    let form = Form::new();
+    let requests = Requests::of_owner();
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if form.busy.get_untracked() {
+            return;
+        }
+        let account = form.account();
+        if let Some(r) = check(&account) {
+            form.refuse(r);
+            return;
+        }
+        form.busy.set(true);
+        form.refusal.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match store.sign_up(account, requests).await {
+                // The page is gone: nobody to tell.
+                Err(e) if e.is_aborted() => {}
+                Ok(()) => {
+                    form.busy.set(false);
+                    navigate("/cart", Default::default());
+                }
+                Err(e) => {
+                    form.busy.set(false);
+                    form.refuse(Refusal::of(&e.code, &e.message));
+                }
+            }
+        });
     };
     let general = move || {
-        refusal.with(|r| {
+        form.refusal.with(|r| {
             r.as_ref()
                 .filter(|r| r.field.is_none())
                 .map(|r| r.message.clone())
         })
     };
-    let taken = move || refusal.with(|r| r.as_ref().is_some_and(|r| r.taken));
+    let busy = form.busy;
     view! {
         <section class="narrow" aria-labelledby="sign-up-title">
             <h1 id="sign-up-title">"Create an account"</h1>
             <p>"Your cart comes with you, and follows you to every device you sign in on."</p>
             <form on:submit=submit novalidate>
-                <label for="sign-up-name">"Name"</label>
-                <input id="sign-up-name" node_ref=refs.0 type="text" autocomplete="name" required maxlength="100"
-                    aria-describedby="sign-up-name-error" aria-invalid=invalid(Field::Name)
-                    prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                <p id="sign-up-name-error" class="field-error">{error_of(Field::Name)}</p>
-                <label for="sign-up-email">"Email"</label>
-                <input id="sign-up-email" node_ref=refs.1 type="email" autocomplete="email" required
-                    aria-describedby="sign-up-email-error" aria-invalid=invalid(Field::Email)
-                    prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
-                <p id="sign-up-email-error" class="field-error">
-                    {error_of(Field::Email)}
-                    {move || taken().then(|| view! { " "<A href="/sign-in">"Sign in"</A> })}
-                </p>
-                <label for="sign-up-password">"Password"</label>
-                <input id="sign-up-password" node_ref=refs.2 type="password" autocomplete="new-password" required
-                    aria-describedby="sign-up-password-hint sign-up-password-error" aria-invalid=invalid(Field::Password)
-                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
-                <p id="sign-up-password-hint" class="fine-print">"At least 8 characters."</p>
-                <p id="sign-up-password-error" class="field-error">{error_of(Field::Password)}</p>
+                <NameField form/>
+                <EmailField form/>
+                <PasswordField form/>
                 <p class="field-error" role="alert">{general}</p>
                 <button type="submit" class="primary" aria-disabled=move || busy.get().to_string()>
                     {move || if busy.get() { "Creating your account…" } else { "Create account" }}
@@ -190,6 +206,48 @@ pub fn SignUpPage() -> impl IntoView {
             </form>
             <p>"Already have an account? "<A href="/sign-in">"Sign in"</A></p>
         </section>
+    }
+}
+
+#[component]
+fn NameField(form: Form) -> impl IntoView {
+    let name = form.name;
+    view! {
+        <label for="sign-up-name">"Name"</label>
+        <input id="sign-up-name" node_ref=form.name_input type="text" autocomplete="name" required maxlength="100"
+            aria-describedby="sign-up-name-error" aria-invalid=form.invalid(Field::Name)
+            prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+        <p id="sign-up-name-error" class="field-error">{form.error_of(Field::Name)}</p>
+    }
+}
+
+/// The email field; when the address is taken, a link to sign in follows the message.
+#[component]
+fn EmailField(form: Form) -> impl IntoView {
+    let email = form.email;
+    let taken = move || form.refusal.with(|r| r.as_ref().is_some_and(|r| r.taken));
+    view! {
+        <label for="sign-up-email">"Email"</label>
+        <input id="sign-up-email" node_ref=form.email_input type="email" autocomplete="email" required
+            aria-describedby="sign-up-email-error" aria-invalid=form.invalid(Field::Email)
+            prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+        <p id="sign-up-email-error" class="field-error">
+            {form.error_of(Field::Email)}
+            {move || taken().then(|| view! { " "<A href="/sign-in">"Sign in"</A> })}
+        </p>
+    }
+}
+
+#[component]
+fn PasswordField(form: Form) -> impl IntoView {
+    let password = form.password;
+    view! {
+        <label for="sign-up-password">"Password"</label>
+        <input id="sign-up-password" node_ref=form.password_input type="password" autocomplete="new-password" required
+            aria-describedby="sign-up-password-hint sign-up-password-error" aria-invalid=form.invalid(Field::Password)
+            prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+        <p id="sign-up-password-hint" class="fine-print">"At least 8 characters."</p>
+        <p id="sign-up-password-error" class="field-error">{form.error_of(Field::Password)}</p>
     }
 }
 
@@ -239,7 +297,14 @@ mod tests {
 
     #[test]
     fn the_page_checks_what_it_can_before_asking() {
-        let field = |n, e, p| check(n, e, p).and_then(|r| r.field);
+        let field = |name: &str, email: &str, password: &str| {
+            let account = Account {
+                name: name.into(),
+                email: email.into(),
+                password: password.into(),
+            };
+            check(&account).and_then(|r| r.field)
+        };
         assert_eq!(field(" ", "a@b.c", "12345678"), Some(Field::Name));
         assert_eq!(field("Ann", "", "12345678"), Some(Field::Email));
         assert_eq!(field("Ann", "a@b.c", "1234567"), Some(Field::Password));
