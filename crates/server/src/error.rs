@@ -4,8 +4,8 @@
 //! `http::error` writes it as the one JSON error shape.
 
 use axum::http::StatusCode;
-use omnicart_api::code;
-use omnicart_engine::ErrorCode;
+use omnicart_api::{Alternatives, ErrorBody, ErrorDetail, ShortLine, code};
+use omnicart_engine::{ErrorCode, Money};
 use serde_json::Value;
 
 use crate::store::StoreError;
@@ -18,6 +18,20 @@ pub struct AppError {
     pub(crate) op_index: Option<usize>,
     pub(crate) current: Option<Value>,
     pub(crate) retry_after_seconds: Option<i64>,
+    /// The structured fields of a refused checkout (boxed: most errors have none, and every
+    /// `Result` carries this type).
+    pub(crate) refusal: Option<Box<Refusal>>,
+}
+
+/// What a refused checkout tells the client besides its code: the fields of
+/// `omnicart_api::ErrorDetail` of the same names.
+#[derive(Debug, Default)]
+pub struct Refusal {
+    pub total: Option<Money>,
+    pub lines: Vec<ShortLine>,
+    pub alternatives: Option<Alternatives>,
+    pub promotions: Vec<String>,
+    pub reason: Option<String>,
 }
 
 impl AppError {
@@ -29,7 +43,14 @@ impl AppError {
             op_index: None,
             current: None,
             retry_after_seconds: None,
+            refusal: None,
         }
+    }
+
+    /// Attaches a refused checkout's structured fields.
+    pub fn with_refusal(mut self, refusal: Refusal) -> AppError {
+        self.refusal = Some(Box::new(refusal));
+        self
     }
 
     pub fn not_found(what: &str) -> AppError {
@@ -73,6 +94,25 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         self.code
+    }
+
+    /// The error body with `message` as written (the HTTP layer replaces a 5xx's).
+    pub(crate) fn into_body(self, request_id: Option<String>) -> ErrorBody<Value> {
+        let refusal = self.refusal.map(|r| *r).unwrap_or_default();
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                op_index: self.op_index,
+                current: self.current,
+                total: refusal.total,
+                lines: refusal.lines,
+                alternatives: refusal.alternatives,
+                promotions: refusal.promotions,
+                reason: refusal.reason,
+                request_id,
+            },
+        }
     }
 }
 
