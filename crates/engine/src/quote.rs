@@ -1,7 +1,10 @@
 //! Quotes: a cart priced for a context. Unit prices come from price lists, promotions are
 //! applied by the rules in [`crate::promotion`], tax is computed per line, and the result is
 //! explained line by line, with the promotions that did not apply and upsell hints (worked out
-//! by `promotion::hints` from the quote and its priced lines, `PricedLines`).
+//! by `promotion::hints` from the priced lines and the evaluation).
+//!
+//! Dependencies run one way: `quote` → `promotion` → `pricing` (and `quote` → `pricing`). The
+//! cart is priced by `pricing`, evaluated by `promotion` and written out here.
 //!
 //! Sums (the invariants the tests check):
 //! - `line.net = line.gross − Σ line.adjustments`, never negative;
@@ -17,16 +20,16 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCode;
 use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 pub use crate::context::{QuoteContext, Usage};
 use crate::money::{Currency, Money, MoneyError};
+pub use crate::pricing::QuoteError;
+use crate::pricing::{Cents, Line, PricedLines, Round, priced_lines, round_for, within_limit};
 pub use crate::promotion::MAX_HINTS;
 use crate::promotion::{
-    self, Cents, DeliveryDiscount, Evaluation, HintInput, Input, Line, Matches, Round, UpsellHint,
-    normalize_code,
+    self, DeliveryDiscount, Evaluation, HintInput, Input, Matches, UpsellHint, normalize_code,
 };
 use crate::sku::{Quantity, Sku};
 
@@ -125,30 +128,6 @@ pub struct Quote {
     pub hints: Vec<UpsellHint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QuoteError {
-    /// The cart names a SKU the snapshot no longer sells (e.g. delisted since it was added).
-    #[error("{0} is no longer in the catalogue")]
-    UnknownSku(Sku),
-    #[error("{sku} has no price in {currency}")]
-    NoPrice { sku: Sku, currency: Currency },
-    #[error("no tax rates for region {0:?}")]
-    UnknownRegion(String),
-    #[error(transparent)]
-    Money(#[from] MoneyError),
-}
-
-impl ErrorCode for QuoteError {
-    fn code(&self) -> &'static str {
-        match self {
-            QuoteError::UnknownSku(_) => "unknown_sku",
-            QuoteError::NoPrice { .. } => "no_price",
-            QuoteError::UnknownRegion(_) => "unknown_region",
-            QuoteError::Money(e) => e.code(),
-        }
-    }
-}
-
 /// Quotes a cart. Pure: same snapshot, cart and context, same quote.
 pub fn quote(
     snapshot: &Snapshot,
@@ -163,7 +142,7 @@ pub fn quote(
         snapshot
             .promotion_index()
             .candidates(&priced.lines, &codes, snapshot.promotions().len());
-    let input = input_for(
+    let input = Input::new(
         snapshot,
         &priced.lines,
         Matches::new(&priced.lines),
@@ -186,132 +165,13 @@ pub fn quote(
         snapshot,
         cart,
         context,
-        quote: &quote,
+        currency,
         priced: &priced,
         codes: &codes,
         matches: &input.matches,
     };
     quote.hints = promotion::hints(&hints, &eval)?;
     Ok(quote)
-}
-
-/// A cart's lines priced for a quote: each line of goods followed by its attached services
-/// (priced as lines of their own with the line's quantity, so promotions and allocation treat
-/// them alike). The three vectors run in parallel, one entry per line: `lines` is what the
-/// promotion engine reads as a slice.
-pub(crate) struct PricedLines<'a> {
-    pub lines: Vec<Line<'a>>,
-    /// Each line's unit price.
-    pub units: Vec<Money>,
-    /// For an attached service, the SKU of the line it serves.
-    pub parents: Vec<Option<&'a Sku>>,
-}
-
-/// Rounding to the currency's minor unit with the snapshot's named strategy.
-pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
-    Round {
-        minor_units: currency.minor_units(),
-        strategy: snapshot.pricing().rounding.strategy(),
-    }
-}
-
-/// What the promotion engine needs to evaluate these lines.
-pub(crate) fn input_for<'a>(
-    snapshot: &'a Snapshot,
-    lines: &'a [Line<'a>],
-    matches: Matches<'a>,
-    context: &'a QuoteContext,
-    codes: &'a [String],
-    currency: Currency,
-) -> Input<'a> {
-    let round = round_for(snapshot, currency);
-    Input {
-        lines,
-        matches,
-        promotions: snapshot.promotions(),
-        context,
-        codes,
-        round,
-        delivery_charge: context.delivery_charge.map(|a| round.cents(a.0)),
-        snapshot,
-        currency,
-    }
-}
-
-/// The cart's lines priced for the context's channel and currency.
-fn priced_lines<'a>(
-    snapshot: &'a Snapshot,
-    cart: &'a Cart,
-    context: &QuoteContext,
-    currency: Currency,
-) -> Result<PricedLines<'a>, QuoteError> {
-    let count = cart.lines().len() + cart.lines().iter().map(|l| l.services.len()).sum::<usize>();
-    let mut priced = PricedLines {
-        lines: Vec::with_capacity(count),
-        units: Vec::with_capacity(count),
-        parents: Vec::with_capacity(count),
-    };
-    for l in cart.lines() {
-        for (sku, parent) in
-            std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku))))
-        {
-            let (line, unit) = priced_line(snapshot, sku, l.quantity.get(), context, currency)?;
-            priced.lines.push(line);
-            priced.units.push(unit);
-            priced.parents.push(parent);
-        }
-    }
-    Ok(priced)
-}
-
-/// One priced line and its unit price.
-pub(crate) fn priced_line<'a>(
-    snapshot: &'a Snapshot,
-    sku: &'a Sku,
-    quantity: u32,
-    context: &QuoteContext,
-    currency: Currency,
-) -> Result<(Line<'a>, Money), QuoteError> {
-    let (product, unit) = snapshot
-        .priced(sku, context.channel, currency)
-        .ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
-    let unit = unit.ok_or_else(|| QuoteError::NoPrice {
-        sku: sku.clone(),
-        currency,
-    })?;
-    let gross = cents(unit.checked_mul_quantity(quantity)?)?;
-    Ok((
-        Line {
-            sku,
-            product,
-            quantity,
-            gross,
-        },
-        unit,
-    ))
-}
-
-/// The most a quote's amounts may add up to, in minor units: a quarter of what an `i64`
-/// holds (2.3 × 10^16 euros), so that the sums promotions compute (the cart, plus a delivery
-/// charge) never overflow. No real cart comes near it; a cart that does gets `amount_overflow`.
-const MAX_CENTS: Cents = Cents::MAX / 4;
-
-/// An amount at its currency's minor unit, in minor units.
-pub(crate) fn cents(m: Money) -> Result<Cents, QuoteError> {
-    crate::exact::scaled(m.amount(), m.currency().minor_units())
-        .filter(|c| c.abs() <= MAX_CENTS)
-        .ok_or(QuoteError::Money(MoneyError::Overflow))
-}
-
-/// Whether the lines and the delivery charge add up to at most [`MAX_CENTS`].
-pub(crate) fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
-    let sum = lines
-        .iter()
-        .try_fold(delivery_charge.unwrap_or(0), |sum, l| {
-            sum.checked_add(l.gross)
-        });
-    sum.is_some_and(|s| s <= MAX_CENTS)
-        && delivery_charge.is_none_or(|c| (0..=MAX_CENTS).contains(&c))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.

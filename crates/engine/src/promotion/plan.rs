@@ -3,12 +3,13 @@
 
 use rust_decimal::Decimal;
 
-use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
+use super::apply::{Matches, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate_cents;
 use crate::catalogue::Snapshot;
 use crate::context::QuoteContext;
 use crate::money::Currency;
+use crate::pricing::{Cents, Line, Round, round_for};
 use crate::sku::Sku;
 use crate::sort::{sort_indices, sort_vec};
 
@@ -62,6 +63,31 @@ pub(crate) struct Input<'a> {
     pub currency: Currency,
 }
 
+impl<'a> Input<'a> {
+    /// What the promotion engine needs to evaluate these lines.
+    pub(crate) fn new(
+        snapshot: &'a Snapshot,
+        lines: &'a [Line<'a>],
+        matches: Matches<'a>,
+        context: &'a QuoteContext,
+        codes: &'a [String],
+        currency: Currency,
+    ) -> Input<'a> {
+        let round = round_for(snapshot, currency);
+        Input {
+            lines,
+            matches,
+            promotions: snapshot.promotions(),
+            context,
+            codes,
+            round,
+            delivery_charge: context.delivery_charge.map(|a| round.cents(a.0)),
+            snapshot,
+            currency,
+        }
+    }
+}
+
 /// The outcome of one plan.
 #[derive(Default, Clone, Debug, PartialEq)]
 pub(crate) struct Evaluation<'a> {
@@ -110,8 +136,8 @@ impl<'a> Evaluation<'a> {
     fn apply(&mut self, p: usize, saved: Cents, gift: Cents) {
         self.applied.push(p);
         self.saved.push((saved, gift));
-        // Money saved is bounded by the cart's limit (`quote.rs`); gifts are not, so both add
-        // without overflowing.
+        // Money saved is bounded by the cart's limit (`pricing::MAX_CENTS`); gifts are not, so
+        // both add without overflowing.
         self.saving = self.saving.saturating_add(saved);
         self.gift_worth = self.gift_worth.saturating_add(gift);
     }
