@@ -216,7 +216,11 @@ fn coupon_outcomes(snapshot: &Snapshot, codes: &[String], eval: &Evaluation) -> 
         .map(|code| {
             let mine = |p: &usize| promotions[*p].coupon().as_deref() == Some(code.as_str());
             let applied = eval.applied.iter().any(mine);
-            let why = eval.rejected.iter().find(|(p, _)| mine(p)).map(|(_, r)| r);
+            let why = eval
+                .rejected
+                .iter()
+                .find(|r| mine(&r.promotion))
+                .map(|r| &r.reason);
             let (reason_code, reason) = match (applied, why) {
                 (true, _) => (None, None),
                 (false, Some(r)) => (Some(r.code.to_owned()), Some(r.message.clone())),
@@ -288,7 +292,7 @@ fn assemble(
     let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| a.money(shopper().map(f).sum());
     let order_total = a
         .round
-        .decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
+        .decimal(eval.order_adjustments.iter().map(|d| d.amount).sum());
     let delivery_off = delivery
         .as_ref()
         .map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
@@ -304,7 +308,7 @@ fn assemble(
         order_adjustments: eval
             .order_adjustments
             .iter()
-            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
+            .map(|d| a.adjustment(d.promotion, a.round.decimal(d.amount)))
             .collect(),
         tax_total: sum(&|l| l.tax.amount()),
         total: a.money(
@@ -317,7 +321,7 @@ fn assemble(
         delivery_promotions: eval
             .delivery
             .iter()
-            .filter_map(|&(p, _)| delivery_promotion(&a.promotions[p]))
+            .filter_map(|d| delivery_promotion(&a.promotions[d.promotion]))
             .collect(),
         applied: applied(eval, a, &gifts),
         rejected: rejections(eval, a.promotions),
@@ -344,9 +348,11 @@ fn shopper_lines(
     let round = a.round;
     let mut nets: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
-    for &(i, p, d) in &eval.line_adjustments {
-        nets[i] -= d;
-        line_adjustments[i].push(a.adjustment(p, round.decimal(d)));
+    for adjustment in &eval.line_adjustments {
+        let i = adjustment.line;
+        nets[i] -= adjustment.amount;
+        line_adjustments[i]
+            .push(a.adjustment(adjustment.promotion, round.decimal(adjustment.amount)));
     }
     let order_shares = allocate_order(lines, &nets, eval);
     let region = context
@@ -398,7 +404,12 @@ fn gift_lines(
 ) -> Result<Vec<GiftWorth>, QuoteError> {
     let currency = a.currency;
     let mut worth = Vec::new();
-    for (p, sku, quantity) in &eval.gifts {
+    for promotion::Gift {
+        promotion: p,
+        sku,
+        quantity,
+    } in &eval.gifts
+    {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else {
             continue;
         };
@@ -440,10 +451,12 @@ fn delivery_charge(
         let adjustments: Vec<Adjustment> = eval
             .delivery
             .iter()
-            .filter(|&&(_, d)| d != 0)
-            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
+            .filter(|d| d.amount != 0)
+            .map(|d| a.adjustment(d.promotion, a.round.decimal(d.amount)))
             .collect();
-        let off = a.round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
+        let off = a
+            .round
+            .decimal(eval.delivery.iter().map(|d| d.amount).sum());
         DeliveryCharge {
             total: a.money(charge.amount() - off),
             charge,
@@ -455,13 +468,13 @@ fn delivery_charge(
 /// The promotions applied, with what each saved (its gifts' worth included).
 fn applied(eval: &Evaluation, a: &Amounts, gifts: &[GiftWorth]) -> Vec<Adjustment> {
     eval.applied_amounts()
-        .map(|(p, c)| {
+        .map(|d| {
             let gifts: Decimal = gifts
                 .iter()
-                .filter(|g| g.promotion == p)
+                .filter(|g| g.promotion == d.promotion)
                 .map(|g| g.gross)
                 .sum();
-            a.adjustment(p, a.round.decimal(c) + gifts)
+            a.adjustment(d.promotion, a.round.decimal(d.amount) + gifts)
         })
         .collect()
 }
@@ -469,11 +482,11 @@ fn applied(eval: &Evaluation, a: &Amounts, gifts: &[GiftWorth]) -> Vec<Adjustmen
 fn rejections(eval: &Evaluation, promotions: &[promotion::Promotion]) -> Vec<Rejection> {
     eval.rejected
         .iter()
-        .map(|(p, r)| Rejection {
-            promotion_id: promotions[*p].id.clone(),
-            label: promotions[*p].label.clone(),
-            code: r.code.to_owned(),
-            reason: r.message.clone(),
+        .map(|r| Rejection {
+            promotion_id: promotions[r.promotion].id.clone(),
+            label: promotions[r.promotion].label.clone(),
+            code: r.reason.code.to_owned(),
+            reason: r.reason.message.clone(),
         })
         .collect()
 }
@@ -493,7 +506,7 @@ fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
 fn allocate_order(lines: &[Line], nets: &[Cents], eval: &Evaluation) -> Vec<Cents> {
     let mut shares = vec![0; lines.len()];
     let keys: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
-    for &(_, d) in &eval.order_adjustments {
+    for &promotion::Discount { amount: d, .. } in &eval.order_adjustments {
         let weights: Vec<Cents> = nets.iter().zip(&shares).map(|(n, s)| n - s).collect();
         for (share, part) in shares.iter_mut().zip(allocate_cents(d, &weights, &keys)) {
             *share += part;

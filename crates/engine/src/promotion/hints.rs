@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::apply::{Matches, order_discount};
 use super::model::{Channel, DeliveryDiscount, DiscountClass};
-use super::plan::{Evaluation, Gap};
+use super::plan::{Evaluation, Gap, Missed};
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 use crate::context::QuoteContext;
@@ -127,7 +127,7 @@ pub(crate) fn hints(h: &HintInput, eval: &Evaluation) -> Result<Vec<UpsellHint>,
 /// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
 fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
     let mut out = Vec::new();
-    for (p, gap) in &eval.gaps {
+    for Missed { promotion: p, gap } in &eval.gaps {
         let next_tier = matches!(gap, Gap::NextTier { .. });
         if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p)
         {
@@ -174,15 +174,15 @@ fn amount_hint(
                     - eval
                         .line_adjustments
                         .iter()
-                        .map(|&(_, _, d)| d)
+                        .map(|a| a.amount)
                         .sum::<Cents>()
             });
             let base = net.saturating_add(missing);
             let now = round.decimal(
                 eval.order_adjustments
                     .iter()
-                    .filter(|&&(q, _)| q == p)
-                    .map(|&(_, d)| d)
+                    .filter(|d| d.promotion == p)
+                    .map(|d| d.amount)
                     .sum(),
             );
             Some(money(

@@ -61,7 +61,7 @@ pub(crate) use apply::Matches;
 pub(crate) use hints::{HintInput, hints};
 pub use hints::{MAX_HINTS, Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use plan::{Evaluation, Input, alone, delivery_discount, evaluate};
+pub(crate) use plan::{Discount, Evaluation, Gift, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;
 use crate::money::{Currency, Money};
