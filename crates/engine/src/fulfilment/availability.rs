@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::calendar::Date;
+use super::calendar::{Date, LocalTime};
 use super::model::{Incoming, LocationKind, Network, StockAt};
 use super::{Destination, FulfilmentError};
 use crate::catalogue::Snapshot;
@@ -222,15 +222,15 @@ pub fn find_in_store(
             distance_m,
             available: s.now,
             status: net.in_stock(s.now),
-            ready_by: net.data.time_zone.instant(ready.0, ready.1),
-            ready_label: ready_label(ready, today.0),
+            ready_by: net.data.time_zone.instant_of(ready),
+            ready_label: ready_label(ready, today.date),
         });
     }
     Ok(found)
 }
 
 /// "Today from 15:30", "Tomorrow from 10:00", "Tue 24 Nov from 10:00".
-pub(crate) fn ready_label((date, minute): (Date, u32), today: Date) -> String {
+pub(crate) fn ready_label(LocalTime { date, minute }: LocalTime, today: Date) -> String {
     let mut out = String::with_capacity(24);
     push_day(&mut out, date, today);
     out.push_str(" from ");

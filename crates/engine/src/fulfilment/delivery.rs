@@ -5,9 +5,11 @@
 use serde::Serialize;
 
 use super::availability::{LineAvailability, push_day, push_hm, ready_label};
-use super::calendar::Date;
+use super::calendar::{Date, LocalTime};
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt, WeightRate};
+use super::model::{
+    CarrierKind, Collection, Level, Network, Service, ServiceData, StockAt, WeightRate,
+};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -164,17 +166,18 @@ pub fn delivery_options(
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
     let mut unavailable = Vec::new();
-    for (c, s, svc) in &net.services {
-        let service = &net.data.carriers[*c].services[*s];
-        match ctx.plan_service(service, svc) {
+    for at in &net.services {
+        let carrier = &net.data.carriers[at.carrier];
+        let service = &carrier.services[at.index];
+        match ctx.plan_service(service, &at.service) {
             Ok(planned) => options.push(planned),
-            Err((code, reason)) => unavailable.push(Unavailable {
+            Err(Refusal { code, message }) => unavailable.push(Unavailable {
                 service_id: service.id.clone(),
                 service_name: service.name.clone(),
-                carrier_name: net.data.carriers[*c].name.clone(),
+                carrier_name: carrier.name.clone(),
                 level: service.level,
                 code: code.into(),
-                reason,
+                reason: message,
             }),
         }
     }
@@ -293,8 +296,8 @@ struct Ctx<'a> {
     scratch: std::cell::RefCell<sourcing::Scratch>,
     place: &'a Place,
     distances: &'a [u32],
-    /// Local date and minute of `now`.
-    now: (Date, u32),
+    /// `now` in the network's time zone.
+    now: LocalTime,
     req: &'a DeliveryRequest<'a>,
     currency: Currency,
 }
@@ -363,15 +366,31 @@ struct Origin {
     zone: usize,
 }
 
-type Refusal = (&'static str, String);
+/// Why a service cannot deliver this cart: a stable code and a sentence.
+struct Refusal {
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(code: &'static str, message: String) -> Refusal {
+    Refusal { code, message }
+}
 
 /// When a shipment from a location leaves and arrives.
 #[derive(Clone)]
 struct Timing {
     ships_on: Date,
-    earliest: (Date, u32),
-    latest: (Date, u32),
-    slots: Vec<(Date, u32, u32)>,
+    earliest: LocalTime,
+    latest: LocalTime,
+    slots: Vec<Slot>,
+}
+
+/// A delivery slot with room left: on `date`, from `start` to `end` (local minutes).
+#[derive(Clone, Copy)]
+struct Slot {
+    date: Date,
+    start: u32,
+    end: u32,
 }
 
 impl Ctx<'_> {
@@ -401,7 +420,7 @@ impl Ctx<'_> {
                 .fold(0u32, |sum, s| sum.saturating_add(s.total()))
                 < g.quantity
         }) {
-            return Err((
+            return Err(refuse(
                 "no_stock",
                 format!("Not enough {} where {} collects.", g.name, service.name),
             ));
@@ -413,11 +432,11 @@ impl Ctx<'_> {
             max_shipments: self.net.data.sourcing.max_shipments as usize,
             split_penalty: self.net.split_penalty,
             delay_cost: self.net.delay_cost,
-            today: self.now.0,
+            today: self.now.date,
         };
         if sourcing::coverable(&problem) == Some(false) {
             let max = self.net.data.sourcing.max_shipments;
-            return Err((
+            return Err(refuse(
                 "split_limit",
                 format!(
                     "{} cannot bring this cart in {max} shipments or fewer from where it is in stock.",
@@ -441,7 +460,7 @@ impl Ctx<'_> {
             &mut self.scratch.borrow_mut(),
         )
         .ok_or_else(|| {
-            (
+            refuse(
                 "no_date",
                 format!(
                     "{} has no delivery date in the next {} days.",
@@ -455,16 +474,19 @@ impl Ctx<'_> {
     /// Whether the service runs and can carry every goods line.
     fn can_carry(&self, service: &ServiceData) -> Result<(), Refusal> {
         if self.goods.is_empty() {
-            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
+            return Err(refuse(
+                "nothing_to_ship",
+                "Nothing in the cart is shipped.".into(),
+            ));
         }
         if !service.available {
-            return Err((
+            return Err(refuse(
                 "suspended",
                 format!("{} is not running at the moment.", service.name),
             ));
         }
         if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
-            return Err((
+            return Err(refuse(
                 "too_large",
                 format!("{} is too large or heavy for {}.", g.name, service.name),
             ));
@@ -491,7 +513,7 @@ impl Ctx<'_> {
         if cands.is_empty()
             && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
         {
-            return Err((
+            return Err(refuse(
                 "out_of_area",
                 format!("{} does not deliver to this address.", service.name),
             ));
@@ -504,7 +526,7 @@ impl Ctx<'_> {
     /// day number.
     fn earliest_arrival(&self, service: &ServiceData, svc: &Service) -> i64 {
         let calendar = self.net.calendar(svc.calendar);
-        let mut first = self.now.0;
+        let mut first = self.now.date;
         while !calendar.works_on(first) {
             first = first.next();
         }
@@ -558,35 +580,41 @@ impl Ctx<'_> {
         l: usize,
         ready: Date,
     ) -> Option<Timing> {
-        let from = if ready == self.now.0 {
+        let from = if ready == self.now.date {
             self.now
         } else {
-            (ready, 0)
+            LocalTime::start_of(ready)
         };
-        let ship = self.net.ready(
-            l,
-            from,
-            Some((svc.calendar, service.pickup_cutoff.map(|t| t.0))),
-        )?;
+        let collection = Collection {
+            calendar: svc.calendar,
+            cutoff: service.pickup_cutoff.map(|t| t.0),
+        };
+        let ship = self.net.ready(l, from, Some(collection))?;
         let cal = self.net.calendar(svc.calendar);
         let (first, last) = (
-            cal.add_working_days(ship.0, service.transit_days[0]),
-            cal.add_working_days(ship.0, service.transit_days[1]),
+            cal.add_working_days(ship.date, service.transit_days[0]),
+            cal.add_working_days(ship.date, service.transit_days[1]),
         );
         let (open, close) = (service.window[0].0, service.window[1].0);
         if service.slots.is_empty() {
-            let start = if first == ship.0 {
-                open.max(ship.1)
+            let start = if first == ship.date {
+                open.max(ship.minute)
             } else {
                 open
             };
-            if first == ship.0 && start >= close {
+            if first == ship.date && start >= close {
                 return None;
             }
             return Some(Timing {
-                ships_on: ship.0,
-                earliest: (first, start),
-                latest: (last, close),
+                ships_on: ship.date,
+                earliest: LocalTime {
+                    date: first,
+                    minute: start,
+                },
+                latest: LocalTime {
+                    date: last,
+                    minute: close,
+                },
                 slots: Vec::new(),
             });
         }
@@ -596,9 +624,13 @@ impl Ctx<'_> {
             if cal.works_on(day) {
                 for slot in &service.slots {
                     let booked = svc.booked.get(&(day, slot.start.0)).copied().unwrap_or(0);
-                    let after_ready = day > ship.0 || slot.start.0 >= ship.1;
+                    let after_ready = day > ship.date || slot.start.0 >= ship.minute;
                     if booked < slot.capacity && after_ready && slots.len() < SLOTS_LISTED {
-                        slots.push((day, slot.start.0, slot.end.0));
+                        slots.push(Slot {
+                            date: day,
+                            start: slot.start.0,
+                            end: slot.end.0,
+                        });
                     }
                 }
             }
@@ -607,11 +639,14 @@ impl Ctx<'_> {
             }
             day = day.next();
         }
-        let &(d, s, e) = slots.first()?;
+        let &Slot { date, start, end } = slots.first()?;
         Some(Timing {
-            ships_on: ship.0,
-            earliest: (d, s),
-            latest: (d, e),
+            ships_on: ship.date,
+            earliest: LocalTime {
+                date,
+                minute: start,
+            },
+            latest: LocalTime { date, minute: end },
             slots,
         })
     }
@@ -644,9 +679,9 @@ impl Ctx<'_> {
                 continue;
             }
             if supply.total() >= g.quantity {
-                let date = supply.ready(g.quantity, self.now.0);
-                if date > from.0 {
-                    (from, source) = ((date, 0), "incoming");
+                let date = supply.ready(g.quantity, self.now.date);
+                if date > from.date {
+                    (from, source) = (LocalTime::start_of(date), "incoming");
                 }
                 continue;
             }
@@ -666,7 +701,7 @@ impl Ctx<'_> {
                     .enumerate()
                     .filter(|(_, loc)| loc.ships);
                 ships
-                    .filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0)))
+                    .filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.date)))
                     .collect()
             });
             // Senders share a few sending days: each day's arrival is worked out once.
@@ -689,8 +724,8 @@ impl Ctx<'_> {
                 })
                 .map(|&(l, day)| (arrives_after(day), l))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
-            if arrives > from.0 {
-                (from, source) = ((arrives, 0), "transfer");
+            if arrives > from.date {
+                (from, source) = (LocalTime::start_of(arrives), "transfer");
             }
             transfer_from = Some(net.data.locations[l].id.clone());
         }
@@ -701,8 +736,8 @@ impl Ctx<'_> {
             name: loc.name.clone(),
             address: loc.address.clone(),
             distance_m: self.distances[store],
-            ready_by: net.data.time_zone.instant(ready.0, ready.1),
-            ready_label: ready_label(ready, self.now.0),
+            ready_by: net.data.time_zone.instant_of(ready),
+            ready_label: ready_label(ready, self.now.date),
             source,
             transfer_from,
         })
@@ -745,8 +780,14 @@ fn charged_grams(service: &ServiceData, g: &Goods) -> u64 {
 /// without an allocation; other days (incoming stock) go to a list.
 #[derive(Default)]
 struct Timings {
-    first: Option<(Date, Option<Timing>)>,
-    more: Vec<(Date, Option<Timing>)>,
+    first: Option<ReadyTiming>,
+    more: Vec<ReadyTiming>,
+}
+
+/// The timing of a shipment whose stock is ready on `ready` (`None`: it cannot go).
+struct ReadyTiming {
+    ready: Date,
+    timing: Option<Timing>,
 }
 
 impl Timings {
@@ -755,20 +796,22 @@ impl Timings {
         ready: Date,
         compute: impl FnOnce() -> Option<Timing>,
     ) -> &Option<Timing> {
-        let Some((first, _)) = &self.first else {
-            return &self.first.insert((ready, compute())).1;
+        let Some(first) = &self.first else {
+            let timing = compute();
+            return &self.first.insert(ReadyTiming { ready, timing }).timing;
         };
-        if *first == ready {
-            return &self.first.as_ref().expect("checked above").1;
+        if first.ready == ready {
+            return &self.first.as_ref().expect("checked above").timing;
         }
-        let at = match self.more.iter().position(|(d, _)| *d == ready) {
+        let at = match self.more.iter().position(|t| t.ready == ready) {
             Some(at) => at,
             None => {
-                self.more.push((ready, compute()));
+                let timing = compute();
+                self.more.push(ReadyTiming { ready, timing });
                 self.more.len() - 1
             }
         };
-        &self.more[at].1
+        &self.more[at].timing
     }
 }
 
@@ -823,7 +866,7 @@ impl Costing for Rating<'_> {
     }
 
     fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
-        self.timing(c, ready).map(|t| t.latest.0.0)
+        self.timing(c, ready).map(|t| t.latest.date.0)
     }
 
     fn earliest_latest_day(&self) -> i64 {
@@ -856,8 +899,8 @@ impl Rating<'_> {
             latest_day: plan.latest_day,
             charge: plan.cost,
             shipments: Vec::with_capacity(plan.shipments),
-            earliest: (Date(i64::MIN), 0),
-            latest: (Date(i64::MIN), 0),
+            earliest: LocalTime::start_of(Date(i64::MIN)),
+            latest: LocalTime::start_of(Date(i64::MIN)),
             slots: Vec::new(),
             backorder: false,
         };
@@ -869,25 +912,25 @@ impl Rating<'_> {
         }
         used.sort_by_key(|&c| self.cands[c].location);
         for c in used {
-            let lines: Vec<(usize, u32)> = plan
+            let lines: Vec<Units> = plan
                 .alloc
                 .iter()
                 .filter(|a| a.1 == c)
-                .map(|&(i, _, q)| (i, q))
+                .map(|&(goods, _, quantity)| Units { goods, quantity })
                 .collect();
             let ready = lines
                 .iter()
-                .map(|&(i, q)| p.supply[i][c].ready(q, p.today))
+                .map(|u| p.supply[u.goods][c].ready(u.quantity, p.today))
                 .max()
                 .unwrap_or(p.today);
             planned.backorder |= ready > p.today;
-            let grams = lines.iter().fold(0u64, |sum, &(i, q)| {
-                sum.saturating_add(mul_sat_u64(p.items[i].grams, u64::from(q)))
+            let grams = lines.iter().fold(0u64, |sum, u| {
+                sum.saturating_add(mul_sat_u64(p.items[u.goods].grams, u64::from(u.quantity)))
             });
             let bulky = lines
                 .iter()
-                .filter(|&&(i, _)| p.items[i].bulky)
-                .map(|&(_, q)| q)
+                .filter(|u| p.items[u.goods].bulky)
+                .map(|u| u.quantity)
                 .sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
             let location = self.cands[c].location;
@@ -920,25 +963,35 @@ struct Planned<'s> {
     /// In minor units.
     charge: i64,
     shipments: Vec<PlannedShipment>,
-    earliest: (Date, u32),
-    latest: (Date, u32),
-    slots: Vec<(Date, u32, u32)>,
+    earliest: LocalTime,
+    latest: LocalTime,
+    slots: Vec<Slot>,
     backorder: bool,
 }
 
 struct PlannedShipment {
     location: usize,
-    /// (goods line, quantity)
-    lines: Vec<(usize, u32)>,
+    lines: Vec<Units>,
     ships_on: Date,
     charge: i64,
+}
+
+/// `quantity` units of goods line `goods` in one shipment.
+#[derive(Clone, Copy)]
+struct Units {
+    goods: usize,
+    quantity: u32,
 }
 
 impl Ctx<'_> {
     /// The option the shopper sees for a chosen plan.
     fn write_option(&self, o: Planned) -> DeliveryOption {
-        let (net, currency, zone, today) =
-            (self.net, self.currency, self.net.data.time_zone, self.now.0);
+        let (net, currency, zone, today) = (
+            self.net,
+            self.currency,
+            self.net.data.time_zone,
+            self.now.date,
+        );
         let shipments: Vec<Shipment> = o
             .shipments
             .into_iter()
@@ -949,9 +1002,9 @@ impl Ctx<'_> {
                 lines: s
                     .lines
                     .into_iter()
-                    .map(|(i, quantity)| ShipmentLine {
-                        sku: self.goods[i].sku.clone(),
-                        quantity,
+                    .map(|u| ShipmentLine {
+                        sku: self.goods[u.goods].sku.clone(),
+                        quantity: u.quantity,
                     })
                     .collect(),
                 ships_on: s.ships_on,
@@ -962,7 +1015,8 @@ impl Ctx<'_> {
         let label = if o.service.slots.is_empty() || shipments.len() > 1 {
             range_label(o.earliest, o.latest, today)
         } else {
-            slot_label(o.earliest.0, o.earliest.1, o.latest.1, today)
+            let (earliest, latest) = (o.earliest, o.latest);
+            slot_label(earliest.date, earliest.minute, latest.minute, today)
         };
         let carrier = &net.data.carriers[o.svc.carrier];
         let lists_slots = carrier.kind == CarrierKind::Fleet || o.service.level == Level::Scheduled;
@@ -976,18 +1030,18 @@ impl Ctx<'_> {
             charge,
             adjustments: Vec::new(),
             total: charge,
-            earliest: zone.instant(o.earliest.0, o.earliest.1),
-            latest: zone.instant(o.latest.0, o.latest.1),
+            earliest: zone.instant_of(o.earliest),
+            latest: zone.instant_of(o.latest),
             label,
             backorder: o.backorder,
             shipments,
             slots: if lists_slots {
                 o.slots
                     .iter()
-                    .map(|&(d, s, e)| SlotOption {
-                        start: zone.instant(d, s),
-                        end: zone.instant(d, e),
-                        label: slot_label(d, s, e, today),
+                    .map(|&Slot { date, start, end }| SlotOption {
+                        start: zone.instant(date, start),
+                        end: zone.instant(date, end),
+                        label: slot_label(date, start, end, today),
                     })
                     .collect()
             } else {
@@ -1009,12 +1063,12 @@ fn slot_label(day: Date, start: u32, end: u32, today: Date) -> String {
 }
 
 /// "Tue 24 Nov", or "Tue 24 Nov – Thu 26 Nov".
-fn range_label(earliest: (Date, u32), latest: (Date, u32), today: Date) -> String {
+fn range_label(earliest: LocalTime, latest: LocalTime, today: Date) -> String {
     let mut out = String::with_capacity(24);
-    push_day(&mut out, earliest.0, today);
-    if earliest.0 != latest.0 {
+    push_day(&mut out, earliest.date, today);
+    if earliest.date != latest.date {
         out.push_str(" – ");
-        push_day(&mut out, latest.0, today);
+        push_day(&mut out, latest.date, today);
     }
     out
 }

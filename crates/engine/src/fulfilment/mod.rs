@@ -54,7 +54,7 @@ pub mod model;
 mod sourcing;
 
 pub use availability::{Availability, LineAvailability, LocationStock, StockStatus, StoreStock};
-pub use calendar::{Calendar, Date, Dst, TimeOfDay, TimeZone, Weekdays};
+pub use calendar::{Calendar, Date, Dst, LocalTime, TimeOfDay, TimeZone, Weekdays};
 pub use delivery::{
     DeliveryOption, DeliveryQuote, DeliveryRequest, PickupOption, Shipment, ShipmentLine,
     SlotOption, Unavailable,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{Calendar, Date, TimeOfDay, TimeZone, Weekdays};
+use super::calendar::{Calendar, Date, LocalTime, TimeOfDay, TimeZone, Weekdays};
 use super::geo::Point;
 use crate::catalogue::SnapshotError;
 use crate::hash::HashMap;
@@ -328,11 +328,25 @@ impl Default for Sourcing {
 #[derive(Clone, Debug)]
 pub(crate) struct Location {
     pub calendar: usize,
-    /// (open, close) minutes per weekday, Monday first.
-    pub hours: [Option<(u32, u32)>; 7],
+    /// Opening hours per weekday, Monday first.
+    pub hours: [Option<OpenHours>; 7],
     pub cutoff: Option<u32>,
     pub handling: u32,
     pub capacity: Option<u32>,
+}
+
+/// When a location opens and closes on a weekday, in local minutes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpenHours {
+    pub open: u32,
+    pub close: u32,
+}
+
+/// A carrier collecting a shipment: its calendar, and the minute it collects by.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Collection {
+    pub calendar: usize,
+    pub cutoff: Option<u32>,
 }
 
 /// Stock of a SKU at a location: available now, then incoming tranches by date.
@@ -358,6 +372,15 @@ pub(crate) struct Service {
     /// Per location: may this service collect there?
     pub origin: Vec<bool>,
     pub booked: HashMap<(Date, u32), u32>,
+}
+
+/// A validated service and where the network data lists it: `data.carriers[carrier]
+/// .services[index]`.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceAt {
+    pub carrier: usize,
+    pub index: usize,
+    pub service: Service,
 }
 
 /// When an item is bulky for a service, and what it adds per bulky unit.
@@ -400,7 +423,7 @@ pub struct Network {
     pub(crate) data: NetworkData,
     pub(crate) locs: Vec<Location>,
     pub(crate) stock: HashMap<Sku, Vec<StockAt>>,
-    pub(crate) services: Vec<(usize, usize, Service)>,
+    pub(crate) services: Vec<ServiceAt>,
     pub(crate) loc_index: HashMap<String, usize>,
     pub(crate) split_penalty: i64,
     pub(crate) delay_cost: i64,
@@ -520,9 +543,12 @@ fn build_locations(
                     "a location opens before it closes",
                 ));
             }
-            (0..7u8)
-                .filter(|d| h.days.contains(*d))
-                .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
+            (0..7u8).filter(|d| h.days.contains(*d)).for_each(|d| {
+                hours[d as usize] = Some(OpenHours {
+                    open: h.open.0,
+                    close: h.close.0,
+                })
+            });
         }
         if l.handling_minutes > 7 * 24 * 60 {
             return Err(invalid(
@@ -549,7 +575,7 @@ fn build_services(
     calendars: &HashMap<String, usize>,
     currency: Currency,
     loc_index: &HashMap<String, usize>,
-) -> Result<Vec<(usize, usize, Service)>, SnapshotError> {
+) -> Result<Vec<ServiceAt>, SnapshotError> {
     let mut services = Vec::new();
     for (c, carrier) in data.carriers.iter().enumerate() {
         let calendar = calendar_of(
@@ -562,10 +588,10 @@ fn build_services(
                 "network.carriers[{c}] ({}).services[{s}] ({})",
                 carrier.id, service.id
             );
-            services.push((
-                c,
-                s,
-                build_service(
+            services.push(ServiceAt {
+                carrier: c,
+                index: s,
+                service: build_service(
                     service,
                     c,
                     calendar,
@@ -574,7 +600,7 @@ fn build_services(
                     &data.locations,
                     loc_index,
                 )?,
-            ));
+            });
         }
     }
     if services.len() > MAX_SERVICES {
@@ -584,12 +610,12 @@ fn build_services(
         ));
     }
     let mut ids = crate::hash::HashSet::default();
-    if let Some((c, s, _)) = services
+    if let Some(ServiceAt { carrier, index, .. }) = services
         .iter()
-        .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
+        .find(|s| !ids.insert(data.carriers[s.carrier].services[s.index].id.as_str()))
     {
         return Err(invalid(
-            format!("network.carriers[{c}].services[{s}].id"),
+            format!("network.carriers[{carrier}].services[{index}].id"),
             "duplicate service id",
         ));
     }
@@ -821,31 +847,34 @@ impl Network {
     pub(crate) fn ready(
         &self,
         loc: usize,
-        from: (Date, u32),
-        carrier: Option<(usize, Option<u32>)>,
-    ) -> Option<(Date, u32)> {
+        from: LocalTime,
+        carrier: Option<Collection>,
+    ) -> Option<LocalTime> {
         let (l, data) = (&self.locs[loc], &self.data.locations[loc]);
         let calendar = self.calendar(l.calendar);
-        let mut day = from.0;
+        let mut day = from.date;
         for _ in 0..self.data.sourcing.horizon_days {
             let open = l.hours[day.weekday() as usize].filter(|_| calendar.works_on(day));
-            let carrier_works = carrier.is_none_or(|(c, _)| self.calendar(c).works_on(day));
+            let carrier_works = carrier.is_none_or(|c| self.calendar(c.calendar).works_on(day));
             let full = l
                 .capacity
                 .is_some_and(|cap| data.booked.get(&day).copied().unwrap_or(0) >= cap);
-            if let (Some((opens, closes)), true, false) = (open, carrier_works, full) {
-                let start = if day == from.0 {
-                    opens.max(from.1)
+            if let (Some(OpenHours { open, close }), true, false) = (open, carrier_works, full) {
+                let start = if day == from.date {
+                    open.max(from.minute)
                 } else {
-                    opens
+                    open
                 };
                 let done = start + l.handling;
-                let cutoff = l.cutoff.unwrap_or(closes).min(closes);
+                let cutoff = l.cutoff.unwrap_or(close).min(close);
                 if start <= cutoff
-                    && done <= closes
-                    && carrier.is_none_or(|(_, pc)| pc.is_none_or(|pc| done <= pc))
+                    && done <= close
+                    && carrier.is_none_or(|c| c.cutoff.is_none_or(|by| done <= by))
                 {
-                    return Some((day, done));
+                    return Some(LocalTime {
+                        date: day,
+                        minute: done,
+                    });
                 }
             }
             day = day.next();
