@@ -116,16 +116,18 @@ impl Network {
 
 /// The date by which incoming supply across the network adds up to `missing` units.
 fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
-    let mut incoming: Vec<(Date, u32)> = stock
+    let mut incoming: Vec<Incoming> = stock
         .iter()
         .flat_map(|s| s.incoming.iter().copied())
         .collect();
     incoming.sort();
     let mut have = 0u32;
-    incoming.into_iter().find_map(|(date, q)| {
-        have = have.saturating_add(q);
-        (have >= missing).then_some(date)
-    })
+    incoming
+        .into_iter()
+        .find_map(|Incoming { date, quantity }| {
+            have = have.saturating_add(quantity);
+            (have >= missing).then_some(date)
+        })
 }
 
 /// `engine.availability(sku)`.
@@ -137,12 +139,12 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
     let line = net.line_status(sku, 1);
     let stock = net.stock_of(sku);
     let mut incoming: Vec<Incoming> = Vec::new();
-    let mut dated: Vec<(Date, u32)> = stock
+    let mut dated: Vec<Incoming> = stock
         .iter()
         .flat_map(|s| s.incoming.iter().copied())
         .collect();
     dated.sort();
-    for (date, quantity) in dated {
+    for Incoming { date, quantity } in dated {
         match incoming.last_mut() {
             Some(last) if last.date == date => {
                 last.quantity = last.quantity.saturating_add(quantity)

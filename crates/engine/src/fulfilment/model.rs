@@ -115,7 +115,8 @@ pub struct StockRecord {
     pub incoming: Vec<Incoming>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Units arriving at a location on a date. Ordered by date, then quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incoming {
     pub date: Date,
@@ -355,7 +356,8 @@ pub(crate) struct StockAt {
     pub loc: usize,
     pub record: usize,
     pub now: u32,
-    pub incoming: Vec<(Date, u32)>,
+    /// By date, none empty.
+    pub incoming: Vec<Incoming>,
 }
 
 /// A carrier's service as the calculator reads it: money in minor units, zones and origins
@@ -682,7 +684,7 @@ fn build_stock(
                 .incoming
                 .iter()
                 .filter(|inc| inc.quantity > 0)
-                .map(|inc| (inc.date, inc.quantity))
+                .copied()
                 .collect(),
         });
     }
