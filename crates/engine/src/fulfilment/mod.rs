@@ -127,7 +127,7 @@ impl Network {
 
     /// Whether `id` names a location where shoppers collect orders.
     pub fn is_pickup(&self, id: &str) -> bool {
-        self.loc_index
+        self.location_index
             .get(id)
             .is_some_and(|&l| self.data.locations[l].pickup)
     }

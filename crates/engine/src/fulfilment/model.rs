@@ -353,7 +353,7 @@ pub(crate) struct Collection {
 /// Stock of a SKU at a location: available now, then incoming tranches by date.
 #[derive(Clone, Debug)]
 pub(crate) struct StockAt {
-    pub loc: usize,
+    pub location: usize,
     pub record: usize,
     pub now: u32,
     /// By date, none empty.
@@ -423,10 +423,10 @@ pub(crate) struct Zone {
 #[derive(Clone, Debug, Default)]
 pub struct Network {
     pub(crate) data: NetworkData,
-    pub(crate) locs: Vec<Location>,
+    pub(crate) locations: Vec<Location>,
     pub(crate) stock: HashMap<Sku, Vec<StockAt>>,
     pub(crate) services: Vec<ServiceAt>,
-    pub(crate) loc_index: HashMap<String, usize>,
+    pub(crate) location_index: HashMap<String, usize>,
     pub(crate) split_penalty: i64,
     pub(crate) delay_cost: i64,
 }
@@ -466,13 +466,13 @@ impl Network {
             ));
         }
         let calendars = check_calendars(&mut data)?;
-        let loc_index = index(
+        let location_index = index(
             data.locations.iter().map(|l| l.id.as_str()),
             "network.locations",
         )?;
-        let locs = build_locations(&data, &calendars)?;
-        let stock = build_stock(&mut data, &loc_index, knows)?;
-        let services = build_services(&data, &calendars, currency, &loc_index)?;
+        let locations = build_locations(&data, &calendars)?;
+        let stock = build_stock(&mut data, &location_index, knows)?;
+        let services = build_services(&data, &calendars, currency, &location_index)?;
         let split_penalty = minor(&data.sourcing.split_penalty, currency, || {
             "network.sourcing.split_penalty".into()
         })?;
@@ -489,10 +489,10 @@ impl Network {
         }
         Ok(Network {
             data,
-            locs,
+            locations,
             stock,
             services,
-            loc_index,
+            location_index,
             split_penalty,
             delay_cost,
         })
@@ -534,7 +534,7 @@ fn build_locations(
     data: &NetworkData,
     calendars: &HashMap<String, usize>,
 ) -> Result<Vec<Location>, SnapshotError> {
-    let mut locs = Vec::with_capacity(data.locations.len());
+    let mut locations = Vec::with_capacity(data.locations.len());
     for (i, l) in data.locations.iter().enumerate() {
         let here = format!("network.locations[{i}] ({})", l.id);
         let mut hours = [None; 7];
@@ -559,7 +559,7 @@ fn build_locations(
             ));
         }
         let calendar = calendar_of(calendars, &l.calendar, format!("{here}.calendar"))?;
-        locs.push(Location {
+        locations.push(Location {
             calendar,
             hours,
             cutoff: l.cutoff.map(|t| t.0),
@@ -567,7 +567,7 @@ fn build_locations(
             capacity: l.daily_capacity,
         });
     }
-    Ok(locs)
+    Ok(locations)
 }
 
 /// Every carrier's services, validated, with the carrier and service they come from; ids
@@ -576,7 +576,7 @@ fn build_services(
     data: &NetworkData,
     calendars: &HashMap<String, usize>,
     currency: Currency,
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
 ) -> Result<Vec<ServiceAt>, SnapshotError> {
     let mut services = Vec::new();
     for (c, carrier) in data.carriers.iter().enumerate() {
@@ -600,7 +600,7 @@ fn build_services(
                     &here,
                     currency,
                     &data.locations,
-                    loc_index,
+                    location_index,
                 )?,
             });
         }
@@ -648,7 +648,7 @@ fn index<'a>(
 
 fn build_stock(
     data: &mut NetworkData,
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
     knows: impl Fn(&Sku) -> bool,
 ) -> Result<HashMap<Sku, Vec<StockAt>>, SnapshotError> {
     let mut stock: HashMap<Sku, Vec<StockAt>> = HashMap::default();
@@ -657,15 +657,19 @@ fn build_stock(
         if !knows(&r.sku) {
             return Err(invalid(here, "unknown SKU"));
         }
-        let loc = *loc_index
+        let location = *location_index
             .get(&r.location)
             .ok_or_else(|| invalid(format!("{here}.location"), "unknown location"))?;
-        if r.on_hand > 1_000_000_000 || r.incoming.iter().any(|inc| inc.quantity > 1_000_000_000) {
+        if r.on_hand > 1_000_000_000
+            || r.incoming
+                .iter()
+                .any(|incoming| incoming.quantity > 1_000_000_000)
+        {
             return Err(invalid(here, "quantities are at most 10^9"));
         }
-        r.incoming.sort_by_key(|inc| inc.date);
+        r.incoming.sort_by_key(|incoming| incoming.date);
         let entry = stock.entry(r.sku.clone()).or_default();
-        if entry.iter().any(|s| s.loc == loc) {
+        if entry.iter().any(|s| s.location == location) {
             return Err(invalid(
                 here,
                 "stock of a SKU is listed twice at one location",
@@ -677,13 +681,13 @@ fn build_stock(
             .saturating_sub(r.reserved)
             .saturating_sub(r.safety);
         entry.push(StockAt {
-            loc,
+            location,
             record: i,
             now,
             incoming: r
                 .incoming
                 .iter()
-                .filter(|inc| inc.quantity > 0)
+                .filter(|incoming| incoming.quantity > 0)
                 .copied()
                 .collect(),
         });
@@ -698,7 +702,7 @@ fn build_service(
     here: &str,
     currency: Currency,
     locations: &[LocationData],
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
 ) -> Result<Service, SnapshotError> {
     let money = |a: &Amount, f: &str| minor(a, currency, || format!("{here}.{f}"));
     if s.transit_days[0] > s.transit_days[1] || s.transit_days[1] > 60 {
@@ -725,7 +729,7 @@ fn build_service(
         .enumerate()
         .map(|(z, zone)| build_zone(zone, &format!("{here}.zones[{z}]"), currency))
         .collect::<Result<Vec<Zone>, SnapshotError>>()?;
-    let origin = origins(s, here, locations, loc_index)?;
+    let origin = origins(s, here, locations, location_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
         value_tiers.push(ValuePrice {
@@ -821,14 +825,14 @@ fn origins(
     s: &ServiceData,
     here: &str,
     locations: &[LocationData],
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
 ) -> Result<Vec<bool>, SnapshotError> {
     if s.origins.is_empty() {
         Ok(locations.iter().map(|l| l.ships).collect())
     } else {
         let mut v = vec![false; locations.len()];
         for o in &s.origins {
-            let i = *loc_index.get(o).ok_or_else(|| {
+            let i = *location_index.get(o).ok_or_else(|| {
                 invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
             })?;
             v[i] = true;
@@ -842,17 +846,17 @@ impl Network {
         &self.data.calendars[i]
     }
 
-    /// When an order whose stock is at location `loc` from local `(date, minute)` on is
+    /// When an order whose stock is at location `location` from local time `from` on is
     /// picked and ready (rules 3 and 8 of the module docs): the first day the location works,
     /// is open, has capacity and (for a shipment) the carrier works, starting no later than
     /// the location's cut-off and ready by closing and by the carrier's pickup cut-off.
     pub(crate) fn ready(
         &self,
-        loc: usize,
+        location: usize,
         from: LocalTime,
         carrier: Option<Collection>,
     ) -> Option<LocalTime> {
-        let (l, data) = (&self.locs[loc], &self.data.locations[loc]);
+        let (l, data) = (&self.locations[location], &self.data.locations[location]);
         let calendar = self.calendar(l.calendar);
         let mut day = from.date;
         for _ in 0..self.data.sourcing.horizon_days {

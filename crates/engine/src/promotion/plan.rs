@@ -304,7 +304,7 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
 
 /// Context conditions. `Ok(false)`: a coupon promotion whose code was not entered (silent).
 fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
-    let ctx = input.context;
+    let context = input.context;
     for c in &p.conditions {
         match c {
             Condition::Coupon { code } => {
@@ -312,7 +312,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 if !input.codes.contains(&code) {
                     return Ok(false);
                 }
-                if ctx
+                if context
                     .used_coupons
                     .iter()
                     .any(|u| super::normalize_code(u) == code)
@@ -324,7 +324,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 }
             }
             Condition::Schedule { starts_at, ends_at } => {
-                let Some(now) = ctx.now else {
+                let Some(now) = context.now else {
                     return Err(reason(
                         "not_active",
                         "This offer is only available at certain times.",
@@ -343,18 +343,18 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                     ));
                 }
             }
-            Condition::Channel { channels } if !channels.contains(&ctx.channel) => {
+            Condition::Channel { channels } if !channels.contains(&context.channel) => {
                 return Err(reason("wrong_channel", "This offer is not available here."));
             }
             Condition::CustomerSegment { segments }
-                if !segments.iter().any(|s| ctx.segments.contains(s)) =>
+                if !segments.iter().any(|s| context.segments.contains(s)) =>
             {
                 return Err(reason(
                     "not_in_segment",
                     "This offer is for selected customers.",
                 ));
             }
-            Condition::FirstOrder if !ctx.first_order => {
+            Condition::FirstOrder if !context.first_order => {
                 return Err(reason(
                     "first_order_only",
                     "This offer is for your first order.",
@@ -363,7 +363,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
             _ => {}
         }
     }
-    let usage = ctx.usage.get(&*p.id);
+    let usage = context.usage.get(&*p.id);
     let exhausted = usage.is_some_and(|u| {
         u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero())
     });
