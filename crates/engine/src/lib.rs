@@ -20,6 +20,7 @@ mod exact;
 pub mod fulfilment;
 mod hash;
 pub mod money;
+mod pricing;
 pub mod promotion;
 pub mod quote;
 pub mod replica;

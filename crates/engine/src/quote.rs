@@ -1,7 +1,10 @@
 //! Quotes: a cart priced for a context. Unit prices come from price lists, promotions are
 //! applied by the rules in [`crate::promotion`], tax is computed per line, and the result is
 //! explained line by line, with the promotions that did not apply and upsell hints (worked out
-//! by `promotion::hints` from the quote and its priced lines, `PricedLines`).
+//! by `promotion::hints` from the priced lines and the evaluation).
+//!
+//! Dependencies run one way: `quote` → `promotion` → `pricing` (and `quote` → `pricing`). The
+//! cart is priced by `pricing`, evaluated by `promotion` and written out here.
 //!
 //! Sums (the invariants the tests check):
 //! - `line.net = line.gross − Σ line.adjustments`, never negative;
@@ -17,16 +20,16 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCode;
 use crate::allocate::allocate_cents;
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 pub use crate::context::{QuoteContext, Usage};
 use crate::money::{Currency, Money, MoneyError};
+pub use crate::pricing::QuoteError;
+use crate::pricing::{Cents, Line, PricedLines, Round, priced_lines, round_for, within_limit};
 pub use crate::promotion::MAX_HINTS;
 use crate::promotion::{
-    self, Cents, DeliveryDiscount, Evaluation, HintInput, Input, Line, Matches, Round, UpsellHint,
-    normalize_code,
+    self, DeliveryDiscount, Evaluation, HintInput, Input, Matches, UpsellHint, normalize_code,
 };
 use crate::sku::{Quantity, Sku};
 
@@ -125,30 +128,6 @@ pub struct Quote {
     pub hints: Vec<UpsellHint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QuoteError {
-    /// The cart names a SKU the snapshot no longer sells (e.g. delisted since it was added).
-    #[error("{0} is no longer in the catalogue")]
-    UnknownSku(Sku),
-    #[error("{sku} has no price in {currency}")]
-    NoPrice { sku: Sku, currency: Currency },
-    #[error("no tax rates for region {0:?}")]
-    UnknownRegion(String),
-    #[error(transparent)]
-    Money(#[from] MoneyError),
-}
-
-impl ErrorCode for QuoteError {
-    fn code(&self) -> &'static str {
-        match self {
-            QuoteError::UnknownSku(_) => "unknown_sku",
-            QuoteError::NoPrice { .. } => "no_price",
-            QuoteError::UnknownRegion(_) => "unknown_region",
-            QuoteError::Money(e) => e.code(),
-        }
-    }
-}
-
 /// Quotes a cart. Pure: same snapshot, cart and context, same quote.
 pub fn quote(
     snapshot: &Snapshot,
@@ -163,7 +142,7 @@ pub fn quote(
         snapshot
             .promotion_index()
             .candidates(&priced.lines, &codes, snapshot.promotions().len());
-    let input = input_for(
+    let input = Input::new(
         snapshot,
         &priced.lines,
         Matches::new(&priced.lines),
@@ -186,132 +165,13 @@ pub fn quote(
         snapshot,
         cart,
         context,
-        quote: &quote,
+        currency,
         priced: &priced,
         codes: &codes,
         matches: &input.matches,
     };
     quote.hints = promotion::hints(&hints, &eval)?;
     Ok(quote)
-}
-
-/// A cart's lines priced for a quote: each line of goods followed by its attached services
-/// (priced as lines of their own with the line's quantity, so promotions and allocation treat
-/// them alike). The three vectors run in parallel, one entry per line: `lines` is what the
-/// promotion engine reads as a slice.
-pub(crate) struct PricedLines<'a> {
-    pub lines: Vec<Line<'a>>,
-    /// Each line's unit price.
-    pub units: Vec<Money>,
-    /// For an attached service, the SKU of the line it serves.
-    pub parents: Vec<Option<&'a Sku>>,
-}
-
-/// Rounding to the currency's minor unit with the snapshot's named strategy.
-pub(crate) fn round_for(snapshot: &Snapshot, currency: Currency) -> Round {
-    Round {
-        minor_units: currency.minor_units(),
-        strategy: snapshot.pricing().rounding.strategy(),
-    }
-}
-
-/// What the promotion engine needs to evaluate these lines.
-pub(crate) fn input_for<'a>(
-    snapshot: &'a Snapshot,
-    lines: &'a [Line<'a>],
-    matches: Matches<'a>,
-    context: &'a QuoteContext,
-    codes: &'a [String],
-    currency: Currency,
-) -> Input<'a> {
-    let round = round_for(snapshot, currency);
-    Input {
-        lines,
-        matches,
-        promotions: snapshot.promotions(),
-        context,
-        codes,
-        round,
-        delivery_charge: context.delivery_charge.map(|a| round.cents(a.0)),
-        snapshot,
-        currency,
-    }
-}
-
-/// The cart's lines priced for the context's channel and currency.
-fn priced_lines<'a>(
-    snapshot: &'a Snapshot,
-    cart: &'a Cart,
-    context: &QuoteContext,
-    currency: Currency,
-) -> Result<PricedLines<'a>, QuoteError> {
-    let count = cart.lines().len() + cart.lines().iter().map(|l| l.services.len()).sum::<usize>();
-    let mut priced = PricedLines {
-        lines: Vec::with_capacity(count),
-        units: Vec::with_capacity(count),
-        parents: Vec::with_capacity(count),
-    };
-    for l in cart.lines() {
-        for (sku, parent) in
-            std::iter::once((&l.sku, None)).chain(l.services.iter().map(|s| (s, Some(&l.sku))))
-        {
-            let (line, unit) = priced_line(snapshot, sku, l.quantity.get(), context, currency)?;
-            priced.lines.push(line);
-            priced.units.push(unit);
-            priced.parents.push(parent);
-        }
-    }
-    Ok(priced)
-}
-
-/// One priced line and its unit price.
-pub(crate) fn priced_line<'a>(
-    snapshot: &'a Snapshot,
-    sku: &'a Sku,
-    quantity: u32,
-    context: &QuoteContext,
-    currency: Currency,
-) -> Result<(Line<'a>, Money), QuoteError> {
-    let (product, unit) = snapshot
-        .priced(sku, context.channel, currency)
-        .ok_or_else(|| QuoteError::UnknownSku(sku.clone()))?;
-    let unit = unit.ok_or_else(|| QuoteError::NoPrice {
-        sku: sku.clone(),
-        currency,
-    })?;
-    let gross = cents(unit.checked_mul_quantity(quantity)?)?;
-    Ok((
-        Line {
-            sku,
-            product,
-            quantity,
-            gross,
-        },
-        unit,
-    ))
-}
-
-/// The most a quote's amounts may add up to, in minor units: a quarter of what an `i64`
-/// holds (2.3 × 10^16 euros), so that the sums promotions compute (the cart, plus a delivery
-/// charge) never overflow. No real cart comes near it; a cart that does gets `amount_overflow`.
-const MAX_CENTS: Cents = Cents::MAX / 4;
-
-/// An amount at its currency's minor unit, in minor units.
-pub(crate) fn cents(m: Money) -> Result<Cents, QuoteError> {
-    crate::exact::scaled(m.amount(), m.currency().minor_units())
-        .filter(|c| c.abs() <= MAX_CENTS)
-        .ok_or(QuoteError::Money(MoneyError::Overflow))
-}
-
-/// Whether the lines and the delivery charge add up to at most [`MAX_CENTS`].
-pub(crate) fn within_limit(lines: &[Line], delivery_charge: Option<Cents>) -> bool {
-    let sum = lines
-        .iter()
-        .try_fold(delivery_charge.unwrap_or(0), |sum, l| {
-            sum.checked_add(l.gross)
-        });
-    sum.is_some_and(|s| s <= MAX_CENTS)
-        && delivery_charge.is_none_or(|c| (0..=MAX_CENTS).contains(&c))
 }
 
 /// Normalized, deduplicated codes (at most MAX_COUPONS) and outcomes for the ones refused here.
@@ -356,7 +216,11 @@ fn coupon_outcomes(snapshot: &Snapshot, codes: &[String], eval: &Evaluation) -> 
         .map(|code| {
             let mine = |p: &usize| promotions[*p].coupon().as_deref() == Some(code.as_str());
             let applied = eval.applied.iter().any(mine);
-            let why = eval.rejected.iter().find(|(p, _)| mine(p)).map(|(_, r)| r);
+            let why = eval
+                .rejected
+                .iter()
+                .find(|r| mine(&r.promotion))
+                .map(|r| &r.reason);
             let (reason_code, reason) = match (applied, why) {
                 (true, _) => (None, None),
                 (false, Some(r)) => (Some(r.code.to_owned()), Some(r.message.clone())),
@@ -428,7 +292,7 @@ fn assemble(
     let sum = |f: &dyn Fn(&QuoteLine) -> Decimal| a.money(shopper().map(f).sum());
     let order_total = a
         .round
-        .decimal(eval.order_adjustments.iter().map(|(_, d)| d).sum());
+        .decimal(eval.order_adjustments.iter().map(|d| d.amount).sum());
     let delivery_off = delivery
         .as_ref()
         .map_or(Decimal::ZERO, |d| d.charge.amount() - d.total.amount());
@@ -444,7 +308,7 @@ fn assemble(
         order_adjustments: eval
             .order_adjustments
             .iter()
-            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
+            .map(|d| a.adjustment(d.promotion, a.round.decimal(d.amount)))
             .collect(),
         tax_total: sum(&|l| l.tax.amount()),
         total: a.money(
@@ -457,7 +321,7 @@ fn assemble(
         delivery_promotions: eval
             .delivery
             .iter()
-            .filter_map(|&(p, _)| delivery_promotion(&a.promotions[p]))
+            .filter_map(|d| delivery_promotion(&a.promotions[d.promotion]))
             .collect(),
         applied: applied(eval, a, &gifts),
         rejected: rejections(eval, a.promotions),
@@ -484,9 +348,11 @@ fn shopper_lines(
     let round = a.round;
     let mut nets: Vec<Cents> = lines.iter().map(|l| l.gross).collect();
     let mut line_adjustments: Vec<Vec<Adjustment>> = lines.iter().map(|_| Vec::new()).collect();
-    for &(i, p, d) in &eval.line_adjustments {
-        nets[i] -= d;
-        line_adjustments[i].push(a.adjustment(p, round.decimal(d)));
+    for adjustment in &eval.line_adjustments {
+        let i = adjustment.line;
+        nets[i] -= adjustment.amount;
+        line_adjustments[i]
+            .push(a.adjustment(adjustment.promotion, round.decimal(adjustment.amount)));
     }
     let order_shares = allocate_order(lines, &nets, eval);
     let region = context
@@ -538,7 +404,12 @@ fn gift_lines(
 ) -> Result<Vec<GiftWorth>, QuoteError> {
     let currency = a.currency;
     let mut worth = Vec::new();
-    for (p, sku, quantity) in &eval.gifts {
+    for promotion::Gift {
+        promotion: p,
+        sku,
+        quantity,
+    } in &eval.gifts
+    {
         let Some(unit) = snapshot.price_for(sku, context.channel, currency) else {
             continue;
         };
@@ -580,10 +451,12 @@ fn delivery_charge(
         let adjustments: Vec<Adjustment> = eval
             .delivery
             .iter()
-            .filter(|&&(_, d)| d != 0)
-            .map(|&(p, d)| a.adjustment(p, a.round.decimal(d)))
+            .filter(|d| d.amount != 0)
+            .map(|d| a.adjustment(d.promotion, a.round.decimal(d.amount)))
             .collect();
-        let off = a.round.decimal(eval.delivery.iter().map(|(_, d)| d).sum());
+        let off = a
+            .round
+            .decimal(eval.delivery.iter().map(|d| d.amount).sum());
         DeliveryCharge {
             total: a.money(charge.amount() - off),
             charge,
@@ -595,13 +468,13 @@ fn delivery_charge(
 /// The promotions applied, with what each saved (its gifts' worth included).
 fn applied(eval: &Evaluation, a: &Amounts, gifts: &[GiftWorth]) -> Vec<Adjustment> {
     eval.applied_amounts()
-        .map(|(p, c)| {
+        .map(|d| {
             let gifts: Decimal = gifts
                 .iter()
-                .filter(|g| g.promotion == p)
+                .filter(|g| g.promotion == d.promotion)
                 .map(|g| g.gross)
                 .sum();
-            a.adjustment(p, a.round.decimal(c) + gifts)
+            a.adjustment(d.promotion, a.round.decimal(d.amount) + gifts)
         })
         .collect()
 }
@@ -609,11 +482,11 @@ fn applied(eval: &Evaluation, a: &Amounts, gifts: &[GiftWorth]) -> Vec<Adjustmen
 fn rejections(eval: &Evaluation, promotions: &[promotion::Promotion]) -> Vec<Rejection> {
     eval.rejected
         .iter()
-        .map(|(p, r)| Rejection {
-            promotion_id: promotions[*p].id.clone(),
-            label: promotions[*p].label.clone(),
-            code: r.code.to_owned(),
-            reason: r.message.clone(),
+        .map(|r| Rejection {
+            promotion_id: promotions[r.promotion].id.clone(),
+            label: promotions[r.promotion].label.clone(),
+            code: r.reason.code.to_owned(),
+            reason: r.reason.message.clone(),
         })
         .collect()
 }
@@ -633,7 +506,7 @@ fn delivery_promotion(p: &promotion::Promotion) -> Option<DeliveryPromotion> {
 fn allocate_order(lines: &[Line], nets: &[Cents], eval: &Evaluation) -> Vec<Cents> {
     let mut shares = vec![0; lines.len()];
     let keys: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
-    for &(_, d) in &eval.order_adjustments {
+    for &promotion::Discount { amount: d, .. } in &eval.order_adjustments {
         let weights: Vec<Cents> = nets.iter().zip(&shares).map(|(n, s)| n - s).collect();
         for (share, part) in shares.iter_mut().zip(allocate_cents(d, &weights, &keys)) {
             *share += part;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::calendar::Date;
+use super::calendar::{Date, LocalTime};
 use super::model::{Incoming, LocationKind, Network, StockAt};
 use super::{Destination, FulfilmentError};
 use crate::catalogue::Snapshot;
@@ -116,16 +116,18 @@ impl Network {
 
 /// The date by which incoming supply across the network adds up to `missing` units.
 fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
-    let mut incoming: Vec<(Date, u32)> = stock
+    let mut incoming: Vec<Incoming> = stock
         .iter()
         .flat_map(|s| s.incoming.iter().copied())
         .collect();
     incoming.sort();
     let mut have = 0u32;
-    incoming.into_iter().find_map(|(date, q)| {
-        have = have.saturating_add(q);
-        (have >= missing).then_some(date)
-    })
+    incoming
+        .into_iter()
+        .find_map(|Incoming { date, quantity }| {
+            have = have.saturating_add(quantity);
+            (have >= missing).then_some(date)
+        })
 }
 
 /// `engine.availability(sku)`.
@@ -133,16 +135,16 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
     snapshot
         .variant(sku)
         .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
-    let net = snapshot.network();
-    let line = net.line_status(sku, 1);
-    let stock = net.stock_of(sku);
+    let network = snapshot.network();
+    let line = network.line_status(sku, 1);
+    let stock = network.stock_of(sku);
     let mut incoming: Vec<Incoming> = Vec::new();
-    let mut dated: Vec<(Date, u32)> = stock
+    let mut dated: Vec<Incoming> = stock
         .iter()
         .flat_map(|s| s.incoming.iter().copied())
         .collect();
     dated.sort();
-    for (date, quantity) in dated {
+    for Incoming { date, quantity } in dated {
         match incoming.last_mut() {
             Some(last) if last.date == date => {
                 last.quantity = last.quantity.saturating_add(quantity)
@@ -153,7 +155,10 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
     let mut locations: Vec<LocationStock> = stock
         .iter()
         .map(|s| {
-            let (l, r) = (&net.data.locations[s.loc], &net.data.stock[s.record]);
+            let (l, r) = (
+                &network.data.locations[s.location],
+                &network.data.stock[s.record],
+            );
             LocationStock {
                 location: l.id.clone(),
                 name: l.name.clone(),
@@ -166,7 +171,7 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
             }
         })
         .collect();
-    locations.sort_by_key(|l| net.loc_index[&l.location]);
+    locations.sort_by_key(|l| network.location_index[&l.location]);
     Ok(Availability {
         sku: sku.clone(),
         available: line.available,
@@ -188,31 +193,33 @@ pub fn find_in_store(
     snapshot
         .variant(sku)
         .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
-    let net = snapshot.network();
-    let place = net.resolve(destination)?;
-    let today = net.data.time_zone.local(now);
+    let network = snapshot.network();
+    let place = network.resolve(destination)?;
+    let today = network.data.time_zone.local(now);
     // Nearest first; ready times only for the stores listed.
-    let stock = net.stock_of(sku);
+    let stock = network.stock_of(sku);
     let stores: Vec<(u32, usize)> = stock
         .iter()
-        .filter(|s| s.now > 0 && net.data.locations[s.loc].pickup)
+        .filter(|s| s.now > 0 && network.data.locations[s.location].pickup)
         .map(|s| {
             (
-                place.point.distance_m(net.data.locations[s.loc].point),
-                s.loc,
+                place
+                    .point
+                    .distance_m(network.data.locations[s.location].point),
+                s.location,
             )
         })
         .collect();
     let mut found: Vec<StoreStock> = Vec::new();
-    for (distance_m, loc) in nearest_first(stores) {
+    for (distance_m, location) in nearest_first(stores) {
         if found.len() == MAX_STORES_LISTED {
             break;
         }
-        let Some(s) = stock.iter().find(|s| s.loc == loc) else {
+        let Some(s) = stock.iter().find(|s| s.location == location) else {
             continue;
         };
-        let l = &net.data.locations[s.loc];
-        let Some(ready) = net.ready(s.loc, today, None) else {
+        let l = &network.data.locations[s.location];
+        let Some(ready) = network.ready(s.location, today, None) else {
             continue;
         };
         found.push(StoreStock {
@@ -221,16 +228,16 @@ pub fn find_in_store(
             address: l.address.clone(),
             distance_m,
             available: s.now,
-            status: net.in_stock(s.now),
-            ready_by: net.data.time_zone.instant(ready.0, ready.1),
-            ready_label: ready_label(ready, today.0),
+            status: network.in_stock(s.now),
+            ready_by: network.data.time_zone.instant_of(ready),
+            ready_label: ready_label(ready, today.date),
         });
     }
     Ok(found)
 }
 
 /// "Today from 15:30", "Tomorrow from 10:00", "Tue 24 Nov from 10:00".
-pub(crate) fn ready_label((date, minute): (Date, u32), today: Date) -> String {
+pub(crate) fn ready_label(LocalTime { date, minute }: LocalTime, today: Date) -> String {
     let mut out = String::with_capacity(24);
     push_day(&mut out, date, today);
     out.push_str(" from ");

@@ -127,6 +127,21 @@ impl From<TimeOfDay> for String {
     }
 }
 
+/// A local date and minute of the day (minutes since midnight) in the network's time zone.
+/// Ordered by date, then minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LocalTime {
+    pub date: Date,
+    pub minute: u32,
+}
+
+impl LocalTime {
+    /// The start of `date`.
+    pub fn start_of(date: Date) -> LocalTime {
+        LocalTime { date, minute: 0 }
+    }
+}
+
 /// A set of weekdays, written `"mon-fri"`, `"sat"` or `"sat,sun"`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -227,12 +242,17 @@ impl TimeZone {
     }
 
     /// The local date and minute of the day of an instant.
-    pub fn local(self, t: Timestamp) -> (Date, u32) {
+    pub fn local(self, t: Timestamp) -> LocalTime {
         let local = t.unix() + self.offset_at(t);
-        (
-            Date(local.div_euclid(86_400)),
-            (local.rem_euclid(86_400) / 60) as u32,
-        )
+        LocalTime {
+            date: Date(local.div_euclid(86_400)),
+            minute: (local.rem_euclid(86_400) / 60) as u32,
+        }
+    }
+
+    /// The instant of a local time (the earlier one when clocks go back).
+    pub fn instant_of(self, at: LocalTime) -> Timestamp {
+        self.instant(at.date, at.minute)
     }
 
     /// The instant of a local date and minute (the earlier one when clocks go back).
@@ -293,7 +313,7 @@ mod tests {
         assert_eq!(cet.offset_at(ts("2026-03-29T01:00:00Z")), 7200);
         assert_eq!(cet.offset_at(ts("2026-10-25T00:59:59Z")), 7200);
         assert_eq!(cet.offset_at(ts("2026-10-25T01:00:00Z")), 3600);
-        let (date, minute) = cet.local(ts("2026-11-22T13:30:00Z"));
+        let LocalTime { date, minute } = cet.local(ts("2026-11-22T13:30:00Z"));
         assert_eq!(
             (date.to_string(), minute),
             ("2026-11-22".into(), 14 * 60 + 30)

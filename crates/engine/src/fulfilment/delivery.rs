@@ -5,9 +5,11 @@
 use serde::Serialize;
 
 use super::availability::{LineAvailability, push_day, push_hm, ready_label};
-use super::calendar::Date;
+use super::calendar::{Date, LocalTime};
 use super::geo::Point;
-use super::model::{CarrierKind, Level, Network, Service, ServiceData, StockAt, WeightRate};
+use super::model::{
+    CarrierKind, Collection, Level, Network, Service, ServiceData, StockAt, WeightRate,
+};
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
 use crate::cart::{Cart, DeliveryChoice};
@@ -15,8 +17,9 @@ use crate::catalogue::{ProductKind, Snapshot};
 use crate::context::QuoteContext;
 use crate::exact::{mul_sat_i64, mul_sat_u64};
 use crate::money::{Currency, Money};
+use crate::pricing::round_for;
 use crate::promotion::{Amount, delivery_discount};
-use crate::quote::{Adjustment, DeliveryPromotion, Quote, quote, round_for};
+use crate::quote::{Adjustment, DeliveryPromotion, Quote, quote};
 use crate::sku::Sku;
 use crate::sort::nearest_first;
 use crate::time::Timestamp;
@@ -143,48 +146,56 @@ struct Goods<'a> {
 pub fn delivery_options(
     snapshot: &Snapshot,
     cart: &Cart,
-    req: &DeliveryRequest,
+    request: &DeliveryRequest,
 ) -> Result<DeliveryQuote, FulfilmentError> {
-    let net = snapshot.network();
-    let place = net.resolve(req.destination)?;
+    let network = snapshot.network();
+    let place = network.resolve(request.destination)?;
     let goods = goods_of(snapshot, cart)?;
     let lines = goods
         .iter()
-        .map(|g| net.line_status(g.sku, g.quantity))
+        .map(|g| network.line_status(g.sku, g.quantity))
         .collect();
-    let distances: Vec<u32> = net
+    let distances: Vec<u32> = network
         .data
         .locations
         .iter()
         .map(|l| place.point.distance_m(l.point))
         .collect();
-    let ctx = Ctx::new(net, &goods, &place, &distances, req, snapshot.currency());
+    let calculation = Calculation::new(
+        network,
+        &goods,
+        &place,
+        &distances,
+        request,
+        snapshot.currency(),
+    );
     // The best plan of every service that can deliver; written out only for the shopper's
     // options (the best per level).
     let mut options: Vec<Planned> = Vec::new();
     let mut unavailable = Vec::new();
-    for (c, s, svc) in &net.services {
-        let service = &net.data.carriers[*c].services[*s];
-        match ctx.plan_service(service, svc) {
+    for at in &network.services {
+        let carrier = &network.data.carriers[at.carrier];
+        let service_data = &carrier.services[at.index];
+        match calculation.plan_service(service_data, &at.service) {
             Ok(planned) => options.push(planned),
-            Err((code, reason)) => unavailable.push(Unavailable {
-                service_id: service.id.clone(),
-                service_name: service.name.clone(),
-                carrier_name: net.data.carriers[*c].name.clone(),
-                level: service.level,
+            Err(Refusal { code, message }) => unavailable.push(Unavailable {
+                service_id: service_data.id.clone(),
+                service_name: service_data.name.clone(),
+                carrier_name: carrier.name.clone(),
+                level: service_data.level,
                 code: code.into(),
-                reason,
+                reason: message,
             }),
         }
     }
-    let mut best = ctx.best_per_level(options);
+    let mut best = calculation.best_per_level(options);
     for option in &mut best {
-        apply_promotions(snapshot, option, req.promotions);
+        apply_promotions(snapshot, option, request.promotions);
     }
     let pickup = if goods.is_empty() {
         Vec::new()
     } else {
-        ctx.pickup()
+        calculation.pickup()
     };
     Ok(DeliveryQuote {
         destination: place.point,
@@ -281,8 +292,8 @@ fn apply_promotions(
     option.total = Money::rounded(left, option.charge.currency(), round.strategy);
 }
 
-struct Ctx<'a> {
-    net: &'a Network,
+struct Calculation<'a> {
+    network: &'a Network,
     goods: &'a [Goods<'a>],
     /// at[goods line][location]
     at: Vec<Vec<Option<&'a StockAt>>>,
@@ -292,42 +303,42 @@ struct Ctx<'a> {
     scratch: std::cell::RefCell<sourcing::Scratch>,
     place: &'a Place,
     distances: &'a [u32],
-    /// Local date and minute of `now`.
-    now: (Date, u32),
-    req: &'a DeliveryRequest<'a>,
+    /// `now` in the network's time zone.
+    now: LocalTime,
+    request: &'a DeliveryRequest<'a>,
     currency: Currency,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Calculation<'a> {
     fn new(
-        net: &'a Network,
+        network: &'a Network,
         goods: &'a [Goods<'a>],
         place: &'a Place,
         distances: &'a [u32],
-        req: &'a DeliveryRequest<'a>,
+        request: &'a DeliveryRequest<'a>,
         currency: Currency,
-    ) -> Ctx<'a> {
+    ) -> Calculation<'a> {
         // Stock of each goods line per location, looked up once: the search reads it often.
         let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
         for (row, g) in at.iter_mut().zip(goods) {
-            for s in net.stock_of(g.sku) {
-                row[s.loc] = Some(s);
+            for s in network.stock_of(g.sku) {
+                row[s.location] = Some(s);
             }
         }
         let mut holding = Vec::with_capacity(distances.len());
         holding.extend(
             (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
         );
-        Ctx {
-            net,
+        Calculation {
+            network,
             goods,
             at,
             holding,
             scratch: Default::default(),
             place,
             distances,
-            now: net.data.time_zone.local(req.now),
-            req,
+            now: network.data.time_zone.local(request.now),
+            request,
             currency,
         }
     }
@@ -341,7 +352,7 @@ impl<'a> Ctx<'a> {
                 options
                     .iter()
                     .enumerate()
-                    .filter(|(_, o)| o.service.level == level)
+                    .filter(|(_, o)| o.service_data.level == level)
                     .min_by_key(|(_, o)| (o.score, o.latest_day))
                     .map(|(i, _)| i)
             })
@@ -362,76 +373,95 @@ struct Origin {
     zone: usize,
 }
 
-type Refusal = (&'static str, String);
+/// Why a service cannot deliver this cart: a stable code and a sentence.
+struct Refusal {
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(code: &'static str, message: String) -> Refusal {
+    Refusal { code, message }
+}
 
 /// When a shipment from a location leaves and arrives.
 #[derive(Clone)]
 struct Timing {
     ships_on: Date,
-    earliest: (Date, u32),
-    latest: (Date, u32),
-    slots: Vec<(Date, u32, u32)>,
+    earliest: LocalTime,
+    latest: LocalTime,
+    slots: Vec<Slot>,
 }
 
-impl Ctx<'_> {
+/// A delivery slot with room left: on `date`, from `start` to `end` (local minutes).
+#[derive(Clone, Copy)]
+struct Slot {
+    date: Date,
+    start: u32,
+    end: u32,
+}
+
+impl Calculation<'_> {
     /// The best plan of one service, in numbers (written out only if chosen), or why it
     /// cannot go.
     fn plan_service<'s>(
         &self,
-        service: &'s ServiceData,
-        svc: &'s Service,
+        service_data: &'s ServiceData,
+        service: &'s Service,
     ) -> Result<Planned<'s>, Refusal> {
-        self.can_carry(service)?;
-        let cands = self.candidates(service, svc)?;
+        self.can_carry(service_data)?;
+        let candidates = self.candidates(service_data, service)?;
         let items: Vec<Item> = self
             .goods
             .iter()
             .map(|g| Item {
                 quantity: g.quantity,
-                grams: charged_grams(service, g),
-                bulky: is_bulky(svc, g),
+                grams: charged_grams(service_data, g),
+                bulky: is_bulky(service, g),
             })
             .collect();
-        let supply = Rows::from_fn(self.at.len(), cands.len(), |g, c| {
-            supply_of(self.at[g][cands[c].location])
+        let supply = Rows::from_fn(self.at.len(), candidates.len(), |g, c| {
+            supply_of(self.at[g][candidates[c].location])
         });
         if let Some((g, _)) = self.goods.iter().zip(supply.iter()).find(|(g, row)| {
             row.iter()
                 .fold(0u32, |sum, s| sum.saturating_add(s.total()))
                 < g.quantity
         }) {
-            return Err((
+            return Err(refuse(
                 "no_stock",
-                format!("Not enough {} where {} collects.", g.name, service.name),
+                format!(
+                    "Not enough {} where {} collects.",
+                    g.name, service_data.name
+                ),
             ));
         }
         let problem = Problem {
             items: &items,
             supply,
-            candidates: cands.len(),
-            max_shipments: self.net.data.sourcing.max_shipments as usize,
-            split_penalty: self.net.split_penalty,
-            delay_cost: self.net.delay_cost,
-            today: self.now.0,
+            candidates: candidates.len(),
+            max_shipments: self.network.data.sourcing.max_shipments as usize,
+            split_penalty: self.network.split_penalty,
+            delay_cost: self.network.delay_cost,
+            today: self.now.date,
         };
         if sourcing::coverable(&problem) == Some(false) {
-            let max = self.net.data.sourcing.max_shipments;
-            return Err((
+            let max = self.network.data.sourcing.max_shipments;
+            return Err(refuse(
                 "split_limit",
                 format!(
                     "{} cannot bring this cart in {max} shipments or fewer from where it is in stock.",
-                    service.name
+                    service_data.name
                 ),
             ));
         }
         let mut rating = Rating {
-            ctx: self,
+            calculation: self,
+            service_data,
             service,
-            svc,
-            cands: &cands,
-            value_price: self.value_price(svc),
-            timings: (0..cands.len()).map(|_| Timings::default()).collect(),
-            floor: self.earliest_arrival(service, svc),
+            candidates: &candidates,
+            value_price: self.value_price(service),
+            timings: (0..candidates.len()).map(|_| Timings::default()).collect(),
+            floor: self.earliest_arrival(service_data, service),
         };
         let plan = sourcing::search(
             &problem,
@@ -440,32 +470,38 @@ impl Ctx<'_> {
             &mut self.scratch.borrow_mut(),
         )
         .ok_or_else(|| {
-            (
+            refuse(
                 "no_date",
                 format!(
                     "{} has no delivery date in the next {} days.",
-                    service.name, self.net.data.sourcing.horizon_days
+                    service_data.name, self.network.data.sourcing.horizon_days
                 ),
             )
         })?;
-        Ok(rating.planned(&problem, &plan, service, svc))
+        Ok(rating.planned(&problem, &plan, service_data, service))
     }
 
     /// Whether the service runs and can carry every goods line.
-    fn can_carry(&self, service: &ServiceData) -> Result<(), Refusal> {
+    fn can_carry(&self, service_data: &ServiceData) -> Result<(), Refusal> {
         if self.goods.is_empty() {
-            return Err(("nothing_to_ship", "Nothing in the cart is shipped.".into()));
-        }
-        if !service.available {
-            return Err((
-                "suspended",
-                format!("{} is not running at the moment.", service.name),
+            return Err(refuse(
+                "nothing_to_ship",
+                "Nothing in the cart is shipped.".into(),
             ));
         }
-        if let Some(g) = self.goods.iter().find(|g| too_large(service, g)) {
-            return Err((
+        if !service_data.available {
+            return Err(refuse(
+                "suspended",
+                format!("{} is not running at the moment.", service_data.name),
+            ));
+        }
+        if let Some(g) = self.goods.iter().find(|g| too_large(service_data, g)) {
+            return Err(refuse(
                 "too_large",
-                format!("{} is too large or heavy for {}.", g.name, service.name),
+                format!(
+                    "{} is too large or heavy for {}.",
+                    g.name, service_data.name
+                ),
             ));
         }
         Ok(())
@@ -473,13 +509,17 @@ impl Ctx<'_> {
 
     /// The candidate origins (location, rate zone): allowed for the service, in a zone for
     /// this destination, holding some of the goods.
-    fn candidates(&self, service: &ServiceData, svc: &Service) -> Result<Vec<Origin>, Refusal> {
-        let zone = self.zones(svc);
-        let mut cands: Vec<Origin> = Vec::with_capacity(self.holding.len());
-        cands.extend(
+    fn candidates(
+        &self,
+        service_data: &ServiceData,
+        service: &Service,
+    ) -> Result<Vec<Origin>, Refusal> {
+        let zone = self.zones(service);
+        let mut candidates: Vec<Origin> = Vec::with_capacity(self.holding.len());
+        candidates.extend(
             self.holding
                 .iter()
-                .filter(|&&l| svc.origin[l])
+                .filter(|&&l| service.origin[l])
                 .filter_map(|&l| {
                     Some(Origin {
                         location: l,
@@ -487,45 +527,45 @@ impl Ctx<'_> {
                     })
                 }),
         );
-        if cands.is_empty()
-            && (0..self.distances.len()).all(|l| !svc.origin[l] || zone(l).is_none())
+        if candidates.is_empty()
+            && (0..self.distances.len()).all(|l| !service.origin[l] || zone(l).is_none())
         {
-            return Err((
+            return Err(refuse(
                 "out_of_area",
-                format!("{} does not deliver to this address.", service.name),
+                format!("{} does not deliver to this address.", service_data.name),
             ));
         }
-        Ok(cands)
+        Ok(candidates)
     }
 
     /// The earliest day the service could deliver: its first working day from today plus its
     /// transit (the slowest for a service without slots, the fastest for one with them), as a
     /// day number.
-    fn earliest_arrival(&self, service: &ServiceData, svc: &Service) -> i64 {
-        let calendar = self.net.calendar(svc.calendar);
-        let mut first = self.now.0;
+    fn earliest_arrival(&self, service_data: &ServiceData, service: &Service) -> i64 {
+        let calendar = self.network.calendar(service.calendar);
+        let mut first = self.now.date;
         while !calendar.works_on(first) {
             first = first.next();
         }
-        let transit = if service.slots.is_empty() {
-            service.transit_days[1]
+        let transit = if service_data.slots.is_empty() {
+            service_data.transit_days[1]
         } else {
-            service.transit_days[0]
+            service_data.transit_days[0]
         };
         calendar.add_working_days(first, transit).0
     }
 
     /// The price the goods' value fixes, if any: free above the service's threshold, else the
     /// highest value tier the goods reach.
-    fn value_price(&self, svc: &Service) -> Option<i64> {
-        let value = self.req.goods_value.to_minor().unwrap_or(i64::MAX);
-        let tier = svc
+    fn value_price(&self, service: &Service) -> Option<i64> {
+        let value = self.request.goods_value.to_minor().unwrap_or(i64::MAX);
+        let tier = service
             .value_tiers
             .iter()
             .filter(|t| value >= t.min_value)
             .max_by_key(|t| t.min_value)
             .map(|t| t.price);
-        if svc.free_above.is_some_and(|f| value >= f) {
+        if service.free_above.is_some_and(|f| value >= f) {
             Some(0)
         } else {
             tier
@@ -534,15 +574,17 @@ impl Ctx<'_> {
 
     /// The rate zone of a service for shipping from a location: postcode zones first (the same
     /// for every location), then distance.
-    fn zones<'s>(&'s self, svc: &'s Service) -> impl Fn(usize) -> Option<usize> + 's {
-        let by_postcode = self.place.postcode.as_ref().and_then(|pc| {
-            svc.zones
+    fn zones<'s>(&'s self, service: &'s Service) -> impl Fn(usize) -> Option<usize> + 's {
+        let by_postcode = self.place.postcode.as_ref().and_then(|postcode| {
+            service
+                .zones
                 .iter()
-                .position(|z| z.prefixes.iter().any(|p| pc.starts_with(p.as_str())))
+                .position(|z| z.prefixes.iter().any(|p| postcode.starts_with(p.as_str())))
         });
         move |l| {
             by_postcode.or_else(|| {
-                svc.zones
+                service
+                    .zones
                     .iter()
                     .position(|z| z.max_m.is_some_and(|m| self.distances[l] <= m))
             })
@@ -552,52 +594,66 @@ impl Ctx<'_> {
     /// When a shipment from `l` whose stock is there on `ready` leaves and arrives.
     fn timing(
         &self,
-        service: &ServiceData,
-        svc: &Service,
+        service_data: &ServiceData,
+        service: &Service,
         l: usize,
         ready: Date,
     ) -> Option<Timing> {
-        let from = if ready == self.now.0 {
+        let from = if ready == self.now.date {
             self.now
         } else {
-            (ready, 0)
+            LocalTime::start_of(ready)
         };
-        let ship = self.net.ready(
-            l,
-            from,
-            Some((svc.calendar, service.pickup_cutoff.map(|t| t.0))),
-        )?;
-        let cal = self.net.calendar(svc.calendar);
+        let collection = Collection {
+            calendar: service.calendar,
+            cutoff: service_data.pickup_cutoff.map(|t| t.0),
+        };
+        let ship = self.network.ready(l, from, Some(collection))?;
+        let calendar = self.network.calendar(service.calendar);
         let (first, last) = (
-            cal.add_working_days(ship.0, service.transit_days[0]),
-            cal.add_working_days(ship.0, service.transit_days[1]),
+            calendar.add_working_days(ship.date, service_data.transit_days[0]),
+            calendar.add_working_days(ship.date, service_data.transit_days[1]),
         );
-        let (open, close) = (service.window[0].0, service.window[1].0);
-        if service.slots.is_empty() {
-            let start = if first == ship.0 {
-                open.max(ship.1)
+        let (open, close) = (service_data.window[0].0, service_data.window[1].0);
+        if service_data.slots.is_empty() {
+            let start = if first == ship.date {
+                open.max(ship.minute)
             } else {
                 open
             };
-            if first == ship.0 && start >= close {
+            if first == ship.date && start >= close {
                 return None;
             }
             return Some(Timing {
-                ships_on: ship.0,
-                earliest: (first, start),
-                latest: (last, close),
+                ships_on: ship.date,
+                earliest: LocalTime {
+                    date: first,
+                    minute: start,
+                },
+                latest: LocalTime {
+                    date: last,
+                    minute: close,
+                },
                 slots: Vec::new(),
             });
         }
         let mut slots = Vec::new();
         let mut day = first;
-        for _ in 0..self.net.data.sourcing.horizon_days {
-            if cal.works_on(day) {
-                for slot in &service.slots {
-                    let booked = svc.booked.get(&(day, slot.start.0)).copied().unwrap_or(0);
-                    let after_ready = day > ship.0 || slot.start.0 >= ship.1;
+        for _ in 0..self.network.data.sourcing.horizon_days {
+            if calendar.works_on(day) {
+                for slot in &service_data.slots {
+                    let booked = service
+                        .booked
+                        .get(&(day, slot.start.0))
+                        .copied()
+                        .unwrap_or(0);
+                    let after_ready = day > ship.date || slot.start.0 >= ship.minute;
                     if booked < slot.capacity && after_ready && slots.len() < SLOTS_LISTED {
-                        slots.push((day, slot.start.0, slot.end.0));
+                        slots.push(Slot {
+                            date: day,
+                            start: slot.start.0,
+                            end: slot.end.0,
+                        });
                     }
                 }
             }
@@ -606,19 +662,22 @@ impl Ctx<'_> {
             }
             day = day.next();
         }
-        let &(d, s, e) = slots.first()?;
+        let &Slot { date, start, end } = slots.first()?;
         Some(Timing {
-            ships_on: ship.0,
-            earliest: (d, s),
-            latest: (d, e),
+            ships_on: ship.date,
+            earliest: LocalTime {
+                date,
+                minute: start,
+            },
+            latest: LocalTime { date, minute: end },
             slots,
         })
     }
 
     fn pickup(&self) -> Vec<PickupOption> {
-        let net = self.net;
+        let network = self.network;
         let stores: Vec<(u32, usize)> = (0..self.distances.len())
-            .filter(|&l| net.data.locations[l].pickup)
+            .filter(|&l| network.data.locations[l].pickup)
             .map(|l| (self.distances[l], l))
             .collect();
         // The day each shipping location could send a transfer, computed once, when needed.
@@ -635,7 +694,7 @@ impl Ctx<'_> {
         store: usize,
         sent: &std::cell::OnceCell<Vec<(usize, Date)>>,
     ) -> Option<PickupOption> {
-        let net = self.net;
+        let network = self.network;
         let (mut from, mut source, mut transfer) = (self.now, "store", Vec::new());
         for (g, row) in self.goods.iter().zip(&self.at) {
             let supply = supply_of(row[store]);
@@ -643,9 +702,9 @@ impl Ctx<'_> {
                 continue;
             }
             if supply.total() >= g.quantity {
-                let date = supply.ready(g.quantity, self.now.0);
-                if date > from.0 {
-                    (from, source) = ((date, 0), "incoming");
+                let date = supply.ready(g.quantity, self.now.date);
+                if date > from.date {
+                    (from, source) = (LocalTime::start_of(date), "incoming");
                 }
                 continue;
             }
@@ -653,19 +712,19 @@ impl Ctx<'_> {
         }
         let mut transfer_from = None;
         if !transfer.is_empty() {
-            let days = net.data.locations[store].transfer_days?;
+            let days = network.data.locations[store].transfer_days?;
             // The shipping location that can send every missing unit soonest (then nearest).
-            let calendar = net.calendar(net.locs[store].calendar);
+            let calendar = network.calendar(network.locations[store].calendar);
             // (location, day it could send) of every shipping location, once per request.
             let sent = sent.get_or_init(|| {
-                let ships = net
+                let ships = network
                     .data
                     .locations
                     .iter()
                     .enumerate()
-                    .filter(|(_, loc)| loc.ships);
+                    .filter(|(_, location)| location.ships);
                 ships
-                    .filter_map(|(l, _)| Some((l, net.ready(l, self.now, None)?.0)))
+                    .filter_map(|(l, _)| Some((l, network.ready(l, self.now, None)?.date)))
                     .collect()
             });
             // Senders share a few sending days: each day's arrival is worked out once.
@@ -688,20 +747,20 @@ impl Ctx<'_> {
                 })
                 .map(|&(l, day)| (arrives_after(day), l))
                 .min_by_key(|&(d, l)| (d, self.distances[l], l))?;
-            if arrives > from.0 {
-                (from, source) = ((arrives, 0), "transfer");
+            if arrives > from.date {
+                (from, source) = (LocalTime::start_of(arrives), "transfer");
             }
-            transfer_from = Some(net.data.locations[l].id.clone());
+            transfer_from = Some(network.data.locations[l].id.clone());
         }
-        let ready = net.ready(store, from, None)?;
-        let loc = &net.data.locations[store];
+        let ready = network.ready(store, from, None)?;
+        let location = &network.data.locations[store];
         Some(PickupOption {
-            location: loc.id.clone(),
-            name: loc.name.clone(),
-            address: loc.address.clone(),
+            location: location.id.clone(),
+            name: location.name.clone(),
+            address: location.address.clone(),
             distance_m: self.distances[store],
-            ready_by: net.data.time_zone.instant(ready.0, ready.1),
-            ready_label: ready_label(ready, self.now.0),
+            ready_by: network.data.time_zone.instant_of(ready),
+            ready_label: ready_label(ready, self.now.date),
             source,
             transfer_from,
         })
@@ -716,20 +775,22 @@ fn longest_side(g: &Goods) -> u32 {
     g.dims.map_or(0, |d| d.into_iter().max().unwrap_or(0))
 }
 
-fn too_large(service: &ServiceData, g: &Goods) -> bool {
-    service.max_item_grams.is_some_and(|m| g.grams > m)
-        || service.max_length_cm.is_some_and(|m| longest_side(g) > m)
+fn too_large(service_data: &ServiceData, g: &Goods) -> bool {
+    service_data.max_item_grams.is_some_and(|m| g.grams > m)
+        || service_data
+            .max_length_cm
+            .is_some_and(|m| longest_side(g) > m)
 }
 
-fn is_bulky(svc: &Service, g: &Goods) -> bool {
-    svc.bulky.is_some_and(|b| {
+fn is_bulky(service: &Service, g: &Goods) -> bool {
+    service.bulky.is_some_and(|b| {
         longest_side(g) >= b.min_length_cm || b.min_grams.is_some_and(|m| g.grams >= m)
     })
 }
 
 /// The greater of the actual weight and the dimensional weight (volume / divisor, in kg).
-fn charged_grams(service: &ServiceData, g: &Goods) -> u64 {
-    let dimensional = match (service.dim_divisor, g.dims) {
+fn charged_grams(service_data: &ServiceData, g: &Goods) -> u64 {
+    let dimensional = match (service_data.dim_divisor, g.dims) {
         (Some(divisor), Some([l, w, h])) if divisor > 0 => u64::from(l)
             .saturating_mul(u64::from(w))
             .saturating_mul(u64::from(h))
@@ -744,8 +805,14 @@ fn charged_grams(service: &ServiceData, g: &Goods) -> u64 {
 /// without an allocation; other days (incoming stock) go to a list.
 #[derive(Default)]
 struct Timings {
-    first: Option<(Date, Option<Timing>)>,
-    more: Vec<(Date, Option<Timing>)>,
+    first: Option<ReadyTiming>,
+    more: Vec<ReadyTiming>,
+}
+
+/// The timing of a shipment whose stock is ready on `ready` (`None`: it cannot go).
+struct ReadyTiming {
+    ready: Date,
+    timing: Option<Timing>,
 }
 
 impl Timings {
@@ -754,30 +821,32 @@ impl Timings {
         ready: Date,
         compute: impl FnOnce() -> Option<Timing>,
     ) -> &Option<Timing> {
-        let Some((first, _)) = &self.first else {
-            return &self.first.insert((ready, compute())).1;
+        let Some(first) = &self.first else {
+            let timing = compute();
+            return &self.first.insert(ReadyTiming { ready, timing }).timing;
         };
-        if *first == ready {
-            return &self.first.as_ref().expect("checked above").1;
+        if first.ready == ready {
+            return &self.first.as_ref().expect("checked above").timing;
         }
-        let at = match self.more.iter().position(|(d, _)| *d == ready) {
+        let at = match self.more.iter().position(|t| t.ready == ready) {
             Some(at) => at,
             None => {
-                self.more.push((ready, compute()));
+                let timing = compute();
+                self.more.push(ReadyTiming { ready, timing });
                 self.more.len() - 1
             }
         };
-        &self.more[at].1
+        &self.more[at].timing
     }
 }
 
 /// The search's view of one service: charges and (cached) dates per candidate location.
 struct Rating<'a> {
-    ctx: &'a Ctx<'a>,
-    service: &'a ServiceData,
-    svc: &'a Service,
+    calculation: &'a Calculation<'a>,
+    service_data: &'a ServiceData,
+    service: &'a Service,
     /// (location, zone) per candidate.
-    cands: &'a [Origin],
+    candidates: &'a [Origin],
     timings: Vec<Timings>,
     /// No shipment arrives (at the latest) before this day: collected on the carrier's first
     /// working day from today, slowest transit (fastest for slot services).
@@ -789,8 +858,8 @@ struct Rating<'a> {
 
 impl Costing for Rating<'_> {
     fn shipment_cost(&self, c: usize, grams: u64, bulky_units: u32) -> Option<i64> {
-        let Origin { location: l, zone } = self.cands[c];
-        let rates = &self.svc.zones[zone].rates;
+        let Origin { location: l, zone } = self.candidates[c];
+        let rates = &self.service.zones[zone].rates;
         let tier = |g: u64| {
             rates
                 .iter()
@@ -810,19 +879,19 @@ impl Costing for Rating<'_> {
             }
             _ => tier(grams)?,
         };
-        let km = i64::from(self.ctx.distances[l].div_ceil(1000));
+        let km = i64::from(self.calculation.distances[l].div_ceil(1000));
         let surcharge = self
-            .svc
+            .service
             .bulky
             .map_or(0, |b| mul_sat_i64(b.surcharge, i64::from(bulky_units)));
         let charge = rate
-            .saturating_add(mul_sat_i64(self.svc.per_km, km))
+            .saturating_add(mul_sat_i64(self.service.per_km, km))
             .saturating_add(surcharge);
         Some(self.value_price.map_or(charge, |cap| charge.min(cap)))
     }
 
     fn latest_day(&mut self, c: usize, ready: Date) -> Option<i64> {
-        self.timing(c, ready).map(|t| t.latest.0.0)
+        self.timing(c, ready).map(|t| t.latest.date.0)
     }
 
     fn earliest_latest_day(&self) -> i64 {
@@ -834,9 +903,16 @@ impl Rating<'_> {
     /// The timing of a shipment from candidate `c` ready on `ready`, computed once: the search
     /// asks for the same few (candidate, day) pairs again and again.
     fn timing(&mut self, c: usize, ready: Date) -> Option<&Timing> {
-        let (ctx, service, svc, l) = (self.ctx, self.service, self.svc, self.cands[c].location);
+        let (calculation, service_data, service, l) = (
+            self.calculation,
+            self.service_data,
+            self.service,
+            self.candidates[c].location,
+        );
         self.timings[c]
-            .get_or_insert(ready, || ctx.timing(service, svc, l, ready))
+            .get_or_insert(ready, || {
+                calculation.timing(service_data, service, l, ready)
+            })
             .as_ref()
     }
 
@@ -845,18 +921,18 @@ impl Rating<'_> {
         &mut self,
         p: &Problem,
         plan: &sourcing::Plan,
-        service: &'s ServiceData,
-        svc: &'s Service,
+        service_data: &'s ServiceData,
+        service: &'s Service,
     ) -> Planned<'s> {
         let mut planned = Planned {
+            service_data,
             service,
-            svc,
             score: plan.score,
             latest_day: plan.latest_day,
             charge: plan.cost,
             shipments: Vec::with_capacity(plan.shipments),
-            earliest: (Date(i64::MIN), 0),
-            latest: (Date(i64::MIN), 0),
+            earliest: LocalTime::start_of(Date(i64::MIN)),
+            latest: LocalTime::start_of(Date(i64::MIN)),
             slots: Vec::new(),
             backorder: false,
         };
@@ -866,30 +942,30 @@ impl Rating<'_> {
                 used.push(a.1);
             }
         }
-        used.sort_by_key(|&c| self.cands[c].location);
+        used.sort_by_key(|&c| self.candidates[c].location);
         for c in used {
-            let lines: Vec<(usize, u32)> = plan
+            let lines: Vec<Units> = plan
                 .alloc
                 .iter()
                 .filter(|a| a.1 == c)
-                .map(|&(i, _, q)| (i, q))
+                .map(|&(goods, _, quantity)| Units { goods, quantity })
                 .collect();
             let ready = lines
                 .iter()
-                .map(|&(i, q)| p.supply[i][c].ready(q, p.today))
+                .map(|u| p.supply[u.goods][c].ready(u.quantity, p.today))
                 .max()
                 .unwrap_or(p.today);
             planned.backorder |= ready > p.today;
-            let grams = lines.iter().fold(0u64, |sum, &(i, q)| {
-                sum.saturating_add(mul_sat_u64(p.items[i].grams, u64::from(q)))
+            let grams = lines.iter().fold(0u64, |sum, u| {
+                sum.saturating_add(mul_sat_u64(p.items[u.goods].grams, u64::from(u.quantity)))
             });
             let bulky = lines
                 .iter()
-                .filter(|&&(i, _)| p.items[i].bulky)
-                .map(|&(_, q)| q)
+                .filter(|u| p.items[u.goods].bulky)
+                .map(|u| u.quantity)
                 .sum();
             let charge = self.shipment_cost(c, grams, bulky).unwrap_or(0);
-            let location = self.cands[c].location;
+            let location = self.candidates[c].location;
             // The search only returns plans whose every shipment has a timing.
             let t = self
                 .timing(c, ready)
@@ -912,45 +988,55 @@ impl Rating<'_> {
 
 /// A service's best plan in numbers, before it is written out for the shopper.
 struct Planned<'s> {
-    service: &'s ServiceData,
-    svc: &'s Service,
+    service_data: &'s ServiceData,
+    service: &'s Service,
     score: i64,
     latest_day: i64,
     /// In minor units.
     charge: i64,
     shipments: Vec<PlannedShipment>,
-    earliest: (Date, u32),
-    latest: (Date, u32),
-    slots: Vec<(Date, u32, u32)>,
+    earliest: LocalTime,
+    latest: LocalTime,
+    slots: Vec<Slot>,
     backorder: bool,
 }
 
 struct PlannedShipment {
     location: usize,
-    /// (goods line, quantity)
-    lines: Vec<(usize, u32)>,
+    lines: Vec<Units>,
     ships_on: Date,
     charge: i64,
 }
 
-impl Ctx<'_> {
+/// `quantity` units of goods line `goods` in one shipment.
+#[derive(Clone, Copy)]
+struct Units {
+    goods: usize,
+    quantity: u32,
+}
+
+impl Calculation<'_> {
     /// The option the shopper sees for a chosen plan.
     fn write_option(&self, o: Planned) -> DeliveryOption {
-        let (net, currency, zone, today) =
-            (self.net, self.currency, self.net.data.time_zone, self.now.0);
+        let (network, currency, zone, today) = (
+            self.network,
+            self.currency,
+            self.network.data.time_zone,
+            self.now.date,
+        );
         let shipments: Vec<Shipment> = o
             .shipments
             .into_iter()
             .map(|s| Shipment {
-                location: net.data.locations[s.location].id.clone(),
-                location_name: net.data.locations[s.location].name.clone(),
+                location: network.data.locations[s.location].id.clone(),
+                location_name: network.data.locations[s.location].name.clone(),
                 distance_m: self.distances[s.location],
                 lines: s
                     .lines
                     .into_iter()
-                    .map(|(i, quantity)| ShipmentLine {
-                        sku: self.goods[i].sku.clone(),
-                        quantity,
+                    .map(|u| ShipmentLine {
+                        sku: self.goods[u.goods].sku.clone(),
+                        quantity: u.quantity,
                     })
                     .collect(),
                 ships_on: s.ships_on,
@@ -958,35 +1044,37 @@ impl Ctx<'_> {
             })
             .collect();
         let charge = Money::from_minor(o.charge, currency);
-        let label = if o.service.slots.is_empty() || shipments.len() > 1 {
+        let label = if o.service_data.slots.is_empty() || shipments.len() > 1 {
             range_label(o.earliest, o.latest, today)
         } else {
-            slot_label(o.earliest.0, o.earliest.1, o.latest.1, today)
+            let (earliest, latest) = (o.earliest, o.latest);
+            slot_label(earliest.date, earliest.minute, latest.minute, today)
         };
-        let carrier = &net.data.carriers[o.svc.carrier];
-        let lists_slots = carrier.kind == CarrierKind::Fleet || o.service.level == Level::Scheduled;
+        let carrier = &network.data.carriers[o.service.carrier];
+        let lists_slots =
+            carrier.kind == CarrierKind::Fleet || o.service_data.level == Level::Scheduled;
         DeliveryOption {
-            level: o.service.level,
-            level_name: o.service.level.name(),
-            service_id: o.service.id.clone(),
-            service_name: o.service.name.clone(),
+            level: o.service_data.level,
+            level_name: o.service_data.level.name(),
+            service_id: o.service_data.id.clone(),
+            service_name: o.service_data.name.clone(),
             carrier_id: carrier.id.clone(),
             carrier_name: carrier.name.clone(),
             charge,
             adjustments: Vec::new(),
             total: charge,
-            earliest: zone.instant(o.earliest.0, o.earliest.1),
-            latest: zone.instant(o.latest.0, o.latest.1),
+            earliest: zone.instant_of(o.earliest),
+            latest: zone.instant_of(o.latest),
             label,
             backorder: o.backorder,
             shipments,
             slots: if lists_slots {
                 o.slots
                     .iter()
-                    .map(|&(d, s, e)| SlotOption {
-                        start: zone.instant(d, s),
-                        end: zone.instant(d, e),
-                        label: slot_label(d, s, e, today),
+                    .map(|&Slot { date, start, end }| SlotOption {
+                        start: zone.instant(date, start),
+                        end: zone.instant(date, end),
+                        label: slot_label(date, start, end, today),
                     })
                     .collect()
             } else {
@@ -1008,12 +1096,12 @@ fn slot_label(day: Date, start: u32, end: u32, today: Date) -> String {
 }
 
 /// "Tue 24 Nov", or "Tue 24 Nov – Thu 26 Nov".
-fn range_label(earliest: (Date, u32), latest: (Date, u32), today: Date) -> String {
+fn range_label(earliest: LocalTime, latest: LocalTime, today: Date) -> String {
     let mut out = String::with_capacity(24);
-    push_day(&mut out, earliest.0, today);
-    if earliest.0 != latest.0 {
+    push_day(&mut out, earliest.date, today);
+    if earliest.date != latest.date {
         out.push_str(" – ");
-        push_day(&mut out, latest.0, today);
+        push_day(&mut out, latest.date, today);
     }
     out
 }

@@ -54,7 +54,7 @@ pub mod model;
 mod sourcing;
 
 pub use availability::{Availability, LineAvailability, LocationStock, StockStatus, StoreStock};
-pub use calendar::{Calendar, Date, Dst, TimeOfDay, TimeZone, Weekdays};
+pub use calendar::{Calendar, Date, Dst, LocalTime, TimeOfDay, TimeZone, Weekdays};
 pub use delivery::{
     DeliveryOption, DeliveryQuote, DeliveryRequest, PickupOption, Shipment, ShipmentLine,
     SlotOption, Unavailable,
@@ -127,7 +127,7 @@ impl Network {
 
     /// Whether `id` names a location where shoppers collect orders.
     pub fn is_pickup(&self, id: &str) -> bool {
-        self.loc_index
+        self.location_index
             .get(id)
             .is_some_and(|&l| self.data.locations[l].pickup)
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{Calendar, Date, TimeOfDay, TimeZone, Weekdays};
+use super::calendar::{Calendar, Date, LocalTime, TimeOfDay, TimeZone, Weekdays};
 use super::geo::Point;
 use crate::catalogue::SnapshotError;
 use crate::hash::HashMap;
@@ -115,7 +115,8 @@ pub struct StockRecord {
     pub incoming: Vec<Incoming>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Units arriving at a location on a date. Ordered by date, then quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incoming {
     pub date: Date,
@@ -328,20 +329,35 @@ impl Default for Sourcing {
 #[derive(Clone, Debug)]
 pub(crate) struct Location {
     pub calendar: usize,
-    /// (open, close) minutes per weekday, Monday first.
-    pub hours: [Option<(u32, u32)>; 7],
+    /// Opening hours per weekday, Monday first.
+    pub hours: [Option<OpenHours>; 7],
     pub cutoff: Option<u32>,
     pub handling: u32,
     pub capacity: Option<u32>,
 }
 
+/// When a location opens and closes on a weekday, in local minutes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpenHours {
+    pub open: u32,
+    pub close: u32,
+}
+
+/// A carrier collecting a shipment: its calendar, and the minute it collects by.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Collection {
+    pub calendar: usize,
+    pub cutoff: Option<u32>,
+}
+
 /// Stock of a SKU at a location: available now, then incoming tranches by date.
 #[derive(Clone, Debug)]
 pub(crate) struct StockAt {
-    pub loc: usize,
+    pub location: usize,
     pub record: usize,
     pub now: u32,
-    pub incoming: Vec<(Date, u32)>,
+    /// By date, none empty.
+    pub incoming: Vec<Incoming>,
 }
 
 /// A carrier's service as the calculator reads it: money in minor units, zones and origins
@@ -358,6 +374,15 @@ pub(crate) struct Service {
     /// Per location: may this service collect there?
     pub origin: Vec<bool>,
     pub booked: HashMap<(Date, u32), u32>,
+}
+
+/// A validated service and where the network data lists it: `data.carriers[carrier]
+/// .services[index]`.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceAt {
+    pub carrier: usize,
+    pub index: usize,
+    pub service: Service,
 }
 
 /// When an item is bulky for a service, and what it adds per bulky unit.
@@ -398,10 +423,10 @@ pub(crate) struct Zone {
 #[derive(Clone, Debug, Default)]
 pub struct Network {
     pub(crate) data: NetworkData,
-    pub(crate) locs: Vec<Location>,
+    pub(crate) locations: Vec<Location>,
     pub(crate) stock: HashMap<Sku, Vec<StockAt>>,
-    pub(crate) services: Vec<(usize, usize, Service)>,
-    pub(crate) loc_index: HashMap<String, usize>,
+    pub(crate) services: Vec<ServiceAt>,
+    pub(crate) location_index: HashMap<String, usize>,
     pub(crate) split_penalty: i64,
     pub(crate) delay_cost: i64,
 }
@@ -441,13 +466,13 @@ impl Network {
             ));
         }
         let calendars = check_calendars(&mut data)?;
-        let loc_index = index(
+        let location_index = index(
             data.locations.iter().map(|l| l.id.as_str()),
             "network.locations",
         )?;
-        let locs = build_locations(&data, &calendars)?;
-        let stock = build_stock(&mut data, &loc_index, knows)?;
-        let services = build_services(&data, &calendars, currency, &loc_index)?;
+        let locations = build_locations(&data, &calendars)?;
+        let stock = build_stock(&mut data, &location_index, knows)?;
+        let services = build_services(&data, &calendars, currency, &location_index)?;
         let split_penalty = minor(&data.sourcing.split_penalty, currency, || {
             "network.sourcing.split_penalty".into()
         })?;
@@ -464,10 +489,10 @@ impl Network {
         }
         Ok(Network {
             data,
-            locs,
+            locations,
             stock,
             services,
-            loc_index,
+            location_index,
             split_penalty,
             delay_cost,
         })
@@ -509,7 +534,7 @@ fn build_locations(
     data: &NetworkData,
     calendars: &HashMap<String, usize>,
 ) -> Result<Vec<Location>, SnapshotError> {
-    let mut locs = Vec::with_capacity(data.locations.len());
+    let mut locations = Vec::with_capacity(data.locations.len());
     for (i, l) in data.locations.iter().enumerate() {
         let here = format!("network.locations[{i}] ({})", l.id);
         let mut hours = [None; 7];
@@ -520,9 +545,12 @@ fn build_locations(
                     "a location opens before it closes",
                 ));
             }
-            (0..7u8)
-                .filter(|d| h.days.contains(*d))
-                .for_each(|d| hours[d as usize] = Some((h.open.0, h.close.0)));
+            (0..7u8).filter(|d| h.days.contains(*d)).for_each(|d| {
+                hours[d as usize] = Some(OpenHours {
+                    open: h.open.0,
+                    close: h.close.0,
+                })
+            });
         }
         if l.handling_minutes > 7 * 24 * 60 {
             return Err(invalid(
@@ -531,7 +559,7 @@ fn build_locations(
             ));
         }
         let calendar = calendar_of(calendars, &l.calendar, format!("{here}.calendar"))?;
-        locs.push(Location {
+        locations.push(Location {
             calendar,
             hours,
             cutoff: l.cutoff.map(|t| t.0),
@@ -539,7 +567,7 @@ fn build_locations(
             capacity: l.daily_capacity,
         });
     }
-    Ok(locs)
+    Ok(locations)
 }
 
 /// Every carrier's services, validated, with the carrier and service they come from; ids
@@ -548,8 +576,8 @@ fn build_services(
     data: &NetworkData,
     calendars: &HashMap<String, usize>,
     currency: Currency,
-    loc_index: &HashMap<String, usize>,
-) -> Result<Vec<(usize, usize, Service)>, SnapshotError> {
+    location_index: &HashMap<String, usize>,
+) -> Result<Vec<ServiceAt>, SnapshotError> {
     let mut services = Vec::new();
     for (c, carrier) in data.carriers.iter().enumerate() {
         let calendar = calendar_of(
@@ -562,19 +590,19 @@ fn build_services(
                 "network.carriers[{c}] ({}).services[{s}] ({})",
                 carrier.id, service.id
             );
-            services.push((
-                c,
-                s,
-                build_service(
+            services.push(ServiceAt {
+                carrier: c,
+                index: s,
+                service: build_service(
                     service,
                     c,
                     calendar,
                     &here,
                     currency,
                     &data.locations,
-                    loc_index,
+                    location_index,
                 )?,
-            ));
+            });
         }
     }
     if services.len() > MAX_SERVICES {
@@ -584,12 +612,12 @@ fn build_services(
         ));
     }
     let mut ids = crate::hash::HashSet::default();
-    if let Some((c, s, _)) = services
+    if let Some(ServiceAt { carrier, index, .. }) = services
         .iter()
-        .find(|(c, s, _)| !ids.insert(data.carriers[*c].services[*s].id.as_str()))
+        .find(|s| !ids.insert(data.carriers[s.carrier].services[s.index].id.as_str()))
     {
         return Err(invalid(
-            format!("network.carriers[{c}].services[{s}].id"),
+            format!("network.carriers[{carrier}].services[{index}].id"),
             "duplicate service id",
         ));
     }
@@ -620,7 +648,7 @@ fn index<'a>(
 
 fn build_stock(
     data: &mut NetworkData,
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
     knows: impl Fn(&Sku) -> bool,
 ) -> Result<HashMap<Sku, Vec<StockAt>>, SnapshotError> {
     let mut stock: HashMap<Sku, Vec<StockAt>> = HashMap::default();
@@ -629,15 +657,19 @@ fn build_stock(
         if !knows(&r.sku) {
             return Err(invalid(here, "unknown SKU"));
         }
-        let loc = *loc_index
+        let location = *location_index
             .get(&r.location)
             .ok_or_else(|| invalid(format!("{here}.location"), "unknown location"))?;
-        if r.on_hand > 1_000_000_000 || r.incoming.iter().any(|inc| inc.quantity > 1_000_000_000) {
+        if r.on_hand > 1_000_000_000
+            || r.incoming
+                .iter()
+                .any(|incoming| incoming.quantity > 1_000_000_000)
+        {
             return Err(invalid(here, "quantities are at most 10^9"));
         }
-        r.incoming.sort_by_key(|inc| inc.date);
+        r.incoming.sort_by_key(|incoming| incoming.date);
         let entry = stock.entry(r.sku.clone()).or_default();
-        if entry.iter().any(|s| s.loc == loc) {
+        if entry.iter().any(|s| s.location == location) {
             return Err(invalid(
                 here,
                 "stock of a SKU is listed twice at one location",
@@ -649,14 +681,14 @@ fn build_stock(
             .saturating_sub(r.reserved)
             .saturating_sub(r.safety);
         entry.push(StockAt {
-            loc,
+            location,
             record: i,
             now,
             incoming: r
                 .incoming
                 .iter()
-                .filter(|inc| inc.quantity > 0)
-                .map(|inc| (inc.date, inc.quantity))
+                .filter(|incoming| incoming.quantity > 0)
+                .copied()
                 .collect(),
         });
     }
@@ -670,7 +702,7 @@ fn build_service(
     here: &str,
     currency: Currency,
     locations: &[LocationData],
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
 ) -> Result<Service, SnapshotError> {
     let money = |a: &Amount, f: &str| minor(a, currency, || format!("{here}.{f}"));
     if s.transit_days[0] > s.transit_days[1] || s.transit_days[1] > 60 {
@@ -697,7 +729,7 @@ fn build_service(
         .enumerate()
         .map(|(z, zone)| build_zone(zone, &format!("{here}.zones[{z}]"), currency))
         .collect::<Result<Vec<Zone>, SnapshotError>>()?;
-    let origin = origins(s, here, locations, loc_index)?;
+    let origin = origins(s, here, locations, location_index)?;
     let mut value_tiers = Vec::new();
     for (t, tier) in s.value_tiers.iter().enumerate() {
         value_tiers.push(ValuePrice {
@@ -793,14 +825,14 @@ fn origins(
     s: &ServiceData,
     here: &str,
     locations: &[LocationData],
-    loc_index: &HashMap<String, usize>,
+    location_index: &HashMap<String, usize>,
 ) -> Result<Vec<bool>, SnapshotError> {
     if s.origins.is_empty() {
         Ok(locations.iter().map(|l| l.ships).collect())
     } else {
         let mut v = vec![false; locations.len()];
         for o in &s.origins {
-            let i = *loc_index.get(o).ok_or_else(|| {
+            let i = *location_index.get(o).ok_or_else(|| {
                 invalid(format!("{here}.origins"), format!("unknown location {o:?}"))
             })?;
             v[i] = true;
@@ -814,38 +846,41 @@ impl Network {
         &self.data.calendars[i]
     }
 
-    /// When an order whose stock is at location `loc` from local `(date, minute)` on is
+    /// When an order whose stock is at location `location` from local time `from` on is
     /// picked and ready (rules 3 and 8 of the module docs): the first day the location works,
     /// is open, has capacity and (for a shipment) the carrier works, starting no later than
     /// the location's cut-off and ready by closing and by the carrier's pickup cut-off.
     pub(crate) fn ready(
         &self,
-        loc: usize,
-        from: (Date, u32),
-        carrier: Option<(usize, Option<u32>)>,
-    ) -> Option<(Date, u32)> {
-        let (l, data) = (&self.locs[loc], &self.data.locations[loc]);
+        location: usize,
+        from: LocalTime,
+        carrier: Option<Collection>,
+    ) -> Option<LocalTime> {
+        let (l, data) = (&self.locations[location], &self.data.locations[location]);
         let calendar = self.calendar(l.calendar);
-        let mut day = from.0;
+        let mut day = from.date;
         for _ in 0..self.data.sourcing.horizon_days {
             let open = l.hours[day.weekday() as usize].filter(|_| calendar.works_on(day));
-            let carrier_works = carrier.is_none_or(|(c, _)| self.calendar(c).works_on(day));
+            let carrier_works = carrier.is_none_or(|c| self.calendar(c.calendar).works_on(day));
             let full = l
                 .capacity
                 .is_some_and(|cap| data.booked.get(&day).copied().unwrap_or(0) >= cap);
-            if let (Some((opens, closes)), true, false) = (open, carrier_works, full) {
-                let start = if day == from.0 {
-                    opens.max(from.1)
+            if let (Some(OpenHours { open, close }), true, false) = (open, carrier_works, full) {
+                let start = if day == from.date {
+                    open.max(from.minute)
                 } else {
-                    opens
+                    open
                 };
                 let done = start + l.handling;
-                let cutoff = l.cutoff.unwrap_or(closes).min(closes);
+                let cutoff = l.cutoff.unwrap_or(close).min(close);
                 if start <= cutoff
-                    && done <= closes
-                    && carrier.is_none_or(|(_, pc)| pc.is_none_or(|pc| done <= pc))
+                    && done <= close
+                    && carrier.is_none_or(|c| c.cutoff.is_none_or(|by| done <= by))
                 {
-                    return Some((day, done));
+                    return Some(LocalTime {
+                        date: day,
+                        minute: done,
+                    });
                 }
             }
             day = day.next();

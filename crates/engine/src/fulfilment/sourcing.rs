@@ -10,6 +10,7 @@
 //! exact on small carts, bounded on large ones, and deterministic either way.
 
 use super::calendar::Date;
+use super::model::Incoming;
 use crate::exact::{mul_sat_i64, mul_sat_u64};
 
 /// One goods line to ship.
@@ -25,19 +26,19 @@ pub(crate) struct Item {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Supply<'a> {
     pub now: u32,
-    pub incoming: &'a [(Date, u32)],
+    pub incoming: &'a [Incoming],
     /// `now` plus everything incoming (the search asks for it at every node).
     total: u32,
 }
 
 impl<'a> Supply<'a> {
-    pub fn new(now: u32, incoming: &'a [(Date, u32)]) -> Supply<'a> {
+    pub fn new(now: u32, incoming: &'a [Incoming]) -> Supply<'a> {
         Supply {
             now,
             incoming,
             total: incoming
                 .iter()
-                .fold(now, |sum, (_, q)| sum.saturating_add(*q)),
+                .fold(now, |sum, i| sum.saturating_add(i.quantity)),
         }
     }
 
@@ -52,8 +53,8 @@ impl<'a> Supply<'a> {
             return today;
         }
         let mut have = self.now;
-        for &(date, q) in self.incoming {
-            have = have.saturating_add(q);
+        for &Incoming { date, quantity } in self.incoming {
+            have = have.saturating_add(quantity);
             if have >= units {
                 return date.max(today);
             }
@@ -635,7 +636,7 @@ mod tests {
         ) {
             let items: Vec<Item> = items.into_iter().map(|(quantity, grams, bulky)| Item { quantity, grams, bulky }).collect();
             let today = Date::parse("2026-11-23").unwrap();
-            let incoming: Vec<Vec<Vec<(Date, u32)>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![(Date(today.0 + d), q)] } else { vec![] }).collect()).collect();
+            let incoming: Vec<Vec<Vec<Incoming>>> = stock.iter().map(|row| row.iter().map(|&(_, q, d)| if q > 0 { vec![Incoming { date: Date(today.0 + d), quantity: q }] } else { vec![] }).collect()).collect();
             let supply = Rows::from_fn(items.len(), 4, |i, c| Supply::new(stock[i % 3][c].0, &incoming[i % 3][c]));
             let p = Problem { items: &items, supply, candidates: 4, max_shipments, split_penalty: penalty, delay_cost: delay, today };
             let mut toy = Toy { base, per_kg: 90, max_grams: 12_000, days, today: today.0 };

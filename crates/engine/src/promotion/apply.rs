@@ -4,28 +4,11 @@
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-use rust_decimal::{Decimal, RoundingStrategy};
-
 use super::model::{Action, Amount, BundleComponent, Caps, Percent, Pick, Target};
 use crate::allocate::allocate_cents;
-use crate::catalogue::Product;
 use crate::hash::HashMap;
-use crate::sku::Sku;
+use crate::pricing::{Cents, Line, Round};
 use crate::sort::{ascending_unique, sort_indices, sort_vec};
-
-/// An amount in the quote currency's minor unit (cents, pence, yen). Promotions compute in
-/// these integers: exact, and far cheaper than decimals in Wasm, where 96-bit decimal
-/// arithmetic is emulated. A quote refuses a cart whose sum does not fit (see `quote.rs`).
-pub(crate) type Cents = i64;
-
-/// A cart line as promotions see it.
-#[derive(Clone)]
-pub(crate) struct Line<'a> {
-    pub sku: &'a Sku,
-    pub product: &'a Product,
-    pub quantity: u32,
-    pub gross: Cents,
-}
 
 /// The lines each target matches, computed once per quote and shared by every plan run (a
 /// quote may run several plans). Lines are indexed by SKU, product, category and tag when the
@@ -190,52 +173,8 @@ impl<'a> Matches<'a> {
     }
 }
 
-/// Rounding for every amount a promotion computes.
-#[derive(Clone, Copy)]
-pub(crate) struct Round {
-    pub minor_units: u32,
-    pub strategy: RoundingStrategy,
-}
-
+/// Percentages are promotions' own: the rest of [`Round`] is in `pricing`.
 impl Round {
-    pub fn apply(self, d: Decimal) -> Decimal {
-        d.round_dp_with_strategy(self.minor_units, self.strategy)
-    }
-
-    /// `d` in minor units, rounded with the strategy (an amount finer than the currency's
-    /// minor unit, or a promotion's amount applied in a currency with fewer decimals);
-    /// saturating, so a threshold beyond any cart stays out of reach.
-    pub fn cents(self, d: Decimal) -> Cents {
-        self.cents_with(d, self.strategy)
-    }
-
-    /// `d` in minor units, rounded up: a threshold ("spend at least 100.40" in yen is 101), so a
-    /// subtotal in whole units reaches it exactly when it reaches the amount.
-    pub fn cents_up(self, d: Decimal) -> Cents {
-        self.cents_with(d, RoundingStrategy::ToPositiveInfinity)
-    }
-
-    /// `d` in minor units, rounded down: a limit (a cap or a budget), never exceeded.
-    pub fn cents_down(self, d: Decimal) -> Cents {
-        self.cents_with(d, RoundingStrategy::ToNegativeInfinity)
-    }
-
-    fn cents_with(self, d: Decimal, strategy: RoundingStrategy) -> Cents {
-        crate::exact::scaled(d, self.minor_units).unwrap_or_else(|| {
-            let rounded = d.round_dp_with_strategy(self.minor_units, strategy);
-            crate::exact::scaled(rounded, self.minor_units).unwrap_or(if d.is_sign_negative() {
-                Cents::MIN
-            } else {
-                Cents::MAX
-            })
-        })
-    }
-
-    /// Minor units as a decimal at the currency's scale.
-    pub fn decimal(self, c: Cents) -> Decimal {
-        Decimal::new(c, self.minor_units)
-    }
-
     /// `percent` % of `amount` (≥ 0), rounded.
     pub fn percent(self, amount: Cents, percent: Percent) -> Cents {
         let (p, scale) = (percent.0.mantissa(), percent.0.scale());
@@ -249,12 +188,6 @@ impl Round {
             _ => None,
         };
         exact.unwrap_or_else(|| self.cents(self.decimal(amount) * percent.fraction()))
-    }
-
-    /// `amount × k / n` (`amount ≥ 0`, `k ≤ n`, `n > 0`), rounded.
-    pub fn share(self, amount: Cents, k: u32, n: u32) -> Cents {
-        crate::exact::mul_div_int(amount, i64::from(k), i64::from(n), self.strategy)
-            .expect("a share of an amount fits where the amount does")
     }
 }
 

@@ -2,26 +2,31 @@
 //!
 //! A quote's evaluation lists its near misses ([`Gap`]s); [`hints`] turns them into at most
 //! [`MAX_HINTS`] hints, highest saving first. "Spend this much more" is worked out from the
-//! quote; "add this item" suggests the cheapest item the promotion's target matches and runs
-//! that promotion alone on the quote's priced lines with the item added, reusing the quote's
-//! target matches (at most `MAX_SIMULATED_HINTS` such runs per quote).
+//! evaluation and the priced lines; "add this item" suggests the cheapest item the promotion's
+//! target matches and runs that promotion alone on the priced lines with the item added (priced
+//! by `pricing`), reusing the quote's target matches (at most `MAX_SIMULATED_HINTS` such runs
+//! per quote).
+//!
+//! Hints read what the quote is made from (the priced lines and the evaluation), never the
+//! finished `Quote`: so `promotion` depends on `pricing` and `context` only, and `quote`, which
+//! calls [`hints`] last, is the one module above both.
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::apply::{Cents, Line, Matches, order_discount};
+use super::apply::{Matches, order_discount};
 use super::model::{Channel, DeliveryDiscount, DiscountClass};
-use super::plan::{Evaluation, Gap};
+use super::plan::{Evaluation, Gap, Missed};
 use crate::cart::Cart;
 use crate::catalogue::Snapshot;
 use crate::context::QuoteContext;
 use crate::money::{Currency, Money};
-use crate::promotion;
-use crate::quote::{
-    PricedLines, Quote, QuoteError, cents, input_for, priced_line, round_for, within_limit,
+use crate::pricing::{
+    Cents, Line, PricedLine, PricedLines, QuoteError, cents, priced_line, round_for, within_limit,
 };
+use crate::promotion;
 use crate::sku::{Quantity, Sku};
 
 /// "Add 23.50 EUR more for free delivery", "Add a PlayStation: save 110.00 EUR".
@@ -52,12 +57,13 @@ pub const MAX_HINTS: usize = 3;
 /// Most near-miss promotions simulated for hints per quote (each costs one more evaluation).
 const MAX_SIMULATED_HINTS: usize = 4;
 
-/// What the hints of one quote read: the quote's inputs, its priced lines and the quote itself.
+/// What the hints of one quote read: the quote's inputs and its priced lines.
 pub(crate) struct HintInput<'q, 'a> {
     pub snapshot: &'a Snapshot,
     pub cart: &'a Cart,
     pub context: &'a QuoteContext,
-    pub quote: &'q Quote,
+    /// The quote's currency.
+    pub currency: Currency,
     pub priced: &'q PricedLines<'a>,
     /// The codes entered, normalized.
     pub codes: &'q [String],
@@ -82,14 +88,14 @@ enum Missing<'s> {
 
 /// The quote's upsell hints, highest saving first, at most [`MAX_HINTS`].
 pub(crate) fn hints(h: &HintInput, eval: &Evaluation) -> Result<Vec<UpsellHint>, QuoteError> {
-    let currency = h.quote.currency;
+    let currency = h.currency;
     let mut hints = Vec::new();
     let mut simulated = 0;
     // The shopper's lines' net, for what an order discount would take off at its threshold.
     let mut net = None;
     for n in near_misses(eval) {
         let hint = match n.missing {
-            Missing::Amount(missing) => amount_hint(h, n.promotion, missing, &mut net),
+            Missing::Amount(missing) => amount_hint(h, eval, n.promotion, missing, &mut net),
             Missing::Units { target, quantity } => {
                 if simulated == MAX_SIMULATED_HINTS {
                     continue;
@@ -121,7 +127,7 @@ pub(crate) fn hints(h: &HintInput, eval: &Evaluation) -> Result<Vec<UpsellHint>,
 /// Near misses of the evaluation, resolved to "spend this much more" or "add this item".
 fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
     let mut out = Vec::new();
-    for (p, gap) in &eval.gaps {
+    for Missed { promotion: p, gap } in &eval.gaps {
         let next_tier = matches!(gap, Gap::NextTier { .. });
         if (eval.applied.contains(p) && !next_tier) || out.iter().any(|n: &Near| n.promotion == *p)
         {
@@ -147,9 +153,15 @@ fn near_misses<'s>(eval: &Evaluation<'s>) -> Vec<Near<'s>> {
 }
 
 /// "Spend this much more": what promotion `p` lacks is `missing` of subtotal. `net` caches the
-/// shopper's lines' net across the hints of one quote.
-fn amount_hint(h: &HintInput, p: usize, missing: Cents, net: &mut Option<Decimal>) -> UpsellHint {
-    let currency = h.quote.currency;
+/// shopper's lines' net (gross less line discounts) across the hints of one quote.
+fn amount_hint(
+    h: &HintInput,
+    eval: &Evaluation,
+    p: usize,
+    missing: Cents,
+    net: &mut Option<Cents>,
+) -> UpsellHint {
+    let currency = h.currency;
     let round = round_for(h.snapshot, currency);
     let money = |d: Decimal| Money::rounded(d, currency, round.strategy);
     let promo = &h.snapshot.promotions()[p];
@@ -157,21 +169,22 @@ fn amount_hint(h: &HintInput, p: usize, missing: Cents, net: &mut Option<Decimal
         DiscountClass::Order => {
             // What it would take off at the threshold, less what it takes off already.
             let net = *net.get_or_insert_with(|| {
-                h.quote
-                    .lines
-                    .iter()
-                    .filter(|l| !l.gift)
-                    .map(|l| l.net.amount())
-                    .sum::<Decimal>()
+                let gross: Cents = h.priced.lines.iter().map(|l| l.gross).sum();
+                gross
+                    - eval
+                        .line_adjustments
+                        .iter()
+                        .map(|a| a.amount)
+                        .sum::<Cents>()
             });
-            let base = round.cents(net).saturating_add(missing);
-            let now = h
-                .quote
-                .order_adjustments
-                .iter()
-                .filter(|a| a.promotion_id == promo.id)
-                .map(|a| a.amount.amount())
-                .sum::<Decimal>();
+            let base = net.saturating_add(missing);
+            let now = round.decimal(
+                eval.order_adjustments
+                    .iter()
+                    .filter(|d| d.promotion == p)
+                    .map(|d| d.amount)
+                    .sum(),
+            );
             Some(money(
                 round.decimal(order_discount(base, &promo.action, round)) - now,
             ))
@@ -213,7 +226,7 @@ fn item_hint(
     let message = format!(
         "Add {name}: save {} {} ({})",
         saving.amount(),
-        h.quote.currency,
+        h.currency,
         promo.label
     );
     Ok(Some(UpsellHint {
@@ -283,7 +296,7 @@ fn simulate(
     let Ok(quantity) = Quantity::new(quantity.into()) else {
         return Ok(None);
     };
-    let currency = context.currency.unwrap_or(snapshot.currency());
+    let currency = h.currency;
     let Ok(total) = cart.quantity_after_add(snapshot, sku, quantity) else {
         return Ok(None);
     };
@@ -308,12 +321,12 @@ fn simulate(
             }
         }
         None => match priced_line(snapshot, sku, total.get(), context, currency) {
-            Ok((line, _)) => with.push(line),
+            Ok(PricedLine { line, .. }) => with.push(line),
             Err(_) => return Ok(None),
         },
     }
     let targets = snapshot.promotions()[promotion].targets();
-    let input = input_for(
+    let input = promotion::Input::new(
         snapshot,
         &with,
         Matches::after(h.matches, &with, &targets),

@@ -57,14 +57,15 @@ use rust_decimal::Decimal;
 
 use crate::hash::HashMap;
 
-pub(crate) use apply::{Cents, Line, Matches, Round};
+pub(crate) use apply::Matches;
 pub(crate) use hints::{HintInput, hints};
 pub use hints::{MAX_HINTS, Suggestion, UpsellHint};
 pub use model::*;
-pub(crate) use plan::{Evaluation, Input, alone, delivery_discount, evaluate};
+pub(crate) use plan::{Discount, Evaluation, Gift, Input, alone, delivery_discount, evaluate};
 
 use crate::catalogue::SnapshotError;
 use crate::money::{Currency, Money};
+use crate::pricing::Line;
 use crate::sku::Sku;
 
 /// Most coupon codes one cart may carry.

@@ -3,12 +3,13 @@
 
 use rust_decimal::Decimal;
 
-use super::apply::{Cents, Line, Matches, Round, line_discounts, order_discount};
+use super::apply::{Matches, line_discounts, order_discount};
 use super::model::{Action, Condition, DeliveryDiscount, DiscountClass, Promotion, Target};
 use crate::allocate::allocate_cents;
 use crate::catalogue::Snapshot;
 use crate::context::QuoteContext;
 use crate::money::Currency;
+use crate::pricing::{Cents, Line, Round, round_for};
 use crate::sku::Sku;
 use crate::sort::{sort_indices, sort_vec};
 
@@ -62,23 +63,93 @@ pub(crate) struct Input<'a> {
     pub currency: Currency,
 }
 
+impl<'a> Input<'a> {
+    /// What the promotion engine needs to evaluate these lines.
+    pub(crate) fn new(
+        snapshot: &'a Snapshot,
+        lines: &'a [Line<'a>],
+        matches: Matches<'a>,
+        context: &'a QuoteContext,
+        codes: &'a [String],
+        currency: Currency,
+    ) -> Input<'a> {
+        let round = round_for(snapshot, currency);
+        Input {
+            lines,
+            matches,
+            promotions: snapshot.promotions(),
+            context,
+            codes,
+            round,
+            delivery_charge: context.delivery_charge.map(|a| round.cents(a.0)),
+            snapshot,
+            currency,
+        }
+    }
+}
+
+/// What promotion `promotion` took off line `line` (an index into the input's lines).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LineAdjustment {
+    pub line: usize,
+    pub promotion: usize,
+    pub amount: Cents,
+}
+
+/// What promotion `promotion` took off the order or the delivery charge (or, for
+/// [`Evaluation::adjustments`], off anything).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Discount {
+    pub promotion: usize,
+    pub amount: Cents,
+}
+
+/// A gift line promotion `promotion` adds: `quantity` of `sku`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Gift {
+    pub promotion: usize,
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+/// What an applied promotion saved: in money, and in the worth of its gifts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Saved {
+    money: Cents,
+    gift_worth: Cents,
+}
+
+/// Why promotion `promotion` did not apply.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Rejected {
+    pub promotion: usize,
+    pub reason: Reason,
+}
+
+/// What promotion `promotion` lacks to apply (or to reach its next tier).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Missed<'a> {
+    pub promotion: usize,
+    pub gap: Gap<'a>,
+}
+
 /// The outcome of one plan.
 #[derive(Default, Clone, Debug, PartialEq)]
 pub(crate) struct Evaluation<'a> {
     /// The promotions run, in order.
     plan: Vec<usize>,
-    /// (line, promotion, discount) in application order: one list for the whole cart, so a
-    /// plan run allocates nothing per line.
-    pub line_adjustments: Vec<(usize, usize, Cents)>,
-    pub order_adjustments: Vec<(usize, Cents)>,
-    pub delivery: Vec<(usize, Cents)>,
-    pub gifts: Vec<(usize, Sku, u32)>,
+    /// Line discounts in application order: one list for the whole cart, so a plan run
+    /// allocates nothing per line.
+    pub line_adjustments: Vec<LineAdjustment>,
+    pub order_adjustments: Vec<Discount>,
+    pub delivery: Vec<Discount>,
+    pub gifts: Vec<Gift>,
     pub applied: Vec<usize>,
     /// Beside `applied`: what each took off in money (lines, order or delivery; nothing for a
     /// gift) and what its gifts are worth.
-    saved: Vec<(Cents, Cents)>,
-    pub rejected: Vec<(usize, Reason)>,
-    pub gaps: Vec<(usize, Gap<'a>)>,
+    saved: Vec<Saved>,
+    pub rejected: Vec<Rejected>,
+    pub gaps: Vec<Missed<'a>>,
     /// What the customer saves in money: the total is lower by this much.
     saving: Cents,
     /// What the gift items are worth: the second measure, only between plans that save the
@@ -94,13 +165,13 @@ impl<'a> Evaluation<'a> {
             .iter()
             .zip(&self.saved)
             .filter(|(p, _)| which(**p))
-            .map(|(_, (d, _))| *d)
+            .map(|(_, s)| s.money)
             .sum();
         debug_assert_eq!(
             saved,
             self.adjustments()
-                .filter(|&(p, _)| which(p))
-                .map(|(_, d)| d)
+                .filter(|d| which(d.promotion))
+                .map(|d| d.amount)
                 .sum::<Cents>()
         );
         saved
@@ -109,11 +180,24 @@ impl<'a> Evaluation<'a> {
     /// Records that promotion `p` applied, saving `saved` in money or gifts worth `gift`.
     fn apply(&mut self, p: usize, saved: Cents, gift: Cents) {
         self.applied.push(p);
-        self.saved.push((saved, gift));
-        // Money saved is bounded by the cart's limit (`quote.rs`); gifts are not, so both add
-        // without overflowing.
+        self.saved.push(Saved {
+            money: saved,
+            gift_worth: gift,
+        });
+        // Money saved is bounded by the cart's limit (`pricing::MAX_CENTS`); gifts are not, so
+        // both add without overflowing.
         self.saving = self.saving.saturating_add(saved);
         self.gift_worth = self.gift_worth.saturating_add(gift);
+    }
+
+    /// Records that promotion `p` lacks `gap`: a rejection saying so, and the gap for hints.
+    fn missed(&mut self, p: usize, gap: Gap<'a>, input: &Input) {
+        let reason = gap_reason(&gap, input.currency.code(), input.round);
+        self.rejected.push(Rejected {
+            promotion: p,
+            reason,
+        });
+        self.gaps.push(Missed { promotion: p, gap });
     }
 
     /// What this evaluation recorded for the promotions `shared` selects: every list keeps
@@ -124,40 +208,53 @@ impl<'a> Evaluation<'a> {
             ..Evaluation::default()
         };
         out.line_adjustments
-            .extend(self.line_adjustments.iter().filter(|a| shared(a.1)));
-        out.order_adjustments
-            .extend(self.order_adjustments.iter().filter(|a| shared(a.0)));
+            .extend(self.line_adjustments.iter().filter(|a| shared(a.promotion)));
+        out.order_adjustments.extend(
+            self.order_adjustments
+                .iter()
+                .filter(|a| shared(a.promotion)),
+        );
         out.delivery
-            .extend(self.delivery.iter().filter(|a| shared(a.0)));
+            .extend(self.delivery.iter().filter(|a| shared(a.promotion)));
         out.gifts
-            .extend(self.gifts.iter().filter(|g| shared(g.0)).cloned());
-        for (&p, &(saved, gift)) in self
+            .extend(self.gifts.iter().filter(|g| shared(g.promotion)).cloned());
+        for (&p, &Saved { money, gift_worth }) in self
             .applied
             .iter()
             .zip(&self.saved)
             .filter(|(p, _)| shared(**p))
         {
-            out.apply(p, saved, gift);
+            out.apply(p, money, gift_worth);
         }
-        out.rejected
-            .extend(self.rejected.iter().filter(|r| shared(r.0)).cloned());
+        out.rejected.extend(
+            self.rejected
+                .iter()
+                .filter(|r| shared(r.promotion))
+                .cloned(),
+        );
         out.gaps
-            .extend(self.gaps.iter().filter(|g| shared(g.0)).cloned());
+            .extend(self.gaps.iter().filter(|g| shared(g.promotion)).cloned());
         out
     }
 
     /// Each applied promotion, in application order, with the money it took off (its gifts'
     /// worth not included).
-    pub fn applied_amounts(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
+    pub fn applied_amounts(&self) -> impl Iterator<Item = Discount> + '_ {
         self.applied
             .iter()
             .zip(&self.saved)
-            .map(|(&p, &(saved, _))| (p, saved))
+            .map(|(&promotion, saved)| Discount {
+                promotion,
+                amount: saved.money,
+            })
     }
 
-    /// Every (promotion, discount) of the plan: lines, order, delivery.
-    pub fn adjustments(&self) -> impl Iterator<Item = (usize, Cents)> + '_ {
-        let lines = self.line_adjustments.iter().map(|&(_, p, d)| (p, d));
+    /// Every discount of the plan: lines, order, delivery.
+    pub fn adjustments(&self) -> impl Iterator<Item = Discount> + '_ {
+        let lines = self.line_adjustments.iter().map(|a| Discount {
+            promotion: a.promotion,
+            amount: a.amount,
+        });
         lines
             .chain(self.order_adjustments.iter().copied())
             .chain(self.delivery.iter().copied())
@@ -181,26 +278,33 @@ pub(crate) fn evaluate<'a>(input: &Input<'a>, candidates: &[usize]) -> Evaluatio
         match context_check(input, &input.promotions[p]) {
             Ok(true) => eligible.push(p),
             Ok(false) => {}
-            Err(r) => rejected.push((p, r)),
+            Err(reason) => rejected.push(Rejected {
+                promotion: p,
+                reason,
+            }),
         }
     }
     let mut best = search(input, &eligible);
     for &p in &eligible {
-        if !best.applied.contains(&p) && !best.rejected.iter().any(|(q, _)| *q == p) {
-            best.rejected.push((p, not_chosen(input, p, &best.applied)));
+        if !best.applied.contains(&p) && !best.rejected.iter().any(|r| r.promotion == p) {
+            let reason = not_chosen(input, p, &best.applied);
+            best.rejected.push(Rejected {
+                promotion: p,
+                reason,
+            });
         }
     }
     best.rejected.extend(rejected);
     let by_id = &input.snapshot.promotion_index().id_rank;
-    sort_vec(&mut best.rejected, &|(a, _), (b, _)| {
-        by_id[*a].cmp(&by_id[*b])
+    sort_vec(&mut best.rejected, &|a, b| {
+        by_id[a.promotion].cmp(&by_id[b.promotion])
     });
     best
 }
 
 /// Context conditions. `Ok(false)`: a coupon promotion whose code was not entered (silent).
 fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
-    let ctx = input.context;
+    let context = input.context;
     for c in &p.conditions {
         match c {
             Condition::Coupon { code } => {
@@ -208,7 +312,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 if !input.codes.contains(&code) {
                     return Ok(false);
                 }
-                if ctx
+                if context
                     .used_coupons
                     .iter()
                     .any(|u| super::normalize_code(u) == code)
@@ -220,7 +324,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 }
             }
             Condition::Schedule { starts_at, ends_at } => {
-                let Some(now) = ctx.now else {
+                let Some(now) = context.now else {
                     return Err(reason(
                         "not_active",
                         "This offer is only available at certain times.",
@@ -239,18 +343,18 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                     ));
                 }
             }
-            Condition::Channel { channels } if !channels.contains(&ctx.channel) => {
+            Condition::Channel { channels } if !channels.contains(&context.channel) => {
                 return Err(reason("wrong_channel", "This offer is not available here."));
             }
             Condition::CustomerSegment { segments }
-                if !segments.iter().any(|s| ctx.segments.contains(s)) =>
+                if !segments.iter().any(|s| context.segments.contains(s)) =>
             {
                 return Err(reason(
                     "not_in_segment",
                     "This offer is for selected customers.",
                 ));
             }
-            Condition::FirstOrder if !ctx.first_order => {
+            Condition::FirstOrder if !context.first_order => {
                 return Err(reason(
                     "first_order_only",
                     "This offer is for your first order.",
@@ -259,7 +363,7 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
             _ => {}
         }
     }
-    let usage = ctx.usage.get(&*p.id);
+    let usage = context.usage.get(&*p.id);
     let exhausted = usage.is_some_and(|u| {
         u.remaining_uses == Some(0) || u.remaining_budget.is_some_and(|b| b.0.is_zero())
     });
@@ -445,8 +549,8 @@ fn worth_dropping(input: &Input, stackable: &[usize], current: &Evaluation) -> V
     let nearest_threshold = current
         .gaps
         .iter()
-        .filter_map(|(_, g)| match g {
-            Gap::Subtotal { missing } | Gap::NextTier { missing } => Some(*missing),
+        .filter_map(|m| match m.gap {
+            Gap::Subtotal { missing } | Gap::NextTier { missing } => Some(missing),
             _ => None,
         })
         .min();
@@ -510,11 +614,11 @@ fn settle<'a>(
         if !kept_out || *runs >= MAX_RUNS {
             found.rejected.extend(
                 why.into_iter()
-                    .filter(|(p, _): &(usize, Reason)| !found.applied.contains(p)),
+                    .filter(|r: &Rejected| !found.applied.contains(&r.promotion)),
             );
             found.gaps.extend(
                 gaps.into_iter()
-                    .filter(|(p, _): &(usize, Gap)| !found.applied.contains(p)),
+                    .filter(|m: &Missed| !found.applied.contains(&m.promotion)),
             );
             return found;
         }
@@ -522,10 +626,16 @@ fn settle<'a>(
             found
                 .rejected
                 .iter()
-                .filter(|(p, _)| idle.contains(p))
+                .filter(|r| idle.contains(&r.promotion))
                 .cloned(),
         );
-        gaps.extend(found.gaps.iter().filter(|(p, _)| idle.contains(p)).cloned());
+        gaps.extend(
+            found
+                .gaps
+                .iter()
+                .filter(|m| idle.contains(&m.promotion))
+                .cloned(),
+        );
         excluded.extend(idle);
         previous = Some(found);
     }
@@ -560,8 +670,8 @@ pub(crate) fn alone(input: &Input, p: usize) -> Cents {
     }
     found
         .adjustments()
-        .filter(|&(q, _)| q == p)
-        .map(|(_, d)| d)
+        .filter(|d| d.promotion == p)
+        .map(|d| d.amount)
         .sum::<Cents>()
         + gift_value(input, &found, p)
 }
@@ -570,12 +680,17 @@ fn gift_value(input: &Input, found: &Evaluation, p: usize) -> Cents {
     found
         .gifts
         .iter()
-        .filter(|(q, _, _)| *q == p)
-        .filter_map(|(_, sku, n)| {
+        .filter(|g| g.promotion == p)
+        .filter_map(|g| {
             input
                 .snapshot
-                .price_for(sku, input.context.channel, input.currency)
-                .map(|u| input.round.cents(u.amount()).saturating_mul(i64::from(*n)))
+                .price_for(&g.sku, input.context.channel, input.currency)
+                .map(|u| {
+                    input
+                        .round
+                        .cents(u.amount())
+                        .saturating_mul(i64::from(g.quantity))
+                })
         })
         .sum()
 }
@@ -656,17 +771,17 @@ impl RunState {
     /// from the beginning.
     fn after(input: &Input, eval: &Evaluation) -> RunState {
         let mut net: Vec<Cents> = input.lines.iter().map(|l| l.gross).collect();
-        for &(i, _, d) in &eval.line_adjustments {
-            net[i] -= d;
+        for a in &eval.line_adjustments {
+            net[a.line] -= a.amount;
         }
         RunState {
             net,
             subtotal: None,
-            order_total: eval.order_adjustments.iter().map(|(_, d)| d).sum(),
+            order_total: eval.order_adjustments.iter().map(|d| d.amount).sum(),
             delivery_left: eval
                 .delivery
                 .iter()
-                .fold(input.delivery_charge, |left, (_, d)| left.map(|l| l - d)),
+                .fold(input.delivery_charge, |left, d| left.map(|l| l - d.amount)),
         }
     }
 }
@@ -683,9 +798,7 @@ fn run_one<'a>(input: &Input<'a>, p: usize, state: &mut RunState, eval: &mut Eva
         input.round,
     );
     if let Err(gap) = checked {
-        eval.rejected
-            .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-        eval.gaps.push((p, gap));
+        eval.missed(p, gap, input);
         return;
     }
     if let Action::GiftItem { sku, quantity } = &promo.action {
@@ -713,22 +826,28 @@ fn run_one<'a>(input: &Input<'a>, p: usize, state: &mut RunState, eval: &mut Eva
         DiscountClass::Delivery => {
             let d = delivery_discount_of(&promo.action, state.delivery_left, input.round);
             state.delivery_left = state.delivery_left.map(|left| left - d);
-            eval.delivery.push((p, d));
+            eval.delivery.push(Discount {
+                promotion: p,
+                amount: d,
+            });
             eval.apply(p, d, 0);
             return;
         }
     };
     if taken == 0 {
-        eval.order_adjustments.retain(|(q, _)| *q != p);
-        eval.rejected.push((
-            p,
-            reason(
+        eval.order_adjustments.retain(|d| d.promotion != p);
+        eval.rejected.push(Rejected {
+            promotion: p,
+            reason: reason(
                 "nothing_to_discount",
                 "Nothing in your cart is discounted by this offer yet.",
             ),
-        ));
+        });
         if let Some(target) = action_target(&promo.action) {
-            eval.gaps.push((p, Gap::ActionTarget { target }));
+            eval.gaps.push(Missed {
+                promotion: p,
+                gap: Gap::ActionTarget { target },
+            });
         }
         return;
     }
@@ -743,7 +862,11 @@ fn give(input: &Input, p: usize, sku: &Sku, quantity: u32, eval: &mut Evaluation
         .price_for(sku, input.context.channel, input.currency)
     {
         Some(unit) => {
-            eval.gifts.push((p, sku.clone(), quantity));
+            eval.gifts.push(Gift {
+                promotion: p,
+                sku: sku.clone(),
+                quantity,
+            });
             eval.apply(
                 p,
                 0,
@@ -753,10 +876,10 @@ fn give(input: &Input, p: usize, sku: &Sku, quantity: u32, eval: &mut Evaluation
                     .saturating_mul(i64::from(quantity)),
             );
         }
-        None => eval.rejected.push((
-            p,
-            reason("gift_unavailable", "The gift is not available here."),
-        )),
+        None => eval.rejected.push(Rejected {
+            promotion: p,
+            reason: reason("gift_unavailable", "The gift is not available here."),
+        }),
     }
 }
 
@@ -775,17 +898,21 @@ fn apply_order<'a>(
     let d = cap.map_or(full, |c| full.min(c));
     if let Some(gap) = tier_gap(&promo.action, base, input.round) {
         if d == 0 {
-            eval.rejected
-                .push((p, gap_reason(&gap, input.currency.code(), input.round)));
-            eval.gaps.push((p, gap));
+            eval.missed(p, gap, input);
             return None;
         }
         if let Gap::Subtotal { missing } = gap {
-            eval.gaps.push((p, Gap::NextTier { missing }));
+            eval.gaps.push(Missed {
+                promotion: p,
+                gap: Gap::NextTier { missing },
+            });
         }
     }
     state.order_total += d;
-    eval.order_adjustments.push((p, d));
+    eval.order_adjustments.push(Discount {
+        promotion: p,
+        amount: d,
+    });
     Some(d)
 }
 
@@ -815,7 +942,11 @@ fn apply_line(
     for (i, d) in found.into_iter().filter(|&(_, d)| d != 0) {
         net[i] -= d;
         taken += d;
-        eval.line_adjustments.push((i, p, d));
+        eval.line_adjustments.push(LineAdjustment {
+            line: i,
+            promotion: p,
+            amount: d,
+        });
     }
     taken
 }
