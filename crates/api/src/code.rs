@@ -40,5 +40,39 @@ pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
 /// The request needs a signed-in customer. 401.
 pub const NOT_SIGNED_IN: &str = "not_signed_in";
+/// Checkout: no `Idempotency-Key` header, or one that is empty or too long. 400.
+pub const IDEMPOTENCY_KEY_REQUIRED: &str = "idempotency_key_required";
+/// Checkout: this idempotency key was used with another request body. 422.
+pub const IDEMPOTENCY_MISMATCH: &str = "idempotency_mismatch";
+/// Checkout: a request with this idempotency key, or another checkout of this cart, is still
+/// running; `Retry-After` says when to ask again. 409.
+pub const IN_PROGRESS: &str = "in_progress";
+/// Checkout: the cart has no lines. 422.
+pub const CART_EMPTY: &str = "cart_empty";
+/// Checkout: a contact or address field is missing, empty or too long, or the address does
+/// not fit the delivery choice (required for delivery, absent for pickup). 422.
+pub const INVALID_CHECKOUT: &str = "invalid_checkout";
+/// Checkout: the cart has no delivery choice, or its chosen level or pickup store cannot serve
+/// it any more. 409.
+pub const DELIVERY_UNAVAILABLE: &str = "delivery_unavailable";
+/// Checkout: the server's total is not the one the shopper saw; `current` is the cart with the
+/// server's quote, `total` its total. Nothing was reserved or charged. 409.
+pub const PRICE_CHANGED: &str = "price_changed";
+/// Checkout: the stock cannot cover some lines where the plan sources them; `lines` names
+/// them, `alternatives` what is still possible. Nothing was reserved or charged. 409.
+pub const OUT_OF_STOCK: &str = "out_of_stock";
+/// Checkout: a promotion the quote applies has no uses or budget left; `promotions` names it,
+/// `current` is the cart quoted again without it. 409.
+pub const PROMOTION_EXHAUSTED: &str = "promotion_exhausted";
+/// Checkout: the payment provider refused; `reason` says why (`card_declined`,
+/// `insufficient_funds`). Nothing was reserved or charged; the cart is kept. 402.
+pub const PAYMENT_DECLINED: &str = "payment_declined";
+/// Checkout: the payment provider did not answer in time; any authorization is voided and
+/// nothing is kept. Safe to retry with the same key. 504.
+pub const PAYMENT_TIMEOUT: &str = "payment_timeout";
+/// Checkout: no payment provider of that name. 422.
+pub const UNKNOWN_PAYMENT_PROVIDER: &str = "unknown_payment_provider";
+/// An order change the order's state machine refuses (cancelling a shipped order). 409.
+pub const INVALID_TRANSITION: &str = "invalid_transition";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";

@@ -21,8 +21,15 @@ use omnicart_engine::replica::{Base, Operation};
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub mod checkout;
 pub mod code;
 pub mod routes;
+
+pub use checkout::{
+    Alternatives, CheckoutReply, CheckoutRequest, Contact, IDEMPOTENCY_KEY, OrderList,
+    OrderSummary, OrderTotals, OrderView, PaymentMethod, PaymentView, PostalAddress,
+    ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
+};
 
 /// Most operations accepted in one request (`/ops` and `/sync`).
 pub const MAX_OPS_PER_REQUEST: usize = 100;
@@ -54,10 +61,28 @@ pub struct ErrorDetail<Current = CartView> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op_index: Option<usize>,
     /// The resource as stored, where a write was refused because it had changed
-    /// ([`code::STALE_VERSION`]): the client can apply its edit to this.
+    /// ([`code::STALE_VERSION`]): the client can apply its edit to this. For
+    /// [`code::PRICE_CHANGED`] and [`code::PROMOTION_EXHAUSTED`]: the cart with the server's
+    /// new quote.
     /// (A missing `Option` field reads as `None`; `default` would ask `Current: Default`.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Current>,
+    /// [`code::PRICE_CHANGED`]: the server's total, to show beside the one the shopper saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<omnicart_engine::Money>,
+    /// [`code::OUT_OF_STOCK`]: the lines the stock cannot cover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<ShortLine>,
+    /// [`code::OUT_OF_STOCK`]: what the cart can still be bought with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternatives: Option<Alternatives>,
+    /// [`code::PROMOTION_EXHAUSTED`]: the promotions with no uses or budget left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<String>,
+    /// [`code::PAYMENT_DECLINED`]: the provider's reason, machine-readable
+    /// (`card_declined`, `insufficient_funds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// On a server failure (5xx): the id of the request in the server's logs, to quote to
     /// support.
     #[serde(default, skip_serializing_if = "Option::is_none")]

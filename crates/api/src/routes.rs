@@ -23,6 +23,20 @@ pub const SIGN_OUT: &str = "/api/auth/sign-out";
 /// `GET`: [`crate::Me`].
 pub const ME: &str = "/api/me";
 
+/// `POST` [`crate::CheckoutRequest`] with an `Idempotency-Key` header: places an order.
+pub const CHECKOUT: &str = "/api/checkout";
+/// `GET`: [`crate::OrderList`], the caller's orders, newest first (`?page=N`).
+pub const ORDERS: &str = "/api/orders";
+/// `GET`: [`crate::OrderView`] (a guest adds `?token=…`).
+pub const ORDER: &str = "/api/orders/{number}";
+/// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
+pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
+
+/// `route` with its `{number}` replaced by an order number.
+pub fn with_number(route: &str, number: &str) -> String {
+    route.replacen("{number}", number, 1)
+}
+
 /// `route` with its `{id}` replaced by `id`.
 pub fn with_id(route: &str, id: &str) -> String {
     route.replacen("{id}", id, 1)

@@ -13,6 +13,11 @@ fn an_error_body_names_only_the_fields_it_has() {
             message: "the cart changed".into(),
             op_index: None,
             current: None,
+            total: None,
+            lines: Vec::new(),
+            alternatives: None,
+            promotions: Vec::new(),
+            reason: None,
             request_id: None,
         },
     };
@@ -67,4 +72,35 @@ fn requests_refuse_unknown_fields_and_default_what_may_be_left_out() {
         serde_json::to_value(&sign_in).unwrap(),
         json!({"email": "a@b.c", "password": "p"})
     );
+}
+
+#[test]
+fn a_checkout_request_reads_without_any_price_but_the_total_seen() {
+    let text = json!({
+        "cart_id": "cart_1",
+        "expected_total": {"amount": "1299.00", "currency": "EUR"},
+        "contact": {"email": "mike@example.com", "name": "Mike"},
+        "payment": {"provider": "test", "token": omnicart_api::checkout::test_cards::SUCCESS}
+    });
+    let request: omnicart_api::CheckoutRequest = serde_json::from_value(text.clone()).unwrap();
+    assert_eq!(request.shipping_address, None);
+    assert_eq!(serde_json::to_value(&request).unwrap(), text);
+    let mut tampered = text;
+    tampered["unit_price"] = json!("1.00");
+    assert!(serde_json::from_value::<omnicart_api::CheckoutRequest>(tampered).is_err());
+}
+
+#[test]
+fn an_out_of_stock_refusal_names_its_lines_and_skips_empty_fields() {
+    let text = json!({"error": {
+        "code": "out_of_stock",
+        "message": "sold out",
+        "lines": [{"sku": "TV-1", "location": "wh-1", "requested": 1, "available": 0}],
+        "alternatives": {"levels": ["express"], "pickup_locations": []}
+    }});
+    let body: ErrorBody<IgnoredAny> = serde_json::from_value(text.clone()).unwrap();
+    assert_eq!(body.error.lines[0].available, 0);
+    assert!(body.error.promotions.is_empty() && body.error.reason.is_none());
+    let back: ErrorBody<Value> = serde_json::from_value(text.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), text);
 }

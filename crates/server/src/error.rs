@@ -4,8 +4,8 @@
 //! `http::error` writes it as the one JSON error shape.
 
 use axum::http::StatusCode;
-use omnicart_api::code;
-use omnicart_engine::ErrorCode;
+use omnicart_api::{Alternatives, ShortLine, code};
+use omnicart_engine::{ErrorCode, Money};
 use serde_json::Value;
 
 use crate::store::StoreError;
@@ -18,6 +18,19 @@ pub struct AppError {
     pub(crate) op_index: Option<usize>,
     pub(crate) current: Option<Value>,
     pub(crate) retry_after_seconds: Option<i64>,
+    /// The structured fields of a refused checkout (empty otherwise).
+    pub(crate) refusal: Refusal,
+}
+
+/// What a refused checkout tells the client besides its code: the fields of
+/// `omnicart_api::ErrorDetail` of the same names.
+#[derive(Debug, Default)]
+pub struct Refusal {
+    pub total: Option<Money>,
+    pub lines: Vec<ShortLine>,
+    pub alternatives: Option<Alternatives>,
+    pub promotions: Vec<String>,
+    pub reason: Option<String>,
 }
 
 impl AppError {
@@ -29,7 +42,14 @@ impl AppError {
             op_index: None,
             current: None,
             retry_after_seconds: None,
+            refusal: Refusal::default(),
         }
+    }
+
+    /// Attaches a refused checkout's structured fields.
+    pub fn with_refusal(mut self, refusal: Refusal) -> AppError {
+        self.refusal = refusal;
+        self
     }
 
     pub fn not_found(what: &str) -> AppError {

@@ -27,6 +27,11 @@ impl IntoResponse for AppError {
             message,
             op_index: self.op_index,
             current: self.current,
+            total: self.refusal.total,
+            lines: self.refusal.lines,
+            alternatives: self.refusal.alternatives,
+            promotions: self.refusal.promotions,
+            reason: self.refusal.reason,
             request_id,
         };
         let mut response = (self.status, axum::Json(ErrorBody { error })).into_response();

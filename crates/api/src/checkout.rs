@@ -1,0 +1,231 @@
+//! The checkout and order contract: `POST /api/checkout` ([`CheckoutRequest`] →
+//! [`CheckoutReply`]), `GET /api/orders` ([`OrderList`] of [`OrderSummary`]),
+//! `GET /api/orders/{number}` and `POST /api/orders/{number}/cancel` ([`OrderView`]).
+//!
+//! **What the server reads.** The request names the cart; the server prices it again with
+//! its own snapshot, the caller's context and the promotions' uses counted in its database.
+//! No price, discount or total from the client is read, except [`CheckoutRequest::expected_total`],
+//! the total the shopper saw, which is only compared: another total is refused
+//! (`price_changed`, with the server's quote in the error's `current`).
+//!
+//! **Idempotency.** Every checkout carries an [`IDEMPOTENCY_KEY`] header (1 to
+//! [`MAX_IDEMPOTENCY_KEY_BYTES`] bytes; a fresh random one per attempt, reused for retries of
+//! that attempt). The first answer per key and caller is stored and replayed byte for byte
+//! for 24 hours; the same key with another body is refused (`idempotency_mismatch`); a
+//! retry arriving while the first is still running gets `in_progress` (try again shortly).
+//!
+//! **Test cards.** The built-in test gateway (provider [`TEST_GATEWAY`], the default)
+//! answers by card number: [`test_cards`].
+//!
+//! Shapes are flat structs with `Option`s (no tagged enums), so the page's Wasm stays small.
+
+use omnicart_engine::fulfilment::Level;
+use omnicart_engine::{Money, QuoteLine, Sku, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// The request header that carries a checkout's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Longest idempotency key accepted, in bytes.
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
+/// How long a key's first answer is kept and replayed, in seconds (24 hours).
+pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
+/// Longest free-text field of a checkout (a name, a street line, a city), in characters.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Most street lines in an address.
+pub const MAX_STREET_LINES: usize = 3;
+/// Orders per page of [`OrderList`], at most (and by default).
+pub const MAX_ORDERS_PER_PAGE: u32 = 50;
+
+/// The payment provider name of the built-in test gateway.
+pub const TEST_GATEWAY: &str = "test";
+
+/// The built-in test gateway's card numbers (the payment token is the number, spaces allowed).
+/// Any other number is declined as `card_declined`.
+pub mod test_cards {
+    /// Authorized.
+    pub const SUCCESS: &str = "4242424242424242";
+    /// Declined: `card_declined`.
+    pub const DECLINED: &str = "4000000000000002";
+    /// Declined: `insufficient_funds`.
+    pub const INSUFFICIENT_FUNDS: &str = "4000000000009995";
+    /// The provider does not answer in time: nothing is charged (the authorization is voided)
+    /// and the checkout is refused with `payment_timeout`.
+    pub const TIMEOUT: &str = "4000000000000119";
+}
+
+/// `POST /api/checkout`, with the [`IDEMPOTENCY_KEY`] header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// The cart to buy, as the caller may see it (their own, or an anonymous one by id).
+    pub cart_id: String,
+    /// The total the shopper saw and agreed to. Compared, never charged: the server charges
+    /// its own quote's total, and refuses with `price_changed` if the two differ.
+    pub expected_total: Money,
+    pub contact: Contact,
+    /// Where to deliver; absent when the cart's delivery choice is a pickup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<PostalAddress>,
+    pub payment: PaymentMethod,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Where the confirmation (and, for a guest, the link to the order) is sent.
+    pub email: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostalAddress {
+    pub name: String,
+    /// 1 to [`MAX_STREET_LINES`] lines.
+    pub street: Vec<String>,
+    pub postcode: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2 (`DE`).
+    pub country: String,
+}
+
+/// How the shopper pays: a provider and the token its page-side form produced (for
+/// [`TEST_GATEWAY`], a number of [`test_cards`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethod {
+    pub provider: String,
+    pub token: String,
+}
+
+/// The answer to a placed checkout (201).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutReply {
+    pub order: OrderView,
+    /// For a guest: the capability that opens the order
+    /// (`GET /api/orders/{number}?token=…`). Shown once; the server keeps only its hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_token: Option<String>,
+}
+
+/// An order as its shopper sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderView {
+    /// `4829-1034-775`: readable out on the phone, with a check digit.
+    pub number: String,
+    /// `placed`, `confirmed`, `in_fulfilment`, …, `cancelled`, `on_hold`.
+    pub state: String,
+    pub placed_at: Timestamp,
+    /// Every transition, oldest first (the first is the placement).
+    pub timeline: Vec<TimelineEntry>,
+    /// The lines as the engine priced them at placement: goods, and each attached service
+    /// right after its item (`attached_to`), with adjustments and tax.
+    pub lines: Vec<QuoteLine>,
+    /// The delivery level, when delivered…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_level: Option<Level>,
+    /// …or the store it is collected from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_location: Option<String>,
+    /// The sourcing plan: where each part ships from and when it arrives.
+    pub shipments: Vec<ShipmentView>,
+    pub contact: Contact,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<PostalAddress>,
+    pub totals: OrderTotals,
+    pub payment: PaymentView,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub state: String,
+    pub at: Timestamp,
+    /// For people: "Order placed", "Cancelled by you".
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentView {
+    pub location: String,
+    pub location_name: String,
+    pub lines: Vec<ShipmentLineView>,
+    /// The date it leaves the location (`2026-11-24`).
+    pub ships_on: String,
+    /// The promised delivery (or ready-for-pickup) window.
+    pub earliest: Timestamp,
+    pub latest: Timestamp,
+    /// "Tue 24 Nov – Thu 26 Nov".
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentLineView {
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub discount_total: Money,
+    /// What delivery costs after its discounts (zero for pickup).
+    pub delivery: Money,
+    pub tax_total: Money,
+    pub total: Money,
+    pub prices_include_tax: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub provider: String,
+    /// `authorized`, `captured`, `voided`, … (the payment's machine).
+    pub state: String,
+    pub authorized: Money,
+    pub captured: Money,
+    pub refunded: Money,
+}
+
+/// One order in [`OrderList`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub number: String,
+    pub state: String,
+    pub placed_at: Timestamp,
+    pub item_count: u32,
+    pub total: Money,
+}
+
+/// `GET /api/orders?page=N` (N from 1): the caller's orders, newest first,
+/// [`MAX_ORDERS_PER_PAGE`] per page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderList {
+    pub orders: Vec<OrderSummary>,
+    /// The page after this one, if there are more orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<u32>,
+}
+
+/// In an `out_of_stock` refusal ([`crate::ErrorDetail::lines`]): a line the stock cannot
+/// cover where the plan sources it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortLine {
+    pub sku: Sku,
+    pub location: String,
+    pub requested: u32,
+    /// What that location can still promise (0 or more).
+    pub available: u32,
+}
+
+/// In an `out_of_stock` refusal ([`crate::ErrorDetail::alternatives`]): what the same cart can
+/// still be bought with, from the same delivery quote, checked against live stock.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alternatives {
+    /// Delivery levels whose whole plan the stock still covers.
+    #[serde(default)]
+    pub levels: Vec<Level>,
+    /// Pickup stores that still have the whole cart.
+    #[serde(default)]
+    pub pickup_locations: Vec<String>,
+}
