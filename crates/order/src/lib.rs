@@ -4,6 +4,8 @@
 //! - [`OrderStatus`]: the order's state machine ([`OrderState`]), its transitions a table of
 //!   data with who may take each ([`Machine::EDGES`]), and the record of every transition
 //!   taken (actor, time, reason).
+//! - [`Order`]: the aggregate built at placement from the final quote and the delivery plan,
+//!   and [`StockDemand`], what placement reserves per stock record.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -15,11 +17,16 @@
 
 pub mod machine;
 pub mod number;
+pub mod order;
 pub mod payment;
 pub mod status;
 
 pub use machine::{Actor, Edge, Machine, Record, Request, Role, Roles};
 pub use number::OrderNumber;
+pub use order::{
+    Address, Contact, Fulfilment, Order, Placement, PlannedLine, PlannedShipment, StockDemand,
+    Totals,
+};
 pub use payment::{Entry, EntryKind, Outcome, Payment, PaymentState};
 pub use status::{OrderState, OrderStatus};
 

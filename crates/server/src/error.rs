@@ -4,7 +4,7 @@
 //! `http::error` writes it as the one JSON error shape.
 
 use axum::http::StatusCode;
-use omnicart_api::{Alternatives, ShortLine, code};
+use omnicart_api::{Alternatives, ErrorBody, ErrorDetail, ShortLine, code};
 use omnicart_engine::{ErrorCode, Money};
 use serde_json::Value;
 
@@ -18,8 +18,9 @@ pub struct AppError {
     pub(crate) op_index: Option<usize>,
     pub(crate) current: Option<Value>,
     pub(crate) retry_after_seconds: Option<i64>,
-    /// The structured fields of a refused checkout (empty otherwise).
-    pub(crate) refusal: Refusal,
+    /// The structured fields of a refused checkout (boxed: most errors have none, and every
+    /// `Result` carries this type).
+    pub(crate) refusal: Option<Box<Refusal>>,
 }
 
 /// What a refused checkout tells the client besides its code: the fields of
@@ -42,13 +43,13 @@ impl AppError {
             op_index: None,
             current: None,
             retry_after_seconds: None,
-            refusal: Refusal::default(),
+            refusal: None,
         }
     }
 
     /// Attaches a refused checkout's structured fields.
     pub fn with_refusal(mut self, refusal: Refusal) -> AppError {
-        self.refusal = refusal;
+        self.refusal = Some(Box::new(refusal));
         self
     }
 
@@ -93,6 +94,25 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         self.code
+    }
+
+    /// The error body with `message` as written (the HTTP layer replaces a 5xx's).
+    pub(crate) fn into_body(self, request_id: Option<String>) -> ErrorBody<Value> {
+        let refusal = self.refusal.map(|r| *r).unwrap_or_default();
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                op_index: self.op_index,
+                current: self.current,
+                total: refusal.total,
+                lines: refusal.lines,
+                alternatives: refusal.alternatives,
+                promotions: refusal.promotions,
+                reason: refusal.reason,
+                request_id,
+            },
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod payment;
 pub mod service;
 pub mod store;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use crate::catalogue::Catalogue;
 pub use crate::error::AppError;
 pub use crate::http::app;
+use crate::payment::Providers;
 use crate::service::accounts::{self, CartMerge, CreateAccountError, Throttle};
 use crate::store::Db;
 
@@ -36,6 +38,11 @@ pub struct AppState {
     dummy_hash: String,
     /// Wrong passwords per email, to stop guessing.
     throttle: Arc<Throttle>,
+    /// Payment providers by name (the built-in test gateway by default).
+    pub payments: Providers,
+    /// Set once the stock and promotion-usage tables are loaded from the catalogue
+    /// ([`service::checkout::prepare`]).
+    pub(crate) prepared: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl AppState {
@@ -49,6 +56,8 @@ impl AppState {
             secure_cookies: false,
             dummy_hash,
             throttle: Arc::default(),
+            payments: Providers::with_test_gateway(),
+            prepared: Arc::default(),
         })
     }
 

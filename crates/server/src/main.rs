@@ -50,6 +50,10 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))?
         .with_cart_merge(config.cart_merge);
     state.secure_cookies = config.secure_cookies;
+    omnicart_server::service::checkout::prepare(&state)
+        .await
+        .map_err(|e| format!("loading stock: {e:?}"))?;
+    omnicart_server::service::checkout::spawn_sweeper(state.clone());
     let dist = config.dist.join("index.html").exists();
     if !dist {
         let dist = config.dist.display();

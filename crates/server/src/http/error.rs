@@ -8,34 +8,23 @@
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use omnicart_api::{ErrorBody, ErrorDetail};
 
 use crate::error::AppError;
 
 impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let (message, request_id) = if self.status.is_server_error() {
+    fn into_response(mut self) -> Response {
+        let request_id = if self.status.is_server_error() {
             // Logged inside the request's span, so the line carries the request id.
             tracing::error!(code = self.code, detail = %self.message, "request failed");
-            let message = "something went wrong on our side; please try again".to_owned();
-            (message, super::request_id::current())
+            self.message = "something went wrong on our side; please try again".to_owned();
+            super::request_id::current()
         } else {
-            (self.message, None)
+            None
         };
-        let error = ErrorDetail {
-            code: self.code.to_owned(),
-            message,
-            op_index: self.op_index,
-            current: self.current,
-            total: self.refusal.total,
-            lines: self.refusal.lines,
-            alternatives: self.refusal.alternatives,
-            promotions: self.refusal.promotions,
-            reason: self.refusal.reason,
-            request_id,
-        };
-        let mut response = (self.status, axum::Json(ErrorBody { error })).into_response();
-        if let Some(seconds) = self.retry_after_seconds {
+        let retry_after = self.retry_after_seconds;
+        let status = self.status;
+        let mut response = (status, axum::Json(self.into_body(request_id))).into_response();
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

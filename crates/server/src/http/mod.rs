@@ -1,5 +1,5 @@
 //! The HTTP layer: [`app`] merges one `router()` per resource under `/api` ([`catalogue`],
-//! [`carts`], [`sync`], [`auth`]), serves the built storefront for every other path, and
+//! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders)), serves the built storefront for every other path, and
 //! wraps it all in request ids and tracing ([`request_id`]). Handlers only extract
 //! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]).
@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
+pub mod checkout;
 pub mod error;
 pub mod extract;
 pub mod request_id;
@@ -31,6 +32,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(carts::router())
         .merge(sync::router())
         .merge(auth::router())
+        .merge(checkout::router())
         .fallback(|| async { AppError::not_found("API endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);

@@ -1,11 +1,15 @@
 //! The services: what each request *does*, between the HTTP layer ([`crate::http`]) and the
 //! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
-//! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions). A write
+//! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
+//! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
+//! shopper's orders and cancel). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
 
 pub mod accounts;
 pub mod carts;
+pub mod checkout;
+pub mod orders;
 pub mod sync;
 
 use omnicart_api::Profile;

@@ -228,6 +228,11 @@ impl LockedCart<'_> {
         self.row.generation
     }
 
+    /// The cart's version as locked.
+    pub fn version(&self) -> i64 {
+        self.row.version
+    }
+
     /// The cart as stored.
     pub fn cart(&self) -> Result<Cart, StoreError> {
         parse_json(&self.row.body, "cart body")

@@ -5,11 +5,16 @@
 //! `ON CONFLICT … DO NOTHING`, TEXT and BIGINT columns).
 //!
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
-//! [`accounts`] (customers), [`sessions`]. Nothing here knows about HTTP.
+//! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
+//! attempts and what they hold), [`orders`] (orders and the outbox), [`idempotency`] (stored
+//! first answers). Nothing here knows about HTTP.
 
 pub mod accounts;
 pub mod cart_log;
 pub mod carts;
+pub mod checkout;
+pub mod idempotency;
+pub mod orders;
 pub mod sessions;
 
 use std::sync::Arc;

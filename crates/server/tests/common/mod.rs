@@ -179,3 +179,23 @@ impl TestApp {
             .await
     }
 }
+
+/// An app over a catalogue changed by `edit` (the demo catalogue's JSON), with its state
+/// (the database, the test gateway) for the test to look behind the API.
+pub async fn app_with_catalogue(edit: impl FnOnce(&mut Value)) -> (TestApp, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    seed_demo_customers(&db).await.expect("demo customers");
+    let state = AppState::new(db, edited_catalogue(edit)).unwrap();
+    let router = app(state.clone(), None);
+    (TestApp { router, dir }, state)
+}
+
+/// The demo catalogue with `edit` applied.
+pub fn edited_catalogue(edit: impl FnOnce(&mut Value)) -> Catalogue {
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(DEMO_CATALOGUE).unwrap()).unwrap();
+    edit(&mut json);
+    let snapshot = omnicart_engine::Snapshot::from_json(&json.to_string()).unwrap();
+    Catalogue::new(snapshot)
+}

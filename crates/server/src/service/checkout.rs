@@ -1,0 +1,818 @@
+//! Placement, `POST /api/checkout`: the cart priced again by the engine, stock and promotion
+//! uses reserved, the payment authorized, the order created, the cart emptied; every request
+//! idempotent by its key.
+//!
+//! **Three steps, so no provider call holds the database.** A provider takes hundreds of
+//! milliseconds and SQLite has one writer, so the authorization runs outside any
+//! transaction:
+//! 1. *Reserve* (one transaction, holding the cart's lock): re-quote the cart with the
+//!    server's snapshot, the caller's context and the promotions' uses counted in the
+//!    database; refuse a total other than the one the shopper saw (`price_changed`, nothing
+//!    held); record a checkout attempt (one live attempt per cart); reserve the plan's units
+//!    per stock record and claim one use (and the discount's budget) per limited promotion,
+//!    each a conditional update (`out_of_stock`, `promotion_exhausted`: rolled back).
+//! 2. *Authorize* through the [`PaymentProvider`], keyed by the attempt's id, bounded by
+//!    [`AUTHORIZE_TIMEOUT`].
+//! 3. *Place* (one transaction): move the attempt to `ordered` only if it is still live and
+//!    not expired, insert the order (a fresh random number on a collision), its
+//!    `order.placed` event in the outbox, the cart emptied through its operation log, and
+//!    the idempotent answer. A decline releases the attempt; a timeout or a failure voids,
+//!    then releases.
+//!
+//! **Invariants.** No reservation or claimed use without an order or a live attempt (one
+//! younger than [`ATTEMPT_TTL_SECONDS`]); an authorization without an order is voided: by
+//! the request that got it when step 3 fails, or by the [`sweep`] (at start and every
+//! [`SWEEP_EVERY`]), which voids every expired live attempt's authorization and only then
+//! releases what it holds. Step 3 and the sweeper move the attempt by conditional updates
+//! with opposite expiry conditions, so exactly one of them wins. Money moves last: nothing is
+//! authorized before stock and uses are held.
+//!
+//! **Idempotency** (as Stripe's): the key is claimed per caller (a customer, or for a guest
+//! the cart) with the request's hash; the first answer is stored, a placed order's in the
+//! transaction that creates it, a refusal's after it, and replayed byte for byte for
+//! [`IDEMPOTENCY_KEY_TTL_SECONDS`]. Another body with the key is `idempotency_mismatch`; a
+//! retry while the first runs is `in_progress`. A server failure (5xx) stores nothing: it
+//! left nothing behind, so the retry runs again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use omnicart_api::checkout::{IDEMPOTENCY_KEY_TTL_SECONDS, MAX_FIELD_CHARS, MAX_STREET_LINES};
+use omnicart_api::{
+    Alternatives, CartView, CheckoutReply, CheckoutRequest, ShortLine,
+    checkout::MAX_IDEMPOTENCY_KEY_BYTES, code,
+};
+use omnicart_engine::fulfilment::delivery::DeliveryQuote;
+use omnicart_engine::promotion::Amount;
+use omnicart_engine::{
+    Cart, CartOp, DeliveryChoice, Destination, Money, ProductKind, Quote, Usage,
+    quote_with_delivery,
+};
+use omnicart_order::{Fulfilment, Order, OrderNumber, Placement, StockDemand};
+
+use crate::AppState;
+use crate::error::{AppError, Refusal};
+use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
+use crate::payment::{Authorize, PaymentError, PaymentProvider};
+use crate::service::Caller;
+use crate::service::orders::{order_view, to_address, to_contact};
+use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
+use crate::store::idempotency::{self, Claim};
+use crate::store::orders::{self, NewOrder};
+use crate::store::{WriteTx, cart_log};
+
+/// How long an attempt may hold stock and uses before the sweeper releases it.
+pub const ATTEMPT_TTL_SECONDS: i64 = 120;
+/// The longest a provider's authorization may take (well inside the attempt's life).
+pub const AUTHORIZE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the sweeper runs.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// Order numbers drawn before giving up (ten billion numbers: a second draw is rare).
+const NUMBER_DRAWS: usize = 8;
+
+/// An answer to send as it is (and as it was stored).
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+/// Loads stock and promotion usage from the catalogue if the database has none (once per
+/// process; at start, and before the first checkout of an app built without it).
+pub async fn prepare(state: &AppState) -> Result<(), AppError> {
+    state
+        .prepared
+        .get_or_try_init(|| held::seed(&state.db, &state.catalogue.snapshot))
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/checkout` with the idempotency key `key`.
+pub async fn place(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    request: CheckoutRequest,
+) -> Result<Answer, AppError> {
+    let key = match key.map(str::trim) {
+        Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_BYTES => k,
+        _ => {
+            let message =
+                format!("send an Idempotency-Key header of 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes");
+            return Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                code::IDEMPOTENCY_KEY_REQUIRED,
+                message,
+            ));
+        }
+    };
+    prepare(state).await?;
+    let scope = match &caller.customer_id {
+        Some(id) => id.clone(),
+        None => format!("cart:{}", request.cart_id),
+    };
+    let hash = sha256_hex(&serde_json::to_vec(&request).map_err(AppError::internal)?);
+    let now = now_unix();
+    match idempotency::claim(
+        &state.db,
+        &scope,
+        key,
+        &hash,
+        now,
+        now - IDEMPOTENCY_KEY_TTL_SECONDS,
+    )
+    .await?
+    {
+        Claim::Fresh => {}
+        Claim::Answered { status, body } => {
+            let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
+            return Ok(Answer { status, body });
+        }
+        Claim::Mismatch => {
+            let message = "this Idempotency-Key was used with another request; use a new key";
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::IDEMPOTENCY_MISMATCH,
+                message,
+            ));
+        }
+        Claim::Running => {
+            let message = "a request with this Idempotency-Key is still running";
+            return Err(
+                AppError::new(StatusCode::CONFLICT, code::IN_PROGRESS, message).with_retry_after(1),
+            );
+        }
+    }
+    let keyed = Keyed { scope: &scope, key };
+    match attempt(state, caller, &request, &keyed).await {
+        Ok(answer) => Ok(answer),
+        Err(e) if e.status.is_server_error() || e.code == code::IN_PROGRESS => {
+            idempotency::forget(&state.db, &scope, key).await?;
+            Err(e)
+        }
+        Err(e) => {
+            let status = e.status;
+            let body = serde_json::to_string(&e.into_body(None)).map_err(AppError::internal)?;
+            let mut tx = state.db.begin_write().await?;
+            idempotency::answer(&mut tx, &scope, key, status.as_u16(), &body).await?;
+            tx.commit().await?;
+            Ok(Answer { status, body })
+        }
+    }
+}
+
+struct Keyed<'a> {
+    scope: &'a str,
+    key: &'a str,
+}
+
+/// What step 1 holds for the payment and the order.
+struct Reserved {
+    attempt_id: String,
+    cart: Cart,
+    quote: Quote,
+    fulfilment: Fulfilment,
+}
+
+async fn attempt(
+    state: &AppState,
+    caller: &Caller,
+    request: &CheckoutRequest,
+    keyed: &Keyed<'_>,
+) -> Result<Answer, AppError> {
+    let provider = state
+        .payments
+        .get(&request.payment.provider)
+        .cloned()
+        .ok_or_else(|| {
+            let message = format!("no payment provider {:?}", request.payment.provider);
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::UNKNOWN_PAYMENT_PROVIDER,
+                message,
+            )
+        })?;
+    check_contact(request)?;
+    let reserved = reserve(state, caller, request).await?;
+    let authorization = Authorize {
+        key: reserved.attempt_id.clone(),
+        amount: reserved.quote.total,
+        token: request.payment.token.clone(),
+    };
+    let authorized = tokio::time::timeout(AUTHORIZE_TIMEOUT, provider.authorize(&authorization))
+        .await
+        .unwrap_or(Err(PaymentError::Timeout));
+    match authorized {
+        Ok(_) => match create_order(state, caller, request, keyed, &reserved).await {
+            Ok(answer) => Ok(answer),
+            Err(e) => {
+                abandon(state, provider.as_ref(), &reserved.attempt_id).await;
+                Err(e)
+            }
+        },
+        Err(PaymentError::Declined(reason)) => {
+            let mut tx = state.db.begin_write().await?;
+            held::release(&mut tx, &reserved.attempt_id, RESERVED, RELEASED).await?;
+            tx.commit().await?;
+            let message = format!("the payment was declined ({reason})");
+            let refusal = Refusal {
+                reason: Some(reason),
+                ..Refusal::default()
+            };
+            Err(AppError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                code::PAYMENT_DECLINED,
+                message,
+            )
+            .with_refusal(refusal))
+        }
+        Err(PaymentError::Timeout | PaymentError::Failed(_)) => {
+            abandon(state, provider.as_ref(), &reserved.attempt_id).await;
+            let message = "the payment provider did not answer; nothing was charged";
+            Err(AppError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                code::PAYMENT_TIMEOUT,
+                message,
+            ))
+        }
+    }
+}
+
+/// Voids the attempt's authorization, then releases what it holds. If the void fails the
+/// attempt stays live, and the sweeper voids and releases it once it expires.
+async fn abandon(state: &AppState, provider: &dyn PaymentProvider, attempt_id: &str) {
+    if let Err(e) = provider.void(attempt_id).await {
+        tracing::warn!(attempt_id, ?e, "void failed; the sweeper will retry");
+        return;
+    }
+    let released = async {
+        let mut tx = state.db.begin_write().await?;
+        held::release(&mut tx, attempt_id, RESERVED, RELEASED).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    };
+    if let Err(e) = released.await {
+        tracing::warn!(attempt_id, ?e, "release failed; the sweeper will retry");
+    }
+}
+
+/// Step 1 (see the module docs).
+async fn reserve(
+    state: &AppState,
+    caller: &Caller,
+    request: &CheckoutRequest,
+) -> Result<Reserved, AppError> {
+    let usage = usage(state).await?;
+    let mut tx = state.db.begin_write().await?;
+    let (cart, version) = locked_cart(&mut tx, caller, &request.cart_id).await?;
+    let priced = price(state, caller, &cart, usage)?;
+    let current = || CartView {
+        id: request.cart_id.clone(),
+        version,
+        cart: cart.clone(),
+        quote: Some(priced.quote.clone()),
+    };
+    check_total(request, &priced.quote, current)?;
+    let fulfilment = priced.fulfilment.clone().ok_or_else(delivery_unavailable)?;
+    check_address(request, &fulfilment)?;
+    let attempt_id = random_id("att_");
+    let now = now_unix();
+    let attempt = NewAttempt {
+        id: &attempt_id,
+        cart_id: &request.cart_id,
+        customer_id: caller.customer_id.as_deref(),
+        provider: &request.payment.provider,
+        now,
+        expires_at: now + ATTEMPT_TTL_SECONDS,
+    };
+    if !held::insert_attempt(&mut tx, &attempt).await? {
+        let message = "this cart is being checked out already";
+        return Err(
+            AppError::new(StatusCode::CONFLICT, code::IN_PROGRESS, message).with_retry_after(1),
+        );
+    }
+    let demand = StockDemand::of(&fulfilment.shipments);
+    let mut short = Vec::new();
+    for d in &demand {
+        if !held::reserve(&mut tx, &attempt_id, d).await? {
+            short.push(d.clone());
+        }
+    }
+    if !short.is_empty() {
+        drop(tx);
+        return Err(out_of_stock(state, &short, &priced.delivery, &cart).await?);
+    }
+    let exhausted = claim_uses(&mut tx, &attempt_id, &priced.quote).await?;
+    if !exhausted.is_empty() {
+        drop(tx);
+        return Err(promotion_exhausted(state, caller, request, &cart, version, exhausted).await?);
+    }
+    tx.commit().await?;
+    Ok(Reserved {
+        attempt_id,
+        cart,
+        quote: priced.quote,
+        fulfilment,
+    })
+}
+
+/// The cart, locked, if the caller may see it.
+async fn locked_cart(
+    tx: &mut WriteTx,
+    caller: &Caller,
+    cart_id: &str,
+) -> Result<(Cart, i64), AppError> {
+    let locked = cart_log::lock(tx, cart_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("cart"))?;
+    if !caller.may_see(locked.owner()) {
+        return Err(AppError::not_found("cart"));
+    }
+    let cart = locked.cart()?;
+    if cart.is_empty() {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::CART_EMPTY,
+            "the cart is empty",
+        ));
+    }
+    Ok((cart, locked.version()))
+}
+
+/// The promotions' uses and budgets left, as the engine takes them.
+async fn usage(state: &AppState) -> Result<BTreeMap<String, Usage>, AppError> {
+    let currency = state.catalogue.snapshot.currency();
+    let rows = held::usage(&state.db).await?;
+    rows.into_iter()
+        .map(|row| {
+            let budget = row
+                .budget_minor
+                .map(|b| {
+                    Money::from_minor((b - row.spent_minor).max(0), currency)
+                        .amount()
+                        .to_string()
+                })
+                .map(Amount::try_from)
+                .transpose()
+                .map_err(AppError::internal)?;
+            let usage = Usage {
+                remaining_uses: row
+                    .use_limit
+                    .map(|l| u32::try_from((l - row.used).max(0)).unwrap_or(u32::MAX)),
+                remaining_budget: budget,
+            };
+            Ok((row.promotion_id, usage))
+        })
+        .collect()
+}
+
+/// The engine's final quote, its delivery quote, and the fulfilment the cart chose.
+struct Priced {
+    quote: Quote,
+    delivery: DeliveryQuote,
+    fulfilment: Option<Fulfilment>,
+}
+
+fn price(
+    state: &AppState,
+    caller: &Caller,
+    cart: &Cart,
+    usage: BTreeMap<String, Usage>,
+) -> Result<Priced, AppError> {
+    let snapshot = &state.catalogue.snapshot;
+    let mut context = caller.quote_context();
+    context.usage = usage;
+    let now = context.now.expect("the server's context has its clock");
+    let destination = match cart.delivery() {
+        Some(DeliveryChoice::Pickup(id)) => {
+            let location = snapshot
+                .network()
+                .data()
+                .locations
+                .iter()
+                .find(|l| l.id == *id);
+            location.map(|l| Destination::at(l.point))
+        }
+        _ => cart.address().cloned(),
+    }
+    .ok_or_else(delivery_unavailable)?;
+    let (quote, delivery) = quote_with_delivery(snapshot, cart, &context, &destination, now)
+        .map_err(|e| AppError::domain(&e))?;
+    let goods = |sku: &omnicart_engine::Sku| {
+        snapshot
+            .variant(sku)
+            .is_some_and(|(p, _)| p.kind == ProductKind::Goods)
+    };
+    let fulfilment = match cart.delivery() {
+        Some(DeliveryChoice::Level(level)) => delivery
+            .options
+            .iter()
+            .find(|o| o.level == *level)
+            .map(Fulfilment::delivered),
+        Some(DeliveryChoice::Pickup(id)) => delivery
+            .pickup
+            .iter()
+            .find(|p| p.location == *id)
+            .map(|p| Fulfilment::collected(p, &quote, goods)),
+        None => None,
+    };
+    Ok(Priced {
+        quote,
+        delivery,
+        fulfilment,
+    })
+}
+
+fn delivery_unavailable() -> AppError {
+    let message = "choose a delivery level or a pickup store the cart can have";
+    AppError::new(StatusCode::CONFLICT, code::DELIVERY_UNAVAILABLE, message)
+}
+
+/// The server's total against the one the shopper saw.
+fn check_total(
+    request: &CheckoutRequest,
+    quote: &Quote,
+    current: impl Fn() -> CartView,
+) -> Result<(), AppError> {
+    if quote.total == request.expected_total {
+        return Ok(());
+    }
+    let current = serde_json::to_value(current()).map_err(AppError::internal)?;
+    let exhausted: Vec<String> = quote
+        .rejected
+        .iter()
+        .filter(|r| r.code == "usage_exhausted")
+        .map(|r| r.promotion_id.to_string())
+        .collect();
+    let (code, message) = if exhausted.is_empty() {
+        (
+            code::PRICE_CHANGED,
+            format!("the total is now {}", quote.total),
+        )
+    } else {
+        (
+            code::PROMOTION_EXHAUSTED,
+            format!("an offer has run out; the total is now {}", quote.total),
+        )
+    };
+    let refusal = Refusal {
+        total: Some(quote.total),
+        promotions: exhausted,
+        ..Refusal::default()
+    };
+    Err(AppError::new(StatusCode::CONFLICT, code, message)
+        .with_current(current)
+        .with_refusal(refusal))
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code::INVALID_CHECKOUT,
+        message,
+    )
+}
+
+fn check_field(name: &str, value: &str) -> Result<(), AppError> {
+    let chars = value.trim().chars().count();
+    if chars == 0 || chars > MAX_FIELD_CHARS {
+        return Err(invalid(format!(
+            "{name}: 1 to {MAX_FIELD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_contact(request: &CheckoutRequest) -> Result<(), AppError> {
+    let contact = &request.contact;
+    check_field("contact.name", &contact.name)?;
+    check_field("contact.email", &contact.email)?;
+    if !contact.email.contains('@') {
+        return Err(invalid("contact.email: not an email address"));
+    }
+    if let Some(phone) = &contact.phone {
+        check_field("contact.phone", phone)?;
+    }
+    if let Some(address) = &request.shipping_address {
+        for (name, value) in [
+            ("name", &address.name),
+            ("postcode", &address.postcode),
+            ("city", &address.city),
+            ("country", &address.country),
+        ] {
+            check_field(&format!("shipping_address.{name}"), value)?;
+        }
+        if address.street.is_empty() || address.street.len() > MAX_STREET_LINES {
+            return Err(invalid(format!(
+                "shipping_address.street: 1 to {MAX_STREET_LINES} lines"
+            )));
+        }
+        for line in &address.street {
+            check_field("shipping_address.street", line)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_address(request: &CheckoutRequest, fulfilment: &Fulfilment) -> Result<(), AppError> {
+    match (
+        fulfilment.pickup_location.is_some(),
+        request.shipping_address.is_some(),
+    ) {
+        (false, false) => Err(invalid("shipping_address: required for delivery")),
+        (true, true) => Err(invalid("shipping_address: leave it out for a pickup")),
+        _ => Ok(()),
+    }
+}
+
+/// Claims one use per limited promotion the quote applies; the ids that had none left.
+async fn claim_uses(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    quote: &Quote,
+) -> Result<Vec<String>, AppError> {
+    let mut exhausted = Vec::new();
+    for applied in &quote.applied {
+        let amount = applied
+            .amount
+            .to_minor()
+            .ok_or_else(|| AppError::internal("discount out of range"))?;
+        if !held::claim_use_if_limited(tx, attempt_id, &applied.promotion_id, amount).await? {
+            exhausted.push(applied.promotion_id.to_string());
+        }
+    }
+    Ok(exhausted)
+}
+
+/// `out_of_stock`, naming the short lines and what the same delivery quote can still do.
+async fn out_of_stock(
+    state: &AppState,
+    short: &[StockDemand],
+    delivery: &DeliveryQuote,
+    cart: &Cart,
+) -> Result<AppError, AppError> {
+    let mut available: HashMap<(String, String), i64> = HashMap::new();
+    for line in cart.lines() {
+        for (location, n) in held::available(&state.db, line.sku.as_str()).await? {
+            available.insert((location, line.sku.to_string()), n);
+        }
+    }
+    let covers = |demand: &[StockDemand]| {
+        demand.iter().all(|d| {
+            available
+                .get(&(d.location.clone(), d.sku.to_string()))
+                .is_some_and(|n| *n >= i64::from(d.quantity))
+        })
+    };
+    let snapshot = &state.catalogue.snapshot;
+    let goods = |sku: &omnicart_engine::Sku| {
+        snapshot
+            .variant(sku)
+            .is_some_and(|(p, _)| p.kind == ProductKind::Goods)
+    };
+    let levels = delivery
+        .options
+        .iter()
+        .filter(|o| covers(&StockDemand::of(&Fulfilment::delivered(o).shipments)))
+        .map(|o| o.level)
+        .collect();
+    let pickup_locations = delivery
+        .pickup
+        .iter()
+        .filter(|p| {
+            let from = p
+                .transfer_from
+                .clone()
+                .unwrap_or_else(|| p.location.clone());
+            let demand: Vec<StockDemand> = cart
+                .lines()
+                .iter()
+                .filter(|l| goods(&l.sku))
+                .map(|l| StockDemand {
+                    location: from.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity.get(),
+                })
+                .collect();
+            covers(&demand)
+        })
+        .map(|p| p.location.clone())
+        .collect();
+    let lines = short
+        .iter()
+        .map(|d| ShortLine {
+            sku: d.sku.clone(),
+            location: d.location.clone(),
+            requested: d.quantity,
+            available: available
+                .get(&(d.location.clone(), d.sku.to_string()))
+                .map_or(0, |n| u32::try_from((*n).max(0)).unwrap_or(0)),
+        })
+        .collect();
+    let refusal = Refusal {
+        lines,
+        alternatives: Some(Alternatives {
+            levels,
+            pickup_locations,
+        }),
+        ..Refusal::default()
+    };
+    let message = "some items are no longer in stock where they would come from";
+    Ok(AppError::new(StatusCode::CONFLICT, code::OUT_OF_STOCK, message).with_refusal(refusal))
+}
+
+/// `promotion_exhausted`, with the cart quoted again with the uses left now.
+async fn promotion_exhausted(
+    state: &AppState,
+    caller: &Caller,
+    request: &CheckoutRequest,
+    cart: &Cart,
+    version: i64,
+    exhausted: Vec<String>,
+) -> Result<AppError, AppError> {
+    let priced = price(state, caller, cart, usage(state).await?)?;
+    let total = priced.quote.total;
+    let view = CartView {
+        id: request.cart_id.clone(),
+        version,
+        cart: cart.clone(),
+        quote: Some(priced.quote),
+    };
+    let current = serde_json::to_value(view).map_err(AppError::internal)?;
+    let refusal = Refusal {
+        total: Some(total),
+        promotions: exhausted,
+        ..Refusal::default()
+    };
+    let message = format!("an offer has run out; the total is now {total}");
+    Ok(
+        AppError::new(StatusCode::CONFLICT, code::PROMOTION_EXHAUSTED, message)
+            .with_current(current)
+            .with_refusal(refusal),
+    )
+}
+
+/// Step 3 (see the module docs).
+async fn create_order(
+    state: &AppState,
+    caller: &Caller,
+    request: &CheckoutRequest,
+    keyed: &Keyed<'_>,
+    reserved: &Reserved,
+) -> Result<Answer, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let now = now_unix();
+    if !held::move_attempt(&mut tx, &reserved.attempt_id, RESERVED, ORDERED, Some(now)).await? {
+        let message = "the payment took too long; nothing was charged";
+        return Err(AppError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            code::PAYMENT_TIMEOUT,
+            message,
+        ));
+    }
+    let guest_token = caller.customer_id.is_none().then(session_token);
+    let order_id = random_id("ord_");
+    let order = insert_order(
+        &mut tx,
+        caller,
+        request,
+        reserved,
+        &order_id,
+        guest_token.as_deref(),
+    )
+    .await?;
+    orders::outbox(&mut tx, "order.placed", &order_id, &order).await?;
+    empty_cart(&mut tx, &request.cart_id, &reserved.cart).await?;
+    let reply = CheckoutReply {
+        order: order_view(&order),
+        guest_token,
+    };
+    let body = serde_json::to_string(&reply).map_err(AppError::internal)?;
+    idempotency::answer(
+        &mut tx,
+        keyed.scope,
+        keyed.key,
+        StatusCode::CREATED.as_u16(),
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Answer {
+        status: StatusCode::CREATED,
+        body,
+    })
+}
+
+async fn insert_order(
+    tx: &mut WriteTx,
+    caller: &Caller,
+    request: &CheckoutRequest,
+    reserved: &Reserved,
+    order_id: &str,
+    guest_token: Option<&str>,
+) -> Result<Order, AppError> {
+    let token_hash = guest_token.map(|t| sha256_hex(t.as_bytes()));
+    for _ in 0..NUMBER_DRAWS {
+        let order = Order::place(Placement {
+            number: OrderNumber::from_seed(random_seed()),
+            customer_id: caller.customer_id.clone(),
+            contact: to_contact(&request.contact),
+            shipping_address: request.shipping_address.as_ref().map(to_address),
+            quote: reserved.quote.clone(),
+            fulfilment: reserved.fulfilment.clone(),
+            provider: request.payment.provider.clone(),
+            payment_key: reserved.attempt_id.clone(),
+            at: omnicart_engine::Timestamp::from_unix(now_unix()),
+        })
+        .map_err(|e| AppError::internal(format!("placing: {e}")))?;
+        let new = NewOrder {
+            id: order_id,
+            attempt_id: &reserved.attempt_id,
+            guest_token_hash: token_hash.as_deref(),
+            order: &order,
+        };
+        if orders::insert(tx, &new).await? {
+            return Ok(order);
+        }
+    }
+    Err(AppError::internal("no free order number"))
+}
+
+fn random_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    u64::from_le_bytes(bytes)
+}
+
+/// Takes the ordered lines and the coupons off the cart, through its log, so every device
+/// sees the empty cart.
+async fn empty_cart(tx: &mut WriteTx, cart_id: &str, ordered: &Cart) -> Result<(), AppError> {
+    let Some(locked) = cart_log::lock(tx, cart_id).await? else {
+        return Ok(());
+    };
+    let now = locked.cart()?;
+    let removes = ordered
+        .lines()
+        .iter()
+        .filter(|l| now.line(&l.sku).is_some())
+        .map(|l| CartOp::Remove { sku: l.sku.clone() });
+    let coupons = now
+        .coupons()
+        .iter()
+        .map(|c| CartOp::RemoveCoupon { code: c.clone() });
+    let mut ops: Vec<_> = removes
+        .chain(coupons)
+        .map(|op| cart_log::server_op(op, None))
+        .collect();
+    if ops.is_empty() {
+        return Ok(());
+    }
+    locked.stamp_after(&mut ops, now_millis())?;
+    locked.append(&ops).await?;
+    Ok(())
+}
+
+/// Voids and releases every live attempt that expired (a crashed or stalled placement) and
+/// forgets idempotency claims that will never be answered. Returns how many were released.
+pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
+    let now = now_unix();
+    let mut released = 0;
+    for (attempt_id, provider) in held::expired_attempts(&state.db, now).await? {
+        if let Some(provider) = state.payments.get(&provider)
+            && let Err(e) = provider.void(&attempt_id).await
+        {
+            tracing::warn!(attempt_id, ?e, "sweeper: void failed; next sweep retries");
+            continue;
+        }
+        let mut tx = state.db.begin_write().await?;
+        released += usize::from(held::release(&mut tx, &attempt_id, RESERVED, RELEASED).await?);
+        tx.commit().await?;
+    }
+    idempotency::prune(
+        &state.db,
+        now - IDEMPOTENCY_KEY_TTL_SECONDS,
+        now - 2 * ATTEMPT_TTL_SECONDS,
+    )
+    .await?;
+    Ok(released)
+}
+
+/// Runs [`sweep`] now and every [`SWEEP_EVERY`], for as long as the process lives.
+pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    let state = Arc::new(state);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if state.db.pool().is_closed() {
+                return;
+            }
+            match sweep(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "sweeper released expired checkout attempts"),
+                Err(e) => tracing::warn!(?e, "sweeper failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,254 @@
+//! Stock (`stock`), promotion uses (`promotion_usage`) and checkout attempts with what they
+//! hold (`checkout_attempts`, `stock_reservations`, `promotion_claims`).
+//!
+//! Stock and uses change only by conditional updates whose `WHERE` is the rule
+//! (`on_hand - reserved - safety >= $q`, `used < use_limit`, `spent + $a <= budget`), never by
+//! reading a value and writing it back: two transactions racing for the last unit cannot both
+//! succeed, on SQLite (one writer) or PostgreSQL (the second re-checks the row after the
+//! first commits). Every unit reserved and every use claimed is recorded under its attempt,
+//! and [`release`] gives back exactly what was recorded.
+
+use omnicart_engine::Snapshot;
+use omnicart_order::StockDemand;
+use sqlx::error::ErrorKind;
+
+use crate::store::{Db, StoreError, WriteTx, to_json};
+
+/// An attempt holds stock and uses and is being paid for.
+pub const RESERVED: &str = "reserved";
+/// An order holds what the attempt reserved.
+pub const ORDERED: &str = "ordered";
+/// Declined, failed or swept: holds nothing.
+pub const RELEASED: &str = "released";
+/// Its order was cancelled: holds nothing.
+pub const CANCELLED: &str = "cancelled";
+
+/// Loads the network's stock when the table is empty (first start) and adds a usage row for
+/// every promotion with a usage limit or budget that has none. Stock already stored is kept.
+pub async fn seed(db: &Db, snapshot: &Snapshot) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stock")
+        .fetch_one(tx.conn())
+        .await?;
+    if count == 0 {
+        for record in &snapshot.network().data().stock {
+            sqlx::query("INSERT INTO stock (location, sku, on_hand, reserved, safety, incoming) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&record.location)
+                .bind(record.sku.as_str())
+                .bind(i64::from(record.on_hand))
+                .bind(i64::from(record.reserved))
+                .bind(i64::from(record.safety))
+                .bind(to_json(&record.incoming)?)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    let currency = snapshot.currency();
+    for promotion in snapshot.promotions() {
+        if promotion.usage_limit.is_none() && promotion.budget.is_none() {
+            continue;
+        }
+        let budget = promotion
+            .budget
+            .map(|b| omnicart_engine::Money::parse(&String::from(b), currency))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("budget of {}: {e}", promotion.id)))?
+            .and_then(|m| m.to_minor());
+        sqlx::query("INSERT INTO promotion_usage (promotion_id, use_limit, budget_minor) VALUES ($1, $2, $3) ON CONFLICT (promotion_id) DO NOTHING")
+            .bind(&*promotion.id)
+            .bind(promotion.usage_limit.map(i64::from))
+            .bind(budget)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A limited promotion's row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UsageRow {
+    pub promotion_id: String,
+    pub use_limit: Option<i64>,
+    pub used: i64,
+    pub budget_minor: Option<i64>,
+    pub spent_minor: i64,
+}
+
+pub async fn usage(db: &Db) -> Result<Vec<UsageRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT promotion_id, use_limit, used, budget_minor, spent_minor FROM promotion_usage",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// What each location can still promise of `sku` (on hand less reserved and safety).
+pub async fn available(db: &Db, sku: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT location, on_hand - reserved - safety FROM stock WHERE sku = $1 ORDER BY location",
+    )
+    .bind(sku)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// A new attempt, in [`RESERVED`]. `false`: the cart has a live attempt already.
+pub async fn insert_attempt(
+    tx: &mut WriteTx,
+    attempt: &NewAttempt<'_>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query("INSERT INTO checkout_attempts (id, cart_id, customer_id, state, provider, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(attempt.id)
+        .bind(attempt.cart_id)
+        .bind(attempt.customer_id)
+        .bind(RESERVED)
+        .bind(attempt.provider)
+        .bind(attempt.now)
+        .bind(attempt.expires_at)
+        .execute(tx.conn())
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        // The one unique index an insert with a fresh random id can break: one live attempt
+        // per cart.
+        Err(e) if e.as_database_error().map(|d| d.kind()) == Some(ErrorKind::UniqueViolation) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct NewAttempt<'a> {
+    pub id: &'a str,
+    pub cart_id: &'a str,
+    pub customer_id: Option<&'a str>,
+    pub provider: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Reserves `demand` for the attempt if the record can promise it. `false`: it cannot
+/// (nothing changed).
+pub async fn reserve(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    demand: &StockDemand,
+) -> Result<bool, StoreError> {
+    let quantity = i64::from(demand.quantity);
+    let updated = sqlx::query("UPDATE stock SET reserved = reserved + $1 WHERE location = $2 AND sku = $3 AND on_hand - reserved - safety >= $1")
+        .bind(quantity)
+        .bind(&demand.location)
+        .bind(demand.sku.as_str())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO stock_reservations (attempt_id, location, sku, quantity) VALUES ($1, $2, $3, $4)")
+        .bind(attempt_id)
+        .bind(&demand.location)
+        .bind(demand.sku.as_str())
+        .bind(quantity)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Claims one use of a promotion and `amount_minor` of its budget, if it is limited (has a
+/// usage row). `false`: no use or not enough budget left (nothing changed).
+pub async fn claim_use_if_limited(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    promotion_id: &str,
+    amount_minor: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE promotion_usage SET used = used + 1, spent_minor = spent_minor + $1 WHERE promotion_id = $2 AND (use_limit IS NULL OR used < use_limit) AND (budget_minor IS NULL OR spent_minor + $1 <= budget_minor)")
+        .bind(amount_minor)
+        .bind(promotion_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        let limited: Option<String> =
+            sqlx::query_scalar("SELECT promotion_id FROM promotion_usage WHERE promotion_id = $1")
+                .bind(promotion_id)
+                .fetch_optional(tx.conn())
+                .await?;
+        return Ok(limited.is_none());
+    }
+    sqlx::query(
+        "INSERT INTO promotion_claims (attempt_id, promotion_id, amount_minor) VALUES ($1, $2, $3)",
+    )
+    .bind(attempt_id)
+    .bind(promotion_id)
+    .bind(amount_minor)
+    .execute(tx.conn())
+    .await?;
+    Ok(true)
+}
+
+/// Moves the attempt from `from` to `to` if it is still in `from` (and, for `from` =
+/// [`RESERVED`], not expired at `now`). `false`: it was not (another process moved it).
+pub async fn move_attempt(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    from: &str,
+    to: &str,
+    not_expired_at: Option<i64>,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE checkout_attempts SET state = $1 WHERE id = $2 AND state = $3 AND expires_at >= $4",
+    )
+    .bind(to)
+    .bind(attempt_id)
+    .bind(from)
+    .bind(not_expired_at.unwrap_or(i64::MIN))
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Moves the attempt from `from` to `to` ([`RELEASED`] or [`CANCELLED`]) and gives back every
+/// unit and use it holds. `false`: it was not in `from` (already released: nothing changed).
+pub async fn release(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    if !move_attempt(tx, attempt_id, from, to, None).await? {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE stock SET reserved = reserved - (SELECT r.quantity FROM stock_reservations r WHERE r.attempt_id = $1 AND r.location = stock.location AND r.sku = stock.sku) WHERE EXISTS (SELECT 1 FROM stock_reservations r WHERE r.attempt_id = $1 AND r.location = stock.location AND r.sku = stock.sku)")
+        .bind(attempt_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM stock_reservations WHERE attempt_id = $1")
+        .bind(attempt_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE promotion_usage SET used = used - 1, spent_minor = spent_minor - (SELECT c.amount_minor FROM promotion_claims c WHERE c.attempt_id = $1 AND c.promotion_id = promotion_usage.promotion_id) WHERE promotion_id IN (SELECT promotion_id FROM promotion_claims WHERE attempt_id = $1)")
+        .bind(attempt_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM promotion_claims WHERE attempt_id = $1")
+        .bind(attempt_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Attempts in [`RESERVED`] that expired before `now` (a crashed or stalled placement), with
+/// their provider.
+pub async fn expired_attempts(db: &Db, now: i64) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, provider FROM checkout_attempts WHERE state = $1 AND expires_at < $2",
+    )
+    .bind(RESERVED)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?)
+}

@@ -1,0 +1,131 @@
+//! Orders (`orders`: the `omnicart_order::Order` as JSON, with its number, owner and state
+//! beside it for lookups) and the outbox (`outbox`), written in the transaction of the change
+//! they announce.
+
+use omnicart_order::Order;
+use sqlx::AnyConnection;
+
+use crate::ids::{now_unix, random_id};
+use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
+
+/// A stored order with who may open it.
+pub struct OrderRow {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub guest_token_hash: Option<String>,
+    pub attempt_id: String,
+    pub order: Order,
+}
+
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub attempt_id: &'a str,
+    pub guest_token_hash: Option<&'a str>,
+    pub order: &'a Order,
+}
+
+/// Inserts the order. `false`: its number is taken (draw another).
+pub async fn insert(tx: &mut WriteTx, new: &NewOrder<'_>) -> Result<bool, StoreError> {
+    let now = now_unix();
+    let inserted = sqlx::query("INSERT INTO orders (id, number, customer_id, guest_token_hash, attempt_id, state, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (number) DO NOTHING")
+        .bind(new.id)
+        .bind(new.order.number.to_string())
+        .bind(new.order.customer_id.as_deref())
+        .bind(new.guest_token_hash)
+        .bind(new.attempt_id)
+        .bind(omnicart_order::Machine::name(new.order.status.state()))
+        .bind(to_json(new.order)?)
+        .bind(now)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Writes the order as changed (status, payment).
+pub async fn update(tx: &mut WriteTx, id: &str, order: &Order) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET state = $1, body = $2, updated_at = $3 WHERE id = $4")
+        .bind(omnicart_order::Machine::name(order.status.state()))
+        .bind(to_json(order)?)
+        .bind(now_unix())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+type Row = (String, Option<String>, Option<String>, String, String);
+
+fn decode(
+    (id, customer_id, guest_token_hash, attempt_id, body): Row,
+) -> Result<OrderRow, StoreError> {
+    Ok(OrderRow {
+        order: parse_json(&body, "order body")?,
+        id,
+        customer_id,
+        guest_token_hash,
+        attempt_id,
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, customer_id, guest_token_hash, attempt_id, body FROM orders WHERE number = $1";
+
+pub async fn by_number(db: &Db, number: &str) -> Result<Option<OrderRow>, StoreError> {
+    let row: Option<Row> = sqlx::query_as(SELECT)
+        .bind(number)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// The order by number, its row locked by this transaction (a no-op update takes the lock).
+pub async fn lock_by_number(
+    tx: &mut WriteTx,
+    number: &str,
+) -> Result<Option<OrderRow>, StoreError> {
+    let conn: &mut AnyConnection = tx.conn();
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE number = $1")
+        .bind(number)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<Row> = sqlx::query_as(SELECT)
+        .bind(number)
+        .fetch_optional(conn)
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// A customer's orders, newest first: `limit` from `offset`.
+pub async fn of_customer(
+    db: &Db,
+    customer_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Order>, StoreError> {
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3")
+        .bind(customer_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    bodies.iter().map(|b| parse_json(b, "order body")).collect()
+}
+
+/// Adds an event to the outbox, in the caller's transaction.
+pub async fn outbox(
+    tx: &mut WriteTx,
+    topic: &str,
+    aggregate_id: &str,
+    payload: &impl serde::Serialize,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO outbox (id, topic, aggregate_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(random_id("evt_"))
+        .bind(topic)
+        .bind(aggregate_id)
+        .bind(to_json(payload)?)
+        .bind(now_unix())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

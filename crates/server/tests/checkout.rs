@@ -1,0 +1,512 @@
+//! Placement and orders against a real database: the last unit, summed demand, idempotency,
+//! a single-use coupon, re-pricing, declines and timeouts, and who may see an order.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{KYLIE, MIKE, Reply, TestApp, app_with_catalogue};
+use omnicart_api::checkout::test_cards;
+use omnicart_server::AppState;
+use serde_json::{Value, json};
+
+const SKU: &str = "SON-BEAM-30";
+
+/// Leaves `sku` one stock record: `on_hand` units at the Bad Hersfeld warehouse.
+fn only_stock(json: &mut Value, sku: &str, on_hand: u32) {
+    let stock = json["network"]["stock"].as_array_mut().unwrap();
+    stock.retain(|s| s["sku"] != sku);
+    stock.push(json!({"sku": sku, "location": "wh-bad-hersfeld", "on_hand": on_hand}));
+}
+
+/// A guest cart with `quantity` of `sku`, delivered at standard to Berlin.
+async fn guest_cart(app: &TestApp, sku: &str, quantity: u32, extra: &[Value]) -> String {
+    let cart = app.anonymous_cart().await;
+    let mut ops = vec![
+        json!({"op": "add", "sku": sku, "quantity": quantity}),
+        json!({"op": "set_address", "address": {"postcode": "10115"}}),
+        json!({"op": "choose_delivery", "level": "standard"}),
+    ];
+    ops.extend_from_slice(extra);
+    let reply = app
+        .edit(&cart, 1, &Value::from(ops).to_string(), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    cart
+}
+
+fn body(cart: &str, total: &Value, card: &str) -> String {
+    json!({
+        "cart_id": cart,
+        "expected_total": total,
+        "contact": {"email": "shopper@example.com", "name": "A Shopper"},
+        "shipping_address": {"name": "A Shopper", "street": ["Invalidenstr. 1"], "postcode": "10115", "city": "Berlin", "country": "DE"},
+        "payment": {"provider": "test", "token": card}
+    })
+    .to_string()
+}
+
+async fn checkout(app: &TestApp, key: Option<&str>, body: &str, cookie: Option<&str>) -> Reply {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri("/api/checkout")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    app.raw(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+}
+
+/// The server's total for the cart: a checkout with a total it cannot have is refused with it.
+async fn server_total(app: &TestApp, cart: &str, cookie: Option<&str>) -> Value {
+    let zero = json!({"amount": "0.01", "currency": "EUR"});
+    let key = format!("probe-{cart}");
+    let reply = checkout(
+        app,
+        Some(&key),
+        &body(cart, &zero, test_cards::SUCCESS),
+        cookie,
+    )
+    .await;
+    assert_eq!(reply.code(), "price_changed", "{:?}", reply.json);
+    reply.json["error"]["total"].clone()
+}
+
+async fn count(state: &AppState, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// No reservation or claimed use belongs to anything but an order, no authorization is live
+/// without an order, and no stock record promises less than nothing.
+async fn nothing_left_behind(state: &AppState) {
+    let orphans = "SELECT COUNT(*) FROM stock_reservations r WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.attempt_id = r.attempt_id)";
+    assert_eq!(
+        count(state, orphans).await,
+        0,
+        "reservations without an order"
+    );
+    let claims = "SELECT COUNT(*) FROM promotion_claims c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.attempt_id = c.attempt_id)";
+    assert_eq!(
+        count(state, claims).await,
+        0,
+        "promotion uses without an order"
+    );
+    // (The demo catalogue has records promising less than nothing already; no reservation may
+    // be taken from one.)
+    let negative = "SELECT COUNT(*) FROM stock s WHERE on_hand - reserved - safety < 0 AND EXISTS (SELECT 1 FROM stock_reservations r WHERE r.location = s.location AND r.sku = s.sku)";
+    assert_eq!(count(state, negative).await, 0, "stock below zero");
+    let live: i64 = state.payments.test.live_authorizations().len() as i64;
+    let ordered = count(
+        state,
+        "SELECT COUNT(*) FROM orders WHERE state <> 'cancelled'",
+    )
+    .await;
+    assert_eq!(live, ordered, "authorizations without an order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_unit_goes_to_exactly_one_of_100_concurrent_checkouts() {
+    let (app, state) = app_with_catalogue(|j| only_stock(j, SKU, 1)).await;
+    let app = std::sync::Arc::new(app);
+    let mut bodies = Vec::new();
+    for _ in 0..100 {
+        let cart = guest_cart(&app, SKU, 1, &[]).await;
+        let total = server_total(&app, &cart, None).await;
+        bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|(cart, body)| {
+            let app = app.clone();
+            tokio::spawn(
+                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
+            )
+        })
+        .collect();
+    let mut placed = 0;
+    let mut out_of_stock = 0;
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match reply.status {
+            StatusCode::CREATED => placed += 1,
+            StatusCode::CONFLICT if reply.code() == "out_of_stock" => {
+                out_of_stock += 1;
+                let line = &reply.json["error"]["lines"][0];
+                assert_eq!(
+                    (line["sku"].as_str(), line["available"].as_u64()),
+                    (Some(SKU), Some(0))
+                );
+                assert!(reply.json["error"]["alternatives"].is_object());
+            }
+            other => panic!("{other}: {:?}", reply.json),
+        }
+    }
+    assert_eq!((placed, out_of_stock), (1, 99));
+    assert_eq!(count(&state, "SELECT COUNT(*) FROM orders").await, 1);
+    let reserved = format!("SELECT reserved FROM stock WHERE sku = '{SKU}'");
+    assert_eq!(count(&state, &reserved).await, 1);
+    nothing_left_behind(&state).await;
+}
+
+#[tokio::test]
+async fn two_units_are_checked_against_their_sum_at_one_stock_record() {
+    // The snapshot the engine plans with says 2; the database, which decides, has 1 left.
+    let (app, state) = app_with_catalogue(|j| only_stock(j, SKU, 2)).await;
+    let cart = guest_cart(&app, SKU, 2, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    sqlx::query("UPDATE stock SET on_hand = 1 WHERE sku = $1")
+        .bind(SKU)
+        .execute(state.db.pool())
+        .await
+        .unwrap();
+    let reply = checkout(
+        &app,
+        Some("k"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(reply.code(), "out_of_stock", "{:?}", reply.json);
+    assert_eq!(reply.json["error"]["lines"][0]["requested"], 2);
+    assert_eq!(reply.json["error"]["lines"][0]["available"], 1);
+    assert_eq!(
+        count(
+            &state,
+            &format!("SELECT reserved FROM stock WHERE sku = '{SKU}'")
+        )
+        .await,
+        0
+    );
+    nothing_left_behind(&state).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_requests_with_one_key_make_one_order_and_one_answer() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let app = std::sync::Arc::new(app);
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let request = body(&cart, &total, test_cards::SUCCESS);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (app, request) = (app.clone(), request.clone());
+            tokio::spawn(async move { checkout(&app, Some("one-key"), &request, None).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match reply.status {
+            StatusCode::CREATED => answers.push(reply.json),
+            StatusCode::CONFLICT => assert_eq!(reply.code(), "in_progress", "{:?}", reply.json),
+            other => panic!("{other}: {:?}", reply.json),
+        }
+    }
+    let again = checkout(&app, Some("one-key"), &request, None).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    answers.push(again.json);
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "one answer, replayed"
+    );
+    assert_eq!(count(&state, "SELECT COUNT(*) FROM orders").await, 1);
+    let other = body(
+        &cart,
+        &json!({"amount": "1.00", "currency": "EUR"}),
+        test_cards::SUCCESS,
+    );
+    let reply = checkout(&app, Some("one-key"), &other, None).await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_mismatch")
+    );
+    let reply = checkout(&app, None, &request, None).await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::BAD_REQUEST, "idempotency_key_required")
+    );
+    nothing_left_behind(&state).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_use_coupon_discounts_exactly_one_of_50_concurrent_orders() {
+    let (app, state) = app_with_catalogue(|j| {
+        for p in j["promotions"].as_array_mut().unwrap() {
+            if p["id"] == "welcome10" {
+                p["usage_limit"] = json!(1);
+            }
+        }
+    })
+    .await;
+    let app = std::sync::Arc::new(app);
+    let coupon = json!({"op": "apply_coupon", "code": "WELCOME10"});
+    let mut bodies = Vec::new();
+    for _ in 0..50 {
+        let cart = guest_cart(&app, SKU, 1, std::slice::from_ref(&coupon)).await;
+        let total = server_total(&app, &cart, None).await;
+        bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|(cart, body)| {
+            let app = app.clone();
+            tokio::spawn(
+                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
+            )
+        })
+        .collect();
+    let (mut placed, mut exhausted) = (0, 0);
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match (reply.status, reply.code()) {
+            (StatusCode::CREATED, _) => placed += 1,
+            (StatusCode::CONFLICT, "promotion_exhausted") => {
+                exhausted += 1;
+                assert_eq!(reply.json["error"]["promotions"], json!(["welcome10"]));
+                assert!(reply.json["error"]["current"]["quote"].is_object());
+            }
+            (status, code) => panic!("{status} {code}: {:?}", reply.json),
+        }
+    }
+    assert_eq!((placed, exhausted), (1, 49));
+    assert_eq!(
+        count(
+            &state,
+            "SELECT used FROM promotion_usage WHERE promotion_id = 'welcome10'"
+        )
+        .await,
+        1
+    );
+    nothing_left_behind(&state).await;
+}
+
+#[tokio::test]
+async fn a_price_change_between_review_and_placement_is_refused_and_client_prices_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::database(&dir).await;
+    let before = AppState::new(db.clone(), common::edited_catalogue(|_| {})).unwrap();
+    let app = TestApp {
+        router: omnicart_server::app(before, None),
+        dir,
+    };
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let mut tampered: Value =
+        serde_json::from_str(&body(&cart, &total, test_cards::SUCCESS)).unwrap();
+    tampered["lines"] = json!([{"sku": SKU, "unit_price": "0.01"}]);
+    let reply = checkout(&app, Some("tampered"), &tampered.to_string(), None).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        reply.json
+    );
+    let repriced = common::edited_catalogue(|j| {
+        for list in j["price_lists"].as_array_mut().unwrap() {
+            if let Some(prices) = list["prices"].as_object_mut()
+                && let Some(price) = prices.get_mut(SKU)
+            {
+                *price = json!("1.00");
+            }
+        }
+        for product in j["products"].as_array_mut().unwrap() {
+            for variant in product["variants"].as_array_mut().unwrap() {
+                if variant["sku"] == SKU {
+                    variant["price"] = json!("1.00");
+                }
+            }
+        }
+    });
+    let after = AppState::new(db, repriced).unwrap();
+    let app = TestApp {
+        router: omnicart_server::app(after.clone(), None),
+        dir: app.dir,
+    };
+    let reply = checkout(
+        &app,
+        Some("after"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::CONFLICT, "price_changed"),
+        "{:?}",
+        reply.json
+    );
+    assert_ne!(reply.json["error"]["total"], total);
+    assert_eq!(
+        count(&after, "SELECT COUNT(*) FROM stock_reservations").await,
+        0
+    );
+    assert_eq!(count(&after, "SELECT COUNT(*) FROM orders").await, 0);
+}
+
+#[tokio::test]
+async fn a_decline_or_a_timeout_leaves_no_order_nothing_held_and_the_cart_intact() {
+    let (app, state) = app_with_catalogue(|j| only_stock(j, SKU, 1)).await;
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    for (card, status, code, reason) in [
+        (
+            test_cards::DECLINED,
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+            Some("card_declined"),
+        ),
+        (
+            test_cards::INSUFFICIENT_FUNDS,
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+            Some("insufficient_funds"),
+        ),
+        (
+            test_cards::TIMEOUT,
+            StatusCode::GATEWAY_TIMEOUT,
+            "payment_timeout",
+            None,
+        ),
+    ] {
+        let reply = checkout(&app, Some(card), &body(&cart, &total, card), None).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{:?}",
+            reply.json
+        );
+        assert_eq!(reply.json["error"]["reason"].as_str(), reason);
+        assert_eq!(count(&state, "SELECT COUNT(*) FROM orders").await, 0);
+        assert_eq!(
+            count(
+                &state,
+                &format!("SELECT reserved FROM stock WHERE sku = '{SKU}'")
+            )
+            .await,
+            0
+        );
+        nothing_left_behind(&state).await;
+        let view = app.get(&format!("/api/carts/{cart}"), None).await;
+        assert_eq!(
+            view.json["cart"]["lines"][0]["sku"], SKU,
+            "the cart is kept"
+        );
+    }
+    let reply = checkout(
+        &app,
+        Some("paid"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "the unit was given back: {:?}",
+        reply.json
+    );
+}
+
+#[tokio::test]
+async fn an_order_opens_to_its_customer_only_and_the_customer_cancels_it() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (mike, mike_cart) = app.sign_in(MIKE).await;
+    let (kylie, _) = app.sign_in(KYLIE).await;
+    let ops = json!([
+        {"op": "add", "sku": SKU, "quantity": 1},
+        {"op": "set_address", "address": {"postcode": "10115"}},
+        {"op": "choose_delivery", "level": "standard"}
+    ]);
+    let view = app
+        .get(&format!("/api/carts/{mike_cart}"), Some(&mike))
+        .await;
+    let version = view.json["version"].as_i64().unwrap();
+    assert_eq!(
+        app.edit(&mike_cart, version, &ops.to_string(), Some(&mike))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let total = server_total(&app, &mike_cart, Some(&mike)).await;
+    let reply = checkout(
+        &app,
+        Some("m1"),
+        &body(&mike_cart, &total, test_cards::SUCCESS),
+        Some(&mike),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    assert!(reply.json["guest_token"].is_null());
+    let number = reply.json["order"]["number"].as_str().unwrap().to_owned();
+    let path = format!("/api/orders/{number}");
+    for cookie in [Some(kylie.as_str()), None] {
+        assert_eq!(app.get(&path, cookie).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.post(&format!("{path}/cancel"), "", cookie).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.get("/api/orders", Some(&kylie)).await.json["orders"],
+        json!([])
+    );
+    let mine = app.get("/api/orders", Some(&mike)).await;
+    assert_eq!(mine.json["orders"][0]["number"], number.as_str());
+    let cart = app
+        .get(&format!("/api/carts/{mike_cart}"), Some(&mike))
+        .await;
+    assert_eq!(
+        cart.json["cart"]["lines"],
+        json!([]),
+        "the cart is emptied through its log"
+    );
+    let reserved = count(&state, "SELECT COUNT(*) FROM stock_reservations").await;
+    assert!(reserved > 0);
+    let cancelled = app.post(&format!("{path}/cancel"), "", Some(&mike)).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
+    assert_eq!(cancelled.json["state"], "cancelled");
+    assert_eq!(cancelled.json["payment"]["state"], "voided");
+    assert_eq!(cancelled.json["timeline"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        count(&state, "SELECT COUNT(*) FROM stock_reservations").await,
+        0
+    );
+    nothing_left_behind(&state).await;
+    let again = app.post(&format!("{path}/cancel"), "", Some(&mike)).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+}
+
+#[tokio::test]
+async fn a_guest_opens_the_order_with_its_token_only() {
+    let (app, _state) = app_with_catalogue(|_| {}).await;
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let reply = checkout(
+        &app,
+        Some("g"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    let token = reply.json["guest_token"].as_str().unwrap();
+    let number = reply.json["order"]["number"].as_str().unwrap();
+    let opened = app
+        .get(&format!("/api/orders/{number}?token={token}"), None)
+        .await;
+    assert_eq!(opened.json["number"], number);
+    let wrong = app
+        .get(&format!("/api/orders/{number}?token=x{token}"), None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+}
