@@ -106,10 +106,7 @@ impl Draft {
     /// The key for a press with this `body`: the live attempt's if it was for the same body,
     /// else a new one (kept until [`Draft::finish`]).
     pub fn key_for(self, body: &str) -> String {
-        if let Some(attempt) = session_get(ATTEMPT_KEY)
-            .and_then(|json| api::from_json::<Attempt>(&json).ok())
-            .filter(|a| a.body == body)
-        {
+        if let Some(attempt) = self.live_attempt().filter(|a| a.body == body) {
             return attempt.key;
         }
         let attempt = Attempt {
@@ -118,6 +115,11 @@ impl Draft {
         };
         session_set(ATTEMPT_KEY, &api::to_json(&attempt));
         attempt.key
+    }
+
+    /// The attempt still waiting for its final answer, if any.
+    pub fn live_attempt(self) -> Option<Attempt> {
+        session_get(ATTEMPT_KEY).and_then(|json| api::from_json::<Attempt>(&json).ok())
     }
 
     /// The attempt got its final answer: the next press is a new attempt.

@@ -12,7 +12,7 @@ use omnicart_engine::DeliveryChoice;
 use crate::checkout::{Draft, Form, Step, use_draft};
 use crate::format;
 use crate::routes::cart::{Delivery, Totals, delivery_title};
-use crate::routes::placing::PlaceOrder;
+use crate::routes::placing::{PlaceOrder, ResumeAttempt};
 use crate::store::{Store, use_store};
 
 #[component]
@@ -47,7 +47,10 @@ pub fn CheckoutPage() -> impl IntoView {
         <section class="checkout narrow" aria-labelledby="checkout-title">
             <h1 id="checkout-title">"Checkout"</h1>
             {move || if empty.get() {
-                view! { <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div> }.into_any()
+                match draft.live_attempt() {
+                    Some(attempt) => view! { <ResumeAttempt attempt/> }.into_any(),
+                    None => view! { <div class="empty"><p>"Your cart is empty."</p><A href="/">"Start shopping"</A></div> }.into_any(),
+                }
             } else {
                 view! {
                     <ol class="steps" aria-label="Checkout steps">{steps}</ol>

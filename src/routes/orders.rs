@@ -181,8 +181,15 @@ fn OrderDetails(
         .iter()
         .map(|l| view! { <li><span>{format!("{} × {}", l.quantity.get(), l.name)}</span><span>{format::money(l.total)}</span></li> })
         .collect_view();
+    let snapshot = use_store().snapshot.get_value();
+    let name = |sku: &omnicart_engine::Sku| {
+        snapshot
+            .variant(sku)
+            .map(|(p, v)| format!("{} {}", p.name, v.name))
+            .unwrap_or_else(|| sku.to_string())
+    };
     let shipments = view.shipments.iter().map(|s| {
-        let items: Vec<String> = s.lines.iter().map(|l| format!("{} × {}", l.quantity, l.sku)).collect();
+        let items: Vec<String> = s.lines.iter().map(|l| format!("{} × {}", l.quantity, name(&l.sku))).collect();
         view! { <li><strong>{format!("From {}", s.location_name)}</strong>" · "{s.label.clone()}<br/><span class="fine-print">{items.join(", ")}</span></li> }
     }).collect_view();
     let t = &view.totals;

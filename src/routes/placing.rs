@@ -12,7 +12,7 @@ use omnicart_engine::fulfilment::Level;
 use omnicart_engine::{CartOp, DeliveryChoice, Money};
 
 use crate::api::{self, ApiError, Refusal, Requests};
-use crate::checkout::{Draft, remember_guest_order, use_draft};
+use crate::checkout::{Attempt, Draft, remember_guest_order, use_draft};
 use crate::format;
 use crate::routes::checkout::{card_digits, is_pickup};
 use crate::store::{Store, sleep, use_store};
@@ -48,16 +48,54 @@ struct Placing {
     requests: Requests,
 }
 
+impl Placing {
+    fn new() -> Placing {
+        Placing {
+            store: use_store(),
+            draft: use_draft(),
+            busy: RwSignal::new(false),
+            outcome: RwSignal::new(None),
+            agreed: RwSignal::new(None),
+            requests: Requests::of_owner(),
+        }
+    }
+}
+
+/// The cart is empty but an attempt never got its answer (lost with the connection, and the
+/// emptied cart pulled since): the same request with the same key asks the server what became
+/// of it, and a placed order's answer is replayed.
+#[component]
+pub fn ResumeAttempt(attempt: Attempt) -> impl IntoView {
+    let placing = Placing::new();
+    let navigate = use_navigate();
+    let press = move |_| {
+        let Ok(request) = api::from_json::<CheckoutRequest>(&attempt.body) else {
+            placing.draft.finish();
+            return;
+        };
+        if placing.busy.get_untracked() {
+            return;
+        }
+        placing.busy.set(true);
+        let (navigate, key) = (navigate.clone(), attempt.key.clone());
+        spawn_local(async move {
+            if let Some(url) = send(placing, &request, &key).await {
+                navigate(&url, Default::default());
+            }
+        });
+    };
+    view! {
+        <div class="notice place" role="status">
+            <p>"Your last order may have been placed: we did not get the answer."</p>
+            <div role="alert" data-testid="checkout-outcome">{move || placing.outcome.get().map(|o| outcome_view(placing, o))}</div>
+            <button type="button" class="primary" disabled=placing.busy on:click=press>"Check my order"</button>
+        </div>
+    }
+}
+
 #[component]
 pub fn PlaceOrder() -> impl IntoView {
-    let placing = Placing {
-        store: use_store(),
-        draft: use_draft(),
-        busy: RwSignal::new(false),
-        outcome: RwSignal::new(None),
-        agreed: RwSignal::new(None),
-        requests: Requests::of_owner(),
-    };
+    let placing = Placing::new();
     let navigate = use_navigate();
     let total = move || {
         placing
@@ -150,8 +188,18 @@ async fn place(p: Placing) -> Option<String> {
         None => return done(None),
     };
     let key = p.draft.key_for(&api::to_json(&request));
+    send(p, &request, &key).await
+}
+
+/// Sends one attempt's request with its key, asking again while it is `in_progress`.
+async fn send(p: Placing, request: &CheckoutRequest, key: &str) -> Option<String> {
+    let done = |outcome: Option<Outcome>| {
+        p.busy.set(false);
+        p.outcome.set(outcome);
+        None
+    };
     for _ in 0..IN_PROGRESS_RETRIES {
-        match api::checkout(&request, &key, p.requests).await {
+        match api::checkout(request, key, p.requests).await {
             Ok(reply) => {
                 p.draft.placed();
                 let number = reply.order.number;
