@@ -191,3 +191,31 @@ test("a double tap and a retry after a lost answer make one order with one key",
   assert.equal(keys[0], keys[1], "the retry reuses the attempt's key");
   assert.equal((await orders(context)).length, 1, "one order");
 });
+
+test("an answer lost and the emptied cart pulled since: the same attempt asks what became of it", async () => {
+  const context = await browser.newContext(PHONE);
+  await customer(context, "Lars Lost");
+  const page = await context.newPage();
+  await addToCart(page, "optical-cable", "1.5 m · €9.99");
+  await standardToBerlin(page);
+  await toReview(page, { card: CARDS.success });
+  const keys = [];
+  await page.route("**/api/checkout", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
+  await page.getByTestId("place-order").click();
+  await until(() => text(page, "checkout-outcome"), (t) => t.includes("offline"), "the lost answer");
+  await page.unroute("**/api/checkout");
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/checkout")) keys.push(r.headers()["idempotency-key"]);
+  });
+  // A reload pulls the cart the server emptied: the page cannot place it again, and asks instead.
+  await page.reload();
+  await page.getByRole("button", { name: "Check my order" }).click();
+  await placed(page);
+  assert.equal(keys.length, 2);
+  assert.equal(keys[0], keys[1], "the attempt's key, kept across the reload");
+  assert.equal((await orders(context)).length, 1, "one order");
+});
