@@ -12,13 +12,17 @@
 
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
-use omnicart_api::{CartView, ErrorBody, Me, SignIn, SignUp, SyncReply, SyncRequest, routes};
-use serde::Serialize;
+use omnicart_api::checkout::ShortLine;
+use omnicart_api::{
+    Alternatives, CartView, CheckoutReply, CheckoutRequest, ErrorBody, ErrorDetail,
+    IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn, SignUp, SyncReply, SyncRequest, routes,
+};
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
 use web_sys::{AbortController, AbortSignal, RequestCredentials};
 
-use omnicart_engine::Snapshot;
 use omnicart_engine::replica::Operation;
+use omnicart_engine::{Money, QuoteLine, Snapshot};
 
 /// The server could not be reached (no network, or no answer).
 pub const OFFLINE: &str = "offline";
@@ -176,18 +180,106 @@ pub async fn sync(
     request(Request::post(&url), Some(body), None).await
 }
 
+/// What a checkout refusal carries besides its code: the fields of [`ErrorDetail`] the
+/// checkout page shows. The server's new quote in `current` is read as [`PricedLines`] only.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Refusal {
+    pub total: Option<Money>,
+    pub priced: Option<PricedLines>,
+    pub lines: Vec<ShortLine>,
+    pub alternatives: Option<Alternatives>,
+    pub reason: Option<String>,
+}
+
+/// The part of the server's quote a price change shows: its lines and total (the rest of the
+/// quote is skipped, so the page links no deserializer for it).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PricedLines {
+    pub lines: Vec<QuoteLine>,
+    pub total: Money,
+}
+
+/// `POST /api/checkout` with the attempt's idempotency `key`. A refusal is the error and what
+/// it carries.
+pub async fn checkout(
+    body: &CheckoutRequest,
+    key: &str,
+    requests: Requests,
+) -> Result<CheckoutReply, (ApiError, Refusal)> {
+    let builder = Request::post(routes::CHECKOUT).header(IDEMPOTENCY_KEY, key);
+    let answer = answer(builder, Some(to_json(body)), Some(requests))
+        .await
+        .map_err(|e| (e, Refusal::default()))?;
+    if answer.ok {
+        return from_json(&answer.text).map_err(|e| (bad_response(e), Refusal::default()));
+    }
+    let error = answer.error();
+    let detail = answer
+        .refusal::<CartView<Option<PricedLines>>>()
+        .ok()
+        .map(|d| Refusal {
+            total: d.total,
+            priced: d.current.and_then(|c| c.quote),
+            lines: d.lines,
+            alternatives: d.alternatives,
+            reason: d.reason,
+        })
+        .unwrap_or_default();
+    Err((error, detail))
+}
+
+/// The caller's orders, newest first, page `page` (from 1).
+pub async fn orders(page: u32, requests: Requests) -> Result<OrderList, ApiError> {
+    let url = format!("{}?page={page}", routes::ORDERS);
+    request(Request::get(&url), None, Some(requests)).await
+}
+
+/// One order; a guest passes the order's `token`.
+pub async fn order(
+    number: &str,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<OrderView, ApiError> {
+    let url = with_token(routes::with_number(routes::ORDER, number), token);
+    request(Request::get(&url), None, Some(requests)).await
+}
+
+/// Cancels an order (`invalid_transition` once it is in fulfilment).
+pub async fn cancel_order(
+    number: &str,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<OrderView, ApiError> {
+    let url = with_token(routes::with_number(routes::ORDER_CANCEL, number), token);
+    request(Request::post(&url), None, Some(requests)).await
+}
+
+fn with_token(url: String, token: Option<&str>) -> String {
+    match token {
+        Some(t) => format!(
+            "{url}?token={}",
+            String::from(js_sys::encode_uri_component(t))
+        ),
+        None => url,
+    }
+}
+
+fn bad_response(e: String) -> ApiError {
+    ApiError {
+        status: 200,
+        code: BAD_RESPONSE.into(),
+        message: format!("Unexpected answer from the server: {e}"),
+        op_index: None,
+    }
+}
+
 async fn request<T: DeserializeOwned>(
     builder: RequestBuilder,
     body: Option<String>,
     requests: Option<Requests>,
 ) -> Result<T, ApiError> {
     let text = send(builder, body, requests).await?;
-    from_json(&text).map_err(|e| ApiError {
-        status: 200,
-        code: BAD_RESPONSE.into(),
-        message: format!("Unexpected answer from the server: {e}"),
-        op_index: None,
-    })
+    from_json(&text).map_err(bad_response)
 }
 
 /// Sends a request and returns the body of a 2xx answer, or the decoded error.
@@ -196,6 +288,52 @@ async fn send(
     body: Option<String>,
     requests: Option<Requests>,
 ) -> Result<String, ApiError> {
+    let answer = answer(builder, body, requests).await?;
+    if answer.ok {
+        return Ok(answer.text);
+    }
+    Err(answer.error())
+}
+
+/// An answer of the server: its status and body.
+struct Answer {
+    status: u16,
+    ok: bool,
+    text: String,
+}
+
+impl Answer {
+    /// The API's error body of a refusal, read with `Current` for its `current`.
+    fn refusal<Current: DeserializeOwned>(&self) -> Result<ErrorDetail<Current>, ApiError> {
+        from_json::<ErrorBody<Current>>(&self.text)
+            .map(|b| b.error)
+            .map_err(|_| ApiError {
+                status: self.status,
+                code: HTTP_ERROR.into(),
+                message: format!("The server answered {}.", self.status),
+                op_index: None,
+            })
+    }
+
+    fn error(&self) -> ApiError {
+        match self.refusal::<IgnoredAny>() {
+            Ok(error) => ApiError {
+                status: self.status,
+                code: error.code,
+                message: error.message,
+                op_index: error.op_index,
+            },
+            Err(e) => e,
+        }
+    }
+}
+
+/// Sends a request and returns the answer, whatever its status; `Err` only for no answer.
+async fn answer(
+    builder: RequestBuilder,
+    body: Option<String>,
+    requests: Option<Requests>,
+) -> Result<Answer, ApiError> {
     let signal = requests.and_then(Requests::signal);
     let aborted = || signal.as_ref().is_some_and(AbortSignal::aborted);
     let builder = builder
@@ -219,21 +357,9 @@ async fn send(
     if aborted() {
         return Err(ApiError::aborted());
     }
-    if response.ok() {
-        return Ok(text);
-    }
-    Err(match from_json::<ErrorBody<IgnoredAny>>(&text) {
-        Ok(ErrorBody { error }) => ApiError {
-            status,
-            code: error.code,
-            message: error.message,
-            op_index: error.op_index,
-        },
-        Err(_) => ApiError {
-            status,
-            code: HTTP_ERROR.into(),
-            message: format!("The server answered {status}."),
-            op_index: None,
-        },
+    Ok(Answer {
+        status,
+        ok: response.ok(),
+        text,
     })
 }

@@ -7,7 +7,13 @@ use leptos_router::path;
 use crate::api;
 use crate::components::Header;
 use crate::routes::{
-    account::AccountPage, cart::CartPage, home::Home, product::ProductPage, sign_in::SignInPage,
+    account::AccountPage,
+    cart::CartPage,
+    checkout::CheckoutPage,
+    home::Home,
+    orders::{ConfirmationPage, OrderPage, OrdersPage},
+    product::ProductPage,
+    sign_in::SignInPage,
     sign_up::SignUpPage,
 };
 use crate::store::Store;
@@ -36,6 +42,7 @@ pub fn App() -> impl IntoView {
 fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
     let store = Store::new(snapshot);
     provide_context(store);
+    provide_context(crate::checkout::Draft::new());
     store.start();
     view! {
         <Header/>
@@ -47,6 +54,10 @@ fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/checkout") view=CheckoutPage/>
+                <Route path=path!("/checkout/placed/:number") view=ConfirmationPage/>
+                <Route path=path!("/orders") view=OrdersPage/>
+                <Route path=path!("/orders/:number") view=OrderPage/>
             </Routes>
         </main>
     }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod checkout;
 pub mod components;
 pub mod device;
 pub mod format;

@@ -363,6 +363,24 @@ impl Store {
         Ok(())
     }
 
+    /// The server's id of this device's cart, once it has one.
+    pub fn cart_id(self) -> Option<String> {
+        self.device.with_value(|d| d.cart_id.clone())
+    }
+
+    /// Pushes what is pending (checkout buys the cart the server has). `false` if some edits
+    /// are still not saved (offline, or the server failing).
+    pub async fn flush(self) -> bool {
+        self.settle(false).await;
+        self.device.with_value(|d| d.pending.is_empty())
+    }
+
+    /// After an order is placed: the server emptied the cart through its log, so pull at once
+    /// (the empty cart is on this page before the confirmation; other devices pull it too).
+    pub async fn pull(self) {
+        self.settle(true).await;
+    }
+
     /// Takes in who is signed in and moves the device to their cart if it is on another,
     /// taking the pending operations along.
     fn welcome(self, me: Me) {
@@ -761,7 +779,7 @@ fn browser_online() -> bool {
 }
 
 /// `bytes` random bytes from the browser's generator, as hex.
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -773,7 +791,7 @@ fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn sleep(ms: i32) {
+pub(crate) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

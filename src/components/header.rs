@@ -14,7 +14,11 @@ pub fn Header() -> impl IntoView {
             .with(|c| c.lines().iter().map(|l| l.quantity.get()).sum::<u32>())
     };
     let account = move || match store.customer.get() {
-        Some(c) => view! { <A href="/account" attr:class="nav-link">{c.name}</A> }.into_any(),
+        Some(c) => view! {
+            <A href="/orders" attr:class="nav-link">"My orders"</A>
+            <A href="/account" attr:class="nav-link">{c.name}</A>
+        }
+        .into_any(),
         None => view! { <A href="/sign-in" attr:class="nav-link">"Sign in"</A> }.into_any(),
     };
     view! {

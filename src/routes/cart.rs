@@ -51,6 +51,7 @@ pub fn CartPage() -> impl IntoView {
                     <Coupons/>
                     <Delivery/>
                     <Totals/>
+                    <A href="/checkout" attr:class="primary checkout-link">"Checkout"</A>
                 }.into_any(),
             }}
         </section>
@@ -371,7 +372,7 @@ fn Coupons() -> impl IntoView {
 }
 
 #[component]
-fn Totals() -> impl IntoView {
+pub(crate) fn Totals() -> impl IntoView {
     let store = use_store();
     let q = move || store.quote.get().ok();
     let row = move |f: fn(&Quote) -> String| move || q().map(|q| f(&q)).unwrap_or_default();
@@ -426,7 +427,7 @@ fn Totals() -> impl IntoView {
 }
 
 /// "Delivery (Express)" or "Collect at omnicart Berlin Alexanderplatz".
-fn delivery_title(store: Store) -> String {
+pub(crate) fn delivery_title(store: Store) -> String {
     match store.cart.with(|c| c.delivery().cloned()) {
         Some(DeliveryChoice::Level(level)) => format!("Delivery ({})", level.name()),
         Some(DeliveryChoice::Pickup(id)) => {
@@ -520,7 +521,7 @@ fn choices(store: Store) -> Vec<Choice> {
 /// Where to deliver, and how: radio buttons for each offered option and the nearest stores,
 /// bound to the cart's delivery choice (an edit like any other: priced at once and synced).
 #[component]
-fn Delivery() -> impl IntoView {
+pub(crate) fn Delivery() -> impl IntoView {
     let store = use_store();
     let choices = Memo::new(move |_| choices(store));
     let keys = move || choices.with(|c| c.iter().map(|c| c.key.clone()).collect::<Vec<_>>());

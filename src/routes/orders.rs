@@ -1,0 +1,250 @@
+//! After checkout: the confirmation with the order number, "My orders" (newest first, a page
+//! at a time) and an order's page (status timeline, lines, shipments with their windows,
+//! totals, payment, and cancelling while the order may still be cancelled). A guest opens an
+//! order with the token the checkout gave (in the link, and remembered in this browser).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use omnicart_api::{OrderSummary, OrderView, code};
+
+use crate::api::{self, ApiError, Requests};
+use crate::checkout::guest_token;
+use crate::format;
+use crate::store::use_store;
+
+/// Order states a shopper may still cancel from.
+const CANCELLABLE: [&str; 2] = ["placed", "confirmed"];
+
+fn state_label(state: &str) -> String {
+    crate::store::capitalize(&state.replace('_', " "))
+}
+
+fn date(t: &omnicart_engine::Timestamp) -> String {
+    let text = t.to_string();
+    text.get(..16).unwrap_or(&text).replace('T', " ")
+}
+
+#[component]
+pub fn ConfirmationPage() -> impl IntoView {
+    let store = use_store();
+    let params = use_params_map();
+    let query = use_query_map();
+    let number = move || params.with(|p| p.get("number").unwrap_or_default());
+    let link = move || match query.with(|q| q.get("token")) {
+        Some(token) => format!(
+            "/orders/{}?token={}",
+            number(),
+            String::from(js_sys::encode_uri_component(&token))
+        ),
+        None => format!("/orders/{}", number()),
+    };
+    // Opened again (a reload): the cart the server emptied is pulled here too.
+    spawn_local(store.pull());
+    view! {
+        <section class="narrow confirmation" aria-labelledby="confirmation-title">
+            <h1 id="confirmation-title">"Thank you: your order is placed"</h1>
+            <p>"Your order number"</p>
+            <p class="order-number" data-testid="order-number">{number}</p>
+            <p>"We have sent a confirmation by email. Quote the number if you call us."</p>
+            <p><A href=link attr:class="primary">"View your order"</A></p>
+            {move || store.customer.get().map(|_| view! { <p><A href="/orders">"My orders"</A></p> })}
+        </section>
+    }
+}
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let store = use_store();
+    let requests = Requests::of_owner();
+    let orders = RwSignal::new(Vec::<OrderSummary>::new());
+    let next = RwSignal::new(Some(1u32));
+    let error = RwSignal::new(None::<ApiError>);
+    let loading = RwSignal::new(false);
+    let load = move || {
+        let Some(page) = next.get_untracked() else {
+            return;
+        };
+        loading.set(true);
+        spawn_local(async move {
+            match api::orders(page, requests).await {
+                Ok(list) => {
+                    orders.update(|o| o.extend(list.orders));
+                    next.set(list.next_page);
+                    error.set(None);
+                }
+                Err(e) if e.is_aborted() => return,
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    // Once the customer is known (a reload asks the server first).
+    Effect::new(move |_| {
+        if store.customer.with(Option::is_some) && orders.with_untracked(Vec::is_empty) {
+            load();
+        }
+    });
+    let rows = move || {
+        orders.get().into_iter().map(|o| view! {
+            <li class="card order-row">
+                <A href=format!("/orders/{}", o.number) attr:class="card-link">
+                    <span class="card-name">{format!("Order {}", o.number)}</span>
+                    <span>{format!("{} · {} item{}", date(&o.placed_at), o.item_count, if o.item_count == 1 { "" } else { "s" })}</span>
+                    <span><span class="status">{state_label(&o.state)}</span>" · "<strong>{format::money(o.total)}</strong></span>
+                </A>
+            </li>
+        }).collect_view()
+    };
+    view! {
+        <section aria-labelledby="orders-title">
+            <h1 id="orders-title">"My orders"</h1>
+            {move || store.customer.with(Option::is_none).then(|| view! { <p><A href="/sign-in">"Sign in"</A>" to see your orders."</p> })}
+            <ul class="grid" data-testid="orders">{rows}</ul>
+            {move || (loading.get()).then(|| view! { <p class="loading" role="status">"Loading your orders…"</p> })}
+            {move || error.get().map(|e| view! { <p class="notice" role="alert">{load_error(&e)}</p> })}
+            {move || (!loading.get() && store.customer.with(Option::is_some) && orders.with(Vec::is_empty) && error.with(Option::is_none) && next.get().is_none())
+                .then(|| view! { <p>"No orders yet."</p> })}
+            {move || (next.get().is_some() && !orders.with(Vec::is_empty)).then(|| view! {
+                <button type="button" class="secondary" disabled=loading on:click=move |_| load()>"Show more orders"</button>
+            })}
+        </section>
+    }
+}
+
+fn load_error(e: &ApiError) -> String {
+    if e.is_offline() {
+        "You seem to be offline; your orders will load when you are back online.".into()
+    } else if e.code == code::NOT_FOUND {
+        "We could not find this order.".into()
+    } else {
+        crate::store::capitalize(&e.message)
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let requests = Requests::of_owner();
+    let number = params.with_untracked(|p| p.get("number").unwrap_or_default());
+    let token = query
+        .with_untracked(|q| q.get("token"))
+        .or_else(|| guest_token(&number));
+    let order = RwSignal::new(None::<Result<OrderView, ApiError>>);
+    let fetch = {
+        let (number, token) = (number.clone(), token.clone());
+        move || {
+            let (number, token) = (number.clone(), token.clone());
+            spawn_local(async move {
+                match api::order(&number, token.as_deref(), requests).await {
+                    Err(e) if e.is_aborted() => {}
+                    result => order.set(Some(result)),
+                }
+            });
+        }
+    };
+    fetch();
+    let retry = fetch.clone();
+    view! {
+        <section aria-labelledby="order-title" class="order">
+            <h1 id="order-title">{format!("Order {number}")}</h1>
+            {move || match order.get() {
+                None => view! { <p class="loading" role="status">"Loading your order…"</p> }.into_any(),
+                Some(Err(e)) => {
+                    let retry = retry.clone();
+                    view! {
+                        <p class="notice" role="alert">{load_error(&e)}</p>
+                        <button type="button" class="secondary" on:click=move |_| retry()>"Try again"</button>
+                    }.into_any()
+                }
+                Some(Ok(view)) => view! { <OrderDetails view order token=token.clone()/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn OrderDetails(
+    view: OrderView,
+    order: RwSignal<Option<Result<OrderView, ApiError>>>,
+    token: Option<String>,
+) -> impl IntoView {
+    let timeline = view
+        .timeline
+        .iter()
+        .map(|t| view! { <li><strong>{t.label.clone()}</strong>" · "<span class="fine-print">{date(&t.at)}</span></li> })
+        .collect_view();
+    let lines = view
+        .lines
+        .iter()
+        .map(|l| view! { <li><span>{format!("{} × {}", l.quantity.get(), l.name)}</span><span>{format::money(l.total)}</span></li> })
+        .collect_view();
+    let snapshot = use_store().snapshot.get_value();
+    let name = |sku: &omnicart_engine::Sku| {
+        snapshot
+            .variant(sku)
+            .map(|(p, v)| format!("{} {}", p.name, v.name))
+            .unwrap_or_else(|| sku.to_string())
+    };
+    let shipments = view.shipments.iter().map(|s| {
+        let items: Vec<String> = s.lines.iter().map(|l| format!("{} × {}", l.quantity, name(&l.sku))).collect();
+        view! { <li><strong>{format!("From {}", s.location_name)}</strong>" · "{s.label.clone()}<br/><span class="fine-print">{items.join(", ")}</span></li> }
+    }).collect_view();
+    let t = &view.totals;
+    let cancellable = CANCELLABLE.contains(&view.state.as_str());
+    view! {
+        <p class="status" data-testid="order-state">{state_label(&view.state)}</p>
+        <h2>"Status"</h2>
+        <ol class="timeline" data-testid="timeline">{timeline}</ol>
+        <h2>"Items"</h2>
+        <ul class="review-lines">{lines}</ul>
+        <h2>{if view.pickup_location.is_some() { "Collection" } else { "Delivery" }}</h2>
+        <ul class="shipments">{shipments}</ul>
+        <dl class="totals">
+            <div><dt>"Subtotal"</dt><dd>{format::money(t.subtotal)}</dd></div>
+            {(!t.discount_total.amount().is_zero()).then(|| view! { <div class="discount"><dt>"Discounts"</dt><dd>"−"{format::money(t.discount_total)}</dd></div> })}
+            <div><dt>"Delivery"</dt><dd>{format::charge(t.delivery)}</dd></div>
+            <div class="grand"><dt>"Total"</dt><dd data-testid="order-total">{format::money(t.total)}</dd></div>
+            <div class="fine-print"><dt>{if t.prices_include_tax { "Including VAT" } else { "VAT" }}</dt><dd>{format::money(t.tax_total)}</dd></div>
+        </dl>
+        <p>{format!("Payment: {}", state_label(&view.payment.state))}</p>
+        {cancellable.then(|| view! { <Cancel number=view.number.clone() order token/> })}
+    }
+}
+
+#[component]
+fn Cancel(
+    number: String,
+    order: RwSignal<Option<Result<OrderView, ApiError>>>,
+    token: Option<String>,
+) -> impl IntoView {
+    let requests = Requests::of_owner();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let cancel = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let (number, token) = (number.clone(), token.clone());
+        spawn_local(async move {
+            match api::cancel_order(&number, token.as_deref(), requests).await {
+                Ok(view) => order.set(Some(Ok(view))),
+                Err(e) if e.is_aborted() => return,
+                Err(e) if e.code == code::INVALID_TRANSITION => {
+                    error.set(Some("This order can no longer be cancelled.".into()))
+                }
+                Err(e) => error.set(Some(load_error(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <p class="field-error" role="alert">{move || error.get()}</p>
+        <button type="button" class="secondary" disabled=busy on:click=cancel>
+            {move || if busy.get() { "Cancelling…" } else { "Cancel order" }}
+        </button>
+    }
+}
