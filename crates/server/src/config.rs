@@ -10,6 +10,9 @@
 //! | `OMNICART_DEMO` | `0` | `1`: add the demo customers |
 //! | `OMNICART_CART_MERGE` | `merge` | a guest cart at sign-in: `merge`, `keep_customer` or `keep_anonymous` |
 //! | `OMNICART_SECURE_COOKIES` | `0` | `1` where the shop is served over HTTPS: session cookies go over HTTPS only |
+//! | `OMNICART_SMTP_URL` | unset | `smtp://host[:port]`: send mail through this SMTP relay (no TLS); unset: write it to the mail folder |
+//! | `OMNICART_MAIL_DIR` | `.omnicart/mail` | the folder mail goes to without SMTP, listed at `/dev/mail` |
+//! | `OMNICART_MAIL_FROM` | `omnicart <orders@omnicart.localhost>` | the sender of the shop's mail |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -19,6 +22,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use crate::service::accounts::CartMerge;
+
+/// The sender of the shop's mail unless `OMNICART_MAIL_FROM` says otherwise.
+pub const DEFAULT_MAIL_FROM: &str = "omnicart <orders@omnicart.localhost>";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -30,6 +36,10 @@ pub struct Config {
     pub demo: bool,
     pub cart_merge: CartMerge,
     pub secure_cookies: bool,
+    /// Send mail through this SMTP relay; `None`: into [`Config::mail_dir`].
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -85,6 +95,9 @@ impl Config {
                 "expected merge, keep_customer or keep_anonymous",
             )?,
             secure_cookies: read("OMNICART_SECURE_COOKIES", "0").flag()?,
+            smtp_url: lookup("OMNICART_SMTP_URL").filter(|v| !v.is_empty()),
+            mail_dir: read("OMNICART_MAIL_DIR", ".omnicart/mail").value.into(),
+            mail_from: read("OMNICART_MAIL_FROM", DEFAULT_MAIL_FROM).value,
             log_filter: log_filter.value,
         })
     }
@@ -147,6 +160,9 @@ mod tests {
                 demo: false,
                 cart_merge: CartMerge::Merge,
                 secure_cookies: false,
+                smtp_url: None,
+                mail_dir: ".omnicart/mail".into(),
+                mail_from: DEFAULT_MAIL_FROM.into(),
                 log_filter: "info".into(),
             }
         );

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use omnicart_server::catalogue::Catalogue;
 use omnicart_server::config::Config;
+use omnicart_server::service::mail::Mailer;
 use omnicart_server::store::Db;
 use omnicart_server::{AppState, app, seed_demo_customers};
 use tower_http::services::ServeDir;
@@ -54,6 +55,11 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("loading stock: {e:?}"))?;
     omnicart_server::service::checkout::spawn_sweeper(state.clone());
+    let mailer = match &config.smtp_url {
+        Some(url) => Mailer::smtp(url, &config.mail_from)?,
+        None => Mailer::Folder(config.mail_dir.clone()),
+    };
+    omnicart_server::service::mail::spawn_sender(state.db.clone(), mailer);
     let dist = config.dist.join("index.html").exists();
     if !dist {
         let dist = config.dist.display();
@@ -65,6 +71,11 @@ async fn run(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, products, "omnicart listening on http://{local}");
     let mut router = app(state, dist.then_some(config.dist.as_path()));
+    if config.smtp_url.is_none() {
+        router = router.merge(omnicart_server::http::dev_mail::router(
+            config.mail_dir.clone(),
+        ));
+    }
     // The plain-JS example of the npm package, when it has been built: /www/ and /pkg/.
     if Path::new("pkg/omnicart_wasm.js").exists() {
         router = router

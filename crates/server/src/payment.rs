@@ -82,6 +82,11 @@ impl Providers {
         Providers { by_name, test }
     }
 
+    /// Adds (or replaces) the provider `name` (an adapter, or a test's own).
+    pub fn insert(&mut self, name: &str, provider: Arc<dyn PaymentProvider>) {
+        self.by_name.insert(name.to_owned(), provider);
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
         self.by_name.get(name)
     }

@@ -64,7 +64,10 @@ async fn checkout(app: &TestApp, key: Option<&str>, body: &str, cookie: Option<&
 /// The server's total for the cart: a checkout with a total it cannot have is refused with it.
 async fn server_total(app: &TestApp, cart: &str, cookie: Option<&str>) -> Value {
     let zero = json!({"amount": "0.01", "currency": "EUR"});
-    let key = format!("probe-{cart}");
+    // A fresh key per probe: a probe's refusal is stored and replayed for its key.
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key = format!("probe-{cart}-{n}");
     let reply = checkout(
         app,
         Some(&key),
@@ -457,6 +460,15 @@ async fn an_order_opens_to_its_customer_only_and_the_customer_cancels_it() {
         app.get("/api/orders", Some(&kylie)).await.json["orders"],
         json!([])
     );
+    let nobody = app.get("/api/orders", None).await;
+    assert_eq!(
+        (nobody.status, nobody.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let stale = app
+        .get("/api/orders", Some("omnicart_session=expired"))
+        .await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND);
     let mine = app.get("/api/orders", Some(&mike)).await;
     assert_eq!(mine.json["orders"][0]["number"], number.as_str());
     let cart = app
@@ -509,4 +521,415 @@ async fn a_guest_opens_the_order_with_its_token_only() {
         .get(&format!("/api/orders/{number}?token=x{token}"), None)
         .await;
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+}
+
+/// Fills the signed-in customer's cart with `ops` at its current version.
+async fn edit_mine(app: &TestApp, cart: &str, cookie: &str, ops: &Value) -> Value {
+    let view = app.get(&format!("/api/carts/{cart}"), Some(cookie)).await;
+    let version = view.json["version"].as_i64().unwrap();
+    let reply = app
+        .edit(cart, version, &ops.to_string(), Some(cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    app.get(&format!("/api/carts/{cart}"), Some(cookie))
+        .await
+        .json
+}
+
+fn applies(view: &Value, promotion: &str) -> bool {
+    view["quote"]["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["promotion_id"] == promotion)
+}
+
+#[tokio::test]
+async fn a_first_order_coupon_applies_to_the_first_order_only_and_the_cart_quote_agrees() {
+    let (app, _state) = app_with_catalogue(|_| {}).await;
+    let (mike, cart) = app.sign_in(MIKE).await;
+    let ops = json!([
+        {"op": "add", "sku": SKU, "quantity": 1},
+        {"op": "set_address", "address": {"postcode": "10115"}},
+        {"op": "choose_delivery", "level": "standard"},
+        {"op": "apply_coupon", "code": "WELCOME10"}
+    ]);
+    let me = app.get("/api/me", Some(&mike)).await.json;
+    assert_eq!(me["first_order"], json!(true));
+    let mut totals = Vec::new();
+    for (round, discounted) in [(1, true), (2, false)] {
+        let view = edit_mine(&app, &cart, &mike, &ops).await;
+        assert_eq!(
+            applies(&view, "welcome10"),
+            discounted,
+            "order {round}: {view:?}"
+        );
+        let total = server_total(&app, &cart, Some(&mike)).await;
+        assert_eq!(
+            total, view["quote"]["total"],
+            "the cart's quote is the checkout's"
+        );
+        let reply = checkout(
+            &app,
+            Some(&format!("order-{round}")),
+            &body(&cart, &total, test_cards::SUCCESS),
+            Some(&mike),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+        totals.push(total);
+    }
+    assert_ne!(totals[0], totals[1], "the second order pays in full");
+    let me = app.get("/api/me", Some(&mike)).await.json;
+    assert_eq!(me["first_order"], json!(false));
+    let (kylie, _) = app.sign_in(KYLIE).await;
+    let me = app.get("/api/me", Some(&kylie)).await.json;
+    assert_eq!(
+        me["first_order"],
+        json!(true),
+        "another customer is still at their first"
+    );
+}
+
+/// A provider that holds every authorization until the test opens its gate, as a process
+/// stalled (or a provider slow) between steps 1 and 3 would; then authorizes like the test
+/// gateway.
+#[derive(Default)]
+struct Stalled {
+    entered: tokio::sync::Notify,
+    gate: tokio::sync::Notify,
+    voids: std::sync::Mutex<Vec<String>>,
+}
+
+impl omnicart_server::payment::PaymentProvider for Stalled {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a omnicart_server::payment::Authorize,
+    ) -> omnicart_server::payment::BoxFuture<
+        'a,
+        Result<String, omnicart_server::payment::PaymentError>,
+    > {
+        Box::pin(async move {
+            self.entered.notify_one();
+            self.gate.notified().await;
+            Ok(format!("stalled_{}", request.key))
+        })
+    }
+
+    fn capture<'a>(
+        &'a self,
+        _key: &'a str,
+        _amount: omnicart_engine::Money,
+    ) -> omnicart_server::payment::BoxFuture<'a, Result<(), omnicart_server::payment::PaymentError>>
+    {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn void<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> omnicart_server::payment::BoxFuture<'a, Result<(), omnicart_server::payment::PaymentError>>
+    {
+        Box::pin(async move {
+            self.voids.lock().unwrap().push(key.to_owned());
+            Ok(())
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _key: &'a str,
+        _refund_key: &'a str,
+        _amount: omnicart_engine::Money,
+    ) -> omnicart_server::payment::BoxFuture<'a, Result<(), omnicart_server::payment::PaymentError>>
+    {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_voids_and_releases_a_stalled_attempt_and_its_late_step_3_loses() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::database(&dir).await;
+    let mut state = AppState::new(db, common::edited_catalogue(|j| only_stock(j, SKU, 1))).unwrap();
+    let stalled = std::sync::Arc::new(Stalled::default());
+    state.payments.insert("stalled", stalled.clone());
+    let app = std::sync::Arc::new(TestApp {
+        router: omnicart_server::app(state.clone(), None),
+        dir,
+    });
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let mut request: Value =
+        serde_json::from_str(&body(&cart, &total, test_cards::SUCCESS)).unwrap();
+    request["payment"]["provider"] = json!("stalled");
+    let placing = tokio::spawn({
+        let app = app.clone();
+        async move { checkout(&app, Some("late"), &request.to_string(), None).await }
+    });
+    stalled.entered.notified().await;
+    let reserved = format!("SELECT reserved FROM stock WHERE sku = '{SKU}'");
+    assert_eq!(count(&state, &reserved).await, 1, "step 1 holds the unit");
+    // Not expired yet: the sweeper leaves it alone.
+    let sweep = omnicart_server::service::checkout::sweep;
+    assert_eq!(sweep(&state).await.unwrap(), 0);
+    sqlx::query("UPDATE checkout_attempts SET expires_at = 0")
+        .execute(state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sweep(&state).await.unwrap(), 1);
+    let attempt: String = sqlx::query_scalar("SELECT id FROM checkout_attempts")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(*stalled.voids.lock().unwrap(), vec![attempt.clone()]);
+    assert_eq!(count(&state, &reserved).await, 0, "released after the void");
+    stalled.gate.notify_one();
+    let reply = placing.await.unwrap();
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::GATEWAY_TIMEOUT, "payment_timeout"),
+        "{:?}",
+        reply.json
+    );
+    assert_eq!(count(&state, "SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(count(&state, &reserved).await, 0);
+    assert!(
+        stalled.voids.lock().unwrap().len() >= 2,
+        "the late authorization is voided too"
+    );
+    nothing_left_behind(&state).await;
+}
+
+#[tokio::test]
+async fn the_sweeper_releases_what_a_crashed_process_left_and_voids_its_authorization() {
+    use omnicart_server::payment::{Authorize, PaymentProvider};
+    use omnicart_server::store::checkout::{self as held, NewAttempt, ORDERED, RESERVED};
+    let (app, state) = app_with_catalogue(|j| only_stock(j, SKU, 1)).await;
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    // What a process killed after step 1 and the authorization leaves: an attempt past its
+    // expiry, holding the unit, and money held under its key.
+    let mut tx = state.db.begin_write().await.unwrap();
+    let attempt = NewAttempt {
+        id: "att_crashed",
+        cart_id: &cart,
+        customer_id: None,
+        provider: "test",
+        now: 1,
+        expires_at: 2,
+    };
+    assert!(held::insert_attempt(&mut tx, &attempt).await.unwrap());
+    let demand = omnicart_order::StockDemand {
+        location: "wh-bad-hersfeld".into(),
+        sku: omnicart_engine::Sku::new(SKU).unwrap(),
+        quantity: 1,
+    };
+    assert!(
+        held::reserve(&mut tx, "att_crashed", &demand)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let authorize = Authorize {
+        key: "att_crashed".into(),
+        amount: omnicart_engine::Money::from_minor(100, state.catalogue.snapshot.currency()),
+        token: test_cards::SUCCESS.into(),
+    };
+    state.payments.test.authorize(&authorize).await.unwrap();
+    let blocked = checkout(
+        &app,
+        Some("b"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(blocked.code(), "in_progress", "{:?}", blocked.json);
+    assert_eq!(
+        omnicart_server::service::checkout::sweep(&state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        state.payments.test.state("att_crashed"),
+        Some(omnicart_server::payment::Held::Voided)
+    );
+    let reserved = format!("SELECT reserved FROM stock WHERE sku = '{SKU}'");
+    assert_eq!(count(&state, &reserved).await, 0);
+    // Its step 3, arriving late, cannot move it to ordered.
+    let mut tx = state.db.begin_write().await.unwrap();
+    assert!(
+        !held::move_attempt(&mut tx, "att_crashed", RESERVED, ORDERED, Some(3))
+            .await
+            .unwrap()
+    );
+    drop(tx);
+    nothing_left_behind(&state).await;
+    let reply = checkout(
+        &app,
+        Some("c"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "the unit is back: {:?}",
+        reply.json
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_budget_is_never_overspent_by_50_concurrent_orders() {
+    const CABLE: &str = "CBL-HDMI21-5M";
+    let (app, state) = app_with_catalogue(|j| {
+        only_stock(j, CABLE, 100);
+        for p in j["promotions"].as_array_mut().unwrap() {
+            if p["id"] == "cable20" {
+                p["budget"] = json!("25.00");
+            }
+        }
+    })
+    .await;
+    let app = std::sync::Arc::new(app);
+    let coupon = json!({"op": "apply_coupon", "code": "CABLE20"});
+    let mut bodies = Vec::new();
+    for _ in 0..50 {
+        let cart = guest_cart(&app, CABLE, 1, std::slice::from_ref(&coupon)).await;
+        let total = server_total(&app, &cart, None).await;
+        bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|(cart, body)| {
+            let app = app.clone();
+            tokio::spawn(
+                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
+            )
+        })
+        .collect();
+    let (mut placed, mut exhausted) = (0, 0);
+    for task in tasks {
+        let reply = task.await.unwrap();
+        match (reply.status, reply.code()) {
+            (StatusCode::CREATED, _) => placed += 1,
+            // Refused when the budget is spent, or (quoted with what is left) when the
+            // smaller discount changes the total the shopper saw.
+            (StatusCode::CONFLICT, "promotion_exhausted" | "price_changed") => exhausted += 1,
+            (status, code) => panic!("{status} {code}: {:?}", reply.json),
+        }
+    }
+    let spent = count(
+        &state,
+        "SELECT spent_minor FROM promotion_usage WHERE promotion_id = 'cable20'",
+    )
+    .await;
+    let claimed = count(
+        &state,
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM promotion_claims WHERE promotion_id = 'cable20'",
+    )
+    .await;
+    // 20 % of 34.99 is 7.00: three discounts fit in 25.00, a fourth would overspend it.
+    assert_eq!((placed, exhausted), (3, 47));
+    assert_eq!((spent, claimed), (2100, 2100));
+    assert!(spent <= 2500, "spent {spent} of a 2500 budget");
+    nothing_left_behind(&state).await;
+}
+
+/// Makes every insert into the outbox fail, so step 3 fails after writing the mail.
+async fn break_the_outbox(state: &AppState) {
+    let statements: &[&str] = if std::env::var("OMNICART_TEST_POSTGRES")
+        .is_ok_and(|v| !v.is_empty())
+    {
+        &[
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ]
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(state.db.pool()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_placed_order_sends_one_confirmation_with_its_tax_lines_and_a_rolled_back_one_none() {
+    use omnicart_server::service::mail::{Mailer, deliver_pending};
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let folder = app.dir.path().join("mail");
+    let mailer = Mailer::Folder(folder.clone());
+    let cart = guest_cart(&app, SKU, 2, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let reply = checkout(
+        &app,
+        Some("m"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    assert_eq!(deliver_pending(&state.db, &mailer).await.unwrap(), 1);
+    assert_eq!(
+        deliver_pending(&state.db, &mailer).await.unwrap(),
+        0,
+        "sent once"
+    );
+    let files = omnicart_server::http::dev_mail::mail_files(&folder).await;
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mail = std::fs::read_to_string(folder.join(&files[0])).unwrap();
+    let order = &reply.json["order"];
+    let number = order["number"].as_str().unwrap();
+    let tax = order["totals"]["tax_total"]["amount"].as_str().unwrap();
+    assert!(
+        mail.contains(&format!("Subject: Your order {number}")),
+        "{mail}"
+    );
+    assert!(mail.contains("To: shopper@example.com"), "{mail}");
+    // One rate (19 % German VAT on a sound bar): its line is the whole tax, as in the quote.
+    assert!(
+        mail.contains(&format!("VAT 19% (included): {tax} EUR")),
+        "{mail}"
+    );
+    assert!(mail.contains(&format!("Tax total: {tax} EUR")), "{mail}");
+    assert!(mail.contains("Content-Type: text/html"), "{mail}");
+    assert!(mail.contains("Invalidenstr. 1"), "{mail}");
+    let pages = TestApp {
+        router: omnicart_server::http::dev_mail::router(folder.clone()),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let listed = pages.get("/dev/mail", None).await;
+    assert!(
+        listed.json.as_str().unwrap().contains(&files[0]),
+        "{:?}",
+        listed.json
+    );
+    let shown = pages.get(&format!("/dev/mail/{}", files[0]), None).await;
+    assert!(shown.json.as_str().unwrap().contains(number));
+    let outside = pages.get("/dev/mail/..%2Fcatalogue.json", None).await;
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
+
+    break_the_outbox(&state).await;
+    let cart = guest_cart(&app, SKU, 1, &[]).await;
+    let total = server_total(&app, &cart, None).await;
+    let reply = checkout(
+        &app,
+        Some("r"),
+        &body(&cart, &total, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert!(reply.status.is_server_error(), "{:?}", reply.json);
+    assert_eq!(count(&state, "SELECT COUNT(*) FROM mail_outbox").await, 1);
+    assert_eq!(deliver_pending(&state.db, &mailer).await.unwrap(), 0);
+    assert_eq!(
+        omnicart_server::http::dev_mail::mail_files(&folder)
+            .await
+            .len(),
+        1
+    );
 }

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::http::AppError;
 use crate::ids::{now_unix, sha256_hex};
 use crate::service::Caller;
-use crate::store::sessions;
+use crate::store::{orders, sessions};
 
 /// The cookie that holds the session token.
 pub const SESSION_COOKIE: &str = "omnicart_session";
@@ -53,10 +53,15 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Caller::default());
         };
         let owner = sessions::owner(&state.db, &sha256_hex(token.as_bytes()), now_unix()).await?;
-        Ok(owner.map_or_else(Caller::default, |owner| Caller {
+        let Some(owner) = owner else {
+            return Ok(Caller::default());
+        };
+        let history = orders::history_of(&state.db, &owner.customer_id).await?;
+        Ok(Caller {
             customer_id: Some(owner.customer_id),
             segments: owner.segments,
-        }))
+            history,
+        })
     }
 }
 

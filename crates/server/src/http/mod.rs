@@ -2,12 +2,13 @@
 //! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders)), serves the built storefront for every other path, and
 //! wraps it all in request ids and tracing ([`request_id`]). Handlers only extract
 //! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
-//! [`AppError`] ([`error`]).
+//! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
 
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
 pub mod checkout;
+pub mod dev_mail;
 pub mod error;
 pub mod extract;
 pub mod request_id;

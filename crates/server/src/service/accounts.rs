@@ -32,7 +32,7 @@ use crate::service::{Caller, customer_profile};
 use crate::store::accounts::{self, InsertError, NewCustomer};
 use crate::store::cart_log::{self, StoredLog};
 use crate::store::carts::{self, CartRecord};
-use crate::store::{Db, StoreError, sessions};
+use crate::store::{Db, StoreError, orders, sessions};
 
 /// How long a session lasts.
 pub const SESSION_SECONDS: i64 = 30 * 24 * 3600;
@@ -218,7 +218,8 @@ async fn me_of(db: &Db, customer_id: &str) -> Result<Me, AppError> {
     let customer = accounts::customer(db, customer_id).await?;
     let cart = carts::customer_cart(db, customer_id).await?;
     // The profile the server quotes this customer's carts with, for the page to do the same.
-    let profile = customer_profile(customer.segments);
+    let history = orders::history_of(db, customer_id).await?;
+    let profile = customer_profile(customer.segments, &history);
     Ok(Me {
         customer: Customer {
             id: customer.id,

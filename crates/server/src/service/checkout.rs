@@ -15,7 +15,8 @@
 //!    [`AUTHORIZE_TIMEOUT`].
 //! 3. *Place* (one transaction): move the attempt to `ordered` only if it is still live and
 //!    not expired, insert the order (a fresh random number on a collision), its
-//!    `order.placed` event in the outbox, the cart emptied through its operation log, and
+//!    confirmation with its invoice in the mail outbox ([`mail`]), its `order.placed` event
+//!    in the outbox, the cart emptied through its operation log, and
 //!    the idempotent answer. A decline releases the attempt; a timeout or a failure voids,
 //!    then releases.
 //!
@@ -56,10 +57,11 @@ use crate::AppState;
 use crate::error::{AppError, Refusal};
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::payment::{Authorize, PaymentError, PaymentProvider};
-use crate::service::Caller;
 use crate::service::orders::{order_view, to_address, to_contact};
+use crate::service::{Caller, mail};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
 use crate::store::idempotency::{self, Claim};
+use crate::store::mail as store_mail;
 use crate::store::orders::{self, NewOrder};
 use crate::store::{WriteTx, cart_log};
 
@@ -266,6 +268,12 @@ async fn reserve(
     let usage = usage(state).await?;
     let mut tx = state.db.begin_write().await?;
     let (cart, version) = locked_cart(&mut tx, caller, &request.cart_id).await?;
+    // Read again under the cart's lock (a customer has one cart): an order placed since the
+    // session was read ends the first order and uses up its coupons.
+    let caller = &match &caller.customer_id {
+        Some(id) => caller.with_history(orders::history(tx.conn(), id).await?),
+        None => caller.clone(),
+    };
     let priced = price(state, caller, &cart, usage)?;
     let current = || CartView {
         id: request.cart_id.clone(),
@@ -682,6 +690,8 @@ async fn create_order(
         guest_token.as_deref(),
     )
     .await?;
+    let confirmation = mail::invoice(&state.catalogue.snapshot, &order)?;
+    store_mail::insert(&mut tx, &order_id, &confirmation).await?;
     orders::outbox(&mut tx, "order.placed", &order_id, &order).await?;
     empty_cart(&mut tx, &request.cart_id, &reserved.cart).await?;
     let reply = CheckoutReply {

@@ -2,13 +2,14 @@
 //! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
 //! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
 //! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
-//! shopper's orders and cancel). A write
+//! shopper's orders and cancel), [`mail`] (the confirmation and its sender). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
 
 pub mod accounts;
 pub mod carts;
 pub mod checkout;
+pub mod mail;
 pub mod orders;
 pub mod sync;
 
@@ -16,6 +17,7 @@ use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};
 
 use crate::ids::now_unix;
+use crate::store::orders::History;
 
 /// Who is asking: a signed-in customer, or nobody in particular.
 #[derive(Clone, Debug, Default)]
@@ -23,12 +25,23 @@ pub struct Caller {
     pub customer_id: Option<String>,
     /// The customer's segments, read with the session (promotions may target them).
     pub segments: Vec<String>,
+    /// The customer's orders, read with the session (first-order and used coupons); none
+    /// for a guest, who is always at their first order.
+    pub history: History,
 }
 
 impl Caller {
     /// What promotions may know about the caller.
     pub fn profile(&self) -> Profile {
-        customer_profile(self.segments.clone())
+        customer_profile(self.segments.clone(), &self.history)
+    }
+
+    /// The caller with their history read again (in a transaction, under a lock).
+    pub fn with_history(&self, history: History) -> Caller {
+        Caller {
+            history,
+            ..self.clone()
+        }
     }
 
     /// The context the caller's carts are quoted in: their [`Profile`] at the server's clock.
@@ -45,11 +58,11 @@ impl Caller {
     }
 }
 
-/// What promotions may know about a shopper with these segments. No order has been placed by
-/// anyone until the order lifecycle lands, so every shopper is at their first order.
-pub(crate) fn customer_profile(segments: Vec<String>) -> Profile {
+/// What promotions may know about a shopper with these segments and orders: at their first
+/// order until one is placed and not cancelled.
+pub(crate) fn customer_profile(segments: Vec<String>, history: &History) -> Profile {
     Profile {
         segments,
-        first_order: true,
+        first_order: history.orders == 0,
     }
 }

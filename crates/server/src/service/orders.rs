@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use omnicart_api::checkout::MAX_ORDERS_PER_PAGE;
 use omnicart_api::{
     Contact, OrderList, OrderSummary, OrderTotals, OrderView, PaymentView, PostalAddress,
-    ShipmentLineView, ShipmentView, TimelineEntry, code,
+    ShipmentLineView, ShipmentView, TimelineEntry,
 };
 use omnicart_engine::Timestamp;
 use omnicart_order::{Actor, Machine, Order, OrderError, OrderState, Request, Role};
@@ -31,12 +31,10 @@ pub async fn list(
     caller: &Caller,
     page: Option<u32>,
 ) -> Result<OrderList, AppError> {
+    // Without a session there are no orders to list: 404 like every order endpoint, so
+    // the orders API answers nobody but their owner.
     let Some(customer) = &caller.customer_id else {
-        return Err(AppError::new(
-            StatusCode::UNAUTHORIZED,
-            code::NOT_SIGNED_IN,
-            "sign in to see your orders",
-        ));
+        return Err(AppError::not_found("orders"));
     };
     let page = page.unwrap_or(1).max(1);
     let per_page = i64::from(MAX_ORDERS_PER_PAGE);

@@ -7,13 +7,14 @@
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
 //! attempts and what they hold), [`orders`] (orders and the outbox), [`idempotency`] (stored
-//! first answers). Nothing here knows about HTTP.
+//! first answers), [`mail`] (the mail outbox). Nothing here knows about HTTP.
 
 pub mod accounts;
 pub mod cart_log;
 pub mod carts;
 pub mod checkout;
 pub mod idempotency;
+pub mod mail;
 pub mod orders;
 pub mod sessions;
 

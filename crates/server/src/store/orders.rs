@@ -39,7 +39,45 @@ pub async fn insert(tx: &mut WriteTx, new: &NewOrder<'_>) -> Result<bool, StoreE
         .execute(tx.conn())
         .await?
         .rows_affected();
-    Ok(inserted == 1)
+    if inserted != 1 {
+        return Ok(false);
+    }
+    for code in &new.order.coupons {
+        sqlx::query("INSERT INTO order_coupons (order_id, customer_id, code) VALUES ($1, $2, $3) ON CONFLICT (order_id, code) DO NOTHING")
+            .bind(new.id)
+            .bind(new.order.customer_id.as_deref())
+            .bind(code)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(true)
+}
+
+/// What a customer's orders tell promotions: how many are placed and not cancelled. (The
+/// codes each order used are kept in `order_coupons`; none is passed to the engine as used
+/// up, since the engine refuses every code it is given as used and the catalogue has no
+/// once-per-customer codes: a reusable code stays reusable.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    pub orders: i64,
+}
+
+/// The customer's [`History`], on `conn` (a pooled connection, or a transaction's so that
+/// it is read under the cart's lock).
+pub async fn history(conn: &mut AnyConnection, customer_id: &str) -> Result<History, StoreError> {
+    let orders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND state <> 'cancelled'",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(History { orders })
+}
+
+/// [`history`] on a connection of the pool.
+pub async fn history_of(db: &Db, customer_id: &str) -> Result<History, StoreError> {
+    let mut conn = db.pool().acquire().await?;
+    history(&mut conn, customer_id).await
 }
 
 /// Writes the order as changed (status, payment).

@@ -37,7 +37,15 @@ impl Reply {
 
 /// A fresh, migrated database for one test.
 pub async fn database(dir: &tempfile::TempDir) -> Db {
-    let url = match std::env::var("OMNICART_TEST_POSTGRES") {
+    Db::connect(&database_url(dir).await)
+        .await
+        .expect("database")
+}
+
+/// The URL of a fresh database for one test (created empty on PostgreSQL; a file in `dir`
+/// on SQLite), for a test that opens it itself or hands it to a server process.
+pub async fn database_url(dir: &tempfile::TempDir) -> String {
+    match std::env::var("OMNICART_TEST_POSTGRES") {
         Ok(server) if !server.is_empty() => {
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
@@ -57,8 +65,7 @@ pub async fn database(dir: &tempfile::TempDir) -> Db {
             format!("{prefix}/{name}")
         }
         _ => format!("sqlite://{}", dir.path().join("test.db").display()),
-    };
-    Db::connect(&url).await.expect("database")
+    }
 }
 
 pub async fn state(dir: &tempfile::TempDir) -> AppState {

@@ -1,0 +1,285 @@
+//! Mail: the order confirmation with its invoice, rendered at placement and written to the
+//! mail outbox in the order's transaction ([`invoice`], [`crate::store::mail`]), and the
+//! sender that delivers the outbox afterwards ([`Mailer`], [`spawn_sender`]): through SMTP
+//! (`lettre`) when `OMNICART_SMTP_URL` is set, else into a folder that `GET /dev/mail`
+//! lists. A mail is marked sent only after delivery, so a crash sends it again (at least
+//! once), never not at all.
+//!
+//! **The invoice's tax lines** are the engine's: each line's tax as the quote computed it,
+//! summed per rate (the rate of the line's tax class in the snapshot's default region, the
+//! region the server quotes in); they add up to the quote's tax total.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use omnicart_engine::{Money, Snapshot};
+use omnicart_order::Order;
+
+use crate::error::AppError;
+use crate::store::Db;
+use crate::store::mail::{self, Mail};
+
+/// How often the sender looks for unsent mail.
+pub const SEND_EVERY: Duration = Duration::from_secs(2);
+/// Mails sent per round.
+const BATCH: i64 = 50;
+
+/// One tax line of the invoice: a rate and the tax charged at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxLine {
+    /// The rate as a percentage, such as `19%`.
+    pub rate: String,
+    pub tax: Money,
+}
+
+/// The order's tax summed per rate, in rate order.
+pub fn tax_lines(snapshot: &Snapshot, order: &Order) -> Result<Vec<TaxLine>, AppError> {
+    let region = &snapshot.pricing().default_region;
+    let mut by_rate: BTreeMap<String, Money> = BTreeMap::new();
+    for line in &order.lines {
+        let rate = snapshot
+            .variant(&line.sku)
+            .and_then(|(product, _)| snapshot.tax_rate(region, &product.tax_class))
+            .map_or_else(
+                || "0%".to_owned(),
+                |r| format!("{}%", (r * rust_decimal::Decimal::ONE_HUNDRED).normalize()),
+            );
+        let sum = by_rate
+            .entry(rate)
+            .or_insert(Money::zero(line.tax.currency()));
+        *sum = sum.checked_add(line.tax).map_err(AppError::internal)?;
+    }
+    Ok(by_rate
+        .into_iter()
+        .map(|(rate, tax)| TaxLine { rate, tax })
+        .collect())
+}
+
+/// The confirmation with the invoice for a placed order: plain text and simple HTML.
+pub fn invoice(snapshot: &Snapshot, order: &Order) -> Result<Mail, AppError> {
+    let number = order.number.to_string();
+    let taxes = tax_lines(snapshot, order)?;
+    let mut text = format!(
+        "Thank you for your order, {}.\n\nOrder {number}\n\n",
+        order.contact.name
+    );
+    let mut rows = String::new();
+    for line in &order.lines {
+        let _ = writeln!(
+            text,
+            "{} x {} ({})  {}",
+            line.quantity.get(),
+            line.name,
+            line.sku,
+            line.total
+        );
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            line.quantity.get(),
+            escape(&line.name),
+            line.total
+        );
+    }
+    let totals = totals(order, &taxes, &mut text);
+    let address = order.shipping_address.as_ref().map(|a| {
+        let mut lines = vec![a.name.clone()];
+        lines.extend(a.street.iter().cloned());
+        lines.push(format!("{} {}", a.postcode, a.city));
+        lines.push(a.country.clone());
+        lines
+    });
+    if let Some(lines) = &address {
+        let _ = write!(text, "\nDelivery address:\n{}\n", lines.join("\n"));
+    }
+    let address_html = address.map_or_else(String::new, |lines| {
+        let lines: Vec<String> = lines.iter().map(|l| escape(l)).collect();
+        format!("<h2>Delivery address</h2><p>{}</p>", lines.join("<br>"))
+    });
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>Order {number}</title><h1>Order {number}</h1><p>Thank you for your order, {}.</p><table>{rows}{totals}</table>{address_html}",
+        escape(&order.contact.name)
+    );
+    // One element a line, so the part stays readable (and 8bit) in the mail.
+    let html = html
+        .replace("</tr>", "</tr>\n")
+        .replace("</h1>", "</h1>\n")
+        .replace("</p>", "</p>\n");
+    Ok(Mail {
+        recipient: order.contact.email.clone(),
+        subject: format!("Your order {number}"),
+        text,
+        html,
+    })
+}
+
+/// The totals and the tax lines: appended to `text`, returned as HTML table rows.
+fn totals(order: &Order, taxes: &[TaxLine], text: &mut String) -> String {
+    let t = &order.totals;
+    let sums = [
+        ("Subtotal", t.subtotal),
+        ("Discounts", t.discount_total),
+        ("Delivery", t.delivery),
+    ];
+    let mut totals = String::new();
+    for (label, amount) in sums {
+        let _ = writeln!(*text, "{label}: {amount}");
+        let _ = write!(
+            totals,
+            "<tr><td colspan=2>{label}</td><td>{amount}</td></tr>"
+        );
+    }
+    let included = if t.prices_include_tax {
+        "included"
+    } else {
+        "added"
+    };
+    for tax in taxes {
+        let _ = writeln!(*text, "VAT {} ({included}): {}", tax.rate, tax.tax);
+        let _ = write!(
+            totals,
+            "<tr><td colspan=2>VAT {} ({included})</td><td>{}</td></tr>",
+            tax.rate, tax.tax
+        );
+    }
+    let _ = writeln!(*text, "Tax total: {}\nTotal: {}", t.tax_total, t.total);
+    let _ = write!(
+        totals,
+        "<tr><td colspan=2>Tax total</td><td>{}</td></tr><tr><th colspan=2>Total</th><th>{}</th></tr>",
+        t.tax_total, t.total
+    );
+    totals
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Where the sender delivers mail.
+pub enum Mailer {
+    /// Each mail as a file `<id>.eml` in the folder (development: listed at `/dev/mail`).
+    Folder(PathBuf),
+    Smtp {
+        transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+        from: lettre::message::Mailbox,
+    },
+}
+
+impl Mailer {
+    /// SMTP at `url` (`smtp://host:port`, plain, for a local relay) from `from`.
+    pub fn smtp(url: &str, from: &str) -> Result<Mailer, String> {
+        // No TLS is built in (a local relay forwards the mail): `smtp://host[:port]` only.
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| format!("OMNICART_SMTP_URL={url}: expected smtp://host[:port]"))?;
+        let (host, port) = match rest.trim_end_matches('/').rsplit_once(':') {
+            Some((host, port)) => (
+                host,
+                port.parse()
+                    .map_err(|_| format!("OMNICART_SMTP_URL={url}: not a port"))?,
+            ),
+            None => (rest.trim_end_matches('/'), 25),
+        };
+        let transport =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
+                .port(port)
+                .build();
+        let from = from
+            .parse()
+            .map_err(|e| format!("OMNICART_MAIL_FROM: {e}"))?;
+        Ok(Mailer::Smtp { transport, from })
+    }
+
+    async fn deliver(&self, id: &str, mail: &Mail) -> Result<(), String> {
+        match self {
+            Mailer::Folder(dir) => {
+                let from = crate::config::DEFAULT_MAIL_FROM
+                    .parse()
+                    .map_err(|e| format!("{e}"))?;
+                let message = message(&from, mail)?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // Written aside, then renamed: the folder never shows half a mail.
+                let part = dir.join(format!("{id}.eml.part"));
+                tokio::fs::write(&part, message.formatted())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::rename(&part, dir.join(format!("{id}.eml")))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Mailer::Smtp { transport, from } => {
+                use lettre::AsyncTransport;
+                transport
+                    .send(message(from, mail)?)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+fn message(from: &lettre::message::Mailbox, mail: &Mail) -> Result<lettre::Message, String> {
+    use lettre::message::header::{ContentTransferEncoding, ContentType};
+    use lettre::message::{Body, MultiPart, SinglePart};
+    // 8bit, not quoted-printable: the mail's lines are short, and the files stay readable.
+    // (A body 8bit cannot carry, with a line too long, is left to lettre to encode.)
+    let part = |kind: ContentType, body: &str| {
+        let body = Body::new_with_encoding(body.to_owned(), ContentTransferEncoding::EightBit)
+            .unwrap_or_else(Body::new);
+        SinglePart::builder().header(kind).body(body)
+    };
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(mail
+            .recipient
+            .parse()
+            .map_err(|e| format!("recipient: {e}"))?)
+        .subject(&mail.subject)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, &mail.text))
+                .singlepart(part(ContentType::TEXT_HTML, &mail.html)),
+        )
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers the unsent mail; how many were sent. A mail that fails stays for the next round.
+pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
+    let mut sent = 0;
+    for pending in mail::pending(db, BATCH).await? {
+        match mailer.deliver(&pending.id, &pending.mail).await {
+            Ok(()) => {
+                mail::mark_sent(db, &pending.id).await?;
+                sent += 1;
+            }
+            Err(e) => tracing::warn!(id = pending.id, e, "mail not sent; next round retries"),
+        }
+    }
+    Ok(sent)
+}
+
+/// Runs [`deliver_pending`] every [`SEND_EVERY`] for as long as the process lives.
+pub fn spawn_sender(db: Db, mailer: Mailer) -> tokio::task::JoinHandle<()> {
+    let mailer = Arc::new(mailer);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SEND_EVERY);
+        loop {
+            every.tick().await;
+            if db.pool().is_closed() {
+                return;
+            }
+            if let Err(e) = deliver_pending(&db, &mailer).await {
+                tracing::warn!(?e, "mail sender failed");
+            }
+        }
+    })
+}
