@@ -1,4 +1,4 @@
-//! Load generator for cart sync (issue 5): creates anonymous carts, then keeps C keep-alive
+//! Load generator for cart sync: creates anonymous carts, then keeps C keep-alive
 //! HTTP/1.1 connections busy pushing operations to `POST /api/carts/{id}/sync` (and pulling:
 //! a sync with no operations) for a fixed time, and prints throughput, latency percentiles and
 //! errors by status. Any error, or a reply whose cursor is not what the pushes make it, makes
