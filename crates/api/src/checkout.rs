@@ -69,27 +69,10 @@ pub struct CheckoutRequest {
     pub payment: PaymentMethod,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    /// Where the confirmation (and, for a guest, the link to the order) is sent.
-    pub email: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostalAddress {
-    pub name: String,
-    /// 1 to [`MAX_STREET_LINES`] lines.
-    pub street: Vec<String>,
-    pub postcode: String,
-    pub city: String,
-    /// ISO 3166-1 alpha-2 (`DE`).
-    pub country: String,
-}
+/// Who to tell about the order, and where it goes: the order domain's own types, which the
+/// order keeps as given (the server checks them against [`MAX_FIELD_CHARS`] and
+/// [`MAX_STREET_LINES`]).
+pub use omnicart_order::{Address as PostalAddress, Contact};
 
 /// How the shopper pays: a provider and the token its page-side form produced (for
 /// [`TEST_GATEWAY`], a number of [`test_cards`]).

@@ -17,20 +17,27 @@ use serde::{Deserialize, Serialize};
 use crate::machine::{Actor, Request, Role};
 use crate::{OrderError, OrderNumber, OrderState, OrderStatus, Payment};
 
-/// Who to tell about the order.
+/// Who to tell about the order. Also the checkout's wire form (`omnicart_api::Contact`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
+    /// Where the confirmation (and, for a guest, the link to the order) is sent.
     pub email: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
 
+/// A postal address. Also the checkout's wire form (`omnicart_api::PostalAddress`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     pub name: String,
+    /// One to a few street lines.
     pub street: Vec<String>,
     pub postcode: String,
     pub city: String,
+    /// ISO 3166-1 alpha-2 (`DE`).
     pub country: String,
 }
 

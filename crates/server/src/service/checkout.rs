@@ -57,7 +57,7 @@ use crate::AppState;
 use crate::error::{AppError, Refusal};
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::payment::{Authorize, PaymentError, PaymentProvider};
-use crate::service::orders::{order_view, to_address, to_contact};
+use crate::service::orders::{order_view, trimmed_contact};
 use crate::service::{Caller, mail};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
 use crate::store::idempotency::{self, Claim};
@@ -727,8 +727,8 @@ async fn insert_order(
         let order = Order::place(Placement {
             number: OrderNumber::from_seed(random_seed()),
             customer_id: caller.customer_id.clone(),
-            contact: to_contact(&request.contact),
-            shipping_address: request.shipping_address.as_ref().map(to_address),
+            contact: trimmed_contact(&request.contact),
+            shipping_address: request.shipping_address.clone(),
             quote: reserved.quote.clone(),
             fulfilment: reserved.fulfilment.clone(),
             provider: request.payment.provider.clone(),

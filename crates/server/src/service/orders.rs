@@ -12,8 +12,8 @@
 use axum::http::StatusCode;
 use omnicart_api::checkout::MAX_ORDERS_PER_PAGE;
 use omnicart_api::{
-    Contact, OrderList, OrderSummary, OrderTotals, OrderView, PaymentView, PostalAddress,
-    ShipmentLineView, ShipmentView, TimelineEntry,
+    Contact, OrderList, OrderSummary, OrderTotals, OrderView, PaymentView, ShipmentLineView,
+    ShipmentView, TimelineEntry,
 };
 use omnicart_engine::Timestamp;
 use omnicart_order::{Actor, Machine, Order, OrderError, OrderState, Request, Role};
@@ -203,18 +203,8 @@ pub fn order_view(order: &Order) -> OrderView {
         delivery_level: order.fulfilment.level,
         pickup_location: order.fulfilment.pickup_location.clone(),
         shipments,
-        contact: Contact {
-            email: order.contact.email.clone(),
-            name: order.contact.name.clone(),
-            phone: order.contact.phone.clone(),
-        },
-        shipping_address: order.shipping_address.as_ref().map(|a| PostalAddress {
-            name: a.name.clone(),
-            street: a.street.clone(),
-            postcode: a.postcode.clone(),
-            city: a.city.clone(),
-            country: a.country.clone(),
-        }),
+        contact: order.contact.clone(),
+        shipping_address: order.shipping_address.clone(),
         totals: OrderTotals {
             subtotal: t.subtotal,
             discount_total: t.discount_total,
@@ -233,20 +223,11 @@ pub fn order_view(order: &Order) -> OrderView {
     }
 }
 
-pub fn to_contact(c: &Contact) -> omnicart_order::Contact {
-    omnicart_order::Contact {
+/// The contact as the order keeps it: email and name without surrounding spaces.
+pub fn trimmed_contact(c: &Contact) -> Contact {
+    Contact {
         email: c.email.trim().to_owned(),
         name: c.name.trim().to_owned(),
         phone: c.phone.clone(),
-    }
-}
-
-pub fn to_address(a: &PostalAddress) -> omnicart_order::Address {
-    omnicart_order::Address {
-        name: a.name.clone(),
-        street: a.street.clone(),
-        postcode: a.postcode.clone(),
-        city: a.city.clone(),
-        country: a.country.clone(),
     }
 }
