@@ -12,7 +12,8 @@ use crate::AppState;
 use crate::http::AppError;
 use crate::ids::{now_unix, sha256_hex};
 use crate::service::Caller;
-use crate::store::{orders, sessions};
+use crate::store::orders::History;
+use crate::store::sessions;
 
 /// The cookie that holds the session token.
 pub const SESSION_COOKIE: &str = "omnicart_session";
@@ -56,11 +57,12 @@ impl FromRequestParts<AppState> for Caller {
         let Some(owner) = owner else {
             return Ok(Caller::default());
         };
-        let history = orders::history_of(&state.db, &owner.customer_id).await?;
         Ok(Caller {
             customer_id: Some(owner.customer_id),
             segments: owner.segments,
-            history,
+            history: History {
+                orders: owner.orders,
+            },
         })
     }
 }
