@@ -21,6 +21,10 @@ pub const INVALID_BODY: &str = "invalid_body";
 pub const INVALID_OPS_COUNT: &str = "invalid_ops_count";
 /// A sync operation that is not an operation (its index is in `op_index`). 400.
 pub const INVALID_OPERATION: &str = "invalid_operation";
+/// A sync operation whose stamp is more than 24 hours ahead of the server's clock, past
+/// 2^53 − 1 milliseconds, or counting past the largest counter a device may use
+/// (`omnicart_engine::replica::Operation::check_stamp`; its index is in `op_index`). 400.
+pub const STAMP_OUT_OF_RANGE: &str = "stamp_out_of_range";
 /// The cart changed since the version the edit was made against; `current` is the cart. 409.
 pub const STALE_VERSION: &str = "stale_version";
 /// A sync cursor or generation the cart never gave out (another database, a restored

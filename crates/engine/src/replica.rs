@@ -37,6 +37,14 @@
 //!    or pickup location, level (in the order standard, express, same day, scheduled),
 //!    whether an address is set, then its latitude, longitude (by value) and postcode. Every
 //!    part is compared as data, so the browser and the server keep the same one.
+//! 10. **Untrusted clocks**: a receiver accepts a device's operation only if its stamp is at
+//!     most [`MAX_CLOCK_AHEAD_MS`] (24 h) ahead of the receiver's clock, within
+//!     [`MAX_STAMP_MS`] (2^53 − 1, exact in JavaScript) and its counter at most
+//!     [`MAX_DEVICE_COUNTER`] ([`Operation::check_stamp`]; older stamps are fine: an offline
+//!     device's edits only lose to later ones). The receiver stamps its own edits with
+//!     [`Stamp::after`] the newest it holds: strictly later in (milliseconds, counter), so
+//!     they replay after every operation accepted, whatever the device names. A device's
+//!     [`Clock`] moves to the next millisecond rather than count past its limit.
 //!
 //! Quantities stay within 1..=`MAX_LINE_QUANTITY` and lines within `MAX_CART_LINES` (edits past
 //! the limits are capped or dropped, the same way on every replica). The catalogue is not read:
@@ -53,6 +61,18 @@ use crate::sort::sort_indices;
 
 /// Longest operation id and device id.
 pub const MAX_ID_LEN: usize = 64;
+/// Largest millisecond a stamp may carry: 2^53 − 1, the largest integer a JavaScript number
+/// holds exactly, so a stamp echoed to the page comes back unchanged.
+pub const MAX_STAMP_MS: u64 = (1 << 53) - 1;
+/// How far ahead of the receiver's clock a device's stamp may be (24 h): further is refused
+/// ([`Operation::check_stamp`]), so one device cannot date its edits after every later
+/// edit of every other device.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
+/// Largest counter a device may send. A device's clock moves to the next millisecond
+/// rather than count past it ([`Clock::tick`]); the counters above it are left to the
+/// receiver, so the server can always stamp its own edit after every one it accepted
+/// ([`Stamp::after`]).
+pub const MAX_DEVICE_COUNTER: u32 = 1 << 20;
 
 /// A hybrid logical clock reading: wall-clock milliseconds, a counter for events in the same
 /// millisecond (or while the wall clock lags), and the device, which breaks ties.
@@ -62,6 +82,33 @@ pub struct Stamp {
     pub ms: u64,
     pub counter: u32,
     pub device: String,
+}
+
+impl Stamp {
+    /// The stamp of an event made by `device` at wall time `now_ms` after every stamp up to
+    /// `newest`: at `now_ms` if that is later, else just after `newest` (its counter plus
+    /// one, or the next millisecond once the counter is full). Strictly later than `newest`
+    /// whatever the device names, so the server's own edit outranks every operation it
+    /// accepted.
+    pub fn after(newest: Option<&Stamp>, now_ms: u64, device: &str) -> Stamp {
+        let (ms, counter) = match newest {
+            Some(n) if n.ms >= now_ms => match n.counter.checked_add(1) {
+                Some(c) => (n.ms, c),
+                None => (n.ms + 1, 0),
+            },
+            _ => (now_ms, 0),
+        };
+        Stamp {
+            ms,
+            counter,
+            device: device.to_owned(),
+        }
+    }
+
+    /// The next stamp of the same device after this one (see [`Stamp::after`]).
+    pub fn next(&self) -> Stamp {
+        Stamp::after(Some(self), self.ms, &self.device)
+    }
 }
 
 /// One device's clock. The engine reads no clock: `now_ms` is passed in.
@@ -83,12 +130,17 @@ impl Clock {
 
     /// The stamp for a new local event at wall time `now_ms`: later than every stamp this
     /// clock has issued or observed, even if the wall clock went backwards.
+    /// Past [`MAX_DEVICE_COUNTER`] within one millisecond (a lagging wall clock, or a remote
+    /// stamp observed with a high counter) it moves on to the next millisecond instead.
     pub fn tick(&mut self, now_ms: u64) -> Stamp {
         if now_ms > self.last.ms {
             self.last.ms = now_ms;
             self.last.counter = 0;
+        } else if self.last.counter >= MAX_DEVICE_COUNTER {
+            self.last.ms += 1;
+            self.last.counter = 0;
         } else {
-            self.last.counter = self.last.counter.saturating_add(1);
+            self.last.counter += 1;
         }
         self.last.clone()
     }
@@ -120,11 +172,21 @@ pub struct Operation {
 pub enum ReplicaError {
     #[error("operation and device ids are 1 to {MAX_ID_LEN} characters")]
     BadId,
+    /// A device's stamp out of bounds ([`Operation::check_stamp`]).
+    #[error("the stamp {ms}/{counter} is {problem}")]
+    StampOutOfRange {
+        ms: u64,
+        counter: u32,
+        problem: &'static str,
+    },
 }
 
 impl crate::ErrorCode for ReplicaError {
     fn code(&self) -> &'static str {
-        "invalid_operation"
+        match self {
+            ReplicaError::BadId => "invalid_operation",
+            ReplicaError::StampOutOfRange { .. } => "stamp_out_of_range",
+        }
     }
 }
 
@@ -135,6 +197,32 @@ impl Operation {
             Ok(())
         } else {
             Err(ReplicaError::BadId)
+        }
+    }
+
+    /// Whether a device's operation may be accepted by a receiver whose clock reads
+    /// `now_ms`: its millisecond at most [`MAX_CLOCK_AHEAD_MS`] ahead (and within
+    /// [`MAX_STAMP_MS`]), its counter at most [`MAX_DEVICE_COUNTER`]. Stamps in the past are
+    /// accepted however old: a device that was offline for days made its edits then, and
+    /// they only lose to later ones.
+    pub fn check_stamp(&self, now_ms: u64) -> Result<(), ReplicaError> {
+        let Stamp { ms, counter, .. } = self.stamp;
+        let problem = if ms > MAX_STAMP_MS {
+            Some("beyond 2^53 − 1 milliseconds")
+        } else if ms > now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
+            Some("more than 24 hours ahead of the server's clock")
+        } else if counter > MAX_DEVICE_COUNTER {
+            Some("counting past the largest counter a device may use")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(ReplicaError::StampOutOfRange {
+                ms,
+                counter,
+                problem,
+            }),
+            None => Ok(()),
         }
     }
 }

@@ -694,3 +694,118 @@ mod one_device {
         }
     }
 }
+
+// ---- Stamps from untrusted devices (the server's edit always wins) ----
+
+use omnicart_engine::replica::{MAX_CLOCK_AHEAD_MS, MAX_DEVICE_COUNTER, MAX_STAMP_MS};
+
+fn stamped(ms: u64, counter: u32, device: &str) -> Operation {
+    let mut o = op("x:1", device, ms, Some(0), ADD_TV);
+    o.stamp.counter = counter;
+    o
+}
+
+const NOW: u64 = 1_795_339_800_000;
+
+#[test]
+fn stamps_a_server_cannot_outrank_are_refused() {
+    let code = |o: &Operation| {
+        o.check_stamp(NOW)
+            .err()
+            .map(|e| omnicart_engine::ErrorCode::code(&e))
+    };
+    // The saturated counter of the report, a year ahead.
+    let year = 365 * 24 * 60 * 60 * 1000;
+    assert_eq!(
+        code(&stamped(NOW + year, u32::MAX, "zzzz")),
+        Some("stamp_out_of_range")
+    );
+    // A saturated counter at the server's own millisecond.
+    assert_eq!(
+        code(&stamped(NOW, u32::MAX, "zzzz")),
+        Some("stamp_out_of_range")
+    );
+    assert_eq!(
+        code(&stamped(NOW, MAX_DEVICE_COUNTER + 1, "a")),
+        Some("stamp_out_of_range")
+    );
+    assert_eq!(code(&stamped(NOW, MAX_DEVICE_COUNTER, "a")), None);
+    // More than 24 h ahead, and past what JavaScript holds exactly (2^53 + 1).
+    assert_eq!(
+        code(&stamped(NOW + MAX_CLOCK_AHEAD_MS + 1, 0, "a")),
+        Some("stamp_out_of_range")
+    );
+    assert_eq!(code(&stamped(NOW + MAX_CLOCK_AHEAD_MS, 0, "a")), None);
+    assert_eq!(
+        code(&stamped((1 << 53) + 1, 0, "a")),
+        Some("stamp_out_of_range")
+    );
+    assert!(
+        stamped(MAX_STAMP_MS + 1, 0, "a")
+            .check_stamp(u64::MAX)
+            .is_err()
+    );
+    // A device that was offline for a week: old stamps are fine.
+    assert_eq!(code(&stamped(NOW - 7 * 24 * 60 * 60 * 1000, 3, "a")), None);
+}
+
+#[test]
+fn the_server_stamps_after_a_full_counter_and_a_clock_moves_on() {
+    let full = Stamp {
+        ms: 5,
+        counter: u32::MAX,
+        device: "zzzz".into(),
+    };
+    let after = Stamp::after(Some(&full), 1, "server");
+    assert_eq!((after.ms, after.counter), (6, 0));
+    assert!(after > full);
+    // A device clock that observed a high counter moves to the next millisecond.
+    let mut clock = Clock::new("phone");
+    clock.observe(&Stamp {
+        ms: 100,
+        counter: MAX_DEVICE_COUNTER,
+        device: "x".into(),
+    });
+    let s = clock.tick(50);
+    assert_eq!((s.ms, s.counter), (101, 0));
+    assert!(stamped(s.ms, s.counter, "phone").check_stamp(50).is_ok());
+}
+
+proptest! {
+    /// Whatever stamps devices send, once the receiver keeps only those `check_stamp`
+    /// accepts, its own edit stamped with `Stamp::after` the newest replays last: the cart
+    /// holds the server's quantity.
+    #[test]
+    fn the_servers_edit_outranks_every_accepted_operation(
+        stamps in proptest::collection::vec(
+            (prop_oneof![
+                Just(0u64), Just(NOW), Just(NOW + MAX_CLOCK_AHEAD_MS), Just(NOW + MAX_CLOCK_AHEAD_MS + 1),
+                Just(MAX_STAMP_MS), Just(u64::MAX), 0u64..=u64::MAX, NOW - 1000..NOW + 1000,
+            ],
+            prop_oneof![Just(0u32), Just(MAX_DEVICE_COUNTER), Just(u32::MAX), 0u32..=u32::MAX],
+            prop_oneof![Just("zzzz"), Just("server"), Just("a"), Just("~~~~")],
+            1u32..9),
+            1..20),
+        server_q in 1u32..9,
+    ) {
+        let mut log = OpLog::new();
+        let mut newest: Option<Stamp> = None;
+        for (i, (ms, counter, device, q)) in stamps.into_iter().enumerate() {
+            let mut o = op(&format!("d:{i}"), device, ms, None,
+                &format!(r#"{{"op":"set_quantity","sku":"TV","quantity":{q}}}"#));
+            o.stamp.counter = counter;
+            if o.check_stamp(NOW).is_ok() {
+                prop_assert!(o.stamp.ms <= MAX_STAMP_MS);
+                newest = newest.max(Some(o.stamp.clone()));
+                log.insert(o).unwrap();
+            }
+        }
+        let stamp = Stamp::after(newest.as_ref(), NOW, "server");
+        prop_assert!(stamp.ms <= MAX_STAMP_MS);
+        let mut server = op("srv:1", "server", 0, None,
+            &format!(r#"{{"op":"set_quantity","sku":"TV","quantity":{server_q}}}"#));
+        server.stamp = stamp;
+        log.insert(server).unwrap();
+        prop_assert_eq!(lines(&log.cart()), vec![("TV".to_string(), server_q)]);
+    }
+}

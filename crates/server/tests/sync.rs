@@ -38,6 +38,13 @@ async fn sync(
     .await
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
 fn lines(reply: &common::Reply) -> Value {
     reply.json["cart"]["cart"]["lines"].clone()
 }
@@ -342,7 +349,7 @@ async fn edits_through_the_versioned_endpoint_join_the_log() {
         &[op(
             "a:1",
             "a",
-            u64::MAX / 2,
+            now_ms() + 60 * 60 * 1000,
             json!({"op": "set_quantity", "sku": TV, "quantity": 1}),
         )],
         None,
@@ -571,4 +578,59 @@ async fn an_operation_the_log_has_is_answered_as_stored_even_after_the_catalogue
         new.json
     );
     assert_eq!(sync(&app, &cart, 0, &[], None).await.json["cursor"], 2);
+}
+
+#[tokio::test]
+async fn a_device_cannot_silence_the_server_with_its_stamps() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let set = |id: &str, ms: u64, counter: u64, q: u32| {
+        json!({"id": id, "stamp": {"ms": ms, "counter": counter, "device": "zzzz"},
+               "op": {"op": "set_quantity", "sku": TV, "quantity": q}})
+    };
+    let year = 365 * 24 * 60 * 60 * 1000;
+    // The report's push: a year ahead with the counter at its maximum; 2^53 + 1; a full
+    // counter now. Each is refused by index and stores nothing.
+    for (i, bad) in [
+        set("z:1", now_ms() + year, u64::from(u32::MAX), 5),
+        set("z:2", (1 << 53) + 1, 0, 5),
+        set("z:3", now_ms(), u64::from(u32::MAX), 5),
+        set("z:4", now_ms() + 25 * 60 * 60 * 1000, 0, 5),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let refused = sync(&app, &cart, 0, &[add("ok:1", "a", 1, TV), bad], None).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "case {i}");
+        assert_eq!(refused.code(), "stamp_out_of_range", "case {i}");
+        assert_eq!(refused.json["error"]["op_index"], 1, "case {i}");
+    }
+    let pulled = sync(&app, &cart, 0, &[], None).await;
+    assert_eq!(pulled.json["cursor"], 0, "nothing was stored");
+    // The worst a device may do: 23 hours ahead, at the largest counter it may use.
+    let ahead = now_ms() + 23 * 60 * 60 * 1000;
+    let limit = u64::from(omnicart_engine::replica::MAX_DEVICE_COUNTER);
+    let pushed = sync(&app, &cart, 0, &[set("z:5", ahead, limit, 5)], None).await;
+    assert_eq!(pushed.status, StatusCode::OK);
+    assert_eq!(lines(&pushed), json!([{"sku": TV, "quantity": 5}]));
+    // The shopper's edit through the versioned endpoint still wins, and stays won.
+    let version = pushed.json["cart"]["version"].as_i64().unwrap();
+    let edited = app
+        .edit(
+            &cart,
+            version,
+            &format!(r#"[{{"op":"set_quantity","sku":"{TV}","quantity":2}}]"#),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    assert_eq!(
+        edited.json["cart"]["lines"],
+        json!([{"sku": TV, "quantity": 2}])
+    );
+    let stored = app.get(&format!("/api/carts/{cart}"), None).await;
+    assert_eq!(
+        stored.json["cart"]["lines"],
+        json!([{"sku": TV, "quantity": 2}])
+    );
 }

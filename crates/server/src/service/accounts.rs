@@ -22,7 +22,7 @@ use omnicart_api::{
     Customer, MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Me, SignIn,
     SignUp, code,
 };
-use omnicart_engine::replica::{Operation, ops_towards};
+use omnicart_engine::replica::{Operation, Stamp, ops_towards};
 use omnicart_engine::{Cart, CartOp};
 
 use crate::AppState;
@@ -311,10 +311,14 @@ fn guest_operations(log: StoredLog) -> Vec<Operation> {
         Some(base) => {
             let mut from_base = unstamped(ops_towards(&Cart::new(), &base.cart));
             let oldest = kept.iter().map(|op| &op.stamp).min();
+            let ms = oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1));
             cart_log::stamp_server_ops(
                 &mut from_base,
-                oldest.map_or_else(now_millis, |s| s.ms.saturating_sub(1)),
-                0,
+                Stamp {
+                    ms,
+                    counter: 0,
+                    device: cart_log::SERVER_DEVICE.into(),
+                },
             );
             from_base
         }

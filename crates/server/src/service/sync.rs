@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::ids::now_millis;
 use crate::service::{Caller, carts};
 use crate::store::Db;
 use crate::store::cart_log::{self, CartRow};
@@ -150,6 +151,7 @@ fn parse(
     values: Vec<Value>,
     snapshot: &Snapshot,
 ) -> Result<(Vec<Operation>, Vec<Refusal>), AppError> {
+    let now_ms = now_millis();
     let mut refused = Vec::new();
     let mut ops = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
@@ -161,9 +163,11 @@ fn parse(
             )
             .with_op_index(i)
         })?;
-        op.validate().map_err(|e| {
-            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_op_index(i)
-        })?;
+        op.validate()
+            .and_then(|()| op.check_stamp(now_ms))
+            .map_err(|e| {
+                AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_op_index(i)
+            })?;
         if let Err(e) = op.op.check(snapshot) {
             let error = AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
                 .with_op_index(i);

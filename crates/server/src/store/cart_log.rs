@@ -256,10 +256,7 @@ impl LockedCart<'_> {
             .map(|h| parse_json(h, "cart head"))
             .transpose()?;
         let newest = head.and_then(|h| h.last).map(|(stamp, _)| stamp);
-        match newest {
-            Some(n) if n.ms >= now_ms => stamp_server_ops(ops, n.ms, n.counter.saturating_add(1)),
-            _ => stamp_server_ops(ops, now_ms, 0),
-        }
+        stamp_server_ops(ops, Stamp::after(newest.as_ref(), now_ms, SERVER_DEVICE));
         Ok(())
     }
 
@@ -343,14 +340,16 @@ pub fn server_op(op: CartOp, seen: Option<u32>) -> Operation {
     }
 }
 
-/// Stamps the server's `ops` at millisecond `ms`, counting from `first`, in order.
-pub fn stamp_server_ops(ops: &mut [Operation], ms: u64, first: u32) {
-    for (i, op) in ops.iter_mut().enumerate() {
-        op.stamp = Stamp {
-            ms,
-            counter: first.saturating_add(i as u32),
-            device: "server".into(),
-        };
+/// The device name of the server's own operations.
+pub const SERVER_DEVICE: &str = "server";
+
+/// Stamps the server's `ops` in order: the first with `first`, each next one just after the
+/// one before ([`Stamp::next`]).
+pub fn stamp_server_ops(ops: &mut [Operation], first: Stamp) {
+    let mut stamp = first;
+    for op in ops.iter_mut() {
+        op.stamp = stamp.clone();
+        stamp = stamp.next();
     }
 }
 
