@@ -5,18 +5,18 @@
 //! lists. A mail is marked sent only after delivery, so a crash sends it again (at least
 //! once), never not at all.
 //!
-//! **The invoice's tax lines** are the engine's: each line's tax as the quote computed it,
-//! summed per rate (the rate of the line's tax class in the snapshot's default region, the
-//! region the server quotes in); they add up to the quote's tax total.
+//! **The invoice's tax lines** are the engine's: the order keeps the quote's lines, each with
+//! its tax and the rate it was taxed at, and `omnicart_engine::tax_lines` sums them per rate;
+//! they add up to the order's tax total exactly. The server looks no rate up itself.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use omnicart_engine::{Money, Snapshot};
+use omnicart_engine::TaxLine;
 use omnicart_order::Order;
+use rust_decimal::Decimal;
 
 use crate::error::AppError;
 use crate::store::Db;
@@ -27,41 +27,16 @@ pub const SEND_EVERY: Duration = Duration::from_secs(2);
 /// Mails sent per round.
 const BATCH: i64 = 50;
 
-/// One tax line of the invoice: a rate and the tax charged at it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaxLine {
-    /// The rate as a percentage, such as `19%`.
-    pub rate: String,
-    pub tax: Money,
-}
 
-/// The order's tax summed per rate, in rate order.
-pub fn tax_lines(snapshot: &Snapshot, order: &Order) -> Result<Vec<TaxLine>, AppError> {
-    let region = &snapshot.pricing().default_region;
-    let mut by_rate: BTreeMap<String, Money> = BTreeMap::new();
-    for line in &order.lines {
-        let rate = snapshot
-            .variant(&line.sku)
-            .and_then(|(product, _)| snapshot.tax_rate(region, &product.tax_class))
-            .map_or_else(
-                || "0%".to_owned(),
-                |r| format!("{}%", (r * rust_decimal::Decimal::ONE_HUNDRED).normalize()),
-            );
-        let sum = by_rate
-            .entry(rate)
-            .or_insert(Money::zero(line.tax.currency()));
-        *sum = sum.checked_add(line.tax).map_err(AppError::internal)?;
-    }
-    Ok(by_rate
-        .into_iter()
-        .map(|(rate, tax)| TaxLine { rate, tax })
-        .collect())
+/// A tax rate as the invoice prints it: `0.19` is `19%`, `0.055` is `5.5%`.
+fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
 }
 
 /// The confirmation with the invoice for a placed order: plain text and simple HTML.
-pub fn invoice(snapshot: &Snapshot, order: &Order) -> Result<Mail, AppError> {
+pub fn invoice(order: &Order) -> Result<Mail, AppError> {
     let number = order.number.to_string();
-    let taxes = tax_lines(snapshot, order)?;
+    let taxes = order.tax_lines().map_err(AppError::internal)?;
     let mut text = format!(
         "Thank you for your order, {}.\n\nOrder {number}\n\n",
         order.contact.name
@@ -138,11 +113,12 @@ fn totals(order: &Order, taxes: &[TaxLine], text: &mut String) -> String {
         "added"
     };
     for tax in taxes {
-        let _ = writeln!(*text, "VAT {} ({included}): {}", tax.rate, tax.tax);
+        let rate = percent(tax.rate);
+        let _ = writeln!(*text, "VAT {rate} ({included}): {}", tax.tax);
         let _ = write!(
             totals,
-            "<tr><td colspan=2>VAT {} ({included})</td><td>{}</td></tr>",
-            tax.rate, tax.tax
+            "<tr><td colspan=2>VAT {rate} ({included})</td><td>{}</td></tr>",
+            tax.tax
         );
     }
     let _ = writeln!(*text, "Tax total: {}\nTotal: {}", t.tax_total, t.total);
