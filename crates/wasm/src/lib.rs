@@ -60,6 +60,8 @@ export interface Promotion {
   conditions?: Condition[]; action: Action;
   caps?: { max_discount?: string; max_applications?: number; max_quantity_per_line?: number };
   usage_limit?: number; budget?: string;
+  /** Its coupon is refused (`coupon_already_used`) when `QuoteContext.used_coupons` lists it. */
+  once_per_customer?: boolean;
 }
 /** The catalogue snapshot served by `GET /api/snapshot`. */
 export interface Snapshot {
