@@ -3,7 +3,9 @@
 //! sender that delivers the outbox afterwards ([`Mailer`], [`spawn_sender`]): through SMTP
 //! (`lettre`) when `OMNICART_SMTP_URL` is set, else into a folder that `GET /dev/mail`
 //! lists. A mail is marked sent only after delivery, so a crash sends it again (at least
-//! once), never not at all.
+//! once), never not at all. A sender claims each mail before sending it (two server
+//! processes do not both send it), and a mail that fails waits before its next try, twice as
+//! long each time up to an hour ([`retry_delay`]), while newer mail goes ahead.
 //!
 //! **The invoice's tax lines** are the engine's: the order keeps the quote's lines, each with
 //! its tax and the rate it was taxed at, and `omnicart_engine::tax_lines` sums them per rate;
@@ -19,6 +21,7 @@ use omnicart_order::Order;
 use rust_decimal::Decimal;
 
 use crate::error::AppError;
+use crate::ids::now_unix;
 use crate::store::Db;
 use crate::store::mail::{self, Mail};
 
@@ -26,7 +29,15 @@ use crate::store::mail::{self, Mail};
 pub const SEND_EVERY: Duration = Duration::from_secs(2);
 /// Mails sent per round.
 const BATCH: i64 = 50;
-
+/// How long a sender holds a claimed mail: longer than a send can take (each SMTP reply is
+/// awaited at most [`SMTP_TIMEOUT`]), so no other sender sends it meanwhile.
+const CLAIM_SECONDS: i64 = 300;
+/// How long the sender waits for each answer of the relay (lettre's default is a minute).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// The first retry of a failed mail waits this long, each further one twice as long as the
+/// one before, up to [`MAX_RETRY_SECONDS`].
+const FIRST_RETRY_SECONDS: i64 = 10;
+const MAX_RETRY_SECONDS: i64 = 3600;
 
 /// A tax rate as the invoice prints it: `0.19` is `19%`, `0.055` is `5.5%`.
 fn percent(rate: Decimal) -> String {
@@ -148,6 +159,14 @@ pub enum Mailer {
 }
 
 impl Mailer {
+    /// The mailer `config` names: SMTP at `OMNICART_SMTP_URL` if set, else the mail folder.
+    pub fn from_config(config: &crate::config::Config) -> Result<Mailer, String> {
+        match &config.smtp_url {
+            Some(url) => Mailer::smtp(url, &config.mail_from),
+            None => Ok(Mailer::Folder(config.mail_dir.clone())),
+        }
+    }
+
     /// SMTP at `url` (`smtp://host:port`, plain, for a local relay) from `from`.
     pub fn smtp(url: &str, from: &str) -> Result<Mailer, String> {
         // No TLS is built in (a local relay forwards the mail): `smtp://host[:port]` only.
@@ -165,6 +184,7 @@ impl Mailer {
         let transport =
             lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
                 .port(port)
+                .timeout(Some(SMTP_TIMEOUT))
                 .build();
         let from = from
             .parse()
@@ -228,19 +248,37 @@ fn message(from: &lettre::message::Mailbox, mail: &Mail) -> Result<lettre::Messa
         .map_err(|e| e.to_string())
 }
 
-/// Delivers the unsent mail; how many were sent. A mail that fails stays for the next round.
+/// Delivers the mail that is due; how many were sent. Each mail is claimed first, so two
+/// senders (two server processes) never send it both. A mail that fails is tried again
+/// later, after [`retry_delay`]: the outbox's other mail goes first meanwhile.
 pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
     let mut sent = 0;
-    for pending in mail::pending(db, BATCH).await? {
+    for pending in mail::due(db, now_unix(), BATCH).await? {
+        let now = now_unix();
+        if !mail::claim(db, &pending.id, now, now + CLAIM_SECONDS).await? {
+            continue;
+        }
         match mailer.deliver(&pending.id, &pending.mail).await {
             Ok(()) => {
                 mail::mark_sent(db, &pending.id).await?;
                 sent += 1;
             }
-            Err(e) => tracing::warn!(id = pending.id, e, "mail not sent; next round retries"),
+            Err(e) => {
+                let delay = retry_delay(pending.attempts);
+                tracing::warn!(id = pending.id, e, delay, "mail not sent; retried later");
+                mail::failed(db, &pending.id, now_unix() + delay, &e).await?;
+            }
         }
     }
     Ok(sent)
+}
+
+/// Seconds before the next try of a mail that failed `attempts` times before this one.
+pub fn retry_delay(attempts: i64) -> i64 {
+    let doublings = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    FIRST_RETRY_SECONDS
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY_SECONDS)
 }
 
 /// Runs [`deliver_pending`] every [`SEND_EVERY`] for as long as the process lives.
@@ -248,6 +286,8 @@ pub fn spawn_sender(db: Db, mailer: Mailer) -> tokio::task::JoinHandle<()> {
     let mailer = Arc::new(mailer);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(SEND_EVERY);
+        // A slow round is followed by a pause, not by a burst of rounds.
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
             if db.pool().is_closed() {
