@@ -381,6 +381,15 @@ impl Store {
         self.settle(true).await;
     }
 
+    /// An order of the signed-in customer was placed or cancelled: what promotions know of them
+    /// (first order, the codes their orders used) is read again, so the page's quote stays the
+    /// server's.
+    pub async fn orders_changed(self) {
+        if self.customer.with_untracked(Option::is_some) {
+            self.refresh_me().await;
+        }
+    }
+
     /// Takes in who is signed in and moves the device to their cart if it is on another,
     /// taking the pending operations along.
     fn welcome(self, me: Me) {

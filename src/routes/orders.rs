@@ -221,6 +221,7 @@ fn Cancel(
     token: Option<String>,
 ) -> impl IntoView {
     let requests = Requests::of_owner();
+    let store = use_store();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let cancel = move |_| {
@@ -231,7 +232,11 @@ fn Cancel(
         let (number, token) = (number.clone(), token.clone());
         spawn_local(async move {
             match api::cancel_order(&number, token.as_deref(), requests).await {
-                Ok(view) => order.set(Some(Ok(view))),
+                Ok(view) => {
+                    order.set(Some(Ok(view)));
+                    // The order's codes are the customer's again.
+                    store.orders_changed().await;
+                }
                 Err(e) if e.is_aborted() => return,
                 Err(e) if e.code == code::INVALID_TRANSITION => {
                     error.set(Some("This order can no longer be cancelled.".into()))

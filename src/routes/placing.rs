@@ -113,6 +113,7 @@ pub fn PlaceOrder() -> impl IntoView {
             if let Some(url) = place(placing).await {
                 navigate(&url, Default::default());
                 placing.store.pull().await;
+                placing.store.orders_changed().await;
             }
         });
     };

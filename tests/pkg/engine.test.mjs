@@ -23,6 +23,8 @@ test("prices a cart exactly, amounts as strings", () => {
   assert.equal(quote.lines.length, 4, "three lines and the free cable over €1,000");
   assert.equal(quote.lines[3].gift, true);
   assert.equal(quote.lines[1].gross.amount, "39.98");
+  // Every line carries the rate it was taxed at: German VAT on all of them, none on the gift.
+  assert.deepEqual(quote.lines.map((l) => l.tax_rate), ["0.19", "0.19", "0.19", "0"]);
   assert.deepEqual(quote.applied.map((a) => [a.promotion_id, a.amount.amount]),
     [["gift-cable-1000", "19.99"], ["spend-and-save", "100.00"], ["free-delivery-99", "0.00"]]);
   assert.equal(quote.rejected.find((r) => r.promotion_id === "install-49-with-tv").code, "better_offer");

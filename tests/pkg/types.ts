@@ -19,7 +19,8 @@ export async function example(snapshot: Snapshot): Promise<string> {
     return code + version;
   }
   const services: (string | undefined)[] = quote.lines.map((l) => l.attached_to).concat(cart.lines[0].services ?? []);
-  return quote.total.amount + services.join(",") + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",");
+  const rates: string[] = quote.lines.map((l) => l.tax_rate);
+  return quote.total.amount + services.join(",") + quote.lines.length + quote.lines.map((l) => l.total.amount).join(",") + rates.join();
 }
 
 export function delivery(engine: Engine, cart: Cart): string {

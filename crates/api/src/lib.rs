@@ -183,6 +183,10 @@ pub struct Me {
     /// Whether the customer has yet to place an order (first-order promotions).
     #[serde(default)]
     pub first_order: bool,
+    /// Coupon codes the customer's orders (not cancelled) used, normalized and sorted: a
+    /// once-per-customer coupon among them is refused (`coupon_already_used`).
+    #[serde(default)]
+    pub used_coupons: Vec<String>,
 }
 
 impl Me {
@@ -191,6 +195,7 @@ impl Me {
         Profile {
             segments: self.segments.clone(),
             first_order: self.first_order,
+            used_coupons: self.used_coupons.clone(),
         }
     }
 }
@@ -208,6 +213,8 @@ pub struct Customer {
 pub struct Profile {
     pub segments: Vec<String>,
     pub first_order: bool,
+    /// Codes the shopper's orders used ([`Me::used_coupons`]); none for a guest.
+    pub used_coupons: Vec<String>,
 }
 
 impl Profile {
@@ -216,6 +223,7 @@ impl Profile {
         Profile {
             segments: Vec::new(),
             first_order: true,
+            used_coupons: Vec::new(),
         }
     }
 
@@ -225,6 +233,7 @@ impl Profile {
             now: Some(now),
             segments: self.segments.clone(),
             first_order: self.first_order,
+            used_coupons: self.used_coupons.clone(),
             ..QuoteContext::default()
         }
     }

@@ -24,7 +24,7 @@ pub struct QuoteContext {
     pub now: Option<Timestamp>,
     pub segments: Vec<String>,
     pub first_order: bool,
-    /// Codes this customer has already used (single-use codes).
+    /// Codes this customer has already used; a once-per-customer promotion refuses its own.
     pub used_coupons: Vec<String>,
     /// Uses and budget left per promotion id, as the server counts them.
     pub usage: BTreeMap<String, Usage>,

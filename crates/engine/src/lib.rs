@@ -40,7 +40,9 @@ pub use fulfilment::{
     delivery::{delivery_options, quote_with_delivery},
 };
 pub use money::{Currency, Money, MoneyError};
-pub use quote::{Adjustment, CouponOutcome, Quote, QuoteError, QuoteLine, Rejection, quote};
+pub use quote::{
+    Adjustment, CouponOutcome, Quote, QuoteError, QuoteLine, Rejection, TaxLine, quote, tax_lines,
+};
 pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
 pub use time::{TimeError, Timestamp};
 

@@ -268,8 +268,9 @@ impl Serialize for Money {
 
 /// `d` as its `Display` writes it, written into `buf` without allocating: every amount of a
 /// quote crosses to JSON or JS as text, and the general formatter divides the 96-bit mantissa
-/// once per digit. Mantissas beyond `u64` take the general formatter.
-fn decimal_text(d: Decimal, buf: &mut [u8; 48]) -> std::borrow::Cow<'_, str> {
+/// once per digit. Mantissas beyond `u64` take the general formatter. Public for the Wasm
+/// adapter's quote writer (a line's `tax_rate`).
+pub fn decimal_text(d: Decimal, buf: &mut [u8; 48]) -> std::borrow::Cow<'_, str> {
     let (Ok(mut m), scale) = (
         u64::try_from(d.mantissa().unsigned_abs()),
         d.scale() as usize,

@@ -11,6 +11,9 @@
 //! - order discounts are allocated to lines by largest remainder: `line.order_discount`;
 //! - `line.total = line.net − line.order_discount` (+ `line.tax` where prices exclude tax);
 //! - `total = Σ line.total + delivery.total`, exactly, to the minor unit.
+//! - each line carries the `tax_rate` its tax was computed at; [`tax_lines`] sums the lines'
+//!   tax per rate, and those sums add up to `tax_total`, exactly (the delivery charge is not
+//!   taxed).
 //!
 //! The page quotes every edit with [`quote`]; the server quotes again with the same function at
 //! order placement and its answer is final.
@@ -59,6 +62,11 @@ pub struct QuoteLine {
     pub order_discount: Money,
     /// Tax in (or on) this line's total.
     pub tax: Money,
+    /// The rate `tax` was computed at, as a decimal fraction (`0.19`): the snapshot's rate for
+    /// the quote's region and the line's tax class; zero where the snapshot has no rates, and on
+    /// a gift. A line stored before rates were recorded reads as zero.
+    #[serde(default)]
+    pub tax_rate: Decimal,
     pub total: Money,
     /// A free gift added by a promotion, not by the shopper.
     pub gift: bool,
@@ -126,6 +134,41 @@ pub struct Quote {
     pub coupons: Vec<CouponOutcome>,
     /// Ranked by saving, at most [`MAX_HINTS`].
     pub hints: Vec<UpsellHint>,
+}
+
+/// The tax charged at one rate: a line of the invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxLine {
+    /// A decimal fraction, as the lines carry it (`0.19`).
+    pub rate: Decimal,
+    pub tax: Money,
+}
+
+impl Quote {
+    /// The quote's tax per rate ([`tax_lines`]): they add up to `tax_total`.
+    pub fn tax_lines(&self) -> Result<Vec<TaxLine>, MoneyError> {
+        tax_lines(&self.lines)
+    }
+}
+
+/// The tax of the shopper's lines (gifts carry none) summed per rate, lowest rate first, one
+/// line per rate with any line at it. The sums are of each line's tax as quoted, so they add
+/// up exactly to the quote's `tax_total`; nothing is taxed again. The delivery charge is not
+/// taxed by the engine, so it has no line. Works on a stored order's lines alike.
+pub fn tax_lines(lines: &[QuoteLine]) -> Result<Vec<TaxLine>, MoneyError> {
+    let mut out: Vec<TaxLine> = Vec::new();
+    for line in lines.iter().filter(|l| !l.gift) {
+        // `Decimal` equality ignores scale: "0.19" and "0.190" are one rate.
+        match out.iter_mut().find(|t| t.rate == line.tax_rate) {
+            Some(t) => t.tax = t.tax.checked_add(line.tax)?,
+            None => out.push(TaxLine {
+                rate: line.tax_rate,
+                tax: line.tax,
+            }),
+        }
+    }
+    crate::sort::sort_vec(&mut out, &|a, b| a.rate.cmp(&b.rate));
+    Ok(out)
 }
 
 /// Quotes a cart. Pure: same snapshot, cart and context, same quote.
@@ -374,6 +417,8 @@ fn shopper_lines(
             }
         };
         let tax = tax_of(snapshot, region, rate, taxable, inclusive, round)?;
+        // `tax_of` refused a missing rate where the snapshot has rates: none means no tax.
+        let tax_rate = rate.unwrap_or(Decimal::ZERO);
         out.push(QuoteLine {
             sku: l.sku.clone(),
             product_id: l.product.id.clone(),
@@ -385,6 +430,7 @@ fn shopper_lines(
             net: a.cents(nets[i]),
             order_discount: a.cents(order_shares[i]),
             tax: a.money(tax),
+            tax_rate,
             total: a.money(if inclusive { taxable } else { taxable + tax }),
             gift: false,
             attached_to: parents[i].cloned(),
@@ -432,6 +478,7 @@ fn gift_lines(
             net: Money::zero(currency),
             order_discount: Money::zero(currency),
             tax: Money::zero(currency),
+            tax_rate: Decimal::ZERO,
             total: Money::zero(currency),
             gift: true,
             attached_to: None,

@@ -41,6 +41,8 @@ struct Expect {
     subtotal: Option<String>,
     discount_total: Option<String>,
     tax_total: Option<String>,
+    /// `"rate:tax"` per rate, as the invoice lists them: `"0.07:5.17"`.
+    tax_lines: Option<Vec<String>>,
     delivery_total: Option<String>,
     lines: Option<BTreeMap<String, LineExpect>>,
     applied: Option<Vec<String>>,
@@ -101,6 +103,15 @@ fn check(library: &[Value], case: &Case) {
         &e.discount_total,
     );
     eq("tax_total", amount(&q.tax_total), &e.tax_total);
+    if let Some(want) = &e.tax_lines {
+        let got: Vec<String> = q
+            .tax_lines()
+            .unwrap()
+            .iter()
+            .map(|t| format!("{}:{}", t.rate, amount(&t.tax)))
+            .collect();
+        assert_eq!(&got, want, "{n}: tax lines");
+    }
     eq(
         "delivery total",
         q.delivery

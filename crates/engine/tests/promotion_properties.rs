@@ -91,6 +91,26 @@ proptest! {
     }
 
     #[test]
+    fn tax_lines_carry_each_lines_rate_and_sum_to_the_tax_total(input in input(), austria in any::<bool>()) {
+        let snapshot = snapshot(&input.promotions);
+        let mut ctx = context(&input.context);
+        let region = if austria { "AT" } else { "DE" };
+        ctx.region = Some(region.to_owned());
+        let q = quote(&snapshot, &cart(&input.lines, &input.coupons), &ctx).unwrap();
+        for l in q.lines.iter().filter(|l| !l.gift) {
+            let class = &snapshot.variant(&l.sku).unwrap().0.tax_class;
+            prop_assert_eq!(Some(l.tax_rate), snapshot.tax_rate(region, class), "{}", l.sku);
+        }
+        let taxes = q.tax_lines().unwrap();
+        let sum = taxes.iter().try_fold(omnicart_engine::Money::zero(q.currency), |a, t| a.checked_add(t.tax)).unwrap();
+        prop_assert_eq!(sum, q.tax_total);
+        for t in &taxes {
+            let at_rate = q.lines.iter().filter(|l| !l.gift && l.tax_rate == t.rate).count();
+            prop_assert!(at_rate > 0, "a tax line without a line at {}", t.rate);
+        }
+    }
+
+    #[test]
     fn order_of_lines_and_promotions_does_not_matter(input in input(), seed in any::<u64>()) {
         let ctx = context(&input.context);
         let a = quote(&snapshot(&input.promotions), &cart(&input.lines, &input.coupons), &ctx).unwrap();

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use omnicart_engine::fulfilment::Level;
 use omnicart_engine::fulfilment::delivery::{DeliveryOption, PickupOption};
-use omnicart_engine::{Money, Quote, QuoteLine, Sku, Timestamp};
+use omnicart_engine::{Money, MoneyError, Quote, QuoteLine, Sku, TaxLine, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::machine::{Actor, Request, Role};
@@ -250,6 +250,13 @@ impl Order {
             payment,
             placed_at: p.at,
         })
+    }
+
+    /// The order's tax per rate, from the rates its lines were quoted at: the invoice's tax
+    /// lines, adding up to `totals.tax_total`. (A line stored before quotes recorded rates
+    /// reads as rate zero; invoices are rendered at placement, from new lines.)
+    pub fn tax_lines(&self) -> Result<Vec<TaxLine>, MoneyError> {
+        omnicart_engine::tax_lines(&self.lines)
     }
 
     /// The shopper cancels: allowed only before fulfilment; the authorization is released

@@ -99,6 +99,31 @@ fn a_placed_order_holds_the_quote_and_an_authorized_payment_of_its_total() {
 }
 
 #[test]
+fn the_order_keeps_each_lines_tax_rate_and_its_tax_lines_are_the_quotes() {
+    let order = placed();
+    let taxes = order.tax_lines().unwrap();
+    assert_eq!(taxes.len(), 1, "{taxes:?}");
+    assert_eq!(taxes[0].rate.to_string(), "0.19");
+    assert_eq!(taxes[0].tax, order.totals.tax_total);
+    let body = serde_json::to_value(&order).unwrap();
+    let again: Order = serde_json::from_value(body).unwrap();
+    assert_eq!(again, order);
+}
+
+#[test]
+fn an_order_stored_before_lines_carried_their_tax_rate_still_reads() {
+    let order = placed();
+    let mut body = serde_json::to_value(&order).unwrap();
+    for line in body["lines"].as_array_mut().unwrap() {
+        line.as_object_mut().unwrap().remove("tax_rate").unwrap();
+    }
+    let old: Order = serde_json::from_value(body).unwrap();
+    assert!(old.lines.iter().all(|l| l.tax_rate.is_zero()));
+    assert_eq!(old.totals, order.totals);
+    assert_eq!(old.tax_lines().unwrap()[0].tax, order.totals.tax_total);
+}
+
+#[test]
 fn the_shopper_cancels_before_fulfilment_and_the_authorization_is_voided_once() {
     let mut order = placed();
     order.cancel(by(Role::Customer), "void_1").unwrap();

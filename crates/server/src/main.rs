@@ -55,10 +55,7 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("loading stock: {e:?}"))?;
     omnicart_server::service::checkout::spawn_sweeper(state.clone());
-    let mailer = match &config.smtp_url {
-        Some(url) => Mailer::smtp(url, &config.mail_from)?,
-        None => Mailer::Folder(config.mail_dir.clone()),
-    };
+    let mailer = Mailer::from_config(&config)?;
     omnicart_server::service::mail::spawn_sender(state.db.clone(), mailer);
     let dist = config.dist.join("index.html").exists();
     if !dist {

@@ -60,6 +60,8 @@ export interface Promotion {
   conditions?: Condition[]; action: Action;
   caps?: { max_discount?: string; max_applications?: number; max_quantity_per_line?: number };
   usage_limit?: number; budget?: string;
+  /** Its coupon is refused (`coupon_already_used`) when `QuoteContext.used_coupons` lists it. */
+  once_per_customer?: boolean;
 }
 /** The catalogue snapshot served by `GET /api/snapshot`. */
 export interface Snapshot {
@@ -129,8 +131,10 @@ export interface QuoteContext {
 export interface Adjustment { promotion_id: string; label: string; amount: Money }
 export interface QuoteLine {
   sku: string; product_id: string; name: string; quantity: number; unit_price: Money;
-  gross: Money; adjustments: Adjustment[]; net: Money; order_discount: Money; tax: Money; total: Money;
-  gift: boolean;
+  gross: Money; adjustments: Adjustment[]; net: Money; order_discount: Money; tax: Money;
+  /** The rate `tax` was computed at, a decimal fraction such as "0.19" ("0" without rates, and on a gift). */
+  tax_rate: string;
+  total: Money; gift: boolean;
   /** A service attached to the line of this SKU (it follows that line, with its quantity). */
   attached_to?: string;
 }

@@ -30,11 +30,11 @@ export function money(amount, currency) {
 export function adjustment(promotion_id, label, amount, currency) {
   return { promotion_id, label, amount: { amount, currency } };
 }
-export function line(sku, product_id, name, quantity, unit_price, gross, adjustments, net, order_discount, tax, total, gift, attached_to, currency) {
+export function line(sku, product_id, name, quantity, unit_price, gross, adjustments, net, order_discount, tax, tax_rate, total, gift, attached_to, currency) {
   const line = {
     sku, product_id, name, quantity, unit_price: { amount: unit_price, currency }, gross: { amount: gross, currency },
     adjustments, net: { amount: net, currency }, order_discount: { amount: order_discount, currency },
-    tax: { amount: tax, currency }, total: { amount: total, currency }, gift,
+    tax: { amount: tax, currency }, tax_rate, total: { amount: total, currency }, gift,
   };
   if (attached_to !== undefined) line.attached_to = attached_to;
   return line;
@@ -63,6 +63,7 @@ extern "C" {
         net: &str,
         order_discount: &str,
         tax: &str,
+        tax_rate: &str,
         total: &str,
         gift: bool,
         attached_to: &JsValue,
@@ -307,8 +308,8 @@ impl Writer<'_> {
         );
         let other = self.other_currency(l.unit_price.currency());
         let adjustments = self.array(&l.adjustments, Self::adjustment);
-        let mut bufs = [[0u8; 48]; 6];
-        let [b0, b1, b2, b3, b4, b5] = &mut bufs;
+        let mut bufs = [[0u8; 48]; 7];
+        let [b0, b1, b2, b3, b4, b5, b6] = &mut bufs;
         let attached_to = l
             .attached_to
             .as_ref()
@@ -324,6 +325,7 @@ impl Writer<'_> {
             &l.net.amount_text(b2),
             &l.order_discount.amount_text(b3),
             &l.tax.amount_text(b4),
+            &omnicart_engine::money::decimal_text(l.tax_rate, b6),
             &l.total.amount_text(b5),
             l.gift,
             &attached_to,

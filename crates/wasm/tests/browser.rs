@@ -47,6 +47,8 @@ fn prices_a_cart_exactly() {
         "cables-3-for-2"
     );
     assert_eq!(get(&quote, "total.currency").as_string().unwrap(), "EUR");
+    // Each line carries the rate its tax was computed at (German VAT), as a string.
+    assert_eq!(get(&quote, "lines.0.tax_rate").as_string().unwrap(), "0.19");
     assert_eq!(get(&quote, "item_count").as_f64().unwrap(), 4.0);
     let file = json(include_str!("../../server/data/demo-catalogue.json"));
     assert_eq!(

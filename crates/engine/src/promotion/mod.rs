@@ -7,7 +7,8 @@
 //!    always candidates) or its coupon was entered. Candidates are found through an index, so
 //!    promotions about other products cost nothing.
 //! 2. **Conditions** all must hold. Context conditions (channel, segment, schedule against the
-//!    `now` passed in, first order, coupon entered and not already used, uses and budget left)
+//!    `now` passed in, first order, coupon entered and, for a once-per-customer promotion, not
+//!    among the customer's used codes, uses and budget left)
 //!    are checked first; cart conditions (subtotal, quantity, contains) are checked when the
 //!    promotion is applied, against the cart as discounted by the promotions applied before it.
 //!    Gift lines never count towards conditions.
@@ -322,6 +323,7 @@ mod tests {
                         caps: Default::default(),
                         usage_limit: None,
                         budget: None,
+                        once_per_customer: false,
                     });
                 }
             }

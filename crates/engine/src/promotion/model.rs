@@ -316,6 +316,10 @@ pub struct Promotion {
     /// Campaign budget (enforced by the server; the engine takes what is left as input).
     #[serde(default)]
     pub budget: Option<Amount>,
+    /// Its coupon may be used once per customer: refused when the context lists it among the
+    /// customer's used codes (`QuoteContext::used_coupons`). Other codes stay reusable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub once_per_customer: bool,
 }
 
 impl Promotion {

@@ -312,10 +312,11 @@ fn context_check(input: &Input, p: &Promotion) -> Result<bool, Reason> {
                 if !input.codes.contains(&code) {
                     return Ok(false);
                 }
-                if context
-                    .used_coupons
-                    .iter()
-                    .any(|u| super::normalize_code(u) == code)
+                if p.once_per_customer
+                    && context
+                        .used_coupons
+                        .iter()
+                        .any(|u| super::normalize_code(u) == code)
                 {
                     return Err(reason(
                         "coupon_already_used",

@@ -79,4 +79,11 @@ pub fn check_sums(n: &str, q: &Quote) {
         "{n}: lines + delivery = total"
     );
     assert!(!q.total.is_negative(), "{n}: negative total");
+    let taxes = q.tax_lines().unwrap();
+    let by_rate = taxes.iter().fold(zero, |a, t| add(a, t.tax));
+    assert_eq!(by_rate, q.tax_total, "{n}: tax lines sum to the tax total");
+    assert!(
+        taxes.windows(2).all(|w| w[0].rate < w[1].rate),
+        "{n}: one tax line per rate, in rate order"
+    );
 }

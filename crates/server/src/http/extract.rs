@@ -62,6 +62,7 @@ impl FromRequestParts<AppState> for Caller {
             segments: owner.segments,
             history: History {
                 orders: owner.orders,
+                used_coupons: owner.used_coupons,
             },
         })
     }

@@ -229,6 +229,7 @@ async fn me_of(db: &Db, customer_id: &str) -> Result<Me, AppError> {
         cart_id: cart.id,
         segments: profile.segments,
         first_order: profile.first_order,
+        used_coupons: profile.used_coupons,
     })
 }
 

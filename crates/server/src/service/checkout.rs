@@ -690,7 +690,7 @@ async fn create_order(
         guest_token.as_deref(),
     )
     .await?;
-    let confirmation = mail::invoice(&state.catalogue.snapshot, &order)?;
+    let confirmation = mail::invoice(&order)?;
     store_mail::insert(&mut tx, &order_id, &confirmation).await?;
     orders::outbox(&mut tx, "order.placed", &order_id, &order).await?;
     empty_cart(&mut tx, &request.cart_id, &reserved.cart).await?;

@@ -3,22 +3,25 @@
 //! sender that delivers the outbox afterwards ([`Mailer`], [`spawn_sender`]): through SMTP
 //! (`lettre`) when `OMNICART_SMTP_URL` is set, else into a folder that `GET /dev/mail`
 //! lists. A mail is marked sent only after delivery, so a crash sends it again (at least
-//! once), never not at all.
+//! once), never not at all. A sender claims each mail before sending it (two server
+//! processes do not both send it), and a mail that fails waits before its next try, twice as
+//! long each time up to an hour ([`retry_delay`]), while newer mail goes ahead.
 //!
-//! **The invoice's tax lines** are the engine's: each line's tax as the quote computed it,
-//! summed per rate (the rate of the line's tax class in the snapshot's default region, the
-//! region the server quotes in); they add up to the quote's tax total.
+//! **The invoice's tax lines** are the engine's: the order keeps the quote's lines, each with
+//! its tax and the rate it was taxed at, and `omnicart_engine::tax_lines` sums them per rate;
+//! they add up to the order's tax total exactly. The server looks no rate up itself.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use omnicart_engine::{Money, Snapshot};
+use omnicart_engine::TaxLine;
 use omnicart_order::Order;
+use rust_decimal::Decimal;
 
 use crate::error::AppError;
+use crate::ids::now_unix;
 use crate::store::Db;
 use crate::store::mail::{self, Mail};
 
@@ -26,42 +29,25 @@ use crate::store::mail::{self, Mail};
 pub const SEND_EVERY: Duration = Duration::from_secs(2);
 /// Mails sent per round.
 const BATCH: i64 = 50;
+/// How long a sender holds a claimed mail: longer than a send can take (each SMTP reply is
+/// awaited at most [`SMTP_TIMEOUT`]), so no other sender sends it meanwhile.
+const CLAIM_SECONDS: i64 = 300;
+/// How long the sender waits for each answer of the relay (lettre's default is a minute).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// The first retry of a failed mail waits this long, each further one twice as long as the
+/// one before, up to [`MAX_RETRY_SECONDS`].
+const FIRST_RETRY_SECONDS: i64 = 10;
+const MAX_RETRY_SECONDS: i64 = 3600;
 
-/// One tax line of the invoice: a rate and the tax charged at it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaxLine {
-    /// The rate as a percentage, such as `19%`.
-    pub rate: String,
-    pub tax: Money,
-}
-
-/// The order's tax summed per rate, in rate order.
-pub fn tax_lines(snapshot: &Snapshot, order: &Order) -> Result<Vec<TaxLine>, AppError> {
-    let region = &snapshot.pricing().default_region;
-    let mut by_rate: BTreeMap<String, Money> = BTreeMap::new();
-    for line in &order.lines {
-        let rate = snapshot
-            .variant(&line.sku)
-            .and_then(|(product, _)| snapshot.tax_rate(region, &product.tax_class))
-            .map_or_else(
-                || "0%".to_owned(),
-                |r| format!("{}%", (r * rust_decimal::Decimal::ONE_HUNDRED).normalize()),
-            );
-        let sum = by_rate
-            .entry(rate)
-            .or_insert(Money::zero(line.tax.currency()));
-        *sum = sum.checked_add(line.tax).map_err(AppError::internal)?;
-    }
-    Ok(by_rate
-        .into_iter()
-        .map(|(rate, tax)| TaxLine { rate, tax })
-        .collect())
+/// A tax rate as the invoice prints it: `0.19` is `19%`, `0.055` is `5.5%`.
+fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
 }
 
 /// The confirmation with the invoice for a placed order: plain text and simple HTML.
-pub fn invoice(snapshot: &Snapshot, order: &Order) -> Result<Mail, AppError> {
+pub fn invoice(order: &Order) -> Result<Mail, AppError> {
     let number = order.number.to_string();
-    let taxes = tax_lines(snapshot, order)?;
+    let taxes = order.tax_lines().map_err(AppError::internal)?;
     let mut text = format!(
         "Thank you for your order, {}.\n\nOrder {number}\n\n",
         order.contact.name
@@ -138,11 +124,12 @@ fn totals(order: &Order, taxes: &[TaxLine], text: &mut String) -> String {
         "added"
     };
     for tax in taxes {
-        let _ = writeln!(*text, "VAT {} ({included}): {}", tax.rate, tax.tax);
+        let rate = percent(tax.rate);
+        let _ = writeln!(*text, "VAT {rate} ({included}): {}", tax.tax);
         let _ = write!(
             totals,
-            "<tr><td colspan=2>VAT {} ({included})</td><td>{}</td></tr>",
-            tax.rate, tax.tax
+            "<tr><td colspan=2>VAT {rate} ({included})</td><td>{}</td></tr>",
+            tax.tax
         );
     }
     let _ = writeln!(*text, "Tax total: {}\nTotal: {}", t.tax_total, t.total);
@@ -172,6 +159,14 @@ pub enum Mailer {
 }
 
 impl Mailer {
+    /// The mailer `config` names: SMTP at `OMNICART_SMTP_URL` if set, else the mail folder.
+    pub fn from_config(config: &crate::config::Config) -> Result<Mailer, String> {
+        match &config.smtp_url {
+            Some(url) => Mailer::smtp(url, &config.mail_from),
+            None => Ok(Mailer::Folder(config.mail_dir.clone())),
+        }
+    }
+
     /// SMTP at `url` (`smtp://host:port`, plain, for a local relay) from `from`.
     pub fn smtp(url: &str, from: &str) -> Result<Mailer, String> {
         // No TLS is built in (a local relay forwards the mail): `smtp://host[:port]` only.
@@ -189,6 +184,7 @@ impl Mailer {
         let transport =
             lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
                 .port(port)
+                .timeout(Some(SMTP_TIMEOUT))
                 .build();
         let from = from
             .parse()
@@ -252,19 +248,37 @@ fn message(from: &lettre::message::Mailbox, mail: &Mail) -> Result<lettre::Messa
         .map_err(|e| e.to_string())
 }
 
-/// Delivers the unsent mail; how many were sent. A mail that fails stays for the next round.
+/// Delivers the mail that is due; how many were sent. Each mail is claimed first, so two
+/// senders (two server processes) never send it both. A mail that fails is tried again
+/// later, after [`retry_delay`]: the outbox's other mail goes first meanwhile.
 pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> Result<usize, AppError> {
     let mut sent = 0;
-    for pending in mail::pending(db, BATCH).await? {
+    for pending in mail::due(db, now_unix(), BATCH).await? {
+        let now = now_unix();
+        if !mail::claim(db, &pending.id, now, now + CLAIM_SECONDS).await? {
+            continue;
+        }
         match mailer.deliver(&pending.id, &pending.mail).await {
             Ok(()) => {
                 mail::mark_sent(db, &pending.id).await?;
                 sent += 1;
             }
-            Err(e) => tracing::warn!(id = pending.id, e, "mail not sent; next round retries"),
+            Err(e) => {
+                let delay = retry_delay(pending.attempts);
+                tracing::warn!(id = pending.id, e, delay, "mail not sent; retried later");
+                mail::failed(db, &pending.id, now_unix() + delay, &e).await?;
+            }
         }
     }
     Ok(sent)
+}
+
+/// Seconds before the next try of a mail that failed `attempts` times before this one.
+pub fn retry_delay(attempts: i64) -> i64 {
+    let doublings = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    FIRST_RETRY_SECONDS
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY_SECONDS)
 }
 
 /// Runs [`deliver_pending`] every [`SEND_EVERY`] for as long as the process lives.
@@ -272,6 +286,8 @@ pub fn spawn_sender(db: Db, mailer: Mailer) -> tokio::task::JoinHandle<()> {
     let mailer = Arc::new(mailer);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(SEND_EVERY);
+        // A slow round is followed by a pause, not by a burst of rounds.
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
             if db.pool().is_closed() {

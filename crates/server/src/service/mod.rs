@@ -25,8 +25,8 @@ pub struct Caller {
     pub customer_id: Option<String>,
     /// The customer's segments, read with the session (promotions may target them).
     pub segments: Vec<String>,
-    /// The customer's orders, read with the session (first-order and used coupons); none
-    /// for a guest, who is always at their first order.
+    /// The customer's orders, read with the session (first order, used coupons); none for a
+    /// guest, who is always at their first order and has used no code.
     pub history: History,
 }
 
@@ -59,10 +59,13 @@ impl Caller {
 }
 
 /// What promotions may know about a shopper with these segments and orders: at their first
-/// order until one is placed and not cancelled.
+/// order until one is placed and not cancelled; the codes those orders used (a
+/// once-per-customer coupon is refused by the engine when listed; cancelling the order gives
+/// it back).
 pub(crate) fn customer_profile(segments: Vec<String>, history: &History) -> Profile {
     Profile {
         segments,
         first_order: history.orders == 0,
+        used_coupons: history.used_coupons.clone(),
     }
 }

@@ -53,14 +53,19 @@ pub async fn insert(tx: &mut WriteTx, new: &NewOrder<'_>) -> Result<bool, StoreE
     Ok(true)
 }
 
-/// What a customer's orders tell promotions: how many are placed and not cancelled. (The
-/// codes each order used are kept in `order_coupons`; none is passed to the engine as used
-/// up, since the engine refuses every code it is given as used and the catalogue has no
-/// once-per-customer codes: a reusable code stays reusable.)
+/// What a customer's orders tell promotions: how many are placed and not cancelled, and the
+/// coupon codes those orders used (`order_coupons`), each once, sorted. The engine refuses a
+/// used code only for a once-per-customer promotion: other codes stay reusable. A cancelled
+/// order gives its codes back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
     pub orders: i64,
+    pub used_coupons: Vec<String>,
 }
+
+/// The codes used by the customer's orders that are not cancelled (the session's query,
+/// [`crate::store::sessions::owner`], joins the same rows).
+const USED_COUPONS: &str = "SELECT DISTINCT oc.code FROM order_coupons oc JOIN orders o ON o.id = oc.order_id WHERE oc.customer_id = $1 AND o.state <> 'cancelled' ORDER BY oc.code";
 
 /// The customer's [`History`], on `conn` (a pooled connection, or a transaction's so that
 /// it is read under the cart's lock).
@@ -71,7 +76,14 @@ pub async fn history(conn: &mut AnyConnection, customer_id: &str) -> Result<Hist
     .bind(customer_id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(History { orders })
+    let used_coupons: Vec<String> = sqlx::query_scalar(USED_COUPONS)
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(History {
+        orders,
+        used_coupons,
+    })
 }
 
 /// [`history`] on a connection of the pool.

@@ -7,9 +7,11 @@ use crate::store::{Db, StoreError, accounts};
 pub struct SessionOwner {
     pub customer_id: String,
     pub segments: Vec<String>,
-    /// Their orders placed and not cancelled, read with the session: every signed-in request
-    /// needs it for its quote context, so it costs no round trip of its own.
+    /// Their orders placed and not cancelled, and the coupon codes those orders used (each
+    /// once, sorted), read with the session: every signed-in request needs them for its quote
+    /// context, so they cost no round trip of their own.
     pub orders: i64,
+    pub used_coupons: Vec<String>,
 }
 
 pub async fn insert(
@@ -35,21 +37,32 @@ pub async fn owner(
     token_hash: &str,
     now: i64,
 ) -> Result<Option<SessionOwner>, StoreError> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
+    // One row per used code (one row with none when there is none): a customer has few.
+    let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
         "SELECT s.customer_id, c.segments,
-                (SELECT COUNT(*) FROM orders o WHERE o.customer_id = s.customer_id AND o.state <> 'cancelled')
+                (SELECT COUNT(*) FROM orders o WHERE o.customer_id = s.customer_id AND o.state <> 'cancelled'),
+                u.code
              FROM sessions s JOIN customers c ON c.id = s.customer_id
+             LEFT JOIN order_coupons u ON u.customer_id = s.customer_id
+                 AND EXISTS (SELECT 1 FROM orders uo WHERE uo.id = u.order_id AND uo.state <> 'cancelled')
              WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(token_hash)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    Ok(row.map(|(customer_id, segments, orders)| SessionOwner {
-        customer_id,
-        segments: accounts::split_segments(&segments),
-        orders,
-    }))
+    let mut used_coupons: Vec<String> = rows.iter().filter_map(|r| r.3.clone()).collect();
+    used_coupons.sort_unstable();
+    used_coupons.dedup();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(customer_id, segments, orders, _)| SessionOwner {
+            customer_id,
+            segments: accounts::split_segments(&segments),
+            orders,
+            used_coupons,
+        }))
 }
 
 pub async fn delete(db: &Db, token_hash: &str) -> Result<(), StoreError> {

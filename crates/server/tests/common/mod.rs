@@ -206,3 +206,55 @@ pub fn edited_catalogue(edit: impl FnOnce(&mut Value)) -> Catalogue {
     let snapshot = omnicart_engine::Snapshot::from_json(&json.to_string()).unwrap();
     Catalogue::new(snapshot)
 }
+
+/// A checkout of `cart` at `total` (what the shopper saw), paid with the test `card`.
+pub fn checkout_body(cart: &str, total: &Value, card: &str) -> String {
+    serde_json::json!({
+        "cart_id": cart,
+        "expected_total": total,
+        "contact": {"email": "shopper@example.com", "name": "A Shopper"},
+        "shipping_address": {"name": "A Shopper", "street": ["Invalidenstr. 1"], "postcode": "10115", "city": "Berlin", "country": "DE"},
+        "payment": {"provider": "test", "token": card}
+    })
+    .to_string()
+}
+
+impl TestApp {
+    /// `POST /api/checkout` with an idempotency key.
+    pub async fn checkout(&self, key: &str, body: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::builder()
+            .method("POST")
+            .uri("/api/checkout")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.raw(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// The server's total for the cart: a checkout at a total it cannot have is refused
+    /// (`price_changed`) with it, and nothing is placed.
+    pub async fn server_total(&self, cart: &str, cookie: Option<&str>) -> Value {
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let zero = serde_json::json!({"amount": "0.01", "currency": "EUR"});
+        let body = checkout_body(cart, &zero, omnicart_api::checkout::test_cards::SUCCESS);
+        // A fresh key per probe: a probe's refusal is stored and replayed for its key.
+        let reply = self
+            .checkout(&format!("probe-{cart}-{n}"), &body, cookie)
+            .await;
+        assert_eq!(reply.code(), "price_changed", "{:?}", reply.json);
+        reply.json["error"]["total"].clone()
+    }
+
+    /// Applies `ops` to the cart at its current version; the cart's view afterwards.
+    pub async fn edit_now(&self, cart: &str, ops: &Value, cookie: Option<&str>) -> Value {
+        let view = self.get(&format!("/api/carts/{cart}"), cookie).await;
+        let version = view.json["version"].as_i64().unwrap();
+        let reply = self.edit(cart, version, &ops.to_string(), cookie).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        reply.json
+    }
+}
