@@ -5,6 +5,7 @@ use std::path::Path;
 
 use omnicart_server::catalogue::Catalogue;
 use omnicart_server::config::Config;
+use omnicart_server::http::headers;
 use omnicart_server::service::mail::Mailer;
 use omnicart_server::store::Db;
 use omnicart_server::{AppState, app, seed_demo_customers};
@@ -68,17 +69,21 @@ async fn run(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, products, "omnicart listening on http://{local}");
     let mut router = app(state, dist.then_some(config.dist.as_path()));
+    let mut pages = axum::Router::new();
     if config.smtp_url.is_none() {
-        router = router.merge(omnicart_server::http::dev_mail::router(
+        pages = pages.merge(omnicart_server::http::dev_mail::router(
             config.mail_dir.clone(),
         ));
     }
     // The plain-JS example of the npm package, when it has been built: /www/ and /pkg/.
     if Path::new("pkg/omnicart_wasm.js").exists() {
-        router = router
+        pages = pages
             .nest_service("/www", ServeDir::new("www"))
             .nest_service("/pkg", ServeDir::new("pkg"));
     }
+    // The developer pages' own policy: www/index.html's inline style by its hash.
+    let csp = headers::policy_for(Some(Path::new("www/index.html")));
+    router = router.merge(headers::layer(pages, csp));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,7 @@
 //! The HTTP layer: [`app`] merges one `router()` per resource under `/api` ([`catalogue`],
 //! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders)), serves the built storefront for every other path, and
-//! wraps it all in request ids and tracing ([`request_id`]). Handlers only extract
+//! wraps it all in request ids and tracing ([`request_id`]) and the security headers
+//! ([`headers`]). Handlers only extract
 //! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
 
@@ -11,6 +12,7 @@ pub mod checkout;
 pub mod dev_mail;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod request_id;
 pub mod sync;
 
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use omnicart_api::{MAX_BODY_BYTES, code, routes};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -34,9 +36,11 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
+    let api = headers::no_store(api);
     let router = Router::new().nest(routes::PREFIX, api);
     let router = match dist {
         Some(dist) => router.fallback_service(storefront(dist)),
@@ -48,7 +52,19 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
             )
         }),
     };
-    request_id::layer(router)
+    let csp = headers::policy_for(dist.map(|d| d.join("index.html")).as_deref());
+    headers::layer(request_id::layer(router), csp)
+}
+
+/// A route that exists, asked with a method it does not take: the JSON error shape (axum
+/// adds the `Allow` header).
+async fn method_not_allowed(method: Method) -> AppError {
+    let message = format!("{method} is not allowed here; the Allow header lists what is");
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD_NOT_ALLOWED,
+        message,
+    )
 }
 
 /// A route of `omnicart_api::routes` as the API router, nested under
