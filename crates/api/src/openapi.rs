@@ -837,6 +837,7 @@ hand_written!(
 /// The limits a client keeps to, as the document's words use them (checked here so the
 /// descriptions cannot drift from the constants).
 const _: () = assert!(MAX_IDEMPOTENCY_KEY_BYTES == 255);
+const _: () = assert!(crate::checkout::IDEMPOTENCY_KEY_TTL_SECONDS == 24 * 60 * 60);
 const _: () = assert!(crate::checkout::MAX_FIELD_CHARS == 200);
 const _: () = assert!(crate::checkout::MAX_STREET_LINES == 3);
 
