@@ -56,15 +56,19 @@ pub mod test_cards {
 /// `POST /api/checkout`, with the [`IDEMPOTENCY_KEY`] header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutRequest {
     /// The cart to buy, as the caller may see it (their own, or an anonymous one by id).
     pub cart_id: String,
     /// The total the shopper saw and agreed to. Compared, never charged: the server charges
     /// its own quote's total, and refuses with `price_changed` if the two differ.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub expected_total: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Contact))]
     pub contact: Contact,
     /// Where to deliver; absent when the cart's delivery choice is a pickup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::PostalAddress>))]
     pub shipping_address: Option<PostalAddress>,
     pub payment: PaymentMethod,
 }
@@ -78,6 +82,7 @@ pub use omnicart_order::{Address as PostalAddress, Contact};
 /// [`TEST_GATEWAY`], a number of [`test_cards`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentMethod {
     pub provider: String,
     pub token: String,
@@ -85,6 +90,7 @@ pub struct PaymentMethod {
 
 /// The answer to a placed checkout (201).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutReply {
     pub order: OrderView,
     /// For a guest: the capability that opens the order
@@ -95,41 +101,50 @@ pub struct CheckoutReply {
 
 /// An order as its shopper sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     /// `4829-1034-775`: readable out on the phone, with a check digit.
     pub number: String,
     /// `placed`, `confirmed`, `in_fulfilment`, …, `cancelled`, `on_hold`.
     pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub placed_at: Timestamp,
     /// Every transition, oldest first (the first is the placement).
     pub timeline: Vec<TimelineEntry>,
     /// The lines as the engine priced them at placement: goods, and each attached service
     /// right after its item (`attached_to`), with adjustments and tax.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::QuoteLine>))]
     pub lines: Vec<QuoteLine>,
     /// The delivery level, when delivered…
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Level>))]
     pub delivery_level: Option<Level>,
     /// …or the store it is collected from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_location: Option<String>,
     /// The sourcing plan: where each part ships from and when it arrives.
     pub shipments: Vec<ShipmentView>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Contact))]
     pub contact: Contact,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::PostalAddress>))]
     pub shipping_address: Option<PostalAddress>,
     pub totals: OrderTotals,
     pub payment: PaymentView,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub at: Timestamp,
     /// For people: "Order placed", "Cancelled by you".
     pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipmentView {
     pub location: String,
     pub location_name: String,
@@ -137,52 +152,70 @@ pub struct ShipmentView {
     /// The date it leaves the location (`2026-11-24`).
     pub ships_on: String,
     /// The promised delivery (or ready-for-pickup) window.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub earliest: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub latest: Timestamp,
     /// "Tue 24 Nov – Thu 26 Nov".
     pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipmentLineView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Sku))]
     pub sku: Sku,
     pub quantity: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderTotals {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub subtotal: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub discount_total: Money,
     /// What delivery costs after its discounts (zero for pickup).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub delivery: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub tax_total: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub total: Money,
     pub prices_include_tax: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentView {
     pub provider: String,
     /// `authorized`, `captured`, `voided`, … (the payment's machine).
     pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub authorized: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub captured: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub refunded: Money,
 }
 
 /// One order in [`OrderList`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderSummary {
     pub number: String,
     pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub placed_at: Timestamp,
     pub item_count: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub total: Money,
 }
 
 /// `GET /api/orders?page=N` (N from 1): the caller's orders, newest first,
 /// [`MAX_ORDERS_PER_PAGE`] per page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderList {
     pub orders: Vec<OrderSummary>,
     /// The page after this one, if there are more orders.
@@ -193,7 +226,9 @@ pub struct OrderList {
 /// In an `out_of_stock` refusal ([`crate::ErrorDetail::lines`]): a line the stock cannot
 /// cover where the plan sources it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShortLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Sku))]
     pub sku: Sku,
     pub location: String,
     pub requested: u32,
@@ -204,9 +239,11 @@ pub struct ShortLine {
 /// In an `out_of_stock` refusal ([`crate::ErrorDetail::alternatives`]): what the same cart can
 /// still be bought with, from the same delivery quote, checked against live stock.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alternatives {
     /// Delivery levels whose whole plan the stock still covers.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Level>))]
     pub levels: Vec<Level>,
     /// Pickup stores that still have the whole cart.
     #[serde(default)]

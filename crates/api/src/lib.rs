@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod checkout;
 pub mod code;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod routes;
 
 pub use checkout::{
@@ -30,6 +32,10 @@ pub use checkout::{
     OrderSummary, OrderTotals, OrderView, PaymentMethod, PaymentView, PostalAddress,
     ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
 };
+
+/// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by
+/// sign-in and sign-up, cleared by sign-out). Browsers send it by themselves.
+pub const SESSION_COOKIE: &str = "omnicart_session";
 
 /// Most operations accepted in one request (`/ops` and `/sync`).
 pub const MAX_OPS_PER_REQUEST: usize = 100;
@@ -47,11 +53,14 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 /// The error body of every refusal: `{"error": {...}}`. `Current` is the type of
 /// [`ErrorDetail::current`] (see the crate docs for reading it as `IgnoredAny`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct ErrorBody<Current = CartView> {
+    #[cfg_attr(feature = "openapi", schema(value_type = ErrorDetail))]
     pub error: ErrorDetail<Current>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct ErrorDetail<Current = CartView> {
     /// Stable and machine-readable: one of [`code`], or an engine error's code.
     pub code: String,
@@ -66,9 +75,11 @@ pub struct ErrorDetail<Current = CartView> {
     /// new quote.
     /// (A missing `Option` field reads as `None`; `default` would ask `Current: Default`.)
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<CartView>))]
     pub current: Option<Current>,
     /// [`code::PRICE_CHANGED`]: the server's total, to show beside the one the shopper saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Money>))]
     pub total: Option<omnicart_engine::Money>,
     /// [`code::OUT_OF_STOCK`]: the lines the stock cannot cover.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -92,21 +103,26 @@ pub struct ErrorDetail<Current = CartView> {
 /// A cart as the API returns it. `quote` is the server's pricing of it by the same engine the
 /// page runs (`None` only if the catalogue no longer sells one of its SKUs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct CartView<Priced = Option<Quote>> {
     pub id: String,
     pub version: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Cart))]
     pub cart: Cart,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Quote>))]
     pub quote: Priced,
 }
 
 /// `POST /api/carts/{id}/ops`: edits to a cart at `version`, all or nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditRequest {
     /// The version the edits were made against; another one is refused
     /// ([`code::STALE_VERSION`], with the stored cart in `current`).
     pub version: i64,
     /// 1 to [`MAX_OPS_PER_REQUEST`] edits.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::CartOp>))]
     pub ops: Vec<CartOp>,
 }
 
@@ -116,6 +132,7 @@ pub struct EditRequest {
 /// refuses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct SyncRequest<Op = Operation> {
     /// The position in the cart's log the device has seen up to (0: nothing).
     pub cursor: i64,
@@ -124,12 +141,14 @@ pub struct SyncRequest<Op = Operation> {
     pub generation: i64,
     /// At most [`MAX_OPS_PER_REQUEST`].
     #[serde(default = "Vec::new")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Operation>))]
     pub ops: Vec<Op>,
 }
 
 /// The answer to a sync. `Priced` is the merged cart as the server prices it (see the crate
 /// docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 pub struct SyncReply<Priced = CartView> {
     /// The cart's cursor after this exchange: send it with the next sync.
     pub cursor: i64,
@@ -138,17 +157,21 @@ pub struct SyncReply<Priced = CartView> {
     /// The compacted start of the log, when the device's generation was another: the device
     /// starts its copy of the log again from it, with `ops`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::ReplicaBase>))]
     pub base: Option<Base>,
     /// Operations after the request's cursor (after `base` if there is one), in the order the
     /// server received them, the device's own included.
     #[serde(default = "Vec::new")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Operation>))]
     pub ops: Vec<Operation>,
+    #[cfg_attr(feature = "openapi", schema(value_type = CartView))]
     pub cart: Priced,
 }
 
 /// `POST /api/auth/sign-in`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignIn {
     pub email: String,
     pub password: String,
@@ -161,6 +184,7 @@ pub struct SignIn {
 /// [`SignIn`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignUp {
     pub email: String,
     /// [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters.
@@ -173,6 +197,7 @@ pub struct SignUp {
 
 /// Who is signed in: `GET /api/me`, and the answer to sign-in and sign-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub customer: Customer,
     /// The customer's cart, shared by all their devices.
@@ -201,6 +226,7 @@ impl Me {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: String,
     pub email: String,

@@ -1,5 +1,7 @@
 //! The paths of the HTTP API, as the server routes them (axum's `{id}` syntax) and as clients
-//! fill them in ([`with_id`]).
+//! fill them in ([`with_id`]), and [`ALL`], every route the API answers: the server builds its
+//! routers from these constants and refuses one missing from [`ALL`], and a test checks that
+//! the OpenAPI document (`crate::openapi`) describes exactly [`ALL`].
 
 /// Everything under this prefix is the JSON API; other paths serve the storefront.
 pub const PREFIX: &str = "/api";
@@ -32,6 +34,57 @@ pub const ORDER: &str = "/api/orders/{number}";
 /// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
 pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
 
+/// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
+pub const OPENAPI: &str = "/api/openapi.json";
+
+/// One route of the API: an HTTP method (upper case) on a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// `GET` on `path`.
+pub const fn get(path: &'static str) -> Route {
+    Route {
+        method: "GET",
+        path,
+    }
+}
+
+/// `POST` on `path`.
+pub const fn post(path: &'static str) -> Route {
+    Route {
+        method: "POST",
+        path,
+    }
+}
+
+/// Every route the API answers, in the order the OpenAPI document lists them. A route added
+/// to a server router must be added here (the server refuses to build otherwise) and to the
+/// document (its test fails otherwise).
+pub const ALL: &[Route] = &[
+    get(SNAPSHOT),
+    post(CARTS),
+    get(CART),
+    post(CART_OPS),
+    post(CART_SYNC),
+    post(SIGN_UP),
+    post(SIGN_IN),
+    post(SIGN_OUT),
+    get(ME),
+    post(CHECKOUT),
+    get(ORDERS),
+    get(ORDER),
+    post(ORDER_CANCEL),
+    get(OPENAPI),
+];
+
+/// Whether [`ALL`] lists some method on `path`.
+pub fn is_listed(path: &str) -> bool {
+    ALL.iter().any(|r| r.path == path)
+}
+
 /// `route` with its `{number}` replaced by an order number.
 pub fn with_number(route: &str, number: &str) -> String {
     route.replacen("{number}", number, 1)
@@ -51,5 +104,34 @@ mod tests {
             "/api/carts/cart_1f/sync"
         );
         assert_eq!(super::with_id(super::ME, "x"), "/api/me");
+    }
+
+    #[test]
+    fn every_listed_route_is_once_under_the_prefix() {
+        for (i, route) in super::ALL.iter().enumerate() {
+            assert!(route.path.starts_with(super::PREFIX), "{route:?}");
+            assert!(matches!(route.method, "GET" | "POST"), "{route:?}");
+            assert!(!super::ALL[..i].contains(route), "{route:?} twice");
+        }
+        assert!(super::is_listed(super::CHECKOUT));
+        assert!(!super::is_listed("/api/nowhere"));
+    }
+
+    /// A path constant declared here but missing from `ALL` would be a route the OpenAPI
+    /// document's test never sees.
+    #[test]
+    fn every_path_declared_here_is_listed() {
+        let source = include_str!("routes.rs");
+        let mut declared = 0;
+        for line in source.lines() {
+            let Some((_, path)) = line.split_once(": &str = \"/api/") else {
+                continue;
+            };
+            let path = format!("/api/{}", path.trim_end_matches("\";"));
+            assert!(super::is_listed(&path), "{path} is not in ALL");
+            declared += 1;
+        }
+        let paths: std::collections::BTreeSet<&str> = super::ALL.iter().map(|r| r.path).collect();
+        assert_eq!(declared, paths.len(), "each listed path is one constant");
     }
 }

@@ -15,8 +15,9 @@ use crate::service::Caller;
 use crate::store::orders::History;
 use crate::store::sessions;
 
-/// The cookie that holds the session token.
-pub const SESSION_COOKIE: &str = "omnicart_session";
+/// The cookie that holds the session token (the contract's: clients and the OpenAPI document
+/// name it too).
+pub use omnicart_api::SESSION_COOKIE;
 
 /// `axum::Json`, but its rejections are [`AppError`]s, so malformed JSON, wrong shapes and
 /// oversized bodies get the same error shape as everything else.

@@ -1,5 +1,6 @@
 //! The HTTP layer: [`app`] merges one `router()` per resource under `/api` ([`catalogue`],
-//! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders)), serves the built storefront for every other path, and
+//! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders), [`openapi`] (the
+//! document of it all)), serves the built storefront for every other path, and
 //! wraps it all in request ids and tracing ([`request_id`]) and the security headers
 //! ([`headers`]). Handlers only extract
 //! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
@@ -13,6 +14,7 @@ pub mod dev_mail;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod openapi;
 pub mod request_id;
 pub mod sync;
 
@@ -36,6 +38,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
+        .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -68,8 +71,13 @@ async fn method_not_allowed(method: Method) -> AppError {
 }
 
 /// A route of `omnicart_api::routes` as the API router, nested under
-/// [`routes::PREFIX`], registers it.
+/// [`routes::PREFIX`], registers it. A path missing from [`routes::ALL`] is a programmer
+/// error: every route is listed there, and the OpenAPI document's test checks the list.
 fn api_path(route: &'static str) -> &'static str {
+    assert!(
+        routes::is_listed(route),
+        "{route} is not in omnicart_api::routes::ALL (nor, then, in the OpenAPI document)"
+    );
     route
         .strip_prefix(routes::PREFIX)
         .expect("every API route is under the API prefix")

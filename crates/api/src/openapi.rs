@@ -1,0 +1,877 @@
+//! The OpenAPI 3.1 document of the whole HTTP API ([`document`]; the server serves it at
+//! [`routes::OPENAPI`]), built from this crate's types: every request and reply body derives
+//! `utoipa::ToSchema` under the `openapi` feature, and the operations are [`ENDPOINTS`], one
+//! per route of [`routes::ALL`], as data (method, path, parameters, body, every answer with
+//! the error codes it can carry).
+//!
+//! Only the server enables this feature: the storefront's Wasm never links `utoipa`.
+//!
+//! **Engine types.** The engine has no `utoipa` (it ships to every phone). The types of it the
+//! contract carries have their schemas here, as unit types that only implement
+//! [`ToSchema`]: the small ones in full ([`Money`], [`Sku`], [`Timestamp`], [`Level`],
+//! [`QuoteLine`] and its [`Adjustment`]), the order domain's [`Contact`] and
+//! [`PostalAddress`] in full, and the large ones ([`Cart`], [`Quote`], [`CartOp`],
+//! [`Operation`], [`ReplicaBase`], [`Snapshot`]) as objects whose description says where
+//! their shape is documented: the npm package's `omnicart_wasm.d.ts` (written in
+//! `crates/wasm/src/lib.rs`) and the engine's modules.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    Content, HeaderBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, Paths, Ref, RefOr,
+    Required, ResponseBuilder, Schema,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::checkout::{IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY_BYTES, test_cards};
+use crate::routes::{self, Route, get, post};
+use crate::{
+    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, Me, OrderList, OrderView,
+    SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, code,
+};
+
+/// The name of the session cookie's security scheme in the document.
+pub const SESSION_SCHEME: &str = "session";
+
+/// The document. Deterministic: the same build gives the same bytes.
+pub fn document() -> OpenApi {
+    let mut paths = Paths::new();
+    for endpoint in ENDPOINTS {
+        let method = match endpoint.route.method {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            other => unreachable!("routes::ALL has only GET and POST, not {other}"),
+        };
+        paths.add_path_operation(endpoint.route.path, vec![method], endpoint.operation());
+    }
+    let session = ApiKeyValue::with_description(
+        SESSION_COOKIE,
+        "The session of a signed-in customer, set by sign-in and sign-up (HttpOnly, \
+         SameSite=Lax): a browser on the shop's origin sends it by itself.",
+    );
+    let components = utoipa::openapi::ComponentsBuilder::new()
+        .schemas_from_iter(schemas())
+        .security_scheme(
+            SESSION_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Cookie(session)),
+        )
+        .build();
+    let info = InfoBuilder::new()
+        .title("omnicart")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(DESCRIPTION))
+        .build();
+    let mut doc = OpenApiBuilder::new()
+        .info(info)
+        .paths(paths)
+        .components(Some(components))
+        .build();
+    let cards = ExtensionsBuilder::new()
+        .add(
+            "x-test-cards",
+            serde_json::json!({
+                "success": test_cards::SUCCESS,
+                "declined": test_cards::DECLINED,
+                "insufficient_funds": test_cards::INSUFFICIENT_FUNDS,
+                "timeout": test_cards::TIMEOUT,
+            }),
+        )
+        .build();
+    doc.extensions = Some(cards);
+    doc
+}
+
+const DESCRIPTION: &str = "omnicart's HTTP API, as the storefront and the server share it \
+(crates/api). Every refusal is an `ErrorBody` whose `error.code` is stable: decide on it and on \
+the structured fields, never on the message or the status alone. Amounts are decimal strings. \
+A checkout carries an `Idempotency-Key` header; the test gateway (provider `test`) answers by \
+the card numbers in `x-test-cards`.";
+
+/// Every named schema of the document: the contract's bodies and what they reference.
+fn schemas() -> Vec<(String, RefOr<Schema>)> {
+    let mut all = Vec::new();
+    fn add<T: ToSchema>(all: &mut Vec<(String, RefOr<Schema>)>) {
+        all.push((T::name().into_owned(), T::schema()));
+        T::schemas(all);
+    }
+    add::<ErrorBody>(&mut all);
+    add::<CartView>(&mut all);
+    add::<EditRequest>(&mut all);
+    add::<SyncRequest>(&mut all);
+    add::<SyncReply>(&mut all);
+    add::<SignIn>(&mut all);
+    add::<SignUp>(&mut all);
+    add::<Me>(&mut all);
+    add::<CheckoutRequest>(&mut all);
+    add::<CheckoutReply>(&mut all);
+    add::<OrderList>(&mut all);
+    add::<OrderView>(&mut all);
+    add::<Snapshot>(&mut all);
+    add::<Document>(&mut all);
+    // One entry per name (a schema referenced twice is collected twice).
+    let unique: BTreeMap<String, RefOr<Schema>> = all.into_iter().collect();
+    unique.into_iter().collect()
+}
+
+/// One route of the document.
+pub struct Endpoint {
+    pub route: Route,
+    pub summary: &'static str,
+    pub access: Access,
+    pub params: &'static [Param],
+    /// The JSON request body, if the route reads one.
+    pub body: Option<Named>,
+    /// The answers other than refusals.
+    pub answers: &'static [Answer],
+    /// The refusals this route itself gives, by status (every route may also answer
+    /// `internal`, 500; every route with a body the refusals of a malformed one).
+    pub refusals: &'static [Refusal],
+}
+
+/// Who may call a route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Nobody's session is read.
+    Public,
+    /// Anyone; a signed-in customer's session cookie changes what they see.
+    SessionOptional,
+    /// A signed-in customer only.
+    Session,
+}
+
+/// A path, query or header parameter.
+pub struct Param {
+    pub name: &'static str,
+    pub location: ParameterIn,
+    pub required: bool,
+    pub description: &'static str,
+    /// What a client could send (the test fills path parameters with it).
+    pub example: &'static str,
+}
+
+/// A schema by type: its `$ref`.
+pub type Named = fn() -> RefOr<Schema>;
+
+fn named<T: ToSchema>() -> RefOr<Schema> {
+    Ref::from_schema_name(T::name()).into()
+}
+
+/// An answer that is not a refusal.
+pub struct Answer {
+    pub status: u16,
+    pub description: &'static str,
+    pub body: Option<Named>,
+    /// Response headers worth knowing: name and what it says.
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+/// Refusals of one status: an `ErrorBody` with one of `codes`.
+pub struct Refusal {
+    pub status: u16,
+    pub codes: &'static [&'static str],
+}
+
+const NO_HEADERS: &[(&str, &str)] = &[];
+
+const fn ok(status: u16, description: &'static str, body: Named) -> Answer {
+    Answer {
+        status,
+        description,
+        body: Some(body),
+        headers: NO_HEADERS,
+    }
+}
+
+const fn refused(status: u16, codes: &'static [&'static str]) -> Refusal {
+    Refusal { status, codes }
+}
+
+const CART_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The cart's id (from `POST /api/carts`, or `cart_id` of `/api/me`).",
+    example: "cart_0123456789abcdef0123456789abcdef",
+};
+
+const ORDER_NUMBER: Param = Param {
+    name: "number",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The order number, with or without its dashes.",
+    example: "4829-1034-775",
+};
+
+const GUEST_TOKEN: Param = Param {
+    name: "token",
+    location: ParameterIn::Query,
+    required: false,
+    description: "For a guest's order: the `guest_token` of its `CheckoutReply`. A customer's \
+                  order opens with their session instead.",
+    example: "gt_4f9c2a",
+};
+
+/// The engine's refusals of a cart edit (`error.code`, with `op_index`).
+const CART_EDIT_CODES: &[&str] = &[
+    "unknown_sku",
+    "not_in_cart",
+    "too_many_lines",
+    "quantity_limit",
+    "duplicate_line",
+    "unknown_coupon",
+    "too_many_coupons",
+    "coupon_not_in_cart",
+    "unknown_location",
+    "service_not_offered",
+    "too_many_services",
+    "duplicate_service",
+    "invalid_sku",
+    "invalid_quantity",
+];
+
+/// Every route of [`routes::ALL`], in its order.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        route: get(routes::SNAPSHOT),
+        summary: "The catalogue snapshot the engine loads",
+        access: Access::Public,
+        params: &[Param {
+            name: "If-None-Match",
+            location: ParameterIn::Header,
+            required: false,
+            description: "The `ETag` of a snapshot the client holds: 304 if it is current.",
+            example: "\"3f2a\"",
+        }],
+        body: None,
+        answers: &[
+            Answer {
+                status: 200,
+                description: "The snapshot",
+                body: Some(named::<Snapshot>),
+                headers: &[("ETag", "The snapshot's version, for If-None-Match")],
+            },
+            Answer {
+                status: 304,
+                description: "The client's snapshot is current",
+                body: None,
+                headers: &[("ETag", "The snapshot's version")],
+            },
+        ],
+        refusals: &[],
+    },
+    Endpoint {
+        route: post(routes::CARTS),
+        summary: "A new anonymous cart, or a signed-in customer's own",
+        access: Access::SessionOptional,
+        params: &[],
+        body: None,
+        answers: &[ok(201, "The cart", named::<CartView>)],
+        refusals: &[],
+    },
+    Endpoint {
+        route: get(routes::CART),
+        summary: "A cart, priced by the server",
+        access: Access::SessionOptional,
+        params: &[CART_ID],
+        body: None,
+        answers: &[ok(200, "The cart", named::<CartView>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
+    },
+    Endpoint {
+        route: post(routes::CART_OPS),
+        summary: "Edits to a cart at a version, all or nothing",
+        access: Access::SessionOptional,
+        params: &[CART_ID],
+        body: Some(named::<EditRequest>),
+        answers: &[ok(200, "The edited cart", named::<CartView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::STALE_VERSION]),
+            refused(422, &[code::INVALID_OPS_COUNT]),
+            refused(422, CART_EDIT_CODES),
+        ],
+    },
+    Endpoint {
+        route: post(routes::CART_SYNC),
+        summary: "Push a device's operations and pull the ones it lacks",
+        access: Access::SessionOptional,
+        params: &[CART_ID],
+        body: Some(named::<SyncRequest>),
+        answers: &[ok(
+            200,
+            "The merged cart and the operations",
+            named::<SyncReply>,
+        )],
+        refusals: &[
+            refused(
+                400,
+                &[code::INVALID_OPERATION, "invalid_sku", "invalid_quantity"],
+            ),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::CURSOR_AHEAD]),
+            refused(422, &[code::INVALID_OPS_COUNT]),
+            refused(422, CART_EDIT_CODES),
+        ],
+    },
+    Endpoint {
+        route: post(routes::SIGN_UP),
+        summary: "Create an account and sign in",
+        access: Access::Public,
+        params: &[],
+        body: Some(named::<SignUp>),
+        answers: &[Answer {
+            status: 201,
+            description: "Signed in",
+            body: Some(named::<Me>),
+            headers: &[("Set-Cookie", "The session cookie")],
+        }],
+        refusals: &[
+            refused(409, &[code::EMAIL_TAKEN]),
+            refused(
+                422,
+                &[code::INVALID_EMAIL, code::WEAK_PASSWORD, code::INVALID_NAME],
+            ),
+        ],
+    },
+    Endpoint {
+        route: post(routes::SIGN_IN),
+        summary: "Sign in",
+        access: Access::Public,
+        params: &[],
+        body: Some(named::<SignIn>),
+        answers: &[Answer {
+            status: 200,
+            description: "Signed in",
+            body: Some(named::<Me>),
+            headers: &[("Set-Cookie", "The session cookie")],
+        }],
+        refusals: &[
+            refused(401, &[code::INVALID_CREDENTIALS]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::SIGN_OUT),
+        summary: "End the session",
+        access: Access::SessionOptional,
+        params: &[],
+        body: None,
+        answers: &[Answer {
+            status: 204,
+            description: "Signed out",
+            body: None,
+            headers: &[("Set-Cookie", "The session cookie, cleared")],
+        }],
+        refusals: &[],
+    },
+    Endpoint {
+        route: get(routes::ME),
+        summary: "Who is signed in",
+        access: Access::Session,
+        params: &[],
+        body: None,
+        answers: &[ok(200, "The customer", named::<Me>)],
+        refusals: &[refused(401, &[code::NOT_SIGNED_IN])],
+    },
+    Endpoint {
+        route: post(routes::CHECKOUT),
+        summary: "Place an order: the cart priced again, stock reserved, the payment authorized",
+        access: Access::SessionOptional,
+        params: &[Param {
+            name: IDEMPOTENCY_KEY,
+            location: ParameterIn::Header,
+            required: true,
+            description: "1 to 255 bytes, random per attempt and reused for every retry of the \
+                          same body. The first answer per key is replayed for 24 hours.",
+            example: "5b0d7c1e-8a6f-4f0e-9a51-3c2d1e0f9b7a",
+        }],
+        body: Some(named::<CheckoutRequest>),
+        answers: &[ok(201, "The order was placed", named::<CheckoutReply>)],
+        refusals: &[
+            refused(400, &[code::IDEMPOTENCY_KEY_REQUIRED]),
+            refused(402, &[code::PAYMENT_DECLINED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(
+                409,
+                &[
+                    code::IN_PROGRESS,
+                    code::DELIVERY_UNAVAILABLE,
+                    code::PRICE_CHANGED,
+                    code::OUT_OF_STOCK,
+                    code::PROMOTION_EXHAUSTED,
+                ],
+            ),
+            refused(
+                422,
+                &[
+                    code::IDEMPOTENCY_MISMATCH,
+                    code::CART_EMPTY,
+                    code::INVALID_CHECKOUT,
+                    code::UNKNOWN_PAYMENT_PROVIDER,
+                    "unknown_sku",
+                    "no_price",
+                    "unknown_region",
+                ],
+            ),
+            refused(504, &[code::PAYMENT_TIMEOUT]),
+        ],
+    },
+    Endpoint {
+        route: get(routes::ORDERS),
+        summary: "The signed-in customer's orders, newest first",
+        access: Access::Session,
+        params: &[Param {
+            name: "page",
+            location: ParameterIn::Query,
+            required: false,
+            description: "From 1 (the default); `next_page` of the previous page.",
+            example: "1",
+        }],
+        body: None,
+        answers: &[ok(200, "A page of orders", named::<OrderList>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
+    },
+    Endpoint {
+        route: get(routes::ORDER),
+        summary: "One order, to its customer or the holder of its guest token",
+        access: Access::SessionOptional,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: None,
+        answers: &[ok(200, "The order", named::<OrderView>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
+    },
+    Endpoint {
+        route: post(routes::ORDER_CANCEL),
+        summary: "Cancel an order not yet in fulfilment (the payment is voided)",
+        access: Access::SessionOptional,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: None,
+        answers: &[ok(200, "The cancelled order", named::<OrderView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
+        ],
+    },
+    Endpoint {
+        route: get(routes::OPENAPI),
+        summary: "This document",
+        access: Access::Public,
+        params: &[],
+        body: None,
+        answers: &[ok(200, "The OpenAPI document", named::<Document>)],
+        refusals: &[],
+    },
+];
+
+/// What every route with a JSON body may be refused for before it runs.
+const BODY_REFUSALS: &[Refusal] = &[
+    refused(400, &[code::MALFORMED_JSON, code::INVALID_BODY]),
+    refused(413, &[code::BODY_TOO_LARGE]),
+    refused(415, &[code::UNSUPPORTED_MEDIA_TYPE]),
+    refused(422, &[code::INVALID_REQUEST]),
+];
+
+impl Endpoint {
+    fn operation(&self) -> utoipa::openapi::path::Operation {
+        let mut operation = OperationBuilder::new()
+            .summary(Some(self.summary))
+            .operation_id(Some(operation_id(self.route)));
+        for param in self.params {
+            operation = operation.parameter(param.parameter());
+        }
+        if let Some(body) = self.body {
+            let body = RequestBodyBuilder::new()
+                .content("application/json", Content::new(Some(body())))
+                .required(Some(Required::True));
+            operation = operation.request_body(Some(body.build()));
+        }
+        for answer in self.answers {
+            operation = operation.response(answer.status.to_string(), answer.response());
+        }
+        for (status, codes) in self.refusals_by_status() {
+            operation = operation.response(status.to_string(), refusal_response(&codes));
+        }
+        let session = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
+        match self.access {
+            Access::Public => operation = operation.securities(Some(Vec::new())),
+            Access::SessionOptional => {
+                operation = operation.securities(Some([SecurityRequirement::default(), session]))
+            }
+            Access::Session => operation = operation.securities(Some([session])),
+        }
+        operation.build()
+    }
+
+    /// This route's refusals, the malformed body's and `internal`, merged by status.
+    pub fn refusals_by_status(&self) -> BTreeMap<u16, Vec<&'static str>> {
+        let mut by_status: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
+        let body = if self.body.is_some() {
+            BODY_REFUSALS
+        } else {
+            &[]
+        };
+        for refusal in self.refusals.iter().chain(body) {
+            let codes = by_status.entry(refusal.status).or_default();
+            for code in refusal.codes {
+                if !codes.contains(code) {
+                    codes.push(code);
+                }
+            }
+        }
+        by_status.insert(500, vec![code::INTERNAL]);
+        by_status
+    }
+}
+
+/// `GET /api/orders/{number}` → `get_api_orders_number`.
+fn operation_id(route: Route) -> String {
+    let words: Vec<String> = route
+        .path
+        .split(['/', '-', '.', '{', '}'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    format!("{}_{}", route.method.to_ascii_lowercase(), words.join("_"))
+}
+
+impl Param {
+    fn parameter(&self) -> utoipa::openapi::path::Parameter {
+        let required = if self.required {
+            Required::True
+        } else {
+            Required::False
+        };
+        let schema = ObjectBuilder::new().schema_type(Type::String);
+        ParameterBuilder::new()
+            .name(self.name)
+            .parameter_in(self.location.clone())
+            .required(required)
+            .description(Some(self.description))
+            .schema(Some(schema))
+            .example(Some(self.example.into()))
+            .build()
+    }
+}
+
+impl Answer {
+    fn response(&self) -> utoipa::openapi::Response {
+        let mut response = ResponseBuilder::new().description(self.description);
+        if let Some(body) = self.body {
+            response = response.content("application/json", Content::new(Some(body())));
+        }
+        for (name, description) in self.headers {
+            let header = HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(*description));
+            response = response.header(*name, header.build());
+        }
+        response.build()
+    }
+}
+
+/// An `ErrorBody` answer whose `error.code` is one of `codes` (also listed, for tools, as
+/// `x-error-codes`).
+fn refusal_response(codes: &[&str]) -> utoipa::openapi::Response {
+    let list: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    let description = format!("Refused: `error.code` is one of {}", list.join(", "));
+    let listed = ExtensionsBuilder::new()
+        .add("x-error-codes", serde_json::json!(codes))
+        .build();
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", Content::new(Some(named::<ErrorBody>())))
+        .extensions(Some(listed));
+    if codes.contains(&code::IN_PROGRESS) || codes.contains(&code::TOO_MANY_ATTEMPTS) {
+        let header = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .description(Some("`in_progress`, `too_many_attempts`: seconds to wait"));
+        response = response.header("Retry-After", header.build());
+    }
+    response.build()
+}
+
+/// A schema implemented by hand, for a type whose crate has no `utoipa`.
+macro_rules! hand_written {
+    ($(#[$doc:meta])* $name:ident, refs = [$($dep:ident),*], $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+
+            #[allow(unused_variables, reason = "schemas without references push nothing")]
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                $(
+                    schemas.push(($dep::name().into_owned(), $dep::schema()));
+                    $dep::schemas(schemas);
+                )*
+            }
+        }
+    };
+}
+
+fn string(description: &str, example: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .examples([example])
+}
+
+fn object(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+}
+
+fn array_of<T: ToSchema>() -> ArrayBuilder {
+    ArrayBuilder::new().items(named::<T>())
+}
+
+hand_written!(
+    /// `omnicart_engine::Money`.
+    Money,
+    refs = [],
+    object("An amount in a currency. The amount is a decimal string, never a JSON number.")
+        .property("amount", string("Decimal, at the currency's minor unit", "1299.00"))
+        .required("amount")
+        .property("currency", string("ISO 4217", "EUR"))
+        .required("currency")
+);
+
+hand_written!(
+    /// `omnicart_engine::Sku`.
+    Sku,
+    refs = [],
+    string("A stock-keeping unit: 1 to 64 characters", "LUM-OLED-C4-55").max_length(Some(64))
+);
+
+hand_written!(
+    /// `omnicart_engine::Timestamp`.
+    Timestamp,
+    refs = [],
+    string("RFC 3339, UTC", "2026-11-23T09:00:00Z")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+);
+
+hand_written!(
+    /// `omnicart_engine::fulfilment::Level`.
+    Level,
+    refs = [],
+    string("A delivery level", "standard").enum_values(Some(
+        ["standard", "express", "same_day", "scheduled"]
+    ))
+);
+
+hand_written!(
+    /// `omnicart_engine::quote::Adjustment`.
+    Adjustment,
+    refs = [Money],
+    object("A promotion's discount on a line")
+        .property("promotion_id", string("The promotion", "spend-and-save"))
+        .required("promotion_id")
+        .property("label", string("For people", "€100 off over €1,500"))
+        .required("label")
+        .property("amount", named::<Money>())
+        .required("amount")
+);
+
+fn money_fields(mut line: ObjectBuilder, names: &[&str]) -> ObjectBuilder {
+    for name in names {
+        line = line.property(*name, named::<Money>()).required(*name);
+    }
+    line
+}
+
+hand_written!(
+    /// `omnicart_engine::QuoteLine`: a line of an order as the engine priced it.
+    QuoteLine,
+    refs = [Money, Sku, Adjustment],
+    money_fields(
+        object("A priced line: goods, or a service attached to the line before it")
+            .property("sku", named::<Sku>())
+            .required("sku")
+            .property("product_id", string("The product", "lum-oled-c4"))
+            .required("product_id")
+            .property("name", string("For people", "Lumen OLED C4 55\""))
+            .required("name")
+            .property(
+                "quantity",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(999))
+            )
+            .required("quantity")
+            .property("adjustments", array_of::<Adjustment>())
+            .required("adjustments")
+            .property(
+                "gift",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Added by a promotion, not by the shopper"))
+            )
+            .required("gift")
+            .property("attached_to", named::<Sku>()),
+        &["unit_price", "gross", "net", "order_discount", "tax", "total"]
+    )
+);
+
+hand_written!(
+    /// `omnicart_order::Contact` (`omnicart_api::Contact`).
+    Contact,
+    refs = [],
+    object("Who to tell about the order (200 characters per field at most)")
+        .property("email", string("Where the confirmation goes", "ada@example.com"))
+        .required("email")
+        .property("name", string("The shopper's name", "Ada Lovelace"))
+        .required("name")
+        .property("phone", string("Optional", "+49 30 1234567"))
+);
+
+hand_written!(
+    /// `omnicart_order::Address` (`omnicart_api::PostalAddress`).
+    PostalAddress,
+    refs = [],
+    object("Where to deliver (200 characters per field, 3 street lines at most)")
+        .property("name", string("The recipient", "Ada Lovelace"))
+        .required("name")
+        .property(
+            "street",
+            ArrayBuilder::new()
+                .items(string("A street line", "Invalidenstraße 117"))
+                .min_items(Some(1))
+                .max_items(Some(3))
+        )
+        .required("street")
+        .property("postcode", string("The postcode", "10115"))
+        .required("postcode")
+        .property("city", string("The city", "Berlin"))
+        .required("city")
+        .property("country", string("ISO 3166-1 alpha-2", "DE"))
+        .required("country")
+);
+
+hand_written!(
+    /// `omnicart_engine::Cart`.
+    Cart,
+    refs = [],
+    object(
+        "A cart: `lines` (`sku`, `quantity`, `services`), `coupons`, `delivery`, `address`. \
+         Its shape is the npm package's `Cart` (omnicart_wasm.d.ts) and crates/engine/src/cart.rs."
+    )
+);
+
+hand_written!(
+    /// `omnicart_engine::Quote`.
+    Quote,
+    refs = [],
+    object(
+        "The engine's pricing of a cart: lines, adjustments, tax, totals, rejections, hints. \
+         Its shape is the npm package's `Quote` (omnicart_wasm.d.ts) and crates/engine/src/quote.rs."
+    )
+);
+
+hand_written!(
+    /// `omnicart_engine::CartOp`.
+    CartOp,
+    refs = [],
+    object(
+        "One cart edit, `{\"op\": \"add\", \"sku\": …, \"quantity\": …}` and the others: the npm \
+         package's `CartOp` (omnicart_wasm.d.ts) and crates/engine/src/cart.rs."
+    )
+);
+
+hand_written!(
+    /// `omnicart_engine::replica::Operation`.
+    Operation,
+    refs = [],
+    object(
+        "A cart edit as the sync log keeps it (id, stamp, device, seen, op): the npm package's \
+         `Operation` (omnicart_wasm.d.ts) and crates/engine/src/replica.rs."
+    )
+);
+
+hand_written!(
+    /// `omnicart_engine::replica::Base`.
+    ReplicaBase,
+    refs = [],
+    object(
+        "The compacted start of a cart's log: the npm package's `ReplicaBase` \
+         (omnicart_wasm.d.ts) and crates/engine/src/replica.rs."
+    )
+);
+
+hand_written!(
+    /// `omnicart_engine::Snapshot`.
+    Snapshot,
+    refs = [],
+    object(
+        "The catalogue: products, prices, promotions, the fulfilment network. Load it into the \
+         npm package's `Engine`; its shape is `Snapshot` (omnicart_wasm.d.ts) and \
+         crates/engine/src/catalogue.rs."
+    )
+);
+
+hand_written!(
+    /// This document.
+    Document,
+    refs = [],
+    object("An OpenAPI 3.1 document")
+);
+
+/// The limits a client keeps to, as the document's words use them (checked here so the
+/// descriptions cannot drift from the constants).
+const _: () = assert!(MAX_IDEMPOTENCY_KEY_BYTES == 255);
+const _: () = assert!(crate::checkout::IDEMPOTENCY_KEY_TTL_SECONDS == 24 * 60 * 60);
+const _: () = assert!(crate::checkout::MAX_FIELD_CHARS == 200);
+const _: () = assert!(crate::checkout::MAX_STREET_LINES == 3);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoints_are_the_listed_routes_in_order() {
+        let documented: Vec<Route> = ENDPOINTS.iter().map(|e| e.route).collect();
+        assert_eq!(documented, routes::ALL);
+    }
+
+    #[test]
+    fn every_answer_status_is_listed_once() {
+        for endpoint in ENDPOINTS {
+            let refused = endpoint.refusals_by_status();
+            for answer in endpoint.answers {
+                assert!(answer.status < 400, "{:?}", endpoint.route);
+                assert!(!refused.contains_key(&answer.status));
+            }
+            assert!(refused.keys().all(|s| *s >= 400), "{:?}", endpoint.route);
+        }
+    }
+
+    #[test]
+    fn operation_ids_name_method_and_path() {
+        assert_eq!(
+            operation_id(routes::post(routes::ORDER_CANCEL)),
+            "post_api_orders_number_cancel"
+        );
+        assert_eq!(
+            operation_id(routes::get(routes::OPENAPI)),
+            "get_api_openapi_json"
+        );
+    }
+}

@@ -1,0 +1,173 @@
+// The HTTP contract of omnicart's server (crates/api), for a checkout built without the Leptos
+// storefront: request and reply bodies, the error body and its codes, the route paths, the
+// Idempotency-Key header and the test cards. The OpenAPI document of the whole API is
+// `openapi.json` beside this file (and `GET /api/openapi.json` on a server).
+// tests/pkg/api.test.mjs fails when an interface here differs from that document's schema.
+import type { Cart, CartOp, Level, Money, Operation, Quote, QuoteLine, ReplicaBase } from "./omnicart_wasm.js";
+
+export type { Level, Money, QuoteLine };
+
+/** The route paths; `{id}` and `{number}` are filled in with `fill`. */
+export declare const ROUTES: {
+  readonly snapshot: "/api/snapshot";
+  readonly carts: "/api/carts";
+  readonly cart: "/api/carts/{id}";
+  readonly cartOps: "/api/carts/{id}/ops";
+  readonly cartSync: "/api/carts/{id}/sync";
+  readonly signUp: "/api/auth/sign-up";
+  readonly signIn: "/api/auth/sign-in";
+  readonly signOut: "/api/auth/sign-out";
+  readonly me: "/api/me";
+  readonly checkout: "/api/checkout";
+  readonly orders: "/api/orders";
+  readonly order: "/api/orders/{number}";
+  readonly orderCancel: "/api/orders/{number}/cancel";
+  readonly openapi: "/api/openapi.json";
+};
+export type Route = (typeof ROUTES)[keyof typeof ROUTES];
+
+/** `route` with `{id}` / `{number}` replaced by `params`' values (URI-encoded). */
+export declare function fill(route: Route, params: { id?: string; number?: string }): string;
+
+/** The request header of a checkout's idempotency key: a fresh random key per attempt,
+ *  reused for every retry of the same body (1 to 255 bytes). */
+export declare const IDEMPOTENCY_KEY_HEADER: "Idempotency-Key";
+
+/** The built-in test gateway (payment provider `"test"`) answers by card number (the token). */
+export declare const TEST_GATEWAY: "test";
+export declare const TEST_CARDS: {
+  /** Authorized. */
+  readonly success: "4242424242424242";
+  /** Declined: `payment_declined`, reason `card_declined`. */
+  readonly declined: "4000000000000002";
+  /** Declined: `payment_declined`, reason `insufficient_funds`. */
+  readonly insufficient_funds: "4000000000009995";
+  /** No answer in time: `payment_timeout`, nothing charged. */
+  readonly timeout: "4000000000000119";
+};
+
+/** Every `error.code` the API documents (its own and the engine's). */
+export declare const ERROR_CODES: readonly ErrorCode[];
+export type ErrorCode =
+  | "not_found" | "malformed_json" | "invalid_request" | "unsupported_media_type"
+  | "body_too_large" | "invalid_body" | "invalid_ops_count" | "invalid_operation"
+  | "stale_version" | "cursor_ahead" | "invalid_email" | "weak_password" | "invalid_name"
+  | "email_taken" | "invalid_credentials" | "too_many_attempts" | "not_signed_in"
+  | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
+  | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
+  | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "unknown_payment_provider"
+  | "invalid_transition" | "transition_forbidden" | "internal"
+  // The engine's refusals of a cart edit or a quote:
+  | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
+  | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
+  | "service_not_offered" | "too_many_services" | "duplicate_service" | "invalid_sku"
+  | "invalid_quantity" | "no_price" | "unknown_region";
+
+/** `POST /api/checkout` (201 `CheckoutReply`), with the `Idempotency-Key` header. Unknown
+ *  fields are refused; no price is read but `expected_total`, which is only compared. */
+export interface CheckoutRequest {
+  cart_id: string;
+  /** The total the shopper saw: another server total is refused with `price_changed`. */
+  expected_total: Money;
+  contact: Contact;
+  /** Required for delivery, absent for a pickup. */
+  shipping_address?: PostalAddress;
+  payment: PaymentMethod;
+}
+export interface Contact { email: string; name: string; phone?: string }
+export interface PostalAddress {
+  name: string;
+  /** 1 to 3 lines. */
+  street: string[];
+  postcode: string;
+  city: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+export interface PaymentMethod { provider: string; token: string }
+
+export interface CheckoutReply {
+  order: OrderView;
+  /** A guest's capability to the order (`?token=`): shown once, keep it. */
+  guest_token?: string;
+}
+
+export type OrderState =
+  | "placed" | "confirmed" | "in_fulfilment" | "partially_shipped" | "shipped"
+  | "ready_for_pickup" | "delivered" | "collected" | "completed" | "cancelled" | "on_hold";
+
+/** `GET /api/orders/{number}`, `POST /api/orders/{number}/cancel`. */
+export interface OrderView {
+  /** `4829-1034-775`. */
+  number: string;
+  state: OrderState;
+  /** RFC 3339. */
+  placed_at: string;
+  timeline: TimelineEntry[];
+  lines: QuoteLine[];
+  delivery_level?: Level;
+  pickup_location?: string;
+  shipments: ShipmentView[];
+  contact: Contact;
+  shipping_address?: PostalAddress;
+  totals: OrderTotals;
+  payment: PaymentView;
+}
+export interface TimelineEntry { state: OrderState; at: string; label: string }
+export interface ShipmentView {
+  location: string; location_name: string; lines: ShipmentLineView[];
+  /** `2026-11-24`. */
+  ships_on: string;
+  earliest: string; latest: string; label: string;
+}
+export interface ShipmentLineView { sku: string; quantity: number }
+export interface OrderTotals {
+  subtotal: Money; discount_total: Money; delivery: Money; tax_total: Money; total: Money;
+  prices_include_tax: boolean;
+}
+export interface PaymentView {
+  provider: string; state: string; authorized: Money; captured: Money; refunded: Money;
+}
+
+/** `GET /api/orders?page=N`. */
+export interface OrderList { orders: OrderSummary[]; next_page?: number }
+export interface OrderSummary {
+  number: string; state: OrderState; placed_at: string; item_count: number; total: Money;
+}
+
+/** Every refusal. Decide on `error.code` and the structured fields, never on `message`. */
+export interface ErrorBody { error: ErrorDetail }
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  op_index?: number;
+  /** `stale_version`: the stored cart; `price_changed`, `promotion_exhausted`: the cart
+   *  with the server's quote. */
+  current?: CartView;
+  /** `price_changed`: the server's total. */
+  total?: Money;
+  /** `out_of_stock`. */
+  lines?: ShortLine[];
+  /** `out_of_stock`. */
+  alternatives?: Alternatives;
+  /** `promotion_exhausted`. */
+  promotions?: string[];
+  /** `payment_declined`: `card_declined`, `insufficient_funds`. */
+  reason?: string;
+  /** A 5xx: quote it to support. */
+  request_id?: string;
+}
+export interface ShortLine { sku: string; location: string; requested: number; available: number }
+export interface Alternatives { levels?: Level[]; pickup_locations?: string[] }
+
+/** A cart as the API returns it, with the server's quote (`null` if it cannot price it). */
+export interface CartView { id: string; version: number; cart: Cart; quote?: Quote | null }
+export interface EditRequest { version: number; ops: CartOp[] }
+export interface SyncRequest { cursor: number; generation?: number; ops?: Operation[] }
+export interface SyncReply {
+  cursor: number; generation: number; base?: ReplicaBase; ops?: Operation[]; cart: CartView;
+}
+export interface SignIn { email: string; password: string; cart_id?: string }
+export interface SignUp { email: string; password: string; name: string; cart_id?: string }
+export interface Me { customer: Customer; cart_id: string; segments?: string[]; first_order?: boolean }
+export interface Customer { id: string; email: string; name: string }

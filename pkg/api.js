@@ -1,0 +1,52 @@
+// The HTTP contract's constants (types: api.d.ts). tests/pkg/api.test.mjs checks them against
+// the server's OpenAPI document (openapi.json).
+
+export const ROUTES = Object.freeze({
+  snapshot: "/api/snapshot",
+  carts: "/api/carts",
+  cart: "/api/carts/{id}",
+  cartOps: "/api/carts/{id}/ops",
+  cartSync: "/api/carts/{id}/sync",
+  signUp: "/api/auth/sign-up",
+  signIn: "/api/auth/sign-in",
+  signOut: "/api/auth/sign-out",
+  me: "/api/me",
+  checkout: "/api/checkout",
+  orders: "/api/orders",
+  order: "/api/orders/{number}",
+  orderCancel: "/api/orders/{number}/cancel",
+  openapi: "/api/openapi.json",
+});
+
+export function fill(route, params) {
+  return route.replace(/\{(id|number)\}/g, (_, name) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`fill: ${route} needs ${name}`);
+    return encodeURIComponent(value);
+  });
+}
+
+export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+
+export const TEST_GATEWAY = "test";
+export const TEST_CARDS = Object.freeze({
+  success: "4242424242424242",
+  declined: "4000000000000002",
+  insufficient_funds: "4000000000009995",
+  timeout: "4000000000000119",
+});
+
+export const ERROR_CODES = Object.freeze([
+  "not_found", "malformed_json", "invalid_request", "unsupported_media_type",
+  "body_too_large", "invalid_body", "invalid_ops_count", "invalid_operation",
+  "stale_version", "cursor_ahead", "invalid_email", "weak_password", "invalid_name",
+  "email_taken", "invalid_credentials", "too_many_attempts", "not_signed_in",
+  "idempotency_key_required", "idempotency_mismatch", "in_progress", "cart_empty",
+  "invalid_checkout", "delivery_unavailable", "price_changed", "out_of_stock",
+  "promotion_exhausted", "payment_declined", "payment_timeout", "unknown_payment_provider",
+  "invalid_transition", "transition_forbidden", "internal",
+  "unknown_sku", "not_in_cart", "too_many_lines", "quantity_limit", "duplicate_line",
+  "unknown_coupon", "too_many_coupons", "coupon_not_in_cart", "unknown_location",
+  "service_not_offered", "too_many_services", "duplicate_service", "invalid_sku",
+  "invalid_quantity", "no_price", "unknown_region",
+]);
