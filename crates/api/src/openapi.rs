@@ -726,6 +726,14 @@ hand_written!(
                     .description(Some("Added by a promotion, not by the shopper"))
             )
             .required("gift")
+            .property(
+                "tax_rate",
+                string(
+                    "The rate the line's tax was computed at, a decimal fraction (0 when untaxed)",
+                    "0.19"
+                )
+            )
+            .required("tax_rate")
             .property("attached_to", named::<Sku>()),
         &["unit_price", "gross", "net", "order_discount", "tax", "total"]
     )
