@@ -26,9 +26,9 @@ pub mod code;
 pub mod routes;
 
 pub use checkout::{
-    Alternatives, CheckoutReply, CheckoutRequest, Contact, IDEMPOTENCY_KEY, OrderList,
-    OrderSummary, OrderTotals, OrderView, PaymentMethod, PaymentView, PostalAddress,
-    ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
+    Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
+    Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
+    PaymentView, PostalAddress, ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
 };
 
 /// Most operations accepted in one request (`/ops` and `/sync`).
