@@ -282,26 +282,21 @@ fn confirmation(p: Placing, reply: CheckoutReply) -> String {
 fn ChallengeDialog(placing: Placing, opener: NodeRef<html::Button>) -> impl IntoView {
     let navigate = use_navigate();
     let dialog = NodeRef::<html::Div>::new();
-    // Focus moves into the dialog once it is in the document, and back when it closes.
-    Effect::new(move |focused: Option<bool>| {
+    // Focus moves into the dialog as it opens and back to the button as it closes, once the
+    // page has shown (or hidden) it and enabled the button again.
+    Effect::new(move |was_open: Option<bool>| {
         let open = placing.challenge.with(Option::is_some);
-        let focused = focused.unwrap_or(false);
-        match dialog.get() {
-            Some(el) if open && !focused && el.is_connected() => el.focus().is_ok(),
-            _ if open => focused,
-            _ => {
-                if focused {
-                    // After the page's pending updates: the button is enabled again.
-                    spawn_local(async move {
-                        sleep(0).await;
-                        if let Some(button) = opener.get_untracked() {
-                            let _ = button.focus();
-                        }
-                    });
-                }
-                false
-            }
+        if was_open.is_some_and(|was| was != open) || (was_open.is_none() && open) {
+            spawn_local(async move {
+                sleep(0).await;
+                let _ = if open {
+                    dialog.get_untracked().map(|d| d.focus())
+                } else {
+                    opener.get_untracked().map(|b| b.focus())
+                };
+            });
         }
+        open
     });
     let answer = move |result: &'static str| {
         if placing.sending.get_untracked() {
@@ -324,24 +319,25 @@ fn ChallengeDialog(placing: Placing, opener: NodeRef<html::Button>) -> impl Into
         "Tab" => trap_focus(&ev, dialog),
         _ => {}
     };
+    let amount = move || {
+        placing
+            .challenge
+            .with(|c| c.as_ref().map(|c| format::money(c.amount)))
+    };
+    // Always in the page, hidden while no challenge waits: less code than a view made anew.
     view! {
-        {move || placing.challenge.get().map(|c| {
-            let (confirm, cancel, keydown) = (confirm.clone(), cancel.clone(), keydown.clone());
-            view! {
-                <div class="challenge-backdrop">
-                    <div class="challenge" role="dialog" aria-modal="true" aria-labelledby="challenge-title"
-                        aria-describedby="challenge-text" tabindex="-1" node_ref=dialog on:keydown=keydown data-testid="challenge">
-                        <h2 id="challenge-title">"Confirm with your bank"</h2>
-                        <p id="challenge-text">{format!("Your bank asks you to confirm this payment of {}.", format::money(c.amount))}</p>
-                        <p class="field-error" role="alert">{move || placing.dialog_error.get()}</p>
-                        <div class="step-actions">
-                            <button type="button" class="secondary" disabled=placing.sending on:click=move |_| cancel(CHALLENGE_CANCELLED)>"Cancel"</button>
-                            <button type="button" class="primary" disabled=placing.sending on:click=move |_| confirm(CHALLENGE_CONFIRMED)>"Confirm"</button>
-                        </div>
-                    </div>
+        <div class="challenge-backdrop" hidden=move || placing.challenge.with(Option::is_none)>
+            <div class="challenge" role="dialog" aria-modal="true" aria-labelledby="challenge-title"
+                aria-describedby="challenge-text" tabindex="-1" node_ref=dialog on:keydown=keydown data-testid="challenge">
+                <h2 id="challenge-title">"Confirm with your bank"</h2>
+                <p id="challenge-text">"Your bank asks you to confirm this payment of "{amount}"."</p>
+                <p class="field-error" role="alert">{move || placing.dialog_error.get()}</p>
+                <div class="step-actions">
+                    <button type="button" class="secondary" disabled=placing.sending on:click=move |_| cancel(CHALLENGE_CANCELLED)>"Cancel"</button>
+                    <button type="button" class="primary" disabled=placing.sending on:click=move |_| confirm(CHALLENGE_CONFIRMED)>"Confirm"</button>
                 </div>
-            }
-        })}
+            </div>
+        </div>
     }
 }
 

@@ -237,13 +237,13 @@ test("the bank's confirmation cancelled with Escape: nothing charged, cart and f
   await dialog.waitFor();
   assert.equal(await dialog.getAttribute("aria-modal"), "true");
   assert.ok((await dialog.textContent()).includes(`confirm this payment of ${total}`), "the amount to confirm");
-  assert.equal(await testId(page), "challenge", "focus moves into the dialog");
+  await until(() => testId(page), (id) => id === "challenge", "focus moved into the dialog");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "Tab stays in the dialog");
   await page.keyboard.press("Escape");
-  await dialog.waitFor({ state: "detached" });
+  await dialog.waitFor({ state: "hidden" });
   await until(() => text(page, "checkout-outcome"), (t) => t.includes("did not confirm"), "the cancelled confirmation");
   assert.match(await text(page, "checkout-outcome"), /nothing was charged/);
   await until(() => testId(page), (id) => id === "place-order", "focus back on the button");
