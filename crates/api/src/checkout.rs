@@ -24,7 +24,8 @@
 //! result to `POST /api/checkout/{id}/complete` ([`ChallengeCompletion`], with an
 //! [`IDEMPOTENCY_KEY`] of its own): `201` [`CheckoutReply`], or `402` `payment_declined`
 //! with the reason `authentication_failed` (nothing kept, the cart intact), or `409`
-//! `attempt_expired` once the hold ran out (nothing charged). A challenge is completed once:
+//! `attempt_expired` once the hold ran out (nothing charged; a new checkout of the cart
+//! replaces a challenge still waiting, the same way). A challenge is completed once:
 //! every later completion, by any key, gets the first one's answer. Only the caller who
 //! started the checkout may complete it (anyone else: `404`).
 //!

@@ -71,9 +71,9 @@ pub const PAYMENT_DECLINED: &str = "payment_declined";
 /// Checkout: the payment provider did not answer in time; any authorization is voided and
 /// nothing is kept. Safe to retry with the same key. 504.
 pub const PAYMENT_TIMEOUT: &str = "payment_timeout";
-/// Checkout: a challenge completed after its hold ran out (`CHALLENGE_TTL_SECONDS`): the
-/// stock and uses were released, any authorization voided; nothing was charged. Place the
-/// order again. 409.
+/// Checkout: a challenge completed after its hold ran out (`CHALLENGE_TTL_SECONDS`), or
+/// after a new checkout of the cart replaced it: the stock and uses were released, any
+/// authorization voided; nothing was charged. Place the order again. 409.
 pub const ATTEMPT_EXPIRED: &str = "attempt_expired";
 /// Checkout: no payment provider of that name. 422.
 pub const UNKNOWN_PAYMENT_PROVIDER: &str = "unknown_payment_provider";

@@ -400,3 +400,64 @@ async fn an_abandoned_challenge_is_voided_and_released_by_the_sweeper_and_a_late
     let paid = checkout(&app, &cart, test_cards::SUCCESS, "again", None).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{:?}", paid.json);
 }
+
+#[tokio::test]
+async fn a_new_checkout_of_the_cart_replaces_a_challenge_left_waiting() {
+    let (app, state) = app().await;
+    let cart = app.anonymous_cart().await;
+    fill(&app, &cart, None).await;
+    // The page was closed on the dialog; the shopper comes back with another card.
+    let id = challenged(
+        &state,
+        &checkout(&app, &cart, test_cards::CHALLENGE, "place", None).await,
+    )
+    .await;
+    let zero = json!({"amount": "0.01", "currency": "EUR"});
+    let refused = post(
+        &app,
+        "/api/checkout",
+        Some("wrong-total"),
+        &body(&cart, &zero, test_cards::SUCCESS),
+        None,
+    )
+    .await;
+    assert_eq!(refused.code(), "price_changed", "{:?}", refused.json);
+    assert_eq!(
+        state.payments.test.state(&id),
+        Some(Held::Challenged),
+        "a refused checkout replaces nothing"
+    );
+    assert_eq!(count(&state, RESERVED).await, 1);
+    let paid = checkout(&app, &cart, test_cards::SUCCESS, "other-card", None).await;
+    assert_eq!(
+        paid.status,
+        StatusCode::CREATED,
+        "the unit is given to it: {:?}",
+        paid.json
+    );
+    assert_eq!(
+        state.payments.test.state(&id),
+        Some(Held::Voided),
+        "the challenge is voided"
+    );
+    assert_eq!(count(&state, ORDERS).await, 1);
+    assert_eq!(
+        count(&state, RESERVED).await,
+        1,
+        "held by the new order only"
+    );
+    assert_eq!(count(&state, COUPON_USES).await, 1, "one use, the order's");
+    let late = complete(&app, &id, "confirmed", "late", None).await;
+    assert_eq!(
+        (late.status, late.code()),
+        (StatusCode::CONFLICT, "attempt_expired"),
+        "{:?}",
+        late.json
+    );
+    assert_eq!(count(&state, ORDERS).await, 1, "no second order");
+    assert_eq!(
+        state.payments.test.live_authorizations().len(),
+        1,
+        "the new order's only"
+    );
+}

@@ -39,7 +39,9 @@
 //! still live, asks the provider for the challenge's answer and goes on as a checkout does
 //! after step 2 (`settle`): step 3, or a decline (`authentication_failed`) releasing
 //! everything. A completion after the sweeper released the attempt is `attempt_expired`;
-//! the sweeper voids an abandoned challenge like any expired attempt.
+//! the sweeper voids an abandoned challenge like any expired attempt, and a new checkout of
+//! the cart by the same caller replaces one still waiting (`give_way`: claimed, voided,
+//! released), so a closed page does not lock the cart for the challenge's ten minutes.
 //!
 //! **Idempotency** (as Stripe's): the key is claimed per caller (a customer, or for a guest
 //! the cart) with the request's hash; the first answer is stored, a placed order's in the
@@ -211,7 +213,14 @@ async fn attempt(
             )
         })?;
     check_contact(request)?;
-    let reserved = reserve(state, caller, request).await?;
+    let reserved = match reserve(state, caller, request).await {
+        Err(e)
+            if e.code == code::IN_PROGRESS && give_way(state, caller, &request.cart_id).await? =>
+        {
+            reserve(state, caller, request).await?
+        }
+        reserved => reserved?,
+    };
     let authorization = Authorize {
         key: reserved.attempt_id.clone(),
         amount: reserved.quote.total,
@@ -315,6 +324,30 @@ struct KeptPlacement {
     cart: Cart,
     quote: Quote,
     fulfilment: Fulfilment,
+}
+
+/// A challenge of this caller's cart still waiting for the shopper (the page was closed, or
+/// another card is tried) gives way to a new checkout that step 1 would otherwise refuse as
+/// `in_progress`, as a new PaymentIntent replaces an abandoned one: claimed so no completion
+/// runs, then voided and released (its completion answers `attempt_expired`). `true`: it
+/// did. One a completion is running for is left alone.
+async fn give_way(state: &AppState, caller: &Caller, cart_id: &str) -> Result<bool, AppError> {
+    let Some(waiting) = challenges::waiting(&state.db, cart_id).await? else {
+        return Ok(false);
+    };
+    let replaced = format!("replaced:{}", random_id(""));
+    if waiting.customer_id != caller.customer_id
+        || challenges::claim(&state.db, &waiting.attempt_id, &replaced)
+            .await?
+            .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(provider) = state.payments.get(&waiting.provider) else {
+        return Ok(false);
+    };
+    abandon(state, provider.as_ref(), &waiting.attempt_id).await;
+    Ok(true)
 }
 
 /// Step 2 asked for a challenge: the attempt kept for the shopper (see the module docs) and

@@ -1,6 +1,7 @@
 //! Checkouts waiting for the shopper's challenge (`checkout_challenges`): the placement kept
 //! for step 3, the attempt's hold extended for a person, and the one completion that may
-//! run (claimed by its idempotency key, so a second completion finds the first one's answer).
+//! run (claimed by its idempotency key, so a second completion finds the first one's answer;
+//! or by a new checkout of the cart that replaces it).
 
 use crate::store::checkout::RESERVED;
 use crate::store::{Db, StoreError, WriteTx};
@@ -71,6 +72,17 @@ pub async fn find(db: &Db, attempt_id: &str) -> Result<Option<ChallengeRow>, Sto
         "SELECT c.attempt_id, a.customer_id, c.scope, a.provider, a.state, a.expires_at, c.placement, c.completed_by FROM checkout_challenges c JOIN checkout_attempts a ON a.id = c.attempt_id WHERE c.attempt_id = $1",
     )
     .bind(attempt_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The cart's live attempt, if it is a challenge no completion has claimed.
+pub async fn waiting(db: &Db, cart_id: &str) -> Result<Option<ChallengeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT c.attempt_id, a.customer_id, c.scope, a.provider, a.state, a.expires_at, c.placement, c.completed_by FROM checkout_challenges c JOIN checkout_attempts a ON a.id = c.attempt_id WHERE a.cart_id = $1 AND a.state = $2 AND c.completed_by IS NULL",
+    )
+    .bind(cart_id)
+    .bind(RESERVED)
     .fetch_optional(db.pool())
     .await?)
 }
