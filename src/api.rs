@@ -14,8 +14,9 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
 use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
-    Alternatives, CartView, CheckoutReply, CheckoutRequest, ErrorBody, ErrorDetail,
-    IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn, SignUp, SyncReply, SyncRequest, routes,
+    Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
+    CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn,
+    SignUp, SyncReply, SyncRequest, routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -199,17 +200,56 @@ pub struct PricedLines {
     pub total: Money,
 }
 
+/// What a checkout came to: the order, or a challenge the shopper passes first (202).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Placed {
+    Order(Box<CheckoutReply>),
+    Challenge(Challenge),
+}
+
 /// `POST /api/checkout` with the attempt's idempotency `key`. A refusal is the error and what
 /// it carries.
 pub async fn checkout(
     body: &CheckoutRequest,
     key: &str,
     requests: Requests,
-) -> Result<CheckoutReply, (ApiError, Refusal)> {
+) -> Result<Placed, (ApiError, Refusal)> {
     let builder = Request::post(routes::CHECKOUT).header(IDEMPOTENCY_KEY, key);
     let answer = answer(builder, Some(to_json(body)), Some(requests))
         .await
         .map_err(|e| (e, Refusal::default()))?;
+    if answer.status == 202 {
+        return from_json::<ChallengeReply>(&answer.text)
+            .map(|reply| Placed::Challenge(reply.challenge))
+            .map_err(|e| (bad_response(e), Refusal::default()));
+    }
+    order_placed(&answer).map(|reply| Placed::Order(Box::new(reply)))
+}
+
+/// `POST /api/checkout/{id}/complete`: the shopper's `result` of a challenge, with its own
+/// idempotency `key`.
+pub async fn complete_challenge(
+    id: &str,
+    result: &str,
+    key: &str,
+    requests: Requests,
+) -> Result<CheckoutReply, (ApiError, Refusal)> {
+    let url = routes::with_id(routes::CHECKOUT_COMPLETE, id);
+    let body = to_json(&ChallengeCompletion {
+        result: result.to_owned(),
+    });
+    let builder = Request::post(&url).header(IDEMPOTENCY_KEY, key);
+    let answer = answer(builder, Some(body), Some(requests))
+        .await
+        .map_err(|e| (e, Refusal::default()))?;
+    order_placed(&answer)
+}
+
+/// An answer that places an order: the order, or the refusal and what it carries.
+// The error the checkout functions above return (clippy does not weigh an `async fn`'s):
+// made once per press of a button, so its size costs nothing worth a box.
+#[allow(clippy::result_large_err)]
+fn order_placed(answer: &Answer) -> Result<CheckoutReply, (ApiError, Refusal)> {
     if answer.ok {
         return from_json(&answer.text).map_err(|e| (bad_response(e), Refusal::default()));
     }

@@ -274,6 +274,10 @@ fn PaymentStep() -> impl IntoView {
             test_cards::INSUFFICIENT_FUNDS,
         ),
         ("The provider does not answer", test_cards::TIMEOUT),
+        (
+            "Your bank asks you to confirm (3-D Secure)",
+            test_cards::CHALLENGE,
+        ),
     ];
     view! {
         <form on:submit=submit novalidate>

@@ -2,20 +2,33 @@
 //! idempotency key per attempt (`Draft::key_for`), and what each answer means to the shopper,
 //! decided on `error.code`. The button is disabled while a request is in flight, and a second
 //! press is ignored then too.
+//!
+//! A checkout answered with a challenge (202) opens the bank's confirmation as a modal dialog
+//! ([`ChallengeDialog`]: focus moved into it and kept there, Escape cancels, focus given back
+//! on closing). Confirm or Cancel completes the challenge with a key of its own, kept for that
+//! answer so a retry after going offline sends the same one; the attempt ends with the
+//! challenge's final answer (its own key's answer is the challenge, no use once it is
+//! decided).
 
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use omnicart_api::checkout::TEST_GATEWAY;
-use omnicart_api::{CheckoutRequest, Contact, PaymentMethod, PostalAddress, code};
+use omnicart_api::checkout::{
+    CHALLENGE_CANCELLED, CHALLENGE_CONFIRMED, CHALLENGE_TEST, TEST_GATEWAY,
+};
+use omnicart_api::{
+    Challenge, CheckoutReply, CheckoutRequest, Contact, PaymentMethod, PostalAddress, code,
+};
 use omnicart_engine::fulfilment::Level;
 use omnicart_engine::{CartOp, DeliveryChoice, Money};
+use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError, Refusal, Requests};
+use crate::api::{self, ApiError, Placed, Refusal, Requests};
 use crate::checkout::{Attempt, Draft, remember_guest_order, use_draft};
 use crate::format;
 use crate::routes::checkout::{card_digits, is_pickup};
-use crate::store::{Store, sleep, use_store};
+use crate::store::{Store, random_hex, sleep, use_store};
 
 /// How often an `in_progress` answer is asked again (a second apart) before telling the shopper.
 const IN_PROGRESS_RETRIES: usize = 5;
@@ -45,7 +58,22 @@ struct Placing {
     outcome: RwSignal<Option<Outcome>>,
     /// The server's new total, once the shopper has seen it: the next press agrees to it.
     agreed: RwSignal<Option<Money>>,
+    /// The challenge the dialog shows, while it waits for the shopper.
+    challenge: RwSignal<Option<Challenge>>,
+    /// The answer last sent for it, with its key (sent again as it was after going offline).
+    completion: RwSignal<Option<Completion>>,
+    /// A completion is in flight: the dialog's buttons wait.
+    sending: RwSignal<bool>,
+    /// Why the last completion did not arrive, shown in the dialog.
+    dialog_error: RwSignal<Option<String>>,
     requests: Requests,
+}
+
+/// The shopper's answer to a challenge and the idempotency key it was sent with.
+#[derive(Clone, Debug, PartialEq)]
+struct Completion {
+    result: &'static str,
+    key: String,
 }
 
 impl Placing {
@@ -56,6 +84,10 @@ impl Placing {
             busy: RwSignal::new(false),
             outcome: RwSignal::new(None),
             agreed: RwSignal::new(None),
+            challenge: RwSignal::new(None),
+            completion: RwSignal::new(None),
+            sending: RwSignal::new(false),
+            dialog_error: RwSignal::new(None),
             requests: Requests::of_owner(),
         }
     }
@@ -68,6 +100,7 @@ impl Placing {
 pub fn ResumeAttempt(attempt: Attempt) -> impl IntoView {
     let placing = Placing::new();
     let navigate = use_navigate();
+    let opener = NodeRef::<html::Button>::new();
     let press = move |_| {
         let Ok(request) = api::from_json::<CheckoutRequest>(&attempt.body) else {
             placing.draft.finish();
@@ -88,8 +121,9 @@ pub fn ResumeAttempt(attempt: Attempt) -> impl IntoView {
         <div class="notice place" role="status">
             <p>"Your last order may have been placed: we did not get the answer."</p>
             <div role="alert" data-testid="checkout-outcome">{move || placing.outcome.get().map(|o| outcome_view(placing, o))}</div>
-            <button type="button" class="primary" disabled=placing.busy on:click=press>"Check my order"</button>
+            <button type="button" class="primary" disabled=placing.busy node_ref=opener on:click=press>"Check my order"</button>
         </div>
+        <ChallengeDialog placing opener/>
     }
 }
 
@@ -97,6 +131,7 @@ pub fn ResumeAttempt(attempt: Attempt) -> impl IntoView {
 pub fn PlaceOrder() -> impl IntoView {
     let placing = Placing::new();
     let navigate = use_navigate();
+    let opener = NodeRef::<html::Button>::new();
     let total = move || {
         placing
             .store
@@ -131,10 +166,12 @@ pub fn PlaceOrder() -> impl IntoView {
     view! {
         <div class="place" aria-live="polite">
             <div role="alert" data-testid="checkout-outcome">{move || placing.outcome.get().map(|o| outcome_view(placing, o))}</div>
-            <button type="button" class="primary place-order" data-testid="place-order"
+            <button type="button" class="primary place-order" data-testid="place-order" node_ref=opener
                 disabled=move || placing.busy.get() || total().is_none() on:click=press>{label}</button>
             <p class="fine-print">"The server prices your order once more as it places it; that total is final."</p>
         </div>
+        // Outside the live region: the dialog is announced as a dialog, once.
+        <ChallengeDialog placing opener/>
     }
 }
 
@@ -201,20 +238,16 @@ async fn send(p: Placing, request: &CheckoutRequest, key: &str) -> Option<String
     };
     for _ in 0..IN_PROGRESS_RETRIES {
         match api::checkout(request, key, p.requests).await {
-            Ok(reply) => {
-                p.draft.placed();
-                let number = reply.order.number;
-                let token = reply.guest_token.map(|token| {
-                    remember_guest_order(&number, &token);
-                    format!(
-                        "?token={}",
-                        String::from(js_sys::encode_uri_component(&token))
-                    )
-                });
-                return Some(format!(
-                    "/checkout/placed/{number}{}",
-                    token.unwrap_or_default()
-                ));
+            Ok(Placed::Order(reply)) => return Some(confirmation(p, *reply)),
+            Ok(Placed::Challenge(challenge)) => {
+                // Still busy: the dialog is the next step. A kind this page cannot present
+                // is cancelled at once (nothing is charged, everything released).
+                let presentable = challenge.kind == CHALLENGE_TEST;
+                p.challenge.set(Some(challenge));
+                if !presentable {
+                    return complete(p, CHALLENGE_CANCELLED).await;
+                }
+                return None;
             }
             Err((e, _)) if e.code == code::IN_PROGRESS => sleep(1_000).await,
             Err((e, _)) if e.is_aborted() => return None,
@@ -227,6 +260,172 @@ async fn send(p: Placing, request: &CheckoutRequest, key: &str) -> Option<String
     done(Some(Outcome::Message(
         "Your order is still being placed. Press “Place order” again in a moment: it will not be placed twice.".into(),
     )))
+}
+
+/// The order placed: the attempt is over, and the confirmation's address.
+fn confirmation(p: Placing, reply: CheckoutReply) -> String {
+    p.draft.placed();
+    let number = reply.order.number;
+    let token = reply.guest_token.map(|token| {
+        remember_guest_order(&number, &token);
+        format!(
+            "?token={}",
+            String::from(js_sys::encode_uri_component(&token))
+        )
+    });
+    format!("/checkout/placed/{number}{}", token.unwrap_or_default())
+}
+
+/// The bank's confirmation of the payment, as a modal dialog over the page (see the module
+/// docs). Mobile first: a sheet at the bottom of a phone's screen, a box on larger ones.
+/// `opener` is the button that placed the order: focus goes back to it.
+#[component]
+fn ChallengeDialog(placing: Placing, opener: NodeRef<html::Button>) -> impl IntoView {
+    let navigate = use_navigate();
+    let dialog = NodeRef::<html::Div>::new();
+    // Focus moves into the dialog as it opens and back to the button as it closes, once the
+    // page has shown (or hidden) it and enabled the button again.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = placing.challenge.with(Option::is_some);
+        if was_open.is_some_and(|was| was != open) || (was_open.is_none() && open) {
+            spawn_local(async move {
+                sleep(0).await;
+                let _ = if open {
+                    dialog.get_untracked().map(|d| d.focus())
+                } else {
+                    opener.get_untracked().map(|b| b.focus())
+                };
+            });
+        }
+        open
+    });
+    let answer = move |result: &'static str| {
+        if placing.sending.get_untracked() {
+            return;
+        }
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Some(url) = complete(placing, result).await {
+                navigate(&url, Default::default());
+                placing.store.pull().await;
+            }
+        });
+    };
+    let (confirm, cancel) = (answer.clone(), answer.clone());
+    let keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            answer(CHALLENGE_CANCELLED);
+        }
+        "Tab" => trap_focus(&ev, dialog),
+        _ => {}
+    };
+    let amount = move || {
+        placing
+            .challenge
+            .with(|c| c.as_ref().map(|c| format::money(c.amount)))
+    };
+    // Always in the page, hidden while no challenge waits: less code than a view made anew.
+    view! {
+        <div class="challenge-backdrop" hidden=move || placing.challenge.with(Option::is_none)>
+            <div class="challenge" role="dialog" aria-modal="true" aria-labelledby="challenge-title"
+                aria-describedby="challenge-text" tabindex="-1" node_ref=dialog on:keydown=keydown data-testid="challenge">
+                <h2 id="challenge-title">"Confirm with your bank"</h2>
+                <p id="challenge-text">"Your bank asks you to confirm this payment of "{amount}"."</p>
+                <p class="field-error" role="alert">{move || placing.dialog_error.get()}</p>
+                <div class="step-actions">
+                    <button type="button" class="secondary" disabled=placing.sending on:click=move |_| cancel(CHALLENGE_CANCELLED)>"Cancel"</button>
+                    <button type="button" class="primary" disabled=placing.sending on:click=move |_| confirm(CHALLENGE_CONFIRMED)>"Confirm"</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// Keeps Tab inside the dialog: from its last button to its first, and back with Shift.
+fn trap_focus(ev: &leptos::ev::KeyboardEvent, dialog: NodeRef<html::Div>) {
+    let Some(dialog) = dialog.get_untracked() else {
+        return;
+    };
+    let buttons = dialog.get_elements_by_tag_name("button");
+    let (Some(first), Some(last)) = (
+        buttons.item(0),
+        buttons.item(buttons.length().saturating_sub(1)),
+    ) else {
+        return;
+    };
+    let active = document().active_element();
+    let target = match (ev.shift_key(), active) {
+        (false, Some(a)) if a == last => first,
+        (true, Some(a)) if a == first || a == **dialog => last,
+        _ => return,
+    };
+    ev.prevent_default();
+    if let Ok(el) = target.dyn_into::<web_sys::HtmlElement>() {
+        let _ = el.focus();
+    }
+}
+
+/// The shopper's answer to the challenge: the order placed (the confirmation's address), or
+/// `None` with what happened shown (in the dialog while it may be sent again, else below the
+/// button with the dialog closed).
+async fn complete(p: Placing, result: &'static str) -> Option<String> {
+    let challenge = p.challenge.get_untracked()?;
+    let key = match p.completion.get_untracked() {
+        Some(c) if c.result == result => c.key,
+        _ => {
+            let key = random_hex(16);
+            p.completion.set(Some(Completion {
+                result,
+                key: key.clone(),
+            }));
+            key
+        }
+    };
+    p.sending.set(true);
+    p.dialog_error.set(None);
+    for _ in 0..IN_PROGRESS_RETRIES {
+        match api::complete_challenge(&challenge.id, result, &key, p.requests).await {
+            Ok(reply) => {
+                close_challenge(p);
+                return Some(confirmation(p, reply));
+            }
+            Err((e, _)) if e.code == code::IN_PROGRESS => sleep(1_000).await,
+            Err((e, _)) if e.is_aborted() => return None,
+            Err((e, _))
+                if e.is_offline() || (e.status >= 500 && e.code != code::PAYMENT_TIMEOUT) =>
+            {
+                let text = if e.is_offline() {
+                    "You seem to be offline: your answer did not reach us. Nothing is lost; press it again when you are back online."
+                } else {
+                    "Something went wrong on our side. Nothing is lost; press it again."
+                };
+                p.sending.set(false);
+                p.dialog_error.set(Some(text.into()));
+                return None;
+            }
+            Err((e, refusal)) => {
+                let outcome = refused(p, &e, refusal, challenge.amount);
+                p.draft.finish();
+                close_challenge(p);
+                p.busy.set(false);
+                p.outcome.set(Some(outcome));
+                return None;
+            }
+        }
+    }
+    p.sending.set(false);
+    p.dialog_error.set(Some(
+        "Your answer is still being processed. Press it again in a moment: you will not be charged twice.".into(),
+    ));
+    None
+}
+
+fn close_challenge(p: Placing) {
+    p.challenge.set(None);
+    p.completion.set(None);
+    p.sending.set(false);
+    p.dialog_error.set(None);
 }
 
 fn request(p: Placing, expected_total: Money) -> Result<CheckoutRequest, String> {
@@ -287,6 +486,14 @@ fn refused(p: Placing, e: &ApiError, refusal: Refusal, was: Money) -> Outcome {
                 lines: changed_lines(p.store, &refusal),
             }
         }
+        code::PAYMENT_DECLINED if refusal.reason.as_deref() == Some("authentication_failed") => {
+            message(
+                "Your bank did not confirm the payment; nothing was charged. Your cart and details are kept: you can try again.",
+            )
+        }
+        code::ATTEMPT_EXPIRED => message(
+            "The time to confirm the payment with your bank ran out. Nothing was charged; press “Place order” to try again.",
+        ),
         code::PAYMENT_DECLINED => Outcome::Message(format!(
             "Your card was declined: {}. Nothing was charged; your cart and details are kept. Try another card.",
             decline_reason(refusal.reason.as_deref())

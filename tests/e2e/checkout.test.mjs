@@ -3,7 +3,9 @@
 // explained and keeps the cart and what was typed (a guest, whose order opens by its token); a
 // price change between review and placement (the page shown an old price) is the server's
 // `price_changed`, shown and confirmed; a double tap and a lost answer make one order with one
-// idempotency key. Every test signs up a customer of its own (an order changes a customer's
+// idempotency key; a card whose bank asks for a confirmation opens it as a dialog: cancelled
+// (Escape), nothing is charged and the cart and the typed fields are kept; confirmed, after an
+// answer lost on the way, the retry with the same key places one order. Every test signs up a customer of its own (an order changes a customer's
 // first-order promotions) or checks out as a guest.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,7 @@ import { BASE_URL, LAPTOP, PHONE, addToCart, launch, saved, signIn, text, until 
 const browser = await launch();
 after(() => browser.close());
 
-const CARDS = { success: "4242 4242 4242 4242", declined: "4000000000000002" };
+const CARDS = { success: "4242 4242 4242 4242", declined: "4000000000000002", challenge: "4000 0027 6000 3184" };
 const unique = (name) => `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 const focused = (page) => page.evaluate(() => document.activeElement?.id);
 
@@ -218,4 +220,70 @@ test("an answer lost and the emptied cart pulled since: the same attempt asks wh
   assert.equal(keys.length, 2);
   assert.equal(keys[0], keys[1], "the attempt's key, kept across the reload");
   assert.equal((await orders(context)).length, 1, "one order");
+});
+
+const testId = (page) => page.evaluate(() => document.activeElement?.dataset.testid);
+
+test("the bank's confirmation cancelled with Escape: nothing charged, cart and fields kept, focus back", async () => {
+  const context = await browser.newContext(PHONE);
+  await customer(context, "Carla Cancel");
+  const page = await context.newPage();
+  await addToCart(page, "optical-cable", "1.5 m · €9.99");
+  await standardToBerlin(page);
+  await toReview(page, { card: CARDS.challenge });
+  const total = await text(page, "cart-total");
+  await page.getByTestId("place-order").click();
+  const dialog = page.getByRole("dialog", { name: "Confirm with your bank" });
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute("aria-modal"), "true");
+  assert.ok((await dialog.textContent()).includes(`confirm this payment of ${total}`), "the amount to confirm");
+  await until(() => testId(page), (id) => id === "challenge", "focus moved into the dialog");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "Tab stays in the dialog");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  await until(() => text(page, "checkout-outcome"), (t) => t.includes("did not confirm"), "the cancelled confirmation");
+  assert.match(await text(page, "checkout-outcome"), /nothing was charged/);
+  await until(() => testId(page), (id) => id === "place-order", "focus back on the button");
+  assert.equal(await text(page, "cart-count"), "1", "the cart is kept");
+  assert.equal((await orders(context)).length, 0, "no order");
+  await page.getByRole("button", { name: "Back" }).click();
+  await step(page, "Payment");
+  assert.equal(await page.getByLabel("Card number").inputValue(), CARDS.challenge, "the card typed is kept");
+  assert.ok((await page.locator(".test-cards").textContent()).includes("4000002760003184"), "the test card is listed");
+});
+
+test("the bank's confirmation confirmed, its answer lost and sent again with the same key: one order", async () => {
+  const context = await browser.newContext(PHONE);
+  await customer(context, "Conrad Confirm");
+  const page = await context.newPage();
+  await addToCart(page, "optical-cable", "1.5 m · €9.99");
+  await standardToBerlin(page);
+  await toReview(page, { card: CARDS.challenge });
+  const keys = [];
+  let lose = true;
+  await page.route("**/api/checkout/*/complete", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    if (lose) {
+      lose = false;
+      await route.fetch();
+      await route.abort("connectionreset");
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByTestId("place-order").click();
+  const dialog = page.getByRole("dialog", { name: "Confirm with your bank" });
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await until(() => dialog.textContent(), (t) => t.includes("offline"), "the lost answer, said in the dialog");
+  assert.equal((await orders(context)).length, 1, "the server placed it");
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  const number = await placed(page);
+  assert.equal(keys.length, 2);
+  assert.equal(keys[0], keys[1], "the retry reuses the completion's key");
+  await until(() => text(page, "cart-count"), (n) => n === "0", "the emptied cart");
+  const all = await orders(context);
+  assert.deepEqual(all.map((o) => o.number), [number], "one order, the one confirmed");
 });

@@ -1,5 +1,6 @@
 //! The checkout and order contract: `POST /api/checkout` ([`CheckoutRequest`] →
-//! [`CheckoutReply`]), `GET /api/orders` ([`OrderList`] of [`OrderSummary`]),
+//! [`CheckoutReply`], or [`ChallengeReply`]), `POST /api/checkout/{id}/complete`
+//! ([`ChallengeCompletion`] → [`CheckoutReply`]), `GET /api/orders` ([`OrderList`] of [`OrderSummary`]),
 //! `GET /api/orders/{number}` and `POST /api/orders/{number}/cancel` ([`OrderView`]).
 //!
 //! **What the server reads.** The request names the cart; the server prices it again with
@@ -13,6 +14,20 @@
 //! that attempt). The first answer per key and caller is stored and replayed byte for byte
 //! for 24 hours; the same key with another body is refused (`idempotency_mismatch`); a
 //! retry arriving while the first is still running gets `in_progress` (try again shortly).
+//!
+//! **Challenges** (a 3-D Secure style step, as Stripe's `requires_action`). A provider may
+//! answer a checkout with a challenge the shopper must pass with their bank: the checkout is
+//! answered `202` with a [`ChallengeReply`] (stored under the key like every answer, so a
+//! replay is the same challenge), and the stock and promotion uses stay held for up to
+//! [`CHALLENGE_TTL_SECONDS`]. The page presents the [`Challenge`] (a [`CHALLENGE_TEST`] one
+//! itself, as a dialog; a [`CHALLENGE_REDIRECT`] one at its `url`) and sends the shopper's
+//! result to `POST /api/checkout/{id}/complete` ([`ChallengeCompletion`], with an
+//! [`IDEMPOTENCY_KEY`] of its own): `201` [`CheckoutReply`], or `402` `payment_declined`
+//! with the reason `authentication_failed` (nothing kept, the cart intact), or `409`
+//! `attempt_expired` once the hold ran out (nothing charged; a new checkout of the cart
+//! replaces a challenge still waiting, the same way). A challenge is completed once:
+//! every later completion, by any key, gets the first one's answer. Only the caller who
+//! started the checkout may complete it (anyone else: `404`).
 //!
 //! **Test cards.** The built-in test gateway (provider [`TEST_GATEWAY`], the default)
 //! answers by card number: [`test_cards`].
@@ -51,7 +66,28 @@ pub mod test_cards {
     /// The provider does not answer in time: nothing is charged (the authorization is voided)
     /// and the checkout is refused with `payment_timeout`.
     pub const TIMEOUT: &str = "4000000000000119";
+    /// Asks for a challenge ([`super::CHALLENGE_TEST`], as Stripe's 3-D Secure 2 test card
+    /// of this number): completed with [`super::CHALLENGE_CONFIRMED`] the payment is
+    /// authorized; with [`super::CHALLENGE_CANCELLED`] (or anything else) it is declined as
+    /// `authentication_failed`.
+    pub const CHALLENGE: &str = "4000002760003184";
 }
+
+/// How long a checkout waiting for its challenge holds stock and promotion uses, in seconds
+/// (ten minutes: a bank's confirmation by app or text message takes a person a minute or
+/// two; a 3-D Secure challenge times out after about as long). Then it is released and any
+/// authorization voided: completing it is `attempt_expired`.
+pub const CHALLENGE_TTL_SECONDS: i64 = 10 * 60;
+/// [`Challenge::kind`]: the page presents it itself (the test gateway's confirmation dialog).
+pub const CHALLENGE_TEST: &str = "test";
+/// [`Challenge::kind`]: the page sends the shopper to [`Challenge::url`] (the bank's page).
+pub const CHALLENGE_REDIRECT: &str = "redirect";
+/// [`ChallengeCompletion::result`] of a [`CHALLENGE_TEST`] challenge: the shopper confirmed…
+pub const CHALLENGE_CONFIRMED: &str = "confirmed";
+/// …or cancelled (closed the dialog).
+pub const CHALLENGE_CANCELLED: &str = "cancelled";
+/// Longest [`ChallengeCompletion::result`], in bytes (a 3-D Secure result is a few KiB).
+pub const MAX_CHALLENGE_RESULT_BYTES: usize = 8 * 1024;
 
 /// `POST /api/checkout`, with the [`IDEMPOTENCY_KEY`] header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +133,39 @@ pub struct CheckoutReply {
     /// (`GET /api/orders/{number}?token=…`). Shown once; the server keeps only its hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_token: Option<String>,
+}
+
+/// The answer to a checkout whose payment waits for the shopper's bank (202): stock and
+/// promotion uses are held until [`Challenge::expires_at`]; nothing is charged yet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeReply {
+    pub challenge: Challenge,
+}
+
+/// What the page needs to present a provider's challenge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Names it in `POST /api/checkout/{id}/complete`; unguessable (a guest's capability).
+    pub id: String,
+    /// [`CHALLENGE_TEST`] or [`CHALLENGE_REDIRECT`]; a page that knows neither cancels it.
+    pub kind: String,
+    /// Where a [`CHALLENGE_REDIRECT`] challenge is presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// What the bank is asked to confirm: the order's total.
+    pub amount: Money,
+    /// When the hold ends; completing later is `attempt_expired`.
+    pub expires_at: Timestamp,
+}
+
+/// `POST /api/checkout/{id}/complete`, with an [`IDEMPOTENCY_KEY`] header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeCompletion {
+    /// The page step's result, passed to the provider as it is: for [`CHALLENGE_TEST`],
+    /// [`CHALLENGE_CONFIRMED`] or [`CHALLENGE_CANCELLED`]; at most
+    /// [`MAX_CHALLENGE_RESULT_BYTES`].
+    pub result: String,
 }
 
 /// An order as its shopper sees it.

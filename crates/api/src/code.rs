@@ -69,11 +69,16 @@ pub const OUT_OF_STOCK: &str = "out_of_stock";
 /// `current` is the cart quoted again without it. 409.
 pub const PROMOTION_EXHAUSTED: &str = "promotion_exhausted";
 /// Checkout: the payment provider refused; `reason` says why (`card_declined`,
-/// `insufficient_funds`). Nothing was reserved or charged; the cart is kept. 402.
+/// `insufficient_funds`; `authentication_failed`: the shopper's bank did not confirm a
+/// challenge). Nothing was reserved or charged; the cart is kept. 402.
 pub const PAYMENT_DECLINED: &str = "payment_declined";
 /// Checkout: the payment provider did not answer in time; any authorization is voided and
 /// nothing is kept. Safe to retry with the same key. 504.
 pub const PAYMENT_TIMEOUT: &str = "payment_timeout";
+/// Checkout: a challenge completed after its hold ran out (`CHALLENGE_TTL_SECONDS`), or
+/// after a new checkout of the cart replaced it: the stock and uses were released, any
+/// authorization voided; nothing was charged. Place the order again. 409.
+pub const ATTEMPT_EXPIRED: &str = "attempt_expired";
 /// Checkout: no payment provider of that name. 422.
 pub const UNKNOWN_PAYMENT_PROVIDER: &str = "unknown_payment_provider";
 /// An order change the order's state machine refuses (cancelling a shipped order). 409.

@@ -28,9 +28,9 @@ pub mod openapi;
 pub mod routes;
 
 pub use checkout::{
-    Alternatives, CheckoutReply, CheckoutRequest, Contact, IDEMPOTENCY_KEY, OrderList,
-    OrderSummary, OrderTotals, OrderView, PaymentMethod, PaymentView, PostalAddress,
-    ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
+    Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
+    Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
+    PaymentView, PostalAddress, ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

@@ -27,6 +27,9 @@ pub const ME: &str = "/api/me";
 
 /// `POST` [`crate::CheckoutRequest`] with an `Idempotency-Key` header: places an order.
 pub const CHECKOUT: &str = "/api/checkout";
+/// `POST` [`crate::ChallengeCompletion`] with an `Idempotency-Key` header: the shopper's
+/// result of the checkout's challenge `{id}` ([`crate::Challenge::id`]).
+pub const CHECKOUT_COMPLETE: &str = "/api/checkout/{id}/complete";
 /// `GET`: [`crate::OrderList`], the caller's orders, newest first (`?page=N`).
 pub const ORDERS: &str = "/api/orders";
 /// `GET`: [`crate::OrderView`] (a guest adds `?token=…`).

@@ -1,6 +1,12 @@
 //! Payment providers: [`PaymentProvider`] is what a Stripe or Adyen adapter implements
-//! (authorize, capture, void, refund), and [`TestGateway`] is the built-in one, the default,
-//! answering by the documented test cards (`omnicart_api::checkout::test_cards`).
+//! (authorize, complete a challenge, capture, void, refund), and [`TestGateway`] is the
+//! built-in one, the default, answering by the documented test cards
+//! (`omnicart_api::checkout::test_cards`).
+//!
+//! An authorization may need the shopper first, as a Stripe PaymentIntent's
+//! `requires_action`: it answers [`Authorization::ActionRequired`] with a [`Challenge`] the
+//! page presents (a 3-D Secure step), and [`PaymentProvider::complete`] with the shopper's
+//! result is the authorization's answer (authorized, or declined as `authentication_failed`).
 //!
 //! Every call carries the server's idempotency key: an authorization is keyed by its checkout
 //! attempt's id, so the same call again (a retry, the sweeper) is the same movement, and a void
@@ -11,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use omnicart_api::checkout::test_cards;
+use omnicart_api::checkout::{CHALLENGE_CONFIRMED, CHALLENGE_TEST, test_cards};
 use omnicart_engine::Money;
 
 /// A boxed future, so providers can sit behind `dyn`.
@@ -27,6 +33,26 @@ pub struct Authorize {
     pub token: String,
 }
 
+/// What an authorization came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authorization {
+    /// Held, with the provider's reference.
+    Authorized(String),
+    /// Nothing held yet: the shopper must pass the challenge, then
+    /// [`PaymentProvider::complete`] answers.
+    ActionRequired(Challenge),
+}
+
+/// How the page presents a provider's challenge (`omnicart_api::Challenge` without what the
+/// server adds: its id and amount, its expiry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// `omnicart_api::checkout::CHALLENGE_TEST` or `CHALLENGE_REDIRECT`.
+    pub kind: &'static str,
+    /// Where a redirect challenge is presented (the provider's, for the bank's page).
+    pub url: Option<String>,
+}
+
 /// Why a provider call did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentError {
@@ -39,10 +65,18 @@ pub enum PaymentError {
 }
 
 pub trait PaymentProvider: Send + Sync {
-    /// Holds `amount` on the shopper's method; the provider's reference on success.
+    /// Holds `amount` on the shopper's method, or asks for a challenge first.
     fn authorize<'a>(
         &'a self,
         request: &'a Authorize,
+    ) -> BoxFuture<'a, Result<Authorization, PaymentError>>;
+    /// The answer to the authorization `key` that asked for a challenge, given the page
+    /// step's `result`: the provider's reference once held, or `Declined`
+    /// (`authentication_failed`). Asked again, the same answer.
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        result: &'a str,
     ) -> BoxFuture<'a, Result<String, PaymentError>>;
     /// Takes `amount` of what the authorization `key` holds (at shipment).
     fn capture<'a>(
@@ -95,6 +129,10 @@ impl Providers {
 /// What the test gateway holds per authorization key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Held {
+    /// Waiting for the shopper's challenge: nothing held yet.
+    Challenged,
+    /// The shopper did not pass the challenge: nothing held.
+    Refused,
     Authorized,
     Captured,
     Voided,
@@ -102,7 +140,9 @@ pub enum Held {
 
 /// The built-in gateway: in memory, answering by card number (see `test_cards`). A
 /// [`test_cards::TIMEOUT`] card authorizes and then loses the answer, as a real timeout may,
-/// so the caller must void it.
+/// so the caller must void it. A [`test_cards::CHALLENGE`] card asks for a challenge the page
+/// presents itself ([`CHALLENGE_TEST`]), passed by the result [`CHALLENGE_CONFIRMED`]; a
+/// void while it waits records the void (and holds nothing).
 #[derive(Default)]
 pub struct TestGateway {
     held: Mutex<HashMap<String, Held>>,
@@ -137,11 +177,15 @@ impl TestGateway {
     }
 }
 
+fn reference(key: &str) -> String {
+    format!("test_auth_{key}")
+}
+
 impl PaymentProvider for TestGateway {
     fn authorize<'a>(
         &'a self,
         request: &'a Authorize,
-    ) -> BoxFuture<'a, Result<String, PaymentError>> {
+    ) -> BoxFuture<'a, Result<Authorization, PaymentError>> {
         Box::pin(async move {
             let card: String = request
                 .token
@@ -151,7 +195,14 @@ impl PaymentProvider for TestGateway {
             match card.as_str() {
                 test_cards::SUCCESS => {
                     self.set(&request.key, Held::Authorized);
-                    Ok(format!("test_auth_{}", request.key))
+                    Ok(Authorization::Authorized(reference(&request.key)))
+                }
+                test_cards::CHALLENGE => {
+                    self.set(&request.key, Held::Challenged);
+                    Ok(Authorization::ActionRequired(Challenge {
+                        kind: CHALLENGE_TEST,
+                        url: None,
+                    }))
                 }
                 test_cards::TIMEOUT => {
                     self.set(&request.key, Held::Authorized);
@@ -161,6 +212,31 @@ impl PaymentProvider for TestGateway {
                     Err(PaymentError::Declined("insufficient_funds".into()))
                 }
                 _ => Err(PaymentError::Declined("card_declined".into())),
+            }
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        result: &'a str,
+    ) -> BoxFuture<'a, Result<String, PaymentError>> {
+        Box::pin(async move {
+            let refused = || Err(PaymentError::Declined("authentication_failed".into()));
+            match self.state(key) {
+                Some(Held::Challenged) if result == CHALLENGE_CONFIRMED => {
+                    self.set(key, Held::Authorized);
+                    Ok(reference(key))
+                }
+                Some(Held::Challenged) => {
+                    self.set(key, Held::Refused);
+                    refused()
+                }
+                Some(Held::Authorized | Held::Captured) => Ok(reference(key)),
+                Some(Held::Refused) => refused(),
+                Some(Held::Voided) | None => Err(PaymentError::Failed(format!(
+                    "no challenge waiting under {key}"
+                ))),
             }
         })
     }
@@ -183,7 +259,7 @@ impl PaymentProvider for TestGateway {
 
     fn void<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async move {
-            if self.state(key) == Some(Held::Authorized) {
+            if matches!(self.state(key), Some(Held::Authorized | Held::Challenged)) {
                 self.set(key, Held::Voided);
             }
             Ok(())

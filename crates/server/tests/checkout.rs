@@ -607,12 +607,29 @@ impl omnicart_server::payment::PaymentProvider for Stalled {
         request: &'a omnicart_server::payment::Authorize,
     ) -> omnicart_server::payment::BoxFuture<
         'a,
-        Result<String, omnicart_server::payment::PaymentError>,
+        Result<omnicart_server::payment::Authorization, omnicart_server::payment::PaymentError>,
     > {
         Box::pin(async move {
             self.entered.notify_one();
             self.gate.notified().await;
-            Ok(format!("stalled_{}", request.key))
+            Ok(omnicart_server::payment::Authorization::Authorized(
+                format!("stalled_{}", request.key),
+            ))
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        _result: &'a str,
+    ) -> omnicart_server::payment::BoxFuture<
+        'a,
+        Result<String, omnicart_server::payment::PaymentError>,
+    > {
+        Box::pin(async move {
+            Err(omnicart_server::payment::PaymentError::Failed(format!(
+                "no challenge under {key}"
+            )))
         })
     }
 

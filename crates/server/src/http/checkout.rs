@@ -1,14 +1,17 @@
-//! `POST /api/checkout` (`CheckoutRequest`, `Idempotency-Key`), `GET /api/orders`,
+//! `POST /api/checkout` (`CheckoutRequest`, `Idempotency-Key`),
+//! `POST /api/checkout/{id}/complete` (`ChallengeCompletion`, `Idempotency-Key`), `GET /api/orders`,
 //! `GET /api/orders/{number}`, `POST /api/orders/{number}/cancel`; the rules are
-//! [`crate::service::checkout`]'s and [`crate::service::orders`]'s. A checkout's answer is
-//! sent as the bytes stored for its key, so a replay is identical.
+//! [`crate::service::checkout`]'s and [`crate::service::orders`]'s. A checkout's (and a
+//! completion's) answer is sent as the bytes stored for its key, so a replay is identical.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnicart_api::{CheckoutRequest, IDEMPOTENCY_KEY, OrderList, OrderView, routes};
+use omnicart_api::{
+    ChallengeCompletion, CheckoutRequest, IDEMPOTENCY_KEY, OrderList, OrderView, routes,
+};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -18,6 +21,7 @@ use crate::service::{Caller, checkout, orders};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(api_path(routes::CHECKOUT), post(place))
+        .route(api_path(routes::CHECKOUT_COMPLETE), post(complete))
         .route(api_path(routes::ORDERS), get(list))
         .route(api_path(routes::ORDER), get(read))
         .route(api_path(routes::ORDER_CANCEL), post(cancel))
@@ -31,11 +35,28 @@ async fn place(
 ) -> Result<Response, AppError> {
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
     let answer = checkout::place(&state, &caller, key, request).await?;
+    Ok(stored(answer))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(completion): ApiJson<ChallengeCompletion>,
+) -> Result<Response, AppError> {
+    let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
+    let answer = checkout::complete(&state, &caller, &id, key, completion).await?;
+    Ok(stored(answer))
+}
+
+/// An answer as it was stored for its key.
+fn stored(answer: checkout::Answer) -> Response {
     let content_type = [(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     )];
-    Ok((answer.status, content_type, answer.body).into_response())
+    (answer.status, content_type, answer.body).into_response()
 }
 
 #[derive(Deserialize)]

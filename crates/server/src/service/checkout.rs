@@ -28,6 +28,21 @@
 //! with opposite expiry conditions, so exactly one of them wins. Money moves last: nothing is
 //! authorized before stock and uses are held.
 //!
+//! **Challenges** (as Stripe's `requires_action`). The provider may answer step 2 with a
+//! challenge for the shopper (a 3-D Secure step): the attempt stays live, holding its stock
+//! and uses, its expiry moved to [`CHALLENGE_TTL_SECONDS`] from now (a person's time, not a
+//! provider's) by a conditional update that loses to the sweeper, and what step 3 needs is
+//! kept beside it (`checkout_challenges`); the answer is `202` with the challenge, stored
+//! under the key in that transaction. [`complete`] (`POST /api/checkout/{id}/complete`,
+//! the caller who started it only, with a key of its own) claims the challenge for its key,
+//! so one completion runs and every other gets its stored answer; then, if the attempt is
+//! still live, asks the provider for the challenge's answer and goes on as a checkout does
+//! after step 2 (`settle`): step 3, or a decline (`authentication_failed`) releasing
+//! everything. A completion after the sweeper released the attempt is `attempt_expired`;
+//! the sweeper voids an abandoned challenge like any expired attempt, and a new checkout of
+//! the cart by the same caller replaces one still waiting (`give_way`: claimed, voided,
+//! released), so a closed page does not lock the cart for the challenge's ten minutes.
+//!
 //! **Idempotency** (as Stripe's): the key is claimed per caller (a customer, or for a guest
 //! the cart) with the request's hash; the first answer is stored, a placed order's in the
 //! transaction that creates it, a refusal's after it, and replayed byte for byte for
@@ -40,10 +55,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use omnicart_api::checkout::{CHALLENGE_TTL_SECONDS, MAX_CHALLENGE_RESULT_BYTES};
 use omnicart_api::checkout::{IDEMPOTENCY_KEY_TTL_SECONDS, MAX_FIELD_CHARS, MAX_STREET_LINES};
 use omnicart_api::{
-    Alternatives, CartView, CheckoutReply, CheckoutRequest, ShortLine,
-    checkout::MAX_IDEMPOTENCY_KEY_BYTES, code,
+    Alternatives, CartView, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
+    ShortLine, checkout::MAX_IDEMPOTENCY_KEY_BYTES, code,
 };
 use omnicart_engine::fulfilment::delivery::DeliveryQuote;
 use omnicart_engine::promotion::Amount;
@@ -56,11 +72,12 @@ use omnicart_order::{Fulfilment, Order, OrderNumber, Placement, StockDemand};
 use crate::AppState;
 use crate::error::{AppError, Refusal};
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
-use crate::payment::{Authorize, PaymentError, PaymentProvider};
+use crate::payment::{Authorization, Authorize, Challenge, PaymentError, PaymentProvider};
 use crate::service::orders::{order_view, trimmed_contact};
 use crate::service::{Caller, mail};
+use crate::store::challenges::{self, ChallengeRow, NewChallenge};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
-use crate::store::idempotency::{self, Claim};
+use crate::store::idempotency::{self, Claim, Stored};
 use crate::store::mail as store_mail;
 use crate::store::orders::{self, NewOrder};
 use crate::store::{WriteTx, cart_log};
@@ -196,7 +213,14 @@ async fn attempt(
             )
         })?;
     check_contact(request)?;
-    let reserved = reserve(state, caller, request).await?;
+    let reserved = match reserve(state, caller, request).await {
+        Err(e)
+            if e.code == code::IN_PROGRESS && give_way(state, caller, &request.cart_id).await? =>
+        {
+            reserve(state, caller, request).await?
+        }
+        reserved => reserved?,
+    };
     let authorization = Authorize {
         key: reserved.attempt_id.clone(),
         amount: reserved.quote.total,
@@ -205,17 +229,51 @@ async fn attempt(
     let authorized = tokio::time::timeout(AUTHORIZE_TIMEOUT, provider.authorize(&authorization))
         .await
         .unwrap_or(Err(PaymentError::Timeout));
-    match authorized {
-        Ok(_) => match create_order(state, caller, request, keyed, &reserved).await {
+    let placing = Placing {
+        caller,
+        request,
+        keyed,
+        reserved: &reserved,
+    };
+    let paid = match authorized {
+        Ok(Authorization::ActionRequired(challenge)) => {
+            return await_challenge(state, provider.as_ref(), &placing, challenge).await;
+        }
+        Ok(Authorization::Authorized(_)) => Ok(()),
+        Err(e) => Err(e),
+    };
+    settle(state, provider.as_ref(), &placing, paid).await
+}
+
+/// A checkout and what step 1 reserved for it: what step 3 places.
+struct Placing<'a> {
+    caller: &'a Caller,
+    request: &'a CheckoutRequest,
+    keyed: &'a Keyed<'a>,
+    reserved: &'a Reserved,
+}
+
+/// What follows the provider's answer, for a checkout (step 2) and a challenge's completion
+/// alike: authorized, step 3 (voided and released if it fails); declined, released; no
+/// answer or a failure, voided and released.
+async fn settle(
+    state: &AppState,
+    provider: &dyn PaymentProvider,
+    placing: &Placing<'_>,
+    paid: Result<(), PaymentError>,
+) -> Result<Answer, AppError> {
+    let attempt_id = &placing.reserved.attempt_id;
+    match paid {
+        Ok(()) => match create_order(state, placing).await {
             Ok(answer) => Ok(answer),
             Err(e) => {
-                abandon(state, provider.as_ref(), &reserved.attempt_id).await;
+                abandon(state, provider, attempt_id).await;
                 Err(e)
             }
         },
         Err(PaymentError::Declined(reason)) => {
             let mut tx = state.db.begin_write().await?;
-            held::release(&mut tx, &reserved.attempt_id, RESERVED, RELEASED).await?;
+            held::release(&mut tx, attempt_id, RESERVED, RELEASED).await?;
             tx.commit().await?;
             let message = format!("the payment was declined ({reason})");
             let refusal = Refusal {
@@ -230,7 +288,7 @@ async fn attempt(
             .with_refusal(refusal))
         }
         Err(PaymentError::Timeout | PaymentError::Failed(_)) => {
-            abandon(state, provider.as_ref(), &reserved.attempt_id).await;
+            abandon(state, provider, attempt_id).await;
             let message = "the payment provider did not answer; nothing was charged";
             Err(AppError::new(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -257,6 +315,279 @@ async fn abandon(state: &AppState, provider: &dyn PaymentProvider, attempt_id: &
     if let Err(e) = released.await {
         tracing::warn!(attempt_id, ?e, "release failed; the sweeper will retry");
     }
+}
+
+/// What a challenge keeps for step 3: the checkout and what step 1 reserved.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptPlacement {
+    request: CheckoutRequest,
+    cart: Cart,
+    quote: Quote,
+    fulfilment: Fulfilment,
+}
+
+/// A challenge of this caller's cart still waiting for the shopper (the page was closed, or
+/// another card is tried) gives way to a new checkout that step 1 would otherwise refuse as
+/// `in_progress`, as a new PaymentIntent replaces an abandoned one: claimed so no completion
+/// runs, then voided and released (its completion answers `attempt_expired`). `true`: it
+/// did. One a completion is running for is left alone.
+async fn give_way(state: &AppState, caller: &Caller, cart_id: &str) -> Result<bool, AppError> {
+    let Some(waiting) = challenges::waiting(&state.db, cart_id).await? else {
+        return Ok(false);
+    };
+    let replaced = format!("replaced:{}", random_id(""));
+    if waiting.customer_id != caller.customer_id
+        || challenges::claim(&state.db, &waiting.attempt_id, &replaced)
+            .await?
+            .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(provider) = state.payments.get(&waiting.provider) else {
+        return Ok(false);
+    };
+    abandon(state, provider.as_ref(), &waiting.attempt_id).await;
+    Ok(true)
+}
+
+/// Step 2 asked for a challenge: the attempt kept for the shopper (see the module docs) and
+/// the challenge answered; voided and released if that fails (or the sweeper was first).
+async fn await_challenge(
+    state: &AppState,
+    provider: &dyn PaymentProvider,
+    placing: &Placing<'_>,
+    challenge: Challenge,
+) -> Result<Answer, AppError> {
+    let kept = keep_for_challenge(state, placing, challenge).await;
+    if kept.is_err() {
+        abandon(state, provider, &placing.reserved.attempt_id).await;
+    }
+    kept
+}
+
+async fn keep_for_challenge(
+    state: &AppState,
+    placing: &Placing<'_>,
+    challenge: Challenge,
+) -> Result<Answer, AppError> {
+    let reserved = placing.reserved;
+    let now = now_unix();
+    let expires_at = now + CHALLENGE_TTL_SECONDS;
+    let reply = ChallengeReply {
+        challenge: omnicart_api::Challenge {
+            id: reserved.attempt_id.clone(),
+            kind: challenge.kind.to_owned(),
+            url: challenge.url,
+            amount: reserved.quote.total,
+            expires_at: omnicart_engine::Timestamp::from_unix(expires_at),
+        },
+    };
+    let body = serde_json::to_string(&reply).map_err(AppError::internal)?;
+    let placement = serde_json::to_string(&KeptPlacement {
+        request: placing.request.clone(),
+        cart: reserved.cart.clone(),
+        quote: reserved.quote.clone(),
+        fulfilment: reserved.fulfilment.clone(),
+    })
+    .map_err(AppError::internal)?;
+    let mut tx = state.db.begin_write().await?;
+    if !challenges::extend_attempt(&mut tx, &reserved.attempt_id, now, expires_at).await? {
+        return Err(took_too_long());
+    }
+    let keyed = placing.keyed;
+    let new = NewChallenge {
+        attempt_id: &reserved.attempt_id,
+        scope: keyed.scope,
+        placement: &placement,
+        now,
+    };
+    challenges::insert(&mut tx, &new).await?;
+    let status = StatusCode::ACCEPTED;
+    idempotency::answer(&mut tx, keyed.scope, keyed.key, status.as_u16(), &body).await?;
+    tx.commit().await?;
+    Ok(Answer { status, body })
+}
+
+/// `POST /api/checkout/{id}/complete`: the shopper's result of the challenge `id`, with the
+/// idempotency key `key` (see the module docs).
+pub async fn complete(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    key: Option<&str>,
+    completion: ChallengeCompletion,
+) -> Result<Answer, AppError> {
+    let key = checked_key(key)?;
+    if completion.result.is_empty() || completion.result.len() > MAX_CHALLENGE_RESULT_BYTES {
+        let message = format!("result: 1 to {MAX_CHALLENGE_RESULT_BYTES} bytes");
+        return Err(invalid(message));
+    }
+    let challenge = challenges::find(&state.db, id)
+        .await?
+        .filter(|c| c.customer_id == caller.customer_id)
+        .ok_or_else(|| AppError::not_found("challenge"))?;
+    let mut hashed = format!("complete {id} ").into_bytes();
+    hashed.extend(serde_json::to_vec(&completion).map_err(AppError::internal)?);
+    let keyed = Keyed {
+        scope: &challenge.scope,
+        key,
+    };
+    if let Some(first) = claim_key(state, &keyed, &sha256_hex(&hashed)).await? {
+        return Ok(first);
+    }
+    match completed(state, caller, &challenge, &keyed, &completion.result).await {
+        Ok(answer) => Ok(answer),
+        Err(e) if e.status.is_server_error() || e.code == code::IN_PROGRESS => {
+            challenges::unclaim(&state.db, id, key).await?;
+            idempotency::forget(&state.db, keyed.scope, key).await?;
+            Err(e)
+        }
+        Err(e) => keep_refusal(state, &keyed, e).await,
+    }
+}
+
+/// A completion whose key is claimed: the challenge claimed for that key (or the answer of
+/// the completion that has it), then, if the attempt still holds, the provider's answer
+/// settled as a checkout's.
+async fn completed(
+    state: &AppState,
+    caller: &Caller,
+    challenge: &ChallengeRow,
+    keyed: &Keyed<'_>,
+    result: &str,
+) -> Result<Answer, AppError> {
+    let attempt_id = &challenge.attempt_id;
+    if let Some(holder) = challenges::claim(&state.db, attempt_id, keyed.key).await? {
+        return first_completion(state, challenge, keyed, &holder).await;
+    }
+    // Read again now that it is claimed: the sweeper may have released it since.
+    let now = now_unix();
+    let live = challenges::find(&state.db, attempt_id).await?;
+    if !live.is_some_and(|c| c.live_at(now)) {
+        return Err(attempt_expired());
+    }
+    let provider = state
+        .payments
+        .get(&challenge.provider)
+        .cloned()
+        .ok_or_else(|| AppError::internal(format!("no provider {:?}", challenge.provider)))?;
+    let kept: KeptPlacement =
+        serde_json::from_str(&challenge.placement).map_err(AppError::internal)?;
+    let reserved = Reserved {
+        attempt_id: attempt_id.clone(),
+        cart: kept.cart,
+        quote: kept.quote,
+        fulfilment: kept.fulfilment,
+    };
+    let paid = tokio::time::timeout(AUTHORIZE_TIMEOUT, provider.complete(attempt_id, result))
+        .await
+        .unwrap_or(Err(PaymentError::Timeout))
+        .map(|_reference| ());
+    let placing = Placing {
+        caller,
+        request: &kept.request,
+        keyed,
+        reserved: &reserved,
+    };
+    settle(state, provider.as_ref(), &placing, paid).await
+}
+
+/// Another completion (its key `holder`) has the challenge: its answer, kept under this key
+/// too; `in_progress` while it runs; `attempt_expired` if it left none and the hold ran out.
+async fn first_completion(
+    state: &AppState,
+    challenge: &ChallengeRow,
+    keyed: &Keyed<'_>,
+    holder: &str,
+) -> Result<Answer, AppError> {
+    match idempotency::stored(&state.db, keyed.scope, holder).await? {
+        Stored::Answered { status, body } => {
+            let mut tx = state.db.begin_write().await?;
+            idempotency::answer(&mut tx, keyed.scope, keyed.key, status, &body).await?;
+            tx.commit().await?;
+            let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
+            Ok(Answer { status, body })
+        }
+        Stored::Missing if !challenge.live_at(now_unix()) => Err(attempt_expired()),
+        Stored::Running | Stored::Missing => Err(in_progress(
+            "this challenge is being completed by another request",
+        )),
+    }
+}
+
+/// The idempotency key of a request, checked.
+fn checked_key(key: Option<&str>) -> Result<&str, AppError> {
+    match key.map(str::trim) {
+        Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_BYTES => Ok(k),
+        _ => {
+            let message =
+                format!("send an Idempotency-Key header of 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes");
+            Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                code::IDEMPOTENCY_KEY_REQUIRED,
+                message,
+            ))
+        }
+    }
+}
+
+/// Claims `keyed` for a request hashing to `hash`: `Some` first answer to send again, or
+/// `None` to run; the key used for another request, or still running, is refused.
+async fn claim_key(
+    state: &AppState,
+    keyed: &Keyed<'_>,
+    hash: &str,
+) -> Result<Option<Answer>, AppError> {
+    let now = now_unix();
+    let expired_before = now - IDEMPOTENCY_KEY_TTL_SECONDS;
+    match idempotency::claim(&state.db, keyed.scope, keyed.key, hash, now, expired_before).await? {
+        Claim::Fresh => Ok(None),
+        Claim::Answered { status, body } => {
+            let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
+            Ok(Some(Answer { status, body }))
+        }
+        Claim::Mismatch => {
+            let message = "this Idempotency-Key was used with another request; use a new key";
+            Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::IDEMPOTENCY_MISMATCH,
+                message,
+            ))
+        }
+        Claim::Running => Err(in_progress(
+            "a request with this Idempotency-Key is still running",
+        )),
+    }
+}
+
+/// A refusal kept as the key's answer (and sent as it was kept).
+async fn keep_refusal(
+    state: &AppState,
+    keyed: &Keyed<'_>,
+    e: AppError,
+) -> Result<Answer, AppError> {
+    let status = e.status;
+    let body = serde_json::to_string(&e.into_body(None)).map_err(AppError::internal)?;
+    let mut tx = state.db.begin_write().await?;
+    idempotency::answer(&mut tx, keyed.scope, keyed.key, status.as_u16(), &body).await?;
+    tx.commit().await?;
+    Ok(Answer { status, body })
+}
+
+fn in_progress(message: &str) -> AppError {
+    AppError::new(StatusCode::CONFLICT, code::IN_PROGRESS, message).with_retry_after(1)
+}
+
+fn attempt_expired() -> AppError {
+    let message =
+        "the time to confirm this payment ran out: nothing was charged; place the order again";
+    AppError::new(StatusCode::CONFLICT, code::ATTEMPT_EXPIRED, message)
+}
+
+/// Step 3 lost to the sweeper: the attempt expired before it.
+fn took_too_long() -> AppError {
+    let message = "the payment took too long; nothing was charged";
+    AppError::new(StatusCode::GATEWAY_TIMEOUT, code::PAYMENT_TIMEOUT, message)
 }
 
 /// Step 1 (see the module docs).
@@ -662,22 +993,17 @@ async fn promotion_exhausted(
 }
 
 /// Step 3 (see the module docs).
-async fn create_order(
-    state: &AppState,
-    caller: &Caller,
-    request: &CheckoutRequest,
-    keyed: &Keyed<'_>,
-    reserved: &Reserved,
-) -> Result<Answer, AppError> {
+async fn create_order(state: &AppState, placing: &Placing<'_>) -> Result<Answer, AppError> {
+    let Placing {
+        caller,
+        request,
+        keyed,
+        reserved,
+    } = *placing;
     let mut tx = state.db.begin_write().await?;
     let now = now_unix();
     if !held::move_attempt(&mut tx, &reserved.attempt_id, RESERVED, ORDERED, Some(now)).await? {
-        let message = "the payment took too long; nothing was charged";
-        return Err(AppError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            code::PAYMENT_TIMEOUT,
-            message,
-        ));
+        return Err(took_too_long());
     }
     let guest_token = caller.customer_id.is_none().then(session_token);
     let order_id = random_id("ord_");

@@ -115,3 +115,34 @@ pub async fn prune(db: &Db, answered_before: i64, running_before: i64) -> Result
     tx.commit().await?;
     Ok(())
 }
+
+/// What is stored under a key, read without claiming it.
+pub enum Stored {
+    /// No claim: never made, forgotten or pruned.
+    Missing,
+    /// Its request is still running.
+    Running,
+    Answered {
+        status: u16,
+        body: String,
+    },
+}
+
+/// What is stored under `key` (another request's key, whose answer this one gives).
+pub async fn stored(db: &Db, scope: &str, key: &str) -> Result<Stored, StoreError> {
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT status, body FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match row {
+        None => Stored::Missing,
+        Some((Some(status), Some(body))) => Stored::Answered {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        },
+        Some(_) => Stored::Running,
+    })
+}

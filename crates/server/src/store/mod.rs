@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod cart_log;
 pub mod carts;
+pub mod challenges;
 pub mod checkout;
 pub mod idempotency;
 pub mod mail;
