@@ -19,6 +19,7 @@ export declare const ROUTES: {
   readonly signOut: "/api/auth/sign-out";
   readonly me: "/api/me";
   readonly checkout: "/api/checkout";
+  readonly checkoutComplete: "/api/checkout/{id}/complete";
   readonly orders: "/api/orders";
   readonly order: "/api/orders/{number}";
   readonly orderCancel: "/api/orders/{number}/cancel";
@@ -44,18 +45,21 @@ export declare const TEST_CARDS: {
   readonly insufficient_funds: "4000000000009995";
   /** No answer in time: `payment_timeout`, nothing charged. */
   readonly timeout: "4000000000000119";
+  /** Asks for a challenge (202, a 3-D Secure style step): complete it with `"confirmed"` and
+   *  the payment is authorized; with `"cancelled"` it is declined (`authentication_failed`). */
+  readonly challenge: "4000002760003184";
 };
 
 /** Every `error.code` the API documents (its own and the engine's). */
 export declare const ERROR_CODES: readonly ErrorCode[];
 export type ErrorCode =
   | "not_found" | "malformed_json" | "invalid_request" | "unsupported_media_type"
-  | "body_too_large" | "invalid_body" | "invalid_ops_count" | "invalid_operation"
+  | "body_too_large" | "invalid_body" | "invalid_ops_count" | "invalid_operation" | "stamp_out_of_range"
   | "stale_version" | "cursor_ahead" | "invalid_email" | "weak_password" | "invalid_name"
   | "email_taken" | "invalid_credentials" | "too_many_attempts" | "not_signed_in"
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
-  | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "unknown_payment_provider"
+  | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "internal"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
@@ -90,6 +94,31 @@ export interface CheckoutReply {
   order: OrderView;
   /** A guest's capability to the order (`?token=`): shown once, keep it. */
   guest_token?: string;
+}
+
+/** The answer to a checkout whose payment waits for the shopper's bank (202): stock and
+ *  promotion uses are held until `challenge.expires_at`; nothing is charged yet. */
+export interface ChallengeReply {
+  challenge: Challenge;
+}
+
+/** What a page needs to present the challenge. */
+export interface Challenge {
+  /** Names it in `POST /api/checkout/{id}/complete`. */
+  id: string;
+  /** `"test"` (the test gateway's: present it yourself) or `"redirect"` (at `url`). */
+  kind: string;
+  url?: string;
+  /** What the bank is asked to confirm: the order's total. */
+  amount: Money;
+  /** When the hold ends; completing later is `attempt_expired`. */
+  expires_at: string;
+}
+
+/** `POST /api/checkout/{id}/complete`, with an `Idempotency-Key` header. */
+export interface ChallengeCompletion {
+  /** For a `"test"` challenge: `"confirmed"` or `"cancelled"`. */
+  result: string;
 }
 
 export type OrderState =
@@ -169,5 +198,12 @@ export interface SyncReply {
 }
 export interface SignIn { email: string; password: string; cart_id?: string }
 export interface SignUp { email: string; password: string; name: string; cart_id?: string }
-export interface Me { customer: Customer; cart_id: string; segments?: string[]; first_order?: boolean }
+export interface Me {
+  customer: Customer;
+  cart_id: string;
+  segments?: string[];
+  first_order?: boolean;
+  /** Coupon codes the customer's orders used (once-per-customer coupons refuse them). */
+  used_coupons?: string[];
+}
 export interface Customer { id: string; email: string; name: string }

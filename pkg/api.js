@@ -12,6 +12,7 @@ export const ROUTES = Object.freeze({
   signOut: "/api/auth/sign-out",
   me: "/api/me",
   checkout: "/api/checkout",
+  checkoutComplete: "/api/checkout/{id}/complete",
   orders: "/api/orders",
   order: "/api/orders/{number}",
   orderCancel: "/api/orders/{number}/cancel",
@@ -34,16 +35,17 @@ export const TEST_CARDS = Object.freeze({
   declined: "4000000000000002",
   insufficient_funds: "4000000000009995",
   timeout: "4000000000000119",
+  challenge: "4000002760003184",
 });
 
 export const ERROR_CODES = Object.freeze([
   "not_found", "malformed_json", "invalid_request", "unsupported_media_type",
   "body_too_large", "invalid_body", "invalid_ops_count", "invalid_operation",
-  "stale_version", "cursor_ahead", "invalid_email", "weak_password", "invalid_name",
+  "stamp_out_of_range", "stale_version", "cursor_ahead", "invalid_email", "weak_password", "invalid_name",
   "email_taken", "invalid_credentials", "too_many_attempts", "not_signed_in",
   "idempotency_key_required", "idempotency_mismatch", "in_progress", "cart_empty",
   "invalid_checkout", "delivery_unavailable", "price_changed", "out_of_stock",
-  "promotion_exhausted", "payment_declined", "payment_timeout", "unknown_payment_provider",
+  "promotion_exhausted", "payment_declined", "payment_timeout", "attempt_expired", "unknown_payment_provider",
   "invalid_transition", "transition_forbidden", "internal",
   "unknown_sku", "not_in_cart", "too_many_lines", "quantity_limit", "duplicate_line",
   "unknown_coupon", "too_many_coupons", "coupon_not_in_cart", "unknown_location",

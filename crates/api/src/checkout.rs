@@ -138,12 +138,14 @@ pub struct CheckoutReply {
 /// The answer to a checkout whose payment waits for the shopper's bank (202): stock and
 /// promotion uses are held until [`Challenge::expires_at`]; nothing is charged yet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeReply {
     pub challenge: Challenge,
 }
 
 /// What the page needs to present a provider's challenge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Challenge {
     /// Names it in `POST /api/checkout/{id}/complete`; unguessable (a guest's capability).
     pub id: String,
@@ -153,13 +155,16 @@ pub struct Challenge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// What the bank is asked to confirm: the order's total.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Money))]
     pub amount: Money,
     /// When the hold ends; completing later is `attempt_expired`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
     pub expires_at: Timestamp,
 }
 
 /// `POST /api/checkout/{id}/complete`, with an [`IDEMPOTENCY_KEY`] header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeCompletion {
     /// The page step's result, passed to the provider as it is: for [`CHALLENGE_TEST`],

@@ -29,7 +29,9 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::checkout::{IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY_BYTES, test_cards};
+use crate::checkout::{
+    ChallengeCompletion, ChallengeReply, IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY_BYTES, test_cards,
+};
 use crate::routes::{self, Route, get, post};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, Me, OrderList, OrderView,
@@ -80,6 +82,7 @@ pub fn document() -> OpenApi {
                 "declined": test_cards::DECLINED,
                 "insufficient_funds": test_cards::INSUFFICIENT_FUNDS,
                 "timeout": test_cards::TIMEOUT,
+                "challenge": test_cards::CHALLENGE,
             }),
         )
         .build();
@@ -110,6 +113,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<Me>(&mut all);
     add::<CheckoutRequest>(&mut all);
     add::<CheckoutReply>(&mut all);
+    add::<ChallengeReply>(&mut all);
+    add::<ChallengeCompletion>(&mut all);
     add::<OrderList>(&mut all);
     add::<OrderView>(&mut all);
     add::<Snapshot>(&mut all);
@@ -198,6 +203,14 @@ const CART_ID: Param = Param {
     required: true,
     description: "The cart's id (from `POST /api/carts`, or `cart_id` of `/api/me`).",
     example: "cart_0123456789abcdef0123456789abcdef",
+};
+
+const CHALLENGE_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The `challenge.id` of the checkout's 202 answer.",
+    example: "chl_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -311,7 +324,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         refusals: &[
             refused(
                 400,
-                &[code::INVALID_OPERATION, "invalid_sku", "invalid_quantity"],
+                &[
+                    code::INVALID_OPERATION,
+                    code::STAMP_OUT_OF_RANGE,
+                    "invalid_sku",
+                    "invalid_quantity",
+                ],
             ),
             refused(404, &[code::NOT_FOUND]),
             refused(409, &[code::CURSOR_AHEAD]),
@@ -393,7 +411,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
             example: "5b0d7c1e-8a6f-4f0e-9a51-3c2d1e0f9b7a",
         }],
         body: Some(named::<CheckoutRequest>),
-        answers: &[ok(201, "The order was placed", named::<CheckoutReply>)],
+        answers: &[
+            ok(201, "The order was placed", named::<CheckoutReply>),
+            ok(
+                202,
+                "The payment waits for the shopper's bank: present the challenge, then \
+                 complete it (stock and uses are held until it expires)",
+                named::<ChallengeReply>,
+            ),
+        ],
         refusals: &[
             refused(400, &[code::IDEMPOTENCY_KEY_REQUIRED]),
             refused(402, &[code::PAYMENT_DECLINED]),
@@ -420,6 +446,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
                     "unknown_region",
                 ],
             ),
+            refused(504, &[code::PAYMENT_TIMEOUT]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::CHECKOUT_COMPLETE),
+        summary: "Complete a checkout's payment challenge with the shopper's result",
+        access: Access::SessionOptional,
+        params: &[
+            CHALLENGE_ID,
+            Param {
+                name: IDEMPOTENCY_KEY,
+                location: ParameterIn::Header,
+                required: true,
+                description: "1 to 255 bytes, random per completion and reused for its retries. \
+                              Whatever the keys, a challenge is completed once: later \
+                              completions get the first one's answer.",
+                example: "0f3a9c2e-6d1b-4e8a-b7c5-2a9d8e7f6c5b",
+            },
+        ],
+        body: Some(named::<ChallengeCompletion>),
+        answers: &[ok(201, "The order was placed", named::<CheckoutReply>)],
+        refusals: &[
+            refused(400, &[code::IDEMPOTENCY_KEY_REQUIRED]),
+            refused(402, &[code::PAYMENT_DECLINED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::IN_PROGRESS, code::ATTEMPT_EXPIRED]),
+            refused(422, &[code::IDEMPOTENCY_MISMATCH, code::INVALID_CHECKOUT]),
             refused(504, &[code::PAYMENT_TIMEOUT]),
         ],
     },

@@ -77,6 +77,7 @@ pub const ALL: &[Route] = &[
     post(SIGN_OUT),
     get(ME),
     post(CHECKOUT),
+    post(CHECKOUT_COMPLETE),
     get(ORDERS),
     get(ORDER),
     post(ORDER_CANCEL),
