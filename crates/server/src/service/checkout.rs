@@ -315,15 +315,7 @@ async fn reserve(
     check_total(request, &priced.quote, current)?;
     let fulfilment = priced.fulfilment.clone().ok_or_else(delivery_unavailable)?;
     check_address(request, &fulfilment)?;
-    // The conditional updates decide: another checkout may have taken the units since the
-    // stock was read (PostgreSQL; SQLite has one writer).
-    let demand = StockDemand::of(&fulfilment.shipments);
-    let mut short = Vec::new();
-    for d in &demand {
-        if !held::reserve(&mut tx, &attempt_id, d).await? {
-            short.push(d.clone());
-        }
-    }
+    let short = reserve_units(&mut tx, &attempt_id, &fulfilment).await?;
     if !short.is_empty() {
         drop(tx);
         let LiveStock { levels, available } = LiveStock::read_now(state, &cart).await?;
@@ -342,6 +334,23 @@ async fn reserve(
         quote: priced.quote,
         fulfilment,
     })
+}
+
+/// Reserves the fulfilment's units per stock record; the demands refused. The conditional
+/// updates decide: another checkout may have taken units since the stock was read
+/// (PostgreSQL; SQLite has one writer).
+async fn reserve_units(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    fulfilment: &Fulfilment,
+) -> Result<Vec<StockDemand>, AppError> {
+    let mut short = Vec::new();
+    for d in StockDemand::of(&fulfilment.shipments) {
+        if !held::reserve(tx, attempt_id, &d).await? {
+            short.push(d);
+        }
+    }
+    Ok(short)
 }
 
 /// The units the stock read cannot cover, before anything is reserved: those of the chosen
