@@ -724,8 +724,14 @@ fn push_stock(
 /// records has no stock anywhere. It enters a quote through [`crate::QuoteContext::stock`],
 /// as promotions' remaining uses enter through `usage`, so the engine still reads nothing
 /// itself.
+///
+/// Shared, not copied, when a context is cloned (`None`: it lists nothing); and a page that
+/// never fills one links almost none of its code.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct StockLevels {
+pub struct StockLevels(Option<std::sync::Arc<Levels>>);
+
+#[derive(Debug, PartialEq)]
+struct Levels {
     /// SKU → its stock; each `StockAt::record` indexes `records`.
     by_sku: HashMap<Sku, Vec<StockAt>>,
     records: Vec<StockRecord>,
@@ -754,24 +760,25 @@ impl StockLevels {
             push_stock(&mut by_sku, &r.sku, at, &here)?;
             kept.push(r);
         }
-        Ok(StockLevels {
+        let levels = Levels {
             by_sku,
             records: kept,
-        })
+        };
+        Ok(StockLevels(Some(std::sync::Arc::new(levels))))
     }
 
     /// Whether these levels list `sku` (and so replace the snapshot's stock of it).
     pub fn lists(&self, sku: &Sku) -> bool {
-        self.by_sku.contains_key(sku)
+        self.0.as_ref().is_some_and(|l| l.by_sku.contains_key(sku))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_sku.is_empty()
+        self.0.as_ref().is_none_or(|l| l.by_sku.is_empty())
     }
 
     /// The records kept, in the order given.
     pub fn records(&self) -> &[StockRecord] {
-        &self.records
+        self.0.as_ref().map_or(&[], |l| &l.records)
     }
 }
 
@@ -783,6 +790,7 @@ impl Network {
         sku: &Sku,
         live: Option<&'a StockLevels>,
     ) -> (&'a [StockAt], &'a [StockRecord]) {
+        let live = live.and_then(|l| l.0.as_deref());
         match live.and_then(|l| l.by_sku.get(sku).map(|s| (s, &l.records))) {
             Some((stock, records)) => (stock, records),
             None => (self.stock_of(sku), &self.data.stock),
