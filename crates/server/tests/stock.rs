@@ -1,19 +1,21 @@
 //! Live stock against a real database: the snapshot the page loads carries the database's
 //! stock (its ETag changes with it, and only with it), placement re-quotes with it (so the
 //! plan moves to where units are left), and `out_of_stock` names the date incoming supply
-//! gives.
+//! gives. Two apps over one database stand for two server processes: each has its own
+//! catalogue and feed cache, and only the database in common.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Reply, TestApp, app_with_catalogue};
+use common::{Reply, TestApp, app_with_catalogue, database_url, edited_catalogue};
 use omnicart_api::checkout::test_cards;
 use omnicart_engine::{
     Cart, CartOp, Destination, QuoteContext, Sku, Snapshot, Timestamp, availability,
     quote_with_delivery,
 };
-use omnicart_server::AppState;
+use omnicart_server::store::Db;
+use omnicart_server::{AppState, app};
 use serde_json::{Value, json};
 
 const SKU: &str = "SON-BEAM-30";
@@ -261,4 +263,34 @@ async fn out_of_stock_names_the_date_incoming_supply_can_promise_the_line() {
     assert_eq!(alternatives["pickup_locations"], json!([]));
     let held = count(&state, "SELECT COUNT(*) FROM stock_reservations").await;
     assert_eq!(held, 1, "only the first order's unit");
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_both_serve_live_stock() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(&dir).await;
+    let mut apps = Vec::new();
+    for _ in 0..2 {
+        let db = Db::connect(&url).await.unwrap();
+        let catalogue = edited_catalogue(|j| stock_of(j, SKU, &[(BAD_HERSFELD, 1, json!([]))]));
+        let state = AppState::new(db, catalogue).unwrap();
+        let router = app(state, None);
+        apps.push(TestApp {
+            router,
+            dir: tempfile::tempdir().unwrap(),
+        });
+    }
+    let (one, two) = (&apps[0], &apps[1]);
+    let (before, snapshot) = served(two).await;
+    assert_eq!(available_at(&snapshot, SKU, BAD_HERSFELD), 1);
+    assert_eq!(served(one).await.0, before, "one stock, one ETag");
+    assert_eq!(place_one(one, SKU).await, BAD_HERSFELD);
+    let (after, snapshot) = served(two).await;
+    assert_ne!(
+        after, before,
+        "the other server's sale changes this one's feed"
+    );
+    assert_eq!(available_at(&snapshot, SKU, BAD_HERSFELD), 0);
+    assert_eq!(served(one).await.0, after);
+    drop(dir);
 }
