@@ -556,7 +556,11 @@ fn out_of_stock(store: Store, refusal: Refusal) -> Outcome {
                 .variant(&l.sku)
                 .map(|(p, v)| format!("{} ({})", p.name, v.name))
                 .unwrap_or_else(|| l.sku.to_string());
-            format!("{name}: {} wanted, {} available", l.requested, l.available)
+            let mut text = format!("{name}: {} wanted, {} available", l.requested, l.available);
+            if let Some(date) = l.available_on {
+                text.push_str(&format!(" (back in stock {})", date.label()));
+            }
+            text
         })
         .collect();
     let alternatives = refusal.alternatives.unwrap_or_default();

@@ -34,7 +34,7 @@
 //!
 //! Shapes are flat structs with `Option`s (no tagged enums), so the page's Wasm stays small.
 
-use omnicart_engine::fulfilment::Level;
+use omnicart_engine::fulfilment::{Date, Level};
 use omnicart_engine::{Money, QuoteLine, Sku, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -308,6 +308,9 @@ pub struct ShortLine {
     pub requested: u32,
     /// What that location can still promise (0 or more).
     pub available: u32,
+    /// When incoming supply can promise the line's quantity (a backorder), if any is coming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_on: Option<Date>,
 }
 
 /// In an `out_of_stock` refusal ([`crate::ErrorDetail::alternatives`]): what the same cart can

@@ -29,6 +29,7 @@ fn options(snapshot: &Snapshot, cart: &Cart, to: &Destination, now: Timestamp) -
         now,
         goods_value: goods.total,
         promotions: &goods.delivery_promotions,
+        stock: None,
     };
     delivery_options(snapshot, cart, &request)
         .unwrap()

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fulfilment::StockLevels;
 use crate::money::Currency;
 use crate::promotion::{Amount, Channel};
 use crate::time::Timestamp;
@@ -30,6 +31,11 @@ pub struct QuoteContext {
     pub usage: BTreeMap<String, Usage>,
     /// The delivery charge, once the delivery calculator has produced one.
     pub delivery_charge: Option<Amount>,
+    /// Stock as the server counts it, for the SKUs it lists (the snapshot's for the rest).
+    /// Never on the wire: the page quotes with the snapshot it is served, whose stock the
+    /// server keeps live, and a context from outside cannot claim stock.
+    #[serde(skip)]
+    pub stock: StockLevels,
 }
 
 /// What is left of one promotion's limits for this customer, as the server counts them.

@@ -36,7 +36,7 @@ pub use catalogue::{
 pub use context::{QuoteContext, Usage};
 pub use fulfilment::{
     Destination, FulfilmentError,
-    availability::{availability, find_in_store},
+    availability::{availability, availability_with, find_in_store},
     delivery::{delivery_options, quote_with_delivery},
 };
 pub use money::{Currency, Money, MoneyError};

@@ -1,12 +1,15 @@
 //! Hand-computed delivery cases (tests/data/delivery_cases.json) over a small network
 //! (tests/data/delivery_network.json): cut-offs, weekends, holidays, bulky surcharges,
-//! dimensional weight, free-above, fleet fallback, split versus single, backorders, refusals.
+//! dimensional weight, free-above, fleet fallback, split versus single, backorders, refusals,
+//! and live stock (`stock`: records that replace the snapshot's stock of their SKUs, as the
+//! server's database does at placement).
 //! A new rule adds a row. The arithmetic behind each expected value is in the case's name and
 //! in the network's comments: rates per zone and weight tier, transit in carrier working days.
 
-use omnicart_engine::fulfilment::DeliveryQuote;
+use omnicart_engine::fulfilment::{DeliveryQuote, StockLevels, StockRecord};
 use omnicart_engine::{
-    Cart, CartOp, Destination, ErrorCode, QuoteContext, Snapshot, Timestamp, quote_with_delivery,
+    Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp, availability,
+    availability_with, quote_with_delivery,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -35,6 +38,9 @@ struct Case {
     pickup: Option<Option<(String, String, String)>>,
     #[serde(default)]
     lines: Vec<(String, String, Option<String>)>,
+    /// Stock counted outside the snapshot: the whole stock of the SKUs these records name.
+    #[serde(default)]
+    stock: Vec<StockRecord>,
 }
 
 fn unset() -> Option<Option<(String, String, String)>> {
@@ -64,7 +70,11 @@ fn run(case: &Case) -> Result<DeliveryQuote, String> {
         cart.apply(&snapshot, &op).unwrap();
     }
     let now = Timestamp::parse(&case.now).unwrap();
-    quote_with_delivery(&snapshot, &cart, &QuoteContext::default(), &case.to, now)
+    let context = QuoteContext {
+        stock: StockLevels::new(snapshot.network(), [], case.stock.clone()).unwrap(),
+        ..QuoteContext::default()
+    };
+    quote_with_delivery(&snapshot, &cart, &context, &case.to, now)
         .map(|(_, d)| d)
         .map_err(|e| e.code().to_owned())
 }
@@ -300,4 +310,57 @@ fn the_delivery_address_is_kept_with_the_cart_and_checked_against_the_network() 
         )
         .is_err()
     );
+}
+
+#[test]
+fn availability_follows_live_stock_for_the_skus_it_lists() {
+    let snapshot = snapshot(&[]);
+    let records: Vec<StockRecord> = serde_json::from_value(serde_json::json!([
+        {"sku": "BOX", "location": "wh-north", "on_hand": 3, "reserved": 2, "safety": 1,
+         "incoming": [{"date": "2026-12-01", "quantity": 5}]},
+        {"sku": "BOX", "location": "nowhere", "on_hand": 50}
+    ]))
+    .unwrap();
+    let (box_, tv) = (Sku::new("BOX").unwrap(), Sku::new("TV75").unwrap());
+    let light = Sku::new("LIGHT").unwrap();
+    let live = StockLevels::new(snapshot.network(), [light.clone()], records).unwrap();
+    // The snapshot: 7 at wh-north, 5 at wh-south, 1 at store-city.
+    let before = availability(&snapshot, &box_).unwrap();
+    assert_eq!((before.available, before.locations.len()), (13, 3));
+    let after = availability_with(&snapshot, &live, &box_).unwrap();
+    assert_eq!(after.available, 0);
+    assert_eq!(serde_json::to_value(after.status).unwrap(), "backorder");
+    assert_eq!(
+        after.backorder_date.map(|d| d.to_string()).as_deref(),
+        Some("2026-12-01")
+    );
+    let north = &after.locations[..];
+    assert_eq!(north.len(), 1, "a location the network lacks is left out");
+    assert_eq!(
+        (north[0].on_hand, north[0].reserved, north[0].safety),
+        (3, 2, 1)
+    );
+    // Listed without records: none anywhere. Not listed: the snapshot's.
+    let light = availability_with(&snapshot, &live, &light).unwrap();
+    assert_eq!(serde_json::to_value(light.status).unwrap(), "unavailable");
+    assert_eq!(
+        availability_with(&snapshot, &live, &tv).unwrap(),
+        availability(&snapshot, &tv).unwrap()
+    );
+}
+
+#[test]
+fn live_stock_keeps_the_snapshot_limits() {
+    let snapshot = snapshot(&[]);
+    let twice: Vec<StockRecord> = serde_json::from_value(serde_json::json!([
+        {"sku": "BOX", "location": "wh-north", "on_hand": 1},
+        {"sku": "BOX", "location": "wh-north", "on_hand": 2}
+    ]))
+    .unwrap();
+    assert!(StockLevels::new(snapshot.network(), [], twice).is_err());
+    let huge: Vec<StockRecord> = serde_json::from_value(serde_json::json!([
+        {"sku": "BOX", "location": "wh-north", "on_hand": 2_000_000_000u32}
+    ]))
+    .unwrap();
+    assert!(StockLevels::new(snapshot.network(), [], huge).is_err());
 }

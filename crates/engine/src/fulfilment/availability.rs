@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::calendar::{Date, LocalTime};
-use super::model::{Incoming, LocationKind, Network, StockAt};
+use super::model::{Incoming, LocationKind, Network, StockAt, StockLevels};
 use super::{Destination, FulfilmentError};
 use crate::catalogue::Snapshot;
 use crate::sku::Sku;
@@ -92,9 +92,14 @@ impl Network {
         }
     }
 
-    /// The status of `quantity` units (rule 1).
-    pub(crate) fn line_status(&self, sku: &Sku, quantity: u32) -> LineAvailability {
-        let stock = self.stock_of(sku);
+    /// The status of `quantity` units (rule 1), by `live` stock where it lists the SKU.
+    pub(crate) fn line_status(
+        &self,
+        sku: &Sku,
+        quantity: u32,
+        live: Option<&StockLevels>,
+    ) -> LineAvailability {
+        let (stock, _) = self.stock_in(sku, live);
         let available = stock.iter().fold(0u32, |sum, s| sum.saturating_add(s.now));
         let (status, date) = if available >= quantity {
             (self.in_stock(available), None)
@@ -132,12 +137,29 @@ fn backorder_date(stock: &[StockAt], missing: u32) -> Option<Date> {
 
 /// `engine.availability(sku)`.
 pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, FulfilmentError> {
+    availability_in(snapshot, sku, None)
+}
+
+/// [`availability`] by stock counted outside the snapshot, where `live` lists the SKU.
+pub fn availability_with(
+    snapshot: &Snapshot,
+    live: &StockLevels,
+    sku: &Sku,
+) -> Result<Availability, FulfilmentError> {
+    availability_in(snapshot, sku, Some(live))
+}
+
+fn availability_in(
+    snapshot: &Snapshot,
+    sku: &Sku,
+    live: Option<&StockLevels>,
+) -> Result<Availability, FulfilmentError> {
     snapshot
         .variant(sku)
         .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
     let network = snapshot.network();
-    let line = network.line_status(sku, 1);
-    let stock = network.stock_of(sku);
+    let line = network.line_status(sku, 1, live);
+    let (stock, records) = network.stock_in(sku, live);
     let mut incoming: Vec<Incoming> = Vec::new();
     let mut dated: Vec<Incoming> = stock
         .iter()
@@ -155,10 +177,7 @@ pub fn availability(snapshot: &Snapshot, sku: &Sku) -> Result<Availability, Fulf
     let mut locations: Vec<LocationStock> = stock
         .iter()
         .map(|s| {
-            let (l, r) = (
-                &network.data.locations[s.location],
-                &network.data.stock[s.record],
-            );
+            let (l, r) = (&network.data.locations[s.location], &records[s.record]);
             LocationStock {
                 location: l.id.clone(),
                 name: l.name.clone(),

@@ -8,7 +8,7 @@ use super::availability::{LineAvailability, push_day, push_hm, ready_label};
 use super::calendar::{Date, LocalTime};
 use super::geo::Point;
 use super::model::{
-    CarrierKind, Collection, Level, Network, Service, ServiceData, StockAt, WeightRate,
+    CarrierKind, Collection, Level, Network, Service, ServiceData, StockAt, StockLevels, WeightRate,
 };
 use super::sourcing::{self, Costing, Item, Problem, Rows, Supply};
 use super::{Destination, FulfilmentError, Place};
@@ -41,6 +41,9 @@ pub struct DeliveryRequest<'a> {
     pub goods_value: Money,
     /// Delivery promotions the quote found (`quote.delivery_promotions`).
     pub promotions: &'a [DeliveryPromotion],
+    /// Stock counted outside the snapshot, for the SKUs it lists (the server's, at
+    /// placement); `None`: the snapshot's stock.
+    pub stock: Option<&'a StockLevels>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -153,7 +156,7 @@ pub fn delivery_options(
     let goods = goods_of(snapshot, cart)?;
     let lines = goods
         .iter()
-        .map(|g| network.line_status(g.sku, g.quantity))
+        .map(|g| network.line_status(g.sku, g.quantity, request.stock))
         .collect();
     let distances: Vec<u32> = network
         .data
@@ -244,6 +247,7 @@ pub fn quote_with_delivery(
         now,
         goods_value: goods.total,
         promotions: &goods.delivery_promotions,
+        stock: (!context.stock.is_empty()).then_some(&context.stock),
     };
     let delivery = delivery_options(snapshot, cart, &request)?;
     let charge = match cart.delivery() {
@@ -321,7 +325,7 @@ impl<'a> Calculation<'a> {
         // Stock of each goods line per location, looked up once: the search reads it often.
         let mut at: Vec<Vec<Option<&StockAt>>> = vec![vec![None; distances.len()]; goods.len()];
         for (row, g) in at.iter_mut().zip(goods) {
-            for s in network.stock_of(g.sku) {
+            for s in network.stock_in(g.sku, request.stock).0 {
                 row[s.location] = Some(s);
             }
         }

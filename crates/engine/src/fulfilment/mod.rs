@@ -11,6 +11,9 @@
 //!    can but the network holds at most `sourcing.low_stock` units, `backorder` (with the date)
 //!    when incoming supply covers it, `unavailable` otherwise. Services (installation) are not
 //!    stocked and do not ship.
+//!    Stock is the snapshot's, except for the SKUs that stock counted elsewhere lists
+//!    ([`StockLevels`], through `QuoteContext::stock`): their records replace the snapshot's
+//!    whole stock of them. The server quotes with its database's levels at placement.
 //! 2. **Local time.** Cut-offs, opening hours, slots and delivery windows are local times of
 //!    the network's [`TimeZone`]; dates are local dates. Calendars name closed weekdays and
 //!    public holidays, per location (picking) and per carrier (collection, delivery).
@@ -60,7 +63,7 @@ pub use delivery::{
     SlotOption, Unavailable,
 };
 pub use geo::{Destination, Point};
-pub use model::{Level, Network, NetworkData};
+pub use model::{Incoming, Level, Network, NetworkData, StockLevels, StockRecord};
 
 use crate::ErrorCode;
 use crate::sku::Sku;

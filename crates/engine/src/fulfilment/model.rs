@@ -351,7 +351,7 @@ pub(crate) struct Collection {
 }
 
 /// Stock of a SKU at a location: available now, then incoming tranches by date.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StockAt {
     pub location: usize,
     pub record: usize,
@@ -660,39 +660,142 @@ fn build_stock(
         let location = *location_index
             .get(&r.location)
             .ok_or_else(|| invalid(format!("{here}.location"), "unknown location"))?;
-        if r.on_hand > 1_000_000_000
-            || r.incoming
-                .iter()
-                .any(|incoming| incoming.quantity > 1_000_000_000)
-        {
-            return Err(invalid(here, "quantities are at most 10^9"));
-        }
-        r.incoming.sort_by_key(|incoming| incoming.date);
-        let entry = stock.entry(r.sku.clone()).or_default();
-        if entry.iter().any(|s| s.location == location) {
-            return Err(invalid(
-                here,
-                "stock of a SKU is listed twice at one location",
-            ));
-        }
-        // Available to promise now: on hand less reservations and safety stock, never negative.
-        let now = r
-            .on_hand
-            .saturating_sub(r.reserved)
-            .saturating_sub(r.safety);
-        entry.push(StockAt {
-            location,
-            record: i,
-            now,
-            incoming: r
-                .incoming
-                .iter()
-                .filter(|incoming| incoming.quantity > 0)
-                .copied()
-                .collect(),
-        });
+        let at = stock_at(r, location, i, &here)?;
+        push_stock(&mut stock, &r.sku, at, &here)?;
     }
     Ok(stock)
+}
+
+/// One record as the calculator reads it (its incoming supply sorted by date); `here` names
+/// it in errors.
+fn stock_at(
+    r: &mut StockRecord,
+    location: usize,
+    record: usize,
+    here: &str,
+) -> Result<StockAt, SnapshotError> {
+    if r.on_hand > 1_000_000_000
+        || r.incoming
+            .iter()
+            .any(|incoming| incoming.quantity > 1_000_000_000)
+    {
+        return Err(invalid(here.to_owned(), "quantities are at most 10^9"));
+    }
+    r.incoming.sort_by_key(|incoming| incoming.date);
+    // Available to promise now: on hand less reservations and safety stock, never negative.
+    let now = r
+        .on_hand
+        .saturating_sub(r.reserved)
+        .saturating_sub(r.safety);
+    Ok(StockAt {
+        location,
+        record,
+        now,
+        incoming: r
+            .incoming
+            .iter()
+            .filter(|incoming| incoming.quantity > 0)
+            .copied()
+            .collect(),
+    })
+}
+
+/// Adds a SKU's record at a location, refusing a second record there.
+fn push_stock(
+    stock: &mut HashMap<Sku, Vec<StockAt>>,
+    sku: &Sku,
+    at: StockAt,
+    here: &str,
+) -> Result<(), SnapshotError> {
+    let entry = stock.entry(sku.clone()).or_default();
+    if entry.iter().any(|s| s.location == at.location) {
+        return Err(invalid(
+            here.to_owned(),
+            "stock of a SKU is listed twice at one location",
+        ));
+    }
+    entry.push(at);
+    Ok(())
+}
+
+/// Stock counted outside the snapshot (the server's database, where checkouts reserve
+/// units): for every SKU it lists, availability, sourcing and pickup read its records
+/// instead of the snapshot's; every other SKU keeps the snapshot's. A SKU listed without
+/// records has no stock anywhere. It enters a quote through [`crate::QuoteContext::stock`],
+/// as promotions' remaining uses enter through `usage`, so the engine still reads nothing
+/// itself.
+///
+/// Shared, not copied, when a context is cloned (`None`: it lists nothing); and a page that
+/// never fills one links almost none of its code.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StockLevels(Option<std::sync::Arc<Levels>>);
+
+#[derive(Debug, PartialEq)]
+struct Levels {
+    /// SKU → its stock; each `StockAt::record` indexes `records`.
+    by_sku: HashMap<Sku, Vec<StockAt>>,
+    records: Vec<StockRecord>,
+}
+
+impl StockLevels {
+    /// `records` as the whole stock of every SKU in `skus` and of every SKU a record names.
+    /// Records at a location the network does not have are left out (nothing is planned from
+    /// there); the quantity limits and one record per SKU and location are the snapshot's.
+    pub fn new(
+        network: &Network,
+        skus: impl IntoIterator<Item = Sku>,
+        records: Vec<StockRecord>,
+    ) -> Result<StockLevels, SnapshotError> {
+        let mut by_sku: HashMap<Sku, Vec<StockAt>> = HashMap::default();
+        for sku in skus {
+            by_sku.entry(sku).or_default();
+        }
+        let mut kept = Vec::with_capacity(records.len());
+        for mut r in records {
+            let Some(&location) = network.location_index.get(&r.location) else {
+                continue;
+            };
+            let here = format!("stock ({} at {})", r.sku, r.location);
+            let at = stock_at(&mut r, location, kept.len(), &here)?;
+            push_stock(&mut by_sku, &r.sku, at, &here)?;
+            kept.push(r);
+        }
+        let levels = Levels {
+            by_sku,
+            records: kept,
+        };
+        Ok(StockLevels(Some(std::sync::Arc::new(levels))))
+    }
+
+    /// Whether these levels list `sku` (and so replace the snapshot's stock of it).
+    pub fn lists(&self, sku: &Sku) -> bool {
+        self.0.as_ref().is_some_and(|l| l.by_sku.contains_key(sku))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|l| l.by_sku.is_empty())
+    }
+
+    /// The records kept, in the order given.
+    pub fn records(&self) -> &[StockRecord] {
+        self.0.as_ref().map_or(&[], |l| &l.records)
+    }
+}
+
+impl Network {
+    /// The stock of `sku` (and the records its `StockAt::record`s index): `live`'s when it
+    /// lists the SKU, else the snapshot's.
+    pub(crate) fn stock_in<'a>(
+        &'a self,
+        sku: &Sku,
+        live: Option<&'a StockLevels>,
+    ) -> (&'a [StockAt], &'a [StockRecord]) {
+        let live = live.and_then(|l| l.0.as_deref());
+        match live.and_then(|l| l.by_sku.get(sku).map(|s| (s, &l.records))) {
+            Some((stock, records)) => (stock, records),
+            None => (self.stock_of(sku), &self.data.stock),
+        }
+    }
 }
 
 fn build_service(

@@ -1,5 +1,7 @@
 //! The snapshot feed: `GET /api/snapshot` serves the catalogue the engine in the page loads,
-//! with an ETag so a returning shopper's browser revalidates instead of downloading it again.
+//! with the database's stock in it ([`crate::service::stock::snapshot`]), and an ETag that
+//! changes when the stock does, so a returning shopper's browser revalidates instead of
+//! downloading it again.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,15 +11,17 @@ use axum::routing::get;
 use omnicart_api::routes;
 
 use crate::AppState;
+use crate::error::AppError;
 use crate::http::api_path;
+use crate::service::stock;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(api_path(routes::SNAPSHOT), get(snapshot))
 }
 
-async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let catalogue = &state.catalogue;
-    let etag = catalogue.etag();
+async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let feed = stock::snapshot(&state).await?;
+    let etag = feed.etag;
     let cache = [
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
@@ -30,11 +34,11 @@ async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Response
                 .any(|tag| tag.trim() == etag || tag.trim() == "*")
         });
     if fresh {
-        return (StatusCode::NOT_MODIFIED, cache).into_response();
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let content_type = (
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    (cache, [content_type], catalogue.json().clone()).into_response()
+    Ok((cache, [content_type], feed.json).into_response())
 }

@@ -6,11 +6,15 @@
 //! milliseconds and SQLite has one writer, so the authorization runs outside any
 //! transaction:
 //! 1. *Reserve* (one transaction, holding the cart's lock): re-quote the cart with the
-//!    server's snapshot, the caller's context and the promotions' uses counted in the
-//!    database; refuse a total other than the one the shopper saw (`price_changed`, nothing
-//!    held); record a checkout attempt (one live attempt per cart); reserve the plan's units
-//!    per stock record and claim one use (and the discount's budget) per limited promotion,
-//!    each a conditional update (`out_of_stock`, `promotion_exhausted`: rolled back).
+//!    server's snapshot, the caller's context, the promotions' uses counted in the
+//!    database and the stock of the cart's SKUs as the database has it (one query;
+//!    [`LiveStock`]), so the plan sources from where units are left; record a checkout
+//!    attempt (one live attempt per cart); refuse a plan the stock read cannot cover
+//!    (`out_of_stock`, with the backorder date incoming supply gives and the levels and
+//!    stores still possible), then a total other than the one the shopper saw
+//!    (`price_changed`); reserve the plan's units per stock record and claim one use (and
+//!    the discount's budget) per limited promotion, each a conditional update, which decides
+//!    (`out_of_stock`, `promotion_exhausted`). A refusal rolls everything back: nothing held.
 //! 2. *Authorize* through the [`PaymentProvider`], keyed by the attempt's id, bounded by
 //!    [`AUTHORIZE_TIMEOUT`].
 //! 3. *Place* (one transaction): move the attempt to `ordered` only if it is still live and
@@ -50,7 +54,7 @@
 //! retry while the first runs is `in_progress`. A server failure (5xx) stores nothing: it
 //! left nothing behind, so the retry runs again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +66,7 @@ use omnicart_api::{
     ShortLine, checkout::MAX_IDEMPOTENCY_KEY_BYTES, code,
 };
 use omnicart_engine::fulfilment::delivery::DeliveryQuote;
+use omnicart_engine::fulfilment::{StockLevels, StockStatus};
 use omnicart_engine::promotion::Amount;
 use omnicart_engine::{
     Cart, CartOp, DeliveryChoice, Destination, Money, ProductKind, Quote, Usage,
@@ -74,6 +79,7 @@ use crate::error::{AppError, Refusal};
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::payment::{Authorization, Authorize, Challenge, PaymentError, PaymentProvider};
 use crate::service::orders::{order_view, trimmed_contact};
+use crate::service::stock::{Available, LiveStock};
 use crate::service::{Caller, mail};
 use crate::store::challenges::{self, ChallengeRow, NewChallenge};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
@@ -605,16 +611,9 @@ async fn reserve(
         Some(id) => caller.with_history(orders::history(tx.conn(), id).await?),
         None => caller.clone(),
     };
-    let priced = price(state, caller, &cart, usage)?;
-    let current = || CartView {
-        id: request.cart_id.clone(),
-        version,
-        cart: cart.clone(),
-        quote: Some(priced.quote.clone()),
-    };
-    check_total(request, &priced.quote, current)?;
-    let fulfilment = priced.fulfilment.clone().ok_or_else(delivery_unavailable)?;
-    check_address(request, &fulfilment)?;
+    let LiveStock { levels, available } =
+        LiveStock::read(tx.conn(), &state.catalogue.snapshot, &cart).await?;
+    let priced = price(state, caller, &cart, &usage, levels)?;
     let attempt_id = random_id("att_");
     let now = now_unix();
     let attempt = NewAttempt {
@@ -631,16 +630,28 @@ async fn reserve(
             AppError::new(StatusCode::CONFLICT, code::IN_PROGRESS, message).with_retry_after(1),
         );
     }
-    let demand = StockDemand::of(&fulfilment.shipments);
-    let mut short = Vec::new();
-    for d in &demand {
-        if !held::reserve(&mut tx, &attempt_id, d).await? {
-            short.push(d.clone());
-        }
-    }
+    // Before the total: a cart the stock cannot serve as chosen is out of stock, whatever
+    // its total became without the delivery. (Every refusal rolls the attempt back.)
+    let short = short_before_reserving(state, caller, &cart, &usage, &priced, &available)?;
     if !short.is_empty() {
         drop(tx);
-        return Err(out_of_stock(state, &short, &priced.delivery, &cart).await?);
+        return Err(out_of_stock(state, &short, &priced, &available));
+    }
+    let current = || CartView {
+        id: request.cart_id.clone(),
+        version,
+        cart: cart.clone(),
+        quote: Some(priced.quote.clone()),
+    };
+    check_total(request, &priced.quote, current)?;
+    let fulfilment = priced.fulfilment.clone().ok_or_else(delivery_unavailable)?;
+    check_address(request, &fulfilment)?;
+    let short = reserve_units(&mut tx, &attempt_id, &fulfilment).await?;
+    if !short.is_empty() {
+        drop(tx);
+        let LiveStock { levels, available } = LiveStock::read_now(state, &cart).await?;
+        let priced = price(state, caller, &cart, &usage, levels)?;
+        return Err(out_of_stock(state, &short, &priced, &available));
     }
     let exhausted = claim_uses(&mut tx, &attempt_id, &priced.quote).await?;
     if !exhausted.is_empty() {
@@ -654,6 +665,45 @@ async fn reserve(
         quote: priced.quote,
         fulfilment,
     })
+}
+
+/// Reserves the fulfilment's units per stock record; the demands refused. The conditional
+/// updates decide: another checkout may have taken units since the stock was read
+/// (PostgreSQL; SQLite has one writer).
+async fn reserve_units(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    fulfilment: &Fulfilment,
+) -> Result<Vec<StockDemand>, AppError> {
+    let mut short = Vec::new();
+    for d in StockDemand::of(&fulfilment.shipments) {
+        if !held::reserve(tx, attempt_id, &d).await? {
+            short.push(d);
+        }
+    }
+    Ok(short)
+}
+
+/// The units the stock read cannot cover, before anything is reserved: those of the chosen
+/// fulfilment (a plan waiting for incoming supply holds nothing on hand), or, when the live
+/// quote cannot fulfil the choice at all but the catalogue's stock could, those of the plan
+/// the catalogue's stock makes (where the units would have come from). None: go on.
+fn short_before_reserving(
+    state: &AppState,
+    caller: &Caller,
+    cart: &Cart,
+    usage: &BTreeMap<String, Usage>,
+    priced: &Priced,
+    available: &Available,
+) -> Result<Vec<StockDemand>, AppError> {
+    let shipments = match &priced.fulfilment {
+        Some(fulfilment) => fulfilment.shipments.clone(),
+        None => match price(state, caller, cart, usage, StockLevels::default())?.fulfilment {
+            Some(fulfilment) => fulfilment.shipments,
+            None => return Ok(Vec::new()),
+        },
+    };
+    Ok(available.short(&StockDemand::of(&shipments)))
 }
 
 /// The cart, locked, if the caller may see it.
@@ -713,15 +763,19 @@ struct Priced {
     fulfilment: Option<Fulfilment>,
 }
 
+/// The cart quoted with the caller's context, the promotions' uses left and `stock` (the
+/// database's, for the SKUs it lists; the catalogue's for the rest).
 fn price(
     state: &AppState,
     caller: &Caller,
     cart: &Cart,
-    usage: BTreeMap<String, Usage>,
+    usage: &BTreeMap<String, Usage>,
+    stock: StockLevels,
 ) -> Result<Priced, AppError> {
     let snapshot = &state.catalogue.snapshot;
     let mut context = caller.quote_context();
-    context.usage = usage;
+    context.usage = usage.clone();
+    context.stock = stock;
     let now = context.now.expect("the server's context has its clock");
     let destination = match cart.delivery() {
         Some(DeliveryChoice::Pickup(id)) => {
@@ -884,58 +938,33 @@ async fn claim_uses(
     Ok(exhausted)
 }
 
-/// `out_of_stock`, naming the short lines and what the same delivery quote can still do.
-async fn out_of_stock(
+/// `out_of_stock`, naming the short lines (with the date incoming supply can promise each,
+/// if any) and what the cart can still have by the live quote `priced`: the delivery levels
+/// and pickup stores whose units `available` covers.
+fn out_of_stock(
     state: &AppState,
     short: &[StockDemand],
-    delivery: &DeliveryQuote,
-    cart: &Cart,
-) -> Result<AppError, AppError> {
-    let mut available: HashMap<(String, String), i64> = HashMap::new();
-    for line in cart.lines() {
-        for (location, n) in held::available(&state.db, line.sku.as_str()).await? {
-            available.insert((location, line.sku.to_string()), n);
-        }
-    }
-    let covers = |demand: &[StockDemand]| {
-        demand.iter().all(|d| {
-            available
-                .get(&(d.location.clone(), d.sku.to_string()))
-                .is_some_and(|n| *n >= i64::from(d.quantity))
-        })
-    };
+    priced: &Priced,
+    available: &Available,
+) -> AppError {
     let snapshot = &state.catalogue.snapshot;
     let goods = |sku: &omnicart_engine::Sku| {
         snapshot
             .variant(sku)
             .is_some_and(|(p, _)| p.kind == ProductKind::Goods)
     };
+    let delivery = &priced.delivery;
+    let covers = |f: &Fulfilment| available.short(&StockDemand::of(&f.shipments)).is_empty();
     let levels = delivery
         .options
         .iter()
-        .filter(|o| covers(&StockDemand::of(&Fulfilment::delivered(o).shipments)))
+        .filter(|o| covers(&Fulfilment::delivered(o)))
         .map(|o| o.level)
         .collect();
     let pickup_locations = delivery
         .pickup
         .iter()
-        .filter(|p| {
-            let from = p
-                .transfer_from
-                .clone()
-                .unwrap_or_else(|| p.location.clone());
-            let demand: Vec<StockDemand> = cart
-                .lines()
-                .iter()
-                .filter(|l| goods(&l.sku))
-                .map(|l| StockDemand {
-                    location: from.clone(),
-                    sku: l.sku.clone(),
-                    quantity: l.quantity.get(),
-                })
-                .collect();
-            covers(&demand)
-        })
+        .filter(|p| covers(&Fulfilment::collected(p, &priced.quote, goods)))
         .map(|p| p.location.clone())
         .collect();
     let lines = short
@@ -944,9 +973,12 @@ async fn out_of_stock(
             sku: d.sku.clone(),
             location: d.location.clone(),
             requested: d.quantity,
-            available: available
-                .get(&(d.location.clone(), d.sku.to_string()))
-                .map_or(0, |n| u32::try_from((*n).max(0)).unwrap_or(0)),
+            available: u32::try_from(available.of(&d.location, &d.sku).max(0)).unwrap_or(0),
+            available_on: delivery
+                .lines
+                .iter()
+                .find(|l| l.sku == d.sku && l.status == StockStatus::Backorder)
+                .and_then(|l| l.date),
         })
         .collect();
     let refusal = Refusal {
@@ -958,7 +990,7 @@ async fn out_of_stock(
         ..Refusal::default()
     };
     let message = "some items are no longer in stock where they would come from";
-    Ok(AppError::new(StatusCode::CONFLICT, code::OUT_OF_STOCK, message).with_refusal(refusal))
+    AppError::new(StatusCode::CONFLICT, code::OUT_OF_STOCK, message).with_refusal(refusal)
 }
 
 /// `promotion_exhausted`, with the cart quoted again with the uses left now.
@@ -970,7 +1002,8 @@ async fn promotion_exhausted(
     version: i64,
     exhausted: Vec<String>,
 ) -> Result<AppError, AppError> {
-    let priced = price(state, caller, cart, usage(state).await?)?;
+    let stock = LiveStock::read_now(state, cart).await?.levels;
+    let priced = price(state, caller, cart, &usage(state).await?, stock)?;
     let total = priced.quote.total;
     let view = CartView {
         id: request.cart_id.clone(),

@@ -2,7 +2,8 @@
 //! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
 //! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
 //! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
-//! shopper's orders and cancel), [`mail`] (the confirmation and its sender). A write
+//! shopper's orders and cancel), [`mail`] (the confirmation and its sender), [`stock`] (the
+//! database's stock for the placement's re-quote and the live snapshot feed). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
 
@@ -11,6 +12,7 @@ pub mod carts;
 pub mod checkout;
 pub mod mail;
 pub mod orders;
+pub mod stock;
 pub mod sync;
 
 use omnicart_api::Profile;

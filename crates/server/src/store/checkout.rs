@@ -83,14 +83,46 @@ pub async fn usage(db: &Db) -> Result<Vec<UsageRow>, StoreError> {
     .await?)
 }
 
-/// What each location can still promise of `sku` (on hand less reserved and safety).
-pub async fn available(db: &Db, sku: &str) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT location, on_hand - reserved - safety FROM stock WHERE sku = $1 ORDER BY location",
-    )
-    .bind(sku)
-    .fetch_all(db.pool())
-    .await?)
+/// A stock record as stored: `incoming` is its JSON list of dated arrivals.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StockRow {
+    pub location: String,
+    pub sku: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub safety: i64,
+    pub incoming: String,
+}
+
+/// The stock of `skus` at every location, in one query (on the transaction's connection,
+/// or any other).
+pub async fn stock_of(
+    conn: &mut sqlx::AnyConnection,
+    skus: &[&str],
+) -> Result<Vec<StockRow>, StoreError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=skus.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT location, sku, on_hand, reserved, safety, incoming FROM stock WHERE sku IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for sku in skus {
+        query = query.bind(*sku);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// Every stock record, by location then SKU (byte order, the same on either database).
+pub async fn all_stock(db: &Db) -> Result<Vec<StockRow>, StoreError> {
+    let mut rows: Vec<StockRow> =
+        sqlx::query_as("SELECT location, sku, on_hand, reserved, safety, incoming FROM stock")
+            .fetch_all(db.pool())
+            .await?;
+    rows.sort_unstable_by(|a, b| (&a.location, &a.sku).cmp(&(&b.location, &b.sku)));
+    Ok(rows)
 }
 
 /// A new attempt, in [`RESERVED`]. `false`: the cart has a live attempt already.
