@@ -186,7 +186,14 @@ export interface ErrorDetail {
   /** A 5xx: quote it to support. */
   request_id?: string;
 }
-export interface ShortLine { sku: string; location: string; requested: number; available: number }
+export interface ShortLine {
+  sku: string;
+  location: string;
+  requested: number;
+  available: number;
+  /** When incoming supply can promise the line (a backorder date, `YYYY-MM-DD`), if any. */
+  available_on?: string;
+}
 export interface Alternatives { levels?: Level[]; pickup_locations?: string[] }
 
 /** A cart as the API returns it, with the server's quote (`null` if it cannot price it). */

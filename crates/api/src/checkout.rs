@@ -310,6 +310,7 @@ pub struct ShortLine {
     pub available: u32,
     /// When incoming supply can promise the line's quantity (a backorder), if any is coming.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Date>))]
     pub available_on: Option<Date>,
 }
 

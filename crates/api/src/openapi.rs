@@ -722,6 +722,14 @@ hand_written!(
 );
 
 hand_written!(
+    /// `omnicart_engine::fulfilment::Date`: a civil date.
+    Date,
+    refs = [],
+    string("A civil date (ISO 8601)", "2026-12-08")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+);
+
+hand_written!(
     /// `omnicart_engine::fulfilment::Level`.
     Level,
     refs = [],

@@ -624,7 +624,29 @@ async fn reserve(
         now,
         expires_at: now + ATTEMPT_TTL_SECONDS,
     };
+    let current = || CartView {
+        id: request.cart_id.clone(),
+        version,
+        cart: cart.clone(),
+        quote: Some(priced.quote.clone()),
+    };
     if !held::insert_attempt(&mut tx, &attempt).await? {
+        // Another checkout of the cart is live. A total the shopper did not see, priced with
+        // what that checkout holds counted as the cart's, would be refused after it too: say
+        // so now (and leave a challenge that checkout waits on alone).
+        let own = LiveStock::read_as_own(
+            tx.conn(),
+            &state.catalogue.snapshot,
+            &cart,
+            &request.cart_id,
+        )
+        .await?;
+        let priced = price(state, caller, &cart, &usage, own.levels)?;
+        let current = || CartView {
+            quote: Some(priced.quote.clone()),
+            ..current()
+        };
+        check_total(request, &priced.quote, current)?;
         let message = "this cart is being checked out already";
         return Err(
             AppError::new(StatusCode::CONFLICT, code::IN_PROGRESS, message).with_retry_after(1),
@@ -637,12 +659,6 @@ async fn reserve(
         drop(tx);
         return Err(out_of_stock(state, &short, &priced, &available));
     }
-    let current = || CartView {
-        id: request.cart_id.clone(),
-        version,
-        cart: cart.clone(),
-        quote: Some(priced.quote.clone()),
-    };
     check_total(request, &priced.quote, current)?;
     let fulfilment = priced.fulfilment.clone().ok_or_else(delivery_unavailable)?;
     check_address(request, &fulfilment)?;

@@ -66,6 +66,35 @@ impl LiveStock {
     ) -> Result<LiveStock, AppError> {
         let skus: Vec<&str> = cart.lines().iter().map(|l| l.sku.as_str()).collect();
         let rows = held::stock_of(conn, &skus).await?;
+        LiveStock::of_rows(snapshot, cart, rows)
+    }
+
+    /// [`LiveStock::read`], with the units the cart's own live checkout holds counted as
+    /// free: the stock as the cart would find it once that checkout is given up.
+    pub async fn read_as_own(
+        conn: &mut sqlx::AnyConnection,
+        snapshot: &Snapshot,
+        cart: &Cart,
+        cart_id: &str,
+    ) -> Result<LiveStock, AppError> {
+        let skus: Vec<&str> = cart.lines().iter().map(|l| l.sku.as_str()).collect();
+        let mut rows = held::stock_of(&mut *conn, &skus).await?;
+        for (location, sku, quantity) in held::held_by_cart(conn, cart_id).await? {
+            if let Some(row) = rows
+                .iter_mut()
+                .find(|r| r.location == location && r.sku == sku)
+            {
+                row.reserved -= quantity;
+            }
+        }
+        LiveStock::of_rows(snapshot, cart, rows)
+    }
+
+    fn of_rows(
+        snapshot: &Snapshot,
+        cart: &Cart,
+        rows: Vec<StockRow>,
+    ) -> Result<LiveStock, AppError> {
         let mut available = Available::default();
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {

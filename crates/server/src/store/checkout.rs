@@ -115,6 +115,21 @@ pub async fn stock_of(
     Ok(query.fetch_all(conn).await?)
 }
 
+/// The units the cart's live checkout attempt holds, per (location, SKU).
+pub async fn held_by_cart(
+    conn: &mut sqlx::AnyConnection,
+    cart_id: &str,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.location, r.sku, r.quantity FROM stock_reservations r \
+         JOIN checkout_attempts a ON a.id = r.attempt_id WHERE a.cart_id = $1 AND a.state = $2",
+    )
+    .bind(cart_id)
+    .bind(RESERVED)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Every stock record, by location then SKU (byte order, the same on either database).
 pub async fn all_stock(db: &Db) -> Result<Vec<StockRow>, StoreError> {
     let mut rows: Vec<StockRow> =
