@@ -950,3 +950,47 @@ async fn a_placed_order_sends_one_confirmation_with_its_tax_lines_and_a_rolled_b
         1
     );
 }
+
+/// The cart's view is priced as placement prices it: a cart whose best offers change once the
+/// delivery charge is known (here a not-combinable offer loses to the gift, the spend tier and
+/// free delivery) shows the total placement charges, so a shopper or a frontend team paying
+/// the view's total is not refused `price_changed`. (The checkout load benchmark found it.)
+#[tokio::test]
+async fn the_cart_views_total_is_the_total_placement_charges() {
+    let app = TestApp::new().await;
+    let cart = app.anonymous_cart().await;
+    let mut ops: Vec<Value> = [
+        "NRD-LED-50",
+        "CBL-HDMI21-2M",
+        "SON-BEAM-30",
+        "XBX-SERIES-X",
+        "CBL-HDMI21-5M",
+    ]
+    .iter()
+    .map(|sku| json!({"op": "add", "sku": sku, "quantity": 1}))
+    .collect();
+    ops.push(json!({"op": "set_address", "address": {"postcode": "10115"}}));
+    ops.push(json!({"op": "choose_delivery", "level": "standard"}));
+    let view = app.edit_now(&cart, &json!(ops), None).await;
+    let quote = &view["quote"];
+    assert!(
+        quote["delivery"].is_object(),
+        "the view has the delivery: {quote}"
+    );
+    let applied: Vec<&str> = quote["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["promotion_id"].as_str().unwrap())
+        .collect();
+    assert!(applied.contains(&"free-delivery-99"), "{applied:?}");
+    let placed = app
+        .checkout(
+            "view-total",
+            &common::checkout_body(&cart, &quote["total"], test_cards::SUCCESS),
+            None,
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    assert_eq!(placed.json["order"]["totals"]["total"], quote["total"]);
+}

@@ -10,7 +10,10 @@
 use axum::http::StatusCode;
 use omnicart_api::{CartView, EditRequest, MAX_OPS_PER_REQUEST, code};
 use omnicart_engine::replica::Operation;
-use omnicart_engine::{Cart, CartOp, QuoteContext, Snapshot, quote};
+use omnicart_engine::{
+    Cart, CartOp, DeliveryChoice, Destination, FulfilmentError, Quote, QuoteContext, Snapshot,
+    quote, quote_with_delivery,
+};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -104,14 +107,44 @@ fn stale(state: &AppState, current: CartRecord, context: &QuoteContext) -> AppEr
     AppError::new(StatusCode::CONFLICT, code::STALE_VERSION, message).with_current(current)
 }
 
-/// A stored cart as the API returns it, priced by the engine in `context`.
+/// A stored cart as the API returns it, priced by the engine in `context` ([`quote_of`]).
 pub fn view(state: &AppState, record: CartRecord, context: &QuoteContext) -> CartView {
-    let quote = quote(&state.catalogue.snapshot, &record.cart, context).ok();
+    let quote = quote_of(&state.catalogue.snapshot, &record.cart, context);
     CartView {
         id: record.id,
         version: record.version,
         cart: record.cart,
         quote,
+    }
+}
+
+/// The cart's quote as the page shows it and placement charges it: with the delivery charge
+/// when the cart has a destination and its choice is offered (`quote_with_delivery`, the
+/// same call the page and placement make), else the goods alone; `None` when the engine
+/// cannot price it. (Priced with the catalogue's stock: placement reads the live stock.)
+pub fn quote_of(snapshot: &Snapshot, cart: &Cart, context: &QuoteContext) -> Option<Quote> {
+    let with_delivery = context.now.zip(destination_of(snapshot, cart));
+    match with_delivery {
+        Some((now, to)) => match quote_with_delivery(snapshot, cart, context, &to, now) {
+            Ok((quote, _)) => Some(quote),
+            Err(FulfilmentError::Quote(_)) => None,
+            Err(_) => quote(snapshot, cart, context).ok(),
+        },
+        None => quote(snapshot, cart, context).ok(),
+    }
+}
+
+/// Where the cart goes: the chosen pickup store, else its delivery address.
+pub fn destination_of(snapshot: &Snapshot, cart: &Cart) -> Option<Destination> {
+    match cart.delivery() {
+        Some(DeliveryChoice::Pickup(id)) => snapshot
+            .network()
+            .data()
+            .locations
+            .iter()
+            .find(|l| l.id == *id)
+            .map(|l| Destination::at(l.point)),
+        _ => cart.address().cloned(),
     }
 }
 

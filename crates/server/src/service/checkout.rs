@@ -69,8 +69,7 @@ use omnicart_engine::fulfilment::delivery::DeliveryQuote;
 use omnicart_engine::fulfilment::{StockLevels, StockStatus};
 use omnicart_engine::promotion::Amount;
 use omnicart_engine::{
-    Cart, CartOp, DeliveryChoice, Destination, Money, ProductKind, Quote, Usage,
-    quote_with_delivery,
+    Cart, CartOp, DeliveryChoice, Money, ProductKind, Quote, Usage, quote_with_delivery,
 };
 use omnicart_order::{Fulfilment, Order, OrderNumber, Placement, StockDemand};
 
@@ -80,7 +79,7 @@ use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::payment::{Authorization, Authorize, Challenge, PaymentError, PaymentProvider};
 use crate::service::orders::{order_view, trimmed_contact};
 use crate::service::stock::{Available, LiveStock};
-use crate::service::{Caller, mail};
+use crate::service::{Caller, carts, mail};
 use crate::store::challenges::{self, ChallengeRow, NewChallenge};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
 use crate::store::idempotency::{self, Claim, Stored};
@@ -633,9 +632,12 @@ async fn reserve(
     if !held::insert_attempt(&mut tx, &attempt).await? {
         // Another checkout of the cart is live. A total the shopper did not see, priced with
         // what that checkout holds counted as the cart's, would be refused after it too: say
-        // so now (and leave a challenge that checkout waits on alone).
+        // so now (and leave a challenge that checkout waits on alone). Read after rolling
+        // back: on PostgreSQL the refused insert ended the transaction.
+        drop(tx);
+        let mut conn = state.db.pool().acquire().await?;
         let own = LiveStock::read_as_own(
-            tx.conn(),
+            &mut conn,
             &state.catalogue.snapshot,
             &cart,
             &request.cart_id,
@@ -669,7 +671,7 @@ async fn reserve(
         let priced = price(state, caller, &cart, &usage, levels)?;
         return Err(out_of_stock(state, &short, &priced, &available));
     }
-    let exhausted = claim_uses(&mut tx, &attempt_id, &priced.quote).await?;
+    let exhausted = claim_uses(&mut tx, &attempt_id, &priced.quote, &usage).await?;
     if !exhausted.is_empty() {
         drop(tx);
         return Err(promotion_exhausted(state, caller, request, &cart, version, exhausted).await?);
@@ -793,19 +795,7 @@ fn price(
     context.usage = usage.clone();
     context.stock = stock;
     let now = context.now.expect("the server's context has its clock");
-    let destination = match cart.delivery() {
-        Some(DeliveryChoice::Pickup(id)) => {
-            let location = snapshot
-                .network()
-                .data()
-                .locations
-                .iter()
-                .find(|l| l.id == *id);
-            location.map(|l| Destination::at(l.point))
-        }
-        _ => cart.address().cloned(),
-    }
-    .ok_or_else(delivery_unavailable)?;
+    let destination = carts::destination_of(snapshot, cart).ok_or_else(delivery_unavailable)?;
     let (quote, delivery) = quote_with_delivery(snapshot, cart, &context, &destination, now)
         .map_err(|e| AppError::domain(&e))?;
     let goods = |sku: &omnicart_engine::Sku| {
@@ -936,13 +926,20 @@ fn check_address(request: &CheckoutRequest, fulfilment: &Fulfilment) -> Result<(
 }
 
 /// Claims one use per limited promotion the quote applies; the ids that had none left.
+/// Only the promotions with a usage row (a use limit or a budget: `usage` lists them all,
+/// the rows being made from the catalogue at start) are claimed; the others cost no query.
 async fn claim_uses(
     tx: &mut WriteTx,
     attempt_id: &str,
     quote: &Quote,
+    usage: &BTreeMap<String, Usage>,
 ) -> Result<Vec<String>, AppError> {
     let mut exhausted = Vec::new();
-    for applied in &quote.applied {
+    let limited = quote
+        .applied
+        .iter()
+        .filter(|a| usage.contains_key(&*a.promotion_id));
+    for applied in limited {
         let amount = applied
             .amount
             .to_minor()
