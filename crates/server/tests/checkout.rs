@@ -743,9 +743,10 @@ async fn the_sweeper_releases_what_a_crashed_process_left_and_voids_its_authoriz
         quantity: 1,
     };
     assert!(
-        held::reserve(&mut tx, "att_crashed", &demand)
+        held::reserve_all(&mut tx, "att_crashed", &[demand])
             .await
             .unwrap()
+            .is_empty()
     );
     tx.commit().await.unwrap();
     let authorize = Authorize {

@@ -693,13 +693,7 @@ async fn reserve_units(
     attempt_id: &str,
     fulfilment: &Fulfilment,
 ) -> Result<Vec<StockDemand>, AppError> {
-    let mut short = Vec::new();
-    for d in StockDemand::of(&fulfilment.shipments) {
-        if !held::reserve(tx, attempt_id, &d).await? {
-            short.push(d);
-        }
-    }
-    Ok(short)
+    Ok(held::reserve_all(tx, attempt_id, &StockDemand::of(&fulfilment.shipments)).await?)
 }
 
 /// The units the stock read cannot cover, before anything is reserved: those of the chosen

@@ -175,32 +175,71 @@ pub struct NewAttempt<'a> {
     pub expires_at: i64,
 }
 
-/// Reserves `demand` for the attempt if the record can promise it. `false`: it cannot
-/// (nothing changed).
-pub async fn reserve(
+/// Reserves every demand (each for one stock record) for the attempt, in two statements: one
+/// conditional update of all the records (each row only if it can promise its demand), and,
+/// if every row could, one insert of what the attempt holds. The demands refused; when any
+/// is, the rows that could were updated all the same, and the caller rolls back.
+pub async fn reserve_all(
     tx: &mut WriteTx,
     attempt_id: &str,
-    demand: &StockDemand,
-) -> Result<bool, StoreError> {
-    let quantity = i64::from(demand.quantity);
-    let updated = sqlx::query("UPDATE stock SET reserved = reserved + $1 WHERE location = $2 AND sku = $3 AND on_hand - reserved - safety >= $1")
-        .bind(quantity)
-        .bind(&demand.location)
-        .bind(demand.sku.as_str())
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if updated == 0 {
-        return Ok(false);
+    demands: &[StockDemand],
+) -> Result<Vec<StockDemand>, StoreError> {
+    if demands.is_empty() {
+        return Ok(Vec::new());
     }
-    sqlx::query("INSERT INTO stock_reservations (attempt_id, location, sku, quantity) VALUES ($1, $2, $3, $4)")
-        .bind(attempt_id)
-        .bind(&demand.location)
-        .bind(demand.sku.as_str())
-        .bind(quantity)
-        .execute(tx.conn())
-        .await?;
-    Ok(true)
+    // `VALUES` names its columns column1, column2, … on SQLite and PostgreSQL alike.
+    let values: Vec<String> = (0..demands.len())
+        .map(|i| {
+            format!(
+                "(${}, ${}, CAST(${} AS BIGINT))",
+                3 * i + 1,
+                3 * i + 2,
+                3 * i + 3
+            )
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE stock SET reserved = stock.reserved + d.column3 FROM (VALUES {}) AS d \
+         WHERE stock.location = d.column1 AND stock.sku = d.column2 \
+         AND stock.on_hand - stock.reserved - stock.safety >= d.column3 RETURNING location, sku",
+        values.join(", ")
+    );
+    let mut update = sqlx::query_as::<_, (String, String)>(&sql);
+    for d in demands {
+        update = update
+            .bind(&d.location)
+            .bind(d.sku.as_str())
+            .bind(i64::from(d.quantity));
+    }
+    let reserved = update.fetch_all(tx.conn()).await?;
+    let short: Vec<StockDemand> = demands
+        .iter()
+        .filter(|d| {
+            !reserved
+                .iter()
+                .any(|(l, s)| *l == d.location && s == d.sku.as_str())
+        })
+        .cloned()
+        .collect();
+    if !short.is_empty() {
+        return Ok(short);
+    }
+    let rows: Vec<String> = (0..demands.len())
+        .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO stock_reservations (attempt_id, location, sku, quantity) VALUES {}",
+        rows.join(", ")
+    );
+    let mut insert = sqlx::query(&sql).bind(attempt_id);
+    for d in demands {
+        insert = insert
+            .bind(&d.location)
+            .bind(d.sku.as_str())
+            .bind(i64::from(d.quantity));
+    }
+    insert.execute(tx.conn()).await?;
+    Ok(short)
 }
 
 /// Claims one use of a promotion and `amount_minor` of its budget, if it is limited (has a

@@ -28,19 +28,13 @@ pub async fn claim(
     expired_before: i64,
 ) -> Result<Claim, StoreError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND created_at < $3",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(expired_before)
-    .execute(tx.conn())
-    .await?;
-    let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, idem_key) DO NOTHING")
+    // One statement: a new key, or one whose first answer has expired, is (re)claimed.
+    let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, created_at = excluded.created_at, status = NULL, body = NULL WHERE idempotency_keys.created_at < $5")
         .bind(scope)
         .bind(key)
         .bind(hash)
         .bind(now)
+        .bind(expired_before)
         .execute(tx.conn())
         .await?
         .rows_affected();
