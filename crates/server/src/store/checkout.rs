@@ -204,6 +204,9 @@ pub async fn reserve_all(
          AND stock.on_hand - stock.reserved - stock.safety >= d.column3 RETURNING location, sku",
         values.join(", ")
     );
+    if tx.conn().backend_name() == "PostgreSQL" {
+        lock_in_order(tx, demands).await?;
+    }
     let mut update = sqlx::query_as::<_, (String, String)>(&sql);
     for d in demands {
         update = update
@@ -240,6 +243,25 @@ pub async fn reserve_all(
     }
     insert.execute(tx.conn()).await?;
     Ok(short)
+}
+
+/// Locks the demands' stock rows in (location, SKU) order, so two placements wanting the
+/// same records wait for each other instead of deadlocking (PostgreSQL locks the rows of
+/// an `UPDATE … FROM` in whatever order its join visits them).
+async fn lock_in_order(tx: &mut WriteTx, demands: &[StockDemand]) -> Result<(), StoreError> {
+    let pairs: Vec<String> = (0..demands.len())
+        .map(|i| format!("(location = ${} AND sku = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT location FROM stock WHERE {} ORDER BY location, sku FOR UPDATE",
+        pairs.join(" OR ")
+    );
+    let mut lock = sqlx::query(&sql);
+    for d in demands {
+        lock = lock.bind(&d.location).bind(d.sku.as_str());
+    }
+    lock.fetch_all(tx.conn()).await?;
+    Ok(())
 }
 
 /// Claims one use of a promotion and `amount_minor` of its budget, if it is limited (has a
