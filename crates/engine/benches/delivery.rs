@@ -30,6 +30,7 @@ fn options(snapshot: &Snapshot, cart: &Cart, to: &Destination, now: Timestamp) -
         goods_value: goods.total,
         promotions: &goods.delivery_promotions,
         stock: None,
+        gifts: &[],
     };
     delivery_options(snapshot, cart, &request)
         .unwrap()

@@ -79,6 +79,17 @@ pub struct StoreStock {
 pub const MAX_STORES_LISTED: usize = 10;
 
 impl Network {
+    /// Whether the network can promise `quantity` of `sku` now, all locations together
+    /// (`live`'s stock where it lists the SKU). A catalogue without a network stocks
+    /// nothing and promises everything (its carts are not delivered by the calculator).
+    pub(crate) fn can_promise(&self, sku: &Sku, quantity: u32, live: Option<&StockLevels>) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        let (stock, _) = self.stock_in(sku, live);
+        stock.iter().fold(0u32, |sum, s| sum.saturating_add(s.now)) >= quantity
+    }
+
     pub(crate) fn stock_of(&self, sku: &Sku) -> &[StockAt] {
         self.stock.get(sku).map(Vec::as_slice).unwrap_or_default()
     }

@@ -44,6 +44,9 @@ pub struct DeliveryRequest<'a> {
     /// Stock counted outside the snapshot, for the SKUs it lists (the server's, at
     /// placement); `None`: the snapshot's stock.
     pub stock: Option<&'a StockLevels>,
+    /// Units the quote gives away (its `gift` lines): shipped, and so sourced and stocked,
+    /// with the cart's goods (a gift of a SKU the cart holds adds to that line's units).
+    pub gifts: &'a [(Sku, u32)],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -153,7 +156,7 @@ pub fn delivery_options(
 ) -> Result<DeliveryQuote, FulfilmentError> {
     let network = snapshot.network();
     let place = network.resolve(request.destination)?;
-    let goods = goods_of(snapshot, cart)?;
+    let goods = goods_of(snapshot, cart, request.gifts)?;
     let lines = goods
         .iter()
         .map(|g| network.line_status(g.sku, g.quantity, request.stock))
@@ -210,24 +213,44 @@ pub fn delivery_options(
     })
 }
 
-/// The cart's goods lines (services are not shipped), with what rating needs.
-fn goods_of<'a>(snapshot: &Snapshot, cart: &'a Cart) -> Result<Vec<Goods<'a>>, FulfilmentError> {
-    let mut goods = Vec::new();
-    for line in cart.lines() {
+/// The cart's goods lines (services are not shipped) and the quote's gifts, with what rating
+/// needs.
+fn goods_of<'a>(
+    snapshot: &Snapshot,
+    cart: &'a Cart,
+    gifts: &'a [(Sku, u32)],
+) -> Result<Vec<Goods<'a>>, FulfilmentError> {
+    let mut goods: Vec<Goods<'a>> = Vec::new();
+    let lines = cart.lines().iter().map(|l| (&l.sku, l.quantity.get()));
+    for (sku, quantity) in lines.chain(gifts.iter().map(|(sku, q)| (sku, *q))) {
+        if let Some(same) = goods.iter_mut().find(|g| g.sku == sku) {
+            same.quantity = same.quantity.saturating_add(quantity);
+            continue;
+        }
         let (product, variant) = snapshot
-            .variant(&line.sku)
-            .ok_or_else(|| FulfilmentError::UnknownSku(line.sku.clone()))?;
+            .variant(sku)
+            .ok_or_else(|| FulfilmentError::UnknownSku(sku.clone()))?;
         if product.kind == ProductKind::Goods {
             goods.push(Goods {
-                sku: &line.sku,
-                name: snapshot.display_name(&line.sku),
-                quantity: line.quantity.get(),
+                sku,
+                name: snapshot.display_name(sku),
+                quantity,
                 grams: variant.weight_grams,
                 dims: variant.dimensions_cm,
             });
         }
     }
     Ok(goods)
+}
+
+/// The units a quote gives away, per SKU.
+fn gifts_of(quote: &Quote) -> Vec<(Sku, u32)> {
+    quote
+        .lines
+        .iter()
+        .filter(|l| l.gift)
+        .map(|l| (l.sku.clone(), l.quantity.get()))
+        .collect()
 }
 
 /// The quote of a cart with its delivery: quotes the goods, computes the delivery options
@@ -242,14 +265,45 @@ pub fn quote_with_delivery(
     now: Timestamp,
 ) -> Result<(Quote, DeliveryQuote), FulfilmentError> {
     let goods = quote(snapshot, cart, context)?;
-    let request = DeliveryRequest {
-        destination,
-        now,
-        goods_value: goods.total,
-        promotions: &goods.delivery_promotions,
-        stock: (!context.stock.is_empty()).then_some(&context.stock),
+    let stock = (!context.stock.is_empty()).then_some(&context.stock);
+    let plan = |gifts: &[(Sku, u32)]| {
+        let request = DeliveryRequest {
+            destination,
+            now,
+            goods_value: goods.total,
+            promotions: &goods.delivery_promotions,
+            stock,
+            gifts,
+        };
+        delivery_options(snapshot, cart, &request)
     };
-    let delivery = delivery_options(snapshot, cart, &request)?;
+    let gifts = gifts_of(&goods);
+    let delivery = plan(&gifts)?;
+    let Some(priced) = with_charge(snapshot, cart, context, &delivery, goods.currency)? else {
+        return Ok((goods, delivery));
+    };
+    // The delivery charge can change which offers win, and with them the gifts: then the
+    // plan is made again for those gifts, so every unit the final quote gives away is sourced
+    // (and, at placement, reserved). A second change is not chased.
+    let final_gifts = gifts_of(&priced);
+    if final_gifts == gifts {
+        return Ok((priced, delivery));
+    }
+    let delivery = plan(&final_gifts)?;
+    match with_charge(snapshot, cart, context, &delivery, goods.currency)? {
+        Some(priced) => Ok((priced, delivery)),
+        None => Ok((goods, delivery)),
+    }
+}
+
+/// The cart quoted again with the charge of its chosen delivery, when `delivery` offers it.
+fn with_charge(
+    snapshot: &Snapshot,
+    cart: &Cart,
+    context: &QuoteContext,
+    delivery: &DeliveryQuote,
+    currency: Currency,
+) -> Result<Option<Quote>, FulfilmentError> {
     let charge = match cart.delivery() {
         Some(DeliveryChoice::Level(level)) => delivery
             .options
@@ -260,17 +314,17 @@ pub fn quote_with_delivery(
             .pickup
             .iter()
             .any(|p| p.location == *id)
-            .then(|| Money::zero(goods.currency)),
+            .then(|| Money::zero(currency)),
         None => None,
     };
     let Some(charge) = charge else {
-        return Ok((goods, delivery));
+        return Ok(None);
     };
     let context = QuoteContext {
         delivery_charge: Some(Amount(charge.amount())),
         ..context.clone()
     };
-    Ok((quote(snapshot, cart, &context)?, delivery))
+    Ok(Some(quote(snapshot, cart, &context)?))
 }
 
 /// Delivery promotions reduce the charge in the quote's order, by the quote's own rule.

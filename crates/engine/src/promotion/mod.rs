@@ -24,7 +24,9 @@
 //!    round up (a subtotal reaches them exactly when it reaches the amount), and caps and
 //!    budgets, which round down (never exceeded). A promotion names amounts of at most
 //!    [`MAX_PROMOTION_AMOUNT`]. A gift applies when its item has a price here, even 0.00, and is
-//!    `gift_unavailable` when it has none.
+//!    `gift_unavailable` when it has none; and while stocks last: when the network cannot
+//!    promise it now (with the cart's own units of that item), it is `gift_out_of_stock`.
+//!    A gift given is shipped with the goods (the delivery calculator sources it).
 //! 5. **Stacking.** Two promotions stack only if each one's `combines_with` allows the other's
 //!    class. An `exclusive` promotion applies alone. The engine searches a few plans and applies
 //!    the one that saves the customer most: the lowest total, then the gifts worth most (ties:

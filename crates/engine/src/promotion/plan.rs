@@ -857,7 +857,25 @@ fn run_one<'a>(input: &Input<'a>, p: usize, state: &mut RunState, eval: &mut Eva
 
 /// Gives gift promotion `p`'s item. A gift applies when the item can be sold here, even at no
 /// price (a free sample): it adds a line and takes nothing off the others.
+/// While stocks last: a gift the network cannot promise now, on top of the cart's own units
+/// of that item, is `gift_out_of_stock` (so every gift a quote gives can be shipped, and is
+/// reserved at placement with the cart's goods).
 fn give(input: &Input, p: usize, sku: &Sku, quantity: u32, eval: &mut Evaluation) {
+    let in_cart: u32 = input
+        .lines
+        .iter()
+        .filter(|l| l.sku == sku)
+        .map(|l| l.quantity)
+        .sum();
+    let live = (!input.context.stock.is_empty()).then_some(&input.context.stock);
+    let needed = in_cart.saturating_add(quantity);
+    if !input.snapshot.network().can_promise(sku, needed, live) {
+        eval.rejected.push(Rejected {
+            promotion: p,
+            reason: reason("gift_out_of_stock", "The gift is out of stock."),
+        });
+        return;
+    }
     match input
         .snapshot
         .price_for(sku, input.context.channel, input.currency)

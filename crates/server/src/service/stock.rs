@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use omnicart_engine::fulfilment::{Incoming, StockLevels, StockRecord};
+use omnicart_engine::promotion::Action;
 use omnicart_engine::{Cart, Sku, Snapshot};
 use omnicart_order::StockDemand;
 use sha2::{Digest, Sha256};
@@ -64,9 +65,9 @@ impl LiveStock {
         snapshot: &Snapshot,
         cart: &Cart,
     ) -> Result<LiveStock, AppError> {
-        let skus: Vec<&str> = cart.lines().iter().map(|l| l.sku.as_str()).collect();
+        let skus = skus_of(snapshot, cart);
         let rows = held::stock_of(conn, &skus).await?;
-        LiveStock::of_rows(snapshot, cart, rows)
+        LiveStock::of_rows(snapshot, &skus, rows)
     }
 
     /// [`LiveStock::read`], with the units the cart's own live checkout holds counted as
@@ -77,7 +78,7 @@ impl LiveStock {
         cart: &Cart,
         cart_id: &str,
     ) -> Result<LiveStock, AppError> {
-        let skus: Vec<&str> = cart.lines().iter().map(|l| l.sku.as_str()).collect();
+        let skus = skus_of(snapshot, cart);
         let mut rows = held::stock_of(&mut *conn, &skus).await?;
         for (location, sku, quantity) in held::held_by_cart(conn, cart_id).await? {
             if let Some(row) = rows
@@ -87,12 +88,12 @@ impl LiveStock {
                 row.reserved -= quantity;
             }
         }
-        LiveStock::of_rows(snapshot, cart, rows)
+        LiveStock::of_rows(snapshot, &skus, rows)
     }
 
     fn of_rows(
         snapshot: &Snapshot,
-        cart: &Cart,
+        skus: &[&str],
         rows: Vec<StockRow>,
     ) -> Result<LiveStock, AppError> {
         let mut available = Available::default();
@@ -106,7 +107,7 @@ impl LiveStock {
                 .insert((record.location.clone(), record.sku.clone()), promisable);
             records.push(record);
         }
-        let listed = cart.lines().iter().map(|l| l.sku.clone());
+        let listed = skus.iter().filter_map(|s| Sku::new(s).ok());
         let levels =
             StockLevels::new(snapshot.network(), listed, records).map_err(AppError::internal)?;
         Ok(LiveStock { levels, available })
@@ -117,6 +118,20 @@ impl LiveStock {
         let mut conn = state.db.pool().acquire().await?;
         LiveStock::read(&mut conn, &state.catalogue.snapshot, cart).await
     }
+}
+
+/// The SKUs whose stock a cart's quote reads: its lines', and the items promotions give
+/// away (a gift is given while stocks last, and shipped with the goods).
+fn skus_of<'a>(snapshot: &'a Snapshot, cart: &'a Cart) -> Vec<&'a str> {
+    let mut skus: Vec<&str> = cart.lines().iter().map(|l| l.sku.as_str()).collect();
+    for promotion in snapshot.promotions() {
+        if let Action::GiftItem { sku, .. } = &promotion.action
+            && !skus.contains(&sku.as_str())
+        {
+            skus.push(sku.as_str());
+        }
+    }
+    skus
 }
 
 /// A stored record as the engine's wire form.
