@@ -35,6 +35,22 @@ async fn guest_cart(app: &TestApp, sku: &str, quantity: u32, extra: &[Value]) ->
     cart
 }
 
+/// Places every (cart, body) at once, each under its own key; the tasks in order.
+fn place_at_once(
+    app: &std::sync::Arc<TestApp>,
+    bodies: Vec<(String, String)>,
+) -> Vec<tokio::task::JoinHandle<Reply>> {
+    bodies
+        .into_iter()
+        .map(|(cart, body)| {
+            let app = app.clone();
+            tokio::spawn(
+                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
+            )
+        })
+        .collect()
+}
+
 fn body(cart: &str, total: &Value, card: &str) -> String {
     json!({
         "cart_id": cart,
@@ -124,15 +140,7 @@ async fn the_last_unit_goes_to_exactly_one_of_100_concurrent_checkouts() {
         let total = server_total(&app, &cart, None).await;
         bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
     }
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|(cart, body)| {
-            let app = app.clone();
-            tokio::spawn(
-                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
-            )
-        })
-        .collect();
+    let tasks = place_at_once(&app, bodies);
     let mut placed = 0;
     let mut out_of_stock = 0;
     for task in tasks {
@@ -256,15 +264,7 @@ async fn a_single_use_coupon_discounts_exactly_one_of_50_concurrent_orders() {
         let total = server_total(&app, &cart, None).await;
         bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
     }
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|(cart, body)| {
-            let app = app.clone();
-            tokio::spawn(
-                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
-            )
-        })
-        .collect();
+    let tasks = place_at_once(&app, bodies);
     let (mut placed, mut exhausted) = (0, 0);
     for task in tasks {
         let reply = task.await.unwrap();
@@ -819,15 +819,7 @@ async fn a_campaign_budget_is_never_overspent_by_50_concurrent_orders() {
         let total = server_total(&app, &cart, None).await;
         bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
     }
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|(cart, body)| {
-            let app = app.clone();
-            tokio::spawn(
-                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
-            )
-        })
-        .collect();
+    let tasks = place_at_once(&app, bodies);
     let (mut placed, mut exhausted) = (0, 0);
     for task in tasks {
         let reply = task.await.unwrap();
@@ -1027,15 +1019,7 @@ async fn concurrent_placements_sharing_records_all_succeed_and_count_exactly() {
         let total = server_total(&app, &cart, None).await;
         bodies.push((cart.clone(), body(&cart, &total, test_cards::SUCCESS)));
     }
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|(cart, body)| {
-            let app = app.clone();
-            tokio::spawn(
-                async move { checkout(&app, Some(&format!("k-{cart}")), &body, None).await },
-            )
-        })
-        .collect();
+    let tasks = place_at_once(&app, bodies);
     for task in tasks {
         let reply = task.await.unwrap();
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);

@@ -51,9 +51,14 @@ async fn cart(app: &TestApp, gift: bool) -> String {
 }
 
 async fn reserved(state: &AppState) -> i64 {
+    reserved_at(state, STORE).await
+}
+
+/// The cable's units reserved at `location`.
+async fn reserved_at(state: &AppState, location: &str) -> i64 {
     sqlx::query_scalar("SELECT reserved FROM stock WHERE sku = $1 AND location = $2")
         .bind(CABLE)
-        .bind(STORE)
+        .bind(location)
         .fetch_one(state.db.pool())
         .await
         .unwrap()
@@ -138,13 +143,7 @@ async fn a_delivered_orders_gift_is_reserved_with_its_line() {
         .map(|l| l["quantity"].as_u64().unwrap())
         .sum();
     assert_eq!(shipped, 2, "{:?}", placed.json["order"]["shipments"]);
-    let reserved: i64 =
-        sqlx::query_scalar("SELECT reserved FROM stock WHERE sku = $1 AND location = $2")
-            .bind(CABLE)
-            .bind("wh-bad-hersfeld")
-            .fetch_one(state.db.pool())
-            .await
-            .unwrap();
+    let reserved = reserved_at(&state, "wh-bad-hersfeld").await;
     assert_eq!(reserved, 2, "the cable and its free twin");
 }
 
@@ -178,12 +177,6 @@ async fn a_gift_out_of_stock_is_not_given_and_the_order_goes_ahead() {
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
     let lines = placed.json["order"]["lines"].as_array().unwrap();
     assert!(lines.iter().all(|l| l["gift"] != true), "{lines:?}");
-    let reserved: i64 =
-        sqlx::query_scalar("SELECT reserved FROM stock WHERE sku = $1 AND location = $2")
-            .bind(CABLE)
-            .bind("wh-bad-hersfeld")
-            .fetch_one(state.db.pool())
-            .await
-            .unwrap();
+    let reserved = reserved_at(&state, "wh-bad-hersfeld").await;
     assert_eq!(reserved, 1, "only the first order's gift");
 }
