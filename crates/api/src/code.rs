@@ -44,6 +44,8 @@ pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
 /// The request needs a signed-in customer. 401.
 pub const NOT_SIGNED_IN: &str = "not_signed_in";
+/// A staff or integration endpoint without a known key in `X-Integration-Key`. 401.
+pub const INTEGRATION_KEY_REQUIRED: &str = "integration_key_required";
 /// Checkout: no `Idempotency-Key` header, or one that is empty or too long. 400.
 pub const IDEMPOTENCY_KEY_REQUIRED: &str = "idempotency_key_required";
 /// Checkout: this idempotency key was used with another request body. 422.

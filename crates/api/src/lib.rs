@@ -37,6 +37,11 @@ pub use checkout::{
 /// sign-in and sign-up, cleared by sign-out). Browsers send it by themselves.
 pub const SESSION_COOKIE: &str = "omnicart_session";
 
+/// The header an integration (an ERP, WMS, point of sale or call-centre tool) sends its key in
+/// on the staff and integration endpoints (fulfilment, inventory, order edits by an agent,
+/// returns received). Keys are configured on the server (`OMNICART_INTEGRATION_KEYS`).
+pub const INTEGRATION_KEY_HEADER: &str = "x-integration-key";
+
 /// Most operations accepted in one request (`/ops` and `/sync`).
 pub const MAX_OPS_PER_REQUEST: usize = 100;
 /// Largest request body accepted, in bytes (a cart edit is a few hundred).

@@ -13,6 +13,7 @@
 //! | `OMNICART_SMTP_URL` | unset | `smtp://host[:port]`: send mail through this SMTP relay (no TLS); unset: write it to the mail folder |
 //! | `OMNICART_MAIL_DIR` | `.omnicart/mail` | the folder mail goes to without SMTP, listed at `/dev/mail` |
 //! | `OMNICART_MAIL_FROM` | `omnicart <orders@omnicart.localhost>` | the sender of the shop's mail |
+//! | `OMNICART_INTEGRATION_KEYS` | unset (with `OMNICART_DEMO=1`: `demo=`[`DEMO_INTEGRATION_KEY`]) | `name=secret,…`: the keys of the integrations (ERP, WMS, point of sale, call centre) that may use the staff and integration endpoints; secrets of 24 characters or more |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -22,6 +23,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use crate::service::accounts::CartMerge;
+
+/// The demo's integration key (`OMNICART_DEMO=1` without `OMNICART_INTEGRATION_KEYS`), printed
+/// by `scripts/run`: never configure it where the shop is public.
+pub const DEMO_INTEGRATION_KEY: &str = "omnicart-demo-integration-key";
+
+/// Shortest integration secret accepted.
+pub const MIN_INTEGRATION_SECRET_CHARS: usize = 24;
 
 /// The sender of the shop's mail unless `OMNICART_MAIL_FROM` says otherwise.
 pub const DEFAULT_MAIL_FROM: &str = "omnicart <orders@omnicart.localhost>";
@@ -40,6 +48,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
+    /// The integrations' keys, by name: `(name, secret)`.
+    pub integration_keys: Vec<(String, String)>,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -76,6 +86,15 @@ impl Config {
         let log_filter = read("RUST_LOG", "info");
         tracing_subscriber::EnvFilter::try_new(&log_filter.value)
             .map_err(|e| log_filter.error(format!("not a log filter ({e})")))?;
+        let demo = read("OMNICART_DEMO", "0").flag()?;
+        let integration_keys = match lookup("OMNICART_INTEGRATION_KEYS") {
+            Some(keys) => integration_keys(&Variable {
+                name: "OMNICART_INTEGRATION_KEYS",
+                value: keys,
+            })?,
+            None if demo => vec![("demo".to_owned(), DEMO_INTEGRATION_KEY.to_owned())],
+            None => Vec::new(),
+        };
         Ok(Config {
             addr: read("OMNICART_ADDR", "127.0.0.1:8080").parse(
                 |v| v.to_socket_addrs().ok()?.next(),
@@ -89,7 +108,7 @@ impl Config {
             .value
             .into(),
             dist: read("OMNICART_DIST", "dist").value.into(),
-            demo: read("OMNICART_DEMO", "0").flag()?,
+            demo,
             cart_merge: read("OMNICART_CART_MERGE", "merge").parse(
                 |v| v.parse().ok(),
                 "expected merge, keep_customer or keep_anonymous",
@@ -98,9 +117,36 @@ impl Config {
             smtp_url: lookup("OMNICART_SMTP_URL").filter(|v| !v.is_empty()),
             mail_dir: read("OMNICART_MAIL_DIR", ".omnicart/mail").value.into(),
             mail_from: read("OMNICART_MAIL_FROM", DEFAULT_MAIL_FROM).value,
+            integration_keys,
             log_filter: log_filter.value,
         })
     }
+}
+
+/// `name=secret,…`: names of letters, digits, `-` and `_`, each once; secrets long enough.
+fn integration_keys(variable: &Variable) -> Result<Vec<(String, String)>, ConfigError> {
+    let expected = format!(
+        "expected name=secret,… (names of letters, digits, - and _, each once; secrets of {MIN_INTEGRATION_SECRET_CHARS} or more characters)"
+    );
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for pair in variable.value.split(',').filter(|p| !p.trim().is_empty()) {
+        let (name, secret) = pair
+            .trim()
+            .split_once('=')
+            .ok_or_else(|| variable.error(&expected))?;
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !name_ok
+            || secret.chars().count() < MIN_INTEGRATION_SECRET_CHARS
+            || keys.iter().any(|(n, s)| n == name || s == secret)
+        {
+            return Err(variable.error(&expected));
+        }
+        keys.push((name.to_owned(), secret.to_owned()));
+    }
+    Ok(keys)
 }
 
 /// A variable as read (its default if unset).
@@ -163,6 +209,7 @@ mod tests {
                 smtp_url: None,
                 mail_dir: ".omnicart/mail".into(),
                 mail_from: DEFAULT_MAIL_FROM.into(),
+                integration_keys: Vec::new(),
                 log_filter: "info".into(),
             }
         );
@@ -201,6 +248,38 @@ mod tests {
             "{}",
             named.addr
         );
+    }
+
+    #[test]
+    fn integration_keys_are_read_by_name_and_the_demo_has_one() {
+        let keys = config(&[(
+            "OMNICART_INTEGRATION_KEYS",
+            "wms=0123456789abcdefghijklmn, erp_1=nmlkjihgfedcba9876543210",
+        )])
+        .unwrap()
+        .integration_keys;
+        assert_eq!(
+            keys,
+            [
+                ("wms".to_owned(), "0123456789abcdefghijklmn".to_owned()),
+                ("erp_1".to_owned(), "nmlkjihgfedcba9876543210".to_owned())
+            ]
+        );
+        let demo = config(&[("OMNICART_DEMO", "1")]).unwrap().integration_keys;
+        assert_eq!(demo, [("demo".to_owned(), DEMO_INTEGRATION_KEY.to_owned())]);
+        let none = config(&[("OMNICART_DEMO", "1"), ("OMNICART_INTEGRATION_KEYS", "")]);
+        assert!(none.unwrap().integration_keys.is_empty());
+        for bad in [
+            "wms",
+            "wms=short",
+            "w ms=0123456789abcdefghijklmn",
+            "=0123456789abcdefghijklmn",
+            "a=0123456789abcdefghijklmn,a=nmlkjihgfedcba9876543210",
+            "a=0123456789abcdefghijklmn,b=0123456789abcdefghijklmn",
+        ] {
+            let error = config(&[("OMNICART_INTEGRATION_KEYS", bad)]).unwrap_err();
+            assert_eq!(error.variable, "OMNICART_INTEGRATION_KEYS", "{bad}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::catalogue::Catalogue;
 pub use crate::error::AppError;
 pub use crate::http::app;
+use crate::http::integration::Integrations;
 use crate::payment::Providers;
 use crate::service::accounts::{self, CartMerge, CreateAccountError, Throttle};
 use crate::store::Db;
@@ -38,6 +39,8 @@ pub struct AppState {
     dummy_hash: String,
     /// Wrong passwords per email, to stop guessing.
     throttle: Arc<Throttle>,
+    /// The integrations' keys (`http::integration`), none by default.
+    pub(crate) integrations: Arc<Integrations>,
     /// Payment providers by name (the built-in test gateway by default).
     pub payments: Providers,
     /// Set once the stock and promotion-usage tables are loaded from the catalogue
@@ -56,6 +59,7 @@ impl AppState {
             secure_cookies: false,
             dummy_hash,
             throttle: Arc::default(),
+            integrations: Arc::default(),
             payments: Providers::with_test_gateway(),
             prepared: Arc::default(),
         })
@@ -63,6 +67,19 @@ impl AppState {
 
     pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {
         AppState { cart_merge, ..self }
+    }
+
+    /// Accepts `keys` (`(name, secret)`, as `Config::integration_keys`) on the staff and
+    /// integration endpoints, in place of any accepted before.
+    pub fn with_integration_keys(self, keys: &[(String, String)]) -> AppState {
+        let mut integrations = Integrations::default();
+        for (name, secret) in keys {
+            integrations.insert(name, secret);
+        }
+        AppState {
+            integrations: Arc::new(integrations),
+            ..self
+        }
     }
 }
 

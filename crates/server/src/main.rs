@@ -50,7 +50,8 @@ async fn run(config: Config) -> Result<(), String> {
     let products = catalogue.snapshot.products().len();
     let mut state = AppState::new(db, catalogue)
         .map_err(|e| format!("{e:?}"))?
-        .with_cart_merge(config.cart_merge);
+        .with_cart_merge(config.cart_merge)
+        .with_integration_keys(&config.integration_keys);
     state.secure_cookies = config.secure_cookies;
     omnicart_server::service::checkout::prepare(&state)
         .await

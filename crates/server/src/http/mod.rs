@@ -3,7 +3,8 @@
 //! document of it all)), serves the built storefront for every other path, and
 //! wraps it all in request ids and tracing ([`request_id`]) and the security headers
 //! ([`headers`]). Handlers only extract
-//! ([`extract`]: [`ApiJson`], the `Caller`), call a service and answer; every refusal is an
+//! ([`extract`]: [`ApiJson`], the `Caller`; [`integration`]: the key of a staff or
+//! integration endpoint), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod dev_mail;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod integration;
 pub mod openapi;
 pub mod request_id;
 pub mod sync;
