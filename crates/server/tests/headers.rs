@@ -23,6 +23,11 @@ async fn shop() -> TestApp {
     );
     std::fs::write(dist.join("index.html"), index).unwrap();
     std::fs::write(dist.join("app-1.js"), "export default function init() {}").unwrap();
+    // The build's file and the copies `scripts/precompress.mjs` writes beside it (marked, so
+    // the test sees which one was sent).
+    std::fs::write(dist.join("app-1_bg.wasm"), "\0asm the module").unwrap();
+    std::fs::write(dist.join("app-1_bg.wasm.br"), "the brotli copy").unwrap();
+    std::fs::write(dist.join("app-1_bg.wasm.gz"), "the gzip copy").unwrap();
     TestApp {
         router: omnicart_server::app(state, Some(&dist)),
         dir,
@@ -119,4 +124,97 @@ async fn a_method_a_route_does_not_take_is_refused_in_the_json_shape() {
     }
     let stored = app.get(&format!("/api/carts/{cart}"), None).await;
     assert_eq!(stored.status, StatusCode::OK, "the DELETE removed nothing");
+}
+
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> common::Reply {
+    let mut request = axum::http::Request::builder().uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.raw(request.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn the_storefront_is_sent_precompressed_and_kept_by_its_hash() {
+    let app = shop().await;
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br", Some("br"), "the brotli copy"),
+        ("gzip", Some("gzip"), "the gzip copy"),
+        ("identity", None, "\0asm the module"),
+    ] {
+        let reply = get_with(&app, "/app-1_bg.wasm", &[("accept-encoding", accept)]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{accept}");
+        assert_eq!(
+            reply
+                .headers
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(reply.json, body, "{accept}");
+        assert_eq!(
+            header(&reply, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            header(&reply, "vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+    }
+    // The page (and every client route, which is the page) is revalidated every time, so a new
+    // build's hashed names are found at once.
+    for path in ["/", "/index.html", "/product/x"] {
+        let reply = get_with(&app, path, &[("accept-encoding", "br")]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(header(&reply, "cache-control"), "no-cache", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn api_answers_are_compressed_and_the_snapshot_revalidates_weakly() {
+    use std::io::Read;
+    let app = shop().await;
+    let plain = app.get("/api/snapshot", None).await;
+    let etag = header(&plain, "etag").to_owned();
+    let request = axum::http::Request::builder()
+        .uri("/api/snapshot")
+        .header("accept-encoding", "gzip")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["etag"], etag.as_str());
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut json)
+        .unwrap();
+    assert!(
+        bytes.len() * 3 < json.len(),
+        "{} of {}",
+        bytes.len(),
+        json.len()
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+        plain.json
+    );
+    for tag in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"other\", {etag}"),
+    ] {
+        let reply = get_with(&app, "/api/snapshot", &[("if-none-match", &tag)]).await;
+        assert_eq!(reply.status, StatusCode::NOT_MODIFIED, "{tag}");
+    }
+    let other = get_with(&app, "/api/snapshot", &[("if-none-match", "W/\"other\"")]).await;
+    assert_eq!(other.status, StatusCode::OK);
 }

@@ -30,8 +30,11 @@ async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
+            // If-None-Match compares weakly (RFC 9110 §13.1.2): a cache that compressed the
+            // answer may hand back `W/"…"`.
             v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
         });
     if fresh {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());

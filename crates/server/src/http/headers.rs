@@ -5,6 +5,8 @@
 //! into `index.html`, by its hash; `'wasm-unsafe-eval'` to compile the Wasm; no frames).
 //! API answers are about one customer unless they say otherwise, so they carry
 //! `Cache-Control: no-store` unless the handler set its own (the public snapshot does).
+//! The storefront's files ([`storefront_caching`]): Trunk names every built asset by its
+//! content's hash, so they are kept for a year; the page itself is revalidated every time.
 
 use std::path::Path;
 
@@ -71,6 +73,34 @@ pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ))
+}
+
+/// Caching of the built storefront: its HTML (`index.html`, served for every client-side
+/// route) `no-cache`, so a new build is picked up at once; everything else Trunk built is
+/// named by its hash (`app-59bda76dc5fdffe7_bg.wasm`), so `public, max-age=31536000,
+/// immutable`. `Vary: Accept-Encoding`, as the files are sent precompressed.
+pub fn storefront_caching(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            |response: &axum::response::Response| {
+                let html = response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("text/html"));
+                let ok = response.status().is_success()
+                    || response.status() == axum::http::StatusCode::NOT_MODIFIED;
+                Some(HeaderValue::from_static(match (html, ok) {
+                    (false, true) => "public, max-age=31536000, immutable",
+                    _ => "no-cache",
+                }))
+            },
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
 }
 
 /// The contents of the inline `<tag>` elements of an HTML page (those without `src`).

@@ -26,6 +26,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
 use omnicart_api::{MAX_BODY_BYTES, code, routes};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::AppState;
@@ -45,10 +46,12 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .fallback(|| async { AppError::not_found("API endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    let api = headers::no_store(api);
+    let api = headers::no_store(api).layer(CompressionLayer::new());
     let router = Router::new().nest(routes::PREFIX, api);
     let router = match dist {
-        Some(dist) => router.fallback_service(storefront(dist)),
+        Some(dist) => router.fallback_service(headers::storefront_caching(
+            Router::new().fallback_service(storefront(dist)),
+        )),
         None => router.fallback(|| async {
             AppError::new(
                 StatusCode::NOT_FOUND,
@@ -86,10 +89,18 @@ fn api_path(route: &'static str) -> &'static str {
 }
 
 /// Static files of the storefront; any unknown path gets `index.html` (200) so client-side
-/// routes (`/product/…`, `/cart`) survive a reload.
+/// routes (`/product/…`, `/cart`) survive a reload. Files are sent as their brotli or gzip
+/// copy where the client takes it and the build made one (`scripts/precompress.mjs`, run by
+/// Trunk after every build); API answers are compressed per request instead
+/// (`CompressionLayer`: brotli at quality 4 or gzip, not event streams).
 fn storefront(dist: &Path) -> ServeDir<ServeFile> {
     let index: PathBuf = dist.join("index.html");
     ServeDir::new(dist)
+        .precompressed_br()
         .precompressed_gzip()
-        .fallback(ServeFile::new(index))
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
 }
