@@ -1,7 +1,7 @@
 //! The app shell: loads the catalogue snapshot, provides the [`Store`], and routes pages.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api;
@@ -47,7 +47,13 @@ fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
     view! {
         <Header/>
         <main id="main">
-            <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+            <Routes fallback=|| view! {
+                    <section class="not-found" aria-labelledby="not-found-title">
+                        <h1 id="not-found-title">"Page not found"</h1>
+                        <p>"This page does not exist, or no longer does."</p>
+                        <p><A href="/">"Back to the shop"</A>" · "<A href="/cart">"Your cart"</A></p>
+                    </section>
+                }>
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/product/:id") view=ProductPage/>
                 <Route path=path!("/cart") view=CartPage/>

@@ -240,10 +240,10 @@ fn ServiceOffers(sku: Sku, name: String) -> impl IntoView {
 #[component]
 fn Replace(sku: omnicart_engine::Sku, product_id: String) -> impl IntoView {
     let store = use_store();
-    let alternatives: Vec<_> = store
-        .snapshot
-        .get_value()
-        .product(&product_id)
+    let snapshot = store.snapshot.get_value();
+    let product = snapshot.product(&product_id);
+    let product_name = product.map(|p| p.name.clone()).unwrap_or_default();
+    let alternatives: Vec<_> = product
         .map(|p| {
             p.variants
                 .iter()
@@ -260,7 +260,7 @@ fn Replace(sku: omnicart_engine::Sku, product_id: String) -> impl IntoView {
             )
             .collect_view();
         view! {
-            <label for=id.clone()>"Option"</label>
+            <label for=id.clone()>{format!("{product_name}: option")}</label>
             <select id=id on:change=move |ev| {
                 if let Ok(with) = omnicart_engine::Sku::new(&event_target_value(&ev)) {
                     store.edit(CartOp::Replace { sku: sku.clone(), with });
@@ -285,7 +285,8 @@ fn Hints() -> impl IntoView {
             let items = hints
                 .into_iter()
                 .map(|h| {
-                    let saving = h.saving.map(|s| format!("save {}", format::money(s)));
+                    // The saving on top of what the cart already gets.
+                    let saving = h.saving.map(|s| format!("save {} more", format::money(s)));
                     let text = match (&h.add, h.missing_amount) {
                         (Some(add), _) => format!("Add {}", add.name),
                         (None, Some(missing)) => format!("Spend {} more", format::money(missing)),

@@ -1,4 +1,5 @@
-//! The catalogue: products by category, each with its lowest price.
+//! The catalogue: products by category, each with its lowest price; searched by name and
+//! brand, filtered by category, sorted by price.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -29,32 +30,107 @@ pub fn Home() -> impl IntoView {
             }
         })
         .collect_view();
-    let products = move || {
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new(Sort::Featured);
+    // The grid's products, as indices into the snapshot's list, in the order shown.
+    let found = Memo::new(move |_| {
         let snapshot = store.snapshot.get_value();
         let wanted = category.get();
-        snapshot
+        let words: Vec<String> = search
+            .get()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let mut found: Vec<(usize, Option<i64>)> = snapshot
             .products()
             .iter()
-            .filter(|p| wanted.as_ref().is_none_or(|c| &p.category == c))
-            .filter(|p| wanted.is_some() || p.kind == ProductKind::Goods)
-            .map(|p| product_card(p, &store.snapshot.get_value()))
-            .collect_view()
+            .enumerate()
+            .filter(|(_, p)| wanted.as_ref().is_none_or(|c| &p.category == c))
+            .filter(|(_, p)| wanted.is_some() || !words.is_empty() || p.kind == ProductKind::Goods)
+            .filter(|(_, p)| {
+                let haystack = format!("{} {}", p.brand, p.name).to_lowercase();
+                words.iter().all(|w| haystack.contains(w.as_str()))
+            })
+            .map(|(i, p)| (i, lowest_price(p, &snapshot).and_then(|m| m.to_minor())))
+            .collect();
+        match sort.get() {
+            Sort::Featured => {}
+            Sort::PriceUp => found.sort_by_key(|&(_, cents)| cents),
+            Sort::PriceDown => found.sort_by_key(|&(_, cents)| std::cmp::Reverse(cents)),
+        }
+        found.into_iter().map(|(i, _)| i).collect::<Vec<usize>>()
+    });
+    let products_view = move || {
+        let snapshot = store.snapshot.get_value();
+        found.with(|found| {
+            found
+                .iter()
+                .map(|&i| {
+                    let p = &snapshot.products()[i];
+                    product_card(p, lowest_price(p, &snapshot))
+                })
+                .collect_view()
+        })
     };
+    let products = Memo::new(move |_| found.with(Vec::len));
     view! {
         <section aria-labelledby="catalogue-title">
             <h1 id="catalogue-title">"Shop electronics"</h1>
+            <div class="finder">
+                <label for="search">"Search products"</label>
+                <input id="search" type="search" autocomplete="off" placeholder="TV, PlayStation, Sonora…"
+                    prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                <label for="sort">"Sort by"</label>
+                <select id="sort" on:change=move |ev| sort.set(Sort::from_value(&event_target_value(&ev)))>
+                    <option value="featured">"Featured"</option>
+                    <option value="price-up">"Price: low to high"</option>
+                    <option value="price-down">"Price: high to low"</option>
+                </select>
+            </div>
             <ul class="chips" aria-label="Categories">{chips}</ul>
-            <ul class="grid" data-testid="product-grid">{products}</ul>
+            <p class="visually-hidden" role="status" aria-live="polite">
+                {move || format!("{} products", products.get())}
+            </p>
+            {move || (products.get() == 0).then(|| view! {
+                <p class="notice" data-testid="no-results">"No product matches your search."</p>
+            })}
+            <ul class="grid" data-testid="product-grid">{move || products_view()}</ul>
         </section>
     }
 }
 
-fn product_card(product: &Product, snapshot: &omnicart_engine::Snapshot) -> impl IntoView + use<> {
-    let from = product
+/// The order the grid is in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    /// The catalogue's own order.
+    Featured,
+    PriceUp,
+    PriceDown,
+}
+
+impl Sort {
+    fn from_value(value: &str) -> Sort {
+        match value {
+            "price-up" => Sort::PriceUp,
+            "price-down" => Sort::PriceDown,
+            _ => Sort::Featured,
+        }
+    }
+}
+
+/// The lowest price of any of `product`'s variants.
+fn lowest_price(
+    product: &Product,
+    snapshot: &omnicart_engine::Snapshot,
+) -> Option<omnicart_engine::Money> {
+    product
         .variants
         .iter()
         .filter_map(|v| snapshot.price(&v.sku))
-        .min_by_key(|m| m.amount());
+        .min_by_key(|m| m.amount())
+}
+
+fn product_card(product: &Product, from: Option<omnicart_engine::Money>) -> impl IntoView + use<> {
     let prefix = if product.variants.len() > 1 {
         "from "
     } else {

@@ -24,7 +24,7 @@ test("a guest browses, adds, replaces and removes; the cart survives a reload", 
   await page.goto(`${BASE_URL}/cart`);
   // 899.00 + installation at €49 with a TV (79.00 − 30.00), less €25 (spend €500)
   await until(() => text(page, "cart-total"), (t) => t === "€923.00", "the total with promotions");
-  await page.getByLabel("Option").first().selectOption({ label: '65"' });
+  await page.getByLabel("Vistra QLED Q80: option").first().selectOption({ label: '65"' });
   await until(() => text(page, "cart-total"), (t) => t === "€1,223.00", "the total after replacing 55\" by 65\"");
   const firstLine = await page.getByTestId("cart-lines").locator("li.line").first().getAttribute("data-sku");
   assert.equal(firstLine, "VIS-Q80-65", "a replaced line keeps its position");
@@ -62,4 +62,38 @@ test("a wrong password is explained and the typed email is kept", async () => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("wrong email or password").waitFor();
   assert.equal(await page.getByLabel("Email").inputValue(), "mike@demo.omnicart.dev");
+});
+
+test("the catalogue is searched by name and brand, sorted by price, and a lost shopper finds the way back", async () => {
+  const page = await (await browser.newContext(PHONE)).newPage();
+  await page.goto(BASE_URL);
+  const grid = page.getByTestId("product-grid");
+  const names = () => grid.locator(".card-name").allTextContents();
+  const prices = async () => (await grid.locator(".card-price").allTextContents())
+    .map((t) => Number(t.replace(/[^0-9.]/g, "")));
+  await grid.locator("li").first().waitFor();
+  const all = (await names()).length;
+
+  await page.getByLabel("Search products").fill("playstation");
+  const found = await until(names, (n) => n.length > 0 && n.length < all, "the search to narrow the grid");
+  assert.ok(found.every((n) => /playstation/i.test(n)), JSON.stringify(found));
+  // The brand counts too, and every word must match.
+  await page.getByLabel("Search products").fill("vistra 65");
+  await until(names, (n) => n.length === 0, "no product is named both");
+  await page.getByTestId("no-results").waitFor();
+  await page.getByLabel("Search products").fill("vistra");
+  await until(names, (n) => n.length > 0 && n.every((x) => /vistra/i.test(x)), "Vistra's products");
+
+  await page.getByLabel("Search products").fill("");
+  await until(names, (n) => n.length === all, "the whole grid again");
+  await page.getByLabel("Sort by").selectOption({ label: "Price: low to high" });
+  const up = await until(prices, (p) => p.every((x, i) => i === 0 || p[i - 1] <= x), "prices ascending");
+  await page.getByLabel("Sort by").selectOption({ label: "Price: high to low" });
+  const down = await until(prices, (p) => p.every((x, i) => i === 0 || p[i - 1] >= x), "prices descending");
+  assert.equal(up[0], down[down.length - 1]);
+
+  await page.goto(`${BASE_URL}/no/such/page`);
+  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  await page.getByRole("link", { name: "Back to the shop" }).click();
+  await grid.locator("li").first().waitFor();
 });
