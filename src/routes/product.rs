@@ -45,13 +45,13 @@ fn ProductDetail(product: Product) -> impl IntoView {
         <article class="product" aria-labelledby="product-title">
             <p class="card-brand">{product.brand.clone()}</p>
             <h1 id="product-title">{product.name.clone()}</h1>
-            <p class="description">{product.description.clone()}</p>
             <p class="price" data-testid="product-price" aria-live="polite">{price}</p>
-            <Offers selected/>
-            <VariantChoice product selected added/>
+            <VariantChoice product=product.clone() selected added/>
             <Buy selected quantity added wanted/>
-            <Services sku=first_variant selected wanted/>
             <ProductDelivery selected quantity/>
+            <Offers selected/>
+            <Services sku=first_variant selected wanted/>
+            <p class="description">{product.description.clone()}</p>
         </article>
     }
 }
@@ -65,7 +65,12 @@ fn Offers(selected: RwSignal<Sku>) -> impl IntoView {
         (!offers.is_empty()).then(|| {
             let items = offers
                 .into_iter()
-                .map(|p| view! { <li>{p.label.clone()}</li> })
+                .map(|p| {
+                    let only = only_elsewhere(p);
+                    view! {
+                        <li>{p.label.clone()}{only.map(|o| view! { " "<span class="fine-print">{o}</span> })}</li>
+                    }
+                })
                 .collect_view();
             view! {
                 <section class="offers" aria-labelledby="offers-title" data-testid="offers">
@@ -75,6 +80,28 @@ fn Offers(selected: RwSignal<Sku>) -> impl IntoView {
             }
         })
     }
+}
+
+/// "(in store only)": where an offer limited to other channels than this website applies.
+fn only_elsewhere(promotion: &omnicart_engine::promotion::Promotion) -> Option<String> {
+    use omnicart_engine::promotion::{Channel, Condition};
+    let channels = promotion.conditions.iter().find_map(|c| match c {
+        Condition::Channel { channels } => Some(channels),
+        _ => None,
+    })?;
+    if channels.contains(&Channel::Web) {
+        return None;
+    }
+    let names: Vec<&str> = channels
+        .iter()
+        .map(|c| match c {
+            Channel::Store => "in store",
+            Channel::App => "in the app",
+            Channel::CallCentre => "by phone",
+            Channel::Web => "online",
+        })
+        .collect();
+    Some(format!("({} only)", names.join(" or ")))
 }
 
 /// One radio button per variant, with its price.

@@ -92,6 +92,22 @@ test("the catalogue is searched by name and brand, sorted by price, and a lost s
   const down = await until(prices, (p) => p.every((x, i) => i === 0 || p[i - 1] >= x), "prices descending");
   assert.equal(up[0], down[down.length - 1]);
 
+  // The product page leads with price, choice, "Add to cart" and delivery; offers limited to
+  // other channels say so.
+  await page.goto(`${BASE_URL}/product/vistra-qled-q80`);
+  await page.getByTestId("offers").getByText("(in store or by phone only)").waitFor();
+  const order = await page.evaluate(() => {
+    const at = (el) => [...document.querySelectorAll("article.product *")].indexOf(el);
+    return {
+      add: at([...document.querySelectorAll("button")].find((b) => b.textContent === "Add to cart")),
+      delivery: at(document.querySelector('[data-testid="delivery-options"]')),
+      offers: at(document.querySelector('[data-testid="offers"]')),
+      description: at(document.querySelector(".description")),
+    };
+  });
+  assert.ok(order.add >= 0 && order.add < order.delivery && order.delivery < order.offers
+    && order.offers < order.description, JSON.stringify(order));
+
   await page.goto(`${BASE_URL}/no/such/page`);
   await page.getByRole("heading", { name: "Page not found" }).waitFor();
   await page.getByRole("link", { name: "Back to the shop" }).click();
