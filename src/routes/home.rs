@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use omnicart_engine::{Product, ProductKind};
+use omnicart_engine::{Product, ProductKind, sort_vec};
 
 use crate::format;
 use crate::store::use_store;
@@ -32,7 +32,8 @@ pub fn Home() -> impl IntoView {
         .collect_view();
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort::Featured);
-    // The grid's products, as indices into the snapshot's list, in the order shown.
+    // The grid's products (indices into the snapshot's list, with their lowest price), in the
+    // order shown.
     let found = Memo::new(move |_| {
         let snapshot = store.snapshot.get_value();
         let wanted = category.get();
@@ -41,7 +42,7 @@ pub fn Home() -> impl IntoView {
             .split_whitespace()
             .map(str::to_lowercase)
             .collect();
-        let mut found: Vec<(usize, Option<i64>)> = snapshot
+        let mut found: Vec<(usize, Option<omnicart_engine::Money>)> = snapshot
             .products()
             .iter()
             .enumerate()
@@ -51,24 +52,23 @@ pub fn Home() -> impl IntoView {
                 let haystack = format!("{} {}", p.brand, p.name).to_lowercase();
                 words.iter().all(|w| haystack.contains(w.as_str()))
             })
-            .map(|(i, p)| (i, lowest_price(p, &snapshot).and_then(|m| m.to_minor())))
+            .map(|(i, p)| (i, lowest_price(p, &snapshot)))
             .collect();
+        let cents =
+            |(_, price): &(usize, Option<omnicart_engine::Money>)| price.and_then(|m| m.to_minor());
         match sort.get() {
             Sort::Featured => {}
-            Sort::PriceUp => found.sort_by_key(|&(_, cents)| cents),
-            Sort::PriceDown => found.sort_by_key(|&(_, cents)| std::cmp::Reverse(cents)),
+            Sort::PriceUp => sort_vec(&mut found, &|a, b| cents(a).cmp(&cents(b))),
+            Sort::PriceDown => sort_vec(&mut found, &|a, b| cents(b).cmp(&cents(a))),
         }
-        found.into_iter().map(|(i, _)| i).collect::<Vec<usize>>()
+        found
     });
     let products_view = move || {
         let snapshot = store.snapshot.get_value();
         found.with(|found| {
             found
                 .iter()
-                .map(|&i| {
-                    let p = &snapshot.products()[i];
-                    product_card(p, lowest_price(p, &snapshot))
-                })
+                .map(|&(i, from)| product_card(&snapshot.products()[i], from))
                 .collect_view()
         })
     };

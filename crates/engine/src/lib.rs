@@ -44,6 +44,7 @@ pub use quote::{
     Adjustment, CouponOutcome, Quote, QuoteError, QuoteLine, Rejection, TaxLine, quote, tax_lines,
 };
 pub use sku::{MAX_LINE_QUANTITY, Quantity, Sku, SkuError};
+pub use sort::sort_vec;
 pub use time::{TimeError, Timestamp};
 
 /// A stable, machine-readable code for an error, e.g. `"unknown_sku"`. Codes never change once

@@ -10,8 +10,9 @@ pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> Orderi
     v.sort_by(|a, b| cmp(*a, *b));
 }
 
-/// Stable sort of any vector by `cmp`, through [`sort_indices`].
-pub(crate) fn sort_vec<T>(v: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
+/// Stable sort of any vector by `cmp`, through [`sort_indices`]. Public for the storefront,
+/// whose code ships in the same Wasm: its sorts go through this one too.
+pub fn sort_vec<T>(v: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
     let mut order: Vec<usize> = (0..v.len()).collect();
     sort_indices(&mut order, &|a, b| cmp(&v[a], &v[b]));
     let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();

@@ -12,10 +12,10 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use omnicart_api::{INTEGRATION_KEY_HEADER, code};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::http::AppError;
+use crate::ids::sha256_hex;
 
 /// The integration a request came from, by the name its key was configured under (it is
 /// recorded as the actor of what the request changes).
@@ -24,32 +24,26 @@ pub struct Integration {
     pub name: Arc<str>,
 }
 
-/// The configured keys: the SHA-256 of each secret, to its integration's name.
+/// The configured keys: the SHA-256 of each secret (hex, as sessions are stored), to its
+/// integration's name.
 #[derive(Clone, Debug, Default)]
 pub struct Integrations {
-    by_digest: HashMap<[u8; 32], Arc<str>>,
+    by_digest: HashMap<String, Arc<str>>,
 }
 
 impl Integrations {
     /// Accepts `secret` as the key of integration `name`.
     pub fn insert(&mut self, name: &str, secret: &str) {
-        self.by_digest.insert(digest(secret), Arc::from(name));
+        self.by_digest
+            .insert(sha256_hex(secret.as_bytes()), Arc::from(name));
     }
 
     /// The integration whose key `presented` is.
     pub fn find(&self, presented: &str) -> Option<Integration> {
         self.by_digest
-            .get(&digest(presented))
+            .get(&sha256_hex(presented.as_bytes()))
             .map(|name| Integration { name: name.clone() })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_digest.is_empty()
-    }
-}
-
-fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
 }
 
 impl FromRequestParts<AppState> for Integration {
