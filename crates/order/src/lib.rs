@@ -6,6 +6,9 @@
 //!   taken (actor, time, reason).
 //! - [`Order`]: the aggregate built at placement from the final quote and the delivery plan,
 //!   and [`StockDemand`], what placement reserves per stock record.
+//! - [`FulfilmentOrder`]: what one location ships or hands over in store, its state machine
+//!   ([`FulfilmentState`]), line rejection, pickup codes' attempts, and the rule of what
+//!   shipping a parcel captures ([`parcel_capture`]).
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -15,12 +18,17 @@
 //! because the engine ships to every shopper's phone as Wasm and these rules run on the server
 //! (the page only shows their results).
 
+pub mod fulfilment;
 pub mod machine;
 pub mod number;
 pub mod order;
 pub mod payment;
 pub mod status;
 
+pub use fulfilment::{
+    Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
+    Parcel, RejectReason, parcel_capture,
+};
 pub use machine::{Actor, Edge, Machine, Record, Request, Role, Roles};
 pub use number::OrderNumber;
 pub use order::{
