@@ -1109,6 +1109,7 @@ async fn insert_order(
             order: &order,
         };
         if orders::insert(tx, &new).await? {
+            crate::service::fulfilment::open_for(tx, order_id, &order, order.placed_at).await?;
             return Ok(order);
         }
     }

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod carts;
 pub mod checkout;
+pub mod fulfilment;
 pub mod mail;
 pub mod orders;
 pub mod stock;

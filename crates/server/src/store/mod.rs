@@ -14,6 +14,7 @@ pub mod cart_log;
 pub mod carts;
 pub mod challenges;
 pub mod checkout;
+pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
 pub mod orders;

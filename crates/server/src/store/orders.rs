@@ -146,6 +146,22 @@ pub async fn lock_by_number(
     row.map(decode).transpose()
 }
 
+/// The order `id`, its row locked by this transaction (as [`lock_by_number`]).
+pub async fn lock_by_id(tx: &mut WriteTx, id: &str) -> Result<Option<OrderRow>, StoreError> {
+    let conn: &mut AnyConnection = tx.conn();
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, customer_id, guest_token_hash, attempt_id, body FROM orders WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
 /// A customer's orders, newest first: `limit` from `offset`.
 pub async fn of_customer(
     db: &Db,

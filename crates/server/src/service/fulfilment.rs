@@ -1,0 +1,164 @@
+//! Fulfilment orders (issue 16): [`open_for`] makes one per location of the order's sourcing
+//! plan at placement, in the placement's transaction (a pickup order too, kind `pickup`);
+//! [`apply`] is what a staff tool or a WMS asks of one: pick, pack, ship (with carrier and
+//! tracking number), deliver, ready for pickup. Each is checked by the pure machine
+//! (`omnicart_order::fulfilment`), written with its timeline in one transaction under the
+//! fulfilment order's lock, and a replay (the state it is already in) moves nothing.
+//!
+//! Shipping a parcel captures it, once: the row's `captured_minor` is set in the transaction
+//! that ships it, and the provider is called while that row is locked, so two concurrent
+//! ship requests capture once. The written rule: a parcel captures its lines' share of their
+//! totals (net after discounts, plus tax: `line.total × units ÷ line.quantity`, in minor
+//! units), the first parcel to ship adds the delivery charge, and the last parcel to ship
+//! captures what is left of the authorization, so the captures sum exactly to the order's
+//! total (rounding and attached services land on the last parcel).
+
+use axum::http::StatusCode;
+use omnicart_engine::{ErrorCode, Money, Timestamp};
+use omnicart_order::{
+    Actor, Applied, FulfilmentError, FulfilmentKind, FulfilmentOrder, FulfilmentState, Order,
+    Parcel, Request, Role, parcel_capture,
+};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::ids::random_id;
+use crate::store::WriteTx;
+use crate::store::fulfilment::{self as store, FulfilmentRow};
+use crate::store::orders;
+
+/// Makes the order's fulfilment orders, one per planned shipment, in `tx`.
+pub async fn open_for(
+    tx: &mut WriteTx,
+    order_id: &str,
+    order: &Order,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let kind = if order.fulfilment.pickup_location.is_some() {
+        FulfilmentKind::Pickup
+    } else {
+        FulfilmentKind::Ship
+    };
+    for (seq, shipment) in order.fulfilment.shipments.iter().enumerate() {
+        let lines = shipment
+            .lines
+            .iter()
+            .map(|l| (l.sku.as_str().to_owned(), l.quantity));
+        let request = Request::new(Actor::new(Role::System, "placement"), at, "placed");
+        let f = FulfilmentOrder::open(kind, shipment.location.clone(), lines, request);
+        let seq = i64::try_from(seq).map_err(AppError::internal)?;
+        store::insert(tx, &random_id("ful"), order_id, seq, &f).await?;
+    }
+    Ok(())
+}
+
+/// What an integration asks of a fulfilment order.
+#[derive(Clone, Debug)]
+pub enum Action {
+    To(FulfilmentState),
+    Ship(Parcel),
+}
+
+/// Applies `action` to the fulfilment order `id` for integration `by`, at `at`.
+pub async fn apply(
+    state: &AppState,
+    by: &str,
+    id: &str,
+    action: Action,
+    at: Timestamp,
+) -> Result<(FulfilmentRow, Applied), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let mut row = store::lock(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("fulfilment order"))?;
+    let request = Request::new(Actor::new(Role::Staff, by), at, "");
+    let applied = match action {
+        Action::To(to) => row.fulfilment.transition(to, request),
+        Action::Ship(parcel) => row.fulfilment.ship(parcel, request),
+    }
+    .map_err(|e| refused(&e))?;
+    if applied == Applied::Moved && row.fulfilment.state() == FulfilmentState::Shipped {
+        capture(state, &mut tx, &mut row, at).await?;
+    }
+    if applied == Applied::Moved {
+        store::update(&mut tx, &row, None).await?;
+    }
+    tx.commit().await?;
+    Ok((row, applied))
+}
+
+/// Captures the parcel of `row` (just shipped) by the module's rule and records it on the
+/// order's payment ledger, under `capture:{fulfilment id}`.
+async fn capture(
+    state: &AppState,
+    tx: &mut WriteTx,
+    row: &mut FulfilmentRow,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    if row.captured_minor.is_some() {
+        return Ok(());
+    }
+    let mut order = orders::lock_by_id(tx, &row.order_id)
+        .await?
+        .ok_or_else(|| AppError::internal("a fulfilment order without its order"))?;
+    let siblings = store::of_order_tx(tx, &row.order_id).await?;
+    let currency = order.order.totals.total.currency();
+    let last = siblings
+        .iter()
+        .filter(|s| s.id != row.id && s.fulfilment.state() != FulfilmentState::Rejected)
+        .all(|s| s.captured_minor.is_some());
+    let payment = &order.order.payment;
+    let amount = if last {
+        payment.capturable().to_minor().unwrap_or(0)
+    } else {
+        let first = payment.captured().to_minor() == Some(0);
+        let delivery = order.order.totals.delivery.to_minor().unwrap_or(0);
+        let lines = lines_share(&order.order, &row.fulfilment);
+        parcel_capture(lines, delivery, first).min(payment.capturable().to_minor().unwrap_or(0))
+    };
+    row.captured_minor = Some(amount);
+    if amount == 0 {
+        return Ok(());
+    }
+    let money = Money::from_minor(amount, currency);
+    let provider = state
+        .payments
+        .get(&order.order.provider)
+        .ok_or_else(|| AppError::internal("the order's provider is gone"))?;
+    provider
+        .capture(&order.attempt_id, money)
+        .await
+        .map_err(|e| AppError::internal(format!("capture: {e:?}")))?;
+    let request = Request::new(Actor::new(Role::System, "fulfilment"), at, "parcel shipped");
+    order
+        .order
+        .payment
+        .capture(money, &format!("capture:{}", row.id), request)
+        .map_err(|e| AppError::internal(format!("capture ledger: {e}")))?;
+    orders::update(tx, &order.id, &order.order).await?;
+    Ok(())
+}
+
+/// The parcel's lines' share of their order lines' totals, in minor units (floored).
+fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
+    f.lines()
+        .iter()
+        .filter(|l| l.rejected.is_none())
+        .map(|l| {
+            order
+                .lines
+                .iter()
+                .find(|o| o.sku.as_str() == l.sku && o.attached_to.is_none())
+                .map(|o| {
+                    let total = i128::from(o.total.to_minor().unwrap_or(0));
+                    let of = i128::from(o.quantity.get().max(1));
+                    (total * i128::from(l.quantity) / of) as i64
+                })
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+fn refused(e: &FulfilmentError) -> AppError {
+    AppError::new(StatusCode::CONFLICT, e.code(), e.to_string())
+}

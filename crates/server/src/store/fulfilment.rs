@@ -1,0 +1,201 @@
+//! Fulfilment orders (`fulfilment_orders`: the `omnicart_order::FulfilmentOrder` as JSON, with
+//! its order, location, kind and state beside it) and their timeline (`fulfilment_events`),
+//! written in the transaction of the change.
+
+use omnicart_order::{FulfilmentOrder, Machine, Record};
+
+use crate::ids::now_unix;
+use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
+
+/// A stored fulfilment order.
+pub struct FulfilmentRow {
+    pub id: String,
+    pub order_id: String,
+    pub seq: i64,
+    pub pickup_code_hash: Option<String>,
+    pub captured_minor: Option<i64>,
+    pub fulfilment: FulfilmentOrder,
+}
+
+/// One entry of the timeline.
+pub struct EventRow {
+    pub at: i64,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor: String,
+    pub reason: String,
+}
+
+fn kind_name(f: &FulfilmentOrder) -> &'static str {
+    match f.kind {
+        omnicart_order::FulfilmentKind::Ship => "ship",
+        omnicart_order::FulfilmentKind::Pickup => "pickup",
+    }
+}
+
+/// Inserts a new fulfilment order and its first timeline entries.
+pub async fn insert(
+    tx: &mut WriteTx,
+    id: &str,
+    order_id: &str,
+    seq: i64,
+    f: &FulfilmentOrder,
+) -> Result<(), StoreError> {
+    let now = now_unix();
+    sqlx::query("INSERT INTO fulfilment_orders (id, order_id, seq, location, kind, state, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
+        .bind(id)
+        .bind(order_id)
+        .bind(seq)
+        .bind(&f.location)
+        .bind(kind_name(f))
+        .bind(f.state().name())
+        .bind(to_json(f)?)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    record(tx, id, f.history()).await
+}
+
+/// Appends `records` to the timeline of `id`.
+pub async fn record(
+    tx: &mut WriteTx,
+    id: &str,
+    records: &[Record<omnicart_order::FulfilmentState>],
+) -> Result<(), StoreError> {
+    for r in records {
+        sqlx::query("INSERT INTO fulfilment_events (fulfilment_id, at, from_state, to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(r.at.unix())
+            .bind(r.from.name())
+            .bind(r.to.name())
+            .bind(&r.actor.id)
+            .bind(&r.reason)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes the fulfilment order as changed, its new timeline entries and, once, its capture.
+pub async fn update(
+    tx: &mut WriteTx,
+    row: &FulfilmentRow,
+    code_hash: Option<&str>,
+) -> Result<(), StoreError> {
+    let f = &row.fulfilment;
+    sqlx::query("UPDATE fulfilment_orders SET state = $1, body = $2, updated_at = $3, captured_minor = COALESCE(captured_minor, $4), pickup_code_hash = COALESCE($5, pickup_code_hash) WHERE id = $6")
+        .bind(f.state().name())
+        .bind(to_json(f)?)
+        .bind(now_unix())
+        .bind(row.captured_minor)
+        .bind(code_hash)
+        .bind(&row.id)
+        .execute(tx.conn())
+        .await?;
+    record(tx, &row.id, f.history()).await
+}
+
+type Row = (String, String, i64, Option<String>, Option<i64>, String);
+
+fn decode(
+    (id, order_id, seq, pickup_code_hash, captured_minor, body): Row,
+) -> Result<FulfilmentRow, StoreError> {
+    Ok(FulfilmentRow {
+        fulfilment: parse_json(&body, "fulfilment body")?,
+        id,
+        order_id,
+        seq,
+        pickup_code_hash,
+        captured_minor,
+    })
+}
+
+const COLUMNS: &str =
+    "SELECT id, order_id, seq, pickup_code_hash, captured_minor, body FROM fulfilment_orders";
+
+/// The fulfilment order `id`, its row locked by this transaction (a no-op update takes the
+/// lock on PostgreSQL; SQLite has one writer).
+pub async fn lock(tx: &mut WriteTx, id: &str) -> Result<Option<FulfilmentRow>, StoreError> {
+    sqlx::query("UPDATE fulfilment_orders SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    let row: Option<Row> = sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// The order's fulfilment orders, by `seq`, on the transaction (under the order's lock).
+pub async fn of_order_tx(
+    tx: &mut WriteTx,
+    order_id: &str,
+) -> Result<Vec<FulfilmentRow>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{COLUMNS} WHERE order_id = $1 ORDER BY seq"))
+        .bind(order_id)
+        .fetch_all(tx.conn())
+        .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// The order's fulfilment orders, by `seq`.
+pub async fn of_order(db: &Db, order_id: &str) -> Result<Vec<FulfilmentRow>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{COLUMNS} WHERE order_id = $1 ORDER BY seq"))
+        .bind(order_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Fulfilment orders at `location` (all if `None`) in `state` (any if `None`), oldest first.
+pub async fn list(
+    db: &Db,
+    location: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<FulfilmentRow>, StoreError> {
+    let mut sql = format!("{COLUMNS} WHERE 1 = 1");
+    let mut n = 0;
+    for (column, value) in [("location", location), ("state", state)] {
+        if value.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND {column} = ${n}"));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY created_at, id LIMIT ${}", n + 1));
+    let mut query = sqlx::query_as::<_, Row>(&sql);
+    for value in [location, state].into_iter().flatten() {
+        query = query.bind(value);
+    }
+    let rows = query.bind(limit).fetch_all(db.pool()).await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// The timeline of `id`, oldest first.
+pub async fn events(db: &Db, id: &str) -> Result<Vec<EventRow>, StoreError> {
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as("SELECT at, from_state, to_state, actor, reason FROM fulfilment_events WHERE fulfilment_id = $1 ORDER BY at")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, from_state, to_state, actor, reason)| EventRow {
+            at,
+            from_state,
+            to_state,
+            actor,
+            reason,
+        })
+        .collect())
+}
+
+/// The order id of the fulfilment order `id`.
+pub async fn order_of(db: &Db, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT order_id FROM fulfilment_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
