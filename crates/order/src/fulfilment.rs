@@ -191,6 +191,9 @@ pub struct FulfilmentOrder {
     lines: Vec<FulfilmentLine>,
     parcel: Option<Parcel>,
     pickup_attempts: u32,
+    /// Since it was made or restored: the store keeps the timeline beside it, so a stored
+    /// body carries none and a restored one records only what is new.
+    #[serde(skip, default)]
     history: Vec<Record<FulfilmentState>>,
 }
 

@@ -19,13 +19,15 @@ CREATE TABLE fulfilment_orders (
 );
 CREATE INDEX fulfilment_by_location ON fulfilment_orders (location, state);
 
--- Every transition of a fulfilment order: who, when, why (the timeline the shopper sees).
+-- Every transition of a fulfilment order: who, when, why (the timeline the shopper sees);
+-- `step` counts them from 0 (the opening).
 CREATE TABLE fulfilment_events (
     fulfilment_id TEXT NOT NULL,
+    step          BIGINT NOT NULL,
     at            BIGINT NOT NULL,
     from_state    TEXT NOT NULL,
     to_state      TEXT NOT NULL,
     actor         TEXT NOT NULL,
     reason        TEXT NOT NULL
 );
-CREATE INDEX fulfilment_events_by_order ON fulfilment_events (fulfilment_id, at);
+CREATE UNIQUE INDEX fulfilment_events_by_order ON fulfilment_events (fulfilment_id, step);

@@ -96,6 +96,10 @@ impl AppError {
         self.code
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The error body with `message` as written (the HTTP layer replaces a 5xx's).
     pub(crate) fn into_body(self, request_id: Option<String>) -> ErrorBody<Value> {
         let refusal = self.refusal.map(|r| *r).unwrap_or_default();

@@ -8,6 +8,7 @@ use crate::ids::now_unix;
 use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
 
 /// A stored fulfilment order.
+#[derive(Debug)]
 pub struct FulfilmentRow {
     pub id: String,
     pub order_id: String,
@@ -62,9 +63,15 @@ pub async fn record(
     id: &str,
     records: &[Record<omnicart_order::FulfilmentState>],
 ) -> Result<(), StoreError> {
-    for r in records {
-        sqlx::query("INSERT INTO fulfilment_events (fulfilment_id, at, from_state, to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+    let mut step: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM fulfilment_events WHERE fulfilment_id = $1")
             .bind(id)
+            .fetch_one(tx.conn())
+            .await?;
+    for r in records {
+        sqlx::query("INSERT INTO fulfilment_events (fulfilment_id, step, at, from_state, to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id)
+            .bind(step)
             .bind(r.at.unix())
             .bind(r.from.name())
             .bind(r.to.name())
@@ -72,6 +79,7 @@ pub async fn record(
             .bind(&r.reason)
             .execute(tx.conn())
             .await?;
+        step += 1;
     }
     Ok(())
 }
@@ -174,7 +182,7 @@ pub async fn list(
 
 /// The timeline of `id`, oldest first.
 pub async fn events(db: &Db, id: &str) -> Result<Vec<EventRow>, StoreError> {
-    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as("SELECT at, from_state, to_state, actor, reason FROM fulfilment_events WHERE fulfilment_id = $1 ORDER BY at")
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as("SELECT at, from_state, to_state, actor, reason FROM fulfilment_events WHERE fulfilment_id = $1 ORDER BY step")
         .bind(id)
         .fetch_all(db.pool())
         .await?;
