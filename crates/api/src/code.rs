@@ -85,5 +85,9 @@ pub const ATTEMPT_EXPIRED: &str = "attempt_expired";
 pub const UNKNOWN_PAYMENT_PROVIDER: &str = "unknown_payment_provider";
 /// An order change the order's state machine refuses (cancelling a shipped order). 409.
 pub const INVALID_TRANSITION: &str = "invalid_transition";
+/// A transition to a state that is not a fulfilment order's (`to`). 422.
+pub const UNKNOWN_STATE: &str = "unknown_state";
+/// Shipping without a carrier or tracking number. 422.
+pub const PARCEL_MISSING: &str = "parcel_missing";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";

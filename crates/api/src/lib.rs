@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod checkout;
 pub mod code;
+pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
@@ -31,6 +32,9 @@ pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
     Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
     PaymentView, PostalAddress, ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
+};
+pub use fulfilment::{
+    FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

@@ -34,12 +34,15 @@ use crate::checkout::{
 };
 use crate::routes::{self, Route, get, post};
 use crate::{
-    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, Me, OrderList, OrderView,
-    SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, code,
+    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
+    FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
+    SyncRequest, TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
+/// The name of the integration key's security scheme in the document.
+pub const INTEGRATION_SCHEME: &str = "integration_key";
 
 /// The document. Deterministic: the same build gives the same bytes.
 pub fn document() -> OpenApi {
@@ -62,6 +65,14 @@ pub fn document() -> OpenApi {
         .security_scheme(
             SESSION_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Cookie(session)),
+        )
+        .security_scheme(
+            INTEGRATION_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                crate::INTEGRATION_KEY_HEADER,
+                "A staff tool's or integration's key (ERP, WMS, point of sale), configured on \
+                 the server by name (OMNICART_INTEGRATION_KEYS).",
+            ))),
         )
         .build();
     let info = InfoBuilder::new()
@@ -117,6 +128,9 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<ChallengeCompletion>(&mut all);
     add::<OrderList>(&mut all);
     add::<OrderView>(&mut all);
+    add::<FulfilmentOrderList>(&mut all);
+    add::<FulfilmentOrderView>(&mut all);
+    add::<TransitionRequest>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -148,6 +162,8 @@ pub enum Access {
     SessionOptional,
     /// A signed-in customer only.
     Session,
+    /// A staff tool or an integration, by its key in `X-Integration-Key`.
+    Integration,
 }
 
 /// A path, query or header parameter.
@@ -211,6 +227,14 @@ const CHALLENGE_ID: Param = Param {
     required: true,
     description: "The `challenge.id` of the checkout's 202 answer.",
     example: "chl_0123456789abcdef0123456789abcdef",
+};
+
+const FULFILMENT_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The fulfilment order's `id`.",
+    example: "ful_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -513,6 +537,52 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        route: get(routes::FULFILMENT_ORDERS),
+        summary: "Fulfilment orders by location and state, oldest first (staff, integrations)",
+        access: Access::Integration,
+        params: &[
+            Param {
+                name: "location",
+                location: ParameterIn::Query,
+                required: false,
+                description: "Only this location's (a network location id).",
+                example: "dc-berlin",
+            },
+            Param {
+                name: "state",
+                location: ParameterIn::Query,
+                required: false,
+                description: "Only those in this state (`open`, `picking`, …).",
+                example: "open",
+            },
+        ],
+        body: None,
+        answers: &[ok(200, "Fulfilment orders", named::<FulfilmentOrderList>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(422, &[code::UNKNOWN_STATE]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::FULFILMENT_TRANSITIONS),
+        summary: "Move a fulfilment order: pick, pack, ship (capturing the parcel once), \
+                  deliver, ready for pickup. The state it is in already answers it unchanged.",
+        access: Access::Integration,
+        params: &[FULFILMENT_ID],
+        body: Some(named::<TransitionRequest>),
+        answers: &[ok(
+            200,
+            "The fulfilment order",
+            named::<FulfilmentOrderView>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
+            refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
+        ],
+    },
+    Endpoint {
         route: get(routes::OPENAPI),
         summary: "This document",
         access: Access::Public,
@@ -558,6 +628,10 @@ impl Endpoint {
                 operation = operation.securities(Some([SecurityRequirement::default(), session]))
             }
             Access::Session => operation = operation.securities(Some([session])),
+            Access::Integration => {
+                let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
+                operation = operation.securities(Some([key]))
+            }
         }
         operation.build()
     }

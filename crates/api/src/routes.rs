@@ -36,6 +36,11 @@ pub const ORDERS: &str = "/api/orders";
 pub const ORDER: &str = "/api/orders/{number}";
 /// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
 pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
+/// `GET` (integration key): [`crate::FulfilmentOrderList`], `?location=…&state=…`.
+pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
+/// `POST` [`crate::TransitionRequest`] (integration key): answers the
+/// [`crate::FulfilmentOrderView`].
+pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -81,6 +86,8 @@ pub const ALL: &[Route] = &[
     get(ORDERS),
     get(ORDER),
     post(ORDER_CANCEL),
+    get(FULFILMENT_ORDERS),
+    post(FULFILMENT_TRANSITIONS),
     get(OPENAPI),
 ];
 

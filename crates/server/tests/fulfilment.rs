@@ -213,3 +213,138 @@ async fn a_parcel_cannot_be_made_ready_for_pickup() {
     assert_eq!(err.code(), "invalid_transition");
     let _ = ErrorCode::code(&omnicart_order::FulfilmentError::ParcelMissing);
 }
+
+const KEY: &str = "wms-test-key-0123456789abcdef";
+
+/// The app over `state` with one integration, `wms`, keyed [`KEY`].
+fn keyed(app: TestApp, state: AppState) -> (TestApp, AppState) {
+    let state = state.with_integration_keys(&[("wms".to_owned(), KEY.to_owned())]);
+    let router = omnicart_server::http::app(state.clone(), None);
+    (
+        TestApp {
+            router,
+            dir: app.dir,
+        },
+        state,
+    )
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    key: Option<&str>,
+) -> common::Reply {
+    let mut request = axum::http::Request::builder().method(method).uri(path);
+    if body.is_some() {
+        request = request.header(axum::http::header::CONTENT_TYPE, "application/json");
+    }
+    if let Some(key) = key {
+        request = request.header(omnicart_api::INTEGRATION_KEY_HEADER, key);
+    }
+    let body = axum::body::Body::from(body.unwrap_or("").to_owned());
+    app.raw(request.body(body).unwrap()).await
+}
+
+fn transitions(id: &str) -> String {
+    omnicart_api::routes::FULFILMENT_TRANSITIONS.replace("{id}", id)
+}
+
+#[tokio::test]
+async fn the_endpoints_need_the_integration_key() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let (order_id, _) = placed(&app, &state, 1).await;
+    let id = only(&state, &order_id).await.id;
+    let list = omnicart_api::routes::FULFILMENT_ORDERS;
+    for key in [None, Some("not-the-key-at-all-0123456789")] {
+        let reply = call(&app, "GET", list, None, key).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.code(), "integration_key_required");
+        let reply = call(
+            &app,
+            "POST",
+            &transitions(&id),
+            Some(r#"{"to":"picking"}"#),
+            key,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        only(&state, &order_id).await.fulfilment.state(),
+        FulfilmentState::Open
+    );
+}
+
+#[tokio::test]
+async fn staff_list_by_location_and_state_and_move_an_order_to_shipped() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let (order_id, _) = placed(&app, &state, 1).await;
+    let row = only(&state, &order_id).await;
+    let (id, location) = (row.id.clone(), row.fulfilment.location.clone());
+    let list = |query: String| format!("{}?{query}", omnicart_api::routes::FULFILMENT_ORDERS);
+
+    let open = call(
+        &app,
+        "GET",
+        &list(format!("location={location}&state=open")),
+        None,
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(open.status, StatusCode::OK, "{:?}", open.json);
+    let ids: Vec<&str> = open.json["fulfilment_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+    let none = call(
+        &app,
+        "GET",
+        &list("location=elsewhere".into()),
+        None,
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(none.json["fulfilment_orders"], json!([]));
+    let bad = call(&app, "GET", &list("state=lost".into()), None, Some(KEY)).await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_state")
+    );
+
+    let path = transitions(&id);
+    let post = |body: &'static str| call(&app, "POST", &path, Some(body), Some(KEY));
+    let skip = post(r#"{"to":"packed"}"#).await;
+    assert_eq!(
+        (skip.status, skip.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    assert_eq!(post(r#"{"to":"picking"}"#).await.json["state"], "picking");
+    assert_eq!(post(r#"{"to":"packed"}"#).await.json["state"], "packed");
+    let bare = post(r#"{"to":"shipped"}"#).await;
+    assert_eq!(
+        (bare.status, bare.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parcel_missing")
+    );
+    let shipped = post(r#"{"to":"shipped","carrier":"DHL","tracking_number":"JJD0001"}"#).await;
+    assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.json);
+    assert_eq!(shipped.json["state"], "shipped");
+    assert_eq!(shipped.json["tracking_number"], "JJD0001");
+    let replay = post(r#"{"to":"shipped","carrier":"UPS","tracking_number":"other"}"#).await;
+    assert_eq!(replay.json, shipped.json, "the replay answers the same");
+    let unknown = call(
+        &app,
+        "POST",
+        &transitions("ful_nope"),
+        Some(r#"{"to":"picking"}"#),
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}

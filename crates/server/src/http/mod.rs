@@ -14,6 +14,7 @@ pub mod checkout;
 pub mod dev_mail;
 pub mod error;
 pub mod extract;
+pub mod fulfilment;
 pub mod headers;
 pub mod integration;
 pub mod openapi;
@@ -41,6 +42,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
+        .merge(fulfilment::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })

@@ -14,10 +14,13 @@
 //! total (rounding and attached services land on the last parcel).
 
 use axum::http::StatusCode;
+use omnicart_api::{
+    FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest, code,
+};
 use omnicart_engine::{ErrorCode, Money, Timestamp};
 use omnicart_order::{
-    Actor, Applied, FulfilmentError, FulfilmentKind, FulfilmentOrder, FulfilmentState, Order,
-    Parcel, Request, Role, parcel_capture,
+    Actor, Applied, FulfilmentError, FulfilmentKind, FulfilmentOrder, FulfilmentState, Machine,
+    Order, Parcel, Request, Role, parcel_capture,
 };
 
 use crate::AppState;
@@ -160,5 +163,88 @@ fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
 }
 
 fn refused(e: &FulfilmentError) -> AppError {
-    AppError::new(StatusCode::CONFLICT, e.code(), e.to_string())
+    let status = match e {
+        FulfilmentError::ParcelMissing | FulfilmentError::UnknownLine(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::CONFLICT,
+    };
+    AppError::new(status, e.code(), e.to_string())
+}
+
+/// Most fulfilment orders in one list.
+const LIST_LIMIT: i64 = 200;
+
+/// `GET /api/fulfilment-orders`: at `location` in `state` (any if absent), oldest first.
+pub async fn list(
+    state: &AppState,
+    location: Option<&str>,
+    wanted: Option<&str>,
+) -> Result<FulfilmentOrderList, AppError> {
+    if let Some(name) = wanted {
+        parse_state(name)?;
+    }
+    let rows = store::list(&state.db, location, wanted, LIST_LIMIT).await?;
+    Ok(FulfilmentOrderList {
+        fulfilment_orders: rows.iter().map(view).collect(),
+    })
+}
+
+fn parse_state(name: &str) -> Result<FulfilmentState, AppError> {
+    FulfilmentState::parse(name).ok_or_else(|| {
+        let message = format!("{name:?} is not a fulfilment order's state");
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::UNKNOWN_STATE,
+            message,
+        )
+    })
+}
+
+/// The [`Action`] a [`TransitionRequest`] asks for.
+pub fn action(request: TransitionRequest) -> Result<Action, AppError> {
+    let to = parse_state(&request.to)?;
+    if to != FulfilmentState::Shipped {
+        return Ok(Action::To(to));
+    }
+    match (request.carrier, request.tracking_number) {
+        (Some(carrier), Some(tracking_number)) => Ok(Action::Ship(Parcel {
+            carrier,
+            tracking_number,
+            label: request.label.unwrap_or_default(),
+        })),
+        _ => Err(refused(&FulfilmentError::ParcelMissing)),
+    }
+}
+
+/// The wire form of a stored fulfilment order.
+pub fn view(row: &FulfilmentRow) -> FulfilmentOrderView {
+    let f = &row.fulfilment;
+    FulfilmentOrderView {
+        id: row.id.clone(),
+        location: f.location.clone(),
+        kind: match f.kind {
+            FulfilmentKind::Ship => "ship",
+            FulfilmentKind::Pickup => "pickup",
+        }
+        .to_owned(),
+        state: f.state().name().to_owned(),
+        lines: f
+            .lines()
+            .iter()
+            .map(|l| FulfilmentLineView {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                rejected: l.rejected.map(|r| {
+                    match r {
+                        omnicart_order::RejectReason::ShortPick => "short_pick",
+                        omnicart_order::RejectReason::Damage => "damage",
+                    }
+                    .to_owned()
+                }),
+            })
+            .collect(),
+        carrier: f.parcel().map(|p| p.carrier.clone()),
+        tracking_number: f.parcel().map(|p| p.tracking_number.clone()),
+    }
 }
