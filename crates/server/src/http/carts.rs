@@ -1,5 +1,5 @@
 //! `POST /api/carts`, `GET /api/carts/{id}`, `POST /api/carts/{id}/ops` (`EditRequest`); the
-//! rules are [`crate::service::carts`]'s.
+//! rules are [`crate::service::carts`]'s, after the rate limits ([`crate::service::limits`]).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,6 +9,7 @@ use omnicart_api::{CartView, EditRequest, routes};
 
 use crate::AppState;
 use crate::http::{ApiJson, AppError, api_path};
+use crate::service::limits::ClientAddr;
 use crate::service::{Caller, carts};
 
 pub fn router() -> Router<AppState> {
@@ -21,7 +22,11 @@ pub fn router() -> Router<AppState> {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddr,
 ) -> Result<(StatusCode, Json<CartView>), AppError> {
+    state
+        .limits
+        .create_cart(client, caller.customer_id.as_deref())?;
     let view = carts::create(&state, &caller).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -37,8 +42,10 @@ async fn read(
 async fn edit(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddr,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<EditRequest>,
 ) -> Result<Json<CartView>, AppError> {
+    state.limits.sync(client, &id)?;
     Ok(Json(carts::edit(&state, &caller, &id, request).await?))
 }

@@ -1,8 +1,11 @@
-//! The extractors of the API: [`ApiJson`] (a JSON body, refused in the API's error shape) and
-//! [`Caller`] (who is asking, from the session cookie).
+//! The extractors of the API: [`ApiJson`] (a JSON body, refused in the API's error shape),
+//! [`Caller`] (who is asking, from the session cookie) and [`ClientAddr`] (from where: the
+//! socket's peer, or what a trusted proxy forwarded).
+
+use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use omnicart_api::code;
@@ -12,6 +15,7 @@ use crate::AppState;
 use crate::http::AppError;
 use crate::ids::{now_unix, sha256_hex};
 use crate::service::Caller;
+use crate::service::limits::ClientAddr;
 use crate::store::orders::History;
 use crate::store::sessions;
 
@@ -79,4 +83,28 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
         .map(|(_, value)| value.to_owned())
+}
+
+/// The peer of the request's socket (`ConnectInfo`, given by `axum::serve` with
+/// `into_make_service_with_connect_info`), or the client a trusted proxy names in
+/// `X-Forwarded-For`. A request without a socket (the router called in-process) is
+/// [`ClientAddr::UNKNOWN`]. Never fails.
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientAddr::UNKNOWN);
+        };
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Ok(state.trusted_proxies.client(peer.ip(), &forwarded))
+    }
 }

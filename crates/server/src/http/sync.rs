@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::http::{ApiJson, AppError, api_path};
+use crate::service::limits::ClientAddr;
 use crate::service::{Caller, sync};
 
 pub fn router() -> Router<AppState> {
@@ -19,8 +20,10 @@ pub fn router() -> Router<AppState> {
 async fn handle(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddr,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<SyncRequest<Value>>,
 ) -> Result<Json<SyncReply>, AppError> {
+    state.limits.sync(client, &id)?;
     Ok(Json(sync::sync(&state, &caller, id, request).await?))
 }
