@@ -1,13 +1,14 @@
 //! `POST /api/carts`, `GET /api/carts/{id}`, `POST /api/carts/{id}/ops` (`EditRequest`); the
 //! rules are [`crate::service::carts`]'s, after the rate limits ([`crate::service::limits`]).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use omnicart_api::{CartView, EditRequest, routes};
 
 use crate::AppState;
+use crate::http::extract::ApiPath;
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::limits::ClientAddr;
 use crate::service::{Caller, carts};
@@ -34,7 +35,7 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CartView>, AppError> {
     Ok(Json(carts::read(&state, &caller, &id).await?))
 }
@@ -43,7 +44,7 @@ async fn edit(
     State(state): State<AppState>,
     caller: Caller,
     client: ClientAddr,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<EditRequest>,
 ) -> Result<Json<CartView>, AppError> {
     state.limits.sync(client, &id)?;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use omnicart_api::code;
@@ -46,6 +46,45 @@ impl From<JsonRejection> for AppError {
             _ => code::INVALID_BODY,
         };
         AppError::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+/// `axum::extract::Path`, refused in the one error shape: a path segment that does not decode
+/// (invalid UTF-8, `%AA`) names nothing that exists, so it is 404 `not_found` like any other
+/// unknown id.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                code::NOT_FOUND,
+                format!("no such resource ({})", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// `axum::extract::Query`, refused in the one error shape: a query that does not read (a
+/// page that is not a number) asks for something that does not exist, 404 `not_found`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                code::NOT_FOUND,
+                format!("no such resource ({})", rejection.body_text()),
+            )),
+        }
     }
 }
 
