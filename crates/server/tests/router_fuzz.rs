@@ -2,7 +2,8 @@
 //! methods on the contract's paths (`routes::ALL`, with real, random and hostile ids) and on
 //! garbage paths, random headers (content types, cookies, idempotency keys, forwarded
 //! addresses) and bodies (malformed and deeply nested JSON, bodies over the limit, huge and
-//! negative quantities, forged stamps: a counter of 4294967295, a year ahead, 2^53 + 1).
+//! negative quantities, forged stamps: a counter of 4294967295, a year ahead, 2^53 + 1; NUL
+//! characters in ids, emails and queries, which PostgreSQL cannot store).
 //! Whatever comes: never a 5xx; every refusal is the JSON error shape
 //! (`omnicart_api::ErrorBody`); and a refused request leaves every stored cart as it was.
 
@@ -51,7 +52,10 @@ fn path_strategy(known: Vec<String>) -> impl Strategy<Value = (&'static str, Str
     let listed = (
         route,
         id_strategy(known),
-        proptest::option::of("[a-z=&?%0-9]{0,30}"),
+        proptest::option::of(prop_oneof![
+            "[a-z=&?%0-9]{0,30}",
+            Just("token=%00&page=%00".to_owned())
+        ]),
     )
         .prop_map(|(route, id, query)| {
             let path = routes::with_number(&routes::with_id(route.path, &id), &id);
@@ -114,6 +118,8 @@ fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(Vec::new()),
         1 => Just(b"{".to_vec()),
         1 => Just(b"null".to_vec()),
+        1 => Just(br#"{"email":"a\u0000@example.com","password":"password1","cart_id":"\u0000"}"#.to_vec()),
+        1 => Just(br#"{"cursor":0,"ops":[{"id":"\u0000","stamp":{"ms":1,"counter":0,"device":"\u0000"},"seen":0,"op":{"op":"add","sku":"A\u0000","quantity":1}}]}"#.to_vec()),
         1 => Just(br#"{"version":1,"ops":[{"op":"add","sku":"SON-BEAM-30","quantity":1e309}]}"#.to_vec()),
         1 => Just(format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes()),
         1 => Just(vec![b' '; 70 * 1024]),

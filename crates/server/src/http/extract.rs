@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Path, Query, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use omnicart_api::code;
@@ -31,10 +34,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| {
+                let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    code::BODY_TOO_LARGE
+                } else {
+                    code::INVALID_BODY
+                };
+                AppError::new(rejection.status(), code, rejection.body_text())
+            })?;
+        // No text the API takes may hold a NUL: PostgreSQL cannot store one, and no id, email
+        // or name has one. JSON writes it only as this escape.
+        if bytes.windows(NUL_ESCAPE.len()).any(|w| w == NUL_ESCAPE) {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::INVALID_REQUEST,
+                "text may not contain the NUL character (\\u0000)",
+            ));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
         Ok(ApiJson(value))
     }
 }
+
+const NUL_ESCAPE: &[u8] = b"\\u0000";
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
@@ -58,6 +84,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        // A NUL names nothing (and PostgreSQL cannot even compare one).
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await
+            && raw.iter().any(|(_, value)| value.contains('\0'))
+        {
+            return Err(AppError::not_found("resource"));
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
             Err(rejection) => Err(AppError::new(
@@ -77,6 +109,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(AppError::not_found("resource"));
+        }
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(AppError::new(
