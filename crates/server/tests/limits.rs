@@ -202,3 +202,27 @@ async fn forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_guesses_from_one_address_verify_at_most_ten_passwords() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let router = app.router.clone();
+            let request = Request::builder()
+                .method("POST")
+                .uri(routes::SIGN_IN)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(sign_in_body(MIKE.0, "not the password")))
+                .unwrap();
+            let request = common::from_peer(request, ATTACKER);
+            tokio::spawn(async move { router.oneshot(request).await.unwrap().status() })
+        })
+        .collect();
+    let mut by_status = std::collections::BTreeMap::<u16, u32>::new();
+    for task in tasks {
+        *by_status.entry(task.await.unwrap().as_u16()).or_default() += 1;
+    }
+    assert_eq!(by_status, [(401, 10), (429, 20)].into_iter().collect());
+}

@@ -18,9 +18,10 @@
 //! many addresses, an email whose failures add up to [`BACKOFF_AFTER`] (each address counted
 //! up to [`MAX_FAILURES`]) waits [`backoff_seconds`] after its latest failure before the next
 //! attempt, at most [`MAX_BACKOFF_SECONDS`]: the right password waits, it is never locked
-//! out. A right password clears its own pair's count. Sessions are never touched: a signed-in
-//! device keeps working. Requests are rate-limited before all this
-//! ([`crate::service::limits`]).
+//! out. Each attempt is counted before its password is checked and a right password clears
+//! its own pair's count, so no race verifies more than [`MAX_FAILURES`] guesses per pair.
+//! Sessions are never touched: a signed-in device keeps working. Requests are rate-limited
+//! before all this ([`crate::service::limits`]).
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -110,31 +111,27 @@ fn too_many_attempts(wait: i64) -> AppError {
     .with_retry_after(wait)
 }
 
-/// Refuses a sign-in for `email` from `client` while the pair is locked or the email is in
-/// its back-off (see the module docs).
-async fn check_failures(db: &Db, email: &str, client: &str, now: i64) -> Result<(), AppError> {
+/// Counts this attempt as a failure before the password is checked (the right one clears it
+/// again), so racing attempts, in this process or another, cannot verify more than
+/// [`MAX_FAILURES`] guesses per pair and window. Refuses the attempt while the email is in
+/// its back-off or the pair is past its limit (see the module docs).
+async fn count_attempt(db: &Db, email: &str, client: &str, now: i64) -> Result<(), AppError> {
     let cutoff = now - FAILURE_WINDOW_SECONDS;
-    if let Some(pair) = sign_in_failures::pair(db, email, client, cutoff).await?
-        && pair.failures >= MAX_FAILURES
-    {
+    let email_failures = sign_in_failures::of_email(db, email, cutoff, MAX_FAILURES).await?;
+    let backoff = backoff_seconds(email_failures.capped_total);
+    let wait = email_failures.last_at + backoff - now;
+    if backoff > 0 && wait > 0 {
+        return Err(too_many_attempts(wait));
+    }
+    let pair = sign_in_failures::record(db, email, client, now, cutoff).await?;
+    if pair.failures == 1 {
+        // A new window: now and then forget the windows that have passed.
+        sign_in_failures::prune(db, cutoff).await?;
+    }
+    if pair.failures > MAX_FAILURES {
         return Err(too_many_attempts(
             pair.first_at + FAILURE_WINDOW_SECONDS - now,
         ));
-    }
-    let email_failures = sign_in_failures::of_email(db, email, cutoff, MAX_FAILURES).await?;
-    let wait = email_failures.last_at + backoff_seconds(email_failures.capped_total) - now;
-    if backoff_seconds(email_failures.capped_total) > 0 && wait > 0 {
-        return Err(too_many_attempts(wait));
-    }
-    Ok(())
-}
-
-/// Counts a wrong password, and now and then forgets the windows that have passed.
-async fn record_failure(db: &Db, email: &str, client: &str, now: i64) -> Result<(), AppError> {
-    let cutoff = now - FAILURE_WINDOW_SECONDS;
-    let failures = sign_in_failures::record(db, email, client, now, cutoff).await?;
-    if failures == 1 {
-        sign_in_failures::prune(db, cutoff).await?;
     }
     Ok(())
 }
@@ -207,14 +204,13 @@ pub async fn sign_in(
     }
     let now = now_unix();
     let client = client.key();
-    check_failures(&state.db, &email, &client, now).await?;
+    count_attempt(&state.db, &email, &client, now).await?;
     // Verify against a fixed hash when the email is unknown, so timing does not reveal accounts.
     let (customer_id, hash) = match accounts::credentials(&state.db, &email).await? {
         Some(found) => (found.customer_id, found.password_hash),
         None => (String::new(), state.dummy_hash.clone()),
     };
     if !verify_password(body.password, hash).await? || customer_id.is_empty() {
-        record_failure(&state.db, &email, &client, now).await?;
         return Err(wrong());
     }
     sign_in_failures::clear(&state.db, &email, &client).await?;

@@ -18,25 +18,6 @@ pub struct EmailFailures {
     pub last_at: i64,
 }
 
-/// The pair's failures in a window that started after `cutoff`, if any.
-pub async fn pair(
-    db: &Db,
-    email: &str,
-    client: &str,
-    cutoff: i64,
-) -> Result<Option<PairFailures>, StoreError> {
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT failures, first_at FROM sign_in_failures
-             WHERE email = $1 AND client = $2 AND first_at > $3",
-    )
-    .bind(email)
-    .bind(client)
-    .bind(cutoff)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row.map(|(failures, first_at)| PairFailures { failures, first_at }))
-}
-
 /// The email's failures over all addresses whose window started after `cutoff`, each pair
 /// counting at most `cap` (one address, however persistent, adds at most `cap`).
 pub async fn of_email(
@@ -68,8 +49,8 @@ pub async fn record(
     client: &str,
     now: i64,
     cutoff: i64,
-) -> Result<i64, StoreError> {
-    let failures: i64 = sqlx::query_scalar(
+) -> Result<PairFailures, StoreError> {
+    let (failures, first_at): (i64, i64) = sqlx::query_as(
         "INSERT INTO sign_in_failures (email, client, failures, first_at, last_at)
              VALUES ($1, $2, 1, $3, $3)
          ON CONFLICT (email, client) DO UPDATE SET
@@ -78,7 +59,7 @@ pub async fn record(
              first_at = CASE WHEN sign_in_failures.first_at <= $4 THEN $3
                              ELSE sign_in_failures.first_at END,
              last_at = $3
-         RETURNING failures",
+         RETURNING failures, first_at",
     )
     .bind(email)
     .bind(client)
@@ -86,7 +67,7 @@ pub async fn record(
     .bind(cutoff)
     .fetch_one(db.pool())
     .await?;
-    Ok(failures)
+    Ok(PairFailures { failures, first_at })
 }
 
 /// Forgets the pair's failures (its right password was given).
