@@ -309,7 +309,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         params: &[],
         body: None,
         answers: &[ok(201, "The cart", named::<CartView>)],
-        refusals: &[],
+        refusals: &[refused(429, &[code::RATE_LIMITED])],
     },
     Endpoint {
         route: get(routes::CART),
@@ -332,6 +332,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(409, &[code::STALE_VERSION]),
             refused(422, &[code::INVALID_OPS_COUNT]),
             refused(422, CART_EDIT_CODES),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -359,6 +360,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(409, &[code::CURSOR_AHEAD]),
             refused(422, &[code::INVALID_OPS_COUNT]),
             refused(422, CART_EDIT_CODES),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -379,6 +381,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 422,
                 &[code::INVALID_EMAIL, code::WEAK_PASSWORD, code::INVALID_NAME],
             ),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -396,7 +399,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         refusals: &[
             refused(401, &[code::INVALID_CREDENTIALS]),
             refused(404, &[code::NOT_FOUND]),
-            refused(429, &[code::TOO_MANY_ATTEMPTS]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS, code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -715,10 +718,17 @@ fn refusal_response(codes: &[&str]) -> utoipa::openapi::Response {
         .description(description)
         .content("application/json", Content::new(Some(named::<ErrorBody>())))
         .extensions(Some(listed));
-    if codes.contains(&code::IN_PROGRESS) || codes.contains(&code::TOO_MANY_ATTEMPTS) {
+    let waits = [
+        code::IN_PROGRESS,
+        code::TOO_MANY_ATTEMPTS,
+        code::RATE_LIMITED,
+    ];
+    if codes.iter().any(|c| waits.contains(c)) {
         let header = HeaderBuilder::new()
             .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
-            .description(Some("`in_progress`, `too_many_attempts`: seconds to wait"));
+            .description(Some(
+                "`in_progress`, `too_many_attempts`, `rate_limited`: whole seconds to wait",
+            ));
         response = response.header("Retry-After", header.build());
     }
     response.build()

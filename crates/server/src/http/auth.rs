@@ -14,6 +14,7 @@ use crate::http::extract::{SESSION_COOKIE, session_cookie};
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::Caller;
 use crate::service::accounts::{self, SESSION_SECONDS, SignedIn};
+use crate::service::limits::ClientAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,9 +26,10 @@ pub fn router() -> Router<AppState> {
 
 async fn sign_up(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignUp>,
 ) -> Result<Response, AppError> {
-    let signed_in = accounts::sign_up(&state, body).await?;
+    let signed_in = accounts::sign_up(&state, client, body).await?;
     let mut response = session_response(&state, signed_in)?;
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -35,9 +37,10 @@ async fn sign_up(
 
 async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    let signed_in = accounts::sign_in(&state, body).await?;
+    let signed_in = accounts::sign_in(&state, client, body).await?;
     session_response(&state, signed_in)
 }
 

@@ -2,13 +2,14 @@
 //! ([`Integration`]): the list by location and state, and a fulfilment order's transitions.
 //! Each answer is the service's ([`crate::service::fulfilment`]).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use omnicart_api::{FulfilmentOrderList, FulfilmentOrderView, TransitionRequest, routes};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::integration::Integration;
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::fulfilment;
@@ -28,7 +29,7 @@ struct Filter {
 async fn list(
     State(state): State<AppState>,
     _by: Integration,
-    Query(filter): Query<Filter>,
+    ApiQuery(filter): ApiQuery<Filter>,
 ) -> Result<Json<FulfilmentOrderList>, AppError> {
     let list = fulfilment::list(&state, filter.location.as_deref(), filter.state.as_deref());
     Ok(Json(list.await?))
@@ -37,7 +38,7 @@ async fn list(
 async fn transition(
     State(state): State<AppState>,
     by: Integration,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<FulfilmentOrderView>, AppError> {
     let action = fulfilment::action(request)?;

@@ -3,7 +3,8 @@
 //! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
 //! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
 //! shopper's orders and cancel), [`mail`] (the confirmation and its sender), [`stock`] (the
-//! database's stock for the placement's re-quote and the live snapshot feed). A write
+//! database's stock for the placement's re-quote and the live snapshot feed), [`limits`] (rate
+//! limits per client address and per account, and who the client is). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
 
@@ -11,6 +12,7 @@ pub mod accounts;
 pub mod carts;
 pub mod checkout;
 pub mod fulfilment;
+pub mod limits;
 pub mod mail;
 pub mod orders;
 pub mod stock;

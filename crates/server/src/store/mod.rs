@@ -7,7 +7,8 @@
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
 //! attempts and what they hold), [`orders`] (orders and the outbox), [`idempotency`] (stored
-//! first answers), [`mail`] (the mail outbox). Nothing here knows about HTTP.
+//! first answers), [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per
+//! email and address). Nothing here knows about HTTP.
 
 pub mod accounts;
 pub mod cart_log;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod mail;
 pub mod orders;
 pub mod sessions;
+pub mod sign_in_failures;
 
 use std::sync::Arc;
 use std::time::Duration;
