@@ -87,3 +87,5 @@ pub const UNKNOWN_PAYMENT_PROVIDER: &str = "unknown_payment_provider";
 pub const INVALID_TRANSITION: &str = "invalid_transition";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
+/// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.
+pub const TOO_MANY_STREAMS: &str = "too_many_streams";

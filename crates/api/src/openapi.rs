@@ -197,6 +197,14 @@ const fn refused(status: u16, codes: &'static [&'static str]) -> Refusal {
     Refusal { status, codes }
 }
 
+const LAST_EVENT_ID: Param = Param {
+    name: "Last-Event-ID",
+    location: ParameterIn::Header,
+    required: false,
+    description: "The last version the client saw (the browser resends its last event id)",
+    example: "3",
+};
+
 const CART_ID: Param = Param {
     name: "id",
     location: ParameterIn::Path,
@@ -308,6 +316,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(409, &[code::STALE_VERSION]),
             refused(422, &[code::INVALID_OPS_COUNT]),
             refused(422, CART_EDIT_CODES),
+        ],
+    },
+    Endpoint {
+        route: get(routes::CART_EVENTS),
+        summary: "The cart's new versions as they are committed (server-sent events)",
+        access: Access::SessionOptional,
+        params: &[CART_ID, LAST_EVENT_ID],
+        body: None,
+        answers: &[Answer {
+            status: 200,
+            description: "A text/event-stream (never compressed): one `cart` event per new version, \
+                its id and data `{\"version\":N}`, first the current version unless \
+                Last-Event-ID already names it; comments keep it alive; it ends when the server \
+                shuts down",
+            body: None,
+            headers: &[("Content-Type", "text/event-stream")],
+        }],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(503, &[code::TOO_MANY_STREAMS]),
         ],
     },
     Endpoint {

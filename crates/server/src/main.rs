@@ -51,7 +51,9 @@ async fn run(config: Config) -> Result<(), String> {
     let mut state = AppState::new(db, catalogue)
         .map_err(|e| format!("{e:?}"))?
         .with_cart_merge(config.cart_merge)
-        .with_integration_keys(&config.integration_keys);
+        .with_integration_keys(&config.integration_keys)
+        .with_max_streams(config.max_streams)
+        .with_cors_origins(&config.cors_origins);
     state.secure_cookies = config.secure_cookies;
     omnicart_server::service::checkout::prepare(&state)
         .await
@@ -69,6 +71,7 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("binding {}: {e}", config.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, products, "omnicart listening on http://{local}");
+    let changes = std::sync::Arc::clone(state.db.changes());
     let mut router = app(state, dist.then_some(config.dist.as_path()));
     let mut pages = axum::Router::new();
     if config.smtp_url.is_none() {
@@ -86,8 +89,10 @@ async fn run(config: Config) -> Result<(), String> {
     let csp = headers::policy_for(Some(Path::new("www/index.html")));
     router = router.merge(headers::layer(pages, csp));
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // Event streams never end on their own: end them, so the shutdown can finish.
+            changes.close();
         })
         .await
         .map_err(|e| e.to_string())

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod cart_log;
 pub mod carts;
 pub mod challenges;
+pub mod changes;
 pub mod checkout;
 pub mod idempotency;
 pub mod mail;
@@ -78,6 +79,8 @@ pub struct Db {
     /// take turns here instead, first come first served. PostgreSQL locks rows and needs no
     /// turn (`None`).
     writer: Option<Arc<Mutex<()>>>,
+    /// Who is told of a cart's new version ([`changes`]).
+    changes: Arc<changes::Changes>,
 }
 
 impl Db {
@@ -110,18 +113,27 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let changes = Arc::new(changes::Changes::default());
         if sqlite {
             tokio::spawn(checkpoints(pool.clone()));
+        } else {
+            tokio::spawn(changes::listen(url, Arc::downgrade(&changes)));
         }
         Ok(Db {
             pool,
             writer: sqlite.then(Arc::default),
+            changes,
         })
     }
 
     /// The connection pool, for reads (and for tests that change what is stored).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The feed of cart versions committed on this database ([`changes`]).
+    pub fn changes(&self) -> &Arc<changes::Changes> {
+        &self.changes
     }
 
     /// Begins a transaction that will write (see [`WriteTx`]).
@@ -133,6 +145,9 @@ impl Db {
         Ok(WriteTx {
             tx: self.pool.begin().await?,
             _turn: turn,
+            postgres: self.writer.is_none(),
+            changed: None,
+            changes: Arc::clone(&self.changes),
         })
     }
 }
@@ -159,11 +174,40 @@ async fn checkpoints(pool: AnyPool) {
 pub struct WriteTx {
     tx: Tx,
     _turn: Option<OwnedMutexGuard<()>>,
+    postgres: bool,
+    /// The cart whose version this transaction raised, and to what.
+    changed: Option<(String, i64)>,
+    changes: Arc<changes::Changes>,
 }
 
 impl WriteTx {
+    /// Commits, then tells this process's watchers of a cart whose version rose (other
+    /// processes hear the transaction's notification, [`changes`]).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let Some((id, version)) = &self.changed {
+            self.changes.publish(id, *version);
+        }
+        Ok(())
+    }
+
+    /// Records that `cart_id` is at `version` once this commits: published in this process
+    /// after the commit, and on PostgreSQL notified to every process by the commit itself.
+    pub(crate) async fn cart_changed(
+        &mut self,
+        cart_id: &str,
+        version: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.postgres {
+            // A subquery: `pg_notify` returns `void`, which the `Any` driver cannot read.
+            sqlx::query("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS notified")
+                .bind(changes::CHANNEL)
+                .bind(format!("{cart_id} {version}"))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.changed = Some((cart_id.to_owned(), version));
+        Ok(())
     }
 
     /// The transaction's connection, to run statements on.
