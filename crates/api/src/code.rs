@@ -89,3 +89,5 @@ pub const INVALID_TRANSITION: &str = "invalid_transition";
 pub const INTERNAL: &str = "internal";
 /// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.
 pub const TOO_MANY_STREAMS: &str = "too_many_streams";
+/// 401: an `Authorization: Bearer` token that is unknown, expired or revoked.
+pub const INVALID_TOKEN: &str = "invalid_token";

@@ -35,11 +35,14 @@ use crate::checkout::{
 use crate::routes::{self, Route, get, post};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, Me, OrderList, OrderView,
-    SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, code,
+    SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, TokenReply, TokenRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
+
+/// The name of the bearer token's security scheme (`POST /api/auth/token`).
+pub const BEARER_SCHEME: &str = "bearer";
 
 /// The document. Deterministic: the same build gives the same bytes.
 pub fn document() -> OpenApi {
@@ -62,6 +65,18 @@ pub fn document() -> OpenApi {
         .security_scheme(
             SESSION_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Cookie(session)),
+        )
+        .security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token from POST /api/auth/token in `Authorization: Bearer …`, for a \
+                         page on another origin (one of the server's OMNICART_CORS_ORIGINS)",
+                    ))
+                    .build(),
+            ),
         )
         .build();
     let info = InfoBuilder::new()
@@ -111,6 +126,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<SignIn>(&mut all);
     add::<SignUp>(&mut all);
     add::<Me>(&mut all);
+    add::<TokenRequest>(&mut all);
+    add::<TokenReply>(&mut all);
     add::<CheckoutRequest>(&mut all);
     add::<CheckoutReply>(&mut all);
     add::<ChallengeReply>(&mut all);
@@ -418,6 +435,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         refusals: &[],
     },
     Endpoint {
+        route: post(routes::TOKEN),
+        summary: "A bearer token for a page on another origin (credentials, the session, or a guest cart)",
+        access: Access::SessionOptional,
+        params: &[],
+        body: Some(named::<TokenRequest>),
+        answers: &[ok(200, "The token, shown once", named::<TokenReply>)],
+        refusals: &[
+            refused(401, &[code::NOT_SIGNED_IN, code::INVALID_CREDENTIALS]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(422, &[code::INVALID_REQUEST]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS]),
+        ],
+    },
+    Endpoint {
         route: get(routes::ME),
         summary: "Who is signed in",
         access: Access::Session,
@@ -580,12 +611,14 @@ impl Endpoint {
             operation = operation.response(status.to_string(), refusal_response(&codes));
         }
         let session = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
+        let bearer = SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new());
         match self.access {
             Access::Public => operation = operation.securities(Some(Vec::new())),
             Access::SessionOptional => {
-                operation = operation.securities(Some([SecurityRequirement::default(), session]))
+                operation =
+                    operation.securities(Some([SecurityRequirement::default(), session, bearer]))
             }
-            Access::Session => operation = operation.securities(Some([session])),
+            Access::Session => operation = operation.securities(Some([session, bearer])),
         }
         operation.build()
     }
@@ -604,6 +637,13 @@ impl Endpoint {
                 if !codes.contains(code) {
                     codes.push(code);
                 }
+            }
+        }
+        if self.access != Access::Public {
+            // A bearer token that is unknown, expired or revoked.
+            let codes = by_status.entry(401).or_default();
+            if !codes.contains(&code::INVALID_TOKEN) {
+                codes.push(code::INVALID_TOKEN);
             }
         }
         by_status.insert(500, vec![code::INTERNAL]);

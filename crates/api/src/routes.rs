@@ -25,6 +25,8 @@ pub const SIGN_UP: &str = "/api/auth/sign-up";
 pub const SIGN_IN: &str = "/api/auth/sign-in";
 /// `POST`: ends the session.
 pub const SIGN_OUT: &str = "/api/auth/sign-out";
+/// `POST` [`crate::TokenRequest`]: a bearer token ([`crate::TokenReply`]).
+pub const TOKEN: &str = "/api/auth/token";
 /// `GET`: [`crate::Me`].
 pub const ME: &str = "/api/me";
 
@@ -79,6 +81,7 @@ pub const ALL: &[Route] = &[
     post(SIGN_UP),
     post(SIGN_IN),
     post(SIGN_OUT),
+    post(TOKEN),
     get(ME),
     post(CHECKOUT),
     post(CHECKOUT_COMPLETE),

@@ -167,7 +167,12 @@ fn integration_keys(variable: &Variable) -> Result<Vec<(String, String)>, Config
 /// after (no path, no trailing `/`), as browsers send `Origin`.
 fn cors_origins(variable: &Variable) -> Result<Vec<String>, ConfigError> {
     let mut origins = Vec::new();
-    for origin in variable.value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+    for origin in variable
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         let host = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));
@@ -343,7 +348,13 @@ mod tests {
             .unwrap_err();
             assert_eq!(error.variable, "OMNICART_MAX_STREAMS", "{bad}");
         }
-        for bad in ["shop.example", "https://shop.example/", "ftp://x", "https://", "*"] {
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "ftp://x",
+            "https://",
+            "*",
+        ] {
             let error = super::Config::from_lookup(|name| {
                 (name == "OMNICART_CORS_ORIGINS").then(|| bad.to_owned())
             })

@@ -19,8 +19,8 @@ use omnicart_api::routes;
 
 use crate::AppState;
 use crate::http::{AppError, api_path};
-use crate::service::live::{self, Live};
 use crate::service::Caller;
+use crate::service::live::{self, Live};
 
 /// How long a browser waits before reconnecting a dropped stream (the `retry` field).
 pub const RECONNECT_AFTER: Duration = Duration::from_secs(1);

@@ -2,7 +2,7 @@
 //! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
 //! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
 //! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
-//! shopper's orders and cancel), [`live`] (watching a cart for its next versions), [`mail`] (the confirmation and its sender), [`stock`] (the
+//! shopper's orders and cancel), [`live`] (watching a cart for its next versions), [`tokens`] (bearer tokens), [`mail`] (the confirmation and its sender), [`stock`] (the
 //! database's stock for the placement's re-quote and the live snapshot feed). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
@@ -15,6 +15,7 @@ pub mod mail;
 pub mod orders;
 pub mod stock;
 pub mod sync;
+pub mod tokens;
 
 use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};

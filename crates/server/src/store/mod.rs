@@ -6,7 +6,7 @@
 //!
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
-//! attempts and what they hold), [`orders`] (orders and the outbox), [`idempotency`] (stored
+//! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored
 //! first answers), [`mail`] (the mail outbox). Nothing here knows about HTTP.
 
 pub mod accounts;
@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod mail;
 pub mod orders;
 pub mod sessions;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
