@@ -429,7 +429,10 @@ impl Store {
             self.live.set_value(None);
             return false;
         };
-        if !self.live.with_value(|l| l.as_ref().is_some_and(|l| l.serves(&cart_id))) {
+        if !self
+            .live
+            .with_value(|l| l.as_ref().is_some_and(|l| l.serves(&cart_id)))
+        {
             self.live
                 .set_value(LiveCart::open(&cart_id, move || self.sync_now()));
         }
