@@ -58,7 +58,7 @@ export type ErrorCode =
   | "not_found" | "malformed_json" | "invalid_request" | "unsupported_media_type"
   | "body_too_large" | "invalid_body" | "invalid_ops_count" | "invalid_operation" | "stamp_out_of_range"
   | "stale_version" | "cursor_ahead" | "invalid_email" | "weak_password" | "invalid_name"
-  | "email_taken" | "invalid_credentials" | "too_many_attempts" | "not_signed_in"
+  | "email_taken" | "invalid_credentials" | "too_many_attempts" | "rate_limited" | "not_signed_in"
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"

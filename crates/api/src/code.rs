@@ -42,6 +42,9 @@ pub const EMAIL_TAKEN: &str = "email_taken";
 pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 /// Sign-in: too many wrong passwords; `Retry-After` says when to try again. 429.
 pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+/// Too many requests from this client address or for this account (sign-in, sign-up, cart
+/// creation, edits and sync); `Retry-After` says when to try again. 429.
+pub const RATE_LIMITED: &str = "rate_limited";
 /// The request needs a signed-in customer. 401.
 pub const NOT_SIGNED_IN: &str = "not_signed_in";
 /// A staff or integration endpoint without a known key in `X-Integration-Key`. 401.

@@ -310,7 +310,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         params: &[],
         body: None,
         answers: &[ok(201, "The cart", named::<CartView>)],
-        refusals: &[],
+        refusals: &[refused(429, &[code::RATE_LIMITED])],
     },
     Endpoint {
         route: get(routes::CART),
@@ -333,6 +333,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(409, &[code::STALE_VERSION]),
             refused(422, &[code::INVALID_OPS_COUNT]),
             refused(422, CART_EDIT_CODES),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -380,6 +381,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(409, &[code::CURSOR_AHEAD]),
             refused(422, &[code::INVALID_OPS_COUNT]),
             refused(422, CART_EDIT_CODES),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -400,6 +402,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 422,
                 &[code::INVALID_EMAIL, code::WEAK_PASSWORD, code::INVALID_NAME],
             ),
+            refused(429, &[code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -417,7 +420,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         refusals: &[
             refused(401, &[code::INVALID_CREDENTIALS]),
             refused(404, &[code::NOT_FOUND]),
-            refused(429, &[code::TOO_MANY_ATTEMPTS]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS, code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -445,7 +448,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(401, &[code::NOT_SIGNED_IN, code::INVALID_CREDENTIALS]),
             refused(404, &[code::NOT_FOUND]),
             refused(422, &[code::INVALID_REQUEST]),
-            refused(429, &[code::TOO_MANY_ATTEMPTS]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS, code::RATE_LIMITED]),
         ],
     },
     Endpoint {
@@ -709,10 +712,17 @@ fn refusal_response(codes: &[&str]) -> utoipa::openapi::Response {
         .description(description)
         .content("application/json", Content::new(Some(named::<ErrorBody>())))
         .extensions(Some(listed));
-    if codes.contains(&code::IN_PROGRESS) || codes.contains(&code::TOO_MANY_ATTEMPTS) {
+    let waits = [
+        code::IN_PROGRESS,
+        code::TOO_MANY_ATTEMPTS,
+        code::RATE_LIMITED,
+    ];
+    if codes.iter().any(|c| waits.contains(c)) {
         let header = HeaderBuilder::new()
             .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
-            .description(Some("`in_progress`, `too_many_attempts`: seconds to wait"));
+            .description(Some(
+                "`in_progress`, `too_many_attempts`, `rate_limited`: whole seconds to wait",
+            ));
         response = response.header("Retry-After", header.build());
     }
     response.build()

@@ -16,6 +16,13 @@
 //! | `OMNICART_INTEGRATION_KEYS` | unset (with `OMNICART_DEMO=1`: `demo=`[`DEMO_INTEGRATION_KEY`]) | `name=secret,…`: the keys of the integrations (ERP, WMS, point of sale, call centre) that may use the staff and integration endpoints; secrets of 24 characters or more |
 //! | `OMNICART_MAX_STREAMS` | `1000` ([`DEFAULT_MAX_STREAMS`]) | cart event streams this process keeps open at once; more are refused 503 `too_many_streams` |
 //! | `OMNICART_CORS_ORIGINS` | unset | `https://shop.example,http://127.0.0.1:5173`: origins whose pages may call the API (CORS); unset: none |
+//! | `OMNICART_LIMIT_SIGN_IN` | `60` | sign-ins per minute per client address (limits: `service::limits`) |
+//! | `OMNICART_LIMIT_SIGN_UP` | `30` | sign-ups per minute per client address |
+//! | `OMNICART_LIMIT_ACCOUNT` | `20` | sign-ins and sign-ups per minute per email |
+//! | `OMNICART_LIMIT_CARTS` | `120` | carts created per minute per client address (and per customer) |
+//! | `OMNICART_LIMIT_SYNC` | `1200` | cart edits and syncs per minute per client address |
+//! | `OMNICART_LIMIT_CART_SYNC` | `600` | edits and syncs per minute per cart |
+//! | `OMNICART_TRUSTED_PROXIES` | unset | `10.0.0.1,10.1.0.0/16,…`: proxies whose `X-Forwarded-For` names the client; from anywhere else the socket's peer is the client |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -24,7 +31,10 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use std::num::NonZeroU32;
+
 use crate::service::accounts::CartMerge;
+use crate::service::limits::{LimitsConfig, TrustedProxies};
 
 /// The demo's integration key (`OMNICART_DEMO=1` without `OMNICART_INTEGRATION_KEYS`), printed
 /// by `scripts/run`: never configure it where the shop is public.
@@ -59,6 +69,9 @@ pub struct Config {
     pub max_streams: usize,
     /// Origins (`scheme://host[:port]`, as a browser sends `Origin`) allowed to call the API.
     pub cors_origins: Vec<String>,
+    /// Requests per minute per client address and per account (`service::limits`).
+    pub limits: LimitsConfig,
+    pub trusted_proxies: TrustedProxies,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -132,9 +145,33 @@ impl Config {
                 "expected a whole number of streams, 1 or more",
             )?,
             cors_origins: cors_origins(&read("OMNICART_CORS_ORIGINS", ""))?,
+            limits: limits(&read)?,
+            trusted_proxies: read("OMNICART_TRUSTED_PROXIES", "").parse(
+                TrustedProxies::parse,
+                "expected addresses or CIDR blocks, comma-separated (10.0.0.1,10.1.0.0/16)",
+            )?,
             log_filter: log_filter.value,
         })
     }
+}
+
+/// The `OMNICART_LIMIT_*` variables.
+fn limits(read: &impl Fn(&'static str, &str) -> Variable) -> Result<LimitsConfig, ConfigError> {
+    let defaults = LimitsConfig::default();
+    let rate = |name: &'static str, default: NonZeroU32| {
+        read(name, &default.to_string()).parse(
+            |v| v.parse::<NonZeroU32>().ok(),
+            "expected a whole number of requests per minute, at least 1",
+        )
+    };
+    Ok(LimitsConfig {
+        sign_in: rate("OMNICART_LIMIT_SIGN_IN", defaults.sign_in)?,
+        sign_up: rate("OMNICART_LIMIT_SIGN_UP", defaults.sign_up)?,
+        account: rate("OMNICART_LIMIT_ACCOUNT", defaults.account)?,
+        carts: rate("OMNICART_LIMIT_CARTS", defaults.carts)?,
+        sync: rate("OMNICART_LIMIT_SYNC", defaults.sync)?,
+        cart_sync: rate("OMNICART_LIMIT_CART_SYNC", defaults.cart_sync)?,
+    })
 }
 
 /// `name=secret,…`: names of letters, digits, `-` and `_`, each once; secrets long enough.
@@ -254,6 +291,8 @@ mod tests {
                 integration_keys: Vec::new(),
                 max_streams: DEFAULT_MAX_STREAMS,
                 cors_origins: Vec::new(),
+                limits: LimitsConfig::default(),
+                trusted_proxies: TrustedProxies::default(),
                 log_filter: "info".into(),
             }
         );
@@ -270,8 +309,30 @@ mod tests {
             ("OMNICART_CART_MERGE", "keep_anonymous"),
             ("OMNICART_SECURE_COOKIES", "1"),
             ("RUST_LOG", "warn,omnicart_server=debug"),
+            ("OMNICART_LIMIT_SIGN_IN", "5"),
+            ("OMNICART_LIMIT_SIGN_UP", "6"),
+            ("OMNICART_LIMIT_ACCOUNT", "7"),
+            ("OMNICART_LIMIT_CARTS", "8"),
+            ("OMNICART_LIMIT_SYNC", "9"),
+            ("OMNICART_LIMIT_CART_SYNC", "100000"),
+            ("OMNICART_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
         ])
         .unwrap();
+        let limits = config.limits;
+        let numbers = [
+            limits.sign_in,
+            limits.sign_up,
+            limits.account,
+            limits.carts,
+            limits.sync,
+            limits.cart_sync,
+        ]
+        .map(NonZeroU32::get);
+        assert_eq!(numbers, [5, 6, 7, 8, 9, 100_000]);
+        assert_eq!(
+            Some(config.trusted_proxies.clone()),
+            TrustedProxies::parse("10.0.0.0/8, ::1")
+        );
         assert_eq!(config.addr, "0.0.0.0:80".parse().unwrap());
         assert_eq!(config.database_url, "postgres://shop@db/shop");
         assert_eq!(config.catalogue, PathBuf::from("/srv/catalogue.json"));
@@ -388,6 +449,21 @@ mod tests {
             ),
             ("OMNICART_DEMO", "yes", "OMNICART_DEMO=yes: expected 0 or 1"),
             ("RUST_LOG", "=[", "RUST_LOG==[: not a log filter"),
+            (
+                "OMNICART_LIMIT_SIGN_IN",
+                "0",
+                "OMNICART_LIMIT_SIGN_IN=0: expected a whole number",
+            ),
+            (
+                "OMNICART_LIMIT_CART_SYNC",
+                "fast",
+                "OMNICART_LIMIT_CART_SYNC=fast: expected a whole number",
+            ),
+            (
+                "OMNICART_TRUSTED_PROXIES",
+                "10.0.0.0/40",
+                "OMNICART_TRUSTED_PROXIES=10.0.0.0/40: expected addresses",
+            ),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable);

@@ -22,7 +22,8 @@ pub use crate::error::AppError;
 pub use crate::http::app;
 use crate::http::integration::Integrations;
 use crate::payment::Providers;
-use crate::service::accounts::{self, CartMerge, CreateAccountError, Throttle};
+use crate::service::accounts::{self, CartMerge, CreateAccountError};
+use crate::service::limits::{Limits, LimitsConfig, TrustedProxies};
 use crate::store::Db;
 
 /// What every handler shares.
@@ -37,8 +38,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// A valid argon2 hash to verify against when an email is unknown (constant-time-ish sign-in).
     dummy_hash: String,
-    /// Wrong passwords per email, to stop guessing.
-    throttle: Arc<Throttle>,
+    /// The rate limits of this process (`service::limits`).
+    pub(crate) limits: Arc<Limits>,
+    /// The proxies whose `X-Forwarded-For` names the client (none by default).
+    pub(crate) trusted_proxies: Arc<TrustedProxies>,
     /// The integrations' keys (`http::integration`), none by default.
     pub(crate) integrations: Arc<Integrations>,
     /// Payment providers by name (the built-in test gateway by default).
@@ -62,7 +65,8 @@ impl AppState {
             cart_merge: CartMerge::default(),
             secure_cookies: false,
             dummy_hash,
-            throttle: Arc::default(),
+            limits: Arc::default(),
+            trusted_proxies: Arc::default(),
             integrations: Arc::default(),
             payments: Providers::with_test_gateway(),
             prepared: Arc::default(),
@@ -83,10 +87,27 @@ impl AppState {
         }
     }
 
+    /// Limits requests by `config` (fresh counters) instead of the defaults.
+    pub fn with_limits(self, config: LimitsConfig) -> AppState {
+        AppState {
+            limits: Arc::new(Limits::new(config)),
+            ..self
+        }
+    }
+
     /// Lets pages of `origins` (`Config::cors_origins`) call the API.
     pub fn with_cors_origins(self, origins: &[String]) -> AppState {
         AppState {
             cors_origins: Arc::new(origins.to_vec()),
+            ..self
+        }
+    }
+
+    /// Reads the client's address from `X-Forwarded-For` when the request comes from one of
+    /// `proxies`.
+    pub fn with_trusted_proxies(self, proxies: TrustedProxies) -> AppState {
+        AppState {
+            trusted_proxies: Arc::new(proxies),
             ..self
         }
     }

@@ -53,7 +53,9 @@ async fn run(config: Config) -> Result<(), String> {
         .with_cart_merge(config.cart_merge)
         .with_integration_keys(&config.integration_keys)
         .with_max_streams(config.max_streams)
-        .with_cors_origins(&config.cors_origins);
+        .with_cors_origins(&config.cors_origins)
+        .with_limits(config.limits)
+        .with_trusted_proxies(config.trusted_proxies.clone());
     state.secure_cookies = config.secure_cookies;
     omnicart_server::service::checkout::prepare(&state)
         .await
@@ -88,7 +90,9 @@ async fn run(config: Config) -> Result<(), String> {
     // The developer pages' own policy: www/index.html's inline style by its hash.
     let csp = headers::policy_for(Some(Path::new("www/index.html")));
     router = router.merge(headers::layer(pages, csp));
-    axum::serve(listener, router)
+    // The socket's peer reaches the handlers (`ConnectInfo`): the rate limits key on it.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             // Event streams never end on their own: end them, so the shutdown can finish.

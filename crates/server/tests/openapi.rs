@@ -415,3 +415,47 @@ async fn a_customers_session_sync_and_orders_answer_as_documented() {
     );
     check(&doc, "GET", routes::ME, &app.get(routes::ME, None).await);
 }
+
+#[tokio::test]
+async fn rate_limited_answers_are_as_documented() {
+    let one = std::num::NonZeroU32::MIN;
+    let limits = omnicart_server::service::limits::LimitsConfig {
+        sign_in: one,
+        sign_up: one,
+        carts: one,
+        sync: one,
+        ..Default::default()
+    };
+    let app = TestApp::with_state(|s| s.with_limits(limits)).await;
+    let doc = document(&app).await;
+    let cart = app.anonymous_cart().await;
+    let created = app.post(routes::CARTS, "", None).await;
+    assert_eq!(created.code(), "rate_limited");
+    check(&doc, "POST", routes::CARTS, &created);
+    let retry = &doc["paths"][routes::CARTS]["post"]["responses"]["429"]["headers"]["Retry-After"];
+    assert_eq!(retry["schema"]["type"], "integer");
+    let edit = routes::with_id(routes::CART_OPS, &cart);
+    let ops = r#"{"version":1,"ops":[{"op":"add","sku":"SON-BEAM-30","quantity":1}]}"#;
+    assert_eq!(app.post(&edit, ops, None).await.status, StatusCode::OK);
+    let edited = app.post(&edit, ops, None).await;
+    assert_eq!(edited.code(), "rate_limited");
+    check(&doc, "POST", routes::CART_OPS, &edited);
+    let sync = routes::with_id(routes::CART_SYNC, &cart);
+    let synced = app.post(&sync, r#"{"cursor":0}"#, None).await;
+    check(&doc, "POST", routes::CART_SYNC, &synced);
+    for (route, body) in [
+        (
+            routes::SIGN_IN,
+            json!({"email": MIKE.0, "password": "wrong password"}),
+        ),
+        (
+            routes::SIGN_UP,
+            json!({"email": "new@example.com", "password": "long enough", "name": "New"}),
+        ),
+    ] {
+        send(&app, "POST", route, None, &body).await;
+        let limited = send(&app, "POST", route, None, &body).await;
+        assert_eq!(limited.code(), "rate_limited", "{route}");
+        check(&doc, "POST", route, &limited);
+    }
+}

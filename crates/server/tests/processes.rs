@@ -1,6 +1,6 @@
 //! The built `omnicart-server` binary as separate processes over one database: two servers
-//! on one PostgreSQL selling the last unit, and a server killed with `kill -9` during a
-//! stream of checkouts. Driven over loopback by a minimal HTTP/1.1 client; every process a
+//! on one PostgreSQL selling the last unit and sharing the wrong-password counts, and a
+//! server killed with `kill -9` during a stream of checkouts. Driven over loopback by a minimal HTTP/1.1 client; every process a
 //! test starts is killed when its guard drops, even when the test fails.
 
 mod common;
@@ -340,4 +340,48 @@ async fn after_kill_9_every_answered_order_exists_with_its_reservations() {
         "one unit per order, none leaked"
     );
     drop(restarted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_postgresql_share_the_sign_in_failure_counts() {
+    if std::env::var("OMNICART_TEST_POSTGRES").is_err() {
+        eprintln!(
+            "skipped: OMNICART_TEST_POSTGRES is unset (scripts/test runs it with PostgreSQL)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::database_url(&dir).await;
+    let db = Db::connect(&url).await.unwrap();
+    omnicart_server::seed_demo_customers(&db).await.unwrap();
+    let catalogue = catalogue(&dir, 1);
+    let first = Server::start(&url, &catalogue).await;
+    let second = Server::start(&url, &catalogue).await;
+    let sign_in = |addr, password: &str| {
+        let body = json!({"email": common::MIKE.0, "password": password}).to_string();
+        async move {
+            call(addr, "POST", "/api/auth/sign-in", Some(&body), &[])
+                .await
+                .unwrap()
+        }
+    };
+    // Six wrong passwords on one server, four on the other: ten from this address in all.
+    for addr in [[first.addr; 6].as_slice(), &[second.addr; 4]].concat() {
+        let reply = sign_in(addr, "not the password").await;
+        assert_eq!(reply.code(), "invalid_credentials", "{:?}", reply.json);
+    }
+    // Each server alone has seen fewer than ten; both lock this address out.
+    for addr in [first.addr, second.addr] {
+        let locked = sign_in(addr, common::MIKE.1).await;
+        assert_eq!(
+            (locked.status, locked.code()),
+            (429, "too_many_attempts"),
+            "{:?}",
+            locked.json
+        );
+    }
+    // Ten failures and the two refused attempts, counted before their passwords were checked.
+    let stored = "SELECT CAST(SUM(failures) AS BIGINT) FROM sign_in_failures";
+    assert_eq!(count(&db, stored).await, 12);
+    drop((first, second));
 }

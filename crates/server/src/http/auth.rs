@@ -14,6 +14,7 @@ use crate::http::extract::{SESSION_COOKIE, bearer_token, session_cookie};
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::Caller;
 use crate::service::accounts::{self, SESSION_SECONDS, SignedIn};
+use crate::service::limits::ClientAddr;
 use crate::service::tokens;
 
 pub fn router() -> Router<AppState> {
@@ -27,9 +28,10 @@ pub fn router() -> Router<AppState> {
 
 async fn sign_up(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignUp>,
 ) -> Result<Response, AppError> {
-    let signed_in = accounts::sign_up(&state, body).await?;
+    let signed_in = accounts::sign_up(&state, client, body).await?;
     let mut response = session_response(&state, signed_in)?;
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -37,20 +39,24 @@ async fn sign_up(
 
 async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Response, AppError> {
-    let signed_in = accounts::sign_in(&state, body).await?;
+    let signed_in = accounts::sign_in(&state, client, body).await?;
     session_response(&state, signed_in)
 }
 
 /// A bearer token (`crate::service::tokens`).
 async fn token(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenReply>, AppError> {
     let cookie = session_cookie(&headers);
-    Ok(Json(tokens::issue(&state, cookie.as_deref(), body).await?))
+    Ok(Json(
+        tokens::issue(&state, client, cookie.as_deref(), body).await?,
+    ))
 }
 
 /// Ends the cookie's session (and its tokens), and revokes the bearer token sent.

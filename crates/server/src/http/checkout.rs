@@ -4,7 +4,7 @@
 //! [`crate::service::checkout`]'s and [`crate::service::orders`]'s. A checkout's (and a
 //! completion's) answer is sent as the bytes stored for its key, so a replay is identical.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use omnicart_api::{
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::{Caller, checkout, orders};
 
@@ -41,7 +42,7 @@ async fn place(
 async fn complete(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(completion): ApiJson<ChallengeCompletion>,
 ) -> Result<Response, AppError> {
@@ -73,7 +74,7 @@ struct TokenQuery {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<OrderList>, AppError> {
     Ok(Json(orders::list(&state, &caller, query.page).await?))
 }
@@ -81,8 +82,8 @@ async fn list(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(number): Path<String>,
-    Query(query): Query<TokenQuery>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Result<Json<OrderView>, AppError> {
     let view = orders::read(&state, &caller, &number, query.token.as_deref()).await?;
     Ok(Json(view))
@@ -91,8 +92,8 @@ async fn read(
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    Path(number): Path<String>,
-    Query(query): Query<TokenQuery>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Result<Json<OrderView>, AppError> {
     let view = orders::cancel(&state, &caller, &number, query.token.as_deref()).await?;
     Ok(Json(view))

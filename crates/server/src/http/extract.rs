@@ -1,8 +1,14 @@
-//! The extractors of the API: [`ApiJson`] (a JSON body, refused in the API's error shape) and
-//! [`Caller`] (who is asking, from the session cookie).
+//! The extractors of the API: [`ApiJson`] (a JSON body, refused in the API's error shape),
+//! [`Caller`] (who is asking, from the session cookie) and [`ClientAddr`] (from where: the
+//! socket's peer, or what a trusted proxy forwarded).
 
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Path, Query, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use omnicart_api::code;
@@ -13,6 +19,7 @@ use crate::http::AppError;
 use crate::ids::{now_unix, sha256_hex};
 use crate::service;
 use crate::service::Caller;
+use crate::service::limits::ClientAddr;
 use crate::store::orders::History;
 use crate::store::{sessions, tokens};
 
@@ -28,10 +35,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| {
+                let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    code::BODY_TOO_LARGE
+                } else {
+                    code::INVALID_BODY
+                };
+                AppError::new(rejection.status(), code, rejection.body_text())
+            })?;
+        // No text the API takes may hold a NUL: PostgreSQL cannot store one, and no id, email
+        // or name has one. JSON writes it only as this escape.
+        if bytes.windows(NUL_ESCAPE.len()).any(|w| w == NUL_ESCAPE) {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::INVALID_REQUEST,
+                "text may not contain the NUL character (\\u0000)",
+            ));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
         Ok(ApiJson(value))
     }
 }
+
+const NUL_ESCAPE: &[u8] = b"\\u0000";
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
@@ -43,6 +73,54 @@ impl From<JsonRejection> for AppError {
             _ => code::INVALID_BODY,
         };
         AppError::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+/// `axum::extract::Path`, refused in the one error shape: a path segment that does not decode
+/// (invalid UTF-8, `%AA`) names nothing that exists, so it is 404 `not_found` like any other
+/// unknown id.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        // A NUL names nothing (and PostgreSQL cannot even compare one).
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await
+            && raw.iter().any(|(_, value)| value.contains('\0'))
+        {
+            return Err(AppError::not_found("resource"));
+        }
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                code::NOT_FOUND,
+                format!("no such resource ({})", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// `axum::extract::Query`, refused in the one error shape: a query that does not read (a
+/// page that is not a number) asks for something that does not exist, 404 `not_found`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(AppError::not_found("resource"));
+        }
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                code::NOT_FOUND,
+                format!("no such resource ({})", rejection.body_text()),
+            )),
+        }
     }
 }
 
@@ -112,4 +190,28 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
         .map(|(_, value)| value.to_owned())
+}
+
+/// The peer of the request's socket (`ConnectInfo`, given by `axum::serve` with
+/// `into_make_service_with_connect_info`), or the client a trusted proxy names in
+/// `X-Forwarded-For`. A request without a socket (the router called in-process) is
+/// [`ClientAddr::UNKNOWN`]. Never fails.
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientAddr::UNKNOWN);
+        };
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Ok(state.trusted_proxies.client(peer.ip(), &forwarded))
+    }
 }

@@ -2,14 +2,16 @@
 //! [`crate::service::sync`]'s. The operations are read as raw JSON here and one by one by the
 //! service, so a refusal names the operation's index.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use omnicart_api::{SyncReply, SyncRequest, routes};
 use serde_json::Value;
 
 use crate::AppState;
+use crate::http::extract::ApiPath;
 use crate::http::{ApiJson, AppError, api_path};
+use crate::service::limits::ClientAddr;
 use crate::service::{Caller, sync};
 
 pub fn router() -> Router<AppState> {
@@ -19,8 +21,10 @@ pub fn router() -> Router<AppState> {
 async fn handle(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    client: ClientAddr,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<SyncRequest<Value>>,
 ) -> Result<Json<SyncReply>, AppError> {
+    state.limits.sync(client, &id)?;
     Ok(Json(sync::sync(&state, &caller, id, request).await?))
 }

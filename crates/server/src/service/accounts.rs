@@ -10,10 +10,18 @@
 //! (someone else's, or gone) is ignored: sign-in never reveals or touches another cart.
 //! After sign-out the device starts a new anonymous cart (`POST /api/carts`).
 //!
-//! **Guessing passwords.** After [`MAX_FAILURES`] wrong passwords for one email within
-//! [`FAILURE_WINDOW_SECONDS`], sign-in for that email answers 429 (`too_many_attempts`, with
-//! `Retry-After`) until the window has passed, right password or not. Counted per server
-//! process ([`Throttle`]).
+//! **Guessing passwords** slows the guesser, not the customer. Wrong passwords are counted
+//! in the database per (email, client address) (`store::sign_in_failures`), so every server
+//! process on it shares the counts. After [`MAX_FAILURES`] within [`FAILURE_WINDOW_SECONDS`]
+//! that pair answers 429 (`too_many_attempts`, with `Retry-After`) until its window has
+//! passed; the same email from another address still signs in. Against guesses spread over
+//! many addresses, an email whose failures add up to [`BACKOFF_AFTER`] (each address counted
+//! up to [`MAX_FAILURES`]) waits [`backoff_seconds`] after its latest failure before the next
+//! attempt, at most [`MAX_BACKOFF_SECONDS`]: the right password waits, it is never locked
+//! out. Each attempt is counted before its password is checked and a right password clears
+//! its own pair's count, so no race verifies more than [`MAX_FAILURES`] guesses per pair.
+//! Sessions are never touched: a signed-in device keeps working. Requests are rate-limited
+//! before all this ([`crate::service::limits`]).
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -28,11 +36,12 @@ use omnicart_engine::{Cart, CartOp};
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
+use crate::service::limits::ClientAddr;
 use crate::service::{Caller, customer_profile};
 use crate::store::accounts::{self, InsertError, NewCustomer};
 use crate::store::cart_log::{self, StoredLog};
 use crate::store::carts::{self, CartRecord};
-use crate::store::{Db, StoreError, orders, sessions};
+use crate::store::{Db, StoreError, orders, sessions, sign_in_failures};
 
 /// How long a session lasts.
 pub const SESSION_SECONDS: i64 = 30 * 24 * 3600;
@@ -61,54 +70,70 @@ impl std::str::FromStr for CartMerge {
     }
 }
 
-/// Wrong passwords allowed for one email within [`FAILURE_WINDOW_SECONDS`].
-pub const MAX_FAILURES: u32 = 10;
+/// Wrong passwords allowed for one email from one client address within
+/// [`FAILURE_WINDOW_SECONDS`].
+pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
-/// Most emails the throttle remembers (each key is a plausible email, at most 254 bytes).
-const MAX_TRACKED: usize = 100_000;
+/// Failures for one email (each address counting at most [`MAX_FAILURES`]) before its
+/// back-off begins: five addresses locked out.
+pub const BACKOFF_AFTER: i64 = 5 * MAX_FAILURES;
+/// The longest back-off between two attempts for one email.
+pub const MAX_BACKOFF_SECONDS: i64 = 60;
 
-/// Failed sign-ins per email: (failures, when the first of them was).
-#[derive(Default)]
-pub struct Throttle(std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>);
-
-impl Throttle {
-    /// Seconds until `email` may try again, if it is locked out.
-    fn locked(&self, email: &str, now: i64) -> Option<i64> {
-        let map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(email)
-            .filter(|(n, since)| *n >= MAX_FAILURES && now - since < FAILURE_WINDOW_SECONDS)
-            .map(|(_, since)| since + FAILURE_WINDOW_SECONDS - now)
+/// The back-off of an email with `capped_total` failures in the window: none below
+/// [`BACKOFF_AFTER`], then 1 s doubling with every further [`MAX_FAILURES`], at most
+/// [`MAX_BACKOFF_SECONDS`]. Counted from the email's latest failure.
+pub fn backoff_seconds(capped_total: i64) -> i64 {
+    if capped_total < BACKOFF_AFTER {
+        return 0;
     }
+    let doublings = ((capped_total - BACKOFF_AFTER) / MAX_FAILURES).min(6);
+    (1i64 << doublings).min(MAX_BACKOFF_SECONDS)
+}
 
-    fn failed(&self, email: &str, now: i64) {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= MAX_TRACKED {
-            map.retain(|_, (_, since)| now - *since < FAILURE_WINDOW_SECONDS);
-        }
-        if map.len() >= MAX_TRACKED {
-            // Still full within one window: keep the locked emails, forget those still short
-            // of the limit (they start counting again).
-            map.retain(|_, (n, _)| *n >= MAX_FAILURES);
-        }
-        let entry = map.entry(email.to_owned()).or_insert((0, now));
-        if now - entry.1 >= FAILURE_WINDOW_SECONDS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
+/// 429 `too_many_attempts` for `wait` seconds.
+fn too_many_attempts(wait: i64) -> AppError {
+    let wait = wait.max(1);
+    let message = if wait >= 60 {
+        let minutes = (wait + 59) / 60;
+        format!(
+            "too many wrong passwords for this email; try again in {minutes} minute{}",
+            if minutes == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("too many wrong passwords for this email; try again in {wait} s")
+    };
+    AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        code::TOO_MANY_ATTEMPTS,
+        message,
+    )
+    .with_retry_after(wait)
+}
 
-    fn succeeded(&self, email: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(email);
+/// Counts this attempt as a failure before the password is checked (the right one clears it
+/// again), so racing attempts, in this process or another, cannot verify more than
+/// [`MAX_FAILURES`] guesses per pair and window. Refuses the attempt while the email is in
+/// its back-off or the pair is past its limit (see the module docs).
+async fn count_attempt(db: &Db, email: &str, client: &str, now: i64) -> Result<(), AppError> {
+    let cutoff = now - FAILURE_WINDOW_SECONDS;
+    let email_failures = sign_in_failures::of_email(db, email, cutoff, MAX_FAILURES).await?;
+    let backoff = backoff_seconds(email_failures.capped_total);
+    let wait = email_failures.last_at + backoff - now;
+    if backoff > 0 && wait > 0 {
+        return Err(too_many_attempts(wait));
     }
+    let pair = sign_in_failures::record(db, email, client, now, cutoff).await?;
+    if pair.failures == 1 {
+        // A new window: now and then forget the windows that have passed.
+        sign_in_failures::prune(db, cutoff).await?;
+    }
+    if pair.failures > MAX_FAILURES {
+        return Err(too_many_attempts(
+            pair.first_at + FAILURE_WINDOW_SECONDS - now,
+        ));
+    }
+    Ok(())
 }
 
 /// A session just opened: its token (for the cookie) and who it is.
@@ -118,7 +143,12 @@ pub struct SignedIn {
 }
 
 /// `POST /api/auth/sign-up`: creates the account and signs in.
-pub async fn sign_up(state: &AppState, body: SignUp) -> Result<SignedIn, AppError> {
+pub async fn sign_up(
+    state: &AppState,
+    client: ClientAddr,
+    body: SignUp,
+) -> Result<SignedIn, AppError> {
+    state.limits.sign_up(client, &body.email)?;
     let email = body.email.trim().to_lowercase();
     let name = body.name.trim();
     if !plausible_email(&email) {
@@ -154,7 +184,12 @@ pub async fn sign_up(state: &AppState, body: SignUp) -> Result<SignedIn, AppErro
 }
 
 /// `POST /api/auth/sign-in`.
-pub async fn sign_in(state: &AppState, body: SignIn) -> Result<SignedIn, AppError> {
+pub async fn sign_in(
+    state: &AppState,
+    client: ClientAddr,
+    body: SignIn,
+) -> Result<SignedIn, AppError> {
+    state.limits.sign_in(client, &body.email)?;
     let email = body.email.trim().to_lowercase();
     let wrong = || {
         AppError::new(
@@ -168,29 +203,17 @@ pub async fn sign_in(state: &AppState, body: SignIn) -> Result<SignedIn, AppErro
         return Err(wrong());
     }
     let now = now_unix();
-    if let Some(wait) = state.throttle.locked(&email, now) {
-        let minutes = (wait + 59) / 60;
-        let message = format!(
-            "too many wrong passwords for this email; try again in {minutes} minute{}",
-            if minutes == 1 { "" } else { "s" }
-        );
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            code::TOO_MANY_ATTEMPTS,
-            message,
-        )
-        .with_retry_after(wait));
-    }
+    let client = client.key();
+    count_attempt(&state.db, &email, &client, now).await?;
     // Verify against a fixed hash when the email is unknown, so timing does not reveal accounts.
     let (customer_id, hash) = match accounts::credentials(&state.db, &email).await? {
         Some(found) => (found.customer_id, found.password_hash),
         None => (String::new(), state.dummy_hash.clone()),
     };
     if !verify_password(body.password, hash).await? || customer_id.is_empty() {
-        state.throttle.failed(&email, now);
         return Err(wrong());
     }
-    state.throttle.succeeded(&email);
+    sign_in_failures::clear(&state.db, &email, &client).await?;
     start_session(state, &customer_id, body.cart_id.as_deref()).await
 }
 
@@ -468,21 +491,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_throttle_stays_bounded_and_keeps_the_locked_emails() {
-        let throttle = Throttle::default();
-        let now = 1_000_000;
-        for _ in 0..MAX_FAILURES {
-            throttle.failed("locked@example.com", now);
-        }
-        for i in 0..MAX_TRACKED {
-            throttle.failed(&format!("guess{i}@example.com"), now);
-        }
-        let size = throttle.0.lock().unwrap().len();
-        assert!(size <= MAX_TRACKED, "{size} emails remembered");
-        assert!(
-            throttle.locked("locked@example.com", now + 1).is_some(),
-            "a locked email stays locked"
-        );
-        assert!(throttle.locked("guess7@example.com", now + 1).is_none());
+    fn the_back_off_starts_late_doubles_and_stays_bounded() {
+        assert_eq!(backoff_seconds(0), 0);
+        assert_eq!(backoff_seconds(BACKOFF_AFTER - 1), 0);
+        assert_eq!(backoff_seconds(BACKOFF_AFTER), 1);
+        assert_eq!(backoff_seconds(BACKOFF_AFTER + MAX_FAILURES), 2);
+        assert_eq!(backoff_seconds(BACKOFF_AFTER + 3 * MAX_FAILURES), 8);
+        assert_eq!(backoff_seconds(i64::MAX), MAX_BACKOFF_SECONDS);
+        assert!(too_many_attempts(0).retry_after_seconds == Some(1));
     }
 }

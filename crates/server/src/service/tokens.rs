@@ -11,6 +11,7 @@ use omnicart_api::{SignIn, TokenReply, TokenRequest, code};
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::{now_unix, session_token, sha256_hex};
+use crate::service::limits::ClientAddr;
 use crate::service::{Caller, accounts, carts};
 use crate::store::{sessions, tokens};
 
@@ -21,6 +22,7 @@ pub const TOKEN_SECONDS: i64 = 24 * 3600;
 /// cart `request.cart_id`.
 pub async fn issue(
     state: &AppState,
+    client: ClientAddr,
     cookie: Option<&str>,
     request: TokenRequest,
 ) -> Result<TokenReply, AppError> {
@@ -32,7 +34,7 @@ pub async fn issue(
                 password,
                 cart_id: request.cart_id,
             };
-            let signed_in = accounts::sign_in(state, sign_in).await?;
+            let signed_in = accounts::sign_in(state, client, sign_in).await?;
             let me = signed_in.me;
             let hash = sha256_hex(signed_in.token.as_bytes());
             (Some(hash), Some(me.customer.id), Some(me.cart_id))

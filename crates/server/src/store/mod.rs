@@ -6,8 +6,10 @@
 //!
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
-//! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored
-//! first answers), [`mail`] (the mail outbox). Nothing here knows about HTTP.
+//! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new
+//! cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored first answers),
+//! [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per email and address).
+//! Nothing here knows about HTTP.
 
 pub mod accounts;
 pub mod cart_log;
@@ -19,6 +21,7 @@ pub mod idempotency;
 pub mod mail;
 pub mod orders;
 pub mod sessions;
+pub mod sign_in_failures;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -68,6 +68,16 @@ pub async fn database_url(dir: &tempfile::TempDir) -> String {
     }
 }
 
+/// `request` as if it came through a socket from `peer` (what `axum::serve` with
+/// `into_make_service_with_connect_info` gives every request).
+pub fn from_peer(mut request: Request<Body>, peer: &str) -> Request<Body> {
+    let peer: std::net::SocketAddr = peer.parse().expect("an address and port");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
 pub async fn state(dir: &tempfile::TempDir) -> AppState {
     let pool = database(dir).await;
     seed_demo_customers(&pool).await.expect("demo customers");
@@ -97,6 +107,27 @@ impl TestApp {
             },
             pool,
         )
+    }
+
+    /// An app whose state `configure` changes (its limits, its trusted proxies).
+    pub async fn with_state(configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let state = configure(state(&dir).await);
+        TestApp {
+            router: app(state, None),
+            dir,
+        }
+    }
+
+    /// `POST path` with a JSON `body` from the client at `peer` (`ip:port`).
+    pub async fn post_from(&self, peer: &str, path: &str, body: &str) -> Reply {
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.raw(from_peer(request, peer)).await
     }
 
     pub async fn with_cart_merge(merge: omnicart_server::service::accounts::CartMerge) -> TestApp {
