@@ -13,10 +13,12 @@ export declare const ROUTES: {
   readonly carts: "/api/carts";
   readonly cart: "/api/carts/{id}";
   readonly cartOps: "/api/carts/{id}/ops";
+  readonly cartEvents: "/api/carts/{id}/events";
   readonly cartSync: "/api/carts/{id}/sync";
   readonly signUp: "/api/auth/sign-up";
   readonly signIn: "/api/auth/sign-in";
   readonly signOut: "/api/auth/sign-out";
+  readonly token: "/api/auth/token";
   readonly me: "/api/me";
   readonly checkout: "/api/checkout";
   readonly checkoutComplete: "/api/checkout/{id}/complete";
@@ -60,7 +62,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "internal"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "internal" | "too_many_streams" | "invalid_token"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -204,6 +206,10 @@ export interface SyncReply {
   cursor: number; generation: number; base?: ReplicaBase; ops?: Operation[]; cart: CartView;
 }
 export interface SignIn { email: string; password: string; cart_id?: string }
+/** `POST /api/auth/token`: credentials (signs in), else the session cookie, else a guest cart. */
+export interface TokenRequest { cart_id?: string; email?: string; password?: string }
+/** A bearer token for `Authorization: Bearer …`, shown once; `expires_at` in Unix seconds. */
+export interface TokenReply { token: string; expires_at: number; customer_id?: string; cart_id?: string }
 export interface SignUp { email: string; password: string; name: string; cart_id?: string }
 export interface Me {
   customer: Customer;

@@ -10,6 +10,7 @@ pub mod checkout;
 pub mod components;
 pub mod device;
 pub mod format;
+pub mod live;
 pub mod routes;
 pub mod store;
 

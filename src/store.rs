@@ -57,6 +57,7 @@ use omnicart_engine::{
 
 use crate::api::{self, ApiError, Requests};
 use crate::device::Device;
+use crate::live::LiveCart;
 
 /// Where this browser's cart state lives.
 pub const DEVICE_KEY: &str = "omnicart.cart.v2";
@@ -111,6 +112,8 @@ pub struct Store {
     pub notice: RwSignal<Option<String>>,
     device: StoredValue<Device>,
     link: StoredValue<Link>,
+    /// The current cart's event stream ([`crate::live`]).
+    live: StoredValue<Option<LiveCart>, LocalStorage>,
 }
 
 /// An exchange that failed and is to be tried again after a backoff.
@@ -178,6 +181,7 @@ impl Store {
             notice: RwSignal::new(None),
             device: StoredValue::new(device),
             link: StoredValue::new(link),
+            live: StoredValue::new_local(None),
         };
         // An address set on another device (it arrives with the cart) becomes this page's too.
         Effect::new(move |_| {
@@ -199,6 +203,7 @@ impl Store {
         spawn_local(async move {
             self.refresh_me().await;
             self.sync_now();
+            self.watch_live();
         });
         let online = window_event_listener(leptos::ev::online, move |_| {
             self.link.update_value(|l| {
@@ -417,6 +422,24 @@ impl Store {
         }
     }
 
+    /// Keeps an event stream open on the current cart (a new one when the cart changed or the
+    /// browser gave up on the old); `true` while events arrive.
+    fn watch_live(self) -> bool {
+        let Some(cart_id) = self.cart_id() else {
+            self.live.set_value(None);
+            return false;
+        };
+        if !self
+            .live
+            .with_value(|l| l.as_ref().is_some_and(|l| l.serves(&cart_id)))
+        {
+            self.live
+                .set_value(LiveCart::open(&cart_id, move || self.sync_now()));
+        }
+        self.live
+            .with_value(|l| l.as_ref().is_some_and(LiveCart::is_open))
+    }
+
     /// Runs an exchange now, or right after the one in flight.
     pub fn sync_now(self) {
         if let Some(timer) = self.link.try_update_value(|l| l.timer.take()).flatten() {
@@ -454,6 +477,10 @@ impl Store {
     /// The periodic pull: when the page is visible, online, not backing off, and no tab of
     /// this browser has synced in the last few seconds.
     fn tick(self) {
+        // The stream says when to pull: the periodic pull is for when it is down.
+        if self.watch_live() {
+            return;
+        }
         let idle = self
             .link
             .with_value(|l| !l.busy && l.retry_ms == 0 && l.timer.is_none());

@@ -94,3 +94,7 @@ pub const UNKNOWN_STATE: &str = "unknown_state";
 pub const PARCEL_MISSING: &str = "parcel_missing";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
+/// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.
+pub const TOO_MANY_STREAMS: &str = "too_many_streams";
+/// 401: an `Authorization: Bearer` token that is unknown, expired or revoked.
+pub const INVALID_TOKEN: &str = "invalid_token";

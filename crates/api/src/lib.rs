@@ -189,6 +189,42 @@ pub struct SignIn {
     pub cart_id: Option<String>,
 }
 
+/// `POST /api/auth/token`: a bearer token for a page on another origin to send as
+/// `Authorization: Bearer …` instead of the session cookie. With `email` and `password`, or
+/// a session (the cookie), the token acts as that session (and is revoked with it at
+/// sign-out); otherwise `cart_id` names the guest cart it is for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRequest {
+    /// Without a session: the guest cart the token is for. With `email` and `password`: the
+    /// device's guest cart to join, as [`SignIn::cart_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
+    /// Signs in (as [`SignIn`]) and issues the new session's token: how a page on another
+    /// origin, which never holds the shop's cookie, signs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// A bearer token, shown once: only its hash is stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenReply {
+    pub token: String,
+    /// When it stops working, Unix seconds.
+    pub expires_at: i64,
+    /// The customer it signs in as; `None` for a guest cart's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// The guest cart it is for, or the customer's cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
+}
+
 /// `POST /api/auth/sign-up`: creates the account and signs in, joining `cart_id` like
 /// [`SignIn`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -36,13 +36,16 @@ use crate::routes::{self, Route, get, post};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
     FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
-    SyncRequest, TransitionRequest, code,
+    SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
 /// The name of the integration key's security scheme in the document.
 pub const INTEGRATION_SCHEME: &str = "integration_key";
+
+/// The name of the bearer token's security scheme (`POST /api/auth/token`).
+pub const BEARER_SCHEME: &str = "bearer";
 
 /// The document. Deterministic: the same build gives the same bytes.
 pub fn document() -> OpenApi {
@@ -65,6 +68,18 @@ pub fn document() -> OpenApi {
         .security_scheme(
             SESSION_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Cookie(session)),
+        )
+        .security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token from POST /api/auth/token in `Authorization: Bearer …`, for a \
+                         page on another origin (one of the server's OMNICART_CORS_ORIGINS)",
+                    ))
+                    .build(),
+            ),
         )
         .security_scheme(
             INTEGRATION_SCHEME,
@@ -122,6 +137,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<SignIn>(&mut all);
     add::<SignUp>(&mut all);
     add::<Me>(&mut all);
+    add::<TokenRequest>(&mut all);
+    add::<TokenReply>(&mut all);
     add::<CheckoutRequest>(&mut all);
     add::<CheckoutReply>(&mut all);
     add::<ChallengeReply>(&mut all);
@@ -212,6 +229,14 @@ const fn ok(status: u16, description: &'static str, body: Named) -> Answer {
 const fn refused(status: u16, codes: &'static [&'static str]) -> Refusal {
     Refusal { status, codes }
 }
+
+const LAST_EVENT_ID: Param = Param {
+    name: "Last-Event-ID",
+    location: ParameterIn::Header,
+    required: false,
+    description: "The last version the client saw (the browser resends its last event id)",
+    example: "3",
+};
 
 const CART_ID: Param = Param {
     name: "id",
@@ -336,6 +361,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        route: get(routes::CART_EVENTS),
+        summary: "The cart's new versions as they are committed (server-sent events)",
+        access: Access::SessionOptional,
+        params: &[CART_ID, LAST_EVENT_ID],
+        body: None,
+        answers: &[Answer {
+            status: 200,
+            description: "A text/event-stream (never compressed): one `cart` event per new version, \
+                its id and data `{\"version\":N}`, first the current version unless \
+                Last-Event-ID already names it; comments keep it alive; it ends when the server \
+                shuts down",
+            body: None,
+            headers: &[("Content-Type", "text/event-stream")],
+        }],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(503, &[code::TOO_MANY_STREAMS]),
+        ],
+    },
+    Endpoint {
         route: post(routes::CART_SYNC),
         summary: "Push a device's operations and pull the ones it lacks",
         access: Access::SessionOptional,
@@ -415,6 +460,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
             headers: &[("Set-Cookie", "The session cookie, cleared")],
         }],
         refusals: &[],
+    },
+    Endpoint {
+        route: post(routes::TOKEN),
+        summary: "A bearer token for a page on another origin (credentials, the session, or a guest cart)",
+        access: Access::SessionOptional,
+        params: &[],
+        body: Some(named::<TokenRequest>),
+        answers: &[ok(200, "The token, shown once", named::<TokenReply>)],
+        refusals: &[
+            refused(401, &[code::NOT_SIGNED_IN, code::INVALID_CREDENTIALS]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(422, &[code::INVALID_REQUEST]),
+            refused(429, &[code::TOO_MANY_ATTEMPTS, code::RATE_LIMITED]),
+        ],
     },
     Endpoint {
         route: get(routes::ME),
@@ -625,12 +684,14 @@ impl Endpoint {
             operation = operation.response(status.to_string(), refusal_response(&codes));
         }
         let session = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
+        let bearer = SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new());
         match self.access {
             Access::Public => operation = operation.securities(Some(Vec::new())),
             Access::SessionOptional => {
-                operation = operation.securities(Some([SecurityRequirement::default(), session]))
+                operation =
+                    operation.securities(Some([SecurityRequirement::default(), session, bearer]))
             }
-            Access::Session => operation = operation.securities(Some([session])),
+            Access::Session => operation = operation.securities(Some([session, bearer])),
             Access::Integration => {
                 let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
                 operation = operation.securities(Some([key]))
@@ -653,6 +714,13 @@ impl Endpoint {
                 if !codes.contains(code) {
                     codes.push(code);
                 }
+            }
+        }
+        if self.access != Access::Public {
+            // A bearer token that is unknown, expired or revoked.
+            let codes = by_status.entry(401).or_default();
+            if !codes.contains(&code::INVALID_TOKEN) {
+                codes.push(code::INVALID_TOKEN);
             }
         }
         by_status.insert(500, vec![code::INTERNAL]);

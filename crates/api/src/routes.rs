@@ -14,6 +14,9 @@ pub const CARTS: &str = "/api/carts";
 pub const CART: &str = "/api/carts/{id}";
 /// `POST` [`crate::EditRequest`]: edits at a version.
 pub const CART_OPS: &str = "/api/carts/{id}/ops";
+/// `GET`: the cart's versions as server-sent events (`text/event-stream`), from the current one
+/// (or after `Last-Event-ID`, a version).
+pub const CART_EVENTS: &str = "/api/carts/{id}/events";
 /// `POST` [`crate::SyncRequest`]: push and pull operations.
 pub const CART_SYNC: &str = "/api/carts/{id}/sync";
 /// `POST` [`crate::SignUp`].
@@ -22,6 +25,8 @@ pub const SIGN_UP: &str = "/api/auth/sign-up";
 pub const SIGN_IN: &str = "/api/auth/sign-in";
 /// `POST`: ends the session.
 pub const SIGN_OUT: &str = "/api/auth/sign-out";
+/// `POST` [`crate::TokenRequest`]: a bearer token ([`crate::TokenReply`]).
+pub const TOKEN: &str = "/api/auth/token";
 /// `GET`: [`crate::Me`].
 pub const ME: &str = "/api/me";
 
@@ -76,10 +81,12 @@ pub const ALL: &[Route] = &[
     post(CARTS),
     get(CART),
     post(CART_OPS),
+    get(CART_EVENTS),
     post(CART_SYNC),
     post(SIGN_UP),
     post(SIGN_IN),
     post(SIGN_OUT),
+    post(TOKEN),
     get(ME),
     post(CHECKOUT),
     post(CHECKOUT_COMPLETE),

@@ -14,6 +14,8 @@
 //! | `OMNICART_MAIL_DIR` | `.omnicart/mail` | the folder mail goes to without SMTP, listed at `/dev/mail` |
 //! | `OMNICART_MAIL_FROM` | `omnicart <orders@omnicart.localhost>` | the sender of the shop's mail |
 //! | `OMNICART_INTEGRATION_KEYS` | unset (with `OMNICART_DEMO=1`: `demo=`[`DEMO_INTEGRATION_KEY`]) | `name=secret,…`: the keys of the integrations (ERP, WMS, point of sale, call centre) that may use the staff and integration endpoints; secrets of 24 characters or more |
+//! | `OMNICART_MAX_STREAMS` | `1000` ([`DEFAULT_MAX_STREAMS`]) | cart event streams this process keeps open at once; more are refused 503 `too_many_streams` |
+//! | `OMNICART_CORS_ORIGINS` | unset | `https://shop.example,http://127.0.0.1:5173`: origins whose pages may call the API (CORS); unset: none |
 //! | `OMNICART_LIMIT_SIGN_IN` | `60` | sign-ins per minute per client address (limits: `service::limits`) |
 //! | `OMNICART_LIMIT_SIGN_UP` | `30` | sign-ups per minute per client address |
 //! | `OMNICART_LIMIT_ACCOUNT` | `20` | sign-ins and sign-ups per minute per email |
@@ -41,6 +43,9 @@ pub const DEMO_INTEGRATION_KEY: &str = "omnicart-demo-integration-key";
 /// Shortest integration secret accepted.
 pub const MIN_INTEGRATION_SECRET_CHARS: usize = 24;
 
+/// Open cart event streams unless `OMNICART_MAX_STREAMS` says otherwise.
+pub const DEFAULT_MAX_STREAMS: usize = 1000;
+
 /// The sender of the shop's mail unless `OMNICART_MAIL_FROM` says otherwise.
 pub const DEFAULT_MAIL_FROM: &str = "omnicart <orders@omnicart.localhost>";
 
@@ -60,6 +65,10 @@ pub struct Config {
     pub mail_from: String,
     /// The integrations' keys, by name: `(name, secret)`.
     pub integration_keys: Vec<(String, String)>,
+    /// Cart event streams open at once, at most (1 or more).
+    pub max_streams: usize,
+    /// Origins (`scheme://host[:port]`, as a browser sends `Origin`) allowed to call the API.
+    pub cors_origins: Vec<String>,
     /// Requests per minute per client address and per account (`service::limits`).
     pub limits: LimitsConfig,
     pub trusted_proxies: TrustedProxies,
@@ -131,6 +140,11 @@ impl Config {
             mail_dir: read("OMNICART_MAIL_DIR", ".omnicart/mail").value.into(),
             mail_from: read("OMNICART_MAIL_FROM", DEFAULT_MAIL_FROM).value,
             integration_keys,
+            max_streams: read("OMNICART_MAX_STREAMS", "1000").parse(
+                |v| v.parse().ok().filter(|n| *n > 0),
+                "expected a whole number of streams, 1 or more",
+            )?,
+            cors_origins: cors_origins(&read("OMNICART_CORS_ORIGINS", ""))?,
             limits: limits(&read)?,
             trusted_proxies: read("OMNICART_TRUSTED_PROXIES", "").parse(
                 TrustedProxies::parse,
@@ -184,6 +198,34 @@ fn integration_keys(variable: &Variable) -> Result<Vec<(String, String)>, Config
         keys.push((name.to_owned(), secret.to_owned()));
     }
     Ok(keys)
+}
+
+/// `origin,…`: each `http://` or `https://` and a host, with an optional port and nothing
+/// after (no path, no trailing `/`), as browsers send `Origin`.
+fn cors_origins(variable: &Variable) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for origin in variable
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let ok = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !ok {
+            return Err(variable.error(
+                "expected origins such as https://shop.example,http://127.0.0.1:5173 (scheme and host, no path)",
+            ));
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
 }
 
 /// A variable as read (its default if unset).
@@ -247,6 +289,8 @@ mod tests {
                 mail_dir: ".omnicart/mail".into(),
                 mail_from: DEFAULT_MAIL_FROM.into(),
                 integration_keys: Vec::new(),
+                max_streams: DEFAULT_MAX_STREAMS,
+                cors_origins: Vec::new(),
                 limits: LimitsConfig::default(),
                 trusted_proxies: TrustedProxies::default(),
                 log_filter: "info".into(),
@@ -340,6 +384,43 @@ mod tests {
         ] {
             let error = config(&[("OMNICART_INTEGRATION_KEYS", bad)]).unwrap_err();
             assert_eq!(error.variable, "OMNICART_INTEGRATION_KEYS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_stream_limit_and_the_cors_origins_are_read() {
+        let config = config(&[
+            ("OMNICART_MAX_STREAMS", "3"),
+            (
+                "OMNICART_CORS_ORIGINS",
+                "https://shop.example, http://127.0.0.1:5173,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.max_streams, 3);
+        assert_eq!(
+            config.cors_origins,
+            ["https://shop.example", "http://127.0.0.1:5173"]
+        );
+        for bad in ["0", "-1", "many", ""] {
+            let error = super::Config::from_lookup(|name| {
+                (name == "OMNICART_MAX_STREAMS").then(|| bad.to_owned())
+            })
+            .unwrap_err();
+            assert_eq!(error.variable, "OMNICART_MAX_STREAMS", "{bad}");
+        }
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "ftp://x",
+            "https://",
+            "*",
+        ] {
+            let error = super::Config::from_lookup(|name| {
+                (name == "OMNICART_CORS_ORIGINS").then(|| bad.to_owned())
+            })
+            .unwrap_err();
+            assert_eq!(error.variable, "OMNICART_CORS_ORIGINS", "{bad}");
         }
     }
 

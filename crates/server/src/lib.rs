@@ -49,6 +49,10 @@ pub struct AppState {
     /// Set once the stock and promotion-usage tables are loaded from the catalogue
     /// ([`service::checkout::prepare`]).
     pub(crate) prepared: Arc<tokio::sync::OnceCell<()>>,
+    /// The open event streams and their limit (`OMNICART_MAX_STREAMS`).
+    pub(crate) streams: service::live::Streams,
+    /// Origins whose pages may call the API (`OMNICART_CORS_ORIGINS`; `http::cors`).
+    pub cors_origins: Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -66,6 +70,8 @@ impl AppState {
             integrations: Arc::default(),
             payments: Providers::with_test_gateway(),
             prepared: Arc::default(),
+            streams: service::live::Streams::new(config::DEFAULT_MAX_STREAMS),
+            cors_origins: Arc::default(),
         })
     }
 
@@ -73,10 +79,26 @@ impl AppState {
         AppState { cart_merge, ..self }
     }
 
+    /// Takes at most `max` event streams open at once (`Config::max_streams`).
+    pub fn with_max_streams(self, max: usize) -> AppState {
+        AppState {
+            streams: service::live::Streams::new(max),
+            ..self
+        }
+    }
+
     /// Limits requests by `config` (fresh counters) instead of the defaults.
     pub fn with_limits(self, config: LimitsConfig) -> AppState {
         AppState {
             limits: Arc::new(Limits::new(config)),
+            ..self
+        }
+    }
+
+    /// Lets pages of `origins` (`Config::cors_origins`) call the API.
+    pub fn with_cors_origins(self, origins: &[String]) -> AppState {
+        AppState {
+            cors_origins: Arc::new(origins.to_vec()),
             ..self
         }
     }

@@ -52,6 +52,8 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))?
         .with_cart_merge(config.cart_merge)
         .with_integration_keys(&config.integration_keys)
+        .with_max_streams(config.max_streams)
+        .with_cors_origins(&config.cors_origins)
         .with_limits(config.limits)
         .with_trusted_proxies(config.trusted_proxies.clone());
     state.secure_cookies = config.secure_cookies;
@@ -71,6 +73,7 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("binding {}: {e}", config.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%local, products, "omnicart listening on http://{local}");
+    let changes = std::sync::Arc::clone(state.db.changes());
     let mut router = app(state, dist.then_some(config.dist.as_path()));
     let mut pages = axum::Router::new();
     if config.smtp_url.is_none() {
@@ -90,8 +93,10 @@ async fn run(config: Config) -> Result<(), String> {
     // The socket's peer reaches the handlers (`ConnectInfo`): the rate limits key on it.
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // Event streams never end on their own: end them, so the shutdown can finish.
+            changes.close();
         })
         .await
         .map_err(|e| e.to_string())

@@ -48,7 +48,16 @@ fn id_strategy(known: Vec<String>) -> impl Strategy<Value = String> {
 
 /// A path and the method its route takes (`POST` for garbage).
 fn path_strategy(known: Vec<String>) -> impl Strategy<Value = (&'static str, String)> {
-    let route = proptest::sample::select(routes::ALL.to_vec());
+    // Not the cart's event stream: a GET of a real cart's answers an endless body
+    // (tests/live.rs tests it, and its refusals are the same extractors').
+    let streams = |r: &routes::Route| r.path != routes::CART_EVENTS;
+    let route = proptest::sample::select(
+        routes::ALL
+            .iter()
+            .copied()
+            .filter(streams)
+            .collect::<Vec<_>>(),
+    );
     let listed = (
         route,
         id_strategy(known),

@@ -17,10 +17,11 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::http::AppError;
 use crate::ids::{now_unix, sha256_hex};
+use crate::service;
 use crate::service::Caller;
 use crate::service::limits::ClientAddr;
 use crate::store::orders::History;
-use crate::store::sessions;
+use crate::store::{sessions, tokens};
 
 /// The cookie that holds the session token (the contract's: clients and the OpenAPI document
 /// name it too).
@@ -123,16 +124,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Never fails for a missing or expired session (the caller is then anonymous), only for a
-/// database error.
+/// Who is asking: the session of an `Authorization: Bearer` token
+/// ([`crate::service::tokens`]) or else of the session cookie. Never fails for a missing or
+/// expired cookie session (the caller is then anonymous); a bearer token that is unknown,
+/// expired or revoked (or whose session ended) is 401 `invalid_token`.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
-        let Some(token) = session_cookie(&parts.headers) else {
-            return Ok(Caller::default());
+        let now = now_unix();
+        let session_hash = match bearer_token(&parts.headers) {
+            Some(bearer) => {
+                let token = tokens::find(&state.db, &sha256_hex(bearer.as_bytes()), now).await?;
+                match token {
+                    None => return Err(service::tokens::invalid_token()),
+                    // A guest cart's token: anonymous, like the cart's id.
+                    Some(tokens::Token {
+                        session_hash: None, ..
+                    }) => return Ok(Caller::default()),
+                    Some(tokens::Token {
+                        session_hash: Some(hash),
+                        ..
+                    }) => hash,
+                }
+            }
+            None => match session_cookie(&parts.headers) {
+                Some(token) => sha256_hex(token.as_bytes()),
+                None => return Ok(Caller::default()),
+            },
         };
-        let owner = sessions::owner(&state.db, &sha256_hex(token.as_bytes()), now_unix()).await?;
+        let bearer = bearer_token(&parts.headers).is_some();
+        let owner = sessions::owner(&state.db, &session_hash, now).await?;
+        if owner.is_none() && bearer {
+            return Err(service::tokens::invalid_token());
+        }
         let Some(owner) = owner else {
             return Ok(Caller::default());
         };
@@ -145,6 +170,14 @@ impl FromRequestParts<AppState> for Caller {
             },
         })
     }
+}
+
+/// The token of an `Authorization: Bearer …` header, if the request has one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 /// The session token of the request's cookie, if it has one.

@@ -1,8 +1,8 @@
 //! The HTTP layer: [`app`] merges one `router()` per resource under `/api` ([`catalogue`],
-//! [`carts`], [`sync`], [`auth`], [`checkout`] (placement and orders), [`openapi`] (the
+//! [`carts`], [`events`] (a cart's live versions), [`sync`], [`auth`], [`checkout`] (placement and orders), [`openapi`] (the
 //! document of it all)), serves the built storefront for every other path, and
 //! wraps it all in request ids and tracing ([`request_id`]) and the security headers
-//! ([`headers`]). Handlers only extract
+//! ([`headers`]), and, for the origins configured, CORS ([`cors`]). Handlers only extract
 //! ([`extract`]: [`ApiJson`], the `Caller`; [`integration`]: the key of a staff or
 //! integration endpoint), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
@@ -11,8 +11,10 @@ pub mod auth;
 pub mod carts;
 pub mod catalogue;
 pub mod checkout;
+pub mod cors;
 pub mod dev_mail;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod fulfilment;
 pub mod headers;
@@ -39,6 +41,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
     let api = Router::new()
         .merge(catalogue::router())
         .merge(carts::router())
+        .merge(events::router())
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
@@ -46,9 +49,13 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
-    let api = headers::no_store(api).layer(CompressionLayer::new());
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let cors = cors::layer(&state.cors_origins);
+    let api = headers::no_store(api.with_state(state)).layer(CompressionLayer::new());
+    let api = match cors {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     let router = Router::new().nest(routes::PREFIX, api);
     let router = match dist {
         Some(dist) => router.fallback_service(headers::storefront_caching(

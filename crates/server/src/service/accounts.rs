@@ -220,7 +220,9 @@ pub async fn sign_in(
 /// `POST /api/auth/sign-out`: ends the session of `token`, if there is one.
 pub async fn sign_out(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
     if let Some(token) = token {
-        sessions::delete(&state.db, &sha256_hex(token.as_bytes())).await?;
+        let hash = sha256_hex(token.as_bytes());
+        crate::store::tokens::delete_for_session(&state.db, &hash).await?;
+        sessions::delete(&state.db, &hash).await?;
     }
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! SQL ([`crate::store`]). [`carts`] (create, read, edit at a version), [`sync`] (push and
 //! pull a cart's log), [`accounts`] (sign-up, sign-in and the guest cart, sessions),
 //! [`checkout`] (placement: reserve, authorize, place; the sweeper), [`orders`] (the
-//! shopper's orders and cancel), [`mail`] (the confirmation and its sender), [`stock`] (the
-//! database's stock for the placement's re-quote and the live snapshot feed), [`limits`] (rate
-//! limits per client address and per account, and who the client is). A write
+//! shopper's orders and cancel), [`live`] (watching a cart for its next versions), [`tokens`]
+//! (bearer tokens), [`mail`] (the confirmation and its sender), [`stock`] (the database's stock
+//! for the placement's re-quote and the live snapshot feed), [`limits`] (rate limits per client
+//! address and per account, and who the client is). A write
 //! is one transaction; a cart changes only through its locked log
 //! ([`crate::store::cart_log::LockedCart`]).
 
@@ -13,10 +14,12 @@ pub mod carts;
 pub mod checkout;
 pub mod fulfilment;
 pub mod limits;
+pub mod live;
 pub mod mail;
 pub mod orders;
 pub mod stock;
 pub mod sync;
+pub mod tokens;
 
 use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};

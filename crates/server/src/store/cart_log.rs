@@ -313,6 +313,7 @@ impl LockedCart<'_> {
             .bind(&id)
             .execute(tx.conn())
             .await?;
+        tx.cart_changed(&id, row.version + 1).await?;
         Ok(Appended {
             from: row.log_seq,
             stored: fresh,

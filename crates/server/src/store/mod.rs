@@ -6,14 +6,16 @@
 //!
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
-//! attempts and what they hold), [`orders`] (orders and the outbox), [`idempotency`] (stored
-//! first answers), [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per
-//! email and address). Nothing here knows about HTTP.
+//! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new
+//! cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored first answers),
+//! [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per email and address).
+//! Nothing here knows about HTTP.
 
 pub mod accounts;
 pub mod cart_log;
 pub mod carts;
 pub mod challenges;
+pub mod changes;
 pub mod checkout;
 pub mod fulfilment;
 pub mod idempotency;
@@ -21,6 +23,7 @@ pub mod mail;
 pub mod orders;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +84,8 @@ pub struct Db {
     /// take turns here instead, first come first served. PostgreSQL locks rows and needs no
     /// turn (`None`).
     writer: Option<Arc<Mutex<()>>>,
+    /// Who is told of a cart's new version ([`changes`]).
+    changes: Arc<changes::Changes>,
 }
 
 impl Db {
@@ -113,18 +118,27 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let changes = Arc::new(changes::Changes::default());
         if sqlite {
             tokio::spawn(checkpoints(pool.clone()));
+        } else {
+            tokio::spawn(changes::listen(url, Arc::downgrade(&changes)));
         }
         Ok(Db {
             pool,
             writer: sqlite.then(Arc::default),
+            changes,
         })
     }
 
     /// The connection pool, for reads (and for tests that change what is stored).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The feed of cart versions committed on this database ([`changes`]).
+    pub fn changes(&self) -> &Arc<changes::Changes> {
+        &self.changes
     }
 
     /// Begins a transaction that will write (see [`WriteTx`]).
@@ -136,6 +150,9 @@ impl Db {
         Ok(WriteTx {
             tx: self.pool.begin().await?,
             _turn: turn,
+            postgres: self.writer.is_none(),
+            changed: None,
+            changes: Arc::clone(&self.changes),
         })
     }
 }
@@ -162,11 +179,40 @@ async fn checkpoints(pool: AnyPool) {
 pub struct WriteTx {
     tx: Tx,
     _turn: Option<OwnedMutexGuard<()>>,
+    postgres: bool,
+    /// The cart whose version this transaction raised, and to what.
+    changed: Option<(String, i64)>,
+    changes: Arc<changes::Changes>,
 }
 
 impl WriteTx {
+    /// Commits, then tells this process's watchers of a cart whose version rose (other
+    /// processes hear the transaction's notification, [`changes`]).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let Some((id, version)) = &self.changed {
+            self.changes.publish(id, *version);
+        }
+        Ok(())
+    }
+
+    /// Records that `cart_id` is at `version` once this commits: published in this process
+    /// after the commit, and on PostgreSQL notified to every process by the commit itself.
+    pub(crate) async fn cart_changed(
+        &mut self,
+        cart_id: &str,
+        version: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.postgres {
+            // A subquery: `pg_notify` returns `void`, which the `Any` driver cannot read.
+            sqlx::query("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS notified")
+                .bind(changes::CHANNEL)
+                .bind(format!("{cart_id} {version}"))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.changed = Some((cart_id.to_owned(), version));
+        Ok(())
     }
 
     /// The transaction's connection, to run statements on.
