@@ -348,3 +348,132 @@ async fn staff_list_by_location_and_state_and_move_an_order_to_shipped() {
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+/// The demo catalogue with [`SKU`] held only at two warehouses, `(location, units)`.
+async fn held_at(a: (&str, u32), b: (&str, u32)) -> (TestApp, AppState) {
+    app_with_catalogue(|j| {
+        let stock = j["network"]["stock"].as_array_mut().unwrap();
+        stock.retain(|s| s["sku"] != SKU);
+        for (location, on_hand) in [a, b] {
+            stock.push(json!({"sku": SKU, "location": location, "on_hand": on_hand}));
+        }
+    })
+    .await
+}
+
+async fn reserved_at(state: &AppState, location: &str) -> i64 {
+    sqlx::query_scalar("SELECT reserved FROM stock WHERE sku = $1 AND location = $2")
+        .bind(SKU)
+        .bind(location)
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Units of [`SKU`] per location over the order's fulfilment orders.
+async fn units_by_location(state: &AppState, order_id: &str) -> Vec<(String, u32)> {
+    let mut units: Vec<(String, u32)> = of_order(&state.db, order_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = r
+                .fulfilment
+                .lines()
+                .iter()
+                .filter(|l| l.sku == SKU)
+                .map(|l| l.quantity)
+                .sum();
+            (r.fulfilment.location.clone(), n)
+        })
+        .collect();
+    units.sort();
+    units
+}
+
+/// 13 units against 10 and 15 held: the sourcing rule ships one parcel where it can (fewer
+/// parcels score lower), so all 13 come from the location holding 15; nothing more than
+/// held, nothing silently fewer, and what is reserved is what the fulfilment orders hold.
+#[tokio::test]
+async fn thirteen_units_against_ten_and_fifteen_come_from_the_fifteen_in_one_parcel() {
+    let (app, state) = held_at(("wh-leipzig", 10), ("wh-dortmund", 15)).await;
+    let (order_id, _) = placed(&app, &state, 13).await;
+    assert_eq!(
+        units_by_location(&state, &order_id).await,
+        [("wh-dortmund".to_owned(), 13)]
+    );
+    assert_eq!(reserved_at(&state, "wh-dortmund").await, 13);
+    assert_eq!(reserved_at(&state, "wh-leipzig").await, 0);
+}
+
+/// 13 units against 10 and 5: two parcels, each within what is held; shipping both captures
+/// the whole total, the delivery charge with the first, each parcel once.
+#[tokio::test]
+async fn a_split_order_ships_two_parcels_whose_captures_sum_to_the_total() {
+    let (app, state) = held_at(("wh-leipzig", 10), ("wh-dortmund", 5)).await;
+    let (order_id, number) = placed(&app, &state, 13).await;
+    let units = units_by_location(&state, &order_id).await;
+    assert_eq!(units.iter().map(|(_, n)| n).sum::<u32>(), 13, "{units:?}");
+    for (location, n) in &units {
+        let held = if location == "wh-leipzig" { 10 } else { 5 };
+        assert!(*n <= held, "{units:?}");
+        assert_eq!(reserved_at(&state, location).await, i64::from(*n));
+    }
+    assert_eq!(units.len(), 2);
+    let rows = of_order(&state.db, &order_id).await.unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        step(&state, &row.id, FulfilmentState::Picking).await;
+        step(&state, &row.id, FulfilmentState::Packed).await;
+        let tracking = format!("T{i}");
+        apply(
+            &state,
+            "wms",
+            &row.id,
+            Action::Ship(parcel(&tracking)),
+            at(),
+        )
+        .await
+        .unwrap();
+        apply(
+            &state,
+            "wms",
+            &row.id,
+            Action::Ship(parcel(&tracking)),
+            at(),
+        )
+        .await
+        .unwrap();
+    }
+    let order = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    let captured: Vec<i64> = of_order(&state.db, &order_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.captured_minor.unwrap())
+        .collect();
+    let captures = order
+        .payment
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EntryKind::Capture)
+        .count();
+    assert_eq!(captures, 2);
+    assert_eq!(
+        captured.iter().sum::<i64>(),
+        order.totals.total.to_minor().unwrap()
+    );
+    assert_eq!(order.payment.captured(), order.totals.total);
+    let delivery = order.totals.delivery.to_minor().unwrap();
+    let line = order.lines[0].total.to_minor().unwrap();
+    let first_units = i64::from(rows[0].fulfilment.lines()[0].quantity);
+    let share = line * first_units / 13;
+    assert_eq!(
+        captured[0],
+        share + delivery,
+        "the first parcel: its share and the delivery"
+    );
+}
