@@ -25,6 +25,9 @@ export declare const ROUTES: {
   readonly orders: "/api/orders";
   readonly order: "/api/orders/{number}";
   readonly orderCancel: "/api/orders/{number}/cancel";
+  /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
+  readonly fulfilmentOrders: "/api/fulfilment-orders";
+  readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -150,7 +153,28 @@ export interface ShipmentView {
   /** `2026-11-24`. */
   ships_on: string;
   earliest: string; latest: string; label: string;
+  /** Its fulfilment order's progress (absent on the checkout's own answer). */
+  progress?: ShipmentProgress;
 }
+export interface ShipmentProgress {
+  state: FulfilmentState; timeline: ShipmentEvent[];
+  carrier?: string; tracking_number?: string;
+}
+export interface ShipmentEvent { state: FulfilmentState; at: string }
+
+/** Staff and integrations (`X-Integration-Key`): `GET /api/fulfilment-orders`, oldest first. */
+export interface FulfilmentOrderList { fulfilment_orders: FulfilmentOrderView[] }
+export interface FulfilmentOrderView {
+  id: string; location: string; kind: "ship" | "pickup"; state: FulfilmentState;
+  lines: FulfilmentLineView[]; carrier?: string; tracking_number?: string;
+}
+export interface FulfilmentLineView { sku: string; quantity: number; rejected?: "short_pick" | "damage" }
+/** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
+ *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
+export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string }
+export type FulfilmentState =
+  | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
+  | "ready_for_pickup" | "collected" | "expired";
 export interface ShipmentLineView { sku: string; quantity: number }
 export interface OrderTotals {
   subtotal: Money; discount_total: Money; delivery: Money; tax_total: Money; total: Money;

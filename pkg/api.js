@@ -18,6 +18,8 @@ export const ROUTES = Object.freeze({
   orders: "/api/orders",
   order: "/api/orders/{number}",
   orderCancel: "/api/orders/{number}/cancel",
+  fulfilmentOrders: "/api/fulfilment-orders",
+  fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
   openapi: "/api/openapi.json",
 });
 

@@ -232,6 +232,33 @@ pub struct ShipmentView {
     pub latest: Timestamp,
     /// "Tue 24 Nov – Thu 26 Nov".
     pub label: String,
+    /// Where its fulfilment order stands (absent on the placement's own answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ShipmentProgress>,
+}
+
+/// A shipment's fulfilment order as its shopper sees it: state, timeline, carrier and
+/// tracking number once shipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShipmentProgress {
+    /// `open`, `picking`, `packed`, `shipped`, `delivered`, `rejected`, `ready_for_pickup`,
+    /// `collected`, `expired`.
+    pub state: String,
+    pub timeline: Vec<ShipmentEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+}
+
+/// One step of a shipment's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShipmentEvent {
+    pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
+    pub at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

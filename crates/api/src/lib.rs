@@ -31,7 +31,8 @@ pub mod routes;
 pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
     Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
-    PaymentView, PostalAddress, ShipmentLineView, ShipmentView, ShortLine, TimelineEntry,
+    PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
+    ShortLine, TimelineEntry,
 };
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,

@@ -477,3 +477,51 @@ async fn a_split_order_ships_two_parcels_whose_captures_sum_to_the_total() {
         "the first parcel: its share and the delivery"
     );
 }
+
+/// The shopper's order view shows each shipment's state, timeline, carrier and tracking
+/// number; without the guest token the order is 404.
+#[tokio::test]
+async fn the_order_view_shows_each_shipments_progress_to_its_owner_only() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let cart = app.anonymous_cart().await;
+    let ops = json!([
+        {"op": "add", "sku": SKU, "quantity": 1},
+        {"op": "set_address", "address": {"postcode": "10115"}},
+        {"op": "choose_delivery", "level": "standard"}
+    ]);
+    app.edit_now(&cart, &ops, None).await;
+    let total = app.get(&format!("/api/carts/{cart}"), None).await.json["quote"]["total"].clone();
+    let body = checkout_body(&cart, &total, test_cards::SUCCESS);
+    let placed = app.checkout("k-view", &body, None).await;
+    let number = placed.json["order"]["number"].as_str().unwrap().to_owned();
+    let token = placed.json["guest_token"].as_str().unwrap().to_owned();
+    let order_id = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let id = only(&state, &order_id).await.id;
+    step(&state, &id, FulfilmentState::Picking).await;
+    step(&state, &id, FulfilmentState::Packed).await;
+    apply(&state, "wms", &id, Action::Ship(parcel("JJD42")), at())
+        .await
+        .unwrap();
+
+    let view = app
+        .get(&format!("/api/orders/{number}?token={token}"), None)
+        .await;
+    assert_eq!(view.status, StatusCode::OK, "{:?}", view.json);
+    let progress = &view.json["shipments"][0]["progress"];
+    assert_eq!(progress["state"], "shipped");
+    assert_eq!(progress["carrier"], "DHL");
+    assert_eq!(progress["tracking_number"], "JJD42");
+    let states: Vec<&str> = progress["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["open", "picking", "packed", "shipped"]);
+    let stranger = app.get(&format!("/api/orders/{number}"), None).await;
+    assert_eq!(stranger.status, StatusCode::NOT_FOUND);
+}

@@ -248,3 +248,30 @@ pub fn view(row: &FulfilmentRow) -> FulfilmentOrderView {
         tracking_number: f.parcel().map(|p| p.tracking_number.clone()),
     }
 }
+
+/// Fills each shipment of the order's view with its fulfilment order's progress (shipment
+/// `i` is the fulfilment order of `seq` `i`, as [`open_for`] made them).
+pub async fn progress(
+    state: &AppState,
+    order_id: &str,
+    view: &mut omnicart_api::OrderView,
+) -> Result<(), AppError> {
+    let rows = store::of_order(&state.db, order_id).await?;
+    for (shipment, row) in view.shipments.iter_mut().zip(&rows) {
+        let events = store::events(&state.db, &row.id).await?;
+        let f = &row.fulfilment;
+        shipment.progress = Some(omnicart_api::ShipmentProgress {
+            state: f.state().name().to_owned(),
+            timeline: events
+                .into_iter()
+                .map(|e| omnicart_api::ShipmentEvent {
+                    state: e.to_state,
+                    at: Timestamp::from_unix(e.at),
+                })
+                .collect(),
+            carrier: f.parcel().map(|p| p.carrier.clone()),
+            tracking_number: f.parcel().map(|p| p.tracking_number.clone()),
+        });
+    }
+    Ok(())
+}

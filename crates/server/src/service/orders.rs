@@ -57,7 +57,9 @@ pub async fn read(
     token: Option<&str>,
 ) -> Result<OrderView, AppError> {
     let row = open(state, caller, number, token).await?;
-    Ok(order_view(&row.order))
+    let mut view = order_view(&row.order);
+    crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
+    Ok(view)
 }
 
 /// `POST /api/orders/{number}/cancel`.
@@ -191,6 +193,7 @@ pub fn order_view(order: &Order) -> OrderView {
             earliest: s.earliest,
             latest: s.latest,
             label: s.label.clone(),
+            progress: None,
         })
         .collect();
     let t = &order.totals;
