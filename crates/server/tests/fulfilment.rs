@@ -525,3 +525,44 @@ async fn the_order_view_shows_each_shipments_progress_to_its_owner_only() {
     let stranger = app.get(&format!("/api/orders/{number}"), None).await;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND);
 }
+
+/// A pickup order is one fulfilment order of kind `pickup` at the store it comes from: it goes
+/// to ready_for_pickup, never to shipped.
+#[tokio::test]
+async fn a_pickup_order_is_made_ready_in_store_and_never_shipped() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let cart = app.anonymous_cart().await;
+    let ops = json!([
+        {"op": "add", "sku": SKU, "quantity": 1},
+        {"op": "choose_delivery", "pickup": "store-berlin-alexanderplatz"}
+    ]);
+    app.edit_now(&cart, &ops, None).await;
+    let total = app.get(&format!("/api/carts/{cart}"), None).await.json["quote"]["total"].clone();
+    let mut body: Value =
+        serde_json::from_str(&checkout_body(&cart, &total, test_cards::SUCCESS)).unwrap();
+    body.as_object_mut().unwrap().remove("shipping_address");
+    let placed = app.checkout("k-pickup", &body.to_string(), None).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    let number = placed.json["order"]["number"].as_str().unwrap();
+    let order_id = orders::by_number(&state.db, number)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let row = only(&state, &order_id).await;
+    assert_eq!(row.fulfilment.kind, omnicart_order::FulfilmentKind::Pickup);
+    assert_eq!(row.fulfilment.location, "store-berlin-alexanderplatz");
+
+    let path = transitions(&row.id);
+    let post = |body: &'static str| call(&app, "POST", &path, Some(body), Some(KEY));
+    post(r#"{"to":"picking"}"#).await;
+    assert_eq!(post(r#"{"to":"packed"}"#).await.json["kind"], "pickup");
+    let ship = post(r#"{"to":"shipped","carrier":"DHL","tracking_number":"X"}"#).await;
+    assert_eq!(
+        (ship.status, ship.code()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    let ready = post(r#"{"to":"ready_for_pickup"}"#).await;
+    assert_eq!(ready.json["state"], "ready_for_pickup", "{:?}", ready.json);
+}
