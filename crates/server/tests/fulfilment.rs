@@ -444,11 +444,15 @@ async fn a_split_order_ships_two_parcels_whose_captures_sum_to_the_total() {
         .await
         .unwrap();
     }
-    let order = orders::by_number(&state.db, &number)
+    let stored = orders::by_number(&state.db, &number)
         .await
         .unwrap()
-        .unwrap()
-        .order;
+        .unwrap();
+    let order = stored.order;
+    // The provider moved the same money: two captures, once each despite the replays.
+    let gateway = state.payments.test.ledger(&stored.attempt_id);
+    assert_eq!(gateway.captures.len(), 2, "{gateway:?}");
+    assert_eq!(gateway.captured(), order.totals.total.to_minor().unwrap());
     let captured: Vec<i64> = of_order(&state.db, &order_id)
         .await
         .unwrap()
