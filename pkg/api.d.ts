@@ -165,7 +165,7 @@ export interface ShipmentEvent { state: FulfilmentState; at: string }
 /** Staff and integrations (`X-Integration-Key`): `GET /api/fulfilment-orders`, oldest first. */
 export interface FulfilmentOrderList { fulfilment_orders: FulfilmentOrderView[] }
 export interface FulfilmentOrderView {
-  id: string; location: string; kind: "ship" | "pickup"; state: FulfilmentState;
+  id: string; order_number: string; location: string; kind: "ship" | "pickup"; state: FulfilmentState;
   lines: FulfilmentLineView[]; carrier?: string; tracking_number?: string;
 }
 export interface FulfilmentLineView { sku: string; quantity: number; rejected?: "short_pick" | "damage" }

@@ -21,6 +21,8 @@ pub struct FulfilmentLineView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FulfilmentOrderView {
     pub id: String,
+    /// The order it fulfils (`4829-1034-775`).
+    pub order_number: String,
     pub location: String,
     /// `ship` or `pickup`.
     pub kind: String,

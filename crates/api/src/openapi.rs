@@ -617,6 +617,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 description: "Only those in this state (`open`, `picking`, …).",
                 example: "open",
             },
+            Param {
+                name: "order",
+                location: ParameterIn::Query,
+                required: false,
+                description: "Only this order's (its number).",
+                example: "4829-1034-775",
+            },
         ],
         body: None,
         answers: &[ok(200, "Fulfilment orders", named::<FulfilmentOrderList>)],

@@ -282,10 +282,37 @@ async fn the_endpoints_need_the_integration_key() {
 async fn staff_list_by_location_and_state_and_move_an_order_to_shipped() {
     let (app, state) = app_with_catalogue(|_| {}).await;
     let (app, state) = keyed(app, state);
-    let (order_id, _) = placed(&app, &state, 1).await;
+    let (order_id, number) = placed(&app, &state, 1).await;
+    let (other_id, _) = placed(&app, &state, 1).await;
     let row = only(&state, &order_id).await;
     let (id, location) = (row.id.clone(), row.fulfilment.location.clone());
     let list = |query: String| format!("{}?{query}", omnicart_api::routes::FULFILMENT_ORDERS);
+
+    // By order number: that order's fulfilment order only, naming its order.
+    let by_order = call(
+        &app,
+        "GET",
+        &list(format!("order={number}")),
+        None,
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(by_order.status, StatusCode::OK, "{:?}", by_order.json);
+    let found = by_order.json["fulfilment_orders"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["id"], json!(id));
+    assert_eq!(found[0]["order_number"], json!(number));
+    let other = only(&state, &other_id).await;
+    assert_ne!(other.id, id);
+    let unknown = call(
+        &app,
+        "GET",
+        &list("order=0000-0000-000".into()),
+        None,
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(unknown.json["fulfilment_orders"], json!([]));
 
     let open = call(
         &app,
@@ -302,7 +329,11 @@ async fn staff_list_by_location_and_state_and_move_an_order_to_shipped() {
         .iter()
         .map(|f| f["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [id.as_str()]);
+    let mut want = [id.as_str(), other.id.as_str()];
+    want.sort();
+    let mut ids = ids;
+    ids.sort();
+    assert_eq!(ids, want);
     let none = call(
         &app,
         "GET",

@@ -1,5 +1,5 @@
 //! The staff's and integrations' fulfilment endpoints (issue 16), behind the integration key
-//! ([`Integration`]): the list by location and state, and a fulfilment order's transitions.
+//! ([`Integration`]): the list by location, state and order, and a fulfilment order's transitions.
 //! Each answer is the service's ([`crate::service::fulfilment`]).
 
 use axum::extract::State;
@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
 struct Filter {
     location: Option<String>,
     state: Option<String>,
+    /// An order's number.
+    order: Option<String>,
 }
 
 async fn list(
@@ -31,7 +33,12 @@ async fn list(
     _by: Integration,
     ApiQuery(filter): ApiQuery<Filter>,
 ) -> Result<Json<FulfilmentOrderList>, AppError> {
-    let list = fulfilment::list(&state, filter.location.as_deref(), filter.state.as_deref());
+    let filter = crate::store::fulfilment::Filter {
+        location: filter.location.as_deref(),
+        state: filter.state.as_deref(),
+        order: filter.order.as_deref(),
+    };
+    let list = fulfilment::list(&state, filter);
     Ok(Json(list.await?))
 }
 

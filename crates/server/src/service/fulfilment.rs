@@ -188,16 +188,16 @@ fn refused(e: &FulfilmentError) -> AppError {
 /// Most fulfilment orders in one list.
 const LIST_LIMIT: i64 = 200;
 
-/// `GET /api/fulfilment-orders`: at `location` in `state` (any if absent), oldest first.
+/// `GET /api/fulfilment-orders`: narrowed by location, state and order number (any if
+/// absent), oldest first.
 pub async fn list(
     state: &AppState,
-    location: Option<&str>,
-    wanted: Option<&str>,
+    filter: store::Filter<'_>,
 ) -> Result<FulfilmentOrderList, AppError> {
-    if let Some(name) = wanted {
+    if let Some(name) = filter.state {
         parse_state(name)?;
     }
-    let rows = store::list(&state.db, location, wanted, LIST_LIMIT).await?;
+    let rows = store::list(&state.db, filter, LIST_LIMIT).await?;
     Ok(FulfilmentOrderList {
         fulfilment_orders: rows.iter().map(view).collect(),
     })
@@ -235,6 +235,7 @@ pub fn view(row: &FulfilmentRow) -> FulfilmentOrderView {
     let f = &row.fulfilment;
     FulfilmentOrderView {
         id: row.id.clone(),
+        order_number: row.order_number.clone(),
         location: f.location.clone(),
         kind: match f.kind {
             FulfilmentKind::Ship => "ship",

@@ -12,6 +12,8 @@ use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
 pub struct FulfilmentRow {
     pub id: String,
     pub order_id: String,
+    /// The order's number (`4829-1034-775`), as staff and the shopper read it.
+    pub order_number: String,
     pub seq: i64,
     pub pickup_code_hash: Option<String>,
     pub captured_minor: Option<i64>,
@@ -103,23 +105,33 @@ pub async fn update(
     record(tx, &row.id, f.history()).await
 }
 
-type Row = (String, String, i64, Option<String>, Option<i64>, String);
+type Row = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    String,
+);
 
 fn decode(
-    (id, order_id, seq, pickup_code_hash, captured_minor, body): Row,
+    (id, order_id, order_number, seq, pickup_code_hash, captured_minor, body): Row,
 ) -> Result<FulfilmentRow, StoreError> {
     Ok(FulfilmentRow {
         fulfilment: parse_json(&body, "fulfilment body")?,
         id,
         order_id,
+        order_number,
         seq,
         pickup_code_hash,
         captured_minor,
     })
 }
 
-const COLUMNS: &str =
-    "SELECT id, order_id, seq, pickup_code_hash, captured_minor, body FROM fulfilment_orders";
+const COLUMNS: &str = "SELECT id, order_id, \
+    (SELECT o.number FROM orders o WHERE o.id = fulfilment_orders.order_id), \
+    seq, pickup_code_hash, captured_minor, body FROM fulfilment_orders";
 
 /// The fulfilment order `id`, its row locked by this transaction (a no-op update takes the
 /// lock on PostgreSQL; SQLite has one writer).
@@ -156,24 +168,45 @@ pub async fn of_order(db: &Db, order_id: &str) -> Result<Vec<FulfilmentRow>, Sto
     rows.into_iter().map(decode).collect()
 }
 
-/// Fulfilment orders at `location` (all if `None`) in `state` (any if `None`), oldest first.
+/// What a list of fulfilment orders is narrowed to (each `None`: any).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Filter<'a> {
+    pub location: Option<&'a str>,
+    pub state: Option<&'a str>,
+    /// The order's number.
+    pub order: Option<&'a str>,
+}
+
+/// Fulfilment orders as `filter` narrows them, oldest first.
 pub async fn list(
     db: &Db,
-    location: Option<&str>,
-    state: Option<&str>,
+    filter: Filter<'_>,
     limit: i64,
 ) -> Result<Vec<FulfilmentRow>, StoreError> {
     let mut sql = format!("{COLUMNS} WHERE 1 = 1");
     let mut n = 0;
-    for (column, value) in [("location", location), ("state", state)] {
+    // Each condition with `{}` where its parameter goes.
+    let conditions = [
+        ("location = {}", filter.location),
+        ("state = {}", filter.state),
+        (
+            "order_id = (SELECT id FROM orders WHERE number = {})",
+            filter.order,
+        ),
+    ];
+    for (condition, value) in conditions {
         if value.is_some() {
             n += 1;
-            sql.push_str(&format!(" AND {column} = ${n}"));
+            sql.push_str(" AND ");
+            sql.push_str(&condition.replace("{}", &format!("${n}")));
         }
     }
     sql.push_str(&format!(" ORDER BY created_at, id LIMIT ${}", n + 1));
     let mut query = sqlx::query_as::<_, Row>(&sql);
-    for value in [location, state].into_iter().flatten() {
+    for value in [filter.location, filter.state, filter.order]
+        .into_iter()
+        .flatten()
+    {
         query = query.bind(value);
     }
     let rows = query.bind(limit).fetch_all(db.pool()).await?;
