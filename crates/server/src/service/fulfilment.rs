@@ -26,6 +26,7 @@ use omnicart_order::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::random_id;
+use crate::service::pickup;
 use crate::store::WriteTx;
 use crate::store::fulfilment::{self as store, FulfilmentRow};
 use crate::store::orders;
@@ -60,6 +61,8 @@ pub async fn open_for(
 pub enum Action {
     To(FulfilmentState),
     Ship(Parcel),
+    /// The shopper collects in store with this pickup code.
+    Collect(String),
 }
 
 /// Applies `action` to the fulfilment order `id` for integration `by`, at `at`.
@@ -78,13 +81,30 @@ pub async fn apply(
     let applied = match action {
         Action::To(to) => row.fulfilment.transition(to, request),
         Action::Ship(parcel) => row.fulfilment.ship(parcel, request),
+        Action::Collect(code) => {
+            let matches = pickup::code_matches(&row, &code);
+            match row.fulfilment.collect(matches, request) {
+                Err(FulfilmentError::WrongPickupCode) => {
+                    // The wrong code counts even though the request is refused.
+                    store::update(&mut tx, &row, None).await?;
+                    tx.commit().await?;
+                    return Err(refused(&FulfilmentError::WrongPickupCode));
+                }
+                other => other,
+            }
+        }
     }
     .map_err(|e| refused(&e))?;
-    if applied == Applied::Moved && row.fulfilment.state() == FulfilmentState::Shipped {
-        capture(state, &mut tx, &mut row, at).await?;
-    }
+    let mut code_hash = None;
     if applied == Applied::Moved {
-        store::update(&mut tx, &row, None).await?;
+        match row.fulfilment.state() {
+            FulfilmentState::Shipped => capture(state, &mut tx, &mut row, at).await?,
+            FulfilmentState::ReadyForPickup => {
+                code_hash = Some(pickup::issue(&mut tx, &row).await?);
+            }
+            _ => {}
+        }
+        store::update(&mut tx, &row, code_hash.as_deref()).await?;
     }
     tx.commit().await?;
     Ok((row, applied))
@@ -162,7 +182,7 @@ fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
         .sum()
 }
 
-fn refused(e: &FulfilmentError) -> AppError {
+pub(crate) fn refused(e: &FulfilmentError) -> AppError {
     let status = match e {
         FulfilmentError::ParcelMissing | FulfilmentError::UnknownLine(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -204,6 +224,9 @@ fn parse_state(name: &str) -> Result<FulfilmentState, AppError> {
 /// The [`Action`] a [`TransitionRequest`] asks for.
 pub fn action(request: TransitionRequest) -> Result<Action, AppError> {
     let to = parse_state(&request.to)?;
+    if to == FulfilmentState::Collected {
+        return Ok(Action::Collect(request.pickup_code.unwrap_or_default()));
+    }
     if to != FulfilmentState::Shipped {
         return Ok(Action::To(to));
     }
