@@ -78,16 +78,20 @@ pub trait PaymentProvider: Send + Sync {
         key: &'a str,
         result: &'a str,
     ) -> BoxFuture<'a, Result<String, PaymentError>>;
-    /// Takes `amount` of what the authorization `key` holds (at shipment).
+    /// Takes `amount` of what the authorization `key` holds (at shipment), as the movement
+    /// `capture_key`: asked again with the same `capture_key` (a retry after a lost answer or
+    /// a failed commit), the same answer and no second movement.
     fn capture<'a>(
         &'a self,
         key: &'a str,
+        capture_key: &'a str,
         amount: Money,
     ) -> BoxFuture<'a, Result<(), PaymentError>>;
     /// Releases what the authorization `key` holds. Voiding what was never authorized, or
     /// was voided already, succeeds.
     fn void<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
-    /// Gives back `amount` captured under `key`, as the movement `refund_key`.
+    /// Gives back `amount` captured under `key`, as the movement `refund_key` (asked again
+    /// with the same `refund_key`: the same answer, no second movement).
     fn refund<'a>(
         &'a self,
         key: &'a str,
@@ -143,9 +147,34 @@ pub enum Held {
 /// so the caller must void it. A [`test_cards::CHALLENGE`] card asks for a challenge the page
 /// presents itself ([`CHALLENGE_TEST`]), passed by the result [`CHALLENGE_CONFIRMED`]; a
 /// void while it waits records the void (and holds nothing).
+///
+/// It keeps the money as a real provider does: what each authorization holds, and every
+/// capture and refund by its movement key, so a repeated key moves nothing and a capture
+/// past the authorized amount (or a refund past what was captured) is refused.
 #[derive(Default)]
 pub struct TestGateway {
     held: Mutex<HashMap<String, Held>>,
+    money: Mutex<HashMap<String, Ledger>>,
+}
+
+/// The money of one authorization at the test gateway, in minor units.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ledger {
+    pub authorized: i64,
+    /// Captures by movement key.
+    pub captures: HashMap<String, i64>,
+    /// Refunds by movement key.
+    pub refunds: HashMap<String, i64>,
+}
+
+impl Ledger {
+    pub fn captured(&self) -> i64 {
+        self.captures.values().sum()
+    }
+
+    pub fn refunded(&self) -> i64 {
+        self.refunds.values().sum()
+    }
 }
 
 impl TestGateway {
@@ -167,6 +196,64 @@ impl TestGateway {
             .expect("the test gateway's lock")
             .get(key)
             .copied()
+    }
+
+    /// The money of the authorization `key`: what it holds, captured and refunded.
+    pub fn ledger(&self, key: &str) -> Ledger {
+        self.money
+            .lock()
+            .expect("the test gateway's lock")
+            .get(key)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records the movement `movement` of `amount` under `key` once: `Ok(false)` when the
+    /// key was recorded before (nothing moves again), an error when the amount is more than
+    /// `room` leaves.
+    fn record(
+        &self,
+        key: &str,
+        movement: &str,
+        amount: Money,
+        refund: bool,
+    ) -> Result<bool, PaymentError> {
+        let minor = amount
+            .to_minor()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| PaymentError::Failed(format!("{amount:?} is not an amount to move")))?;
+        let mut money = self.money.lock().expect("the test gateway's lock");
+        let ledger = money.entry(key.to_owned()).or_default();
+        let (moves, room) = if refund {
+            let room = ledger.captured() - ledger.refunded();
+            (&mut ledger.refunds, room)
+        } else {
+            let room = ledger.authorized - ledger.captured();
+            (&mut ledger.captures, room)
+        };
+        if let Some(earlier) = moves.get(movement) {
+            // A provider refuses an idempotency key reused for another movement.
+            return if *earlier == minor {
+                Ok(false)
+            } else {
+                Err(PaymentError::Failed(format!(
+                    "{movement} moved {earlier} before, not {minor}"
+                )))
+            };
+        }
+        if minor > room {
+            let what = if refund { "captured" } else { "authorized" };
+            return Err(PaymentError::Failed(format!(
+                "{minor} is more than the {room} left {what} under {key}"
+            )));
+        }
+        moves.insert(movement.to_owned(), minor);
+        Ok(true)
+    }
+
+    fn hold(&self, key: &str, amount: Money) {
+        let mut money = self.money.lock().expect("the test gateway's lock");
+        money.entry(key.to_owned()).or_default().authorized = amount.to_minor().unwrap_or(0);
     }
 
     fn set(&self, key: &str, to: Held) {
@@ -195,10 +282,12 @@ impl PaymentProvider for TestGateway {
             match card.as_str() {
                 test_cards::SUCCESS => {
                     self.set(&request.key, Held::Authorized);
+                    self.hold(&request.key, request.amount);
                     Ok(Authorization::Authorized(reference(&request.key)))
                 }
                 test_cards::CHALLENGE => {
                     self.set(&request.key, Held::Challenged);
+                    self.hold(&request.key, request.amount);
                     Ok(Authorization::ActionRequired(Challenge {
                         kind: CHALLENGE_TEST,
                         url: None,
@@ -206,6 +295,7 @@ impl PaymentProvider for TestGateway {
                 }
                 test_cards::TIMEOUT => {
                     self.set(&request.key, Held::Authorized);
+                    self.hold(&request.key, request.amount);
                     Err(PaymentError::Timeout)
                 }
                 test_cards::INSUFFICIENT_FUNDS => {
@@ -244,11 +334,13 @@ impl PaymentProvider for TestGateway {
     fn capture<'a>(
         &'a self,
         key: &'a str,
-        _amount: Money,
+        capture_key: &'a str,
+        amount: Money,
     ) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async move {
             match self.state(key) {
                 Some(Held::Authorized | Held::Captured) => {
+                    self.record(key, capture_key, amount, false)?;
                     self.set(key, Held::Captured);
                     Ok(())
                 }
@@ -269,16 +361,101 @@ impl PaymentProvider for TestGateway {
     fn refund<'a>(
         &'a self,
         key: &'a str,
-        _refund_key: &'a str,
-        _amount: Money,
+        refund_key: &'a str,
+        amount: Money,
     ) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async move {
             match self.state(key) {
-                Some(Held::Captured) => Ok(()),
+                Some(Held::Captured) => self.record(key, refund_key, amount, true).map(|_| ()),
                 _ => Err(PaymentError::Failed(format!(
                     "nothing captured under {key}"
                 ))),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use omnicart_engine::Currency;
+
+    fn eur(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::EUR)
+    }
+
+    async fn authorized(gateway: &TestGateway, amount: i64) {
+        let request = Authorize {
+            key: "attempt".into(),
+            amount: eur(amount),
+            token: test_cards::SUCCESS.into(),
+        };
+        gateway.authorize(&request).await.expect("authorized");
+    }
+
+    #[tokio::test]
+    async fn a_capture_moves_once_per_key_and_never_past_the_authorization() {
+        let gateway = TestGateway::default();
+        authorized(&gateway, 10_000).await;
+        gateway
+            .capture("attempt", "parcel-1", eur(6_000))
+            .await
+            .unwrap();
+        // The same movement again (a retry): no second capture.
+        gateway
+            .capture("attempt", "parcel-1", eur(6_000))
+            .await
+            .unwrap();
+        assert_eq!(gateway.ledger("attempt").captured(), 6_000);
+        // The key reused for another amount is refused, as a provider refuses it.
+        assert!(
+            gateway
+                .capture("attempt", "parcel-1", eur(1))
+                .await
+                .is_err()
+        );
+        // More than is left authorized is refused and moves nothing.
+        assert!(
+            gateway
+                .capture("attempt", "parcel-2", eur(4_001))
+                .await
+                .is_err()
+        );
+        gateway
+            .capture("attempt", "parcel-2", eur(4_000))
+            .await
+            .unwrap();
+        assert_eq!(gateway.ledger("attempt").captured(), 10_000);
+        assert!(
+            gateway
+                .capture("unknown", "parcel-1", eur(1))
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refund_moves_once_per_key_and_never_past_what_was_captured() {
+        let gateway = TestGateway::default();
+        authorized(&gateway, 10_000).await;
+        assert!(
+            gateway.refund("attempt", "r1", eur(1)).await.is_err(),
+            "nothing captured"
+        );
+        gateway
+            .capture("attempt", "parcel-1", eur(7_000))
+            .await
+            .unwrap();
+        gateway.refund("attempt", "r1", eur(2_500)).await.unwrap();
+        gateway.refund("attempt", "r1", eur(2_500)).await.unwrap();
+        assert_eq!(gateway.ledger("attempt").refunded(), 2_500);
+        assert!(gateway.refund("attempt", "r2", eur(4_501)).await.is_err());
+        gateway.refund("attempt", "r2", eur(4_500)).await.unwrap();
+        let ledger = gateway.ledger("attempt");
+        assert_eq!((ledger.captured(), ledger.refunded()), (7_000, 7_000));
+        assert!(
+            gateway.refund("attempt", "r3", eur(0)).await.is_err(),
+            "no zero movement"
+        );
     }
 }

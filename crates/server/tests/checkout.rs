@@ -636,6 +636,7 @@ impl omnicart_server::payment::PaymentProvider for Stalled {
     fn capture<'a>(
         &'a self,
         _key: &'a str,
+        _capture_key: &'a str,
         _amount: omnicart_engine::Money,
     ) -> omnicart_server::payment::BoxFuture<'a, Result<(), omnicart_server::payment::PaymentError>>
     {

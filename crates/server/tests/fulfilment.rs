@@ -444,11 +444,15 @@ async fn a_split_order_ships_two_parcels_whose_captures_sum_to_the_total() {
         .await
         .unwrap();
     }
-    let order = orders::by_number(&state.db, &number)
+    let stored = orders::by_number(&state.db, &number)
         .await
         .unwrap()
-        .unwrap()
-        .order;
+        .unwrap();
+    let order = stored.order;
+    // The provider moved the same money: two captures, once each despite the replays.
+    let gateway = state.payments.test.ledger(&stored.attempt_id);
+    assert_eq!(gateway.captures.len(), 2, "{gateway:?}");
+    assert_eq!(gateway.captured(), order.totals.total.to_minor().unwrap());
     let captured: Vec<i64> = of_order(&state.db, &order_id)
         .await
         .unwrap()
@@ -624,6 +628,17 @@ async fn a_pickup_is_collected_with_its_code_and_a_wrong_code_is_refused() {
     let typed = code.to_lowercase().replace('-', " ");
     let collected = collect(&app, &id, &typed).await;
     assert_eq!(collected.json["state"], "collected", "{:?}", collected.json);
+    let number = number_of(&state, &order_id).await;
+    let order = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    assert_eq!(
+        order.payment.captured(),
+        order.totals.total,
+        "captured on collection"
+    );
     let again = collect(&app, &id, &code).await;
     assert_eq!(
         (again.status, &again.json["state"]),

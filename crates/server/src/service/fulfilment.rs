@@ -5,9 +5,11 @@
 //! (`omnicart_order::fulfilment`), written with its timeline in one transaction under the
 //! fulfilment order's lock, and a replay (the state it is already in) moves nothing.
 //!
-//! Shipping a parcel captures it, once: the row's `captured_minor` is set in the transaction
-//! that ships it, and the provider is called while that row is locked, so two concurrent
-//! ship requests capture once. The written rule: a parcel captures its lines' share of their
+//! Shipping a parcel (or collecting a pickup) captures it, once: the row's `captured_minor`
+//! is set in the transaction that ships it, and the provider is called while that row is
+//! locked, so two concurrent ship requests capture once; the provider call carries the
+//! movement key `capture:{fulfilment id}`, so a retry after a failed commit captures nothing
+//! twice at the provider either. The written rule: a parcel captures its lines' share of their
 //! totals (net after discounts, plus tax: `line.total × units ÷ line.quantity`, in minor
 //! units), the first parcel to ship adds the delivery charge, and the last parcel to ship
 //! captures what is left of the authorization, so the captures sum exactly to the order's
@@ -98,7 +100,10 @@ pub async fn apply(
     let mut code_hash = None;
     if applied == Applied::Moved {
         match row.fulfilment.state() {
-            FulfilmentState::Shipped => capture(state, &mut tx, &mut row, at).await?,
+            // A parcel is captured when it ships, a pickup when the shopper collects it.
+            FulfilmentState::Shipped | FulfilmentState::Collected => {
+                capture(state, &mut tx, &mut row, at).await?
+            }
             FulfilmentState::ReadyForPickup => {
                 code_hash = Some(pickup::issue(&mut tx, &row).await?);
             }
@@ -128,7 +133,13 @@ async fn capture(
     let currency = order.order.totals.total.currency();
     let last = siblings
         .iter()
-        .filter(|s| s.id != row.id && s.fulfilment.state() != FulfilmentState::Rejected)
+        .filter(|s| {
+            s.id != row.id
+                && !matches!(
+                    s.fulfilment.state(),
+                    FulfilmentState::Rejected | FulfilmentState::Expired
+                )
+        })
         .all(|s| s.captured_minor.is_some());
     let payment = &order.order.payment;
     let amount = if last {
@@ -149,7 +160,7 @@ async fn capture(
         .get(&order.order.provider)
         .ok_or_else(|| AppError::internal("the order's provider is gone"))?;
     provider
-        .capture(&order.attempt_id, money)
+        .capture(&order.attempt_id, &format!("capture:{}", row.id), money)
         .await
         .map_err(|e| AppError::internal(format!("capture: {e:?}")))?;
     let request = Request::new(Actor::new(Role::System, "fulfilment"), at, "parcel shipped");
