@@ -653,6 +653,19 @@ async fn too_many_wrong_pickup_codes_lock_the_pickup() {
     let (app, state) = keyed(app, state);
     let order_id = placed_for_pickup(&app, &state, "k-lock").await;
     let (id, code) = ready(&app, &state, &order_id).await;
+    let bare = apply(
+        &state,
+        "wms",
+        &id,
+        Action::To(FulfilmentState::Collected),
+        at(),
+    );
+    let err = bare.await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "wrong_pickup_code",
+        "no collecting without the code"
+    );
     for _ in 0..omnicart_order::fulfilment::MAX_PICKUP_ATTEMPTS {
         assert_eq!(
             collect(&app, &id, "ZZZZ-ZZZZ").await.code(),

@@ -81,6 +81,8 @@ pub async fn apply(
         .ok_or_else(|| AppError::not_found("fulfilment order"))?;
     let request = Request::new(Actor::new(Role::Staff, by), at, "");
     let applied = match action {
+        // Collecting always carries a code (`Action::Collect`); a bare move would skip it.
+        Action::To(FulfilmentState::Collected) => Err(FulfilmentError::WrongPickupCode),
         Action::To(to) => row.fulfilment.transition(to, request),
         Action::Ship(parcel) => row.fulfilment.ship(parcel, request),
         Action::Collect(code) => {
