@@ -65,7 +65,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "internal" | "too_many_streams" | "invalid_token"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -171,7 +171,7 @@ export interface FulfilmentOrderView {
 export interface FulfilmentLineView { sku: string; quantity: number; rejected?: "short_pick" | "damage" }
 /** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
  *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
-export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string }
+export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string; pickup_code?: string }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

@@ -92,6 +92,12 @@ pub const INVALID_TRANSITION: &str = "invalid_transition";
 pub const UNKNOWN_STATE: &str = "unknown_state";
 /// Shipping without a carrier or tracking number. 422.
 pub const PARCEL_MISSING: &str = "parcel_missing";
+/// Collecting with a pickup code that is not the one sent to the shopper (or none); each
+/// wrong code counts towards `pickup_locked`. 409.
+pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";
+/// Too many wrong pickup codes: every code is refused; the store checks the shopper another
+/// way. 409.
+pub const PICKUP_LOCKED: &str = "pickup_locked";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
 /// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.

@@ -45,7 +45,8 @@ pub struct FulfilmentOrderList {
 
 /// A transition asked of a fulfilment order. `to` is the state wanted: `picking`, `packed`,
 /// `shipped` (with `carrier` and `tracking_number`, and the label's data if any),
-/// `delivered`, `ready_for_pickup`. Asking for the state it is in answers it unchanged.
+/// `delivered`, `ready_for_pickup` (which sends the shopper a pickup code), `collected` (with
+/// the shopper's `pickup_code`). Asking for the state it is in answers it unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -57,4 +58,7 @@ pub struct TransitionRequest {
     pub tracking_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The code the shopper shows at the store, for `collected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
 }

@@ -635,7 +635,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         route: post(routes::FULFILMENT_TRANSITIONS),
         summary: "Move a fulfilment order: pick, pack, ship (capturing the parcel once), \
-                  deliver, ready for pickup. The state it is in already answers it unchanged.",
+                  deliver, ready for pickup (mailing the shopper a pickup code), collected (with \
+                  that code; wrong codes are counted and lock it). The state it is in already \
+                  answers it unchanged.",
         access: Access::Integration,
         params: &[FULFILMENT_ID],
         body: Some(named::<TransitionRequest>),
@@ -647,7 +649,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         refusals: &[
             refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
             refused(404, &[code::NOT_FOUND]),
-            refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
+            refused(
+                409,
+                &[
+                    code::INVALID_TRANSITION,
+                    "transition_forbidden",
+                    code::WRONG_PICKUP_CODE,
+                    code::PICKUP_LOCKED,
+                ],
+            ),
             refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
         ],
     },

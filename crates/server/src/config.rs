@@ -15,6 +15,7 @@
 //! | `OMNICART_MAIL_FROM` | `omnicart <orders@omnicart.localhost>` | the sender of the shop's mail |
 //! | `OMNICART_INTEGRATION_KEYS` | unset (with `OMNICART_DEMO=1`: `demo=`[`DEMO_INTEGRATION_KEY`]) | `name=secret,…`: the keys of the integrations (ERP, WMS, point of sale, call centre) that may use the staff and integration endpoints; secrets of 24 characters or more |
 //! | `OMNICART_MAX_STREAMS` | `1000` ([`DEFAULT_MAX_STREAMS`]) | cart event streams this process keeps open at once; more are refused 503 `too_many_streams` |
+//! | `OMNICART_PICKUP_DAYS` | `7` ([`DEFAULT_PICKUP_DAYS`]) | days a pickup order waits in store once ready; then it is expired: cancelled, restocked, its authorization released (`service::pickup`) |
 //! | `OMNICART_CORS_ORIGINS` | unset | `https://shop.example,http://127.0.0.1:5173`: origins whose pages may call the API (CORS); unset: none |
 //! | `OMNICART_LIMIT_SIGN_IN` | `60` | sign-ins per minute per client address (limits: `service::limits`) |
 //! | `OMNICART_LIMIT_SIGN_UP` | `30` | sign-ups per minute per client address |
@@ -46,6 +47,9 @@ pub const MIN_INTEGRATION_SECRET_CHARS: usize = 24;
 /// Open cart event streams unless `OMNICART_MAX_STREAMS` says otherwise.
 pub const DEFAULT_MAX_STREAMS: usize = 1000;
 
+/// Days a ready pickup order waits unless `OMNICART_PICKUP_DAYS` says otherwise.
+pub const DEFAULT_PICKUP_DAYS: u32 = 7;
+
 /// The sender of the shop's mail unless `OMNICART_MAIL_FROM` says otherwise.
 pub const DEFAULT_MAIL_FROM: &str = "omnicart <orders@omnicart.localhost>";
 
@@ -67,6 +71,8 @@ pub struct Config {
     pub integration_keys: Vec<(String, String)>,
     /// Cart event streams open at once, at most (1 or more).
     pub max_streams: usize,
+    /// Days a ready pickup order waits before it is expired (1 to 365).
+    pub pickup_days: u32,
     /// Origins (`scheme://host[:port]`, as a browser sends `Origin`) allowed to call the API.
     pub cors_origins: Vec<String>,
     /// Requests per minute per client address and per account (`service::limits`).
@@ -143,6 +149,10 @@ impl Config {
             max_streams: read("OMNICART_MAX_STREAMS", "1000").parse(
                 |v| v.parse().ok().filter(|n| *n > 0),
                 "expected a whole number of streams, 1 or more",
+            )?,
+            pickup_days: read("OMNICART_PICKUP_DAYS", "7").parse(
+                |v| v.parse().ok().filter(|n| (1..=365).contains(n)),
+                "expected a whole number of days, 1 to 365",
             )?,
             cors_origins: cors_origins(&read("OMNICART_CORS_ORIGINS", ""))?,
             limits: limits(&read)?,
@@ -290,6 +300,7 @@ mod tests {
                 mail_from: DEFAULT_MAIL_FROM.into(),
                 integration_keys: Vec::new(),
                 max_streams: DEFAULT_MAX_STREAMS,
+                pickup_days: DEFAULT_PICKUP_DAYS,
                 cors_origins: Vec::new(),
                 limits: LimitsConfig::default(),
                 trusted_proxies: TrustedProxies::default(),
@@ -384,6 +395,20 @@ mod tests {
         ] {
             let error = config(&[("OMNICART_INTEGRATION_KEYS", bad)]).unwrap_err();
             assert_eq!(error.variable, "OMNICART_INTEGRATION_KEYS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_pickup_days_are_read_and_bounded() {
+        assert_eq!(
+            config(&[("OMNICART_PICKUP_DAYS", "3")])
+                .unwrap()
+                .pickup_days,
+            3
+        );
+        for bad in ["0", "366", "-1", "a week", ""] {
+            let error = config(&[("OMNICART_PICKUP_DAYS", bad)]).unwrap_err();
+            assert_eq!(error.variable, "OMNICART_PICKUP_DAYS", "{bad}");
         }
     }
 

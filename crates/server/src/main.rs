@@ -61,6 +61,7 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("loading stock: {e:?}"))?;
     omnicart_server::service::checkout::spawn_sweeper(state.clone());
+    omnicart_server::service::pickup::spawn_sweeper(state.clone(), config.pickup_days);
     let mailer = Mailer::from_config(&config)?;
     omnicart_server::service::mail::spawn_sender(state.db.clone(), mailer);
     let dist = config.dist.join("index.html").exists();

@@ -563,6 +563,225 @@ async fn the_order_view_shows_each_shipments_progress_to_its_owner_only() {
 
 /// A pickup order is one fulfilment order of kind `pickup` at the store it comes from: it goes
 /// to ready_for_pickup, never to shipped.
+const STORE: &str = "store-berlin-alexanderplatz";
+
+/// A guest order of one [`SKU`] to collect at [`STORE`], placed in `app`: its order id.
+async fn placed_for_pickup(app: &TestApp, state: &AppState, key: &str) -> String {
+    let cart = app.anonymous_cart().await;
+    let ops = json!([
+        {"op": "add", "sku": SKU, "quantity": 1},
+        {"op": "choose_delivery", "pickup": STORE}
+    ]);
+    app.edit_now(&cart, &ops, None).await;
+    let total = app.get(&format!("/api/carts/{cart}"), None).await.json["quote"]["total"].clone();
+    let mut body: Value =
+        serde_json::from_str(&checkout_body(&cart, &total, test_cards::SUCCESS)).unwrap();
+    body.as_object_mut().unwrap().remove("shipping_address");
+    let placed = app.checkout(key, &body.to_string(), None).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    let number = placed.json["order"]["number"].as_str().unwrap();
+    orders::by_number(&state.db, number)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A pickup order made ready over the endpoint: its fulfilment order's id and the pickup
+/// code mailed to the shopper.
+async fn ready(app: &TestApp, state: &AppState, order_id: &str) -> (String, String) {
+    let id = only(state, order_id).await.id;
+    for to in ["picking", "packed", "ready_for_pickup"] {
+        let body = format!(r#"{{"to":"{to}"}}"#);
+        let moved = call(app, "POST", &transitions(&id), Some(&body), Some(KEY)).await;
+        assert_eq!(moved.json["state"], to, "{:?}", moved.json);
+    }
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT text_body FROM mail_outbox WHERE order_id = $1 AND subject LIKE '%ready for pickup'",
+    )
+    .bind(order_id)
+    .fetch_all(state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(texts.len(), 1, "one mail with the code");
+    let code = texts[0]
+        .split("counter: ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    (id, code)
+}
+
+async fn collect(app: &TestApp, id: &str, code: &str) -> common::Reply {
+    let body = json!({"to": "collected", "pickup_code": code}).to_string();
+    call(app, "POST", &transitions(id), Some(&body), Some(KEY)).await
+}
+
+/// Ready for pickup mails the shopper a readable code, stored only as a digest; a wrong code
+/// is refused and the right one (as a person types it) collects, once.
+#[tokio::test]
+async fn a_pickup_is_collected_with_its_code_and_a_wrong_code_is_refused() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let order_id = placed_for_pickup(&app, &state, "k-collect").await;
+    let (id, code) = ready(&app, &state, &order_id).await;
+    assert_eq!(code.len(), 9, "XXXX-XXXX: {code}");
+    let row = only(&state, &order_id).await;
+    let stored: String = sqlx::query_scalar("SELECT body FROM fulfilment_orders WHERE id = $1")
+        .bind(&id)
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    let plain = code.replace('-', "");
+    assert!(!stored.contains(&plain) && !row.pickup_code_hash.unwrap().contains(&plain));
+
+    let wrong = collect(&app, &id, "0000-0000").await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::CONFLICT, "wrong_pickup_code")
+    );
+    let path = transitions(&id);
+    let none = call(
+        &app,
+        "POST",
+        &path,
+        Some(r#"{"to":"collected"}"#),
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(none.code(), "wrong_pickup_code");
+    assert_eq!(
+        only(&state, &order_id).await.fulfilment.pickup_attempts(),
+        2
+    );
+
+    let typed = code.to_lowercase().replace('-', " ");
+    let collected = collect(&app, &id, &typed).await;
+    assert_eq!(collected.json["state"], "collected", "{:?}", collected.json);
+    let number = number_of(&state, &order_id).await;
+    let order = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    assert_eq!(
+        order.payment.captured(),
+        order.totals.total,
+        "captured on collection"
+    );
+    let again = collect(&app, &id, &code).await;
+    assert_eq!(
+        (again.status, &again.json["state"]),
+        (StatusCode::OK, &json!("collected"))
+    );
+}
+
+/// After `MAX_PICKUP_ATTEMPTS` wrong codes every code is refused, the right one too.
+#[tokio::test]
+async fn too_many_wrong_pickup_codes_lock_the_pickup() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let order_id = placed_for_pickup(&app, &state, "k-lock").await;
+    let (id, code) = ready(&app, &state, &order_id).await;
+    let bare = apply(
+        &state,
+        "wms",
+        &id,
+        Action::To(FulfilmentState::Collected),
+        at(),
+    );
+    let err = bare.await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "wrong_pickup_code",
+        "no collecting without the code"
+    );
+    for _ in 0..omnicart_order::fulfilment::MAX_PICKUP_ATTEMPTS {
+        assert_eq!(
+            collect(&app, &id, "ZZZZ-ZZZZ").await.code(),
+            "wrong_pickup_code"
+        );
+    }
+    let locked = collect(&app, &id, &code).await;
+    assert_eq!(
+        (locked.status, locked.code()),
+        (StatusCode::CONFLICT, "pickup_locked")
+    );
+    assert_eq!(
+        only(&state, &order_id).await.fulfilment.state(),
+        FulfilmentState::ReadyForPickup
+    );
+}
+
+fn days_later(days: i64) -> Timestamp {
+    Timestamp::from_unix(omnicart_server::ids::now_unix() + days * 86_400)
+}
+
+/// Not collected within the configured days: expired, the order cancelled, its unit back in
+/// the store's stock at once and its authorization released once, however many sweeps run,
+/// and whether they run one after the other or at the same time.
+#[tokio::test]
+async fn an_uncollected_pickup_expires_restocked_and_released_exactly_once() {
+    use omnicart_server::service::pickup::expire_uncollected;
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (app, state) = keyed(app, state);
+    let first = placed_for_pickup(&app, &state, "k-expire-1").await;
+    // The stock table is loaded with the first placement, which reserved one unit.
+    let before = reserved_at(&state, STORE).await - 1;
+    let second = placed_for_pickup(&app, &state, "k-expire-2").await;
+    ready(&app, &state, &first).await;
+    ready(&app, &state, &second).await;
+    assert_eq!(reserved_at(&state, STORE).await, before + 2);
+
+    assert_eq!(
+        expire_uncollected(&state, days_later(6), 7).await.unwrap(),
+        0
+    );
+    let (a, b) = tokio::join!(
+        expire_uncollected(&state, days_later(8), 7),
+        expire_uncollected(&state, days_later(8), 7)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 2, "each expired by one sweep");
+    assert_eq!(
+        expire_uncollected(&state, days_later(9), 7).await.unwrap(),
+        0
+    );
+
+    assert_eq!(
+        reserved_at(&state, STORE).await,
+        before,
+        "restocked at once"
+    );
+    for order_id in [&first, &second] {
+        let row = only(&state, order_id).await;
+        assert_eq!(row.fulfilment.state(), FulfilmentState::Expired);
+        let order = orders::by_number(&state.db, &number_of(&state, order_id).await)
+            .await
+            .unwrap()
+            .unwrap()
+            .order;
+        assert_eq!(order.status.state(), omnicart_order::OrderState::Cancelled);
+        let voids = order
+            .payment
+            .entries()
+            .iter()
+            .filter(|e| e.kind == EntryKind::Void)
+            .count();
+        assert_eq!(voids, 1, "released once");
+        assert_eq!(order.payment.captured().to_minor(), Some(0));
+        assert_eq!(order.payment.state(), omnicart_order::PaymentState::Voided);
+    }
+}
+
+async fn number_of(state: &AppState, order_id: &str) -> String {
+    sqlx::query_scalar("SELECT number FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_pickup_order_is_made_ready_in_store_and_never_shipped() {
     let (app, state) = app_with_catalogue(|_| {}).await;

@@ -28,6 +28,7 @@ use omnicart_order::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::random_id;
+use crate::service::pickup;
 use crate::store::WriteTx;
 use crate::store::fulfilment::{self as store, FulfilmentRow};
 use crate::store::orders;
@@ -62,6 +63,8 @@ pub async fn open_for(
 pub enum Action {
     To(FulfilmentState),
     Ship(Parcel),
+    /// The shopper collects in store with this pickup code.
+    Collect(String),
 }
 
 /// Applies `action` to the fulfilment order `id` for integration `by`, at `at`.
@@ -78,20 +81,37 @@ pub async fn apply(
         .ok_or_else(|| AppError::not_found("fulfilment order"))?;
     let request = Request::new(Actor::new(Role::Staff, by), at, "");
     let applied = match action {
+        // Collecting always carries a code (`Action::Collect`); a bare move would skip it.
+        Action::To(FulfilmentState::Collected) => Err(FulfilmentError::WrongPickupCode),
         Action::To(to) => row.fulfilment.transition(to, request),
         Action::Ship(parcel) => row.fulfilment.ship(parcel, request),
+        Action::Collect(code) => {
+            let matches = pickup::code_matches(&row, &code);
+            match row.fulfilment.collect(matches, request) {
+                Err(FulfilmentError::WrongPickupCode) => {
+                    // The wrong code counts even though the request is refused.
+                    store::update(&mut tx, &row, None).await?;
+                    tx.commit().await?;
+                    return Err(refused(&FulfilmentError::WrongPickupCode));
+                }
+                other => other,
+            }
+        }
     }
     .map_err(|e| refused(&e))?;
-    // A parcel is captured when it ships, a pickup when the shopper collects it.
-    let handed_over = matches!(
-        row.fulfilment.state(),
-        FulfilmentState::Shipped | FulfilmentState::Collected
-    );
-    if applied == Applied::Moved && handed_over {
-        capture(state, &mut tx, &mut row, at).await?;
-    }
+    let mut code_hash = None;
     if applied == Applied::Moved {
-        store::update(&mut tx, &row, None).await?;
+        match row.fulfilment.state() {
+            // A parcel is captured when it ships, a pickup when the shopper collects it.
+            FulfilmentState::Shipped | FulfilmentState::Collected => {
+                capture(state, &mut tx, &mut row, at).await?
+            }
+            FulfilmentState::ReadyForPickup => {
+                code_hash = Some(pickup::issue(&mut tx, &row).await?);
+            }
+            _ => {}
+        }
+        store::update(&mut tx, &row, code_hash.as_deref()).await?;
     }
     tx.commit().await?;
     Ok((row, applied))
@@ -175,7 +195,7 @@ fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
         .sum()
 }
 
-fn refused(e: &FulfilmentError) -> AppError {
+pub(crate) fn refused(e: &FulfilmentError) -> AppError {
     let status = match e {
         FulfilmentError::ParcelMissing | FulfilmentError::UnknownLine(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -217,6 +237,9 @@ fn parse_state(name: &str) -> Result<FulfilmentState, AppError> {
 /// The [`Action`] a [`TransitionRequest`] asks for.
 pub fn action(request: TransitionRequest) -> Result<Action, AppError> {
     let to = parse_state(&request.to)?;
+    if to == FulfilmentState::Collected {
+        return Ok(Action::Collect(request.pickup_code.unwrap_or_default()));
+    }
     if to != FulfilmentState::Shipped {
         return Ok(Action::To(to));
     }

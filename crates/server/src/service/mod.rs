@@ -17,6 +17,7 @@ pub mod limits;
 pub mod live;
 pub mod mail;
 pub mod orders;
+pub mod pickup;
 pub mod stock;
 pub mod sync;
 pub mod tokens;

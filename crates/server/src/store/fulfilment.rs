@@ -240,3 +240,14 @@ pub async fn order_of(db: &Db, id: &str) -> Result<Option<String>, StoreError> {
             .await?,
     )
 }
+
+/// Fulfilment orders still `ready_for_pickup` that became ready at or before `before` (unix
+/// seconds), oldest first, at most `limit`.
+pub async fn ready_before(db: &Db, before: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT f.id FROM fulfilment_orders f JOIN fulfilment_events e ON e.fulfilment_id = f.id AND e.to_state = $1 WHERE f.state = $1 AND e.at <= $2 ORDER BY e.at, f.id LIMIT $3")
+        .bind("ready_for_pickup")
+        .bind(before)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?)
+}
