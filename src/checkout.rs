@@ -152,6 +152,13 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
+/// An order attempt of this tab is still waiting for its final answer (sent, or its answer
+/// lost): the checkout's own answer, not a pushed cart change, decides what the page shows
+/// next ([`crate::store::Store`] does not pull on a live event meanwhile).
+pub fn attempt_waiting() -> bool {
+    session_get(ATTEMPT_KEY).is_some()
+}
+
 fn session_get(key: &str) -> Option<String> {
     session_storage()?.get_item(key).ok().flatten()
 }

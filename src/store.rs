@@ -433,8 +433,14 @@ impl Store {
             .live
             .with_value(|l| l.as_ref().is_some_and(|l| l.serves(&cart_id)))
         {
-            self.live
-                .set_value(LiveCart::open(&cart_id, move || self.sync_now()));
+            self.live.set_value(LiveCart::open(&cart_id, move || {
+                // An order being placed empties the cart on the server: the checkout's
+                // answer (or, after a reload, the attempt's resumption) shows it, not a
+                // pull racing that answer.
+                if !crate::checkout::attempt_waiting() {
+                    self.sync_now();
+                }
+            }));
         }
         self.live
             .with_value(|l| l.as_ref().is_some_and(LiveCart::is_open))

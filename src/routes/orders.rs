@@ -1,5 +1,6 @@
 //! After checkout: the confirmation with the order number, "My orders" (newest first, a page
-//! at a time) and an order's page (status timeline, lines, shipments with their windows,
+//! at a time) and an order's page (status timeline, lines, shipments with their windows and,
+//! once their fulfilment orders move, each one's state, tracking number and steps,
 //! totals, payment, and cancelling while the order may still be cancelled). A guest opens an
 //! order with the token the checkout gave (in the link, and remembered in this browser).
 
@@ -7,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use omnicart_api::{OrderSummary, OrderView, code};
+use omnicart_api::{OrderSummary, OrderView, ShipmentProgress, code};
 
 use crate::api::{self, ApiError, Requests};
 use crate::checkout::guest_token;
@@ -165,6 +166,25 @@ pub fn OrderPage() -> impl IntoView {
     }
 }
 
+/// Where one shipment stands: its state, the carrier's tracking number once it has one, and
+/// its steps with their times.
+fn shipment_progress(p: &ShipmentProgress) -> impl IntoView + use<> {
+    let tracking = p.tracking_number.clone().map(|number| {
+        let carrier = p.carrier.clone().unwrap_or_default();
+        view! { <p data-testid="tracking">{format!("{carrier} tracking number ")}<strong>{number}</strong></p> }
+    });
+    let steps = p
+        .timeline
+        .iter()
+        .map(|e| view! { <li>{state_label(&e.state)}" · "<span class="fine-print">{date(&e.at)}</span></li> })
+        .collect_view();
+    view! {
+        <p class="status" data-testid="shipment-state">{state_label(&p.state)}</p>
+        {tracking}
+        <ol class="timeline">{steps}</ol>
+    }
+}
+
 #[component]
 fn OrderDetails(
     view: OrderView,
@@ -190,7 +210,8 @@ fn OrderDetails(
     };
     let shipments = view.shipments.iter().map(|s| {
         let items: Vec<String> = s.lines.iter().map(|l| format!("{} × {}", l.quantity, name(&l.sku))).collect();
-        view! { <li><strong>{format!("From {}", s.location_name)}</strong>" · "{s.label.clone()}<br/><span class="fine-print">{items.join(", ")}</span></li> }
+        let progress = s.progress.as_ref().map(shipment_progress);
+        view! { <li data-testid="shipment"><strong>{format!("From {}", s.location_name)}</strong>" · "{s.label.clone()}<br/><span class="fine-print">{items.join(", ")}</span>{progress}</li> }
     }).collect_view();
     let t = &view.totals;
     let cancellable = CANCELLABLE.contains(&view.state.as_str());
