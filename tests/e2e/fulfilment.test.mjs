@@ -1,7 +1,7 @@
 // After the order, in the page: a guest's order is picked, packed and shipped by the warehouse
 // (the fulfilment API with the demo integration key, as a WMS calls it), and the shopper's order
 // page shows the shipment's state, the carrier's tracking number and its steps; delivered, it
-// says so and the payment is captured.
+// says so (the order's own state following) and the payment is captured.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, PHONE, addToCart, launch, saved, text, until } from "./helpers.mjs";
@@ -58,6 +58,7 @@ test("the shopper follows the parcel: shipped with its tracking number, then del
   await move(context.request, parcel.id, { to: "shipped", carrier: "DHL", tracking_number: "JJD0001234567" });
   await page.reload();
   await until(() => text(page, "shipment-state"), (t) => t === "Shipped", "the shipment, shipped");
+  assert.equal(await text(page, "order-state"), "Shipped", "the order follows its parcel");
   assert.match(await text(page, "tracking"), /DHL tracking number JJD0001234567/);
   const steps = await page.getByTestId("shipment").locator("ol li").allTextContents();
   assert.deepEqual(steps.map((s) => s.split(" · ")[0]), ["Open", "Picking", "Packed", "Shipped"]);
@@ -65,5 +66,7 @@ test("the shopper follows the parcel: shipped with its tracking number, then del
   await move(context.request, parcel.id, { to: "delivered" });
   await page.reload();
   await until(() => text(page, "shipment-state"), (t) => t === "Delivered", "the shipment, delivered");
+  assert.equal(await text(page, "order-state"), "Delivered");
+  assert.equal(await page.getByRole("button", { name: "Cancel order" }).count(), 0, "no cancel once delivered");
   assert.match(await page.locator("main").textContent(), /Payment: Captured/);
 });

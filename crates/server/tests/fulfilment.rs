@@ -820,3 +820,83 @@ async fn a_pickup_order_is_made_ready_in_store_and_never_shipped() {
     let ready = post(r#"{"to":"ready_for_pickup"}"#).await;
     assert_eq!(ready.json["state"], "ready_for_pickup", "{:?}", ready.json);
 }
+
+#[tokio::test]
+async fn the_order_follows_its_fulfilment_and_a_cancelled_one_does_not_move() {
+    let (app, state) = app_with_catalogue(|_| {}).await;
+    let (order_id, number) = placed(&app, &state, 1).await;
+    let id = only(&state, &order_id).await.id;
+    let order_state = || async {
+        let row = orders::by_number(&state.db, &number)
+            .await
+            .unwrap()
+            .unwrap();
+        omnicart_order::Machine::name(row.order.status.state())
+    };
+    assert_eq!(order_state().await, "placed");
+    step(&state, &id, FulfilmentState::Picking).await;
+    assert_eq!(order_state().await, "in_fulfilment");
+    // In fulfilment, the shopper may no longer cancel it.
+    let row = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.order.status.customer_may_cancel());
+    step(&state, &id, FulfilmentState::Packed).await;
+    apply(&state, "wms", &id, Action::Ship(parcel("T1")), at())
+        .await
+        .unwrap();
+    assert_eq!(order_state().await, "shipped");
+    step(&state, &id, FulfilmentState::Delivered).await;
+    assert_eq!(order_state().await, "delivered");
+    let row = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap();
+    let path: Vec<&str> = row
+        .order
+        .status
+        .history()
+        .iter()
+        .map(|r| omnicart_order::Machine::name(r.to))
+        .collect();
+    assert_eq!(
+        path,
+        [
+            "placed",
+            "confirmed",
+            "in_fulfilment",
+            "shipped",
+            "delivered"
+        ]
+    );
+
+    // A cancelled order's fulfilment order does not move (the warehouse must not ship it).
+    let (cancelled_id, _) = placed(&app, &state, 1).await;
+    let fulfilment = only(&state, &cancelled_id).await.id;
+    let mut tx = state.db.begin_write().await.unwrap();
+    let mut order = orders::lock_by_id(&mut tx, &cancelled_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let staff = omnicart_order::Request::new(
+        omnicart_order::Actor::new(omnicart_order::Role::Staff, "agent"),
+        at(),
+        "customer asked on the phone",
+    );
+    order.order.cancel(staff, "void:test").unwrap();
+    orders::update(&mut tx, &order.id, &order.order)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let refused = apply(
+        &state,
+        "wms",
+        &fulfilment,
+        Action::To(FulfilmentState::Picking),
+        at(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "invalid_transition");
+}

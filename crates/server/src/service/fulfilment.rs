@@ -22,7 +22,7 @@ use omnicart_api::{
 use omnicart_engine::{ErrorCode, Money, Timestamp};
 use omnicart_order::{
     Actor, Applied, FulfilmentError, FulfilmentKind, FulfilmentOrder, FulfilmentState, Machine,
-    Order, Parcel, Request, Role, parcel_capture,
+    Order, OrderState, Parcel, Request, Role, parcel_capture,
 };
 
 use crate::AppState;
@@ -79,6 +79,17 @@ pub async fn apply(
     let mut row = store::lock(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("fulfilment order"))?;
+    let order_state = orders::lock_by_id(&mut tx, &row.order_id)
+        .await?
+        .map(|o| o.order.status.state());
+    if order_state == Some(OrderState::Cancelled) {
+        let message = "the order was cancelled: its fulfilment orders do not move";
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            code::INVALID_TRANSITION,
+            message,
+        ));
+    }
     let request = Request::new(Actor::new(Role::Staff, by), at, "");
     let applied = match action {
         // Collecting always carries a code (`Action::Collect`); a bare move would skip it.
@@ -112,9 +123,43 @@ pub async fn apply(
             _ => {}
         }
         store::update(&mut tx, &row, code_hash.as_deref()).await?;
+        follow(&mut tx, &row, at).await?;
     }
     tx.commit().await?;
     Ok((row, applied))
+}
+
+/// Moves the order of `row` (just moved) along with its fulfilment orders
+/// (`OrderState::following`): in fulfilment, partially shipped, shipped, delivered,
+/// ready for pickup, collected; recorded as the system's steps.
+async fn follow(tx: &mut WriteTx, row: &FulfilmentRow, at: Timestamp) -> Result<(), AppError> {
+    let parts: Vec<FulfilmentState> = store::of_order_tx(tx, &row.order_id)
+        .await?
+        .iter()
+        .map(|r| {
+            if r.id == row.id {
+                row.fulfilment.state()
+            } else {
+                r.fulfilment.state()
+            }
+        })
+        .collect();
+    let Some(target) = OrderState::following(&parts) else {
+        return Ok(());
+    };
+    let Some(mut order) = orders::lock_by_id(tx, &row.order_id).await? else {
+        return Ok(());
+    };
+    let request = Request::new(Actor::new(Role::System, "fulfilment"), at, "");
+    let moved = order
+        .order
+        .status
+        .follow(target, request)
+        .map_err(|e| AppError::internal(format!("order following its fulfilment: {e}")))?;
+    if moved {
+        orders::update(tx, &order.id, &order.order).await?;
+    }
+    Ok(())
 }
 
 /// Captures the parcel of `row` (just shipped) by the module's rule and records it on the
