@@ -208,10 +208,7 @@ async fn the_event_stream_is_not_compressed() {
 /// server processes have: an edit through B reaches a stream on A.
 #[tokio::test]
 async fn an_edit_through_one_database_handle_reaches_a_stream_on_another() {
-    if std::env::var("OMNICART_TEST_POSTGRES").is_err() {
-        eprintln!(
-            "skipped: OMNICART_TEST_POSTGRES is unset (scripts/test runs it with PostgreSQL)"
-        );
+    if !common::on_postgres() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

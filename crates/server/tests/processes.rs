@@ -189,10 +189,7 @@ const ORPHAN_RESERVATIONS: &str = "SELECT COUNT(*) FROM stock_reservations r WHE
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_postgresql_sell_the_last_unit_once() {
-    if std::env::var("OMNICART_TEST_POSTGRES").is_err() {
-        eprintln!(
-            "skipped: OMNICART_TEST_POSTGRES is unset (scripts/test runs it with PostgreSQL)"
-        );
+    if !common::on_postgres() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -344,10 +341,7 @@ async fn after_kill_9_every_answered_order_exists_with_its_reservations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_postgresql_share_the_sign_in_failure_counts() {
-    if std::env::var("OMNICART_TEST_POSTGRES").is_err() {
-        eprintln!(
-            "skipped: OMNICART_TEST_POSTGRES is unset (scripts/test runs it with PostgreSQL)"
-        );
+    if !common::on_postgres() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

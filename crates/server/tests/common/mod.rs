@@ -42,6 +42,18 @@ pub async fn database(dir: &tempfile::TempDir) -> Db {
         .expect("database")
 }
 
+/// Whether the tests run on PostgreSQL (`OMNICART_TEST_POSTGRES` set); a test that only means
+/// something there (two server processes on one database) says so when it does not.
+pub fn on_postgres() -> bool {
+    let set = std::env::var("OMNICART_TEST_POSTGRES").is_ok_and(|s| !s.is_empty());
+    if !set {
+        eprintln!(
+            "skipped: OMNICART_TEST_POSTGRES is unset (scripts/test runs it with PostgreSQL)"
+        );
+    }
+    set
+}
+
 /// The URL of a fresh database for one test (created empty on PostgreSQL; a file in `dir`
 /// on SQLite), for a test that opens it itself or hands it to a server process.
 pub async fn database_url(dir: &tempfile::TempDir) -> String {
