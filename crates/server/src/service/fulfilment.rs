@@ -31,7 +31,7 @@ use crate::ids::random_id;
 use crate::service::pickup;
 use crate::store::WriteTx;
 use crate::store::fulfilment::{self as store, FulfilmentRow};
-use crate::store::orders;
+use crate::store::orders::{self, OrderRow};
 
 /// Makes the order's fulfilment orders, one per planned shipment, in `tx`.
 pub async fn open_for(
@@ -79,10 +79,11 @@ pub async fn apply(
     let mut row = store::lock(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("fulfilment order"))?;
-    let order_state = orders::lock_by_id(&mut tx, &row.order_id)
+    // The order is locked once here: the capture and the order's own state change it below.
+    let mut order = orders::lock_by_id(&mut tx, &row.order_id)
         .await?
-        .map(|o| o.order.status.state());
-    if order_state == Some(OrderState::Cancelled) {
+        .ok_or_else(|| AppError::internal("a fulfilment order without its order"))?;
+    if order.order.status.state() == OrderState::Cancelled {
         let message = "the order was cancelled: its fulfilment orders do not move";
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -112,10 +113,13 @@ pub async fn apply(
     .map_err(|e| refused(&e))?;
     let mut code_hash = None;
     if applied == Applied::Moved {
+        let siblings = store::of_order_tx(&mut tx, &row.order_id).await?;
+        let siblings: Vec<&FulfilmentRow> = siblings.iter().filter(|s| s.id != row.id).collect();
+        let mut changed = false;
         match row.fulfilment.state() {
             // A parcel is captured when it ships, a pickup when the shopper collects it.
             FulfilmentState::Shipped | FulfilmentState::Collected => {
-                capture(state, &mut tx, &mut row, at).await?
+                changed |= capture(state, &mut row, &mut order, &siblings, at).await?
             }
             FulfilmentState::ReadyForPickup => {
                 code_hash = Some(pickup::issue(&mut tx, &row).await?);
@@ -123,7 +127,10 @@ pub async fn apply(
             _ => {}
         }
         store::update(&mut tx, &row, code_hash.as_deref()).await?;
-        follow(&mut tx, &row, at).await?;
+        changed |= follow(&row, &mut order.order, &siblings, at)?;
+        if changed {
+            orders::update(&mut tx, &order.id, &order.order).await?;
+        }
     }
     tx.commit().await?;
     Ok((row, applied))
@@ -131,61 +138,48 @@ pub async fn apply(
 
 /// Moves the order of `row` (just moved) along with its fulfilment orders
 /// (`OrderState::following`): in fulfilment, partially shipped, shipped, delivered,
-/// ready for pickup, collected; recorded as the system's steps.
-async fn follow(tx: &mut WriteTx, row: &FulfilmentRow, at: Timestamp) -> Result<(), AppError> {
-    let parts: Vec<FulfilmentState> = store::of_order_tx(tx, &row.order_id)
-        .await?
-        .iter()
-        .map(|r| {
-            if r.id == row.id {
-                row.fulfilment.state()
-            } else {
-                r.fulfilment.state()
-            }
-        })
+/// ready for pickup, collected; recorded as the system's steps. Whether it moved.
+fn follow(
+    row: &FulfilmentRow,
+    order: &mut Order,
+    siblings: &[&FulfilmentRow],
+    at: Timestamp,
+) -> Result<bool, AppError> {
+    let parts: Vec<FulfilmentState> = std::iter::once(row)
+        .chain(siblings.iter().copied())
+        .map(|r| r.fulfilment.state())
         .collect();
     let Some(target) = OrderState::following(&parts) else {
-        return Ok(());
-    };
-    let Some(mut order) = orders::lock_by_id(tx, &row.order_id).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let request = Request::new(Actor::new(Role::System, "fulfilment"), at, "");
-    let moved = order
-        .order
+    order
         .status
         .follow(target, request)
-        .map_err(|e| AppError::internal(format!("order following its fulfilment: {e}")))?;
-    if moved {
-        orders::update(tx, &order.id, &order.order).await?;
-    }
-    Ok(())
+        .map_err(|e| AppError::internal(format!("order following its fulfilment: {e}")))
 }
 
 /// Captures the parcel of `row` (just shipped) by the module's rule and records it on the
-/// order's payment ledger, under `capture:{fulfilment id}`.
+/// order's payment ledger, under `capture:{fulfilment id}` (the caller stores the order).
+/// Whether the ledger changed.
 async fn capture(
     state: &AppState,
-    tx: &mut WriteTx,
     row: &mut FulfilmentRow,
+    order: &mut OrderRow,
+    siblings: &[&FulfilmentRow],
     at: Timestamp,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     if row.captured_minor.is_some() {
-        return Ok(());
+        return Ok(false);
     }
-    let mut order = orders::lock_by_id(tx, &row.order_id)
-        .await?
-        .ok_or_else(|| AppError::internal("a fulfilment order without its order"))?;
-    let siblings = store::of_order_tx(tx, &row.order_id).await?;
     let currency = order.order.totals.total.currency();
     let last = siblings
         .iter()
         .filter(|s| {
-            s.id != row.id
-                && !matches!(
-                    s.fulfilment.state(),
-                    FulfilmentState::Rejected | FulfilmentState::Expired
-                )
+            !matches!(
+                s.fulfilment.state(),
+                FulfilmentState::Rejected | FulfilmentState::Expired
+            )
         })
         .all(|s| s.captured_minor.is_some());
     let payment = &order.order.payment;
@@ -199,7 +193,7 @@ async fn capture(
     };
     row.captured_minor = Some(amount);
     if amount == 0 {
-        return Ok(());
+        return Ok(false);
     }
     let money = Money::from_minor(amount, currency);
     let provider = state
@@ -216,8 +210,7 @@ async fn capture(
         .payment
         .capture(money, &format!("capture:{}", row.id), request)
         .map_err(|e| AppError::internal(format!("capture ledger: {e}")))?;
-    orders::update(tx, &order.id, &order.order).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// The parcel's lines' share of their order lines' totals, in minor units (floored).
