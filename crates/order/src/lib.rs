@@ -9,6 +9,8 @@
 //! - [`FulfilmentOrder`]: what one location ships or hands over in store, its state machine
 //!   ([`FulfilmentState`]), line rejection, pickup codes' attempts, and the rule of what
 //!   shipping a parcel captures ([`parcel_capture`]).
+//! - [`Return`]: a return's state machine ([`ReturnState`]), what may be returned, and the
+//!   written rule of what it refunds ([`units_share`], delivery with the last goods).
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -23,6 +25,7 @@ pub mod machine;
 pub mod number;
 pub mod order;
 pub mod payment;
+pub mod returns;
 pub mod status;
 
 pub use fulfilment::{
@@ -36,6 +39,9 @@ pub use order::{
     Totals,
 };
 pub use payment::{Entry, EntryKind, Outcome, Payment, PaymentState};
+pub use returns::{
+    Asked, Disposition, LineFacts, Return, ReturnError, ReturnLine, ReturnState, units_share,
+};
 pub use status::{OrderState, OrderStatus};
 
 use omnicart_engine::ErrorCode;
