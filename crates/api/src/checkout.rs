@@ -71,6 +71,10 @@ pub mod test_cards {
     /// authorized; with [`super::CHALLENGE_CANCELLED`] (or anything else) it is declined as
     /// `authentication_failed`.
     pub const CHALLENGE: &str = "4000002760003184";
+    /// Authorized and captured as [`SUCCESS`], but the first refund of every refund key is
+    /// refused (as Stripe's card of this number, whose refunds fail): the return is left
+    /// `refund_failed`, and its retry is refunded.
+    pub const REFUND_FAILS: &str = "4000000000005126";
 }
 
 /// How long a checkout waiting for its challenge holds stock and promotion uses, in seconds
@@ -205,6 +209,9 @@ pub struct OrderView {
     pub shipping_address: Option<PostalAddress>,
     pub totals: OrderTotals,
     pub payment: PaymentView,
+    /// The order's returns, oldest first, each with its refund's progress.
+    #[serde(default)]
+    pub returns: Vec<crate::ReturnView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,18 @@ pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";
 /// Too many wrong pickup codes: every code is refused; the store checks the shopper another
 /// way. 409.
 pub const PICKUP_LOCKED: &str = "pickup_locked";
+/// A return of units that cannot be returned: not delivered or collected yet, more than
+/// were, already claimed by an earlier return, or a service on its own. 409.
+pub const NOT_RETURNABLE: &str = "not_returnable";
+/// A return request without lines, a line twice, zero units, or a reason empty or over
+/// 500 characters; a receipt's unknown disposition. 422.
+pub const INVALID_RETURN: &str = "invalid_return";
+/// A return or receipt naming a line the order (or the return) does not have. 422.
+pub const UNKNOWN_LINE: &str = "unknown_line";
+/// A receipt without a disposition for every goods line of the return. 422.
+pub const DISPOSITION_MISSING: &str = "disposition_missing";
+/// A receipt at a location the network does not have. 422.
+pub const UNKNOWN_LOCATION: &str = "unknown_location";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
 /// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.

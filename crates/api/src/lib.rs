@@ -26,6 +26,7 @@ pub mod code;
 pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod returns;
 pub mod routes;
 
 pub use checkout::{
@@ -33,6 +34,10 @@ pub use checkout::{
     Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
+};
+pub use returns::{
+    ReceiveRequest, ReceivedLine, ReturnEvent, ReturnLineRequest, ReturnLineView, ReturnRate,
+    ReturnRates, ReturnRequest, ReturnView,
 };
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,

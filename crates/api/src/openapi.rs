@@ -35,8 +35,9 @@ use crate::checkout::{
 use crate::routes::{self, Route, get, post};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
-    FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
-    SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
+    FulfilmentOrderView, Me, OrderList, OrderView, ReceiveRequest, ReturnRates, ReturnRequest,
+    ReturnView, SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, TokenReply, TokenRequest,
+    TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -109,6 +110,7 @@ pub fn document() -> OpenApi {
                 "insufficient_funds": test_cards::INSUFFICIENT_FUNDS,
                 "timeout": test_cards::TIMEOUT,
                 "challenge": test_cards::CHALLENGE,
+                "refund_fails": test_cards::REFUND_FAILS,
             }),
         )
         .build();
@@ -148,6 +150,10 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
+    add::<ReturnRequest>(&mut all);
+    add::<ReturnView>(&mut all);
+    add::<ReceiveRequest>(&mut all);
+    add::<ReturnRates>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -260,6 +266,14 @@ const FULFILMENT_ID: Param = Param {
     required: true,
     description: "The fulfilment order's `id`.",
     example: "ful_0123456789abcdef0123456789abcdef",
+};
+
+const RETURN_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The return's `id`.",
+    example: "ret_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -597,6 +611,67 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(404, &[code::NOT_FOUND]),
             refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
         ],
+    },
+    Endpoint {
+        route: post(routes::ORDER_RETURNS),
+        summary: "Return delivered or collected units, per line, with a reason; the refund \
+                  follows the return's receipt",
+        access: Access::SessionOptional,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: Some(named::<ReturnRequest>),
+        answers: &[ok(201, "The return, requested", named::<ReturnView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::NOT_RETURNABLE]),
+            refused(422, &[code::INVALID_RETURN, code::UNKNOWN_LINE]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::RETURN_RECEIVE),
+        summary: "Receive a return at a location with a disposition per line (restocked units \
+                  are available there at once), then refund it to the original payment. A \
+                  refund the provider refuses leaves `refund_failed`, nothing moved. A return \
+                  received already answers as it is.",
+        access: Access::Integration,
+        params: &[RETURN_ID],
+        body: Some(named::<ReceiveRequest>),
+        answers: &[ok(200, "The return", named::<ReturnView>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(
+                422,
+                &[
+                    code::INVALID_RETURN,
+                    code::UNKNOWN_LINE,
+                    code::DISPOSITION_MISSING,
+                    code::UNKNOWN_LOCATION,
+                ],
+            ),
+        ],
+    },
+    Endpoint {
+        route: post(routes::RETURN_REFUND),
+        summary: "Try a received return's refund again (after `refund_failed`); refunded \
+                  once, whatever the retries",
+        access: Access::Integration,
+        params: &[RETURN_ID],
+        body: None,
+        answers: &[ok(200, "The return", named::<ReturnView>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION]),
+        ],
+    },
+    Endpoint {
+        route: get(routes::RETURN_RATES),
+        summary: "Return rates (returned units over sold units) per product and per customer",
+        access: Access::Integration,
+        params: &[],
+        body: None,
+        answers: &[ok(200, "The rates", named::<ReturnRates>)],
+        refusals: &[refused(401, &[code::INTEGRATION_KEY_REQUIRED])],
     },
     Endpoint {
         route: get(routes::FULFILMENT_ORDERS),

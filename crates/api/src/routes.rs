@@ -41,6 +41,17 @@ pub const ORDERS: &str = "/api/orders";
 pub const ORDER: &str = "/api/orders/{number}";
 /// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
 pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
+/// `POST` [`crate::ReturnRequest`]: the shopper returns delivered units; answers the
+/// [`crate::ReturnView`] (a guest adds `?token=…`).
+pub const ORDER_RETURNS: &str = "/api/orders/{number}/returns";
+/// `POST` [`crate::ReceiveRequest`] (integration key): the return received, then refunded;
+/// answers the [`crate::ReturnView`].
+pub const RETURN_RECEIVE: &str = "/api/returns/{id}/receive";
+/// `POST` (integration key): the refund of a received return tried again (after
+/// `refund_failed`); answers the [`crate::ReturnView`], refunded once whatever the retries.
+pub const RETURN_REFUND: &str = "/api/returns/{id}/refund";
+/// `GET` (integration key): [`crate::ReturnRates`], per product and per customer.
+pub const RETURN_RATES: &str = "/api/return-rates";
 /// `GET` (integration key): [`crate::FulfilmentOrderList`], `?location=…&state=…`.
 pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
@@ -93,6 +104,10 @@ pub const ALL: &[Route] = &[
     get(ORDERS),
     get(ORDER),
     post(ORDER_CANCEL),
+    post(ORDER_RETURNS),
+    post(RETURN_RECEIVE),
+    post(RETURN_REFUND),
+    get(RETURN_RATES),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
     get(OPENAPI),

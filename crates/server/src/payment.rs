@@ -155,6 +155,11 @@ pub enum Held {
 pub struct TestGateway {
     held: Mutex<HashMap<String, Held>>,
     money: Mutex<HashMap<String, Ledger>>,
+    /// Authorizations made with [`test_cards::REFUND_FAILS`], and the refund keys already
+    /// refused once under them.
+    refunds_fail: Mutex<HashMap<String, Vec<String>>>,
+    /// While set, every refund is refused (a test's switch: the provider is down for refunds).
+    refusing_refunds: std::sync::atomic::AtomicBool,
 }
 
 /// The money of one authorization at the test gateway, in minor units.
@@ -251,6 +256,31 @@ impl TestGateway {
         Ok(true)
     }
 
+    /// Refuses every refund while `refuse` is set (refunds later succeed by their keys).
+    pub fn refuse_refunds(&self, refuse: bool) {
+        self.refusing_refunds
+            .store(refuse, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether this refund is refused: the switch is on, or the authorization was made with
+    /// [`test_cards::REFUND_FAILS`] and this refund key was not refused before.
+    fn refund_refused(&self, key: &str, refund_key: &str) -> bool {
+        if self
+            .refusing_refunds
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return true;
+        }
+        let mut failing = self.refunds_fail.lock().expect("the test gateway's lock");
+        match failing.get_mut(key) {
+            Some(refused) if !refused.iter().any(|k| k == refund_key) => {
+                refused.push(refund_key.to_owned());
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn hold(&self, key: &str, amount: Money) {
         let mut money = self.money.lock().expect("the test gateway's lock");
         money.entry(key.to_owned()).or_default().authorized = amount.to_minor().unwrap_or(0);
@@ -280,7 +310,13 @@ impl PaymentProvider for TestGateway {
                 .filter(|c| !c.is_whitespace())
                 .collect();
             match card.as_str() {
-                test_cards::SUCCESS => {
+                test_cards::SUCCESS | test_cards::REFUND_FAILS => {
+                    if card == test_cards::REFUND_FAILS {
+                        self.refunds_fail
+                            .lock()
+                            .expect("the test gateway's lock")
+                            .insert(request.key.clone(), Vec::new());
+                    }
                     self.set(&request.key, Held::Authorized);
                     self.hold(&request.key, request.amount);
                     Ok(Authorization::Authorized(reference(&request.key)))
@@ -366,6 +402,9 @@ impl PaymentProvider for TestGateway {
     ) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async move {
             match self.state(key) {
+                Some(Held::Captured) if self.refund_refused(key, refund_key) => {
+                    Err(PaymentError::Declined("refund_refused".into()))
+                }
                 Some(Held::Captured) => self.record(key, refund_key, amount, true).map(|_| ()),
                 _ => Err(PaymentError::Failed(format!(
                     "nothing captured under {key}"
@@ -457,5 +496,29 @@ mod tests {
             gateway.refund("attempt", "r3", eur(0)).await.is_err(),
             "no zero movement"
         );
+    }
+
+    #[tokio::test]
+    async fn the_refund_fails_card_refuses_each_refund_key_once_and_the_switch_all() {
+        let gateway = TestGateway::default();
+        let request = Authorize {
+            key: "attempt".into(),
+            amount: eur(10_000),
+            token: test_cards::REFUND_FAILS.into(),
+        };
+        gateway.authorize(&request).await.expect("authorized");
+        gateway.capture("attempt", "p1", eur(10_000)).await.unwrap();
+        let refused = gateway.refund("attempt", "r1", eur(1_000)).await;
+        assert_eq!(refused, Err(PaymentError::Declined("refund_refused".into())));
+        assert_eq!(gateway.ledger("attempt").refunded(), 0, "nothing moved");
+        gateway.refund("attempt", "r1", eur(1_000)).await.unwrap();
+        gateway.refund("attempt", "r1", eur(1_000)).await.unwrap();
+        assert_eq!(gateway.ledger("attempt").refunded(), 1_000, "the retry, once");
+        gateway.refuse_refunds(true);
+        assert!(gateway.refund("attempt", "r2", eur(1)).await.is_err());
+        gateway.refuse_refunds(false);
+        assert!(gateway.refund("attempt", "r2", eur(1)).await.is_err(), "r2's first try on this card");
+        gateway.refund("attempt", "r2", eur(1)).await.unwrap();
+        assert_eq!(gateway.ledger("attempt").refunded(), 1_001);
     }
 }

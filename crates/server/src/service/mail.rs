@@ -141,7 +141,7 @@ fn totals(order: &Order, taxes: &[TaxLine], text: &mut String) -> String {
     totals
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -21,6 +21,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
 pub mod orders;
+pub mod returns;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod tokens;
