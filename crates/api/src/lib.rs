@@ -35,12 +35,12 @@ pub use checkout::{
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
 };
+pub use fulfilment::{
+    FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
+};
 pub use returns::{
     ReceiveRequest, ReceivedLine, ReturnEvent, ReturnLineRequest, ReturnLineView, ReturnRate,
     ReturnRates, ReturnRequest, ReturnView,
-};
-pub use fulfilment::{
-    FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

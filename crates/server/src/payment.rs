@@ -509,15 +509,25 @@ mod tests {
         gateway.authorize(&request).await.expect("authorized");
         gateway.capture("attempt", "p1", eur(10_000)).await.unwrap();
         let refused = gateway.refund("attempt", "r1", eur(1_000)).await;
-        assert_eq!(refused, Err(PaymentError::Declined("refund_refused".into())));
+        assert_eq!(
+            refused,
+            Err(PaymentError::Declined("refund_refused".into()))
+        );
         assert_eq!(gateway.ledger("attempt").refunded(), 0, "nothing moved");
         gateway.refund("attempt", "r1", eur(1_000)).await.unwrap();
         gateway.refund("attempt", "r1", eur(1_000)).await.unwrap();
-        assert_eq!(gateway.ledger("attempt").refunded(), 1_000, "the retry, once");
+        assert_eq!(
+            gateway.ledger("attempt").refunded(),
+            1_000,
+            "the retry, once"
+        );
         gateway.refuse_refunds(true);
         assert!(gateway.refund("attempt", "r2", eur(1)).await.is_err());
         gateway.refuse_refunds(false);
-        assert!(gateway.refund("attempt", "r2", eur(1)).await.is_err(), "r2's first try on this card");
+        assert!(
+            gateway.refund("attempt", "r2", eur(1)).await.is_err(),
+            "r2's first try on this card"
+        );
         gateway.refund("attempt", "r2", eur(1)).await.unwrap();
         assert_eq!(gateway.ledger("attempt").refunded(), 1_001);
     }

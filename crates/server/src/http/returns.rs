@@ -65,6 +65,9 @@ async fn refund(
     Ok(Json(returns::refund(&state, &by.name, &id, now()).await?))
 }
 
-async fn rates(State(state): State<AppState>, _by: Integration) -> Result<Json<ReturnRates>, AppError> {
+async fn rates(
+    State(state): State<AppState>,
+    _by: Integration,
+) -> Result<Json<ReturnRates>, AppError> {
     Ok(Json(returns::rates(&state).await?))
 }

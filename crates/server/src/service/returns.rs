@@ -115,7 +115,12 @@ async fn fulfilled_units(tx: &mut WriteTx, order: &OrderRow) -> Result<Vec<u32>,
             FulfilmentState::Delivered | FulfilmentState::Collected
         )
     }) {
-        for line in row.fulfilment.lines().iter().filter(|l| l.rejected.is_none()) {
+        for line in row
+            .fulfilment
+            .lines()
+            .iter()
+            .filter(|l| l.rejected.is_none())
+        {
             *by_sku.entry(line.sku.clone()).or_default() += line.quantity;
         }
     }
@@ -183,8 +188,15 @@ pub async fn receive(
     let mut dispositions = Vec::with_capacity(body.lines.len());
     for line in &body.lines {
         let d = Disposition::parse(&line.disposition).ok_or_else(|| {
-            let message = format!("{:?} is not a disposition (restock, damaged)", line.disposition);
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code::INVALID_RETURN, message)
+            let message = format!(
+                "{:?} is not a disposition (restock, damaged)",
+                line.disposition
+            );
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code::INVALID_RETURN,
+                message,
+            )
         })?;
         dispositions.push((line.line as usize, d));
     }
@@ -198,7 +210,12 @@ pub async fn receive(
         .receive(&body.location, &dispositions, request)
         .map_err(|e| refused(&e))?;
     if moved {
-        for line in row.ret.lines().iter().filter(|l| store::restocks(l.disposition)) {
+        for line in row
+            .ret
+            .lines()
+            .iter()
+            .filter(|l| store::restocks(l.disposition))
+        {
             store::restock(&mut tx, &body.location, line.sku.as_str(), line.quantity).await?;
         }
         store::update(&mut tx, &row, true).await?;

@@ -132,7 +132,9 @@ pub fn restocks(d: Option<Disposition>) -> bool {
 }
 
 /// Units received back, per SKU and per customer (`(key, units)`).
-pub async fn returned_units(db: &Db) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
+pub async fn returned_units(
+    db: &Db,
+) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
     let by_sku: Vec<(String, i64)> = sqlx::query_as("SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM return_lines WHERE received = 1 GROUP BY sku")
         .fetch_all(db.pool())
         .await?;
@@ -144,11 +146,12 @@ pub async fn returned_units(db: &Db) -> Result<(Vec<(String, i64)>, Vec<(String,
 
 /// Every order not cancelled (for the units sold), at most `limit`.
 pub async fn sold_orders(db: &Db, limit: i64) -> Result<Vec<Order>, StoreError> {
-    let bodies: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM orders WHERE state <> 'cancelled' ORDER BY created_at LIMIT $1")
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await?;
+    let bodies: Vec<(String,)> = sqlx::query_as(
+        "SELECT body FROM orders WHERE state <> 'cancelled' ORDER BY created_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
     bodies
         .into_iter()
         .map(|(b,)| parse_json(&b, "order body"))
