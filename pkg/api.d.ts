@@ -25,6 +25,13 @@ export declare const ROUTES: {
   readonly orders: "/api/orders";
   readonly order: "/api/orders/{number}";
   readonly orderCancel: "/api/orders/{number}/cancel";
+  /** The shopper returns delivered units (201 `ReturnView`). */
+  readonly orderReturns: "/api/orders/{number}/returns";
+  /** Staff and integrations (`X-Integration-Key`): a return received, its refund retried,
+   *  the return rates. */
+  readonly returnReceive: "/api/returns/{id}/receive";
+  readonly returnRefund: "/api/returns/{id}/refund";
+  readonly returnRates: "/api/return-rates";
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
@@ -53,6 +60,9 @@ export declare const TEST_CARDS: {
   /** Asks for a challenge (202, a 3-D Secure style step): complete it with `"confirmed"` and
    *  the payment is authorized; with `"cancelled"` it is declined (`authentication_failed`). */
   readonly challenge: "4000002760003184";
+  /** Authorized; the first refund of each return is refused (`refund_failed`), its retry
+   *  refunded. */
+  readonly refund_fails: "4000000000005126";
 };
 
 /** Every `error.code` the API documents (its own and the engine's). */
@@ -65,7 +75,8 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked"
+  | "not_returnable" | "invalid_return" | "unknown_line" | "disposition_missing" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -146,7 +157,38 @@ export interface OrderView {
   shipping_address?: PostalAddress;
   totals: OrderTotals;
   payment: PaymentView;
+  /** Its returns, oldest first, each with its refund's progress. */
+  returns?: ReturnView[];
 }
+
+/** `POST /api/orders/{number}/returns`: delivered or collected units per line (its index in
+ *  `OrderView.lines`), with a reason; unknown fields are refused. */
+export interface ReturnRequest { lines: ReturnLineRequest[] }
+export interface ReturnLineRequest { line: number; quantity: number; reason: string }
+export type ReturnState = "requested" | "received" | "refund_failed" | "refunded";
+export interface ReturnView {
+  id: string; order_number: string; state: ReturnState; lines: ReturnLineView[];
+  /** The delivery charge refunded with it (with the order's last goods only). */
+  delivery: Money;
+  /** Everything it refunds. */
+  total: Money;
+  location?: string; timeline: ReturnEvent[];
+}
+export interface ReturnLineView {
+  line: number; sku: string; quantity: number; reason: string;
+  /** These units' share of the line's total, tax included; `tax` the tax in it. */
+  refund: Money; tax: Money;
+  /** A service attached to a returned item, refunded with it. */
+  service: boolean;
+  disposition?: "restock" | "damaged";
+}
+export interface ReturnEvent { state: ReturnState; at: string }
+/** `POST /api/returns/{id}/receive` (integration key). */
+export interface ReceiveRequest { location: string; lines: ReceivedLine[] }
+export interface ReceivedLine { line: number; disposition: "restock" | "damaged" }
+/** `GET /api/return-rates` (integration key): returned units over sold units. */
+export interface ReturnRates { products: ReturnRate[]; customers: ReturnRate[] }
+export interface ReturnRate { key: string; sold: number; returned: number; rate: string }
 export interface TimelineEntry { state: OrderState; at: string; label: string }
 export interface ShipmentView {
   location: string; location_name: string; lines: ShipmentLineView[];

@@ -18,6 +18,10 @@ export const ROUTES = Object.freeze({
   orders: "/api/orders",
   order: "/api/orders/{number}",
   orderCancel: "/api/orders/{number}/cancel",
+  orderReturns: "/api/orders/{number}/returns",
+  returnReceive: "/api/returns/{id}/receive",
+  returnRefund: "/api/returns/{id}/refund",
+  returnRates: "/api/return-rates",
   fulfilmentOrders: "/api/fulfilment-orders",
   fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
   openapi: "/api/openapi.json",
@@ -40,6 +44,7 @@ export const TEST_CARDS = Object.freeze({
   insufficient_funds: "4000000000009995",
   timeout: "4000000000000119",
   challenge: "4000002760003184",
+  refund_fails: "4000000000005126",
 });
 
 export const ERROR_CODES = Object.freeze([
@@ -50,7 +55,7 @@ export const ERROR_CODES = Object.freeze([
   "idempotency_key_required", "idempotency_mismatch", "in_progress", "cart_empty",
   "invalid_checkout", "delivery_unavailable", "price_changed", "out_of_stock",
   "promotion_exhausted", "payment_declined", "payment_timeout", "attempt_expired", "unknown_payment_provider",
-  "invalid_transition", "transition_forbidden", "unknown_state", "parcel_missing", "wrong_pickup_code", "pickup_locked", "internal", "too_many_streams", "invalid_token", "integration_key_required",
+  "invalid_transition", "transition_forbidden", "unknown_state", "parcel_missing", "wrong_pickup_code", "pickup_locked", "not_returnable", "invalid_return", "unknown_line", "disposition_missing", "internal", "too_many_streams", "invalid_token", "integration_key_required",
   "unknown_sku", "not_in_cart", "too_many_lines", "quantity_limit", "duplicate_line",
   "unknown_coupon", "too_many_coupons", "coupon_not_in_cart", "unknown_location",
   "service_not_offered", "too_many_services", "duplicate_service", "invalid_sku",
