@@ -14,6 +14,7 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
 use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
+    ReturnRequest, ReturnView,
     Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
     CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn,
     SignUp, SyncReply, SyncRequest, routes,
@@ -292,6 +293,18 @@ pub async fn cancel_order(
 ) -> Result<OrderView, ApiError> {
     let url = with_token(routes::with_number(routes::ORDER_CANCEL, number), token);
     request(Request::post(&url), None, Some(requests)).await
+}
+
+/// Asks to return units of a delivered order (201 [`ReturnView`]; `not_returnable`,
+/// `invalid_return`, `unknown_line` refused).
+pub async fn request_return(
+    number: &str,
+    token: Option<&str>,
+    body: &ReturnRequest,
+    requests: Requests,
+) -> Result<ReturnView, ApiError> {
+    let url = with_token(routes::with_number(routes::ORDER_RETURNS, number), token);
+    request(Request::post(&url), Some(to_json(body)), Some(requests)).await
 }
 
 fn with_token(url: String, token: Option<&str>) -> String {

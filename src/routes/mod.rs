@@ -7,5 +7,6 @@ pub mod home;
 pub mod orders;
 pub mod placing;
 pub mod product;
+pub mod returns;
 pub mod sign_in;
 pub mod sign_up;

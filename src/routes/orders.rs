@@ -1,8 +1,9 @@
 //! After checkout: the confirmation with the order number, "My orders" (newest first, a page
 //! at a time) and an order's page (status timeline, lines, shipments with their windows and,
 //! once their fulfilment orders move, each one's state, tracking number and steps,
-//! totals, payment, and cancelling while the order may still be cancelled). A guest opens an
-//! order with the token the checkout gave (in the link, and remembered in this browser).
+//! totals, payment, cancelling while the order may still be cancelled, and its returns:
+//! `returns.rs`). A guest opens an order with the token the checkout gave (in the link, and
+//! remembered in this browser).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +13,7 @@ use omnicart_api::{OrderSummary, OrderView, ShipmentProgress, code};
 
 use crate::api::{self, ApiError, Requests};
 use crate::checkout::guest_token;
+use crate::routes::returns::{ReturnDraft, Returns};
 use crate::format;
 use crate::store::use_store;
 
@@ -134,6 +136,8 @@ pub fn OrderPage() -> impl IntoView {
         .with_untracked(|q| q.get("token"))
         .or_else(|| guest_token(&number));
     let order = RwSignal::new(None::<Result<OrderView, ApiError>>);
+    // Outside the order's view, which is rebuilt whenever the order is read again.
+    let draft = ReturnDraft::new();
     let fetch = {
         let (number, token) = (number.clone(), token.clone());
         move || {
@@ -160,7 +164,7 @@ pub fn OrderPage() -> impl IntoView {
                         <button type="button" class="secondary" on:click=move |_| retry()>"Try again"</button>
                     }.into_any()
                 }
-                Some(Ok(view)) => view! { <OrderDetails view order token=token.clone()/> }.into_any(),
+                Some(Ok(view)) => view! { <OrderDetails view order token=token.clone() draft/> }.into_any(),
             }}
         </section>
     }
@@ -190,6 +194,7 @@ fn OrderDetails(
     view: OrderView,
     order: RwSignal<Option<Result<OrderView, ApiError>>>,
     token: Option<String>,
+    draft: ReturnDraft,
 ) -> impl IntoView {
     let timeline = view
         .timeline
@@ -231,7 +236,11 @@ fn OrderDetails(
             <div class="fine-print"><dt>{if t.prices_include_tax { "Including VAT" } else { "VAT" }}</dt><dd>{format::money(t.tax_total)}</dd></div>
         </dl>
         <p>{format!("Payment: {}", state_label(&view.payment.state))}</p>
-        {cancellable.then(|| view! { <Cancel number=view.number.clone() order token/> })}
+        {(!view.payment.refunded.amount().is_zero()).then(|| view! {
+            <p data-testid="refunded">{format!("Refunded: {}", format::money(view.payment.refunded))}</p>
+        })}
+        {cancellable.then(|| view! { <Cancel number=view.number.clone() order token=token.clone()/> })}
+        <Returns view=view.clone() order token draft/>
     }
 }
 
