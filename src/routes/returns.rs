@@ -213,7 +213,7 @@ fn ReturnForm(
         });
     };
     view! {
-        <form class="return-form" on:submit=submit aria-labelledby="return-form-title">
+        <form class="return-form" novalidate=true on:submit=submit aria-labelledby="return-form-title">
             <h3 id="return-form-title">"Return an item"</h3>
             <label for="return-line">"Item"</label>
             <select id="return-line" required prop:value=move || draft.line.get()

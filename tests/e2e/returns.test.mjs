@@ -64,7 +64,7 @@ test("the order ships in two parcels, the shopper follows both, returns one item
   }
   const tracking = await page.getByTestId("tracking").allTextContents();
   assert.deepEqual(tracking.map((t) => t.match(/JJD\d+/)[0]).sort(), ["JJD000990", "JJD000991"]);
-  assert.equal(await page.getByLabel("Item").count(), 0, "nothing can be returned before it arrives");
+  assert.equal(await page.getByLabel("Item", { exact: true }).count(), 0, "nothing can be returned before it arrives");
 
   await move(context.request, parcels[0].id, { to: "delivered" });
   await move(context.request, parcels[1].id, { to: "delivered" });
@@ -72,12 +72,12 @@ test("the order ships in two parcels, the shopper follows both, returns one item
   await until(() => states(page), (s) => s.join() === "Delivered,Delivered", "both delivered");
 
   // The form: a missing reason is announced and what was typed stays.
-  await page.getByLabel("Item").selectOption({ index: 1 });
-  await page.getByLabel("Quantity").fill("1");
+  await page.getByLabel("Item", { exact: true }).selectOption({ index: 1 });
+  await page.getByLabel("Quantity", { exact: true }).fill("1");
   await page.getByRole("button", { name: "Request return" }).click();
   await until(() => page.getByTestId("return-error").textContent(), (t) => /why/.test(t), "the missing reason, announced");
-  assert.equal(await page.getByLabel("Quantity").inputValue(), "1");
-  await page.getByLabel("Reason").fill("One is enough");
+  assert.equal(await page.getByLabel("Quantity", { exact: true }).inputValue(), "1");
+  await page.getByLabel("Reason", { exact: true }).fill("One is enough");
   await page.getByRole("button", { name: "Request return" }).click();
   await until(() => page.getByTestId("return-state").allTextContents(), (s) => s.length === 1 && /^Requested/.test(s[0]), "the return, requested");
 
