@@ -14,10 +14,9 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
 use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
-    ReturnRequest, ReturnView,
     Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
-    CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn,
-    SignUp, SyncReply, SyncRequest, routes,
+    CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView,
+    ReturnRequest, SignIn, SignUp, SyncReply, SyncRequest, routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -295,16 +294,19 @@ pub async fn cancel_order(
     request(Request::post(&url), None, Some(requests)).await
 }
 
-/// Asks to return units of a delivered order (201 [`ReturnView`]; `not_returnable`,
-/// `invalid_return`, `unknown_line` refused).
+/// Asks to return units of a delivered order (201: the page reads the order again for its
+/// returns, so the answer's body is not decoded; `not_returnable`, `invalid_return`,
+/// `unknown_line` refused).
 pub async fn request_return(
     number: &str,
     token: Option<&str>,
     body: &ReturnRequest,
     requests: Requests,
-) -> Result<ReturnView, ApiError> {
+) -> Result<(), ApiError> {
     let url = with_token(routes::with_number(routes::ORDER_RETURNS, number), token);
-    request(Request::post(&url), Some(to_json(body)), Some(requests)).await
+    send(Request::post(&url), Some(to_json(body)), Some(requests))
+        .await
+        .map(|_| ())
 }
 
 fn with_token(url: String, token: Option<&str>) -> String {

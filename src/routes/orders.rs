@@ -13,8 +13,8 @@ use omnicart_api::{OrderSummary, OrderView, ShipmentProgress, code};
 
 use crate::api::{self, ApiError, Requests};
 use crate::checkout::guest_token;
-use crate::routes::returns::{ReturnDraft, Returns};
 use crate::format;
+use crate::routes::returns::{ReturnDraft, Returns};
 use crate::store::use_store;
 
 /// Order states a shopper may still cancel from.

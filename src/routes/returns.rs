@@ -92,26 +92,38 @@ fn return_item(view: &OrderView, r: &ReturnView) -> impl IntoView + use<> {
         .iter()
         .filter(|l| !l.service)
         .map(|l| {
-            let name = view.lines.get(l.line as usize).map_or("Item", |o| o.name.as_str());
+            let name = view
+                .lines
+                .get(l.line as usize)
+                .map_or("Item", |o| o.name.as_str());
             format!("{} × {name}", l.quantity)
         })
         .collect();
-    let steps = ["requested", "received", "refunded"];
-    let reached = r.timeline.iter().map(|e| e.state.as_str()).collect::<Vec<_>>();
-    let failed = r.state == "refund_failed";
-    let steps = steps
-        .into_iter()
-        .map(|s| {
-            let done = reached.contains(&s);
-            let label = if s == "refunded" && failed { "Refund failed" } else { state_text(s).split(':').next().unwrap_or(s) };
-            view! { <li class:done=done aria-current=(r.state == s).then_some("step")>{label}</li> }
-        })
-        .collect_view();
+    // The steps as one line of text ("✓ Requested → ✓ Received → Refunded"): a list of
+    // elements would cost the page's Wasm several times as much.
+    let reached = |s: &str| r.timeline.iter().any(|e| e.state == s);
+    let last = if r.state == "refund_failed" {
+        "Refund failed"
+    } else {
+        "Refunded"
+    };
+    let steps = [
+        ("requested", "Requested"),
+        ("received", "Received"),
+        ("refunded", last),
+    ]
+    .iter()
+    .map(|(s, label)| {
+        let done = reached(s) || (*s == "refunded" && r.state == "refund_failed");
+        format!("{}{label}", if done { "✓ " } else { "" })
+    })
+    .collect::<Vec<_>>()
+    .join(" → ");
     view! {
         <li data-testid="return">
             <strong>{items.join(", ")}</strong>" · "{format!("refund {}", format::money(r.total))}
             <p class="status" data-testid="return-state">{state_text(&r.state)}</p>
-            <ol class="return-steps">{steps}</ol>
+            <p class="fine-print">{steps}</p>
         </li>
     }
 }
@@ -124,7 +136,11 @@ pub fn Returns(
     token: Option<String>,
     draft: ReturnDraft,
 ) -> impl IntoView {
-    let list = view.returns.iter().map(|r| return_item(&view, r)).collect_view();
+    let list = view
+        .returns
+        .iter()
+        .map(|r| return_item(&view, r))
+        .collect_view();
     let open = returnable(&view);
     let any = open.iter().any(|n| *n > 0);
     let has_returns = !view.returns.is_empty();
@@ -137,7 +153,11 @@ pub fn Returns(
 
 /// The form's fields checked as the server will: a line, 1 to what is returnable, a reason.
 fn checked(draft: ReturnDraft, open: &[u32]) -> Result<ReturnLineRequest, &'static str> {
-    let line: usize = draft.line.get_untracked().parse().map_err(|_| "Choose the item to return.")?;
+    let line: usize = draft
+        .line
+        .get_untracked()
+        .parse()
+        .map_err(|_| "Choose the item to return.")?;
     let most = open.get(line).copied().unwrap_or(0);
     let quantity: u32 = draft.quantity.get_untracked().trim().parse().unwrap_or(0);
     if quantity == 0 || quantity > most {
@@ -147,14 +167,24 @@ fn checked(draft: ReturnDraft, open: &[u32]) -> Result<ReturnLineRequest, &'stat
     if reason.trim().is_empty() || reason.chars().count() > MAX_REASON {
         return Err("Tell us why you are returning it (up to 500 characters).");
     }
-    Ok(ReturnLineRequest { line: line as u32, quantity, reason })
+    Ok(ReturnLineRequest {
+        line: line as u32,
+        quantity,
+        reason,
+    })
 }
 
 fn refusal(e: &ApiError) -> String {
     match e.code.as_str() {
-        code::NOT_RETURNABLE => "These units cannot be returned: not delivered yet, or already returned.".into(),
-        code::INVALID_RETURN | code::UNKNOWN_LINE => "Check the item, the quantity and the reason.".into(),
-        _ if e.is_offline() => "You seem to be offline: nothing was sent. Try again when you are back online.".into(),
+        code::NOT_RETURNABLE => {
+            "These units cannot be returned: not delivered yet, or already returned.".into()
+        }
+        code::INVALID_RETURN | code::UNKNOWN_LINE => {
+            "Check the item, the quantity and the reason.".into()
+        }
+        _ if e.is_offline() => {
+            "You seem to be offline: nothing was sent. Try again when you are back online.".into()
+        }
         _ => crate::store::capitalize(&e.message),
     }
 }
@@ -178,10 +208,7 @@ fn ReturnForm(
         .filter(|(i, _)| open[*i] > 0)
         .map(|(i, l)| view! { <option value=i.to_string()>{format!("{} ({} can be returned)", l.name, open[i])}</option> })
         .collect_view();
-    let most = {
-        let open = open.clone();
-        move || draft.line.get().parse::<usize>().ok().and_then(|i| open.get(i).copied()).unwrap_or(1)
-    };
+    let most = open.iter().copied().max().unwrap_or(1).to_string();
     let number = view.number.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -203,7 +230,9 @@ fn ReturnForm(
                 Ok(_) => {
                     draft.reason.set(String::new());
                     draft.quantity.set("1".into());
-                    done.set(Some("Return requested: send the items back, we refund on arrival.".into()));
+                    done.set(Some(
+                        "Return requested: send the items back, we refund on arrival.".into(),
+                    ));
                     if let Ok(fresh) = api::order(&number, token.as_deref(), requests).await {
                         order.set(Some(Ok(fresh)));
                     }

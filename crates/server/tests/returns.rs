@@ -532,4 +532,3 @@ async fn the_refunds_of_a_whole_return_are_exactly_what_was_captured_never_more(
         "the shopper is told of each refund: {subjects:?}"
     );
 }
-
