@@ -7,7 +7,7 @@
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
 //! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new
-//! cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored first answers),
+//! cart version), [`orders`] (orders), [`outbox`] (events and their deliveries to webhook endpoints), [`idempotency`] (stored first answers),
 //! [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per email and address).
 //! Nothing here knows about HTTP.
 
@@ -21,6 +21,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
 pub mod orders;
+pub mod outbox;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod tokens;
@@ -86,6 +87,8 @@ pub struct Db {
     writer: Option<Arc<Mutex<()>>>,
     /// Who is told of a cart's new version ([`changes`]).
     changes: Arc<changes::Changes>,
+    /// Woken after a commit that wrote an event ([`outbox`]): this process's dispatcher.
+    events: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -128,6 +131,7 @@ impl Db {
             pool,
             writer: sqlite.then(Arc::default),
             changes,
+            events: Arc::default(),
         })
     }
 
@@ -139,6 +143,11 @@ impl Db {
     /// The feed of cart versions committed on this database ([`changes`]).
     pub fn changes(&self) -> &Arc<changes::Changes> {
         &self.changes
+    }
+
+    /// Notified after each commit that wrote or replayed an event in this process.
+    pub fn events(&self) -> &Arc<tokio::sync::Notify> {
+        &self.events
     }
 
     /// Begins a transaction that will write (see [`WriteTx`]).
@@ -153,6 +162,8 @@ impl Db {
             postgres: self.writer.is_none(),
             changed: None,
             changes: Arc::clone(&self.changes),
+            event_written: false,
+            events: Arc::clone(&self.events),
         })
     }
 }
@@ -183,6 +194,9 @@ pub struct WriteTx {
     /// The cart whose version this transaction raised, and to what.
     changed: Option<(String, i64)>,
     changes: Arc<changes::Changes>,
+    /// Whether this transaction wrote an event: the dispatcher is woken after the commit.
+    event_written: bool,
+    events: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
@@ -193,7 +207,15 @@ impl WriteTx {
         if let Some((id, version)) = &self.changed {
             self.changes.publish(id, *version);
         }
+        if self.event_written {
+            self.events.notify_one();
+        }
         Ok(())
+    }
+
+    /// Records that this transaction wrote an event ([`outbox::append`]).
+    pub(crate) fn event_written(&mut self) {
+        self.event_written = true;
     }
 
     /// Records that `cart_id` is at `version` once this commits: published in this process
