@@ -7,14 +7,12 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use common::receiver::{Receiver, SECRET, Seen, receiver};
 use common::{TestApp, app_with_catalogue, checkout_body};
-use hmac::{Hmac, Mac};
 use omnicart_api::checkout::test_cards;
 use omnicart_engine::Timestamp;
 use omnicart_order::{FulfilmentState, Parcel};
@@ -24,87 +22,10 @@ use omnicart_server::service::webhooks::{Webhooks, spawn_dispatcher};
 use omnicart_server::store::fulfilment::of_order;
 use omnicart_server::store::orders;
 use omnicart_server::store::outbox::{self, NewEvent};
-use serde_json::{Value, json};
-use sha2::Sha256;
+use serde_json::json;
 
 const SKU: &str = "SON-BEAM-30";
-const SECRET: &str = "whsec-test-0123456789abcdef";
 const KEY: &str = "erp-test-key-0123456789abcdef";
-
-/// One request the receiver got.
-#[derive(Clone, Debug)]
-struct Seen {
-    id: String,
-    kind: String,
-    body: Value,
-    /// Whether its signature checked out.
-    signed: bool,
-    /// Whether the receiver answered 2xx.
-    accepted: bool,
-}
-
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    /// Requests refused (500) before the receiver accepts any.
-    fail_first: Arc<AtomicUsize>,
-}
-
-/// What a retailer's receiver does: recompute the HMAC over `<t>.<raw body>` and compare.
-fn verify(header: &str, body: &str) -> bool {
-    let Some((t, v1)) = header
-        .split_once(',')
-        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
-    else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("{t}.{body}").as_bytes());
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    expected == v1
-}
-
-async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let accepted = r
-        .fail_first
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_err();
-    r.seen.lock().unwrap().push(Seen {
-        id: header("omnicart-event-id"),
-        kind: header("omnicart-event-type"),
-        signed: verify(&header("omnicart-signature"), &body),
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        accepted,
-    });
-    if accepted {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-}
-
-/// A receiver on a loopback port: its URL.
-async fn receiver(r: &Receiver) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = axum::Router::new()
-        .route("/hook", axum::routing::post(hook))
-        .with_state(r.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}/hook")
-}
 
 fn webhooks(url: String, max_attempts: i64) -> Webhooks {
     Webhooks {

@@ -39,7 +39,7 @@ use crate::store::{Db, StoreError, WriteTx};
 /// How long a receiver has to answer.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a dispatcher holds a claimed delivery: longer than a send can take.
-const CLAIM_MS: i64 = 30_000;
+const CLAIM_MS: i64 = 15_000;
 /// The longest wait between two attempts.
 pub const MAX_RETRY_MS: i64 = 3_600_000;
 /// Deliveries sent per round, at once (each to a different order or endpoint).
