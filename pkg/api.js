@@ -20,6 +20,8 @@ export const ROUTES = Object.freeze({
   orderCancel: "/api/orders/{number}/cancel",
   fulfilmentOrders: "/api/fulfilment-orders",
   fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
+  integrationEvents: "/api/integration/events",
+  integrationEventReplay: "/api/integration/events/{id}/replay",
   openapi: "/api/openapi.json",
 });
 

@@ -33,7 +33,7 @@ use tokio::task::JoinSet;
 use crate::error::AppError;
 use crate::ids::{hex, now_millis, now_unix};
 use crate::service::orders::order_view;
-use crate::store::outbox::{self, Due, NewEvent};
+use crate::store::outbox::{self, Due, NewEvent, Outcome};
 use crate::store::{Db, StoreError, WriteTx};
 
 /// How long a receiver has to answer.
@@ -156,45 +156,51 @@ pub async fn dispatch_due(
     config: &Arc<Webhooks>,
 ) -> Result<Round, AppError> {
     let now = now_ms();
+    let due = outbox::due(db, now, BATCH).await?;
+    if due.is_empty() {
+        return Ok(Round::default());
+    }
     let mut sends = JoinSet::new();
-    for due in outbox::due(db, now, BATCH).await? {
-        if !outbox::claim(db, &due, now, now + CLAIM_MS).await? {
-            continue;
-        }
+    for due in outbox::claim(db, due, now, now + CLAIM_MS).await? {
         let client = client.clone();
         let config = Arc::clone(config);
         sends.spawn(async move {
             let result = send(&client, &config.secret, &due).await;
-            (due, result)
+            (due, result, now_ms())
         });
     }
     let mut round = Round::default();
+    let mut outcomes = Vec::new();
     while let Some(joined) = sends.join_next().await {
-        let (due, result) = joined.map_err(AppError::internal)?;
-        match result {
+        let (due, result, at) = joined.map_err(AppError::internal)?;
+        let outcome = match result {
             Ok(()) => {
-                let at = now_ms();
-                outbox::delivered(db, &due, at).await?;
                 round.delivered += 1;
                 round.delays_ms.push(at - due.created_ms);
+                Outcome::Delivered(at)
             }
-            Err(e) => {
+            Err(error) => {
                 let attempts = due.attempts + 1;
                 let dead = attempts >= config.max_attempts;
-                let retry_at = now_ms() + config.retry_delay(attempts);
                 tracing::warn!(
                     event = due.event_id,
                     url = due.url,
-                    e,
+                    error,
                     attempts,
                     dead,
                     "webhook not delivered"
                 );
-                outbox::failed(db, &due, retry_at, dead, &e).await?;
                 round.failed += 1;
+                Outcome::Failed {
+                    retry_at_ms: at + config.retry_delay(attempts),
+                    dead,
+                    error,
+                }
             }
-        }
+        };
+        outcomes.push((due, outcome));
     }
+    outbox::record(db, &outcomes).await?;
     Ok(round)
 }
 

@@ -156,8 +156,16 @@ impl Db {
             Some(writer) => Some(Arc::clone(writer).lock_owned().await),
             None => None,
         };
+        // On SQLite `BEGIN IMMEDIATE` takes the database's write lock at once. A deferred
+        // transaction that read first and then writes fails (`SQLITE_BUSY_SNAPSHOT`, no
+        // waiting) when a write outside the turn (a session, a sender's claim) committed
+        // meanwhile; an immediate one makes that write wait for it instead.
+        let tx = match self.writer {
+            Some(_) => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            None => self.pool.begin().await?,
+        };
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx,
             _turn: turn,
             postgres: self.writer.is_none(),
             changed: None,

@@ -2,7 +2,7 @@
 //! `event_deliveries`; migration 0014). [`append`] writes an event in the caller's
 //! transaction, numbered after its order's last one, with one delivery per active endpoint;
 //! the dispatcher ([`crate::service::webhooks`]) reads what is [`due`], [`claim`]s it, and
-//! marks it [`delivered`] or [`failed`] (dead after its last attempt). A rolled-back
+//! [`record`]s how it went (delivered, or failed: dead after its last attempt). A rolled-back
 //! transaction leaves neither event nor delivery.
 
 use omnicart_api::{DeliveryView, EventRecord};
@@ -139,48 +139,78 @@ pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<Due>, StoreErro
         .collect())
 }
 
-/// Claims the delivery until `until_ms` if it is still due at `now_ms`; `false`: another
-/// dispatcher has it (or it was delivered).
-pub async fn claim(db: &Db, due: &Due, now_ms: i64, until_ms: i64) -> Result<bool, StoreError> {
-    let claimed = sqlx::query("UPDATE event_deliveries SET next_attempt_at = $1 WHERE event_id = $2 AND endpoint_id = $3 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $4")
-        .bind(until_ms)
-        .bind(&due.event_id)
-        .bind(&due.endpoint_id)
-        .bind(now_ms)
-        .execute(db.pool())
-        .await?
-        .rows_affected();
-    Ok(claimed == 1)
-}
-
-/// Records the delivery as received by its endpoint, at `at_ms`.
-pub async fn delivered(db: &Db, due: &Due, at_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE event_deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE event_id = $2 AND endpoint_id = $3 AND delivered_at IS NULL")
-        .bind(at_ms)
-        .bind(&due.event_id)
-        .bind(&due.endpoint_id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}
-
-/// Records a failed attempt: tried again at `retry_at_ms`, or, with `dead`, given up (the
-/// dead-letter state: only a replay sends it again).
-pub async fn failed(
+/// Claims each delivery until `until_ms` if it is still due at `now_ms`, in one write
+/// transaction (on SQLite the writers' turn: a write beside it would make a placement's
+/// transaction fail); the ones claimed. One not claimed is another dispatcher's (or was
+/// delivered).
+pub async fn claim(
     db: &Db,
-    due: &Due,
-    retry_at_ms: i64,
-    dead: bool,
-    error: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE event_deliveries SET attempts = attempts + 1, next_attempt_at = $1, dead_at = $2, last_error = $3 WHERE event_id = $4 AND endpoint_id = $5 AND delivered_at IS NULL")
-        .bind(retry_at_ms)
-        .bind(dead.then(now_ms))
-        .bind(error)
-        .bind(&due.event_id)
-        .bind(&due.endpoint_id)
-        .execute(db.pool())
-        .await?;
+    due: Vec<Due>,
+    now_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<Due>, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for d in due {
+        let n = sqlx::query("UPDATE event_deliveries SET next_attempt_at = $1 WHERE event_id = $2 AND endpoint_id = $3 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $4")
+            .bind(until_ms)
+            .bind(&d.event_id)
+            .bind(&d.endpoint_id)
+            .bind(now_ms)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 1 {
+            claimed.push(d);
+        }
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// How one delivery went.
+pub enum Outcome {
+    /// Received by its endpoint at this time (ms).
+    Delivered(i64),
+    /// Refused or unanswered: tried again at `retry_at_ms`, or given up (`dead`, the
+    /// dead-letter state: only a replay sends it again).
+    Failed {
+        retry_at_ms: i64,
+        dead: bool,
+        error: String,
+    },
+}
+
+/// Records how each delivery went, in one write transaction.
+pub async fn record(db: &Db, outcomes: &[(Due, Outcome)]) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    for (due, outcome) in outcomes {
+        match outcome {
+            Outcome::Delivered(at_ms) => {
+                sqlx::query("UPDATE event_deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE event_id = $2 AND endpoint_id = $3 AND delivered_at IS NULL")
+                    .bind(at_ms)
+                    .bind(&due.event_id)
+                    .bind(&due.endpoint_id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            Outcome::Failed {
+                retry_at_ms,
+                dead,
+                error,
+            } => {
+                sqlx::query("UPDATE event_deliveries SET attempts = attempts + 1, next_attempt_at = $1, dead_at = $2, last_error = $3 WHERE event_id = $4 AND endpoint_id = $5 AND delivered_at IS NULL")
+                    .bind(retry_at_ms)
+                    .bind(dead.then(now_ms))
+                    .bind(error)
+                    .bind(&due.event_id)
+                    .bind(&due.endpoint_id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -234,7 +264,7 @@ pub async fn list(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        out.push(record(db, row).await?);
+        out.push(record_of(db, row).await?);
     }
     Ok(out)
 }
@@ -246,7 +276,7 @@ pub async fn get(db: &Db, event_id: &str) -> Result<Option<EventRecord>, StoreEr
         .fetch_optional(db.pool())
         .await?;
     match row {
-        Some(row) => Ok(Some(record(db, row).await?)),
+        Some(row) => Ok(Some(record_of(db, row).await?)),
         None => Ok(None),
     }
 }
@@ -257,7 +287,7 @@ const SELECT: &str = "SELECT o.id, o.topic, \
     (SELECT r.number FROM orders r WHERE r.id = o.aggregate_id), \
     o.seq, o.created_ms, o.payload FROM outbox o";
 
-async fn record(
+async fn record_of(
     db: &Db,
     (id, kind, order_number, sequence, created_at_ms, body): Row,
 ) -> Result<EventRecord, StoreError> {
