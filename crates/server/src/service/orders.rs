@@ -112,7 +112,7 @@ fn refused(e: &OrderError) -> AppError {
 }
 
 /// The order if the caller may open it; "not found" otherwise.
-async fn open(
+pub(crate) async fn open(
     state: &AppState,
     caller: &Caller,
     number: &str,
