@@ -32,9 +32,20 @@ export declare const ROUTES: {
   readonly returnReceive: "/api/returns/{id}/receive";
   readonly returnRefund: "/api/returns/{id}/refund";
   readonly returnRates: "/api/return-rates";
+  /** The order's installation visits (its shopper, or an agent with `X-Integration-Key`). */
+  readonly orderAppointments: "/api/orders/{number}/appointments";
+  readonly orderAppointmentSlots: "/api/orders/{number}/appointment-slots";
+  readonly appointmentReschedule: "/api/orders/{number}/appointments/{id}/reschedule";
+  readonly appointmentCancel: "/api/orders/{number}/appointments/{id}/cancel";
+  readonly appointmentComplaint: "/api/orders/{number}/appointments/{id}/complaint";
+  /** The field-service system's report (`X-Integration-Key`). */
+  readonly appointmentTransitions: "/api/appointments/{id}/transitions";
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
+  /** Staff and integrations: the events sent to the webhook endpoints, and a replay. */
+  readonly integrationEvents: "/api/integration/events";
+  readonly integrationEventReplay: "/api/integration/events/{id}/replay";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -77,6 +88,7 @@ export type ErrorCode =
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked"
   | "not_returnable" | "invalid_return" | "unknown_line" | "disposition_missing" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -214,6 +226,43 @@ export interface FulfilmentLineView { sku: string; quantity: number; rejected?: 
 /** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
  *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
 export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string; pickup_code?: string }
+/** What a webhook endpoint receives (`POST`, JSON), at least once: deduplicate on `id`;
+ *  one order's events come in `sequence` order. Check `Omnicart-Signature`
+ *  (`t=<unix s>,v1=<hex>`): HMAC-SHA256 of `${t}.${rawBody}` under the shared secret. */
+export interface WebhookEvent<D = unknown> {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number; data: D;
+}
+/** `GET /api/integration/events?order=…&state=pending|delivered|dead`, newest first. */
+export interface EventList { events: EventRecord[] }
+export interface EventRecord {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number;
+  /** The JSON text posted and signed. */
+  body: string; deliveries: DeliveryView[];
+}
+export interface DeliveryView {
+  endpoint: string; state: "pending" | "delivered" | "dead"; attempts: number; last_error?: string;
+}
+/** `GET /api/orders/{number}/appointment-slots`: free slots, three weeks from the day after
+ *  the goods arrive, in the address's area. */
+export interface SlotList { area: string; slots: SlotView[] }
+export interface SlotView { day: string; slot: string; free: number }
+/** `POST /api/orders/{number}/appointments`: `line` is the index of a service line of the order. */
+export interface BookRequest { line: number; day: string; slot: string }
+export interface RescheduleRequest { day: string; slot: string }
+export interface ComplaintRequest { reason: string; day: string; slot: string }
+export interface AppointmentList { appointments: AppointmentView[] }
+export interface AppointmentView {
+  id: string; order_number: string; service_sku: string; line: number; area: string;
+  day: string; slot: string; installer: string;
+  state: "booked" | "completed" | "failed" | "cancelled";
+  /** Zero for a repeat visit after a complaint. */
+  charge: Money; repeat_of?: string; complaint?: string; repeat?: string;
+  history: AppointmentEntry[];
+}
+export interface AppointmentEntry { state: string; at: string; reason: string }
+/** `POST /api/appointments/{id}/transitions` (the field-service system): `completed`,
+ *  `failed` or `cancelled`. */
+export interface AppointmentTransition { to: string; reason?: string }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

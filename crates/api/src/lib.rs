@@ -21,20 +21,27 @@ use omnicart_engine::replica::{Base, Operation};
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub mod appointments;
 pub mod checkout;
 pub mod code;
+pub mod events;
 pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod returns;
 pub mod routes;
 
+pub use appointments::{
+    AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
+    ComplaintRequest, RescheduleRequest, SlotList, SlotView,
+};
 pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
     Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
 };
+pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };

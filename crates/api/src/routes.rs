@@ -52,11 +52,29 @@ pub const RETURN_RECEIVE: &str = "/api/returns/{id}/receive";
 pub const RETURN_REFUND: &str = "/api/returns/{id}/refund";
 /// `GET` (integration key): [`crate::ReturnRates`], per product and per customer.
 pub const RETURN_RATES: &str = "/api/return-rates";
+/// `GET` (the order's shopper or an integration): [`crate::AppointmentList`]; `POST`
+/// [`crate::BookRequest`]: 201 [`crate::AppointmentView`].
+pub const ORDER_APPOINTMENTS: &str = "/api/orders/{number}/appointments";
+/// `GET`: [`crate::SlotList`], the free installation slots for the order.
+pub const ORDER_APPOINTMENT_SLOTS: &str = "/api/orders/{number}/appointment-slots";
+/// `POST` [`crate::RescheduleRequest`]: the moved [`crate::AppointmentView`].
+pub const APPOINTMENT_RESCHEDULE: &str = "/api/orders/{number}/appointments/{id}/reschedule";
+/// `POST`: the cancelled [`crate::AppointmentView`].
+pub const APPOINTMENT_CANCEL: &str = "/api/orders/{number}/appointments/{id}/cancel";
+/// `POST` [`crate::ComplaintRequest`]: 201, the repeat visit's [`crate::AppointmentView`].
+pub const APPOINTMENT_COMPLAINT: &str = "/api/orders/{number}/appointments/{id}/complaint";
+/// `POST` [`crate::AppointmentTransition`] (integration key): the installer's report.
+pub const APPOINTMENT_TRANSITIONS: &str = "/api/appointments/{id}/transitions";
 /// `GET` (integration key): [`crate::FulfilmentOrderList`], `?location=…&state=…`.
 pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
 /// [`crate::FulfilmentOrderView`].
 pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
+/// `GET` (integration key): [`crate::EventList`], `?order=…&state=pending|delivered|dead`.
+pub const INTEGRATION_EVENTS: &str = "/api/integration/events";
+/// `POST` (integration key): delivers the event again to every endpoint (a dead one, or one a
+/// receiver lost); answers its [`crate::EventRecord`].
+pub const INTEGRATION_EVENT_REPLAY: &str = "/api/integration/events/{id}/replay";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -108,8 +126,17 @@ pub const ALL: &[Route] = &[
     post(RETURN_RECEIVE),
     post(RETURN_REFUND),
     get(RETURN_RATES),
+    get(ORDER_APPOINTMENTS),
+    post(ORDER_APPOINTMENTS),
+    get(ORDER_APPOINTMENT_SLOTS),
+    post(APPOINTMENT_RESCHEDULE),
+    post(APPOINTMENT_CANCEL),
+    post(APPOINTMENT_COMPLAINT),
+    post(APPOINTMENT_TRANSITIONS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
+    get(INTEGRATION_EVENTS),
+    post(INTEGRATION_EVENT_REPLAY),
     get(OPENAPI),
 ];
 

@@ -519,6 +519,22 @@ async fn the_refunds_of_a_whole_return_are_exactly_what_was_captured_never_more(
         json!({"key": "CBL-OPT-15", "sold": 3, "returned": 3, "rate": "1.0000"})
     );
     assert_eq!(rates.json["customers"][0]["rate"], "1.0000");
+    let order_id = orders::by_number(&state.db, &number)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let events = omnicart_server::store::outbox::list(&state.db, Some(&order_id), None, 100)
+        .await
+        .unwrap();
+    let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    kinds.retain(|k| k.starts_with("return."));
+    kinds.reverse();
+    assert_eq!(
+        kinds,
+        ["return.requested", "return.received", "return.refunded"].repeat(2),
+        "every step of both returns told to the other systems, in order"
+    );
     let mails = omnicart_server::store::mail::due(&state.db, i64::MAX / 2, 100)
         .await
         .unwrap();

@@ -7,6 +7,7 @@
 //! integration endpoint), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
 
+pub mod appointments;
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
@@ -23,6 +24,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod returns;
 pub mod sync;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,8 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(checkout::router())
         .merge(fulfilment::router())
         .merge(returns::router())
+        .merge(appointments::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })

@@ -10,6 +10,7 @@
 //! ([`crate::store::cart_log::LockedCart`]).
 
 pub mod accounts;
+pub mod appointments;
 pub mod carts;
 pub mod checkout;
 pub mod fulfilment;
@@ -22,6 +23,7 @@ pub mod returns;
 pub mod stock;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;
 
 use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};

@@ -16,6 +16,9 @@
 //!   provider leaves the return `refund_failed` and the payment as it was; the retry
 //!   (`POST /api/returns/{id}/refund`, or receiving again) runs the same step with the same
 //!   key, so the provider refunds once. Refunded and refused refunds are mailed.
+//!
+//! Every step writes its `return.<state>` event to the outbox in its own transaction (the
+//! refund's change of the payment writes the order's `order.updated` too).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,7 +36,7 @@ use omnicart_order::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::random_id;
-use crate::service::Caller;
+use crate::service::{Caller, webhooks};
 use crate::store::WriteTx;
 use crate::store::fulfilment as fulfilment_store;
 use crate::store::mail::{self, Mail};
@@ -100,8 +103,10 @@ pub async fn request(
     )
     .await?;
     mail::insert(&mut tx, &order.id, &return_mail(&order.order, &row)).await?;
+    let answer = view(&order.order, &row);
+    webhooks::return_event(&mut tx, &order.id, &answer).await?;
     tx.commit().await?;
-    Ok(view(&order.order, &row))
+    Ok(answer)
 }
 
 /// Units of each order line (by index) that reached the shopper: the goods of the order's
@@ -210,6 +215,10 @@ pub async fn receive(
         .receive(&body.location, &dispositions, request)
         .map_err(|e| refused(&e))?;
     if moved {
+        let order = orders::lock_by_id(&mut tx, &row.order_id)
+            .await?
+            .ok_or_else(|| AppError::internal("a return without its order"))?;
+        webhooks::return_event(&mut tx, &row.order_id, &view(&order.order, &row)).await?;
         for line in row
             .ret
             .lines()
@@ -281,8 +290,10 @@ pub async fn refund(
     }
     store::update(&mut tx, &row, false).await?;
     mail::insert(&mut tx, &order.id, &return_mail(&order.order, &row)).await?;
+    let answer = view(&order.order, &row);
+    webhooks::return_event(&mut tx, &order.id, &answer).await?;
     tx.commit().await?;
-    Ok(view(&order.order, &row))
+    Ok(answer)
 }
 
 fn refused(e: &ReturnError) -> AppError {
