@@ -31,6 +31,7 @@ fn options(snapshot: &Snapshot, cart: &Cart, to: &Destination, now: Timestamp) -
         promotions: &goods.delivery_promotions,
         stock: None,
         gifts: &[],
+        exclude: &[],
     };
     delivery_options(snapshot, cart, &request)
         .unwrap()
