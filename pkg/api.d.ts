@@ -28,6 +28,7 @@ export declare const ROUTES: {
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
+  readonly fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -65,7 +66,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -172,6 +173,16 @@ export interface FulfilmentLineView { sku: string; quantity: number; rejected?: 
 /** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
  *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
 export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string; pickup_code?: string }
+/** `POST /api/fulfilment-orders/{id}/rejections`: `lines` index the fulfilment order's lines.
+ *  Each is sourced again without that location, or cancelled and never charged. */
+export interface RejectionRequest { lines: number[]; reason: "short_pick" | "damage" }
+export interface RejectionReply {
+  fulfilment_order: FulfilmentOrderView; resourced: ResourcedLine[]; cancelled: CancelledLine[];
+  /** The order's new promise: the latest delivery of its shipments still going. */
+  latest_delivery?: string;
+}
+export interface ResourcedLine { sku: string; quantity: number; location: string; fulfilment_order_id: string }
+export interface CancelledLine { sku: string; quantity: number; amount: Money }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

@@ -92,6 +92,10 @@ pub const INVALID_TRANSITION: &str = "invalid_transition";
 pub const UNKNOWN_STATE: &str = "unknown_state";
 /// Shipping without a carrier or tracking number. 422.
 pub const PARCEL_MISSING: &str = "parcel_missing";
+/// A rejection naming no line, or a line the fulfilment order does not have. 422.
+pub const UNKNOWN_LINE: &str = "unknown_line";
+/// A rejection's `reason` that is not `short_pick` or `damage`. 422.
+pub const UNKNOWN_REASON: &str = "unknown_reason";
 /// Collecting with a pickup code that is not the one sent to the shopper (or none); each
 /// wrong code counts towards `pickup_locked`. 409.
 pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";

@@ -27,6 +27,7 @@ pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
+pub mod supply;
 
 pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
@@ -37,6 +38,7 @@ pub use checkout::{
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };
+pub use supply::{CancelledLine, RejectionReply, RejectionRequest, ResourcedLine};
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by
 /// sign-in and sign-up, cleared by sign-out). Browsers send it by themselves.

@@ -38,6 +38,7 @@ use crate::{
     FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
     SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
 };
+use crate::{RejectionReply, RejectionRequest};
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
@@ -148,6 +149,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
+    add::<RejectionRequest>(&mut all);
+    add::<RejectionReply>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -659,6 +662,27 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 ],
             ),
             refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::FULFILMENT_REJECTIONS),
+        summary: "A location rejects lines (short pick, damage) before anything leaves it: each \
+                  is sourced again by the engine without that location, its reservation moved \
+                  and the shopper mailed the new promise; a line nowhere can fill is cancelled \
+                  and never captured. A line already rejected changes nothing.",
+        access: Access::Integration,
+        params: &[FULFILMENT_ID],
+        body: Some(named::<RejectionRequest>),
+        answers: &[ok(
+            200,
+            "Where the rejected lines went",
+            named::<RejectionReply>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION]),
+            refused(422, &[code::UNKNOWN_LINE, code::UNKNOWN_REASON]),
         ],
     },
     Endpoint {

@@ -46,6 +46,9 @@ pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
 /// [`crate::FulfilmentOrderView`].
 pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
+/// `POST` [`crate::RejectionRequest`] (integration key): the location rejects lines, which
+/// are sourced again elsewhere or cancelled; answers the [`crate::RejectionReply`].
+pub const FULFILMENT_REJECTIONS: &str = "/api/fulfilment-orders/{id}/rejections";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -95,6 +98,7 @@ pub const ALL: &[Route] = &[
     post(ORDER_CANCEL),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
+    post(FULFILMENT_REJECTIONS),
     get(OPENAPI),
 ];
 

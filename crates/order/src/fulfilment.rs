@@ -331,6 +331,28 @@ impl FulfilmentOrder {
         Ok(fresh)
     }
 
+    /// Adds units re-sourced from another location: to its line of that SKU, or as a new
+    /// line. Only while `open` (nothing picked yet), else `RejectTooLate`'s sibling refusal:
+    /// the caller opens a new fulfilment order instead.
+    pub fn join(&mut self, sku: &str, quantity: u32) -> Result<(), FulfilmentError> {
+        if self.state != Open {
+            return Err(FulfilmentError::RejectTooLate(self.state.name()));
+        }
+        match self
+            .lines
+            .iter_mut()
+            .find(|l| l.sku == sku && l.rejected.is_none())
+        {
+            Some(line) => line.quantity = line.quantity.saturating_add(quantity),
+            None => self.lines.push(FulfilmentLine {
+                sku: sku.to_owned(),
+                quantity,
+                rejected: None,
+            }),
+        }
+        Ok(())
+    }
+
     /// The shopper collects with a code; `code_matches` is the server's comparison of the code
     /// with the stored digest. A wrong code counts; after [`MAX_PICKUP_ATTEMPTS`] every code
     /// is refused.
@@ -393,6 +415,25 @@ mod tests {
             tracking_number: "00340434".into(),
             label: "zpl".into(),
         }
+    }
+
+    #[test]
+    fn re_sourced_units_join_an_open_order_only() {
+        let mut o = order(FulfilmentKind::Ship);
+        assert_eq!(o.join("SKU-1", 3), Ok(()));
+        assert_eq!(o.join("SKU-9", 1), Ok(()));
+        let units: Vec<(&str, u32)> = o
+            .lines()
+            .iter()
+            .map(|l| (l.sku.as_str(), l.quantity))
+            .collect();
+        assert_eq!(units, [("SKU-1", 5), ("SKU-2", 1), ("SKU-9", 1)]);
+        o.transition(Picking, staff()).unwrap();
+        assert!(
+            o.join("SKU-1", 1).is_err(),
+            "a picking order takes no new units"
+        );
+        assert_eq!(o.lines()[0].quantity, 5);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod headers;
 pub mod integration;
 pub mod openapi;
 pub mod request_id;
+pub mod supply;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(auth::router())
         .merge(checkout::router())
         .merge(fulfilment::router())
+        .merge(supply::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })

@@ -18,6 +18,7 @@ pub mod live;
 pub mod mail;
 pub mod orders;
 pub mod pickup;
+pub mod resourcing;
 pub mod stock;
 pub mod sync;
 pub mod tokens;

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod orders;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod supply;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -1,0 +1,124 @@
+//! Routing after placement: moving an order's reserved units from one location to others,
+//! giving back units nobody can ship, and the cancelled lines (`line_cancellations`,
+//! migration 0013). SQL only; the rules are `crate::service::resourcing`'s.
+
+use crate::ids::{now_unix, random_id};
+use crate::store::{StoreError, WriteTx};
+
+/// Locks the stock rows of `skus` at every location, in (location, SKU) order as placement
+/// locks them, so a re-sourcing and a placement sharing records wait instead of deadlocking
+/// (PostgreSQL; SQLite's writer turn already serializes writers).
+pub async fn lock_stock(tx: &mut WriteTx, skus: &[&str]) -> Result<(), StoreError> {
+    if skus.is_empty() || tx.conn().backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=skus.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT location FROM stock WHERE sku IN ({}) ORDER BY location, sku FOR UPDATE",
+        placeholders.join(", ")
+    );
+    let mut lock = sqlx::query(&sql);
+    for sku in skus {
+        lock = lock.bind(*sku);
+    }
+    lock.fetch_all(tx.conn()).await?;
+    Ok(())
+}
+
+/// Gives back `quantity` units of `sku` that the attempt holds at `location` (its
+/// reservation row shrinks, and goes when empty). `false`: it held fewer (nothing changed).
+pub async fn release_units(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    location: &str,
+    sku: &str,
+    quantity: i64,
+) -> Result<bool, StoreError> {
+    let held = sqlx::query("UPDATE stock_reservations SET quantity = quantity - $1 WHERE attempt_id = $2 AND location = $3 AND sku = $4 AND quantity >= $1")
+        .bind(quantity)
+        .bind(attempt_id)
+        .bind(location)
+        .bind(sku)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if held != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM stock_reservations WHERE attempt_id = $1 AND location = $2 AND sku = $3 AND quantity = 0")
+        .bind(attempt_id)
+        .bind(location)
+        .bind(sku)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE stock SET reserved = reserved - $1 WHERE location = $2 AND sku = $3")
+        .bind(quantity)
+        .bind(location)
+        .bind(sku)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Reserves `quantity` units of `sku` at `location` for the attempt, if the record can
+/// promise them (the placement's condition). `false`: it cannot (nothing changed).
+pub async fn reserve_units(
+    tx: &mut WriteTx,
+    attempt_id: &str,
+    location: &str,
+    sku: &str,
+    quantity: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE stock SET reserved = reserved + $1 WHERE location = $2 AND sku = $3 AND on_hand - reserved - safety >= $1")
+        .bind(quantity)
+        .bind(location)
+        .bind(sku)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if updated != 1 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO stock_reservations (attempt_id, location, sku, quantity) VALUES ($1, $2, $3, $4) ON CONFLICT (attempt_id, location, sku) DO UPDATE SET quantity = stock_reservations.quantity + excluded.quantity")
+        .bind(attempt_id)
+        .bind(location)
+        .bind(sku)
+        .bind(quantity)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// A cancelled line's units, as recorded.
+pub struct Cancellation<'a> {
+    pub order_id: &'a str,
+    pub fulfilment_id: &'a str,
+    pub sku: &'a str,
+    pub quantity: i64,
+    pub amount_minor: i64,
+}
+
+pub async fn insert_cancellation(tx: &mut WriteTx, c: &Cancellation<'_>) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO line_cancellations (id, order_id, fulfilment_id, sku, quantity, amount_minor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(random_id("lcx_"))
+        .bind(c.order_id)
+        .bind(c.fulfilment_id)
+        .bind(c.sku)
+        .bind(c.quantity)
+        .bind(c.amount_minor)
+        .bind(now_unix())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The sum of the order's cancelled amounts, in minor units.
+pub async fn cancelled_minor(tx: &mut WriteTx, order_id: &str) -> Result<i64, StoreError> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM line_cancellations WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(sum.unwrap_or(0))
+}
