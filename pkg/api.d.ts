@@ -29,6 +29,7 @@ export declare const ROUTES: {
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
   readonly fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections";
+  readonly inventory: "/api/inventory";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -66,7 +67,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -183,6 +184,12 @@ export interface RejectionReply {
 }
 export interface ResourcedLine { sku: string; quantity: number; location: string; fulfilment_order_id: string }
 export interface CancelledLine { sku: string; quantity: number; amount: Money }
+/** `PUT /api/inventory`: each record replaces a location's on-hand count and incoming supply
+ *  of a SKU (absolute: a resent feed changes nothing). All records or none. */
+export interface InventoryFeed { records: InventoryRecord[] }
+export interface InventoryRecord { location: string; sku: string; on_hand: number; incoming?: IncomingSupply[] }
+export interface IncomingSupply { date: string; quantity: number }
+export interface InventoryReply { updated: number; unchanged: number }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

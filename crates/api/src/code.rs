@@ -96,6 +96,9 @@ pub const PARCEL_MISSING: &str = "parcel_missing";
 pub const UNKNOWN_LINE: &str = "unknown_line";
 /// A rejection's `reason` that is not `short_pick` or `damage`. 422.
 pub const UNKNOWN_REASON: &str = "unknown_reason";
+/// An inventory record with a negative or too large count, a bad date, too many arrivals, or
+/// too many records in one request; or one (location, SKU) twice. 422.
+pub const INVALID_STOCK: &str = "invalid_stock";
 /// Collecting with a pickup code that is not the one sent to the shopper (or none); each
 /// wrong code counts towards `pickup_locked`. 409.
 pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";

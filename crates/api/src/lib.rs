@@ -38,7 +38,10 @@ pub use checkout::{
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };
-pub use supply::{CancelledLine, RejectionReply, RejectionRequest, ResourcedLine};
+pub use supply::{
+    CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,
+    RejectionRequest, ResourcedLine,
+};
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by
 /// sign-in and sign-up, cleared by sign-out). Browsers send it by themselves.

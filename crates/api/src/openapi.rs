@@ -32,13 +32,13 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::checkout::{
     ChallengeCompletion, ChallengeReply, IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY_BYTES, test_cards,
 };
-use crate::routes::{self, Route, get, post};
+use crate::routes::{self, Route, get, post, put};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
     FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
     SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
 };
-use crate::{RejectionReply, RejectionRequest};
+use crate::{InventoryFeed, InventoryReply, RejectionReply, RejectionRequest};
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
@@ -55,7 +55,8 @@ pub fn document() -> OpenApi {
         let method = match endpoint.route.method {
             "GET" => HttpMethod::Get,
             "POST" => HttpMethod::Post,
-            other => unreachable!("routes::ALL has only GET and POST, not {other}"),
+            "PUT" => HttpMethod::Put,
+            other => unreachable!("routes::ALL has only GET, POST and PUT, not {other}"),
         };
         paths.add_path_operation(endpoint.route.path, vec![method], endpoint.operation());
     }
@@ -151,6 +152,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<TransitionRequest>(&mut all);
     add::<RejectionRequest>(&mut all);
     add::<RejectionReply>(&mut all);
+    add::<InventoryFeed>(&mut all);
+    add::<InventoryReply>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -683,6 +686,23 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(404, &[code::NOT_FOUND]),
             refused(409, &[code::INVALID_TRANSITION]),
             refused(422, &[code::UNKNOWN_LINE, code::UNKNOWN_REASON]),
+        ],
+    },
+    Endpoint {
+        route: put(routes::INVENTORY),
+        summary: "The inventory feed (ERP, WMS, point of sale): each record replaces a location's \
+                  on-hand count and incoming supply of a SKU; reservations stay. All records or \
+                  none; a resent feed changes nothing.",
+        access: Access::Integration,
+        params: &[],
+        body: Some(named::<InventoryFeed>),
+        answers: &[ok(200, "What the feed changed", named::<InventoryReply>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(
+                422,
+                &["unknown_location", "unknown_sku", code::INVALID_STOCK],
+            ),
         ],
     },
     Endpoint {

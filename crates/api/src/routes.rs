@@ -49,6 +49,9 @@ pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transition
 /// `POST` [`crate::RejectionRequest`] (integration key): the location rejects lines, which
 /// are sourced again elsewhere or cancelled; answers the [`crate::RejectionReply`].
 pub const FULFILMENT_REJECTIONS: &str = "/api/fulfilment-orders/{id}/rejections";
+/// `PUT` [`crate::InventoryFeed`] (integration key): on-hand counts and incoming supply per
+/// location and SKU; answers the [`crate::InventoryReply`].
+pub const INVENTORY: &str = "/api/inventory";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -76,6 +79,14 @@ pub const fn post(path: &'static str) -> Route {
     }
 }
 
+/// `PUT` on `path`.
+pub const fn put(path: &'static str) -> Route {
+    Route {
+        method: "PUT",
+        path,
+    }
+}
+
 /// Every route the API answers, in the order the OpenAPI document lists them. A route added
 /// to a server router must be added here (the server refuses to build otherwise) and to the
 /// document (its test fails otherwise).
@@ -99,6 +110,7 @@ pub const ALL: &[Route] = &[
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
     post(FULFILMENT_REJECTIONS),
+    put(INVENTORY),
     get(OPENAPI),
 ];
 
@@ -132,7 +144,7 @@ mod tests {
     fn every_listed_route_is_once_under_the_prefix() {
         for (i, route) in super::ALL.iter().enumerate() {
             assert!(route.path.starts_with(super::PREFIX), "{route:?}");
-            assert!(matches!(route.method, "GET" | "POST"), "{route:?}");
+            assert!(matches!(route.method, "GET" | "POST" | "PUT"), "{route:?}");
             assert!(!super::ALL[..i].contains(route), "{route:?} twice");
         }
         assert!(super::is_listed(super::CHECKOUT));

@@ -1,6 +1,7 @@
-//! Routing after placement (issue 16): a location rejecting lines of its fulfilment order,
-//! and what became of them (sourced again elsewhere, or cancelled and never charged). These
-//! endpoints take the integration key (`crate::INTEGRATION_KEY_HEADER`).
+//! Routing after placement and supply (issue 16): a location rejecting lines of its
+//! fulfilment order, and what became of them (sourced again elsewhere, or cancelled and never
+//! charged); the inventory feed. These endpoints take the integration key
+//! (`crate::INTEGRATION_KEY_HEADER`).
 
 use omnicart_engine::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -51,4 +52,56 @@ pub struct RejectionReply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Timestamp>))]
     pub latest_delivery: Option<Timestamp>,
+}
+
+/// Most records in one inventory feed request (a bigger feed is sent in parts).
+pub const MAX_INVENTORY_RECORDS: usize = 500;
+/// Most units one record may count on hand or in one arrival.
+pub const MAX_STOCK_UNITS: i64 = 1_000_000_000;
+/// Most arrivals listed for one record.
+pub const MAX_INCOMING: usize = 32;
+
+/// `PUT /api/inventory`: what an ERP, WMS or point of sale counts, per location and SKU. Each
+/// record replaces the record's on-hand count and its incoming supply (absolute values, so a
+/// resent feed changes nothing); reservations and safety stock are the server's and stay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InventoryFeed {
+    pub records: Vec<InventoryRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InventoryRecord {
+    /// A location of the catalogue's network.
+    pub location: String,
+    /// A goods SKU of the catalogue.
+    pub sku: String,
+    /// Units on the shelf, 0 to [`MAX_STOCK_UNITS`].
+    pub on_hand: i64,
+    /// Arrivals expected (purchase orders, transfers); none if absent.
+    #[serde(default)]
+    pub incoming: Vec<IncomingSupply>,
+}
+
+/// Units expected at the location on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IncomingSupply {
+    /// `2026-12-04`.
+    pub date: String,
+    /// 1 to [`MAX_STOCK_UNITS`].
+    pub quantity: i64,
+}
+
+/// What a feed changed: records whose count or arrivals differed (or were new), and records
+/// already as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InventoryReply {
+    pub updated: u32,
+    pub unchanged: u32,
 }

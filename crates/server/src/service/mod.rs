@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod carts;
 pub mod checkout;
 pub mod fulfilment;
+pub mod inventory;
 pub mod limits;
 pub mod live;
 pub mod mail;

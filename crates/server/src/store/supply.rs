@@ -1,9 +1,12 @@
-//! Routing after placement: moving an order's reserved units from one location to others,
-//! giving back units nobody can ship, and the cancelled lines (`line_cancellations`,
-//! migration 0013). SQL only; the rules are `crate::service::resourcing`'s.
+//! Routing after placement and supply: moving an order's reserved units from one location to
+//! others, giving back units nobody can ship, the cancelled lines (`line_cancellations`,
+//! migration 0013), and the inventory feed's writes. SQL only; the rules are
+//! `crate::service::resourcing`'s and `crate::service::inventory`'s.
+
+use omnicart_engine::fulfilment::Incoming;
 
 use crate::ids::{now_unix, random_id};
-use crate::store::{StoreError, WriteTx};
+use crate::store::{StoreError, WriteTx, to_json};
 
 /// Locks the stock rows of `skus` at every location, in (location, SKU) order as placement
 /// locks them, so a re-sourcing and a placement sharing records wait instead of deadlocking
@@ -121,4 +124,32 @@ pub async fn cancelled_minor(tx: &mut WriteTx, order_id: &str) -> Result<i64, St
     .fetch_one(tx.conn())
     .await?;
     Ok(sum.unwrap_or(0))
+}
+
+/// One stock record as a feed sets it.
+pub struct FeedRecord<'a> {
+    pub location: &'a str,
+    pub sku: &'a str,
+    pub on_hand: i64,
+    /// Ascending by date, one entry per date.
+    pub incoming: Vec<Incoming>,
+}
+
+/// Sets each record's on-hand count and incoming supply (a new record starts with nothing
+/// reserved), in (location, SKU) order; a record already so is not written. How many were
+/// written.
+pub async fn apply_feed(tx: &mut WriteTx, records: &[FeedRecord<'_>]) -> Result<u32, StoreError> {
+    let mut written = 0;
+    for r in records {
+        let changed = sqlx::query("INSERT INTO stock (location, sku, on_hand, incoming) VALUES ($1, $2, $3, $4) ON CONFLICT (location, sku) DO UPDATE SET on_hand = excluded.on_hand, incoming = excluded.incoming WHERE stock.on_hand <> excluded.on_hand OR stock.incoming <> excluded.incoming")
+            .bind(r.location)
+            .bind(r.sku)
+            .bind(r.on_hand)
+            .bind(to_json(&r.incoming)?)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        written += u32::from(changed > 0);
+    }
+    Ok(written)
 }
