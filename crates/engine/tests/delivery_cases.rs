@@ -365,12 +365,16 @@ fn live_stock_keeps_the_snapshot_limits() {
     assert!(StockLevels::new(snapshot.network(), [], huge).is_err());
 }
 
-/// The shipments' (location, SKU, units) of every option for `cart`, sourced without the
-/// `exclude`d locations; the services refused, by code.
-fn sourced_without(
-    cart: &[(&str, u32)],
-    exclude: &[&str],
-) -> (Vec<(String, String, u32)>, Vec<(String, String)>) {
+/// What every option for a cart ships, and why services refused it.
+struct Sourced {
+    /// Per shipment line of every option: (location, SKU, units).
+    shipped: Vec<(String, String, u32)>,
+    /// The refusing services' codes.
+    refused: Vec<String>,
+}
+
+/// The options for `cart`, sourced without the `exclude`d locations.
+fn sourced_without(cart: &[(&str, u32)], exclude: &[&str]) -> Sourced {
     let snapshot = snapshot(&[]);
     let mut c = Cart::new();
     for (sku, quantity) in cart {
@@ -405,21 +409,17 @@ fn sourced_without(
                 .map(|l| (s.location.clone(), l.sku.as_str().to_owned(), l.quantity))
         })
         .collect();
-    let refused = quote
-        .unavailable
-        .iter()
-        .map(|u| (u.service_id.clone(), u.code.clone()))
-        .collect();
-    (shipped, refused)
+    let refused = quote.unavailable.iter().map(|u| u.code.clone()).collect();
+    Sourced { shipped, refused }
 }
 
 #[test]
 fn an_excluded_location_ships_nothing_and_the_rest_of_the_network_takes_the_line() {
     // Every option ships BOX from wh-north, the nearest holder (the first case above).
-    let (all, _) = sourced_without(&[("BOX", 1)], &[]);
+    let all = sourced_without(&[("BOX", 1)], &[]).shipped;
     assert!(!all.is_empty() && all.iter().all(|(l, _, _)| l == "wh-north"));
     // Without it, wh-south (5 on hand) takes the unit in every option.
-    let (moved, _) = sourced_without(&[("BOX", 1)], &["wh-north"]);
+    let moved = sourced_without(&[("BOX", 1)], &["wh-north"]).shipped;
     assert!(!moved.is_empty());
     assert!(
         moved
@@ -428,10 +428,11 @@ fn an_excluded_location_ships_nothing_and_the_rest_of_the_network_takes_the_line
     );
     // 7 units: wh-south holds 5 and store-city 1, so without wh-north no service can bring
     // them: refused as `no_stock`, never fewer units.
-    let (none, refused) = sourced_without(&[("BOX", 7)], &["wh-north"]);
-    assert!(none.is_empty(), "{none:?}");
+    let none = sourced_without(&[("BOX", 7)], &["wh-north"]);
+    assert!(none.shipped.is_empty(), "{:?}", none.shipped);
     assert!(
-        refused.iter().any(|(_, code)| code == "no_stock"),
-        "{refused:?}"
+        none.refused.iter().any(|c| c == "no_stock"),
+        "{:?}",
+        none.refused
     );
 }
