@@ -322,3 +322,33 @@ async fn rejections_are_refused_clearly() {
     // Nothing moved.
     assert_eq!(held(&state, BAD_HERSFELD, BEAM).await, (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_rejections_racing_for_the_last_unit_elsewhere_move_it_once() {
+    // Two orders of one beam from Bad Hersfeld; Dortmund has one left for whichever of the two
+    // rejections comes first. The other is cancelled: no unit is promised twice.
+    let (app, state) = keyed_app(|j| stock_of(j, BEAM, &[(BAD_HERSFELD, 2), (DORTMUND, 1)])).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (order_id, _) = placed(&app, &state, &[(BEAM, 1)]).await;
+        let row = of_order(&state.db, &order_id).await.unwrap().remove(0);
+        assert_eq!(row.fulfilment.location, BAD_HERSFELD);
+        ids.push(row.id);
+    }
+    let at = omnicart_engine::Timestamp::from_unix(omnicart_server::ids::now_unix());
+    let request = || omnicart_api::RejectionRequest {
+        lines: vec![0],
+        reason: "short_pick".into(),
+    };
+    use omnicart_server::service::resourcing::reject as reject_now;
+    let (a, b) = tokio::join!(
+        reject_now(&state, "wms", &ids[0], request(), at),
+        reject_now(&state, "wms", &ids[1], request(), at)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let moved = a.resourced.len() + b.resourced.len();
+    let cancelled = a.cancelled.len() + b.cancelled.len();
+    assert_eq!((moved, cancelled), (1, 1), "{a:?} {b:?}");
+    assert_eq!(held(&state, DORTMUND, BEAM).await, (1, 1));
+    assert_eq!(held(&state, BAD_HERSFELD, BEAM).await, (0, 0));
+}
