@@ -192,9 +192,11 @@ async fn a_rejected_line_moves_to_the_next_location_with_its_reservation_and_a_n
     // The shopper is told.
     let sent = mails(&state, &order_id).await;
     assert_eq!(sent.len(), mails_before + 1);
+    let window = format!("now arrives: {}.", planned[1].label);
     assert!(
         sent.iter()
-            .any(|(s, t)| s.contains("change to your delivery") && t.contains(BEAM))
+            .any(|(s, t)| s.contains("change to your delivery") && t.contains(&window)),
+        "{sent:?}"
     );
 
     // A replay moves nothing.
@@ -351,4 +353,39 @@ async fn two_rejections_racing_for_the_last_unit_elsewhere_move_it_once() {
     assert_eq!((moved, cancelled), (1, 1), "{a:?} {b:?}");
     assert_eq!(held(&state, DORTMUND, BEAM).await, (1, 1));
     assert_eq!(held(&state, BAD_HERSFELD, BEAM).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_pickup_orders_rejected_line_is_cancelled_and_voided() {
+    // Collected in one store: its lines are not sent from elsewhere (rule 4).
+    const STORE: &str = "store-berlin-alexanderplatz";
+    let (app, state) = keyed_app(|j| stock_of(j, BEAM, &[(STORE, 2), (DORTMUND, 5)])).await;
+    let cart = app.anonymous_cart().await;
+    let ops = json!([
+        {"op": "add", "sku": BEAM, "quantity": 1},
+        {"op": "choose_delivery", "pickup": STORE}
+    ]);
+    app.edit_now(&cart, &ops, None).await;
+    let total = app.server_total(&cart, None).await;
+    let mut body: Value =
+        serde_json::from_str(&checkout_body(&cart, &total, test_cards::SUCCESS)).unwrap();
+    body.as_object_mut().unwrap().remove("shipping_address");
+    let reply = app.checkout("k-pickup", &body.to_string(), None).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
+    let number = reply.json["order"]["number"].as_str().unwrap();
+    let order = orders::by_number(&state.db, number).await.unwrap().unwrap();
+    let row = of_order(&state.db, &order.id).await.unwrap().remove(0);
+    assert_eq!(held(&state, STORE, BEAM).await, (1, 1));
+    let reply = reject(&app, &row.id, &json!({"lines": [0], "reason": "damage"})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert!(reply.json["resourced"].as_array().unwrap().is_empty());
+    assert_eq!(reply.json["cancelled"][0]["quantity"], 1);
+    assert_eq!(held(&state, STORE, BEAM).await, (0, 0));
+    assert_eq!(held(&state, DORTMUND, BEAM).await, (0, 0));
+    let order = orders::by_number(&state.db, number)
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    assert_eq!(order.status.state(), OrderState::Cancelled);
 }

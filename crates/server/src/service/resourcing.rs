@@ -423,7 +423,7 @@ async fn settle(
         held::release(tx, &order.attempt_id, ORDERED, CANCELLED).await?;
         orders::outbox(tx, "order.cancelled", &order.id, &order.order).await?;
     }
-    let mail = notice(&order.order, outcome, promise(&order.order, &rows));
+    let mail = notice(&order.order, outcome, promised_label(&order.order, &rows));
     mail::insert(tx, &order.id, &mail).await?;
     Ok(())
 }
@@ -432,20 +432,33 @@ fn live(state: FulfilmentState) -> bool {
     !matches!(state, FulfilmentState::Rejected | FulfilmentState::Expired)
 }
 
-/// The order's promise: the latest delivery of the shipments whose fulfilment orders are
-/// still going (shipment `seq` is fulfilment order `seq`).
-fn promise(order: &Order, rows: &[FulfilmentRow]) -> Option<Timestamp> {
+/// The planned shipments whose fulfilment orders are still going and ship something
+/// (shipment `seq` is fulfilment order `seq`).
+fn going<'o>(order: &'o Order, rows: &[FulfilmentRow]) -> Vec<&'o PlannedShipment> {
     rows.iter()
         .filter(|r| live(r.fulfilment.state()))
         .filter_map(|r| usize::try_from(r.seq).ok())
         .filter_map(|i| order.fulfilment.shipments.get(i))
         .filter(|s| !s.lines.is_empty())
-        .map(|s| s.latest)
-        .max()
+        .collect()
+}
+
+/// The order's promise: the latest delivery of the shipments still going.
+fn promise(order: &Order, rows: &[FulfilmentRow]) -> Option<Timestamp> {
+    going(order, rows).iter().map(|s| s.latest).max()
+}
+
+/// The promise as the shopper reads it: the window label of the shipment arriving last
+/// ("Tue 24 Nov – Thu 26 Nov").
+fn promised_label(order: &Order, rows: &[FulfilmentRow]) -> Option<String> {
+    going(order, rows)
+        .into_iter()
+        .max_by_key(|s| s.latest)
+        .map(|s| s.label.clone())
 }
 
 /// The shopper's mail: the new promise, and what was cancelled and not charged.
-fn notice(order: &Order, outcome: &Outcome, latest: Option<Timestamp>) -> Mail {
+fn notice(order: &Order, outcome: &Outcome, latest: Option<String>) -> Mail {
     let number = order.number.to_string();
     let mut text = format!("Hello {},\n\n", order.contact.name);
     for r in &outcome.resourced {
@@ -461,7 +474,7 @@ fn notice(order: &Order, outcome: &Outcome, latest: Option<Timestamp>) -> Mail {
         ));
     }
     match latest {
-        Some(latest) => text.push_str(&format!("\nYour order now arrives by {latest}.\n")),
+        Some(window) => text.push_str(&format!("\nYour order now arrives: {window}.\n")),
         None => text.push_str("\nNothing is left to send: the order is cancelled.\n"),
     }
     let html = format!("<pre>{}</pre>", escape(&text));
