@@ -13,7 +13,10 @@
 //! totals (net after discounts, plus tax: `line.total × units ÷ line.quantity`, in minor
 //! units), the first parcel to ship adds the delivery charge, and the last parcel to ship
 //! captures what is left of the authorization, so the captures sum exactly to the order's
-//! total (rounding and attached services land on the last parcel).
+//! total (rounding and attached services land on the last parcel). Lines cancelled after
+//! placement (`crate::service::resourcing`, rule 4) are the exception: the last parcel leaves
+//! their recorded amounts uncaptured and releases them (`void:cancelled:{attempt}`), so the
+//! captures sum to the total less what was cancelled.
 
 use axum::http::StatusCode;
 use omnicart_api::{
@@ -121,8 +124,7 @@ pub async fn apply(
             // A parcel is captured when it ships, a pickup when the shopper collects it.
             FulfilmentState::Shipped | FulfilmentState::Collected => {
                 let cancelled = supply::cancelled_minor(&mut tx, &row.order_id).await?;
-                let parcel = (&mut row, siblings.as_slice());
-                changed |= capture(state, parcel, &mut order, cancelled, at).await?
+                changed |= capture(state, &mut row, &siblings, &mut order, cancelled, at).await?
             }
             FulfilmentState::ReadyForPickup => {
                 code_hash = Some(pickup::issue(&mut tx, &row).await?);
@@ -168,7 +170,8 @@ pub(crate) fn follow(
 /// cancelled by re-sourcing) uncaptured and releases it (`crate::service::resourcing`).
 async fn capture(
     state: &AppState,
-    (row, siblings): (&mut FulfilmentRow, &[&FulfilmentRow]),
+    row: &mut FulfilmentRow,
+    siblings: &[&FulfilmentRow],
     order: &mut OrderRow,
     cancelled_minor: i64,
     at: Timestamp,
