@@ -30,6 +30,8 @@ export declare const ROUTES: {
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
   readonly fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections";
   readonly inventory: "/api/inventory";
+  readonly fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions";
+  readonly orderSubstitution: "/api/orders/{number}/substitutions/{id}";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -67,7 +69,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "substitute_unavailable" | "substitution_decided" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -148,6 +150,8 @@ export interface OrderView {
   shipping_address?: PostalAddress;
   totals: OrderTotals;
   payment: PaymentView;
+  /** Substitutes a location proposed, and the shopper's answers (absent: none). */
+  substitutions?: SubstitutionView[];
 }
 export interface TimelineEntry { state: OrderState; at: string; label: string }
 export interface ShipmentView {
@@ -190,6 +194,15 @@ export interface InventoryFeed { records: InventoryRecord[] }
 export interface InventoryRecord { location: string; sku: string; on_hand: number; incoming?: IncomingSupply[] }
 export interface IncomingSupply { date: string; quantity: number }
 export interface InventoryReply { updated: number; unchanged: number }
+/** `POST /api/fulfilment-orders/{id}/substitutions`: a picker proposes `sku` for line `line`. */
+export interface SubstitutionProposal { line: number; sku: string }
+/** `charged`: the lower of the ordered units' price and the substitute's, never more. */
+export interface SubstitutionView {
+  id: string; fulfilment_order_id: string; sku: string; substitute_sku: string; quantity: number;
+  charged: Money; original: Money; state: "proposed" | "accepted" | "declined";
+}
+/** `POST /api/orders/{number}/substitutions/{id}`: the shopper's answer. */
+export interface SubstitutionDecision { accept: boolean }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

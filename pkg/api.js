@@ -22,6 +22,8 @@ export const ROUTES = Object.freeze({
   fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
   fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections",
   inventory: "/api/inventory",
+  fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions",
+  orderSubstitution: "/api/orders/{number}/substitutions/{id}",
   openapi: "/api/openapi.json",
 });
 
@@ -52,7 +54,7 @@ export const ERROR_CODES = Object.freeze([
   "idempotency_key_required", "idempotency_mismatch", "in_progress", "cart_empty",
   "invalid_checkout", "delivery_unavailable", "price_changed", "out_of_stock",
   "promotion_exhausted", "payment_declined", "payment_timeout", "attempt_expired", "unknown_payment_provider",
-  "invalid_transition", "transition_forbidden", "unknown_state", "parcel_missing", "unknown_line", "unknown_reason", "invalid_stock", "wrong_pickup_code", "pickup_locked", "internal", "too_many_streams", "invalid_token", "integration_key_required",
+  "invalid_transition", "transition_forbidden", "unknown_state", "parcel_missing", "unknown_line", "unknown_reason", "invalid_stock", "substitute_unavailable", "substitution_decided", "wrong_pickup_code", "pickup_locked", "internal", "too_many_streams", "invalid_token", "integration_key_required",
   "unknown_sku", "not_in_cart", "too_many_lines", "quantity_limit", "duplicate_line",
   "unknown_coupon", "too_many_coupons", "coupon_not_in_cart", "unknown_location",
   "service_not_offered", "too_many_services", "duplicate_service", "invalid_sku",

@@ -40,7 +40,7 @@ pub use fulfilment::{
 };
 pub use supply::{
     CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,
-    RejectionRequest, ResourcedLine,
+    RejectionRequest, ResourcedLine, SubstitutionDecision, SubstitutionProposal, SubstitutionView,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

@@ -38,7 +38,10 @@ use crate::{
     FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
     SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
 };
-use crate::{InventoryFeed, InventoryReply, RejectionReply, RejectionRequest};
+use crate::{
+    InventoryFeed, InventoryReply, RejectionReply, RejectionRequest, SubstitutionDecision,
+    SubstitutionProposal, SubstitutionView,
+};
 
 /// The name of the session cookie's security scheme in the document.
 pub const SESSION_SCHEME: &str = "session";
@@ -154,6 +157,9 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<RejectionReply>(&mut all);
     add::<InventoryFeed>(&mut all);
     add::<InventoryReply>(&mut all);
+    add::<SubstitutionProposal>(&mut all);
+    add::<SubstitutionView>(&mut all);
+    add::<SubstitutionDecision>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -266,6 +272,14 @@ const FULFILMENT_ID: Param = Param {
     required: true,
     description: "The fulfilment order's `id`.",
     example: "ful_0123456789abcdef0123456789abcdef",
+};
+
+const SUBSTITUTION_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The substitution's `id`.",
+    example: "sub_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -702,6 +716,47 @@ pub const ENDPOINTS: &[Endpoint] = &[
             refused(
                 422,
                 &["unknown_location", "unknown_sku", code::INVALID_STOCK],
+            ),
+        ],
+    },
+    Endpoint {
+        route: post(routes::FULFILMENT_SUBSTITUTIONS),
+        summary: "A picker proposes a substitute for a line, before anything leaves the \
+                  location; the shopper is mailed and answers on the order's page. The \
+                  substitute is charged at the lower of the two prices.",
+        access: Access::Integration,
+        params: &[FULFILMENT_ID],
+        body: Some(named::<SubstitutionProposal>),
+        answers: &[ok(
+            200,
+            "The proposed substitution",
+            named::<SubstitutionView>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, code::SUBSTITUTION_DECIDED]),
+            refused(422, &[code::UNKNOWN_LINE, "unknown_sku"]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::ORDER_SUBSTITUTION),
+        summary: "The order's shopper accepts a proposed substitute (it ships instead, at the \
+                  lower price) or declines it (the line is sourced again elsewhere or cancelled \
+                  uncharged); the same answer again changes nothing",
+        access: Access::SessionOptional,
+        params: &[ORDER_NUMBER, SUBSTITUTION_ID, GUEST_TOKEN],
+        body: Some(named::<SubstitutionDecision>),
+        answers: &[ok(200, "The substitution", named::<SubstitutionView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(
+                409,
+                &[
+                    code::INVALID_TRANSITION,
+                    code::SUBSTITUTION_DECIDED,
+                    code::SUBSTITUTE_UNAVAILABLE,
+                ],
             ),
         ],
     },

@@ -52,6 +52,12 @@ pub const FULFILMENT_REJECTIONS: &str = "/api/fulfilment-orders/{id}/rejections"
 /// `PUT` [`crate::InventoryFeed`] (integration key): on-hand counts and incoming supply per
 /// location and SKU; answers the [`crate::InventoryReply`].
 pub const INVENTORY: &str = "/api/inventory";
+/// `POST` [`crate::SubstitutionProposal`] (integration key): a picker proposes a substitute
+/// for a line; answers the [`crate::SubstitutionView`].
+pub const FULFILMENT_SUBSTITUTIONS: &str = "/api/fulfilment-orders/{id}/substitutions";
+/// `POST` [`crate::SubstitutionDecision`]: the order's shopper accepts or declines a
+/// substitute (a guest adds `?token=…`); answers the [`crate::SubstitutionView`].
+pub const ORDER_SUBSTITUTION: &str = "/api/orders/{number}/substitutions/{id}";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -111,6 +117,8 @@ pub const ALL: &[Route] = &[
     post(FULFILMENT_TRANSITIONS),
     post(FULFILMENT_REJECTIONS),
     put(INVENTORY),
+    post(FULFILMENT_SUBSTITUTIONS),
+    post(ORDER_SUBSTITUTION),
     get(OPENAPI),
 ];
 

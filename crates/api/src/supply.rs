@@ -105,3 +105,41 @@ pub struct InventoryReply {
     pub updated: u32,
     pub unchanged: u32,
 }
+
+/// A picker proposes `sku` in place of the fulfilment order's line `line` (0-based), all its
+/// units; the shopper accepts or declines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubstitutionProposal {
+    pub line: u32,
+    pub sku: String,
+}
+
+/// A proposed substitute and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubstitutionView {
+    pub id: String,
+    pub fulfilment_order_id: String,
+    /// The SKU ordered.
+    pub sku: String,
+    pub substitute_sku: String,
+    pub quantity: u32,
+    /// What the shopper pays for the substitute's units (`"89.99"`): the lower of the
+    /// ordered units' price and the substitute's own, never more than authorized.
+    pub charged: String,
+    /// What the ordered units cost.
+    pub original: String,
+    /// `proposed`, `accepted`, `declined`.
+    pub state: String,
+}
+
+/// The shopper's answer to a proposed substitute. Declined: the line is rejected and sourced
+/// again elsewhere (or cancelled uncharged). The same answer again changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubstitutionDecision {
+    pub accept: bool,
+}

@@ -133,6 +133,16 @@ pub struct FulfilmentLine {
     pub sku: String,
     pub quantity: u32,
     pub rejected: Option<RejectReason>,
+    /// The order's SKU this line stands in for, once the shopper accepted a substitute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitutes: Option<String>,
+}
+
+impl FulfilmentLine {
+    /// The order line's SKU: the one bought, whatever ships in its place.
+    pub fn ordered_sku(&self) -> &str {
+        self.substitutes.as_deref().unwrap_or(&self.sku)
+    }
 }
 
 /// What applying a request did.
@@ -215,6 +225,7 @@ impl FulfilmentOrder {
                     sku,
                     quantity,
                     rejected: None,
+                    substitutes: None,
                 })
                 .collect(),
             parcel: None,
@@ -348,7 +359,28 @@ impl FulfilmentOrder {
                 sku: sku.to_owned(),
                 quantity,
                 rejected: None,
+                substitutes: None,
             }),
+        }
+        Ok(())
+    }
+
+    /// Ships `sku` in place of line `index` (the shopper accepted it): only while lines may be
+    /// rejected, for a line not rejected; the line remembers the SKU ordered.
+    pub fn substitute(&mut self, index: usize, sku: &str) -> Result<(), FulfilmentError> {
+        let state = self.state;
+        let line = self
+            .lines
+            .get_mut(index)
+            .filter(|l| l.rejected.is_none())
+            .ok_or(FulfilmentError::UnknownLine(index))?;
+        if !state.may_reject() {
+            return Err(FulfilmentError::RejectTooLate(state.name()));
+        }
+        if line.substitutes.is_none() {
+            line.substitutes = Some(std::mem::replace(&mut line.sku, sku.to_owned()));
+        } else {
+            line.sku = sku.to_owned();
         }
         Ok(())
     }
@@ -415,6 +447,30 @@ mod tests {
             tracking_number: "00340434".into(),
             label: "zpl".into(),
         }
+    }
+
+    #[test]
+    fn a_substitute_ships_in_place_of_the_line_and_remembers_what_was_ordered() {
+        let mut o = order(FulfilmentKind::Ship);
+        assert_eq!(o.substitute(0, "SKU-1B"), Ok(()));
+        assert_eq!(
+            (o.lines()[0].sku.as_str(), o.lines()[0].ordered_sku()),
+            ("SKU-1B", "SKU-1")
+        );
+        assert_eq!(o.substitute(0, "SKU-1C"), Ok(()));
+        assert_eq!(o.lines()[0].ordered_sku(), "SKU-1", "the first SKU ordered");
+        assert_eq!(o.substitute(7, "X"), Err(FulfilmentError::UnknownLine(7)));
+        o.reject_lines(&[1], RejectReason::ShortPick, staff())
+            .unwrap();
+        assert_eq!(o.substitute(1, "X"), Err(FulfilmentError::UnknownLine(1)));
+        for to in [Picking, Packed] {
+            o.transition(to, staff()).unwrap();
+        }
+        o.ship(parcel(), staff()).unwrap();
+        assert!(matches!(
+            o.substitute(0, "X"),
+            Err(FulfilmentError::RejectTooLate(_))
+        ));
     }
 
     #[test]

@@ -215,7 +215,7 @@ async fn a_rejected_line_moves_to_the_next_location_with_its_reservation_and_a_n
     assert_eq!(reply.json["cancelled"][0]["quantity"], 2);
     assert_eq!(
         reply.json["cancelled"][0]["amount"],
-        order.lines[0].total.to_string()
+        order.lines[0].total.amount().to_string()
     );
     assert!(reply.json.get("latest_delivery").is_none());
     assert_eq!(held(&state, DORTMUND, BEAM).await, (0, 0));

@@ -259,7 +259,7 @@ fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
             order
                 .lines
                 .iter()
-                .find(|o| o.sku.as_str() == l.sku && o.attached_to.is_none())
+                .find(|o| o.sku.as_str() == l.ordered_sku() && o.attached_to.is_none())
                 .map(|o| {
                     let total = i128::from(o.total.to_minor().unwrap_or(0));
                     let of = i128::from(o.quantity.get().max(1));

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod pickup;
 pub mod resourcing;
 pub mod stock;
+pub mod substitutions;
 pub mod sync;
 pub mod tokens;
 

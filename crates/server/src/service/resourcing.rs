@@ -77,31 +77,12 @@ pub async fn reject(
             message,
         ));
     }
-    let staff = Request::new(Actor::new(Role::Staff, by), at, &request.reason);
-    let fresh = row
-        .fulfilment
-        .reject_lines(&indices, reason, staff)
-        .map_err(|e| refused(&e))?;
-    let mut outcome = Outcome::default();
-    if !fresh.is_empty() {
-        fstore::update(&mut tx, &row, None).await?;
-        let lines: Vec<(String, u32)> = fresh
-            .iter()
-            .map(|&i| &row.fulfilment.lines()[i])
-            .map(|l| (l.sku.clone(), l.quantity))
-            .collect();
-        for (sku, quantity) in lines {
-            let line = Rejected {
-                from: &row,
-                sku: &sku,
-                quantity,
-                at,
-            };
-            reroute(state, &mut tx, &mut order, &line, &mut outcome).await?;
-        }
-        settle(state, &mut tx, &mut order, &row, &mut outcome, at).await?;
-        orders::update(&mut tx, &order.id, &order.order).await?;
-    }
+    let rejection = Rejection {
+        indices: &indices,
+        reason,
+        request: Request::new(Actor::new(Role::Staff, by), at, &request.reason),
+    };
+    let outcome = reject_in(state, &mut tx, &mut row, &mut order, rejection, at).await?;
     let latest_delivery = promise(
         &order.order,
         &fstore::of_order_tx(&mut tx, &order.id).await?,
@@ -115,17 +96,65 @@ pub async fn reject(
     })
 }
 
-/// Where the rejected lines went.
-#[derive(Default)]
-struct Outcome {
-    resourced: Vec<ResourcedLine>,
-    cancelled: Vec<CancelledLine>,
+/// Lines of a locked fulfilment order to reject, why, and who asks.
+pub(crate) struct Rejection<'a> {
+    pub indices: &'a [usize],
+    pub reason: RejectReason,
+    pub request: Request,
 }
 
-/// One rejected line: its units of `sku` at the location of `from`.
+/// Rules 1–4 for `row` and its `order`, both locked in `tx` (the caller commits; the order
+/// is stored here when anything moved). Where the lines went.
+pub(crate) async fn reject_in(
+    state: &AppState,
+    tx: &mut WriteTx,
+    row: &mut FulfilmentRow,
+    order: &mut OrderRow,
+    rejection: Rejection<'_>,
+    at: Timestamp,
+) -> Result<Outcome, AppError> {
+    let fresh = row
+        .fulfilment
+        .reject_lines(rejection.indices, rejection.reason, rejection.request)
+        .map_err(|e| refused(&e))?;
+    let mut outcome = Outcome::default();
+    if fresh.is_empty() {
+        return Ok(outcome);
+    }
+    fstore::update(tx, row, None).await?;
+    let lines: Vec<(String, String, u32)> = fresh
+        .iter()
+        .map(|&i| &row.fulfilment.lines()[i])
+        .map(|l| (l.sku.clone(), l.ordered_sku().to_owned(), l.quantity))
+        .collect();
+    for (sku, ordered, quantity) in lines {
+        let line = Rejected {
+            from: row,
+            sku: &sku,
+            ordered: &ordered,
+            quantity,
+            at,
+        };
+        reroute(state, tx, order, &line, &mut outcome).await?;
+    }
+    settle(state, tx, order, row, &mut outcome, at).await?;
+    orders::update(tx, &order.id, &order.order).await?;
+    Ok(outcome)
+}
+
+/// Where the rejected lines went.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    pub resourced: Vec<ResourcedLine>,
+    pub cancelled: Vec<CancelledLine>,
+}
+
+/// One rejected line: its units of `sku` (standing in for `ordered`, the SKU bought) at the
+/// location of `from`.
 struct Rejected<'a> {
     from: &'a FulfilmentRow,
     sku: &'a str,
+    ordered: &'a str,
     quantity: u32,
     at: Timestamp,
 }
@@ -358,7 +387,7 @@ async fn cancel_line(
         return Err(AppError::internal("a rejected line its order did not hold"));
     }
     shrink_planned(&mut order.order, line.from.seq, line.sku, line.quantity);
-    let amount_minor = share(&order.order, line.sku, line.quantity);
+    let amount_minor = share(&order.order, line.ordered, line.quantity);
     let cancellation = Cancellation {
         order_id: &order.id,
         fulfilment_id: &line.from.id,
@@ -371,7 +400,9 @@ async fn cancel_line(
     outcome.cancelled.push(CancelledLine {
         sku: line.sku.to_owned(),
         quantity: line.quantity,
-        amount: Money::from_minor(amount_minor, currency).to_string(),
+        amount: Money::from_minor(amount_minor, currency)
+            .amount()
+            .to_string(),
     });
     Ok(())
 }

@@ -115,15 +115,22 @@ pub async fn insert_cancellation(tx: &mut WriteTx, c: &Cancellation<'_>) -> Resu
     Ok(())
 }
 
-/// The sum of the order's cancelled amounts, in minor units.
+/// What the order's last parcel leaves uncaptured, in minor units: the cancelled lines'
+/// amounts and, for each accepted substitute, what it costs less than the units ordered.
 pub async fn cancelled_minor(tx: &mut WriteTx, order_id: &str) -> Result<i64, StoreError> {
-    let sum: Option<i64> = sqlx::query_scalar(
+    let cancelled: Option<i64> = sqlx::query_scalar(
         "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM line_cancellations WHERE order_id = $1",
     )
     .bind(order_id)
     .fetch_one(tx.conn())
     .await?;
-    Ok(sum.unwrap_or(0))
+    let cheaper: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(original_minor - charged_minor) AS BIGINT) FROM substitutions WHERE order_id = $1 AND state = 'accepted'",
+    )
+    .bind(order_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(cancelled.unwrap_or(0) + cheaper.unwrap_or(0))
 }
 
 /// One stock record as a feed sets it.
@@ -152,4 +159,88 @@ pub async fn apply_feed(tx: &mut WriteTx, records: &[FeedRecord<'_>]) -> Result<
         written += u32::from(changed > 0);
     }
     Ok(written)
+}
+
+/// A substitution as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SubstitutionRow {
+    pub id: String,
+    pub order_id: String,
+    pub fulfilment_id: String,
+    pub line_index: i64,
+    pub sku: String,
+    pub substitute_sku: String,
+    pub quantity: i64,
+    pub original_minor: i64,
+    pub charged_minor: i64,
+    pub state: String,
+}
+
+const SUBSTITUTION: &str = "SELECT id, order_id, fulfilment_id, line_index, sku, substitute_sku, quantity, original_minor, charged_minor, state FROM substitutions";
+
+/// Stores a proposed substitution. `false`: the line has one proposed already (nothing
+/// stored; on PostgreSQL the transaction is then over).
+pub async fn insert_substitution(
+    tx: &mut WriteTx,
+    s: &SubstitutionRow,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query("INSERT INTO substitutions (id, order_id, fulfilment_id, line_index, sku, substitute_sku, quantity, original_minor, charged_minor, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING")
+        .bind(&s.id)
+        .bind(&s.order_id)
+        .bind(&s.fulfilment_id)
+        .bind(s.line_index)
+        .bind(&s.sku)
+        .bind(&s.substitute_sku)
+        .bind(s.quantity)
+        .bind(s.original_minor)
+        .bind(s.charged_minor)
+        .bind(&s.state)
+        .bind(now_unix())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// The substitution `id`, locked for its decision (PostgreSQL; SQLite has one writer).
+pub async fn lock_substitution(
+    tx: &mut WriteTx,
+    id: &str,
+) -> Result<Option<SubstitutionRow>, StoreError> {
+    let lock = if tx.conn().backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!("{SUBSTITUTION} WHERE id = $1{lock}");
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
+pub async fn decide_substitution(
+    tx: &mut WriteTx,
+    id: &str,
+    state: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE substitutions SET state = $1, decided_at = $2 WHERE id = $3")
+        .bind(state)
+        .bind(now_unix())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// An order's substitutions, oldest first.
+pub async fn substitutions_of(
+    db: &crate::store::Db,
+    order_id: &str,
+) -> Result<Vec<SubstitutionRow>, StoreError> {
+    let sql = format!("{SUBSTITUTION} WHERE order_id = $1 ORDER BY created_at, id");
+    Ok(sqlx::query_as(&sql)
+        .bind(order_id)
+        .fetch_all(db.pool())
+        .await?)
 }
