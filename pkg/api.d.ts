@@ -32,6 +32,9 @@ export declare const ROUTES: {
   readonly inventory: "/api/inventory";
   readonly fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions";
   readonly orderSubstitution: "/api/orders/{number}/substitutions/{id}";
+  /** Staff and integrations: the events sent to the webhook endpoints, and a replay. */
+  readonly integrationEvents: "/api/integration/events";
+  readonly integrationEventReplay: "/api/integration/events/{id}/replay";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -203,6 +206,22 @@ export interface SubstitutionView {
 }
 /** `POST /api/orders/{number}/substitutions/{id}`: the shopper's answer. */
 export interface SubstitutionDecision { accept: boolean }
+/** What a webhook endpoint receives (`POST`, JSON), at least once: deduplicate on `id`;
+ *  one order's events come in `sequence` order. Check `Omnicart-Signature`
+ *  (`t=<unix s>,v1=<hex>`): HMAC-SHA256 of `${t}.${rawBody}` under the shared secret. */
+export interface WebhookEvent<D = unknown> {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number; data: D;
+}
+/** `GET /api/integration/events?order=…&state=pending|delivered|dead`, newest first. */
+export interface EventList { events: EventRecord[] }
+export interface EventRecord {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number;
+  /** The JSON text posted and signed. */
+  body: string; deliveries: DeliveryView[];
+}
+export interface DeliveryView {
+  endpoint: string; state: "pending" | "delivered" | "dead"; attempts: number; last_error?: string;
+}
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

@@ -24,6 +24,8 @@ export const ROUTES = Object.freeze({
   inventory: "/api/inventory",
   fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions",
   orderSubstitution: "/api/orders/{number}/substitutions/{id}",
+  integrationEvents: "/api/integration/events",
+  integrationEventReplay: "/api/integration/events/{id}/replay",
   openapi: "/api/openapi.json",
 });
 

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod checkout;
 pub mod code;
+pub mod events;
 pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -35,6 +36,7 @@ pub use checkout::{
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
 };
+pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };

@@ -58,6 +58,11 @@ pub const FULFILMENT_SUBSTITUTIONS: &str = "/api/fulfilment-orders/{id}/substitu
 /// `POST` [`crate::SubstitutionDecision`]: the order's shopper accepts or declines a
 /// substitute (a guest adds `?token=…`); answers the [`crate::SubstitutionView`].
 pub const ORDER_SUBSTITUTION: &str = "/api/orders/{number}/substitutions/{id}";
+/// `GET` (integration key): [`crate::EventList`], `?order=…&state=pending|delivered|dead`.
+pub const INTEGRATION_EVENTS: &str = "/api/integration/events";
+/// `POST` (integration key): delivers the event again to every endpoint (a dead one, or one a
+/// receiver lost); answers its [`crate::EventRecord`].
+pub const INTEGRATION_EVENT_REPLAY: &str = "/api/integration/events/{id}/replay";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -119,6 +124,8 @@ pub const ALL: &[Route] = &[
     put(INVENTORY),
     post(FULFILMENT_SUBSTITUTIONS),
     post(ORDER_SUBSTITUTION),
+    get(INTEGRATION_EVENTS),
+    post(INTEGRATION_EVENT_REPLAY),
     get(OPENAPI),
 ];
 

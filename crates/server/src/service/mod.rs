@@ -24,6 +24,7 @@ pub mod stock;
 pub mod substitutions;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;
 
 use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};

@@ -351,6 +351,11 @@ async fn place_units(
     let id = random_id("ful");
     fstore::insert(tx, &id, &order.id, seq, &f).await?;
     shipments.push(planned);
+    // Other systems hear of the new fulfilment order as of placement's.
+    let opened = fstore::lock(tx, &id)
+        .await?
+        .ok_or_else(|| AppError::internal("a fulfilment order just made"))?;
+    crate::service::webhooks::fulfilment_event(tx, &order.id, &view(&opened)).await?;
     Ok(id)
 }
 
@@ -451,8 +456,8 @@ async fn settle(
             .order
             .cancel(request, &format!("void:{}", order.attempt_id))
             .map_err(|e| AppError::internal(format!("cancel: {e}")))?;
+        // The caller's `orders::update` writes `order.cancelled` for the webhooks.
         held::release(tx, &order.attempt_id, ORDERED, CANCELLED).await?;
-        orders::outbox(tx, "order.cancelled", &order.id, &order.order).await?;
     }
     let mail = notice(&order.order, outcome, promised_label(&order.order, &rows));
     mail::insert(tx, &order.id, &mail).await?;
