@@ -41,6 +41,19 @@ pub const ORDERS: &str = "/api/orders";
 pub const ORDER: &str = "/api/orders/{number}";
 /// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
 pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
+/// `GET` (the order's shopper or an integration): [`crate::AppointmentList`]; `POST`
+/// [`crate::BookRequest`]: 201 [`crate::AppointmentView`].
+pub const ORDER_APPOINTMENTS: &str = "/api/orders/{number}/appointments";
+/// `GET`: [`crate::SlotList`], the free installation slots for the order.
+pub const ORDER_APPOINTMENT_SLOTS: &str = "/api/orders/{number}/appointment-slots";
+/// `POST` [`crate::RescheduleRequest`]: the moved [`crate::AppointmentView`].
+pub const APPOINTMENT_RESCHEDULE: &str = "/api/orders/{number}/appointments/{id}/reschedule";
+/// `POST`: the cancelled [`crate::AppointmentView`].
+pub const APPOINTMENT_CANCEL: &str = "/api/orders/{number}/appointments/{id}/cancel";
+/// `POST` [`crate::ComplaintRequest`]: 201, the repeat visit's [`crate::AppointmentView`].
+pub const APPOINTMENT_COMPLAINT: &str = "/api/orders/{number}/appointments/{id}/complaint";
+/// `POST` [`crate::AppointmentTransition`] (integration key): the installer's report.
+pub const APPOINTMENT_TRANSITIONS: &str = "/api/appointments/{id}/transitions";
 /// `GET` (integration key): [`crate::FulfilmentOrderList`], `?location=…&state=…`.
 pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
@@ -118,6 +131,13 @@ pub const ALL: &[Route] = &[
     get(ORDERS),
     get(ORDER),
     post(ORDER_CANCEL),
+    get(ORDER_APPOINTMENTS),
+    post(ORDER_APPOINTMENTS),
+    get(ORDER_APPOINTMENT_SLOTS),
+    post(APPOINTMENT_RESCHEDULE),
+    post(APPOINTMENT_CANCEL),
+    post(APPOINTMENT_COMPLAINT),
+    post(APPOINTMENT_TRANSITIONS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
     post(FULFILMENT_REJECTIONS),

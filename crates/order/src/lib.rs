@@ -9,6 +9,8 @@
 //! - [`FulfilmentOrder`]: what one location ships or hands over in store, its state machine
 //!   ([`FulfilmentState`]), line rejection, pickup codes' attempts, and the rule of what
 //!   shipping a parcel captures ([`parcel_capture`]).
+//! - [`Appointment`]: an installer's visit for a service the order bought, its state machine
+//!   ([`AppointmentState`]), moves, and the free repeat visit a complaint books.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -18,6 +20,7 @@
 //! because the engine ships to every shopper's phone as Wasm and these rules run on the server
 //! (the page only shows their results).
 
+pub mod appointment;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -25,6 +28,7 @@ pub mod order;
 pub mod payment;
 pub mod status;
 
+pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,
