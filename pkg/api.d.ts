@@ -40,6 +40,11 @@ export declare const ROUTES: {
   readonly inventory: "/api/inventory";
   readonly fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions";
   readonly orderSubstitution: "/api/orders/{number}/substitutions/{id}";
+  /** The survey of a delivered order and unsubscribing from reminders: by a mailed link's
+   *  token, without signing in. Staff read the answers with `X-Integration-Key`. */
+  readonly survey: "/api/surveys/{token}";
+  readonly integrationSurveys: "/api/integration/surveys";
+  readonly unsubscribe: "/api/unsubscribe";
   /** Staff and integrations: the events sent to the webhook endpoints, and a replay. */
   readonly integrationEvents: "/api/integration/events";
   readonly integrationEventReplay: "/api/integration/events/{id}/replay";
@@ -47,8 +52,8 @@ export declare const ROUTES: {
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
 
-/** `route` with `{id}` / `{number}` replaced by `params`' values (URI-encoded). */
-export declare function fill(route: Route, params: { id?: string; number?: string }): string;
+/** `route` with `{id}` / `{number}` / `{token}` replaced by `params`' values (URI-encoded). */
+export declare function fill(route: Route, params: { id?: string; number?: string; token?: string }): string;
 
 /** The request header of a checkout's idempotency key: a fresh random key per attempt,
  *  reused for every retry of the same body (1 to 255 bytes). */
@@ -81,7 +86,7 @@ export type ErrorCode =
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "substitute_unavailable" | "substitution_decided" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
-  | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
+  | "already_answered" | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -252,6 +257,16 @@ export interface AppointmentEntry { state: string; at: string; reason: string }
 /** `POST /api/appointments/{id}/transitions` (the field-service system): `completed`,
  *  `failed` or `cancelled`. */
 export interface AppointmentTransition { to: string; reason?: string }
+/** `GET /api/surveys/{token}`: what the survey of a delivered order asks about. */
+export interface SurveyView { order_number: string; products: SurveyProduct[]; answered: boolean }
+export interface SurveyProduct { sku: string; name: string }
+/** `POST /api/surveys/{token}`: ratings 1 to 5, comments up to 2,000 characters; once. */
+export interface SurveyAnswer { rating: number; comment?: string; products?: ProductRating[] }
+export interface ProductRating { sku: string; rating: number; comment?: string }
+export interface SurveyList { surveys: SurveyRecord[] }
+export interface SurveyRecord { order_number: string; answered_at: number; answer: SurveyAnswer }
+export interface UnsubscribeRequest { token: string }
+export interface Unsubscribed { unsubscribed: boolean }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

@@ -26,6 +26,7 @@ pub mod checkout;
 pub mod code;
 pub mod events;
 pub mod fulfilment;
+pub mod messages;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
@@ -44,6 +45,10 @@ pub use checkout::{
 pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
+};
+pub use messages::{
+    ProductRating, SurveyAnswer, SurveyList, SurveyProduct, SurveyRecord, SurveyView,
+    UnsubscribeRequest, Unsubscribed,
 };
 pub use supply::{
     CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,

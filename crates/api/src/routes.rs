@@ -71,6 +71,14 @@ pub const FULFILMENT_SUBSTITUTIONS: &str = "/api/fulfilment-orders/{id}/substitu
 /// `POST` [`crate::SubstitutionDecision`]: the order's shopper accepts or declines a
 /// substitute (a guest adds `?token=…`); answers the [`crate::SubstitutionView`].
 pub const ORDER_SUBSTITUTION: &str = "/api/orders/{number}/substitutions/{id}";
+/// `GET`: [`crate::SurveyView`] for the token of a survey link (no sign-in); `POST`
+/// [`crate::SurveyAnswer`]: 201, once.
+pub const SURVEY: &str = "/api/surveys/{token}";
+/// `GET` (integration key): [`crate::SurveyList`], the answers, newest first.
+pub const INTEGRATION_SURVEYS: &str = "/api/integration/surveys";
+/// `POST` [`crate::UnsubscribeRequest`]: [`crate::Unsubscribed`] (no sign-in: the token is the
+/// link's).
+pub const UNSUBSCRIBE: &str = "/api/unsubscribe";
 /// `GET` (integration key): [`crate::EventList`], `?order=…&state=pending|delivered|dead`.
 pub const INTEGRATION_EVENTS: &str = "/api/integration/events";
 /// `POST` (integration key): delivers the event again to every endpoint (a dead one, or one a
@@ -144,6 +152,10 @@ pub const ALL: &[Route] = &[
     put(INVENTORY),
     post(FULFILMENT_SUBSTITUTIONS),
     post(ORDER_SUBSTITUTION),
+    get(SURVEY),
+    post(SURVEY),
+    get(INTEGRATION_SURVEYS),
+    post(UNSUBSCRIBE),
     get(INTEGRATION_EVENTS),
     post(INTEGRATION_EVENT_REPLAY),
     get(OPENAPI),

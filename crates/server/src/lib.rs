@@ -53,6 +53,8 @@ pub struct AppState {
     pub(crate) streams: service::live::Streams,
     /// Origins whose pages may call the API (`OMNICART_CORS_ORIGINS`; `http::cors`).
     pub cors_origins: Arc<Vec<String>>,
+    /// The shop's address as shoppers reach it, for links in mail (`OMNICART_PUBLIC_URL`).
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             prepared: Arc::default(),
             streams: service::live::Streams::new(config::DEFAULT_MAX_STREAMS),
             cors_origins: Arc::default(),
+            public_url: Arc::from(config::DEFAULT_PUBLIC_URL),
         })
     }
 
@@ -96,6 +99,13 @@ impl AppState {
     }
 
     /// Lets pages of `origins` (`Config::cors_origins`) call the API.
+    pub fn with_public_url(self, url: &str) -> AppState {
+        AppState {
+            public_url: Arc::from(url.trim_end_matches('/')),
+            ..self
+        }
+    }
+
     pub fn with_cors_origins(self, origins: &[String]) -> AppState {
         AppState {
             cors_origins: Arc::new(origins.to_vec()),

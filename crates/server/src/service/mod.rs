@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod limits;
 pub mod live;
 pub mod mail;
+pub mod messages;
 pub mod orders;
 pub mod pickup;
 pub mod resourcing;

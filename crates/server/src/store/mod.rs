@@ -21,6 +21,7 @@ pub mod checkout;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
+pub mod messages;
 pub mod orders;
 pub mod outbox;
 pub mod sessions;
