@@ -16,7 +16,8 @@ use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
     Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
     CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView,
-    ReturnRequest, SignIn, SignUp, SyncReply, SyncRequest, routes,
+    ReturnRequest, SignIn, SignUp, SubstitutionDecision, SubstitutionView, SyncReply, SyncRequest,
+    routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -307,6 +308,21 @@ pub async fn request_return(
     send(Request::post(&url), Some(to_json(body)), Some(requests))
         .await
         .map(|_| ())
+}
+
+/// Answers a substitute a location proposed for a line of the order (`accept` or decline);
+/// answers the substitution as it now stands.
+pub async fn answer_substitution(
+    number: &str,
+    id: &str,
+    accept: bool,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<SubstitutionView, ApiError> {
+    let url = routes::with_number(routes::ORDER_SUBSTITUTION, number);
+    let url = with_token(routes::with_id(&url, id), token);
+    let body = to_json(&SubstitutionDecision { accept });
+    request(Request::post(&url), Some(body), Some(requests)).await
 }
 
 fn with_token(url: String, token: Option<&str>) -> String {

@@ -212,6 +212,9 @@ pub struct OrderView {
     /// The order's returns, oldest first, each with its refund's progress.
     #[serde(default)]
     pub returns: Vec<crate::ReturnView>,
+    /// Substitutes a location proposed for lines, and the shopper's answers (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitutions: Vec<crate::SubstitutionView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -31,6 +31,7 @@ pub mod messages;
 pub mod openapi;
 pub mod returns;
 pub mod routes;
+pub mod supply;
 
 pub use appointments::{
     AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
@@ -53,6 +54,10 @@ pub use messages::{
 pub use returns::{
     ReceiveRequest, ReceivedLine, ReturnEvent, ReturnLineRequest, ReturnLineView, ReturnRate,
     ReturnRates, ReturnRequest, ReturnView,
+};
+pub use supply::{
+    CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,
+    RejectionRequest, ResourcedLine, SubstitutionDecision, SubstitutionProposal, SubstitutionView,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

@@ -60,6 +60,7 @@ pub async fn read(
     let mut view = order_view(&row.order);
     crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
     view.returns = crate::service::returns::of_order(state, &row.id, &row.order).await?;
+    view.substitutions = crate::service::substitutions::of_order(state, &row).await?;
     Ok(view)
 }
 
@@ -224,6 +225,7 @@ pub fn order_view(order: &Order) -> OrderView {
             refunded: order.payment.refunded(),
         },
         returns: Vec::new(),
+        substitutions: Vec::new(),
     }
 }
 

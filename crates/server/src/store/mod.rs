@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod returns;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod supply;
 pub mod tokens;
 
 use std::sync::Arc;
