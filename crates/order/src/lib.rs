@@ -9,6 +9,8 @@
 //! - [`FulfilmentOrder`]: what one location ships or hands over in store, its state machine
 //!   ([`FulfilmentState`]), line rejection, pickup codes' attempts, and the rule of what
 //!   shipping a parcel captures ([`parcel_capture`]).
+//! - [`EditScope`] and [`Settlement`]: what an edit after placement may change, what is
+//!   sourced again and how the payment follows the difference.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -18,6 +20,7 @@
 //! because the engine ships to every shopper's phone as Wasm and these rules run on the server
 //! (the page only shows their results).
 
+pub mod edit;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -25,6 +28,7 @@ pub mod order;
 pub mod payment;
 pub mod status;
 
+pub use edit::{Change, EditError, EditScope, Part, Settlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,
