@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod checkout;
 pub mod code;
+pub mod edits;
 pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -34,6 +35,7 @@ pub use checkout::{
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
 };
+pub use edits::{OrderEditPreview, OrderEditReply, OrderEditRequest, StockChange};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };

@@ -35,8 +35,9 @@ use crate::checkout::{
 use crate::routes::{self, Route, get, post};
 use crate::{
     CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
-    FulfilmentOrderView, Me, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply,
-    SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
+    FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply, OrderEditRequest, OrderList,
+    OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, TokenReply, TokenRequest,
+    TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -145,6 +146,9 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<ChallengeCompletion>(&mut all);
     add::<OrderList>(&mut all);
     add::<OrderView>(&mut all);
+    add::<OrderEditRequest>(&mut all);
+    add::<OrderEditPreview>(&mut all);
+    add::<OrderEditReply>(&mut all);
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
@@ -181,6 +185,9 @@ pub enum Access {
     Session,
     /// A staff tool or an integration, by its key in `X-Integration-Key`.
     Integration,
+    /// The resource's owner (session, bearer token or a guest's token), or a staff tool or
+    /// an integration by its key (a call-centre agent's order edits).
+    OwnerOrIntegration,
 }
 
 /// A path, query or header parameter.
@@ -599,6 +606,41 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        route: post(routes::ORDER_EDIT_PREVIEW),
+        summary: "Preview an edit of a placed order (dry run): the engine's quote of the edited \
+                  order with the promotions as of its placement, the money difference and the \
+                  stock it would re-reserve. The shopper before fulfilment; a call-centre agent \
+                  (integration key) while lines are unfulfilled. Nothing changes.",
+        access: Access::OwnerOrIntegration,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: Some(named::<OrderEditRequest>),
+        answers: &[ok(200, "What the edit would do", named::<OrderEditPreview>)],
+        refusals: EDIT_REFUSALS,
+    },
+    Endpoint {
+        route: post(routes::ORDER_EDITS),
+        summary: "Commit an edit of a placed order at its version: re-priced by the engine \
+                  (promotions as of placement), stock re-reserved atomically, open fulfilment \
+                  orders updated, the difference authorized on top of the hold or released \
+                  (refunded where captured). Replaying the key answers the first answer.",
+        access: Access::OwnerOrIntegration,
+        params: &[
+            ORDER_NUMBER,
+            GUEST_TOKEN,
+            Param {
+                name: IDEMPOTENCY_KEY,
+                location: ParameterIn::Header,
+                required: true,
+                description: "1 to 255 bytes, random per edit and reused for its retries. The \
+                              first answer per key is replayed for 24 hours; nothing moves twice.",
+                example: "7c1e5b0d-8a6f-4f0e-9a51-3c2d1e0f9b7a",
+            },
+        ],
+        body: Some(named::<OrderEditRequest>),
+        answers: &[ok(200, "The edited order", named::<OrderEditReply>)],
+        refusals: EDIT_COMMIT_REFUSALS,
+    },
+    Endpoint {
         route: get(routes::FULFILMENT_ORDERS),
         summary: "Fulfilment orders by location and state, oldest first (staff, integrations)",
         access: Access::Integration,
@@ -672,6 +714,77 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
+/// What an order edit's preview may be refused for.
+const EDIT_REFUSALS: &[Refusal] = &[
+    refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+    refused(404, &[code::NOT_FOUND]),
+    refused(
+        409,
+        &[
+            code::STALE_VERSION,
+            code::EDIT_NOT_ALLOWED,
+            code::LINE_FULFILLED,
+            code::OUT_OF_STOCK,
+            code::DELIVERY_UNAVAILABLE,
+            "over_refund",
+        ],
+    ),
+    refused(
+        422,
+        &[
+            code::INVALID_EDIT,
+            code::INVALID_OPS_COUNT,
+            "unknown_sku",
+            "not_in_cart",
+            "quantity_limit",
+            "too_many_lines",
+            "unknown_location",
+            "service_not_offered",
+            "too_many_services",
+            "duplicate_service",
+            "no_price",
+        ],
+    ),
+];
+
+/// What an order edit's commit may be refused for: the preview's, and the key's and the
+/// payment's.
+const EDIT_COMMIT_REFUSALS: &[Refusal] = &[
+    refused(400, &[code::IDEMPOTENCY_KEY_REQUIRED]),
+    refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+    refused(402, &[code::PAYMENT_DECLINED]),
+    refused(404, &[code::NOT_FOUND]),
+    refused(
+        409,
+        &[
+            code::STALE_VERSION,
+            code::EDIT_NOT_ALLOWED,
+            code::LINE_FULFILLED,
+            code::OUT_OF_STOCK,
+            code::DELIVERY_UNAVAILABLE,
+            code::IN_PROGRESS,
+            "over_refund",
+        ],
+    ),
+    refused(
+        422,
+        &[
+            code::IDEMPOTENCY_MISMATCH,
+            code::INVALID_EDIT,
+            code::INVALID_OPS_COUNT,
+            "unknown_sku",
+            "not_in_cart",
+            "quantity_limit",
+            "too_many_lines",
+            "unknown_location",
+            "service_not_offered",
+            "too_many_services",
+            "duplicate_service",
+            "no_price",
+        ],
+    ),
+];
+
 /// What every route with a JSON body may be refused for before it runs.
 const BODY_REFUSALS: &[Refusal] = &[
     refused(400, &[code::MALFORMED_JSON, code::INVALID_BODY]),
@@ -712,6 +825,15 @@ impl Endpoint {
             Access::Integration => {
                 let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
                 operation = operation.securities(Some([key]))
+            }
+            Access::OwnerOrIntegration => {
+                let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
+                operation = operation.securities(Some([
+                    SecurityRequirement::default(),
+                    session,
+                    bearer,
+                    key,
+                ]))
             }
         }
         operation.build()

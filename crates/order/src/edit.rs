@@ -80,7 +80,10 @@ impl EditScope {
         change: &Change,
     ) -> Result<EditScope, EditError> {
         use OrderState::*;
-        if matches!(state, Cancelled | Completed | Shipped | Delivered | Collected) {
+        if matches!(
+            state,
+            Cancelled | Completed | Shipped | Delivered | Collected
+        ) {
             return Err(EditError::OrderClosed(crate::Machine::name(state)));
         }
         let started_parts: Vec<&Part> = parts
@@ -135,11 +138,7 @@ pub struct Settlement {
 impl Settlement {
     /// The settlement of `difference` (edited total less the order's total) for a payment
     /// that can still capture `capturable` and refund `refundable` (see the module docs).
-    pub fn of(
-        difference: i64,
-        capturable: i64,
-        refundable: i64,
-    ) -> Result<Settlement, EditError> {
+    pub fn of(difference: i64, capturable: i64, refundable: i64) -> Result<Settlement, EditError> {
         if difference >= 0 {
             return Ok(Settlement {
                 authorize: difference,
@@ -197,7 +196,13 @@ mod tests {
         let open = [part(Open, &[("TV", 1)])];
         let started = [part(Packed, &[("TV", 1)]), part(Open, &[("CABLE", 2)])];
         let add_ps5 = change(&[("TV", 1)], &[("TV", 1), ("PS5", 1)], false);
-        let cases: Vec<(Role, OrderState, &[Part], Change, Result<&[(&str, u32)], &str>)> = vec![
+        let cases: Vec<(
+            Role,
+            OrderState,
+            &[Part],
+            Change,
+            Result<&[(&str, u32)], &str>,
+        )> = vec![
             (
                 Role::Customer,
                 OrderState::Placed,

@@ -582,11 +582,20 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            gateway.release("attempt", "less-1", eur(2_501)).await.is_err(),
+            gateway
+                .release("attempt", "less-1", eur(2_501))
+                .await
+                .is_err(),
             "more than is held and not captured"
         );
-        gateway.release("attempt", "less-1", eur(2_500)).await.unwrap();
-        gateway.release("attempt", "less-1", eur(2_500)).await.unwrap();
+        gateway
+            .release("attempt", "less-1", eur(2_500))
+            .await
+            .unwrap();
+        gateway
+            .release("attempt", "less-1", eur(2_500))
+            .await
+            .unwrap();
         let ledger = gateway.ledger("attempt");
         assert_eq!((ledger.authorized, ledger.captured()), (10_000, 10_000));
         assert!(

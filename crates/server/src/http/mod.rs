@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod checkout;
 pub mod cors;
 pub mod dev_mail;
+pub mod edits;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -45,6 +46,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
+        .merge(edits::router())
         .merge(fulfilment::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

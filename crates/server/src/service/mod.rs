@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod carts;
 pub mod checkout;
+pub mod edits;
 pub mod fulfilment;
 pub mod limits;
 pub mod live;

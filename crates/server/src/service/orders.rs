@@ -58,6 +58,7 @@ pub async fn read(
 ) -> Result<OrderView, AppError> {
     let row = open(state, caller, number, token).await?;
     let mut view = order_view(&row.order);
+    view.version = crate::service::edits::version(state, &row.id).await?;
     crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
     Ok(view)
 }
@@ -113,7 +114,7 @@ fn refused(e: &OrderError) -> AppError {
 }
 
 /// The order if the caller may open it; "not found" otherwise.
-async fn open(
+pub(crate) async fn open(
     state: &AppState,
     caller: &Caller,
     number: &str,
@@ -199,6 +200,7 @@ pub fn order_view(order: &Order) -> OrderView {
     let t = &order.totals;
     OrderView {
         number: order.number.to_string(),
+        version: 0,
         state: order.status.state().name().to_owned(),
         placed_at: order.placed_at,
         timeline,

@@ -17,6 +17,7 @@ pub mod carts;
 pub mod challenges;
 pub mod changes;
 pub mod checkout;
+pub mod edits;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
