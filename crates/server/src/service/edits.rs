@@ -536,7 +536,32 @@ fn shipments_of(
             .map(|p| Fulfilment::collected(p, quote, goods)),
         None => None,
     };
-    Ok(fulfilment.ok_or_else(delivery_unavailable)?.shipments)
+    if let Some(fulfilment) = fulfilment {
+        return Ok(fulfilment.shipments);
+    }
+    // The choice the order has cannot serve the edited goods: short stock, if any line is
+    // more than the network can promise now (its location empty: nowhere has enough).
+    let lines: Vec<ShortLine> = delivery
+        .lines
+        .iter()
+        .filter(|l| l.available < l.quantity)
+        .map(|l| ShortLine {
+            sku: l.sku.clone(),
+            location: String::new(),
+            requested: l.quantity,
+            available: l.available,
+            available_on: l.date,
+        })
+        .collect();
+    if lines.is_empty() {
+        return Err(delivery_unavailable());
+    }
+    let refusal = Refusal {
+        lines,
+        ..Refusal::default()
+    };
+    let message = "not enough stock for the edited order; nothing was changed";
+    Err(AppError::new(StatusCode::CONFLICT, code::OUT_OF_STOCK, message).with_refusal(refusal))
 }
 
 fn is_open(row: &FulfilmentRow) -> bool {
