@@ -183,6 +183,8 @@ export interface ShipmentView {
 export interface ShipmentProgress {
   state: FulfilmentState; timeline: ShipmentEvent[];
   carrier?: string; tracking_number?: string;
+  /** While a pickup is ready: the code to show at the counter (`ABCD-EFGH`). */
+  pickup_code?: string;
 }
 export interface ShipmentEvent { state: FulfilmentState; at: string }
 

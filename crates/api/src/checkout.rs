@@ -254,6 +254,9 @@ pub struct ShipmentProgress {
     pub carrier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+    /// While a pickup is ready: the code to show at the counter (`ABCD-EFGH`, as mailed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
 }
 
 /// One step of a shipment's timeline.

@@ -6,3 +6,11 @@
 -- before it existed: those cannot be edited.
 ALTER TABLE orders ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN priced_with TEXT;
+
+-- Keys the server derives values from, generated once per database when no configuration
+-- gives one (`pickup`: the pickup codes' HMAC key when OMNICART_PICKUP_SECRET is unset), so
+-- every process on one database derives the same codes.
+CREATE TABLE server_keys (
+    name   TEXT PRIMARY KEY,
+    secret TEXT NOT NULL
+);

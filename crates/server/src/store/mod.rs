@@ -22,6 +22,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
 pub mod orders;
+pub mod server_keys;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod tokens;
