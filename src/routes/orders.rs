@@ -273,9 +273,9 @@ fn Cancel(
                     store.orders_changed().await;
                 }
                 Err(e) if e.is_aborted() => return,
-                Err(e) if e.code == code::INVALID_TRANSITION => {
-                    error.set(Some("This order can no longer be cancelled: it is being prepared.".into()))
-                }
+                Err(e) if e.code == code::INVALID_TRANSITION => error.set(Some(
+                    "This order can no longer be cancelled: it is being prepared.".into(),
+                )),
                 Err(e) => error.set(Some(load_error(&e))),
             }
             confirming.set(false);
