@@ -30,6 +30,9 @@ export declare const ROUTES: {
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
+  /** Staff and integrations: the events sent to the webhook endpoints, and a replay. */
+  readonly integrationEvents: "/api/integration/events";
+  readonly integrationEventReplay: "/api/integration/events/{id}/replay";
   readonly openapi: "/api/openapi.json";
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -198,6 +201,22 @@ export interface FulfilmentLineView { sku: string; quantity: number; rejected?: 
 /** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
  *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
 export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string; pickup_code?: string }
+/** What a webhook endpoint receives (`POST`, JSON), at least once: deduplicate on `id`;
+ *  one order's events come in `sequence` order. Check `Omnicart-Signature`
+ *  (`t=<unix s>,v1=<hex>`): HMAC-SHA256 of `${t}.${rawBody}` under the shared secret. */
+export interface WebhookEvent<D = unknown> {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number; data: D;
+}
+/** `GET /api/integration/events?order=…&state=pending|delivered|dead`, newest first. */
+export interface EventList { events: EventRecord[] }
+export interface EventRecord {
+  id: string; type: string; order_number: string; sequence: number; created_at_ms: number;
+  /** The JSON text posted and signed. */
+  body: string; deliveries: DeliveryView[];
+}
+export interface DeliveryView {
+  endpoint: string; state: "pending" | "delivered" | "dead"; attempts: number; last_error?: string;
+}
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

@@ -22,6 +22,8 @@ export const ROUTES = Object.freeze({
   orderEdits: "/api/orders/{number}/edits",
   fulfilmentOrders: "/api/fulfilment-orders",
   fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
+  integrationEvents: "/api/integration/events",
+  integrationEventReplay: "/api/integration/events/{id}/replay",
   openapi: "/api/openapi.json",
 });
 

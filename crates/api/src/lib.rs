@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub mod checkout;
 pub mod code;
 pub mod edits;
+pub mod events;
 pub mod fulfilment;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -36,6 +37,7 @@ pub use checkout::{
     ShortLine, TimelineEntry,
 };
 pub use edits::{OrderEditPreview, OrderEditReply, OrderEditRequest, StockChange};
+pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
 };

@@ -34,10 +34,10 @@ use crate::checkout::{
 };
 use crate::routes::{self, Route, get, post};
 use crate::{
-    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, FulfilmentOrderList,
-    FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply, OrderEditRequest, OrderList,
-    OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest, TokenReply, TokenRequest,
-    TransitionRequest, code,
+    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, EventList, EventRecord,
+    FulfilmentOrderList, FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply,
+    OrderEditRequest, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest,
+    TokenReply, TokenRequest, TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -152,6 +152,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
+    add::<EventList>(&mut all);
+    add::<EventRecord>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
     // One entry per name (a schema referenced twice is collected twice).
@@ -267,6 +269,14 @@ const FULFILMENT_ID: Param = Param {
     required: true,
     description: "The fulfilment order's `id`.",
     example: "ful_0123456789abcdef0123456789abcdef",
+};
+
+const EVENT_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The event's `id`.",
+    example: "evt_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -701,6 +711,52 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 ],
             ),
             refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
+        ],
+    },
+    Endpoint {
+        route: get(routes::INTEGRATION_EVENTS),
+        summary: "The events sent to the webhook endpoints, newest first, with where each \
+                  delivery stands (staff, integrations): the dead letters with `state=dead`",
+        access: Access::Integration,
+        params: &[
+            Param {
+                name: "order",
+                location: ParameterIn::Query,
+                required: false,
+                description: "Only this order's (its number).",
+                example: "4829-1034-775",
+            },
+            Param {
+                name: "state",
+                location: ParameterIn::Query,
+                required: false,
+                description: "Only events with a delivery in this state: `pending`, \
+                              `delivered` or `dead`.",
+                example: "dead",
+            },
+        ],
+        body: None,
+        answers: &[ok(200, "Events", named::<EventList>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(422, &[code::UNKNOWN_STATE]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::INTEGRATION_EVENT_REPLAY),
+        summary: "Deliver an event again to every endpoint, with the same id and body (a dead \
+                  letter, or one a receiver lost)",
+        access: Access::Integration,
+        params: &[EVENT_ID],
+        body: None,
+        answers: &[ok(
+            200,
+            "The event, its deliveries pending",
+            named::<EventRecord>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
         ],
     },
     Endpoint {

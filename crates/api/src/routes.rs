@@ -53,6 +53,11 @@ pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
 /// [`crate::FulfilmentOrderView`].
 pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
+/// `GET` (integration key): [`crate::EventList`], `?order=…&state=pending|delivered|dead`.
+pub const INTEGRATION_EVENTS: &str = "/api/integration/events";
+/// `POST` (integration key): delivers the event again to every endpoint (a dead one, or one a
+/// receiver lost); answers its [`crate::EventRecord`].
+pub const INTEGRATION_EVENT_REPLAY: &str = "/api/integration/events/{id}/replay";
 
 /// `GET`: the OpenAPI 3.1 document of this API (`crate::openapi::document`).
 pub const OPENAPI: &str = "/api/openapi.json";
@@ -104,6 +109,8 @@ pub const ALL: &[Route] = &[
     post(ORDER_EDITS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
+    get(INTEGRATION_EVENTS),
+    post(INTEGRATION_EVENT_REPLAY),
     get(OPENAPI),
 ];
 

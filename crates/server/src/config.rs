@@ -25,6 +25,10 @@
 //! | `OMNICART_LIMIT_SYNC` | `1200` | cart edits and syncs per minute per client address |
 //! | `OMNICART_LIMIT_CART_SYNC` | `600` | edits and syncs per minute per cart |
 //! | `OMNICART_TRUSTED_PROXIES` | unset | `10.0.0.1,10.1.0.0/16,…`: proxies whose `X-Forwarded-For` names the client; from anywhere else the socket's peer is the client |
+//! | `OMNICART_WEBHOOK_URLS` | unset | `https://erp.example/hooks,…`: the endpoints every event is posted to (`service::webhooks`); unset: events are kept in the outbox and listed, not sent |
+//! | `OMNICART_WEBHOOK_SECRET` | unset (required with URLs) | the shared secret of the `omnicart-signature` HMAC, 24 characters or more |
+//! | `OMNICART_WEBHOOK_MAX_ATTEMPTS` | `12` | failed deliveries of an event to an endpoint before it is dead (replayable) |
+//! | `OMNICART_WEBHOOK_RETRY_MS` | `1000` | the wait after a first failed delivery, doubled after each further one (at most an hour) |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -37,6 +41,7 @@ use std::num::NonZeroU32;
 
 use crate::service::accounts::CartMerge;
 use crate::service::limits::{LimitsConfig, TrustedProxies};
+use crate::service::webhooks::Webhooks;
 
 /// The demo's integration key (`OMNICART_DEMO=1` without `OMNICART_INTEGRATION_KEYS`), printed
 /// by `scripts/run`: never configure it where the shop is public.
@@ -81,6 +86,8 @@ pub struct Config {
     /// Requests per minute per client address and per account (`service::limits`).
     pub limits: LimitsConfig,
     pub trusted_proxies: TrustedProxies,
+    /// Where events are posted, signed with what, retried how often.
+    pub webhooks: Webhooks,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -164,6 +171,7 @@ impl Config {
                 TrustedProxies::parse,
                 "expected addresses or CIDR blocks, comma-separated (10.0.0.1,10.1.0.0/16)",
             )?,
+            webhooks: webhooks(&read)?,
             log_filter: log_filter.value,
         })
     }
@@ -183,6 +191,48 @@ fn pickup_secret(value: Option<String>) -> Result<Option<String>, ConfigError> {
             expected: format!("a secret of {MIN_PICKUP_SECRET_CHARS} characters or more"),
         }),
     }
+}
+
+/// The `OMNICART_WEBHOOK_*` variables.
+fn webhooks(read: &impl Fn(&'static str, &str) -> Variable) -> Result<Webhooks, ConfigError> {
+    let urls = read("OMNICART_WEBHOOK_URLS", "");
+    let mut list = Vec::new();
+    for url in urls
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        let ok = reqwest::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        if !ok {
+            return Err(urls.error("expected http(s) URLs, comma-separated"));
+        }
+        list.push(url.to_owned());
+    }
+    let secret = read("OMNICART_WEBHOOK_SECRET", "");
+    if !list.is_empty() && secret.value.chars().count() < MIN_INTEGRATION_SECRET_CHARS {
+        // The value is a secret: the message does not repeat it.
+        return Err(ConfigError {
+            variable: secret.name,
+            value: "(not shown)".into(),
+            expected: format!(
+                "expected a secret of {MIN_INTEGRATION_SECRET_CHARS} or more characters (required with OMNICART_WEBHOOK_URLS)"
+            ),
+        });
+    }
+    Ok(Webhooks {
+        urls: list,
+        secret: secret.value,
+        max_attempts: read("OMNICART_WEBHOOK_MAX_ATTEMPTS", "12").parse(
+            |v| v.parse().ok().filter(|n| (1..=100).contains(n)),
+            "expected a whole number of attempts, 1 to 100",
+        )?,
+        retry_base_ms: read("OMNICART_WEBHOOK_RETRY_MS", "1000").parse(
+            |v| v.parse().ok().filter(|n| (1..=3_600_000).contains(n)),
+            "expected a whole number of milliseconds, 1 to 3600000",
+        )?,
+    })
 }
 
 /// The `OMNICART_LIMIT_*` variables.
@@ -325,6 +375,12 @@ mod tests {
                 cors_origins: Vec::new(),
                 limits: LimitsConfig::default(),
                 trusted_proxies: TrustedProxies::default(),
+                webhooks: Webhooks {
+                    urls: Vec::new(),
+                    secret: String::new(),
+                    max_attempts: 12,
+                    retry_base_ms: 1000,
+                },
                 log_filter: "info".into(),
             }
         );

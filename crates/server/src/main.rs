@@ -65,6 +65,9 @@ async fn run(config: Config) -> Result<(), String> {
     omnicart_server::service::pickup::spawn_sweeper(state.clone(), config.pickup_days);
     let mailer = Mailer::from_config(&config)?;
     omnicart_server::service::mail::spawn_sender(state.db.clone(), mailer);
+    omnicart_server::service::webhooks::spawn_dispatcher(state.db.clone(), config.webhooks.clone())
+        .await
+        .map_err(|e| format!("webhook endpoints: {e}"))?;
     let dist = config.dist.join("index.html").exists();
     if !dist {
         let dist = config.dist.display();

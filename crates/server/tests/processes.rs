@@ -1,6 +1,7 @@
 //! The built `omnicart-server` binary as separate processes over one database: two servers
 //! on one PostgreSQL selling the last unit and sharing the wrong-password counts, and a
-//! server killed with `kill -9` during a stream of checkouts. Driven over loopback by a minimal HTTP/1.1 client; every process a
+//! server killed with `kill -9` during a stream of checkouts, and one killed with events
+//! committed but not yet delivered to a webhook receiver. Driven over loopback by a minimal HTTP/1.1 client; every process a
 //! test starts is killed when its guard drops, even when the test fails.
 
 mod common;
@@ -29,8 +30,18 @@ impl Server {
     /// Starts the binary on a free loopback port over `database_url` with `catalogue`, and
     /// waits until it answers.
     async fn start(database_url: &str, catalogue: &std::path::Path) -> Server {
+        Server::start_with(database_url, catalogue, &[]).await
+    }
+
+    /// [`Server::start`] with more variables set.
+    async fn start_with(
+        database_url: &str,
+        catalogue: &std::path::Path,
+        vars: &[(&str, &str)],
+    ) -> Server {
         let addr = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_omnicart-server"))
+            .envs(vars.iter().copied())
             .env("OMNICART_ADDR", addr.to_string())
             .env("DATABASE_URL", database_url)
             .env("OMNICART_CATALOGUE", catalogue)
@@ -378,4 +389,73 @@ async fn two_server_processes_on_one_postgresql_share_the_sign_in_failure_counts
     let stored = "SELECT CAST(SUM(failures) AS BIGINT) FROM sign_in_failures";
     assert_eq!(count(&db, stored).await, 12);
     drop((first, second));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_committed_before_a_kill_9_are_delivered_after_the_restart() {
+    use common::receiver::{Receiver, SECRET, receiver};
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::database_url(&dir).await;
+    let db = Db::connect(&url).await.unwrap();
+    let catalogue = catalogue(&dir, 100);
+    let r = Receiver::default();
+    // The receiver is down: every event is committed and none is delivered.
+    r.down.store(true, Ordering::SeqCst);
+    let hook = receiver(&r).await;
+    let vars = [
+        ("OMNICART_WEBHOOK_URLS", hook.as_str()),
+        ("OMNICART_WEBHOOK_SECRET", SECRET),
+        ("OMNICART_WEBHOOK_RETRY_MS", "50"),
+    ];
+    let mut server = Server::start_with(&url, &catalogue, &vars).await;
+    for i in 0..3 {
+        let body = ready_cart(server.addr).await;
+        let key = format!("order-{i}");
+        let placed = call(
+            server.addr,
+            "POST",
+            "/api/checkout",
+            Some(&body),
+            &[("idempotency-key", &key)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(placed.status, 201, "{:?}", placed.json);
+    }
+    server.kill();
+    let written = count(&db, "SELECT COUNT(*) FROM outbox").await;
+    assert!(
+        written >= 6,
+        "an order.placed and a fulfilment.open per order: {written}"
+    );
+    let delivered = "SELECT COUNT(*) FROM event_deliveries WHERE delivered_at IS NOT NULL";
+    assert_eq!(count(&db, delivered).await, 0);
+    let refused: std::collections::HashSet<String> = r
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    r.down.store(false, Ordering::SeqCst);
+    let _restarted = Server::start_with(&url, &catalogue, &vars).await;
+    let started = std::time::Instant::now();
+    while count(&db, delivered).await < written {
+        assert!(
+            started.elapsed() < START_TIMEOUT,
+            "not delivered after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = r.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|s| s.signed), "{seen:#?}");
+    let accepted: Vec<_> = seen.iter().filter(|s| s.accepted).collect();
+    let ids: std::collections::HashSet<&str> = accepted.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids.len() as i64, written, "every event once accepted");
+    // A delivery tried before the kill comes again with the same id.
+    assert!(
+        refused.iter().all(|id| ids.contains(id.as_str())),
+        "{refused:?}"
+    );
 }

@@ -23,6 +23,7 @@ pub mod integration;
 pub mod openapi;
 pub mod request_id;
 pub mod sync;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(checkout::router())
         .merge(edits::router())
         .merge(fulfilment::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { AppError::not_found("API endpoint") })

@@ -79,7 +79,7 @@ use crate::ids::{now_millis, now_unix, random_id, session_token, sha256_hex};
 use crate::payment::{Authorization, Authorize, Challenge, PaymentError, PaymentProvider};
 use crate::service::orders::{order_view, trimmed_contact};
 use crate::service::stock::{Available, LiveStock};
-use crate::service::{Caller, carts, mail};
+use crate::service::{Caller, carts, mail, webhooks};
 use crate::store::challenges::{self, ChallengeRow, NewChallenge};
 use crate::store::checkout::{self as held, NewAttempt, ORDERED, RELEASED, RESERVED};
 use crate::store::idempotency::{self, Claim, Stored};
@@ -1066,7 +1066,11 @@ async fn create_order(state: &AppState, placing: &Placing<'_>) -> Result<Answer,
     crate::service::edits::record_placement(&mut tx, &order_id, caller, &reserved.cart).await?;
     let confirmation = mail::invoice(&order)?;
     store_mail::insert(&mut tx, &order_id, &confirmation).await?;
-    orders::outbox(&mut tx, "order.placed", &order_id, &order).await?;
+    webhooks::order_event(&mut tx, "order.placed", &order_id, &order).await?;
+    for row in crate::store::fulfilment::of_order_tx(&mut tx, &order_id).await? {
+        let view = super::fulfilment::view(&row);
+        webhooks::fulfilment_event(&mut tx, &order_id, &view).await?;
+    }
     empty_cart(&mut tx, &request.cart_id, &reserved.cart).await?;
     let reply = CheckoutReply {
         order: order_view(&order),

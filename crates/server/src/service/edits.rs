@@ -20,8 +20,9 @@
 //! through the provider while those locks are held (as a parcel's capture is) under keys
 //! derived from the order and its new version (`edit:{order}:{version}:more|release|refund`),
 //! so a retry after a failed commit moves nothing twice at the provider, and recorded on the
-//! order's ledger; the version raised, `order.edited` in the outbox, and the answer stored
-//! under the idempotency key. Any refusal rolls everything back.
+//! order's ledger; the version raised, the events in the outbox (`order.updated`, and
+//! `fulfilment.open` for each fulfilment order changed or made), and the answer stored under
+//! the idempotency key. Any refusal rolls everything back.
 
 use std::collections::BTreeMap;
 
@@ -799,7 +800,6 @@ async fn finish_commit(
     }
     let json = serde_json::to_string(&planned.with).map_err(AppError::internal)?;
     store::set_priced_with(&mut tx, &row.id, &json).await?;
-    orders::outbox(&mut tx, "order.edited", &row.id, &row.order).await?;
     let mut view = order_view(&row.order);
     view.version = version + 1;
     let reply = OrderEditReply {
@@ -858,6 +858,7 @@ async fn refulfil(
         .collect();
     let mut next_seq = parts.iter().map(|p| p.seq + 1).max().unwrap_or(0);
     let mut used = vec![false; parts.len()];
+    let mut inserted = Vec::new();
     for shipment in &planned.remainder {
         let lines = || {
             shipment
@@ -879,7 +880,9 @@ async fn refulfil(
         } else {
             let request = Request::new(editor.actor(), at, "added by an edit");
             let f = FulfilmentOrder::open(kind, shipment.location.clone(), lines(), request);
-            fstore::insert(tx, &random_id("ful"), &row.id, next_seq, &f).await?;
+            let id = random_id("ful");
+            fstore::insert(tx, &id, &row.id, next_seq, &f).await?;
+            inserted.push(id);
             placed.push((next_seq, shipment.clone()));
             next_seq += 1;
         }
@@ -887,6 +890,14 @@ async fn refulfil(
     for (i, part) in parts.iter().enumerate() {
         if !used[i] && is_open(part) {
             store::delete_fulfilment(tx, &part.id).await?;
+        }
+    }
+    // A new fulfilment order is announced as placement announces one (an updated one by
+    // its store update).
+    for new in fstore::of_order_tx(tx, &row.id).await? {
+        if inserted.contains(&new.id) {
+            let view = crate::service::fulfilment::view(&new);
+            crate::service::webhooks::fulfilment_event(tx, &row.id, &view).await?;
         }
     }
     placed.sort_by_key(|(seq, _)| *seq);

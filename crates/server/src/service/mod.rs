@@ -22,6 +22,7 @@ pub mod pickup;
 pub mod stock;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;
 
 use omnicart_api::Profile;
 use omnicart_engine::{QuoteContext, Timestamp};

@@ -103,7 +103,6 @@ pub async fn cancel(
         .map_err(|e| refused(&e))?;
     held::release(&mut tx, &row.attempt_id, ORDERED, CANCELLED).await?;
     orders::update(&mut tx, &row.id, &row.order).await?;
-    orders::outbox(&mut tx, "order.cancelled", &row.id, &row.order).await?;
     tx.commit().await?;
     Ok(order_view(&row.order))
 }

@@ -162,7 +162,6 @@ async fn expire(state: &AppState, id: &str, now: Timestamp) -> Result<bool, AppE
         .map_err(|e| AppError::internal(format!("expire: {e}")))?;
     held::release(&mut tx, &order.attempt_id, ORDERED, CANCELLED).await?;
     orders::update(&mut tx, &order.id, &order.order).await?;
-    orders::outbox(&mut tx, "order.cancelled", &order.id, &order.order).await?;
     store::update(&mut tx, &row, None).await?;
     tx.commit().await?;
     Ok(true)

@@ -102,7 +102,9 @@ pub async fn update(
         .bind(&row.id)
         .execute(tx.conn())
         .await?;
-    record(tx, &row.id, f.history()).await
+    record(tx, &row.id, f.history()).await?;
+    let view = crate::service::fulfilment::view(row);
+    crate::service::webhooks::fulfilment_event(tx, &row.order_id, &view).await
 }
 
 type Row = (

@@ -7,7 +7,7 @@
 //! [`carts`] (cart rows), [`cart_log`] (the operation log: the one way to change a cart),
 //! [`accounts`] (customers), [`sessions`], [`checkout`] (stock, promotion uses, checkout
 //! attempts and what they hold), [`tokens`] (bearer tokens), [`changes`] (who hears of a new
-//! cart version), [`orders`] (orders and the outbox), [`idempotency`] (stored first answers),
+//! cart version), [`orders`] (orders), [`outbox`] (events and their deliveries to webhook endpoints), [`idempotency`] (stored first answers),
 //! [`mail`] (the mail outbox), [`sign_in_failures`] (wrong passwords per email and address).
 //! Nothing here knows about HTTP.
 
@@ -22,6 +22,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
 pub mod orders;
+pub mod outbox;
 pub mod server_keys;
 pub mod sessions;
 pub mod sign_in_failures;
@@ -88,6 +89,8 @@ pub struct Db {
     writer: Option<Arc<Mutex<()>>>,
     /// Who is told of a cart's new version ([`changes`]).
     changes: Arc<changes::Changes>,
+    /// Woken after a commit that wrote an event ([`outbox`]): this process's dispatcher.
+    events: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -130,6 +133,7 @@ impl Db {
             pool,
             writer: sqlite.then(Arc::default),
             changes,
+            events: Arc::default(),
         })
     }
 
@@ -143,18 +147,33 @@ impl Db {
         &self.changes
     }
 
+    /// Notified after each commit that wrote or replayed an event in this process.
+    pub fn events(&self) -> &Arc<tokio::sync::Notify> {
+        &self.events
+    }
+
     /// Begins a transaction that will write (see [`WriteTx`]).
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         let turn = match &self.writer {
             Some(writer) => Some(Arc::clone(writer).lock_owned().await),
             None => None,
         };
+        // On SQLite `BEGIN IMMEDIATE` takes the database's write lock at once. A deferred
+        // transaction that read first and then writes fails (`SQLITE_BUSY_SNAPSHOT`, no
+        // waiting) when a write outside the turn (a session, a sender's claim) committed
+        // meanwhile; an immediate one makes that write wait for it instead.
+        let tx = match self.writer {
+            Some(_) => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            None => self.pool.begin().await?,
+        };
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx,
             _turn: turn,
             postgres: self.writer.is_none(),
             changed: None,
             changes: Arc::clone(&self.changes),
+            event_written: false,
+            events: Arc::clone(&self.events),
         })
     }
 }
@@ -185,6 +204,9 @@ pub struct WriteTx {
     /// The cart whose version this transaction raised, and to what.
     changed: Option<(String, i64)>,
     changes: Arc<changes::Changes>,
+    /// Whether this transaction wrote an event: the dispatcher is woken after the commit.
+    event_written: bool,
+    events: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
@@ -195,7 +217,15 @@ impl WriteTx {
         if let Some((id, version)) = &self.changed {
             self.changes.publish(id, *version);
         }
+        if self.event_written {
+            self.events.notify_one();
+        }
         Ok(())
+    }
+
+    /// Records that this transaction wrote an event ([`outbox::append`]).
+    pub(crate) fn event_written(&mut self) {
+        self.event_written = true;
     }
 
     /// Records that `cart_id` is at `version` once this commits: published in this process

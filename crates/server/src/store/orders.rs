@@ -5,7 +5,7 @@
 use omnicart_order::Order;
 use sqlx::AnyConnection;
 
-use crate::ids::{now_unix, random_id};
+use crate::ids::now_unix;
 use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
 
 /// A stored order with who may open it.
@@ -92,16 +92,29 @@ pub async fn history_of(db: &Db, customer_id: &str) -> Result<History, StoreErro
     history(&mut conn, customer_id).await
 }
 
-/// Writes the order as changed (status, payment).
+/// Writes the order as changed (status, payment), with its event for the other systems in
+/// the same transaction: `order.<state>` when its state changed, else `order.updated`
+/// ([`crate::service::webhooks`]). Every change of an order passes here, so none goes
+/// unannounced.
 pub async fn update(tx: &mut WriteTx, id: &str, order: &Order) -> Result<(), StoreError> {
+    let state = omnicart_order::Machine::name(order.status.state());
+    let (before,): (String,) = sqlx::query_as("SELECT state FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
     sqlx::query("UPDATE orders SET state = $1, body = $2, updated_at = $3 WHERE id = $4")
-        .bind(omnicart_order::Machine::name(order.status.state()))
+        .bind(state)
         .bind(to_json(order)?)
         .bind(now_unix())
         .bind(id)
         .execute(tx.conn())
         .await?;
-    Ok(())
+    let kind = if before == state {
+        "order.updated".to_owned()
+    } else {
+        format!("order.{state}")
+    };
+    crate::service::webhooks::order_event(tx, &kind, id, order).await
 }
 
 type Row = (String, Option<String>, Option<String>, String, String);
@@ -176,22 +189,4 @@ pub async fn of_customer(
         .fetch_all(db.pool())
         .await?;
     bodies.iter().map(|b| parse_json(b, "order body")).collect()
-}
-
-/// Adds an event to the outbox, in the caller's transaction.
-pub async fn outbox(
-    tx: &mut WriteTx,
-    topic: &str,
-    aggregate_id: &str,
-    payload: &impl serde::Serialize,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (id, topic, aggregate_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(random_id("evt_"))
-        .bind(topic)
-        .bind(aggregate_id)
-        .bind(to_json(payload)?)
-        .bind(now_unix())
-        .execute(tx.conn())
-        .await?;
-    Ok(())
 }

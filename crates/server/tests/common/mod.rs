@@ -4,6 +4,8 @@
 //! on it for each test. `scripts/test` runs these tests both ways.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
