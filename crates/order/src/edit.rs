@@ -190,34 +190,44 @@ mod tests {
         }
     }
 
-    /// (who, order state, parts, change, expected code or the remainder).
+    /// One row: who asks, the order's state, its parts, the change, and the remainder
+    /// expected (or the refusal's code).
+    struct Case<'a> {
+        role: Role,
+        state: OrderState,
+        parts: &'a [Part],
+        change: Change,
+        expected: Result<&'a [(&'a str, u32)], &'a str>,
+    }
+
     #[test]
     fn who_may_change_what() {
         let open = [part(Open, &[("TV", 1)])];
         let started = [part(Packed, &[("TV", 1)]), part(Open, &[("CABLE", 2)])];
         let add_ps5 = change(&[("TV", 1)], &[("TV", 1), ("PS5", 1)], false);
-        let cases: Vec<(
-            Role,
-            OrderState,
-            &[Part],
-            Change,
-            Result<&[(&str, u32)], &str>,
-        )> = vec![
-            (
+        let case = |role, state, parts, change, expected| Case {
+            role,
+            state,
+            parts,
+            change,
+            expected,
+        };
+        let cases = [
+            case(
                 Role::Customer,
                 OrderState::Placed,
                 &open,
                 add_ps5.clone(),
                 Ok(&[("PS5", 1), ("TV", 1)]),
             ),
-            (
+            case(
                 Role::Customer,
                 OrderState::InFulfilment,
                 &started,
                 add_ps5.clone(),
                 Err("edit_not_allowed"),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::InFulfilment,
                 &started,
@@ -228,35 +238,35 @@ mod tests {
                 ),
                 Ok(&[("CABLE", 1), ("PS5", 1)]),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::InFulfilment,
                 &started,
                 change(&[("TV", 1), ("CABLE", 2)], &[("CABLE", 2)], false),
                 Err("line_fulfilled"),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::InFulfilment,
                 &started,
                 change(&[("TV", 1)], &[("TV", 1)], true),
                 Err("edit_not_allowed"),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::Placed,
                 &open,
                 change(&[("TV", 1)], &[("TV", 2)], true),
                 Ok(&[("TV", 2)]),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::Cancelled,
                 &open,
                 add_ps5.clone(),
                 Err("edit_not_allowed"),
             ),
-            (
+            case(
                 Role::Staff,
                 OrderState::Shipped,
                 &[],
@@ -264,11 +274,15 @@ mod tests {
                 Err("edit_not_allowed"),
             ),
         ];
-        for (i, (role, state, parts, change, expected)) in cases.into_iter().enumerate() {
-            let got = EditScope::check(role, state, parts, &change);
-            match (got, expected) {
+        for (i, c) in cases.into_iter().enumerate() {
+            let got = EditScope::check(c.role, c.state, c.parts, &c.change);
+            match (got, c.expected) {
                 (Ok(scope), Ok(remainder)) => {
-                    assert_eq!(scope.remainder(&change.after), units(remainder), "case {i}")
+                    assert_eq!(
+                        scope.remainder(&c.change.after),
+                        units(remainder),
+                        "case {i}"
+                    )
                 }
                 (Err(e), Err(code)) => {
                     assert_eq!(omnicart_engine::ErrorCode::code(&e), code, "case {i}")
@@ -278,18 +292,21 @@ mod tests {
         }
     }
 
-    /// (difference, capturable, refundable) → (authorize, release, refund) or refused.
+    /// Three amounts in minor units: (difference, capturable, refundable) in, (authorize,
+    /// release, refund) out.
+    type Money3 = (i64, i64, i64);
+
     #[test]
     fn the_difference_is_authorized_released_then_refunded() {
-        let cases: [(i64, i64, i64, Option<(i64, i64, i64)>); 6] = [
-            (0, 1000, 0, Some((0, 0, 0))),
-            (250, 1000, 0, Some((250, 0, 0))),
-            (-250, 1000, 0, Some((0, 250, 0))),
-            (-250, 100, 500, Some((0, 100, 150))),
-            (-250, 0, 500, Some((0, 0, 250))),
-            (-250, 100, 100, None),
+        let cases: [(Money3, Option<Money3>); 6] = [
+            ((0, 1000, 0), Some((0, 0, 0))),
+            ((250, 1000, 0), Some((250, 0, 0))),
+            ((-250, 1000, 0), Some((0, 250, 0))),
+            ((-250, 100, 500), Some((0, 100, 150))),
+            ((-250, 0, 500), Some((0, 0, 250))),
+            ((-250, 100, 100), None),
         ];
-        for (difference, capturable, refundable, expected) in cases {
+        for ((difference, capturable, refundable), expected) in cases {
             let got = Settlement::of(difference, capturable, refundable).ok();
             let expected = expected.map(|(authorize, release, refund)| Settlement {
                 authorize,
