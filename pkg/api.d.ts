@@ -27,6 +27,14 @@ export declare const ROUTES: {
   readonly orderCancel: "/api/orders/{number}/cancel";
   readonly orderEditPreview: "/api/orders/{number}/edits/preview";
   readonly orderEdits: "/api/orders/{number}/edits";
+  /** The order's installation visits (its shopper, or an agent with `X-Integration-Key`). */
+  readonly orderAppointments: "/api/orders/{number}/appointments";
+  readonly orderAppointmentSlots: "/api/orders/{number}/appointment-slots";
+  readonly appointmentReschedule: "/api/orders/{number}/appointments/{id}/reschedule";
+  readonly appointmentCancel: "/api/orders/{number}/appointments/{id}/cancel";
+  readonly appointmentComplaint: "/api/orders/{number}/appointments/{id}/complaint";
+  /** The field-service system's report (`X-Integration-Key`). */
+  readonly appointmentTransitions: "/api/appointments/{id}/transitions";
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
@@ -72,6 +80,7 @@ export type ErrorCode =
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   | "edit_not_allowed" | "line_fulfilled" | "invalid_edit" | "over_refund"
+  | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -217,6 +226,27 @@ export interface EventRecord {
 export interface DeliveryView {
   endpoint: string; state: "pending" | "delivered" | "dead"; attempts: number; last_error?: string;
 }
+/** `GET /api/orders/{number}/appointment-slots`: free slots, three weeks from the day after
+ *  the goods arrive, in the address's area. */
+export interface SlotList { area: string; slots: SlotView[] }
+export interface SlotView { day: string; slot: string; free: number }
+/** `POST /api/orders/{number}/appointments`: `line` is the index of a service line of the order. */
+export interface BookRequest { line: number; day: string; slot: string }
+export interface RescheduleRequest { day: string; slot: string }
+export interface ComplaintRequest { reason: string; day: string; slot: string }
+export interface AppointmentList { appointments: AppointmentView[] }
+export interface AppointmentView {
+  id: string; order_number: string; service_sku: string; line: number; area: string;
+  day: string; slot: string; installer: string;
+  state: "booked" | "completed" | "failed" | "cancelled";
+  /** Zero for a repeat visit after a complaint. */
+  charge: Money; repeat_of?: string; complaint?: string; repeat?: string;
+  history: AppointmentEntry[];
+}
+export interface AppointmentEntry { state: string; at: string; reason: string }
+/** `POST /api/appointments/{id}/transitions` (the field-service system): `completed`,
+ *  `failed` or `cancelled`. */
+export interface AppointmentTransition { to: string; reason?: string }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

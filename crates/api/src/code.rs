@@ -114,3 +114,15 @@ pub const INTERNAL: &str = "internal";
 pub const TOO_MANY_STREAMS: &str = "too_many_streams";
 /// 401: an `Authorization: Bearer` token that is unknown, expired or revoked.
 pub const INVALID_TOKEN: &str = "invalid_token";
+/// Appointments: the order has no shipping address to install at (a pickup order). 422.
+pub const NO_INSTALLATION_ADDRESS: &str = "no_installation_address";
+/// Appointments: a day or slot that is not bookable for the order (before the goods arrive,
+/// past the bookable weeks, a Sunday, not one of `omnicart_order::SLOTS`). 422.
+pub const INVALID_SLOT: &str = "invalid_slot";
+/// Appointments: no installer is free at that slot any more (another booking took the last);
+/// choose another from the slots. 409.
+pub const SLOT_TAKEN: &str = "slot_taken";
+/// Appointments: the order line is not a service (an installation) to book a visit for. 422.
+pub const NOT_A_SERVICE_LINE: &str = "not_a_service_line";
+/// Appointments: that service already has a visit; move it instead. 409.
+pub const ALREADY_BOOKED: &str = "already_booked";

@@ -21,6 +21,7 @@ use omnicart_engine::replica::{Base, Operation};
 use omnicart_engine::{Cart, CartOp, Quote, QuoteContext, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub mod appointments;
 pub mod checkout;
 pub mod code;
 pub mod edits;
@@ -30,6 +31,10 @@ pub mod fulfilment;
 pub mod openapi;
 pub mod routes;
 
+pub use appointments::{
+    AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
+    ComplaintRequest, RescheduleRequest, SlotList, SlotView,
+};
 pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,
     Contact, IDEMPOTENCY_KEY, OrderList, OrderSummary, OrderTotals, OrderView, PaymentMethod,

@@ -34,10 +34,11 @@ use crate::checkout::{
 };
 use crate::routes::{self, Route, get, post};
 use crate::{
-    CartView, CheckoutReply, CheckoutRequest, EditRequest, ErrorBody, EventList, EventRecord,
+    AppointmentList, AppointmentTransition, AppointmentView, BookRequest, CartView, CheckoutReply,
+    CheckoutRequest, ComplaintRequest, EditRequest, ErrorBody, EventList, EventRecord,
     FulfilmentOrderList, FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply,
-    OrderEditRequest, OrderList, OrderView, SESSION_COOKIE, SignIn, SignUp, SyncReply, SyncRequest,
-    TokenReply, TokenRequest, TransitionRequest, code,
+    OrderEditRequest, OrderList, OrderView, RescheduleRequest, SESSION_COOKIE, SignIn, SignUp,
+    SlotList, SyncReply, SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -152,6 +153,13 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
+    add::<AppointmentList>(&mut all);
+    add::<AppointmentView>(&mut all);
+    add::<SlotList>(&mut all);
+    add::<BookRequest>(&mut all);
+    add::<RescheduleRequest>(&mut all);
+    add::<ComplaintRequest>(&mut all);
+    add::<AppointmentTransition>(&mut all);
     add::<EventList>(&mut all);
     add::<EventRecord>(&mut all);
     add::<Snapshot>(&mut all);
@@ -187,9 +195,9 @@ pub enum Access {
     Session,
     /// A staff tool or an integration, by its key in `X-Integration-Key`.
     Integration,
-    /// The resource's owner (session, bearer token or a guest's token), or a staff tool or
-    /// an integration by its key (a call-centre agent's order edits).
-    OwnerOrIntegration,
+    /// The order's shopper (session, bearer token or a guest's `?token=`) or an integration
+    /// by its key (a call-centre agent).
+    ShopperOrIntegration,
 }
 
 /// A path, query or header parameter.
@@ -277,6 +285,14 @@ const EVENT_ID: Param = Param {
     required: true,
     description: "The event's `id`.",
     example: "evt_0123456789abcdef0123456789abcdef",
+};
+
+const APPOINTMENT_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The appointment's `id`.",
+    example: "apt_0123456789abcdef0123456789abcdef",
 };
 
 const ORDER_NUMBER: Param = Param {
@@ -621,7 +637,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
                   order with the promotions as of its placement, the money difference and the \
                   stock it would re-reserve. The shopper before fulfilment; a call-centre agent \
                   (integration key) while lines are unfulfilled. Nothing changes.",
-        access: Access::OwnerOrIntegration,
+        access: Access::ShopperOrIntegration,
         params: &[ORDER_NUMBER, GUEST_TOKEN],
         body: Some(named::<OrderEditRequest>),
         answers: &[ok(200, "What the edit would do", named::<OrderEditPreview>)],
@@ -633,7 +649,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
                   (promotions as of placement), stock re-reserved atomically, open fulfilment \
                   orders updated, the difference authorized on top of the hold or released \
                   (refunded where captured). Replaying the key answers the first answer.",
-        access: Access::OwnerOrIntegration,
+        access: Access::ShopperOrIntegration,
         params: &[
             ORDER_NUMBER,
             GUEST_TOKEN,
@@ -649,6 +665,108 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: Some(named::<OrderEditRequest>),
         answers: &[ok(200, "The edited order", named::<OrderEditReply>)],
         refusals: EDIT_COMMIT_REFUSALS,
+    },
+    Endpoint {
+        route: get(routes::ORDER_APPOINTMENTS),
+        summary: "The order's installation visits, first booked first",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: None,
+        answers: &[ok(200, "The visits", named::<AppointmentList>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
+    },
+    Endpoint {
+        route: post(routes::ORDER_APPOINTMENTS),
+        summary: "Book the installation visit of a service line of the order",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: Some(named::<BookRequest>),
+        answers: &[ok(201, "The visit", named::<AppointmentView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(
+                409,
+                &[
+                    code::SLOT_TAKEN,
+                    code::ALREADY_BOOKED,
+                    code::INVALID_TRANSITION,
+                ],
+            ),
+            refused(
+                422,
+                &[
+                    code::INVALID_SLOT,
+                    code::NOT_A_SERVICE_LINE,
+                    code::NO_INSTALLATION_ADDRESS,
+                ],
+            ),
+        ],
+    },
+    Endpoint {
+        route: get(routes::ORDER_APPOINTMENT_SLOTS),
+        summary: "The free installation slots for the order: three weeks from the day after \
+                  its goods arrive, in its address's area",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: None,
+        answers: &[ok(200, "Free slots", named::<SlotList>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(422, &[code::NO_INSTALLATION_ADDRESS]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::APPOINTMENT_RESCHEDULE),
+        summary: "Move a booked visit to another day or slot",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, APPOINTMENT_ID, GUEST_TOKEN],
+        body: Some(named::<RescheduleRequest>),
+        answers: &[ok(200, "The moved visit", named::<AppointmentView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::SLOT_TAKEN, code::INVALID_TRANSITION]),
+            refused(422, &[code::INVALID_SLOT]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::APPOINTMENT_CANCEL),
+        summary: "Cancel a booked visit (its installer is free again)",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, APPOINTMENT_ID, GUEST_TOKEN],
+        body: None,
+        answers: &[ok(200, "The cancelled visit", named::<AppointmentView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::APPOINTMENT_COMPLAINT),
+        summary: "Record a complaint about a visit that happened and book its repeat visit: an \
+                  experienced installer, no charge, linked to the first",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, APPOINTMENT_ID, GUEST_TOKEN],
+        body: Some(named::<ComplaintRequest>),
+        answers: &[ok(201, "The repeat visit", named::<AppointmentView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::SLOT_TAKEN, code::INVALID_TRANSITION]),
+            refused(422, &[code::INVALID_SLOT, code::INVALID_REQUEST]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::APPOINTMENT_TRANSITIONS),
+        summary: "The installer's report: completed or failed (or cancelled)",
+        access: Access::Integration,
+        params: &[APPOINTMENT_ID],
+        body: Some(named::<AppointmentTransition>),
+        answers: &[ok(200, "The visit", named::<AppointmentView>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, "transition_forbidden"]),
+            refused(422, &[code::UNKNOWN_STATE]),
+        ],
     },
     Endpoint {
         route: get(routes::FULFILMENT_ORDERS),
@@ -882,7 +1000,7 @@ impl Endpoint {
                 let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
                 operation = operation.securities(Some([key]))
             }
-            Access::OwnerOrIntegration => {
+            Access::ShopperOrIntegration => {
                 let key = SecurityRequirement::new(INTEGRATION_SCHEME, Vec::<String>::new());
                 operation = operation.securities(Some([
                     SecurityRequirement::default(),

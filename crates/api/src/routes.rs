@@ -48,6 +48,19 @@ pub const ORDER_EDIT_PREVIEW: &str = "/api/orders/{number}/edits/preview";
 /// `POST` [`crate::OrderEditRequest`] with an `Idempotency-Key` header: commits the edit at
 /// the order's version ([`crate::OrderEditReply`]).
 pub const ORDER_EDITS: &str = "/api/orders/{number}/edits";
+/// `GET` (the order's shopper or an integration): [`crate::AppointmentList`]; `POST`
+/// [`crate::BookRequest`]: 201 [`crate::AppointmentView`].
+pub const ORDER_APPOINTMENTS: &str = "/api/orders/{number}/appointments";
+/// `GET`: [`crate::SlotList`], the free installation slots for the order.
+pub const ORDER_APPOINTMENT_SLOTS: &str = "/api/orders/{number}/appointment-slots";
+/// `POST` [`crate::RescheduleRequest`]: the moved [`crate::AppointmentView`].
+pub const APPOINTMENT_RESCHEDULE: &str = "/api/orders/{number}/appointments/{id}/reschedule";
+/// `POST`: the cancelled [`crate::AppointmentView`].
+pub const APPOINTMENT_CANCEL: &str = "/api/orders/{number}/appointments/{id}/cancel";
+/// `POST` [`crate::ComplaintRequest`]: 201, the repeat visit's [`crate::AppointmentView`].
+pub const APPOINTMENT_COMPLAINT: &str = "/api/orders/{number}/appointments/{id}/complaint";
+/// `POST` [`crate::AppointmentTransition`] (integration key): the installer's report.
+pub const APPOINTMENT_TRANSITIONS: &str = "/api/appointments/{id}/transitions";
 /// `GET` (integration key): [`crate::FulfilmentOrderList`], `?location=…&state=…`.
 pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
@@ -107,6 +120,13 @@ pub const ALL: &[Route] = &[
     post(ORDER_CANCEL),
     post(ORDER_EDIT_PREVIEW),
     post(ORDER_EDITS),
+    get(ORDER_APPOINTMENTS),
+    post(ORDER_APPOINTMENTS),
+    get(ORDER_APPOINTMENT_SLOTS),
+    post(APPOINTMENT_RESCHEDULE),
+    post(APPOINTMENT_CANCEL),
+    post(APPOINTMENT_COMPLAINT),
+    post(APPOINTMENT_TRANSITIONS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
     get(INTEGRATION_EVENTS),

@@ -11,6 +11,8 @@
 //!   shipping a parcel captures ([`parcel_capture`]).
 //! - [`EditScope`] and [`Settlement`]: what an edit after placement may change, what is
 //!   sourced again and how the payment follows the difference.
+//! - [`Appointment`]: an installer's visit for a service the order bought, its state machine
+//!   ([`AppointmentState`]), moves, and the free repeat visit a complaint books.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -20,6 +22,7 @@
 //! because the engine ships to every shopper's phone as Wasm and these rules run on the server
 //! (the page only shows their results).
 
+pub mod appointment;
 pub mod edit;
 pub mod fulfilment;
 pub mod machine;
@@ -28,6 +31,7 @@ pub mod order;
 pub mod payment;
 pub mod status;
 
+pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
 pub use edit::{Change, EditError, EditScope, Part, Settlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,

@@ -29,6 +29,7 @@
 //! | `OMNICART_WEBHOOK_SECRET` | unset (required with URLs) | the shared secret of the `omnicart-signature` HMAC, 24 characters or more |
 //! | `OMNICART_WEBHOOK_MAX_ATTEMPTS` | `12` | failed deliveries of an event to an endpoint before it is dead (replayable) |
 //! | `OMNICART_WEBHOOK_RETRY_MS` | `1000` | the wait after a first failed delivery, doubled after each further one (at most an hour) |
+//! | `OMNICART_INSTALLERS` | `crates/server/data/demo-installers.json` | the field installers (`[{id, name, area, experienced}]`, area: a postcode's first two characters), loaded when the database has none (`service::appointments`) |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -88,6 +89,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Where events are posted, signed with what, retried how often.
     pub webhooks: Webhooks,
+    /// The installers' file, loaded at first start.
+    pub installers: PathBuf,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -172,6 +175,12 @@ impl Config {
                 "expected addresses or CIDR blocks, comma-separated (10.0.0.1,10.1.0.0/16)",
             )?,
             webhooks: webhooks(&read)?,
+            installers: read(
+                "OMNICART_INSTALLERS",
+                "crates/server/data/demo-installers.json",
+            )
+            .value
+            .into(),
             log_filter: log_filter.value,
         })
     }
@@ -381,6 +390,7 @@ mod tests {
                     max_attempts: 12,
                     retry_base_ms: 1000,
                 },
+                installers: "crates/server/data/demo-installers.json".into(),
                 log_filter: "info".into(),
             }
         );

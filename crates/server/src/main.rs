@@ -61,6 +61,7 @@ async fn run(config: Config) -> Result<(), String> {
     omnicart_server::service::checkout::prepare(&state)
         .await
         .map_err(|e| format!("loading stock: {e:?}"))?;
+    omnicart_server::service::appointments::load_installers(&state, &config.installers).await?;
     omnicart_server::service::checkout::spawn_sweeper(state.clone());
     omnicart_server::service::pickup::spawn_sweeper(state.clone(), config.pickup_days);
     let mailer = Mailer::from_config(&config)?;

@@ -67,6 +67,15 @@ impl FromRequestParts<AppState> for Integration {
     }
 }
 
+/// The integration whose key the request carries, if any: for the endpoints both a shopper
+/// and an integration may use (a missing or unknown key is then simply not an integration).
+pub fn presented(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Integration> {
+    headers
+        .get(INTEGRATION_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|key| state.integrations.find(key.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

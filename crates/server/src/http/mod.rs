@@ -7,6 +7,7 @@
 //! integration endpoint), call a service and answer; every refusal is an
 //! [`AppError`] ([`error`]). [`dev_mail`] is a developer page the binary mounts beside it.
 
+pub mod appointments;
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
@@ -49,6 +50,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(checkout::router())
         .merge(edits::router())
         .merge(fulfilment::router())
+        .merge(appointments::router())
         .merge(webhooks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,7 @@
 //! ([`crate::store::cart_log::LockedCart`]).
 
 pub mod accounts;
+pub mod appointments;
 pub mod carts;
 pub mod checkout;
 pub mod edits;

@@ -12,6 +12,7 @@
 //! Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod appointments;
 pub mod cart_log;
 pub mod carts;
 pub mod challenges;

@@ -159,6 +159,15 @@ pub async fn lock_by_number(
     row.map(decode).transpose()
 }
 
+/// The number of the order `id`.
+pub async fn number_of(db: &Db, id: &str) -> Result<String, StoreError> {
+    let (number,): (String,) = sqlx::query_as("SELECT number FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(number)
+}
+
 /// The order `id`, its row locked by this transaction (as [`lock_by_number`]).
 pub async fn lock_by_id(tx: &mut WriteTx, id: &str) -> Result<Option<OrderRow>, StoreError> {
     let conn: &mut AnyConnection = tx.conn();
