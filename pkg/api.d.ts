@@ -38,6 +38,11 @@ export declare const ROUTES: {
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
+  /** The survey of a delivered order and unsubscribing from reminders: by a mailed link's
+   *  token, without signing in. Staff read the answers with `X-Integration-Key`. */
+  readonly survey: "/api/surveys/{token}";
+  readonly integrationSurveys: "/api/integration/surveys";
+  readonly unsubscribe: "/api/unsubscribe";
   /** Staff and integrations: the events sent to the webhook endpoints, and a replay. */
   readonly integrationEvents: "/api/integration/events";
   readonly integrationEventReplay: "/api/integration/events/{id}/replay";
@@ -45,8 +50,8 @@ export declare const ROUTES: {
 };
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];
 
-/** `route` with `{id}` / `{number}` replaced by `params`' values (URI-encoded). */
-export declare function fill(route: Route, params: { id?: string; number?: string }): string;
+/** `route` with `{id}` / `{number}` / `{token}` replaced by `params`' values (URI-encoded). */
+export declare function fill(route: Route, params: { id?: string; number?: string; token?: string }): string;
 
 /** The request header of a checkout's idempotency key: a fresh random key per attempt,
  *  reused for every retry of the same body (1 to 255 bytes). */
@@ -80,7 +85,7 @@ export type ErrorCode =
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   | "edit_not_allowed" | "line_fulfilled" | "invalid_edit" | "over_refund"
-  | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
+  | "already_answered" | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -247,6 +252,16 @@ export interface AppointmentEntry { state: string; at: string; reason: string }
 /** `POST /api/appointments/{id}/transitions` (the field-service system): `completed`,
  *  `failed` or `cancelled`. */
 export interface AppointmentTransition { to: string; reason?: string }
+/** `GET /api/surveys/{token}`: what the survey of a delivered order asks about. */
+export interface SurveyView { order_number: string; products: SurveyProduct[]; answered: boolean }
+export interface SurveyProduct { sku: string; name: string }
+/** `POST /api/surveys/{token}`: ratings 1 to 5, comments up to 2,000 characters; once. */
+export interface SurveyAnswer { rating: number; comment?: string; products?: ProductRating[] }
+export interface ProductRating { sku: string; rating: number; comment?: string }
+export interface SurveyList { surveys: SurveyRecord[] }
+export interface SurveyRecord { order_number: string; answered_at: number; answer: SurveyAnswer }
+export interface UnsubscribeRequest { token: string }
+export interface Unsubscribed { unsubscribed: boolean }
 export type FulfilmentState =
   | "open" | "picking" | "packed" | "shipped" | "delivered" | "rejected"
   | "ready_for_pickup" | "collected" | "expired";

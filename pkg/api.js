@@ -28,13 +28,16 @@ export const ROUTES = Object.freeze({
   appointmentTransitions: "/api/appointments/{id}/transitions",
   fulfilmentOrders: "/api/fulfilment-orders",
   fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions",
+  survey: "/api/surveys/{token}",
+  integrationSurveys: "/api/integration/surveys",
+  unsubscribe: "/api/unsubscribe",
   integrationEvents: "/api/integration/events",
   integrationEventReplay: "/api/integration/events/{id}/replay",
   openapi: "/api/openapi.json",
 });
 
 export function fill(route, params) {
-  return route.replace(/\{(id|number)\}/g, (_, name) => {
+  return route.replace(/\{(id|number|token)\}/g, (_, name) => {
     const value = params[name];
     if (value === undefined) throw new Error(`fill: ${route} needs ${name}`);
     return encodeURIComponent(value);
@@ -62,7 +65,7 @@ export const ERROR_CODES = Object.freeze([
   "promotion_exhausted", "payment_declined", "payment_timeout", "attempt_expired", "unknown_payment_provider",
   "invalid_transition", "transition_forbidden", "unknown_state", "parcel_missing", "wrong_pickup_code", "pickup_locked", "internal", "too_many_streams", "invalid_token", "integration_key_required",
   "edit_not_allowed", "line_fulfilled", "invalid_edit", "over_refund",
-  "no_installation_address", "invalid_slot", "slot_taken", "not_a_service_line", "already_booked",
+  "already_answered", "no_installation_address", "invalid_slot", "slot_taken", "not_a_service_line", "already_booked",
   "unknown_sku", "not_in_cart", "too_many_lines", "quantity_limit", "duplicate_line",
   "unknown_coupon", "too_many_coupons", "coupon_not_in_cart", "unknown_location",
   "service_not_offered", "too_many_services", "duplicate_service", "invalid_sku",

@@ -114,6 +114,8 @@ pub const INTERNAL: &str = "internal";
 pub const TOO_MANY_STREAMS: &str = "too_many_streams";
 /// 401: an `Authorization: Bearer` token that is unknown, expired or revoked.
 pub const INVALID_TOKEN: &str = "invalid_token";
+/// Surveys: this order's survey was answered already (once per order). 409.
+pub const ALREADY_ANSWERED: &str = "already_answered";
 /// Appointments: the order has no shipping address to install at (a pickup order). 422.
 pub const NO_INSTALLATION_ADDRESS: &str = "no_installation_address";
 /// Appointments: a day or slot that is not bookable for the order (before the goods arrive,

@@ -27,6 +27,7 @@ pub mod code;
 pub mod edits;
 pub mod events;
 pub mod fulfilment;
+pub mod messages;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
@@ -45,6 +46,10 @@ pub use edits::{OrderEditPreview, OrderEditReply, OrderEditRequest, StockChange}
 pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,
+};
+pub use messages::{
+    ProductRating, SurveyAnswer, SurveyList, SurveyProduct, SurveyRecord, SurveyView,
+    UnsubscribeRequest, Unsubscribed,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

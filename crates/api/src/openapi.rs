@@ -38,7 +38,8 @@ use crate::{
     CheckoutRequest, ComplaintRequest, EditRequest, ErrorBody, EventList, EventRecord,
     FulfilmentOrderList, FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply,
     OrderEditRequest, OrderList, OrderView, RescheduleRequest, SESSION_COOKIE, SignIn, SignUp,
-    SlotList, SyncReply, SyncRequest, TokenReply, TokenRequest, TransitionRequest, code,
+    SlotList, SurveyAnswer, SurveyList, SurveyView, SyncReply, SyncRequest, TokenReply,
+    TokenRequest, TransitionRequest, UnsubscribeRequest, Unsubscribed, code,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -161,6 +162,11 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<ComplaintRequest>(&mut all);
     add::<AppointmentTransition>(&mut all);
     add::<EventList>(&mut all);
+    add::<SurveyView>(&mut all);
+    add::<SurveyAnswer>(&mut all);
+    add::<SurveyList>(&mut all);
+    add::<UnsubscribeRequest>(&mut all);
+    add::<Unsubscribed>(&mut all);
     add::<EventRecord>(&mut all);
     add::<Snapshot>(&mut all);
     add::<Document>(&mut all);
@@ -277,6 +283,14 @@ const FULFILMENT_ID: Param = Param {
     required: true,
     description: "The fulfilment order's `id`.",
     example: "ful_0123456789abcdef0123456789abcdef",
+};
+
+const LINK_TOKEN: Param = Param {
+    name: "token",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The token of the link in the survey mail.",
+    example: "3q2-7hXk",
 };
 
 const EVENT_ID: Param = Param {
@@ -830,6 +844,45 @@ pub const ENDPOINTS: &[Endpoint] = &[
             ),
             refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
         ],
+    },
+    Endpoint {
+        route: get(routes::SURVEY),
+        summary: "The feedback survey of a delivered order, by its link's token (no sign-in)",
+        access: Access::Public,
+        params: &[LINK_TOKEN],
+        body: None,
+        answers: &[ok(200, "The survey", named::<SurveyView>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
+    },
+    Endpoint {
+        route: post(routes::SURVEY),
+        summary: "Answer the survey: the order's rating and comment, and its products' (once)",
+        access: Access::Public,
+        params: &[LINK_TOKEN],
+        body: Some(named::<SurveyAnswer>),
+        answers: &[ok(201, "The survey, answered", named::<SurveyView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::ALREADY_ANSWERED]),
+        ],
+    },
+    Endpoint {
+        route: get(routes::INTEGRATION_SURVEYS),
+        summary: "The survey answers, newest first (staff)",
+        access: Access::Integration,
+        params: &[],
+        body: None,
+        answers: &[ok(200, "Answers", named::<SurveyList>)],
+        refusals: &[refused(401, &[code::INTEGRATION_KEY_REQUIRED])],
+    },
+    Endpoint {
+        route: post(routes::UNSUBSCRIBE),
+        summary: "No more cart reminders, by the token of a reminder's link (no sign-in)",
+        access: Access::Public,
+        params: &[],
+        body: Some(named::<UnsubscribeRequest>),
+        answers: &[ok(200, "Unsubscribed", named::<Unsubscribed>)],
+        refusals: &[refused(404, &[code::NOT_FOUND])],
     },
     Endpoint {
         route: get(routes::INTEGRATION_EVENTS),

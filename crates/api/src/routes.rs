@@ -66,6 +66,14 @@ pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
 /// [`crate::FulfilmentOrderView`].
 pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
+/// `GET`: [`crate::SurveyView`] for the token of a survey link (no sign-in); `POST`
+/// [`crate::SurveyAnswer`]: 201, once.
+pub const SURVEY: &str = "/api/surveys/{token}";
+/// `GET` (integration key): [`crate::SurveyList`], the answers, newest first.
+pub const INTEGRATION_SURVEYS: &str = "/api/integration/surveys";
+/// `POST` [`crate::UnsubscribeRequest`]: [`crate::Unsubscribed`] (no sign-in: the token is the
+/// link's).
+pub const UNSUBSCRIBE: &str = "/api/unsubscribe";
 /// `GET` (integration key): [`crate::EventList`], `?order=…&state=pending|delivered|dead`.
 pub const INTEGRATION_EVENTS: &str = "/api/integration/events";
 /// `POST` (integration key): delivers the event again to every endpoint (a dead one, or one a
@@ -129,6 +137,10 @@ pub const ALL: &[Route] = &[
     post(APPOINTMENT_TRANSITIONS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
+    get(SURVEY),
+    post(SURVEY),
+    get(INTEGRATION_SURVEYS),
+    post(UNSUBSCRIBE),
     get(INTEGRATION_EVENTS),
     post(INTEGRATION_EVENT_REPLAY),
     get(OPENAPI),

@@ -30,6 +30,9 @@
 //! | `OMNICART_WEBHOOK_MAX_ATTEMPTS` | `12` | failed deliveries of an event to an endpoint before it is dead (replayable) |
 //! | `OMNICART_WEBHOOK_RETRY_MS` | `1000` | the wait after a first failed delivery, doubled after each further one (at most an hour) |
 //! | `OMNICART_INSTALLERS` | `crates/server/data/demo-installers.json` | the field installers (`[{id, name, area, experienced}]`, area: a postcode's first two characters), loaded when the database has none (`service::appointments`) |
+//! | `OMNICART_PUBLIC_URL` | `http://127.0.0.1:8080` ([`DEFAULT_PUBLIC_URL`]) | the shop's address as shoppers reach it, for the links in mail (survey, unsubscribe, cart) |
+//! | `OMNICART_REMINDER_AFTER_MINUTES` | `1440` | minutes a signed-in customer's cart with items stays unchanged before a reminder (and between two) |
+//! | `OMNICART_REMINDER_MAX` | `2` | reminders at most while a cart stays unchanged; `0`: none (`service::messages`) |
 //! | `RUST_LOG` | `info` | the log filter (`tracing_subscriber::EnvFilter` syntax) |
 //!
 //! A value that does not parse stops the server with a message naming the variable
@@ -42,6 +45,7 @@ use std::num::NonZeroU32;
 
 use crate::service::accounts::CartMerge;
 use crate::service::limits::{LimitsConfig, TrustedProxies};
+use crate::service::messages::Reminders;
 use crate::service::webhooks::Webhooks;
 
 /// The demo's integration key (`OMNICART_DEMO=1` without `OMNICART_INTEGRATION_KEYS`), printed
@@ -56,6 +60,9 @@ pub const DEFAULT_MAX_STREAMS: usize = 1000;
 
 /// Days a ready pickup order waits unless `OMNICART_PICKUP_DAYS` says otherwise.
 pub const DEFAULT_PICKUP_DAYS: u32 = 7;
+
+/// The shop's address for links in mail unless `OMNICART_PUBLIC_URL` says otherwise.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// The sender of the shop's mail unless `OMNICART_MAIL_FROM` says otherwise.
 pub const DEFAULT_MAIL_FROM: &str = "omnicart <orders@omnicart.localhost>";
@@ -91,6 +98,8 @@ pub struct Config {
     pub webhooks: Webhooks,
     /// The installers' file, loaded at first start.
     pub installers: PathBuf,
+    /// Cart reminders and the shop's public address.
+    pub reminders: Reminders,
     /// The log filter, checked at start (see [`Config::from_lookup`]).
     pub log_filter: String,
 }
@@ -181,6 +190,7 @@ impl Config {
             )
             .value
             .into(),
+            reminders: reminders(&read)?,
             log_filter: log_filter.value,
         })
     }
@@ -241,6 +251,28 @@ fn webhooks(read: &impl Fn(&'static str, &str) -> Variable) -> Result<Webhooks, 
             |v| v.parse().ok().filter(|n| (1..=3_600_000).contains(n)),
             "expected a whole number of milliseconds, 1 to 3600000",
         )?,
+    })
+}
+
+/// `OMNICART_PUBLIC_URL` and the `OMNICART_REMINDER_*` variables.
+fn reminders(read: &impl Fn(&'static str, &str) -> Variable) -> Result<Reminders, ConfigError> {
+    let url = read("OMNICART_PUBLIC_URL", DEFAULT_PUBLIC_URL);
+    let ok = reqwest::Url::parse(&url.value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+    if !ok {
+        return Err(url.error("expected the shop's http(s) address (https://shop.example)"));
+    }
+    let minutes: i64 = read("OMNICART_REMINDER_AFTER_MINUTES", "1440").parse(
+        |v| v.parse().ok().filter(|n| (1..=525_600).contains(n)),
+        "expected a whole number of minutes, 1 to 525600",
+    )?;
+    Ok(Reminders {
+        idle_seconds: minutes * 60,
+        max: read("OMNICART_REMINDER_MAX", "2").parse(
+            |v| v.parse().ok().filter(|n| (0..=20).contains(n)),
+            "expected a whole number of reminders, 0 to 20",
+        )?,
+        public_url: url.value.trim_end_matches('/').to_owned(),
     })
 }
 
@@ -391,6 +423,11 @@ mod tests {
                     retry_base_ms: 1000,
                 },
                 installers: "crates/server/data/demo-installers.json".into(),
+                reminders: Reminders {
+                    idle_seconds: 86_400,
+                    max: 2,
+                    public_url: DEFAULT_PUBLIC_URL.into(),
+                },
                 log_filter: "info".into(),
             }
         );

@@ -57,6 +57,8 @@ pub struct AppState {
     /// read once (`service::pickup::key`).
     pub(crate) pickup_secret: Option<Arc<str>>,
     pub(crate) pickup_key: Arc<tokio::sync::OnceCell<Arc<[u8]>>>,
+    /// The shop's address as shoppers reach it, for links in mail (`OMNICART_PUBLIC_URL`).
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             cors_origins: Arc::default(),
             pickup_secret: None,
             pickup_key: Arc::default(),
+            public_url: Arc::from(config::DEFAULT_PUBLIC_URL),
         })
     }
 
@@ -112,6 +115,13 @@ impl AppState {
     }
 
     /// Lets pages of `origins` (`Config::cors_origins`) call the API.
+    pub fn with_public_url(self, url: &str) -> AppState {
+        AppState {
+            public_url: Arc::from(url.trim_end_matches('/')),
+            ..self
+        }
+    }
+
     pub fn with_cors_origins(self, origins: &[String]) -> AppState {
         AppState {
             cors_origins: Arc::new(origins.to_vec()),

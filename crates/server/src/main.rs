@@ -55,6 +55,7 @@ async fn run(config: Config) -> Result<(), String> {
         .with_pickup_secret(config.pickup_secret.as_deref())
         .with_max_streams(config.max_streams)
         .with_cors_origins(&config.cors_origins)
+        .with_public_url(&config.reminders.public_url)
         .with_limits(config.limits)
         .with_trusted_proxies(config.trusted_proxies.clone());
     state.secure_cookies = config.secure_cookies;
@@ -63,6 +64,7 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("loading stock: {e:?}"))?;
     omnicart_server::service::appointments::load_installers(&state, &config.installers).await?;
     omnicart_server::service::checkout::spawn_sweeper(state.clone());
+    omnicart_server::service::messages::spawn_reminders(state.clone(), config.reminders.clone());
     omnicart_server::service::pickup::spawn_sweeper(state.clone(), config.pickup_days);
     let mailer = Mailer::from_config(&config)?;
     omnicart_server::service::mail::spawn_sender(state.db.clone(), mailer);

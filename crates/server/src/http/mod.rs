@@ -21,6 +21,7 @@ pub mod extract;
 pub mod fulfilment;
 pub mod headers;
 pub mod integration;
+pub mod messages;
 pub mod openapi;
 pub mod request_id;
 pub mod sync;
@@ -50,6 +51,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(checkout::router())
         .merge(edits::router())
         .merge(fulfilment::router())
+        .merge(messages::router())
         .merge(appointments::router())
         .merge(webhooks::router())
         .merge(openapi::router())

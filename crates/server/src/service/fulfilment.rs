@@ -28,7 +28,7 @@ use omnicart_order::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::random_id;
-use crate::service::pickup;
+use crate::service::{messages, pickup};
 use crate::store::WriteTx;
 use crate::store::fulfilment::{self as store, FulfilmentRow};
 use crate::store::orders::{self, OrderRow};
@@ -128,9 +128,16 @@ pub async fn apply(
             _ => {}
         }
         store::update(&mut tx, &row, code_hash.as_deref()).await?;
+        messages::on_fulfilment(&mut tx, &order.id, &order.order, &row.fulfilment).await?;
         changed |= follow(&row, &mut order.order, &siblings, at)?;
         if changed {
             orders::update(&mut tx, &order.id, &order.order).await?;
+            if matches!(
+                order.order.status.state(),
+                OrderState::Delivered | OrderState::Collected
+            ) {
+                messages::invite(&mut tx, &state.public_url, &order.id, &order.order).await?;
+            }
         }
     }
     tx.commit().await?;

@@ -18,6 +18,7 @@ pub mod fulfilment;
 pub mod limits;
 pub mod live;
 pub mod mail;
+pub mod messages;
 pub mod orders;
 pub mod pickup;
 pub mod stock;

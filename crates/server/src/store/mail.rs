@@ -36,6 +36,20 @@ pub async fn insert(tx: &mut WriteTx, order_id: &str, mail: &Mail) -> Result<(),
     Ok(())
 }
 
+/// Adds a mail about no order (a cart reminder) to the outbox, in the caller's transaction.
+pub async fn insert_unordered(tx: &mut WriteTx, mail: &Mail) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(random_id("mail_"))
+        .bind(&mail.recipient)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(&mail.html)
+        .bind(now_unix())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Up to `limit` unsent mails due at `now` (never tried, or their retry time reached), the
 /// longest due first.
 pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Pending>, StoreError> {

@@ -22,6 +22,7 @@ pub mod edits;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod mail;
+pub mod messages;
 pub mod orders;
 pub mod outbox;
 pub mod server_keys;
