@@ -16,7 +16,7 @@ use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
     Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
     CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView, SignIn,
-    SignUp, SyncReply, SyncRequest, routes,
+    SignUp, SubstitutionDecision, SubstitutionView, SyncReply, SyncRequest, routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -292,6 +292,21 @@ pub async fn cancel_order(
 ) -> Result<OrderView, ApiError> {
     let url = with_token(routes::with_number(routes::ORDER_CANCEL, number), token);
     request(Request::post(&url), None, Some(requests)).await
+}
+
+/// Answers a substitute a location proposed for a line of the order (`accept` or decline);
+/// answers the substitution as it now stands.
+pub async fn answer_substitution(
+    number: &str,
+    id: &str,
+    accept: bool,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<SubstitutionView, ApiError> {
+    let url = routes::with_number(routes::ORDER_SUBSTITUTION, number);
+    let url = with_token(routes::with_id(&url, id), token);
+    let body = to_json(&SubstitutionDecision { accept });
+    request(Request::post(&url), Some(body), Some(requests)).await
 }
 
 fn with_token(url: String, token: Option<&str>) -> String {

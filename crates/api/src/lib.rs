@@ -31,6 +31,7 @@ pub mod messages;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
+pub mod supply;
 
 pub use appointments::{
     AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
@@ -50,6 +51,10 @@ pub use fulfilment::{
 pub use messages::{
     ProductRating, SurveyAnswer, SurveyList, SurveyProduct, SurveyRecord, SurveyView,
     UnsubscribeRequest, Unsubscribed,
+};
+pub use supply::{
+    CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,
+    RejectionRequest, ResourcedLine, SubstitutionDecision, SubstitutionProposal, SubstitutionView,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

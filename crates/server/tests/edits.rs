@@ -247,6 +247,15 @@ async fn adding_a_tv_and_installation_authorizes_the_difference_and_removing_the
     assert_eq!(held(&state, &attempt, TV).await, 0);
     assert_eq!(held(&state, &attempt, SOUNDBAR).await, 1);
     assert_eq!(fulfilment_units(&state, &placed.id, TV).await, 0);
+    let rows = of_order(&state.db, &placed.id).await.unwrap();
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    assert_eq!(
+        seqs,
+        (0..rows.len() as i64).collect::<Vec<_>>(),
+        "shipment i is seq i"
+    );
+    let order = row(&state, &number).await.order;
+    assert_eq!(order.fulfilment.shipments.len(), rows.len());
     let ledger = state.payments.test.ledger(&attempt);
     let moved = ledger.increments.values().sum::<i64>() - ledger.releases.values().sum::<i64>();
     assert_eq!(moved, 0, "the money moved nets to zero");

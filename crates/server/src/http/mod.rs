@@ -24,6 +24,7 @@ pub mod integration;
 pub mod messages;
 pub mod openapi;
 pub mod request_id;
+pub mod supply;
 pub mod sync;
 pub mod webhooks;
 
@@ -51,6 +52,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(checkout::router())
         .merge(edits::router())
         .merge(fulfilment::router())
+        .merge(supply::router())
         .merge(messages::router())
         .merge(appointments::router())
         .merge(webhooks::router())

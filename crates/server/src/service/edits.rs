@@ -324,11 +324,12 @@ async fn plan(
         .iter()
         .enumerate()
         .filter(|(_, p)| !is_open(p))
-        .map(|(i, _)| {
+        .map(|(i, p)| {
+            let seq = usize::try_from(p.seq).unwrap_or(usize::MAX);
             order
                 .fulfilment
                 .shipments
-                .get(i)
+                .get(seq)
                 .cloned()
                 .map(|s| (i, s))
                 .ok_or_else(|| {
@@ -567,11 +568,15 @@ fn shipments_of(
 
 fn is_open(row: &FulfilmentRow) -> bool {
     row.fulfilment.state() == FulfilmentState::Open
-        && row.fulfilment.lines().iter().all(|l| l.rejected.is_none())
+        && row
+            .fulfilment
+            .lines()
+            .iter()
+            .all(|l| l.rejected.is_none() && l.substitutes.is_none())
 }
 
-/// A fulfilment order as the edit rules see it (one with a rejected line counts as started:
-/// its lines are being sourced again).
+/// A fulfilment order as the edit rules see it (one with a rejected or substituted line
+/// counts as started: its lines were sourced again or swapped).
 fn part(row: &FulfilmentRow) -> Part {
     let state = if is_open(row) {
         FulfilmentState::Open
@@ -837,7 +842,8 @@ fn apply_to_order(
 }
 
 /// Gives the open fulfilment orders the remainder's lines (a location new to the plan gets
-/// a new one; one no longer in it is deleted); the order's shipments in `seq` order.
+/// a new one; one no longer in it is deleted) and numbers them again from 0, so shipment `i`
+/// of the plan is the fulfilment order of `seq` `i`; the order's shipments in that order.
 async fn refulfil(
     tx: &mut WriteTx,
     row: &OrderRow,
@@ -851,10 +857,10 @@ async fn refulfil(
     } else {
         FulfilmentKind::Ship
     };
-    let mut placed: Vec<(i64, PlannedShipment)> = planned
+    let mut placed: Vec<(i64, String, PlannedShipment)> = planned
         .kept
         .iter()
-        .map(|(i, s)| (parts[*i].seq, s.clone()))
+        .map(|(i, s)| (parts[*i].seq, parts[*i].id.clone(), s.clone()))
         .collect();
     let mut next_seq = parts.iter().map(|p| p.seq + 1).max().unwrap_or(0);
     let mut used = vec![false; parts.len()];
@@ -876,14 +882,14 @@ async fn refulfil(
             used[i] = true;
             parts[i].fulfilment.replace_lines(lines());
             fstore::update(tx, &parts[i], None).await?;
-            placed.push((parts[i].seq, shipment.clone()));
+            placed.push((parts[i].seq, parts[i].id.clone(), shipment.clone()));
         } else {
             let request = Request::new(editor.actor(), at, "added by an edit");
             let f = FulfilmentOrder::open(kind, shipment.location.clone(), lines(), request);
             let id = random_id("ful");
             fstore::insert(tx, &id, &row.id, next_seq, &f).await?;
+            placed.push((next_seq, id.clone(), shipment.clone()));
             inserted.push(id);
-            placed.push((next_seq, shipment.clone()));
             next_seq += 1;
         }
     }
@@ -900,8 +906,10 @@ async fn refulfil(
             crate::service::webhooks::fulfilment_event(tx, &row.id, &view).await?;
         }
     }
-    placed.sort_by_key(|(seq, _)| *seq);
-    Ok(placed.into_iter().map(|(_, s)| s).collect())
+    placed.sort_by_key(|(seq, _, _)| *seq);
+    let ids: Vec<String> = placed.iter().map(|(_, id, _)| id.clone()).collect();
+    store::renumber(tx, &ids).await?;
+    Ok(placed.into_iter().map(|(_, _, s)| s).collect())
 }
 
 /// Moves the difference through the provider and records it on the order's ledger, under

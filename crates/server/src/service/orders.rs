@@ -60,6 +60,7 @@ pub async fn read(
     let mut view = order_view(&row.order);
     view.version = crate::service::edits::version(state, &row.id).await?;
     crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
+    view.substitutions = crate::service::substitutions::of_order(state, &row).await?;
     Ok(view)
 }
 
@@ -224,6 +225,7 @@ pub fn order_view(order: &Order) -> OrderView {
             captured: order.payment.captured(),
             refunded: order.payment.refunded(),
         },
+        substitutions: Vec::new(),
     }
 }
 

@@ -213,3 +213,21 @@ pub async fn delete_fulfilment(tx: &mut WriteTx, id: &str) -> Result<(), StoreEr
         .await?;
     Ok(())
 }
+
+/// Numbers the order's fulfilment orders `ids` 0, 1, 2 … in that order (after an edit
+/// deleted some), so shipment `i` of the order's plan stays the fulfilment order of `seq` `i`.
+/// Two passes, so no two rows share a `seq` on the way.
+pub async fn renumber(tx: &mut WriteTx, ids: &[String]) -> Result<(), StoreError> {
+    for pass in [true, false] {
+        for (i, id) in ids.iter().enumerate() {
+            let i = i64::try_from(i).unwrap_or(i64::MAX);
+            let seq = if pass { -1 - i } else { i };
+            sqlx::query("UPDATE fulfilment_orders SET seq = $1 WHERE id = $2")
+                .bind(seq)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod server_keys;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod supply;
 pub mod tokens;
 
 use std::sync::Arc;
