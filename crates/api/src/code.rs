@@ -121,6 +121,16 @@ pub const INVALID_RETURN: &str = "invalid_return";
 pub const DISPOSITION_MISSING: &str = "disposition_missing";
 /// A receipt at a location the network does not have. 422.
 pub const UNKNOWN_LOCATION: &str = "unknown_location";
+/// An order edit the order's state does not allow: the order is cancelled or done, the
+/// shopper asks after fulfilment started (a call-centre agent can still help), or the
+/// delivery is changed once a location has started. 409.
+pub const EDIT_NOT_ALLOWED: &str = "edit_not_allowed";
+/// An order edit that changes a line a location has started on (picking, packed, shipped or
+/// collected). 409.
+pub const LINE_FULFILLED: &str = "line_fulfilled";
+/// An order edit with no operations, too many, or one an edit cannot carry (coupons, the
+/// address; `op_index` names it). 422.
+pub const INVALID_EDIT: &str = "invalid_edit";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
 /// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.

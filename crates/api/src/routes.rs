@@ -52,6 +52,13 @@ pub const RETURN_RECEIVE: &str = "/api/returns/{id}/receive";
 pub const RETURN_REFUND: &str = "/api/returns/{id}/refund";
 /// `GET` (integration key): [`crate::ReturnRates`], per product and per customer.
 pub const RETURN_RATES: &str = "/api/return-rates";
+/// `POST` [`crate::OrderEditRequest`] (the shopper, or an agent's integration key): the
+/// edited order re-priced, the money and stock it would move ([`crate::OrderEditPreview`]);
+/// nothing changes.
+pub const ORDER_EDIT_PREVIEW: &str = "/api/orders/{number}/edits/preview";
+/// `POST` [`crate::OrderEditRequest`] with an `Idempotency-Key` header: commits the edit at
+/// the order's version ([`crate::OrderEditReply`]).
+pub const ORDER_EDITS: &str = "/api/orders/{number}/edits";
 /// `GET` (the order's shopper or an integration): [`crate::AppointmentList`]; `POST`
 /// [`crate::BookRequest`]: 201 [`crate::AppointmentView`].
 pub const ORDER_APPOINTMENTS: &str = "/api/orders/{number}/appointments";
@@ -154,6 +161,8 @@ pub const ALL: &[Route] = &[
     post(RETURN_RECEIVE),
     post(RETURN_REFUND),
     get(RETURN_RATES),
+    post(ORDER_EDIT_PREVIEW),
+    post(ORDER_EDITS),
     get(ORDER_APPOINTMENTS),
     post(ORDER_APPOINTMENTS),
     get(ORDER_APPOINTMENT_SLOTS),

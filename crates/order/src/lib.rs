@@ -11,6 +11,8 @@
 //!   shipping a parcel captures ([`parcel_capture`]).
 //! - [`Return`]: a return's state machine ([`ReturnState`]), what may be returned, and the
 //!   written rule of what it refunds ([`units_share`], delivery with the last goods).
+//! - [`EditScope`] and [`Settlement`]: what an edit after placement may change, what is
+//!   sourced again and how the payment follows the difference.
 //! - [`Appointment`]: an installer's visit for a service the order bought, its state machine
 //!   ([`AppointmentState`]), moves, and the free repeat visit a complaint books.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
@@ -23,6 +25,7 @@
 //! (the page only shows their results).
 
 pub mod appointment;
+pub mod edit;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -32,6 +35,7 @@ pub mod returns;
 pub mod status;
 
 pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
+pub use edit::{Change, EditError, EditScope, Part, Settlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,
