@@ -42,7 +42,9 @@ async function surveyToken(request, number) {
   await until(async () => {
     const list = await (await request.get(`${BASE_URL}/dev/mail`)).text();
     for (const [, file] of list.matchAll(/href="\/dev\/mail\/([^"]+)"/g)) {
-      const mail = await (await request.get(`${BASE_URL}/dev/mail/${file}`)).text();
+      // A long line is quoted-printable: soft line breaks and "=3D" for "=".
+      const raw = await (await request.get(`${BASE_URL}/dev/mail/${file}`)).text();
+      const mail = raw.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
       if (mail.includes(`How was your order ${number}`)) {
         token = mail.match(/survey\?token=([A-Za-z0-9_-]+)/)?.[1];
         if (token) return token;
