@@ -36,6 +36,10 @@ export declare const ROUTES: {
   /** Staff and integrations (`X-Integration-Key`): fulfilment orders and their transitions. */
   readonly fulfilmentOrders: "/api/fulfilment-orders";
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
+  readonly fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections";
+  readonly inventory: "/api/inventory";
+  readonly fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions";
+  readonly orderSubstitution: "/api/orders/{number}/substitutions/{id}";
   /** The survey of a delivered order and unsubscribing from reminders: by a mailed link's
    *  token, without signing in. Staff read the answers with `X-Integration-Key`. */
   readonly survey: "/api/surveys/{token}";
@@ -81,7 +85,7 @@ export type ErrorCode =
   | "idempotency_key_required" | "idempotency_mismatch" | "in_progress" | "cart_empty"
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
-  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "substitute_unavailable" | "substitution_decided" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   | "already_answered" | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
@@ -163,6 +167,8 @@ export interface OrderView {
   shipping_address?: PostalAddress;
   totals: OrderTotals;
   payment: PaymentView;
+  /** Substitutes a location proposed, and the shopper's answers (absent: none). */
+  substitutions?: SubstitutionView[];
 }
 export interface TimelineEntry { state: OrderState; at: string; label: string }
 export interface ShipmentView {
@@ -189,6 +195,31 @@ export interface FulfilmentLineView { sku: string; quantity: number; rejected?: 
 /** `POST /api/fulfilment-orders/{id}/transitions`: `to` the state wanted; `shipped` needs
  *  `carrier` and `tracking_number`. The state it is in already answers it unchanged. */
 export interface TransitionRequest { to: FulfilmentState; carrier?: string; tracking_number?: string; label?: string; pickup_code?: string }
+/** `POST /api/fulfilment-orders/{id}/rejections`: `lines` index the fulfilment order's lines.
+ *  Each is sourced again without that location, or cancelled and never charged. */
+export interface RejectionRequest { lines: number[]; reason: "short_pick" | "damage" }
+export interface RejectionReply {
+  fulfilment_order: FulfilmentOrderView; resourced: ResourcedLine[]; cancelled: CancelledLine[];
+  /** The order's new promise: the latest delivery of its shipments still going. */
+  latest_delivery?: string;
+}
+export interface ResourcedLine { sku: string; quantity: number; location: string; fulfilment_order_id: string }
+export interface CancelledLine { sku: string; quantity: number; amount: Money }
+/** `PUT /api/inventory`: each record replaces a location's on-hand count and incoming supply
+ *  of a SKU (absolute: a resent feed changes nothing). All records or none. */
+export interface InventoryFeed { records: InventoryRecord[] }
+export interface InventoryRecord { location: string; sku: string; on_hand: number; incoming?: IncomingSupply[] }
+export interface IncomingSupply { date: string; quantity: number }
+export interface InventoryReply { updated: number; unchanged: number }
+/** `POST /api/fulfilment-orders/{id}/substitutions`: a picker proposes `sku` for line `line`. */
+export interface SubstitutionProposal { line: number; sku: string }
+/** `charged`: the lower of the ordered units' price and the substitute's, never more. */
+export interface SubstitutionView {
+  id: string; fulfilment_order_id: string; sku: string; substitute_sku: string; quantity: number;
+  charged: Money; original: Money; state: "proposed" | "accepted" | "declined";
+}
+/** `POST /api/orders/{number}/substitutions/{id}`: the shopper's answer. */
+export interface SubstitutionDecision { accept: boolean }
 /** What a webhook endpoint receives (`POST`, JSON), at least once: deduplicate on `id`;
  *  one order's events come in `sequence` order. Check `Omnicart-Signature`
  *  (`t=<unix s>,v1=<hex>`): HMAC-SHA256 of `${t}.${rawBody}` under the shared secret. */

@@ -17,7 +17,8 @@ use omnicart_api::{
     Alternatives, AppointmentList, AppointmentView, BookRequest, CartView, Challenge,
     ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest, ErrorBody, ErrorDetail,
     IDEMPOTENCY_KEY, Me, OrderList, OrderView, RescheduleRequest, SignIn, SignUp, SlotList,
-    SurveyAnswer, SurveyView, SyncReply, SyncRequest, UnsubscribeRequest, Unsubscribed, routes,
+    SubstitutionDecision, SubstitutionView, SurveyAnswer, SurveyView, SyncReply, SyncRequest,
+    UnsubscribeRequest, Unsubscribed, routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -301,7 +302,10 @@ pub async fn appointments(
     token: Option<&str>,
     requests: Requests,
 ) -> Result<AppointmentList, ApiError> {
-    let url = with_token(routes::with_number(routes::ORDER_APPOINTMENTS, number), token);
+    let url = with_token(
+        routes::with_number(routes::ORDER_APPOINTMENTS, number),
+        token,
+    );
     request(Request::get(&url), None, Some(requests)).await
 }
 
@@ -330,11 +334,19 @@ pub async fn book_visit(
             to_json(&BookRequest { line, day, slot }),
         ),
         Some(id) => (
-            routes::with_id(&routes::with_number(routes::APPOINTMENT_RESCHEDULE, number), id),
+            routes::with_id(
+                &routes::with_number(routes::APPOINTMENT_RESCHEDULE, number),
+                id,
+            ),
             to_json(&RescheduleRequest { day, slot }),
         ),
     };
-    request(Request::post(&with_token(path, token)), Some(body), Some(requests)).await
+    request(
+        Request::post(&with_token(path, token)),
+        Some(body),
+        Some(requests),
+    )
+    .await
 }
 
 /// Cancels a booked visit.
@@ -345,12 +357,21 @@ pub async fn cancel_visit(
     requests: Requests,
 ) -> Result<AppointmentView, ApiError> {
     let path = routes::with_id(&routes::with_number(routes::APPOINTMENT_CANCEL, number), id);
-    request(Request::post(&with_token(path, token)), None, Some(requests)).await
+    request(
+        Request::post(&with_token(path, token)),
+        None,
+        Some(requests),
+    )
+    .await
 }
 
 /// The survey of a mailed link.
 pub async fn survey(token: &str, requests: Requests) -> Result<SurveyView, ApiError> {
-    let path = routes::SURVEY.replacen("{token}", &String::from(js_sys::encode_uri_component(token)), 1);
+    let path = routes::SURVEY.replacen(
+        "{token}",
+        &String::from(js_sys::encode_uri_component(token)),
+        1,
+    );
     request(Request::get(&path), None, Some(requests)).await
 }
 
@@ -360,7 +381,11 @@ pub async fn answer_survey(
     answer: &SurveyAnswer,
     requests: Requests,
 ) -> Result<SurveyView, ApiError> {
-    let path = routes::SURVEY.replacen("{token}", &String::from(js_sys::encode_uri_component(token)), 1);
+    let path = routes::SURVEY.replacen(
+        "{token}",
+        &String::from(js_sys::encode_uri_component(token)),
+        1,
+    );
     request(Request::post(&path), Some(to_json(answer)), Some(requests)).await
 }
 
@@ -369,7 +394,27 @@ pub async fn unsubscribe(token: &str, requests: Requests) -> Result<Unsubscribed
     let body = to_json(&UnsubscribeRequest {
         token: token.to_owned(),
     });
-    request(Request::post(routes::UNSUBSCRIBE), Some(body), Some(requests)).await
+    request(
+        Request::post(routes::UNSUBSCRIBE),
+        Some(body),
+        Some(requests),
+    )
+    .await
+}
+
+/// Answers a substitute a location proposed for a line of the order (`accept` or decline);
+/// answers the substitution as it now stands.
+pub async fn answer_substitution(
+    number: &str,
+    id: &str,
+    accept: bool,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<SubstitutionView, ApiError> {
+    let url = routes::with_number(routes::ORDER_SUBSTITUTION, number);
+    let url = with_token(routes::with_id(&url, id), token);
+    let body = to_json(&SubstitutionDecision { accept });
+    request(Request::post(&url), Some(body), Some(requests)).await
 }
 
 fn with_token(url: String, token: Option<&str>) -> String {

@@ -15,7 +15,9 @@ fn token() -> String {
 
 fn problem(e: &ApiError) -> String {
     match e.code.as_str() {
-        code::NOT_FOUND => "This link is not known: check it is the whole link from the mail.".into(),
+        code::NOT_FOUND => {
+            "This link is not known: check it is the whole link from the mail.".into()
+        }
         code::ALREADY_ANSWERED => "This survey was answered already: thank you.".into(),
         _ if e.is_offline() => "You are offline: try again when you are back online.".into(),
         _ => e.message.clone(),
@@ -56,7 +58,8 @@ pub fn SurveyPage() -> impl IntoView {
             }
         });
     }
-    let form = move || match survey.get() {
+    let form = move || {
+        match survey.get() {
         None => view! { <p class="loading" role="status">"Loading the survey…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="notice" role="alert">{problem(&e)}</p> }.into_any(),
         Some(Ok(s)) if s.answered => view! {
@@ -64,6 +67,7 @@ pub fn SurveyPage() -> impl IntoView {
         }
         .into_any(),
         Some(Ok(s)) => survey_form(token.clone(), s, survey).into_any(),
+    }
     };
     view! {
         <section class="narrow survey" aria-labelledby="survey-title">

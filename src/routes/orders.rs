@@ -42,7 +42,11 @@ pub fn ConfirmationPage() -> impl IntoView {
         ),
         None => format!("/orders/{}", number()),
     };
-    let visit_token = move || query.with_untracked(|q| q.get("token")).or_else(|| guest_token(&number()));
+    let visit_token = move || {
+        query
+            .with_untracked(|q| q.get("token"))
+            .or_else(|| guest_token(&number()))
+    };
     // Opened again (a reload): the cart the server emptied is pulled here too.
     spawn_local(store.pull());
     view! {
@@ -211,10 +215,29 @@ fn OrderDetails(
             .map(|(p, v)| format!("{} {}", p.name, v.name))
             .unwrap_or_else(|| sku.to_string())
     };
+    let sku_name = |sku: &str| {
+        omnicart_engine::Sku::new(sku)
+            .map(|s| name(&s))
+            .unwrap_or_else(|_| sku.to_owned())
+    };
     let shipments = view.shipments.iter().map(|s| {
         let items: Vec<String> = s.lines.iter().map(|l| format!("{} × {}", l.quantity, name(&l.sku))).collect();
         let progress = s.progress.as_ref().map(shipment_progress);
         view! { <li data-testid="shipment"><strong>{format!("From {}", s.location_name)}</strong>" · "{s.label.clone()}<br/><span class="fine-print">{items.join(", ")}</span>{progress}</li> }
+    }).collect_view();
+    let currency = view.totals.total.currency();
+    let price = move |amount: &str| {
+        omnicart_engine::Money::parse(amount, currency)
+            .map(format::money)
+            .unwrap_or_else(|_| amount.to_owned())
+    };
+    let substitutes = view.substitutions.iter().map(|s| {
+        let (was, instead) = (sku_name(&s.sku), sku_name(&s.substitute_sku));
+        let text = format!("{} × {instead} instead of {was}, for {} (ordered for {})", s.quantity, price(&s.charged), price(&s.original));
+        let buttons = (s.state == "proposed").then(|| view! {
+            <Substitute number=view.number.clone() id=s.id.clone() order token=token.clone()/>
+        });
+        view! { <li data-testid="substitute">{text}<br/><span class="fine-print">{state_label(&s.state)}</span>{buttons}</li> }
     }).collect_view();
     let t = &view.totals;
     let cancellable = CANCELLABLE.contains(&view.state.as_str());
@@ -226,6 +249,10 @@ fn OrderDetails(
         <ul class="review-lines">{lines}</ul>
         <h2>{if view.pickup_location.is_some() { "Collection" } else { "Delivery" }}</h2>
         <ul class="shipments">{shipments}</ul>
+        {(!view.substitutions.is_empty()).then(|| view! {
+            <h2>"Substitutes"</h2>
+            <ul class="shipments">{substitutes}</ul>
+        })}
         <InstallationVisits number=view.number.clone() token=token.clone()/>
         <dl class="totals">
             <div><dt>"Subtotal"</dt><dd>{format::money(t.subtotal)}</dd></div>
@@ -276,5 +303,51 @@ fn Cancel(
         <button type="button" class="secondary" disabled=busy on:click=cancel>
             {move || if busy.get() { "Cancelling…" } else { "Cancel order" }}
         </button>
+    }
+}
+
+/// Accept or decline a proposed substitute; the order is read again (a declined line may come
+/// from elsewhere now).
+#[component]
+fn Substitute(
+    number: String,
+    id: String,
+    order: RwSignal<Option<Result<OrderView, ApiError>>>,
+    token: Option<String>,
+) -> impl IntoView {
+    let requests = Requests::of_owner();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let answer = move |accept: bool| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let (number, id, token) = (number.clone(), id.clone(), token.clone());
+        spawn_local(async move {
+            let answered =
+                api::answer_substitution(&number, &id, accept, token.as_deref(), requests).await;
+            match answered {
+                Ok(_) => {
+                    let view = api::order(&number, token.as_deref(), requests).await;
+                    if !matches!(&view, Err(e) if e.is_aborted()) {
+                        order.set(Some(view));
+                    }
+                }
+                Err(e) if e.is_aborted() => return,
+                Err(e) if e.code == code::SUBSTITUTE_UNAVAILABLE => error.set(Some(
+                    "The substitute is gone meanwhile; decline it and we look elsewhere.".into(),
+                )),
+                Err(e) => error.set(Some(load_error(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    let (accept, decline) = (answer.clone(), answer);
+    view! {
+        <p class="field-error" role="alert">{move || error.get()}</p>
+        <button type="button" disabled=busy on:click=move |_| accept(true)>"Accept"</button>
+        " "
+        <button type="button" class="secondary" disabled=busy on:click=move |_| decline(false)>"Decline"</button>
     }
 }

@@ -39,7 +39,9 @@ async fn load(number: &str, token: Option<&str>, requests: Requests) -> Result<L
     if services.is_empty() || order.shipping_address.is_none() || order.state == "cancelled" {
         return Ok(Loaded::default());
     }
-    let visits = api::appointments(number, token, requests).await?.appointments;
+    let visits = api::appointments(number, token, requests)
+        .await?
+        .appointments;
     let slots = api::appointment_slots(number, token, requests).await?.slots;
     Ok(Loaded {
         services,
@@ -203,12 +205,18 @@ fn chooser_view(
             return;
         }
         let chosen = time.get_untracked();
-        let slot = if chosen.is_empty() { times().first().cloned().unwrap_or_default() } else { chosen };
-        let (number, token, id, reload) = (number.clone(), token.clone(), id.clone(), reload.clone());
+        let slot = if chosen.is_empty() {
+            times().first().cloned().unwrap_or_default()
+        } else {
+            chosen
+        };
+        let (number, token, id, reload) =
+            (number.clone(), token.clone(), id.clone(), reload.clone());
         let choice = (line, day.get_untracked(), slot);
         busy.set(true);
         spawn_local(async move {
-            match api::book_visit(&number, token.as_deref(), id.as_deref(), choice, requests).await {
+            match api::book_visit(&number, token.as_deref(), id.as_deref(), choice, requests).await
+            {
                 Ok(_) => {
                     error.set(None);
                     reload();

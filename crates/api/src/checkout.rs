@@ -205,6 +205,9 @@ pub struct OrderView {
     pub shipping_address: Option<PostalAddress>,
     pub totals: OrderTotals,
     pub payment: PaymentView,
+    /// Substitutes a location proposed for lines, and the shopper's answers (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitutions: Vec<crate::SubstitutionView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -92,6 +92,18 @@ pub const INVALID_TRANSITION: &str = "invalid_transition";
 pub const UNKNOWN_STATE: &str = "unknown_state";
 /// Shipping without a carrier or tracking number. 422.
 pub const PARCEL_MISSING: &str = "parcel_missing";
+/// A rejection naming no line, or a line the fulfilment order does not have. 422.
+pub const UNKNOWN_LINE: &str = "unknown_line";
+/// A rejection's `reason` that is not `short_pick` or `damage`. 422.
+pub const UNKNOWN_REASON: &str = "unknown_reason";
+/// An inventory record with a negative or too large count, a bad date, too many arrivals, or
+/// too many records in one request; or one (location, SKU) twice. 422.
+pub const INVALID_STOCK: &str = "invalid_stock";
+/// Accepting a substitute the location can no longer promise; decline it instead. 409.
+pub const SUBSTITUTE_UNAVAILABLE: &str = "substitute_unavailable";
+/// A substitute proposed for a line that has one waiting for the shopper, or an answer that
+/// contradicts the one given. 409.
+pub const SUBSTITUTION_DECIDED: &str = "substitution_decided";
 /// Collecting with a pickup code that is not the one sent to the shopper (or none); each
 /// wrong code counts towards `pickup_locked`. 409.
 pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";

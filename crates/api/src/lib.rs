@@ -30,6 +30,7 @@ pub mod messages;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod routes;
+pub mod supply;
 
 pub use appointments::{
     AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
@@ -48,6 +49,10 @@ pub use fulfilment::{
 pub use messages::{
     ProductRating, SurveyAnswer, SurveyList, SurveyProduct, SurveyRecord, SurveyView,
     UnsubscribeRequest, Unsubscribed,
+};
+pub use supply::{
+    CancelledLine, IncomingSupply, InventoryFeed, InventoryRecord, InventoryReply, RejectionReply,
+    RejectionRequest, ResourcedLine, SubstitutionDecision, SubstitutionProposal, SubstitutionView,
 };
 
 /// The cookie that carries a signed-in customer's session (HttpOnly, SameSite=Lax; set by

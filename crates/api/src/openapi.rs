@@ -32,7 +32,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::checkout::{
     ChallengeCompletion, ChallengeReply, IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY_BYTES, test_cards,
 };
-use crate::routes::{self, Route, get, post};
+use crate::routes::{self, Route, get, post, put};
 use crate::{
     AppointmentList, AppointmentTransition, AppointmentView, BookRequest, CartView, CheckoutReply,
     CheckoutRequest, ComplaintRequest, EditRequest, ErrorBody, EventList, EventRecord,
@@ -40,6 +40,10 @@ use crate::{
     SESSION_COOKIE, SignIn, SignUp, SlotList, SurveyAnswer, SurveyList, SurveyView, SyncReply,
     SyncRequest, TokenReply, TokenRequest, TransitionRequest, UnsubscribeRequest, Unsubscribed,
     code,
+};
+use crate::{
+    InventoryFeed, InventoryReply, RejectionReply, RejectionRequest, SubstitutionDecision,
+    SubstitutionProposal, SubstitutionView,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -57,7 +61,8 @@ pub fn document() -> OpenApi {
         let method = match endpoint.route.method {
             "GET" => HttpMethod::Get,
             "POST" => HttpMethod::Post,
-            other => unreachable!("routes::ALL has only GET and POST, not {other}"),
+            "PUT" => HttpMethod::Put,
+            other => unreachable!("routes::ALL has only GET, POST and PUT, not {other}"),
         };
         paths.add_path_operation(endpoint.route.path, vec![method], endpoint.operation());
     }
@@ -151,6 +156,13 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
+    add::<RejectionRequest>(&mut all);
+    add::<RejectionReply>(&mut all);
+    add::<InventoryFeed>(&mut all);
+    add::<InventoryReply>(&mut all);
+    add::<SubstitutionProposal>(&mut all);
+    add::<SubstitutionView>(&mut all);
+    add::<SubstitutionDecision>(&mut all);
     add::<AppointmentList>(&mut all);
     add::<AppointmentView>(&mut all);
     add::<SlotList>(&mut all);
@@ -280,6 +292,14 @@ const FULFILMENT_ID: Param = Param {
     required: true,
     description: "The fulfilment order's `id`.",
     example: "ful_0123456789abcdef0123456789abcdef",
+};
+
+const SUBSTITUTION_ID: Param = Param {
+    name: "id",
+    location: ParameterIn::Path,
+    required: true,
+    description: "The substitution's `id`.",
+    example: "sub_0123456789abcdef0123456789abcdef",
 };
 
 const LINK_TOKEN: Param = Param {
@@ -805,6 +825,85 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 ],
             ),
             refused(422, &[code::UNKNOWN_STATE, code::PARCEL_MISSING]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::FULFILMENT_REJECTIONS),
+        summary: "A location rejects lines (short pick, damage) before anything leaves it: each \
+                  is sourced again by the engine without that location, its reservation moved \
+                  and the shopper mailed the new promise; a line nowhere can fill is cancelled \
+                  and never captured. A line already rejected changes nothing.",
+        access: Access::Integration,
+        params: &[FULFILMENT_ID],
+        body: Some(named::<RejectionRequest>),
+        answers: &[ok(
+            200,
+            "Where the rejected lines went",
+            named::<RejectionReply>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION]),
+            refused(422, &[code::UNKNOWN_LINE, code::UNKNOWN_REASON]),
+        ],
+    },
+    Endpoint {
+        route: put(routes::INVENTORY),
+        summary: "The inventory feed (ERP, WMS, point of sale): each record replaces a location's \
+                  on-hand count and incoming supply of a SKU; reservations stay. All records or \
+                  none; a resent feed changes nothing.",
+        access: Access::Integration,
+        params: &[],
+        body: Some(named::<InventoryFeed>),
+        answers: &[ok(200, "What the feed changed", named::<InventoryReply>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(
+                422,
+                &["unknown_location", "unknown_sku", code::INVALID_STOCK],
+            ),
+        ],
+    },
+    Endpoint {
+        route: post(routes::FULFILMENT_SUBSTITUTIONS),
+        summary: "A picker proposes a substitute for a line, before anything leaves the \
+                  location; the shopper is mailed and answers on the order's page. The \
+                  substitute is charged at the lower of the two prices.",
+        access: Access::Integration,
+        params: &[FULFILMENT_ID],
+        body: Some(named::<SubstitutionProposal>),
+        answers: &[ok(
+            200,
+            "The proposed substitution",
+            named::<SubstitutionView>,
+        )],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(404, &[code::NOT_FOUND]),
+            refused(409, &[code::INVALID_TRANSITION, code::SUBSTITUTION_DECIDED]),
+            refused(422, &[code::UNKNOWN_LINE, "unknown_sku"]),
+        ],
+    },
+    Endpoint {
+        route: post(routes::ORDER_SUBSTITUTION),
+        summary: "The order's shopper accepts a proposed substitute (it ships instead, at the \
+                  lower price) or declines it (the line is sourced again elsewhere or cancelled \
+                  uncharged); the same answer again changes nothing",
+        access: Access::SessionOptional,
+        params: &[ORDER_NUMBER, SUBSTITUTION_ID, GUEST_TOKEN],
+        body: Some(named::<SubstitutionDecision>),
+        answers: &[ok(200, "The substitution", named::<SubstitutionView>)],
+        refusals: &[
+            refused(404, &[code::NOT_FOUND]),
+            refused(
+                409,
+                &[
+                    code::INVALID_TRANSITION,
+                    code::SUBSTITUTION_DECIDED,
+                    code::SUBSTITUTE_UNAVAILABLE,
+                ],
+            ),
         ],
     },
     Endpoint {

@@ -59,6 +59,18 @@ pub const FULFILMENT_ORDERS: &str = "/api/fulfilment-orders";
 /// `POST` [`crate::TransitionRequest`] (integration key): answers the
 /// [`crate::FulfilmentOrderView`].
 pub const FULFILMENT_TRANSITIONS: &str = "/api/fulfilment-orders/{id}/transitions";
+/// `POST` [`crate::RejectionRequest`] (integration key): the location rejects lines, which
+/// are sourced again elsewhere or cancelled; answers the [`crate::RejectionReply`].
+pub const FULFILMENT_REJECTIONS: &str = "/api/fulfilment-orders/{id}/rejections";
+/// `PUT` [`crate::InventoryFeed`] (integration key): on-hand counts and incoming supply per
+/// location and SKU; answers the [`crate::InventoryReply`].
+pub const INVENTORY: &str = "/api/inventory";
+/// `POST` [`crate::SubstitutionProposal`] (integration key): a picker proposes a substitute
+/// for a line; answers the [`crate::SubstitutionView`].
+pub const FULFILMENT_SUBSTITUTIONS: &str = "/api/fulfilment-orders/{id}/substitutions";
+/// `POST` [`crate::SubstitutionDecision`]: the order's shopper accepts or declines a
+/// substitute (a guest adds `?token=…`); answers the [`crate::SubstitutionView`].
+pub const ORDER_SUBSTITUTION: &str = "/api/orders/{number}/substitutions/{id}";
 /// `GET`: [`crate::SurveyView`] for the token of a survey link (no sign-in); `POST`
 /// [`crate::SurveyAnswer`]: 201, once.
 pub const SURVEY: &str = "/api/surveys/{token}";
@@ -99,6 +111,14 @@ pub const fn post(path: &'static str) -> Route {
     }
 }
 
+/// `PUT` on `path`.
+pub const fn put(path: &'static str) -> Route {
+    Route {
+        method: "PUT",
+        path,
+    }
+}
+
 /// Every route the API answers, in the order the OpenAPI document lists them. A route added
 /// to a server router must be added here (the server refuses to build otherwise) and to the
 /// document (its test fails otherwise).
@@ -128,6 +148,10 @@ pub const ALL: &[Route] = &[
     post(APPOINTMENT_TRANSITIONS),
     get(FULFILMENT_ORDERS),
     post(FULFILMENT_TRANSITIONS),
+    post(FULFILMENT_REJECTIONS),
+    put(INVENTORY),
+    post(FULFILMENT_SUBSTITUTIONS),
+    post(ORDER_SUBSTITUTION),
     get(SURVEY),
     post(SURVEY),
     get(INTEGRATION_SURVEYS),
@@ -167,7 +191,7 @@ mod tests {
     fn every_listed_route_is_once_under_the_prefix() {
         for (i, route) in super::ALL.iter().enumerate() {
             assert!(route.path.starts_with(super::PREFIX), "{route:?}");
-            assert!(matches!(route.method, "GET" | "POST"), "{route:?}");
+            assert!(matches!(route.method, "GET" | "POST" | "PUT"), "{route:?}");
             assert!(!super::ALL[..i].contains(route), "{route:?} twice");
         }
         assert!(super::is_listed(super::CHECKOUT));

@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the delivery calculator: the 300-location × 8-service × 50-line
-//! target, the product page (one SKU: delivery options and find in store), and a scaling table.
+//! target, the product page (one SKU: delivery options and find in store), re-sourcing a
+//! rejected line without the location that rejected it, and a scaling table.
 //! Run: `cargo bench -p omnicart-engine --bench delivery`. Figures go to BENCHMARKS.md.
 
 mod data;
@@ -31,6 +32,7 @@ fn options(snapshot: &Snapshot, cart: &Cart, to: &Destination, now: Timestamp) -
         promotions: &goods.delivery_promotions,
         stock: None,
         gifts: &[],
+        exclude: &[],
     };
     delivery_options(snapshot, cart, &request)
         .unwrap()
@@ -84,5 +86,44 @@ fn scaling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, target, scaling);
+/// A rejected line sourced again, as the server's re-sourcing asks the engine: the line alone,
+/// without the locations its first plan shipped it from.
+fn resourcing(c: &mut Criterion) {
+    let to: Destination = serde_json::from_value(data::destination()).unwrap();
+    let now = Timestamp::parse(data::DELIVERY_NOW).unwrap();
+    let (snapshot, line) = inputs(300, 1);
+    let goods = quote(&snapshot, &line, &QuoteContext::default()).unwrap();
+    let plan = |exclude: &[String]| {
+        let request = DeliveryRequest {
+            destination: &to,
+            now,
+            goods_value: goods.total,
+            promotions: &[],
+            stock: None,
+            gifts: &[],
+            exclude,
+        };
+        delivery_options(&snapshot, &line, &request).unwrap()
+    };
+    let exclude: Vec<String> = plan(&[])
+        .options
+        .iter()
+        .flat_map(|o| o.shipments.iter().map(|s| s.location.clone()))
+        .collect();
+    let again = plan(&exclude);
+    assert!(
+        again
+            .options
+            .iter()
+            .flat_map(|o| &o.shipments)
+            .all(|s| !exclude.contains(&s.location)),
+        "an excluded location ships nothing"
+    );
+    c.bench_function(
+        "delivery/re-sourcing a rejected line (300 locations)",
+        |b| b.iter(|| plan(black_box(&exclude)).options.len()),
+    );
+}
+
+criterion_group!(benches, target, resourcing, scaling);
 criterion_main!(benches);

@@ -6,10 +6,10 @@
 //! A new rule adds a row. The arithmetic behind each expected value is in the case's name and
 //! in the network's comments: rates per zone and weight tier, transit in carrier working days.
 
-use omnicart_engine::fulfilment::{DeliveryQuote, StockLevels, StockRecord};
+use omnicart_engine::fulfilment::{DeliveryQuote, DeliveryRequest, StockLevels, StockRecord};
 use omnicart_engine::{
     Cart, CartOp, Destination, ErrorCode, QuoteContext, Sku, Snapshot, Timestamp, availability,
-    availability_with, quote_with_delivery,
+    availability_with, delivery_options, quote_with_delivery,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -363,4 +363,76 @@ fn live_stock_keeps_the_snapshot_limits() {
     ]))
     .unwrap();
     assert!(StockLevels::new(snapshot.network(), [], huge).is_err());
+}
+
+/// What every option for a cart ships, and why services refused it.
+struct Sourced {
+    /// Per shipment line of every option: (location, SKU, units).
+    shipped: Vec<(String, String, u32)>,
+    /// The refusing services' codes.
+    refused: Vec<String>,
+}
+
+/// The options for `cart`, sourced without the `exclude`d locations.
+fn sourced_without(cart: &[(&str, u32)], exclude: &[&str]) -> Sourced {
+    let snapshot = snapshot(&[]);
+    let mut c = Cart::new();
+    for (sku, quantity) in cart {
+        let op: CartOp = serde_json::from_value(
+            serde_json::json!({"op": "add", "sku": sku, "quantity": quantity}),
+        )
+        .unwrap();
+        c.apply(&snapshot, &op).unwrap();
+    }
+    let now = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
+    let goods = omnicart_engine::quote(&snapshot, &c, &QuoteContext::default()).unwrap();
+    let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+    let to: Destination =
+        serde_json::from_value(serde_json::json!({"lat": 53.56, "lon": 9.99})).unwrap();
+    let request = DeliveryRequest {
+        destination: &to,
+        now,
+        goods_value: goods.total,
+        promotions: &goods.delivery_promotions,
+        stock: None,
+        gifts: &[],
+        exclude: &exclude,
+    };
+    let quote = delivery_options(&snapshot, &c, &request).unwrap();
+    let shipped = quote
+        .options
+        .iter()
+        .flat_map(|o| &o.shipments)
+        .flat_map(|s| {
+            s.lines
+                .iter()
+                .map(|l| (s.location.clone(), l.sku.as_str().to_owned(), l.quantity))
+        })
+        .collect();
+    let refused = quote.unavailable.iter().map(|u| u.code.clone()).collect();
+    Sourced { shipped, refused }
+}
+
+#[test]
+fn an_excluded_location_ships_nothing_and_the_rest_of_the_network_takes_the_line() {
+    // Every option ships BOX from wh-north, the nearest holder (the first case above).
+    let all = sourced_without(&[("BOX", 1)], &[]).shipped;
+    assert!(!all.is_empty() && all.iter().all(|(l, _, _)| l == "wh-north"));
+    // Without it, wh-south (5 on hand) takes the unit in every option.
+    let moved = sourced_without(&[("BOX", 1)], &["wh-north"]).shipped;
+    assert!(!moved.is_empty());
+    assert!(
+        moved
+            .iter()
+            .all(|(l, s, q)| l != "wh-north" && s == "BOX" && *q == 1)
+    );
+    // 7 units: wh-south holds 5 and store-city 1, so without wh-north no service can bring
+    // them: refused as `no_stock`, never fewer units.
+    let none = sourced_without(&[("BOX", 7)], &["wh-north"]);
+    assert!(none.shipped.is_empty(), "{:?}", none.shipped);
+    assert!(
+        none.refused.iter().any(|c| c == "no_stock"),
+        "{:?}",
+        none.refused
+    );
 }

@@ -133,6 +133,16 @@ pub struct FulfilmentLine {
     pub sku: String,
     pub quantity: u32,
     pub rejected: Option<RejectReason>,
+    /// The order's SKU this line stands in for, once the shopper accepted a substitute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitutes: Option<String>,
+}
+
+impl FulfilmentLine {
+    /// The order line's SKU: the one bought, whatever ships in its place.
+    pub fn ordered_sku(&self) -> &str {
+        self.substitutes.as_deref().unwrap_or(&self.sku)
+    }
 }
 
 /// What applying a request did.
@@ -215,6 +225,7 @@ impl FulfilmentOrder {
                     sku,
                     quantity,
                     rejected: None,
+                    substitutes: None,
                 })
                 .collect(),
             parcel: None,
@@ -331,6 +342,49 @@ impl FulfilmentOrder {
         Ok(fresh)
     }
 
+    /// Adds units re-sourced from another location: to its line of that SKU, or as a new
+    /// line. Only while `open` (nothing picked yet), else `RejectTooLate`'s sibling refusal:
+    /// the caller opens a new fulfilment order instead.
+    pub fn join(&mut self, sku: &str, quantity: u32) -> Result<(), FulfilmentError> {
+        if self.state != Open {
+            return Err(FulfilmentError::RejectTooLate(self.state.name()));
+        }
+        match self
+            .lines
+            .iter_mut()
+            .find(|l| l.sku == sku && l.rejected.is_none())
+        {
+            Some(line) => line.quantity = line.quantity.saturating_add(quantity),
+            None => self.lines.push(FulfilmentLine {
+                sku: sku.to_owned(),
+                quantity,
+                rejected: None,
+                substitutes: None,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Ships `sku` in place of line `index` (the shopper accepted it): only while lines may be
+    /// rejected, for a line not rejected; the line remembers the SKU ordered.
+    pub fn substitute(&mut self, index: usize, sku: &str) -> Result<(), FulfilmentError> {
+        let state = self.state;
+        let line = self
+            .lines
+            .get_mut(index)
+            .filter(|l| l.rejected.is_none())
+            .ok_or(FulfilmentError::UnknownLine(index))?;
+        if !state.may_reject() {
+            return Err(FulfilmentError::RejectTooLate(state.name()));
+        }
+        if line.substitutes.is_none() {
+            line.substitutes = Some(std::mem::replace(&mut line.sku, sku.to_owned()));
+        } else {
+            line.sku = sku.to_owned();
+        }
+        Ok(())
+    }
+
     /// The shopper collects with a code; `code_matches` is the server's comparison of the code
     /// with the stored digest. A wrong code counts; after [`MAX_PICKUP_ATTEMPTS`] every code
     /// is refused.
@@ -393,6 +447,49 @@ mod tests {
             tracking_number: "00340434".into(),
             label: "zpl".into(),
         }
+    }
+
+    #[test]
+    fn a_substitute_ships_in_place_of_the_line_and_remembers_what_was_ordered() {
+        let mut o = order(FulfilmentKind::Ship);
+        assert_eq!(o.substitute(0, "SKU-1B"), Ok(()));
+        assert_eq!(
+            (o.lines()[0].sku.as_str(), o.lines()[0].ordered_sku()),
+            ("SKU-1B", "SKU-1")
+        );
+        assert_eq!(o.substitute(0, "SKU-1C"), Ok(()));
+        assert_eq!(o.lines()[0].ordered_sku(), "SKU-1", "the first SKU ordered");
+        assert_eq!(o.substitute(7, "X"), Err(FulfilmentError::UnknownLine(7)));
+        o.reject_lines(&[1], RejectReason::ShortPick, staff())
+            .unwrap();
+        assert_eq!(o.substitute(1, "X"), Err(FulfilmentError::UnknownLine(1)));
+        for to in [Picking, Packed] {
+            o.transition(to, staff()).unwrap();
+        }
+        o.ship(parcel(), staff()).unwrap();
+        assert!(matches!(
+            o.substitute(0, "X"),
+            Err(FulfilmentError::RejectTooLate(_))
+        ));
+    }
+
+    #[test]
+    fn re_sourced_units_join_an_open_order_only() {
+        let mut o = order(FulfilmentKind::Ship);
+        assert_eq!(o.join("SKU-1", 3), Ok(()));
+        assert_eq!(o.join("SKU-9", 1), Ok(()));
+        let units: Vec<(&str, u32)> = o
+            .lines()
+            .iter()
+            .map(|l| (l.sku.as_str(), l.quantity))
+            .collect();
+        assert_eq!(units, [("SKU-1", 5), ("SKU-2", 1), ("SKU-9", 1)]);
+        o.transition(Picking, staff()).unwrap();
+        assert!(
+            o.join("SKU-1", 1).is_err(),
+            "a picking order takes no new units"
+        );
+        assert_eq!(o.lines()[0].quantity, 5);
     }
 
     #[test]

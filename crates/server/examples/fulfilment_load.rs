@@ -7,7 +7,12 @@
 //!
 //! ```text
 //! cargo run -p omnicart-server --example fulfilment_load -- 150
+//! cargo run -p omnicart-server --example fulfilment_load -- 150 reject
 //! ```
+//!
+//! With `reject`, each fulfilment order's line is rejected instead
+//! (`service::resourcing::reject`: the engine sources it again without that location, the
+//! reservation moves, a new fulfilment order opens, the shopper is mailed), one at a time.
 
 use std::time::Instant;
 
@@ -63,6 +68,9 @@ async fn main() {
             ids.push(f.id);
         }
     }
+    if std::env::args().nth(2).as_deref() == Some("reject") {
+        return rejections(&state, &ids).await;
+    }
     let mut micros = Vec::new();
     let started = Instant::now();
     for id in &ids {
@@ -92,6 +100,35 @@ async fn main() {
         "{} fulfilment orders, {} transitions in {elapsed:.2} s: {:.0} transitions/s; \
          p50 {:.2} ms, p99 {:.2} ms (ships capture)",
         ids.len(),
+        micros.len(),
+        micros.len() as f64 / elapsed,
+        p(50),
+        p(99)
+    );
+}
+
+/// Rejects line 0 of every fulfilment order in turn; prints rejections/s and percentiles.
+async fn rejections(state: &AppState, ids: &[String]) {
+    let mut micros = Vec::new();
+    let started = Instant::now();
+    for id in ids {
+        let request = omnicart_api::RejectionRequest {
+            lines: vec![0],
+            reason: "short_pick".into(),
+        };
+        let t = Instant::now();
+        let at = omnicart_engine::Timestamp::from_unix(omnicart_server::ids::now_unix());
+        let reply = omnicart_server::service::resourcing::reject(state, "load", id, request, at)
+            .await
+            .expect("rejection");
+        assert_eq!(reply.resourced.len(), 1, "sourced again elsewhere");
+        micros.push(t.elapsed().as_micros() as u64);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    micros.sort_unstable();
+    let p = |q: usize| micros[(micros.len() - 1) * q / 100] as f64 / 1000.0;
+    println!(
+        "{} rejections re-sourced in {elapsed:.2} s: {:.0}/s; p50 {:.2} ms, p99 {:.2} ms",
         micros.len(),
         micros.len() as f64 / elapsed,
         p(50),

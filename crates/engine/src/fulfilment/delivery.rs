@@ -47,6 +47,9 @@ pub struct DeliveryRequest<'a> {
     /// Units the quote gives away (its `gift` lines): shipped, and so sourced and stocked,
     /// with the cart's goods (a gift of a SKU the cart holds adds to that line's units).
     pub gifts: &'a [(Sku, u32)],
+    /// Locations never to ship from (ids), whatever they hold: a location that rejected a
+    /// line after placement, when the line is sourced again (rule 6).
+    pub exclude: &'a [String],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -274,6 +277,7 @@ pub fn quote_with_delivery(
             promotions: &goods.delivery_promotions,
             stock,
             gifts,
+            exclude: &[],
         };
         delivery_options(snapshot, cart, &request)
     };
@@ -384,8 +388,13 @@ impl<'a> Calculation<'a> {
             }
         }
         let mut holding = Vec::with_capacity(distances.len());
+        let excluded = |l: usize| {
+            let id = &network.data.locations[l].id;
+            request.exclude.iter().any(|e| e == id)
+        };
         holding.extend(
-            (0..distances.len()).filter(|&l| at.iter().any(|row| supply_of(row[l]).total() > 0)),
+            (0..distances.len())
+                .filter(|&l| !excluded(l) && at.iter().any(|row| supply_of(row[l]).total() > 0)),
         );
         Calculation {
             network,

@@ -39,6 +39,8 @@
 //!    then by fewer shipments. So one shipment is preferred unless a split is cheaper or
 //!    faster by more than the penalty. The search is exact on small carts and budgeted on
 //!    large ones (best single-location plan and a greedy plan first, then branch and bound).
+//!    A request may exclude locations (`DeliveryRequest::exclude`): they ship nothing, so a
+//!    line a location rejected after placement is sourced again from the rest of the network.
 //! 7. **Options.** Each service level (standard, express, same day, scheduled) offers the
 //!    best-scoring service's plan; every service that cannot deliver says why (code + text).
 //!    Delivery promotions from the quote reduce each option's charge, with the same rule the

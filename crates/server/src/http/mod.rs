@@ -23,6 +23,7 @@ pub mod integration;
 pub mod messages;
 pub mod openapi;
 pub mod request_id;
+pub mod supply;
 pub mod sync;
 pub mod webhooks;
 
@@ -49,6 +50,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(auth::router())
         .merge(checkout::router())
         .merge(fulfilment::router())
+        .merge(supply::router())
         .merge(messages::router())
         .merge(appointments::router())
         .merge(webhooks::router())

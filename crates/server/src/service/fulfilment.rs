@@ -13,7 +13,10 @@
 //! totals (net after discounts, plus tax: `line.total × units ÷ line.quantity`, in minor
 //! units), the first parcel to ship adds the delivery charge, and the last parcel to ship
 //! captures what is left of the authorization, so the captures sum exactly to the order's
-//! total (rounding and attached services land on the last parcel).
+//! total (rounding and attached services land on the last parcel). Lines cancelled after
+//! placement (`crate::service::resourcing`, rule 4) are the exception: the last parcel leaves
+//! their recorded amounts uncaptured and releases them (`void:cancelled:{attempt}`), so the
+//! captures sum to the total less what was cancelled.
 
 use axum::http::StatusCode;
 use omnicart_api::{
@@ -32,6 +35,7 @@ use crate::service::{messages, pickup};
 use crate::store::WriteTx;
 use crate::store::fulfilment::{self as store, FulfilmentRow};
 use crate::store::orders::{self, OrderRow};
+use crate::store::supply;
 
 /// Makes the order's fulfilment orders, one per planned shipment, in `tx`.
 pub async fn open_for(
@@ -119,7 +123,8 @@ pub async fn apply(
         match row.fulfilment.state() {
             // A parcel is captured when it ships, a pickup when the shopper collects it.
             FulfilmentState::Shipped | FulfilmentState::Collected => {
-                changed |= capture(state, &mut row, &mut order, &siblings, at).await?
+                let cancelled = supply::cancelled_minor(&mut tx, &row.order_id).await?;
+                changed |= capture(state, &mut row, &siblings, &mut order, cancelled, at).await?
             }
             FulfilmentState::ReadyForPickup => {
                 code_hash = Some(pickup::issue(&mut tx, &row).await?);
@@ -146,7 +151,7 @@ pub async fn apply(
 /// Moves the order of `row` (just moved) along with its fulfilment orders
 /// (`OrderState::following`): in fulfilment, partially shipped, shipped, delivered,
 /// ready for pickup, collected; recorded as the system's steps. Whether it moved.
-fn follow(
+pub(crate) fn follow(
     row: &FulfilmentRow,
     order: &mut Order,
     siblings: &[&FulfilmentRow],
@@ -168,12 +173,14 @@ fn follow(
 
 /// Captures the parcel of `row` (just shipped) by the module's rule and records it on the
 /// order's payment ledger, under `capture:{fulfilment id}` (the caller stores the order).
-/// Whether the ledger changed.
+/// Whether the ledger changed. The last parcel leaves `cancelled_minor` (the order's lines
+/// cancelled by re-sourcing) uncaptured and releases it (`crate::service::resourcing`).
 async fn capture(
     state: &AppState,
     row: &mut FulfilmentRow,
-    order: &mut OrderRow,
     siblings: &[&FulfilmentRow],
+    order: &mut OrderRow,
+    cancelled_minor: i64,
     at: Timestamp,
 ) -> Result<bool, AppError> {
     if row.captured_minor.is_some() {
@@ -191,7 +198,7 @@ async fn capture(
         .all(|s| s.captured_minor.is_some());
     let payment = &order.order.payment;
     let amount = if last {
-        payment.capturable().to_minor().unwrap_or(0)
+        (payment.capturable().to_minor().unwrap_or(0) - cancelled_minor).max(0)
     } else {
         let first = payment.captured().to_minor() == Some(0);
         let delivery = order.order.totals.delivery.to_minor().unwrap_or(0);
@@ -199,14 +206,14 @@ async fn capture(
         parcel_capture(lines, delivery, first).min(payment.capturable().to_minor().unwrap_or(0))
     };
     row.captured_minor = Some(amount);
-    if amount == 0 {
-        return Ok(false);
-    }
-    let money = Money::from_minor(amount, currency);
     let provider = state
         .payments
         .get(&order.order.provider)
         .ok_or_else(|| AppError::internal("the order's provider is gone"))?;
+    if amount == 0 {
+        return release_cancelled(provider.as_ref(), order, last && cancelled_minor > 0, at).await;
+    }
+    let money = Money::from_minor(amount, currency);
     provider
         .capture(&order.attempt_id, &format!("capture:{}", row.id), money)
         .await
@@ -217,6 +224,36 @@ async fn capture(
         .payment
         .capture(money, &format!("capture:{}", row.id), request)
         .map_err(|e| AppError::internal(format!("capture ledger: {e}")))?;
+    release_cancelled(provider.as_ref(), order, last && cancelled_minor > 0, at).await?;
+    Ok(true)
+}
+
+/// After the last parcel's capture, when lines were cancelled: the rest of the authorization
+/// (what they would have cost) is released, recorded once as `void:cancelled:{attempt}`.
+/// Whether the ledger changed.
+async fn release_cancelled(
+    provider: &dyn crate::payment::PaymentProvider,
+    order: &mut OrderRow,
+    any: bool,
+    at: Timestamp,
+) -> Result<bool, AppError> {
+    if !any || order.order.payment.capturable().to_minor().unwrap_or(0) == 0 {
+        return Ok(false);
+    }
+    provider
+        .void(&order.attempt_id)
+        .await
+        .map_err(|e| AppError::internal(format!("void: {e:?}")))?;
+    let request = Request::new(
+        Actor::new(Role::System, "fulfilment"),
+        at,
+        "lines cancelled",
+    );
+    order
+        .order
+        .payment
+        .void(&format!("void:cancelled:{}", order.attempt_id), request)
+        .map_err(|e| AppError::internal(format!("void ledger: {e}")))?;
     Ok(true)
 }
 
@@ -229,7 +266,7 @@ fn lines_share(order: &Order, f: &FulfilmentOrder) -> i64 {
             order
                 .lines
                 .iter()
-                .find(|o| o.sku.as_str() == l.sku && o.attached_to.is_none())
+                .find(|o| o.sku.as_str() == l.ordered_sku() && o.attached_to.is_none())
                 .map(|o| {
                     let total = i128::from(o.total.to_minor().unwrap_or(0));
                     let of = i128::from(o.quantity.get().max(1));

@@ -59,6 +59,7 @@ pub async fn read(
     let row = open(state, caller, number, token).await?;
     let mut view = order_view(&row.order);
     crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
+    view.substitutions = crate::service::substitutions::of_order(state, &row).await?;
     Ok(view)
 }
 
@@ -222,6 +223,7 @@ pub fn order_view(order: &Order) -> OrderView {
             captured: order.payment.captured(),
             refunded: order.payment.refunded(),
         },
+        substitutions: Vec::new(),
     }
 }
 

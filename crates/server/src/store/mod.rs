@@ -26,6 +26,7 @@ pub mod orders;
 pub mod outbox;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod supply;
 pub mod tokens;
 
 use std::sync::Arc;
