@@ -25,6 +25,8 @@ export declare const ROUTES: {
   readonly orders: "/api/orders";
   readonly order: "/api/orders/{number}";
   readonly orderCancel: "/api/orders/{number}/cancel";
+  readonly orderEditPreview: "/api/orders/{number}/edits/preview";
+  readonly orderEdits: "/api/orders/{number}/edits";
   /** The order's installation visits (its shopper, or an agent with `X-Integration-Key`). */
   readonly orderAppointments: "/api/orders/{number}/appointments";
   readonly orderAppointmentSlots: "/api/orders/{number}/appointment-slots";
@@ -86,6 +88,7 @@ export type ErrorCode =
   | "invalid_checkout" | "delivery_unavailable" | "price_changed" | "out_of_stock"
   | "promotion_exhausted" | "payment_declined" | "payment_timeout" | "attempt_expired" | "unknown_payment_provider"
   | "invalid_transition" | "transition_forbidden" | "unknown_state" | "parcel_missing" | "unknown_line" | "unknown_reason" | "invalid_stock" | "substitute_unavailable" | "substitution_decided" | "wrong_pickup_code" | "pickup_locked" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
+  | "edit_not_allowed" | "line_fulfilled" | "invalid_edit" | "over_refund"
   | "already_answered" | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
@@ -155,6 +158,8 @@ export type OrderState =
 export interface OrderView {
   /** `4829-1034-775`. */
   number: string;
+  /** Raised by one by every edit; an edit names the version it was made against. */
+  version?: number;
   state: OrderState;
   /** RFC 3339. */
   placed_at: string;
@@ -170,6 +175,25 @@ export interface OrderView {
   /** Substitutes a location proposed, and the shopper's answers (absent: none). */
   substitutions?: SubstitutionView[];
 }
+/** `POST /api/orders/{number}/edits/preview` and `/edits` (with `Idempotency-Key`): cart
+ *  operations on the placed order at its `version`. */
+export interface OrderEditRequest { version: number; ops: CartOp[] }
+/** What an edit does: the engine's quote of the edited order, the money and the stock. */
+export interface OrderEditPreview {
+  version: number;
+  quote: Quote;
+  total_before: Money;
+  total_after: Money;
+  /** Negative: money goes back. */
+  difference: Money;
+  authorize: Money;
+  release: Money;
+  refund: Money;
+  stock: StockChange[];
+}
+export interface StockChange { location: string; sku: string; before: number; after: number }
+/** The commit's answer (200). */
+export interface OrderEditReply { order: OrderView; edit: OrderEditPreview }
 export interface TimelineEntry { state: OrderState; at: string; label: string }
 export interface ShipmentView {
   location: string; location_name: string; lines: ShipmentLineView[];
@@ -182,6 +206,8 @@ export interface ShipmentView {
 export interface ShipmentProgress {
   state: FulfilmentState; timeline: ShipmentEvent[];
   carrier?: string; tracking_number?: string;
+  /** While a pickup is ready: the code to show at the counter (`ABCD-EFGH`). */
+  pickup_code?: string;
 }
 export interface ShipmentEvent { state: FulfilmentState; at: string }
 

@@ -1,8 +1,10 @@
 //! After checkout: the confirmation with the order number, "My orders" (newest first, a page
 //! at a time) and an order's page (status timeline, lines, shipments with their windows and,
 //! once their fulfilment orders move, each one's state, tracking number and steps,
-//! totals, payment, and cancelling while the order may still be cancelled). A guest opens an
-//! order with the token the checkout gave (in the link, and remembered in this browser).
+//! totals, payment, a ready pickup's code to show at the counter, and cancelling while the
+//! order may still be cancelled, confirmed first, its result or refusal announced). A guest
+//! opens an order with the token the checkout gave (in the link, and remembered in this
+//! browser).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -176,6 +178,13 @@ pub fn OrderPage() -> impl IntoView {
 /// Where one shipment stands: its state, the carrier's tracking number once it has one, and
 /// its steps with their times.
 fn shipment_progress(p: &ShipmentProgress) -> impl IntoView + use<> {
+    let pickup = p.pickup_code.clone().map(|code| {
+        view! {
+            <p class="pickup-code">"Ready for you: show this code at the counter "
+                <strong data-testid="pickup-code">{code}</strong>
+            </p>
+        }
+    });
     let tracking = p.tracking_number.clone().map(|number| {
         let carrier = p.carrier.clone().unwrap_or_default();
         view! { <p data-testid="tracking">{format!("{carrier} tracking number ")}<strong>{number}</strong></p> }
@@ -187,6 +196,7 @@ fn shipment_progress(p: &ShipmentProgress) -> impl IntoView + use<> {
         .collect_view();
     view! {
         <p class="status" data-testid="shipment-state">{state_label(&p.state)}</p>
+        {pickup}
         {tracking}
         <ol class="timeline">{steps}</ol>
     }
@@ -262,6 +272,9 @@ fn OrderDetails(
             <div class="fine-print"><dt>{if t.prices_include_tax { "Including VAT" } else { "VAT" }}</dt><dd>{format::money(t.tax_total)}</dd></div>
         </dl>
         <p>{format!("Payment: {}", state_label(&view.payment.state))}</p>
+        {(view.state == "cancelled").then(|| view! {
+            <p class="notice" role="status" data-testid="cancelled">"This order is cancelled: nothing is charged."</p>
+        })}
         {cancellable.then(|| view! { <Cancel number=view.number.clone() order token/> })}
     }
 }
@@ -275,6 +288,7 @@ fn Cancel(
     let requests = Requests::of_owner();
     let store = use_store();
     let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let cancel = move |_| {
         if busy.get_untracked() {
@@ -290,19 +304,33 @@ fn Cancel(
                     store.orders_changed().await;
                 }
                 Err(e) if e.is_aborted() => return,
-                Err(e) if e.code == code::INVALID_TRANSITION => {
-                    error.set(Some("This order can no longer be cancelled.".into()))
-                }
+                Err(e) if e.code == code::INVALID_TRANSITION => error.set(Some(
+                    "This order can no longer be cancelled: it is being prepared.".into(),
+                )),
                 Err(e) => error.set(Some(load_error(&e))),
             }
+            confirming.set(false);
             busy.set(false);
         });
     };
     view! {
-        <p class="field-error" role="alert">{move || error.get()}</p>
-        <button type="button" class="secondary" disabled=busy on:click=cancel>
-            {move || if busy.get() { "Cancelling…" } else { "Cancel order" }}
-        </button>
+        <p class="field-error" role="alert" data-testid="cancel-error">{move || error.get()}</p>
+        {move || if confirming.get() {
+            let cancel = cancel.clone();
+            view! {
+                <div role="group" aria-labelledby="cancel-question" class="confirm">
+                    <p id="cancel-question">"Cancel this order? Nothing will be charged and the items go back on sale."</p>
+                    <button type="button" class="primary" disabled=busy on:click=cancel>
+                        {move || if busy.get() { "Cancelling…" } else { "Yes, cancel the order" }}
+                    </button>
+                    <button type="button" class="secondary" disabled=busy on:click=move |_| confirming.set(false)>"Keep the order"</button>
+                </div>
+            }.into_any()
+        } else {
+            view! {
+                <button type="button" class="secondary" on:click=move |_| { error.set(None); confirming.set(true) }>"Cancel order"</button>
+            }.into_any()
+        }}
     }
 }
 

@@ -129,6 +129,7 @@ test("a declined card says why and keeps the cart and what was typed; a guest's 
   await until(() => text(page, "order-state"), (t) => t === "Placed", "the guest's order page");
   assert.equal(await text(page, "cart-count"), "0");
   await page.getByRole("button", { name: "Cancel order" }).click();
+  await page.getByRole("button", { name: "Yes, cancel the order" }).click();
   await until(() => text(page, "order-state"), (t) => t === "Cancelled", "the cancelled order");
   assert.ok(number);
 });

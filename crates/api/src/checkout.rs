@@ -179,6 +179,10 @@ pub struct ChallengeCompletion {
 pub struct OrderView {
     /// `4829-1034-775`: readable out on the phone, with a check digit.
     pub number: String,
+    /// Raised by one by every edit after placement; an edit names the version it was made
+    /// against (`crate::OrderEditRequest::version`).
+    #[serde(default)]
+    pub version: i64,
     /// `placed`, `confirmed`, `in_fulfilment`, …, `cancelled`, `on_hold`.
     pub state: String,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Timestamp))]
@@ -253,6 +257,9 @@ pub struct ShipmentProgress {
     pub carrier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+    /// While a pickup is ready: the code to show at the counter (`ABCD-EFGH`, as mailed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
 }
 
 /// One step of a shipment's timeline.

@@ -110,6 +110,16 @@ pub const WRONG_PICKUP_CODE: &str = "wrong_pickup_code";
 /// Too many wrong pickup codes: every code is refused; the store checks the shopper another
 /// way. 409.
 pub const PICKUP_LOCKED: &str = "pickup_locked";
+/// An order edit the order's state does not allow: the order is cancelled or done, the
+/// shopper asks after fulfilment started (a call-centre agent can still help), or the
+/// delivery is changed once a location has started. 409.
+pub const EDIT_NOT_ALLOWED: &str = "edit_not_allowed";
+/// An order edit that changes a line a location has started on (picking, packed, shipped or
+/// collected). 409.
+pub const LINE_FULFILLED: &str = "line_fulfilled";
+/// An order edit with no operations, too many, or one an edit cannot carry (coupons, the
+/// address; `op_index` names it). 422.
+pub const INVALID_EDIT: &str = "invalid_edit";
 /// The server failed; the details are in its log under the body's `request_id`. 500.
 pub const INTERNAL: &str = "internal";
 /// 503: the server has as many event streams open as it takes (`Retry-After`); poll instead.

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub mod appointments;
 pub mod checkout;
 pub mod code;
+pub mod edits;
 pub mod events;
 pub mod fulfilment;
 pub mod messages;
@@ -42,6 +43,7 @@ pub use checkout::{
     PaymentView, PostalAddress, ShipmentEvent, ShipmentLineView, ShipmentProgress, ShipmentView,
     ShortLine, TimelineEntry,
 };
+pub use edits::{OrderEditPreview, OrderEditReply, OrderEditRequest, StockChange};
 pub use events::{DeliveryView, Event, EventList, EventRecord, OrderEventData};
 pub use fulfilment::{
     FulfilmentLineView, FulfilmentOrderList, FulfilmentOrderView, TransitionRequest,

@@ -36,10 +36,10 @@ use crate::routes::{self, Route, get, post, put};
 use crate::{
     AppointmentList, AppointmentTransition, AppointmentView, BookRequest, CartView, CheckoutReply,
     CheckoutRequest, ComplaintRequest, EditRequest, ErrorBody, EventList, EventRecord,
-    FulfilmentOrderList, FulfilmentOrderView, Me, OrderList, OrderView, RescheduleRequest,
-    SESSION_COOKIE, SignIn, SignUp, SlotList, SurveyAnswer, SurveyList, SurveyView, SyncReply,
-    SyncRequest, TokenReply, TokenRequest, TransitionRequest, UnsubscribeRequest, Unsubscribed,
-    code,
+    FulfilmentOrderList, FulfilmentOrderView, Me, OrderEditPreview, OrderEditReply,
+    OrderEditRequest, OrderList, OrderView, RescheduleRequest, SESSION_COOKIE, SignIn, SignUp,
+    SlotList, SurveyAnswer, SurveyList, SurveyView, SyncReply, SyncRequest, TokenReply,
+    TokenRequest, TransitionRequest, UnsubscribeRequest, Unsubscribed, code,
 };
 use crate::{
     InventoryFeed, InventoryReply, RejectionReply, RejectionRequest, SubstitutionDecision,
@@ -153,6 +153,9 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<ChallengeCompletion>(&mut all);
     add::<OrderList>(&mut all);
     add::<OrderView>(&mut all);
+    add::<OrderEditRequest>(&mut all);
+    add::<OrderEditPreview>(&mut all);
+    add::<OrderEditReply>(&mut all);
     add::<FulfilmentOrderList>(&mut all);
     add::<FulfilmentOrderView>(&mut all);
     add::<TransitionRequest>(&mut all);
@@ -663,6 +666,41 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        route: post(routes::ORDER_EDIT_PREVIEW),
+        summary: "Preview an edit of a placed order (dry run): the engine's quote of the edited \
+                  order with the promotions as of its placement, the money difference and the \
+                  stock it would re-reserve. The shopper before fulfilment; a call-centre agent \
+                  (integration key) while lines are unfulfilled. Nothing changes.",
+        access: Access::ShopperOrIntegration,
+        params: &[ORDER_NUMBER, GUEST_TOKEN],
+        body: Some(named::<OrderEditRequest>),
+        answers: &[ok(200, "What the edit would do", named::<OrderEditPreview>)],
+        refusals: EDIT_REFUSALS,
+    },
+    Endpoint {
+        route: post(routes::ORDER_EDITS),
+        summary: "Commit an edit of a placed order at its version: re-priced by the engine \
+                  (promotions as of placement), stock re-reserved atomically, open fulfilment \
+                  orders updated, the difference authorized on top of the hold or released \
+                  (refunded where captured). Replaying the key answers the first answer.",
+        access: Access::ShopperOrIntegration,
+        params: &[
+            ORDER_NUMBER,
+            GUEST_TOKEN,
+            Param {
+                name: IDEMPOTENCY_KEY,
+                location: ParameterIn::Header,
+                required: true,
+                description: "1 to 255 bytes, random per edit and reused for its retries. The \
+                              first answer per key is replayed for 24 hours; nothing moves twice.",
+                example: "7c1e5b0d-8a6f-4f0e-9a51-3c2d1e0f9b7a",
+            },
+        ],
+        body: Some(named::<OrderEditRequest>),
+        answers: &[ok(200, "The edited order", named::<OrderEditReply>)],
+        refusals: EDIT_COMMIT_REFUSALS,
+    },
+    Endpoint {
         route: get(routes::ORDER_APPOINTMENTS),
         summary: "The order's installation visits, first booked first",
         access: Access::ShopperOrIntegration,
@@ -1000,6 +1038,77 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: &[ok(200, "The OpenAPI document", named::<Document>)],
         refusals: &[],
     },
+];
+
+/// What an order edit's preview may be refused for.
+const EDIT_REFUSALS: &[Refusal] = &[
+    refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+    refused(404, &[code::NOT_FOUND]),
+    refused(
+        409,
+        &[
+            code::STALE_VERSION,
+            code::EDIT_NOT_ALLOWED,
+            code::LINE_FULFILLED,
+            code::OUT_OF_STOCK,
+            code::DELIVERY_UNAVAILABLE,
+            "over_refund",
+        ],
+    ),
+    refused(
+        422,
+        &[
+            code::INVALID_EDIT,
+            code::INVALID_OPS_COUNT,
+            "unknown_sku",
+            "not_in_cart",
+            "quantity_limit",
+            "too_many_lines",
+            "unknown_location",
+            "service_not_offered",
+            "too_many_services",
+            "duplicate_service",
+            "no_price",
+        ],
+    ),
+];
+
+/// What an order edit's commit may be refused for: the preview's, and the key's and the
+/// payment's.
+const EDIT_COMMIT_REFUSALS: &[Refusal] = &[
+    refused(400, &[code::IDEMPOTENCY_KEY_REQUIRED]),
+    refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+    refused(402, &[code::PAYMENT_DECLINED]),
+    refused(404, &[code::NOT_FOUND]),
+    refused(
+        409,
+        &[
+            code::STALE_VERSION,
+            code::EDIT_NOT_ALLOWED,
+            code::LINE_FULFILLED,
+            code::OUT_OF_STOCK,
+            code::DELIVERY_UNAVAILABLE,
+            code::IN_PROGRESS,
+            "over_refund",
+        ],
+    ),
+    refused(
+        422,
+        &[
+            code::IDEMPOTENCY_MISMATCH,
+            code::INVALID_EDIT,
+            code::INVALID_OPS_COUNT,
+            "unknown_sku",
+            "not_in_cart",
+            "quantity_limit",
+            "too_many_lines",
+            "unknown_location",
+            "service_not_offered",
+            "too_many_services",
+            "duplicate_service",
+            "no_price",
+        ],
+    ),
 ];
 
 /// What every route with a JSON body may be refused for before it runs.

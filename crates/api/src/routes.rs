@@ -41,6 +41,13 @@ pub const ORDERS: &str = "/api/orders";
 pub const ORDER: &str = "/api/orders/{number}";
 /// `POST`: the shopper cancels an order not yet in fulfilment; answers the [`crate::OrderView`].
 pub const ORDER_CANCEL: &str = "/api/orders/{number}/cancel";
+/// `POST` [`crate::OrderEditRequest`] (the shopper, or an agent's integration key): the
+/// edited order re-priced, the money and stock it would move ([`crate::OrderEditPreview`]);
+/// nothing changes.
+pub const ORDER_EDIT_PREVIEW: &str = "/api/orders/{number}/edits/preview";
+/// `POST` [`crate::OrderEditRequest`] with an `Idempotency-Key` header: commits the edit at
+/// the order's version ([`crate::OrderEditReply`]).
+pub const ORDER_EDITS: &str = "/api/orders/{number}/edits";
 /// `GET` (the order's shopper or an integration): [`crate::AppointmentList`]; `POST`
 /// [`crate::BookRequest`]: 201 [`crate::AppointmentView`].
 pub const ORDER_APPOINTMENTS: &str = "/api/orders/{number}/appointments";
@@ -139,6 +146,8 @@ pub const ALL: &[Route] = &[
     get(ORDERS),
     get(ORDER),
     post(ORDER_CANCEL),
+    post(ORDER_EDIT_PREVIEW),
+    post(ORDER_EDITS),
     get(ORDER_APPOINTMENTS),
     post(ORDER_APPOINTMENTS),
     get(ORDER_APPOINTMENT_SLOTS),

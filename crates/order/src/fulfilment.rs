@@ -298,6 +298,24 @@ impl FulfilmentOrder {
         Ok(Applied::Moved)
     }
 
+    /// An edit after placement sets the lines of an order nobody has started (`open`): false
+    /// once a location has begun (its lines are what it works on).
+    pub fn replace_lines(&mut self, lines: impl IntoIterator<Item = (String, u32)>) -> bool {
+        if self.state != Open {
+            return false;
+        }
+        self.lines = lines
+            .into_iter()
+            .map(|(sku, quantity)| FulfilmentLine {
+                sku,
+                quantity,
+                rejected: None,
+                substitutes: None,
+            })
+            .collect();
+        true
+    }
+
     /// Hands the parcel to the carrier.
     pub fn ship(&mut self, parcel: Parcel, request: Request) -> Result<Applied, FulfilmentError> {
         if self.state == Shipped {

@@ -9,6 +9,8 @@
 //! - [`FulfilmentOrder`]: what one location ships or hands over in store, its state machine
 //!   ([`FulfilmentState`]), line rejection, pickup codes' attempts, and the rule of what
 //!   shipping a parcel captures ([`parcel_capture`]).
+//! - [`EditScope`] and [`Settlement`]: what an edit after placement may change, what is
+//!   sourced again and how the payment follows the difference.
 //! - [`Appointment`]: an installer's visit for a service the order bought, its state machine
 //!   ([`AppointmentState`]), moves, and the free repeat visit a complaint books.
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
@@ -21,6 +23,7 @@
 //! (the page only shows their results).
 
 pub mod appointment;
+pub mod edit;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -29,6 +32,7 @@ pub mod payment;
 pub mod status;
 
 pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
+pub use edit::{Change, EditError, EditScope, Part, Settlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,

@@ -7,7 +7,9 @@
 //! an idempotency key: the same key with the same movement again is a replay and changes
 //! nothing; the same key with another movement is refused (`idempotency_mismatch`). A void
 //! releases what is not captured: with nothing captured the payment is `voided`; otherwise it
-//! keeps what was captured and cannot capture more.
+//! keeps what was captured and cannot capture more. An edit after placement moves the hold
+//! itself: an increment holds more, a release gives up part of what is not captured
+//! (`increment`, `release`), each once per key like every movement.
 
 use omnicart_engine::{Currency, Money, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,9 @@ impl Machine for PaymentState {
         edge(Authorized, PartiallyCaptured),
         edge(Authorized, Captured),
         edge(Authorized, Voided),
+        // An edit's incremental authorization or partial release keeps what is captured.
+        edge(Authorized, Authorized),
+        edge(Captured, PartiallyCaptured),
         edge(PartiallyCaptured, PartiallyCaptured),
         edge(PartiallyCaptured, Captured),
         edge(PartiallyCaptured, PartiallyRefunded),
@@ -88,6 +93,10 @@ pub enum EntryKind {
     Capture,
     Refund,
     Void,
+    /// More held on top of the authorization (an edit's incremental authorization).
+    Increment,
+    /// Part of the hold given up, not captured (an edit's partial release).
+    Release,
 }
 
 /// What a movement did.
@@ -226,6 +235,58 @@ impl Payment {
         let to = derived(self.authorized, self.captured, refunded);
         self.apply(to, EntryKind::Refund, amount, key, request)?;
         self.refunded = refunded;
+        Ok(Outcome::Applied)
+    }
+
+    /// The provider holds `amount` more under the authorization (an edit added to the order).
+    pub fn increment(
+        &mut self,
+        amount: Money,
+        key: &str,
+        request: Request,
+    ) -> Result<Outcome, OrderError> {
+        if let Some(outcome) = self.replay(EntryKind::Increment, amount, key)? {
+            return Ok(outcome);
+        }
+        self.positive(amount)?;
+        if !matches!(
+            self.state,
+            Authorized | PartiallyCaptured | Captured | PartiallyRefunded
+        ) {
+            return Err(OrderError::InvalidTransition {
+                from: self.state.name(),
+                to: Authorized.name(),
+            });
+        }
+        let authorized = self.plus(self.authorized, amount);
+        let to = derived(authorized, self.captured, self.refunded);
+        self.apply(to, EntryKind::Increment, amount, key, request)?;
+        self.authorized = authorized;
+        Ok(Outcome::Applied)
+    }
+
+    /// Gives up `amount` of the hold that is not captured (an edit took lines off); the
+    /// rest stays capturable.
+    pub fn release(
+        &mut self,
+        amount: Money,
+        key: &str,
+        request: Request,
+    ) -> Result<Outcome, OrderError> {
+        if let Some(outcome) = self.replay(EntryKind::Release, amount, key)? {
+            return Ok(outcome);
+        }
+        self.positive(amount)?;
+        if amount.amount() > self.capturable().amount() {
+            return Err(OrderError::OverCapture {
+                asked: amount.to_string(),
+                left: self.capturable().to_string(),
+            });
+        }
+        let authorized = self.minus(self.authorized, amount);
+        let to = derived(authorized, self.captured, self.refunded);
+        self.apply(to, EntryKind::Release, amount, key, request)?;
+        self.authorized = authorized;
         Ok(Outcome::Applied)
     }
 

@@ -320,6 +320,56 @@ fn a_declined_or_timed_out_payment_moves_no_money() {
     assert_eq!(code(Payment::pending(eur("0.00"))), "invalid_amount");
 }
 
+#[test]
+fn an_edit_holds_more_or_releases_part_of_the_hold_once_per_key() {
+    let mut payment = authorized("100.00");
+    payment
+        .increment(eur("25.00"), "edit-1", by(Role::Staff))
+        .unwrap();
+    assert_eq!(
+        payment.increment(eur("25.00"), "edit-1", by(Role::Staff)),
+        Ok(Outcome::Replayed)
+    );
+    assert_eq!(
+        (payment.state(), payment.capturable()),
+        (PaymentState::Authorized, eur("125.00"))
+    );
+    payment
+        .capture(eur("60.00"), "ship-1", by(Role::System))
+        .unwrap();
+    // Only what is not captured can be released.
+    assert_eq!(
+        code(payment.release(eur("65.01"), "edit-2", by(Role::Staff))),
+        "over_capture"
+    );
+    payment
+        .release(eur("25.00"), "edit-2", by(Role::Staff))
+        .unwrap();
+    assert_eq!(
+        code(payment.release(eur("1.00"), "edit-2", by(Role::Staff))),
+        "idempotency_mismatch"
+    );
+    assert_eq!(
+        (payment.state(), payment.authorized(), payment.capturable()),
+        (PaymentState::PartiallyCaptured, eur("100.00"), eur("40.00"))
+    );
+    payment
+        .release(eur("40.00"), "edit-3", by(Role::Staff))
+        .unwrap();
+    assert_eq!(payment.state(), PaymentState::Captured);
+    // A fully captured payment can still hold more for an edit.
+    payment
+        .increment(eur("5.00"), "edit-4", by(Role::Staff))
+        .unwrap();
+    assert_eq!(payment.state(), PaymentState::PartiallyCaptured);
+    let mut voided = authorized("10.00");
+    voided.void("void", by(Role::System)).unwrap();
+    assert_eq!(
+        code(voided.increment(eur("1.00"), "edit", by(Role::Staff))),
+        "invalid_transition"
+    );
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     Capture(i64, u8),

@@ -16,6 +16,7 @@
 //! | `OMNICART_INTEGRATION_KEYS` | unset (with `OMNICART_DEMO=1`: `demo=`[`DEMO_INTEGRATION_KEY`]) | `name=secret,…`: the keys of the integrations (ERP, WMS, point of sale, call centre) that may use the staff and integration endpoints; secrets of 24 characters or more |
 //! | `OMNICART_MAX_STREAMS` | `1000` ([`DEFAULT_MAX_STREAMS`]) | cart event streams this process keeps open at once; more are refused 503 `too_many_streams` |
 //! | `OMNICART_PICKUP_DAYS` | `7` ([`DEFAULT_PICKUP_DAYS`]) | days a pickup order waits in store once ready; then it is expired: cancelled, restocked, its authorization released (`service::pickup`) |
+//! | `OMNICART_PICKUP_SECRET` | unset (a key generated once and kept in the database) | the key pickup codes are derived from (HMAC-SHA256 of the fulfilment order), so the order page can show a ready pickup's code to its shopper again; 32 characters or more; the same in every process |
 //! | `OMNICART_CORS_ORIGINS` | unset | `https://shop.example,http://127.0.0.1:5173`: origins whose pages may call the API (CORS); unset: none |
 //! | `OMNICART_LIMIT_SIGN_IN` | `60` | sign-ins per minute per client address (limits: `service::limits`) |
 //! | `OMNICART_LIMIT_SIGN_UP` | `30` | sign-ups per minute per client address |
@@ -86,6 +87,8 @@ pub struct Config {
     pub max_streams: usize,
     /// Days a ready pickup order waits before it is expired (1 to 365).
     pub pickup_days: u32,
+    /// The key pickup codes are derived from; `None`: the database's generated one.
+    pub pickup_secret: Option<String>,
     /// Origins (`scheme://host[:port]`, as a browser sends `Origin`) allowed to call the API.
     pub cors_origins: Vec<String>,
     /// Requests per minute per client address and per account (`service::limits`).
@@ -173,6 +176,7 @@ impl Config {
                 |v| v.parse().ok().filter(|n| (1..=365).contains(n)),
                 "expected a whole number of days, 1 to 365",
             )?,
+            pickup_secret: pickup_secret(lookup("OMNICART_PICKUP_SECRET"))?,
             cors_origins: cors_origins(&read("OMNICART_CORS_ORIGINS", ""))?,
             limits: limits(&read)?,
             trusted_proxies: read("OMNICART_TRUSTED_PROXIES", "").parse(
@@ -189,6 +193,22 @@ impl Config {
             reminders: reminders(&read)?,
             log_filter: log_filter.value,
         })
+    }
+}
+
+/// Shortest pickup secret accepted.
+pub const MIN_PICKUP_SECRET_CHARS: usize = 32;
+
+/// `OMNICART_PICKUP_SECRET`: unset or empty, the database's key; else 32 characters or more.
+fn pickup_secret(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().count() >= MIN_PICKUP_SECRET_CHARS => Ok(Some(v)),
+        Some(v) => Err(ConfigError {
+            variable: "OMNICART_PICKUP_SECRET",
+            value: format!("({} characters)", v.chars().count()),
+            expected: format!("a secret of {MIN_PICKUP_SECRET_CHARS} characters or more"),
+        }),
     }
 }
 
@@ -392,6 +412,7 @@ mod tests {
                 integration_keys: Vec::new(),
                 max_streams: DEFAULT_MAX_STREAMS,
                 pickup_days: DEFAULT_PICKUP_DAYS,
+                pickup_secret: None,
                 cors_origins: Vec::new(),
                 limits: LimitsConfig::default(),
                 trusted_proxies: TrustedProxies::default(),

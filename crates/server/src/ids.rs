@@ -46,13 +46,21 @@ const PICKUP_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters of a pickup code: 40 bits, against [`omnicart_order::MAX_PICKUP_ATTEMPTS`] guesses.
 pub const PICKUP_CODE_CHARS: usize = 8;
 
-/// A pickup code of OS randomness, [`PICKUP_CODE_CHARS`] characters of [`PICKUP_ALPHABET`].
-pub fn pickup_code() -> String {
-    let mut bytes = [0u8; PICKUP_CODE_CHARS];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes
+/// The pickup code of fulfilment order `id` under `key`: the first 40 bits of
+/// HMAC-SHA256(key, "pickup:" + id), as [`PICKUP_CODE_CHARS`] characters of
+/// [`PICKUP_ALPHABET`]. Unguessable without the key, and the same whenever it is derived, so
+/// the server can show a ready pickup's code to its shopper again without storing it.
+pub fn derived_pickup_code(key: &[u8], id: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(format!("pickup:{id}").as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let bits = digest[..5]
         .iter()
-        .map(|b| char::from(PICKUP_ALPHABET[usize::from(b & 31)]))
+        .fold(0u64, |bits, b| (bits << 8) | u64::from(*b));
+    (0..PICKUP_CODE_CHARS)
+        .rev()
+        .map(|i| char::from(PICKUP_ALPHABET[((bits >> (5 * i)) & 31) as usize]))
         .collect()
 }
 
@@ -77,14 +85,24 @@ mod tests {
 
     #[test]
     fn pickup_codes_are_eight_readable_characters_checked_the_crockford_way() {
-        let code = pickup_code();
-        assert_eq!(code.len(), PICKUP_CODE_CHARS);
-        assert!(code.bytes().all(|b| PICKUP_ALPHABET.contains(&b)));
-        assert_ne!(code, pickup_code(), "random");
         let stored = pickup_code_hash("ful1", "AB01-CD2E");
         assert_eq!(pickup_code_hash("ful1", "ab o1 cd2e"), stored);
         assert_eq!(pickup_code_hash("ful1", "ABOI-CD2E"), stored);
         assert_ne!(pickup_code_hash("ful2", "AB01CD2E"), stored, "salted by id");
         assert_ne!(pickup_code_hash("ful1", "AB01CD2F"), stored);
+        let derived = derived_pickup_code(b"key one", "ful1");
+        assert_eq!(derived.len(), PICKUP_CODE_CHARS);
+        assert!(derived.bytes().all(|b| PICKUP_ALPHABET.contains(&b)));
+        assert_eq!(
+            derived,
+            derived_pickup_code(b"key one", "ful1"),
+            "derived again"
+        );
+        assert_ne!(derived, derived_pickup_code(b"key two", "ful1"), "keyed");
+        assert_ne!(
+            derived,
+            derived_pickup_code(b"key one", "ful2"),
+            "per order"
+        );
     }
 }

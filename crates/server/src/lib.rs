@@ -53,6 +53,10 @@ pub struct AppState {
     pub(crate) streams: service::live::Streams,
     /// Origins whose pages may call the API (`OMNICART_CORS_ORIGINS`; `http::cors`).
     pub cors_origins: Arc<Vec<String>>,
+    /// The configured key of pickup codes (`OMNICART_PICKUP_SECRET`), else the database's,
+    /// read once (`service::pickup::key`).
+    pub(crate) pickup_secret: Option<Arc<str>>,
+    pub(crate) pickup_key: Arc<tokio::sync::OnceCell<Arc<[u8]>>>,
     /// The shop's address as shoppers reach it, for links in mail (`OMNICART_PUBLIC_URL`).
     pub public_url: Arc<str>,
 }
@@ -74,8 +78,20 @@ impl AppState {
             prepared: Arc::default(),
             streams: service::live::Streams::new(config::DEFAULT_MAX_STREAMS),
             cors_origins: Arc::default(),
+            pickup_secret: None,
+            pickup_key: Arc::default(),
             public_url: Arc::from(config::DEFAULT_PUBLIC_URL),
         })
+    }
+
+    /// Derives pickup codes from `secret` (`Config::pickup_secret`); `None`: from the key the
+    /// database generated.
+    pub fn with_pickup_secret(self, secret: Option<&str>) -> AppState {
+        AppState {
+            pickup_secret: secret.map(Arc::from),
+            pickup_key: Arc::default(),
+            ..self
+        }
     }
 
     pub fn with_cart_merge(self, cart_merge: CartMerge) -> AppState {

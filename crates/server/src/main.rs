@@ -52,6 +52,7 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))?
         .with_cart_merge(config.cart_merge)
         .with_integration_keys(&config.integration_keys)
+        .with_pickup_secret(config.pickup_secret.as_deref())
         .with_max_streams(config.max_streams)
         .with_cors_origins(&config.cors_origins)
         .with_public_url(&config.reminders.public_url)

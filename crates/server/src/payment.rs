@@ -98,6 +98,31 @@ pub trait PaymentProvider: Send + Sync {
         refund_key: &'a str,
         amount: Money,
     ) -> BoxFuture<'a, Result<(), PaymentError>>;
+    /// Holds `amount` more under the authorization `key`, as the movement `more_key` (an
+    /// edit added to the order: Stripe's incremental authorization, Adyen's adjust
+    /// authorisation). Asked again with the same `more_key`: the same answer, nothing held
+    /// twice. A provider that cannot answers `Failed`; the edit is then refused.
+    fn authorize_more<'a>(
+        &'a self,
+        key: &'a str,
+        more_key: &'a str,
+        amount: Money,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        let _ = (key, more_key, amount);
+        Box::pin(async { Err(PaymentError::Failed("no incremental authorization".into())) })
+    }
+    /// Gives up `amount` of what the authorization `key` holds and has not captured, as the
+    /// movement `release_key` (an edit took lines off before they shipped). Asked again with
+    /// the same `release_key`: the same answer, nothing released twice.
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        release_key: &'a str,
+        amount: Money,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        let _ = (key, release_key, amount);
+        Box::pin(async { Err(PaymentError::Failed("no partial release".into())) })
+    }
 }
 
 /// The providers by name (`omnicart_api::CheckoutRequest::payment.provider`).
@@ -165,6 +190,10 @@ pub struct Ledger {
     pub captures: HashMap<String, i64>,
     /// Refunds by movement key.
     pub refunds: HashMap<String, i64>,
+    /// Incremental authorizations by movement key (already counted in `authorized`).
+    pub increments: HashMap<String, i64>,
+    /// Partial releases by movement key (already taken off `authorized`).
+    pub releases: HashMap<String, i64>,
 }
 
 impl Ledger {
@@ -249,6 +278,50 @@ impl TestGateway {
         }
         moves.insert(movement.to_owned(), minor);
         Ok(true)
+    }
+
+    /// Moves the hold of `key` by `amount` (more, or released) as the movement `movement`,
+    /// once: a repeated key moves nothing, one reused for another amount is refused, as is a
+    /// release of more than is held and not captured.
+    fn adjust(
+        &self,
+        key: &str,
+        movement: &str,
+        amount: Money,
+        more: bool,
+    ) -> Result<(), PaymentError> {
+        if !matches!(self.state(key), Some(Held::Authorized | Held::Captured)) {
+            return Err(PaymentError::Failed(format!("no live authorization {key}")));
+        }
+        let minor = amount
+            .to_minor()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| PaymentError::Failed(format!("{amount:?} is not an amount to move")))?;
+        let mut money = self.money.lock().expect("the test gateway's lock");
+        let ledger = money.entry(key.to_owned()).or_default();
+        let room = ledger.authorized - ledger.captured();
+        let moves = if more {
+            &mut ledger.increments
+        } else {
+            &mut ledger.releases
+        };
+        if let Some(earlier) = moves.get(movement) {
+            return if *earlier == minor {
+                Ok(())
+            } else {
+                Err(PaymentError::Failed(format!(
+                    "{movement} moved {earlier} before, not {minor}"
+                )))
+            };
+        }
+        if !more && minor > room {
+            return Err(PaymentError::Failed(format!(
+                "{minor} is more than the {room} held and not captured under {key}"
+            )));
+        }
+        moves.insert(movement.to_owned(), minor);
+        ledger.authorized += if more { minor } else { -minor };
+        Ok(())
     }
 
     fn hold(&self, key: &str, amount: Money) {
@@ -373,6 +446,24 @@ impl PaymentProvider for TestGateway {
             }
         })
     }
+
+    fn authorize_more<'a>(
+        &'a self,
+        key: &'a str,
+        more_key: &'a str,
+        amount: Money,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        Box::pin(async move { self.adjust(key, more_key, amount, true) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        release_key: &'a str,
+        amount: Money,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        Box::pin(async move { self.adjust(key, release_key, amount, false) })
+    }
 }
 
 #[cfg(test)]
@@ -457,5 +548,68 @@ mod tests {
             gateway.refund("attempt", "r3", eur(0)).await.is_err(),
             "no zero movement"
         );
+    }
+
+    #[tokio::test]
+    async fn an_edit_holds_more_and_releases_once_per_key_never_past_the_hold() {
+        let gateway = TestGateway::default();
+        assert!(
+            gateway
+                .authorize_more("attempt", "more-1", eur(1))
+                .await
+                .is_err(),
+            "no authorization to add to"
+        );
+        authorized(&gateway, 10_000).await;
+        gateway
+            .authorize_more("attempt", "more-1", eur(2_500))
+            .await
+            .unwrap();
+        gateway
+            .authorize_more("attempt", "more-1", eur(2_500))
+            .await
+            .unwrap();
+        assert_eq!(gateway.ledger("attempt").authorized, 12_500, "held once");
+        assert!(
+            gateway
+                .authorize_more("attempt", "more-1", eur(3_000))
+                .await
+                .is_err(),
+            "a key reused for another amount"
+        );
+        gateway
+            .capture("attempt", "parcel-1", eur(10_000))
+            .await
+            .unwrap();
+        assert!(
+            gateway
+                .release("attempt", "less-1", eur(2_501))
+                .await
+                .is_err(),
+            "more than is held and not captured"
+        );
+        gateway
+            .release("attempt", "less-1", eur(2_500))
+            .await
+            .unwrap();
+        gateway
+            .release("attempt", "less-1", eur(2_500))
+            .await
+            .unwrap();
+        let ledger = gateway.ledger("attempt");
+        assert_eq!((ledger.authorized, ledger.captured()), (10_000, 10_000));
+        assert!(
+            gateway
+                .capture("attempt", "parcel-2", eur(1))
+                .await
+                .is_err(),
+            "what was released cannot be captured"
+        );
+        assert!(gateway.release("attempt", "zero", eur(0)).await.is_err());
+        gateway.void("attempt").await.unwrap();
+        let voided = TestGateway::default();
+        authorized(&voided, 100).await;
+        voided.void("attempt").await.unwrap();
+        assert!(voided.authorize_more("attempt", "m", eur(1)).await.is_err());
     }
 }

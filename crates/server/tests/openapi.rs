@@ -281,6 +281,37 @@ fn checkout_body(cart: &str, total: &Value, card: &str) -> Value {
     })
 }
 
+/// A guest's edits of their order (by its token): preview, commit, and their refusals.
+async fn edits_answer_as_documented(app: &TestApp, doc: &Value, number: &str, token: &str) {
+    let add = |version: i64, quantity: i64| json!({"version": version, "ops": [{"op": "add", "sku": "PS5-SLIM-DISC", "quantity": quantity}]});
+    let preview = format!(
+        "{}?token={token}",
+        routes::with_number(routes::ORDER_EDIT_PREVIEW, number)
+    );
+    let commit = format!(
+        "{}?token={token}",
+        routes::with_number(routes::ORDER_EDITS, number)
+    );
+    let previewed = send(app, "POST", &preview, None, &add(0, 1)).await;
+    assert_eq!(previewed.status, StatusCode::OK, "{:?}", previewed.json);
+    check(doc, "POST", routes::ORDER_EDIT_PREVIEW, &previewed);
+    let zero = send(app, "POST", &preview, None, &add(0, 0)).await;
+    assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY);
+    check(doc, "POST", routes::ORDER_EDIT_PREVIEW, &zero);
+    let no_key = send(app, "POST", &commit, None, &add(0, 1)).await;
+    check(doc, "POST", routes::ORDER_EDITS, &no_key);
+    let edited = send(app, "POST", &commit, Some("e1"), &add(0, 1)).await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.json);
+    check(doc, "POST", routes::ORDER_EDITS, &edited);
+    let stale = send(app, "POST", &commit, Some("e2"), &add(0, 1)).await;
+    assert_eq!(stale.code(), "stale_version", "{:?}", stale.json);
+    check(doc, "POST", routes::ORDER_EDITS, &stale);
+    let coupon = json!({"version": 1, "ops": [{"op": "apply_coupon", "code": "WELCOME10"}]});
+    let coupon = send(app, "POST", &commit, Some("e3"), &coupon).await;
+    assert_eq!(coupon.code(), "invalid_edit", "{:?}", coupon.json);
+    check(doc, "POST", routes::ORDER_EDITS, &coupon);
+}
+
 #[tokio::test]
 async fn a_guests_checkout_and_its_refusals_answer_as_documented() {
     let app = TestApp::new().await;
@@ -341,6 +372,7 @@ async fn a_guests_checkout_and_its_refusals_answer_as_documented() {
         routes::with_number(routes::ORDER, number)
     );
     check(&doc, "GET", routes::ORDER, &app.get(&order, None).await);
+    edits_answer_as_documented(&app, &doc, number, token).await;
     let cancel = routes::with_number(routes::ORDER_CANCEL, number);
     let cancelled = app.post(&format!("{cancel}?token={token}"), "", None).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);

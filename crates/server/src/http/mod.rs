@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod checkout;
 pub mod cors;
 pub mod dev_mail;
+pub mod edits;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -49,6 +50,7 @@ pub fn app(state: AppState, dist: Option<&Path>) -> Router {
         .merge(sync::router())
         .merge(auth::router())
         .merge(checkout::router())
+        .merge(edits::router())
         .merge(fulfilment::router())
         .merge(supply::router())
         .merge(messages::router())

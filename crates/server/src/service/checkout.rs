@@ -743,8 +743,15 @@ async fn locked_cart(
 
 /// The promotions' uses and budgets left, as the engine takes them.
 async fn usage(state: &AppState) -> Result<BTreeMap<String, Usage>, AppError> {
+    usage_of(state, held::usage(&state.db).await?)
+}
+
+/// The uses and budgets `rows` leave, as the engine takes them.
+pub(crate) fn usage_of(
+    state: &AppState,
+    rows: Vec<held::UsageRow>,
+) -> Result<BTreeMap<String, Usage>, AppError> {
     let currency = state.catalogue.snapshot.currency();
-    let rows = held::usage(&state.db).await?;
     rows.into_iter()
         .map(|row| {
             let budget = row
@@ -1056,6 +1063,7 @@ async fn create_order(state: &AppState, placing: &Placing<'_>) -> Result<Answer,
         guest_token.as_deref(),
     )
     .await?;
+    crate::service::edits::record_placement(&mut tx, &order_id, caller, &reserved.cart).await?;
     let confirmation = mail::invoice(&order)?;
     store_mail::insert(&mut tx, &order_id, &confirmation).await?;
     webhooks::order_event(&mut tx, "order.placed", &order_id, &order).await?;

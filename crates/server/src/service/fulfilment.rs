@@ -79,6 +79,7 @@ pub async fn apply(
     action: Action,
     at: Timestamp,
 ) -> Result<(FulfilmentRow, Applied), AppError> {
+    let key = pickup::key(state).await?;
     let mut tx = state.db.begin_write().await?;
     let mut row = store::lock(&mut tx, id)
         .await?
@@ -127,7 +128,7 @@ pub async fn apply(
                 changed |= capture(state, &mut row, &siblings, &mut order, cancelled, at).await?
             }
             FulfilmentState::ReadyForPickup => {
-                code_hash = Some(pickup::issue(&mut tx, &row).await?);
+                code_hash = Some(pickup::issue(&mut tx, &row, &key).await?);
             }
             _ => {}
         }
@@ -369,13 +370,15 @@ pub fn view(row: &FulfilmentRow) -> FulfilmentOrderView {
 }
 
 /// Fills each shipment of the order's view with its fulfilment order's progress (shipment
-/// `i` is the fulfilment order of `seq` `i`, as [`open_for`] made them).
+/// `i` is the fulfilment order of `seq` `i`, as [`open_for`] made them), a ready pickup's
+/// code included (`pickup::shown_code`): the view is its shopper's only.
 pub async fn progress(
     state: &AppState,
     order_id: &str,
     view: &mut omnicart_api::OrderView,
 ) -> Result<(), AppError> {
     let rows = store::of_order(&state.db, order_id).await?;
+    let key = pickup::key(state).await?;
     for (shipment, row) in view.shipments.iter_mut().zip(&rows) {
         let events = store::events(&state.db, &row.id).await?;
         let f = &row.fulfilment;
@@ -390,6 +393,7 @@ pub async fn progress(
                 .collect(),
             carrier: f.parcel().map(|p| p.carrier.clone()),
             tracking_number: f.parcel().map(|p| p.tracking_number.clone()),
+            pickup_code: pickup::shown_code(&key, row),
         });
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod carts;
 pub mod checkout;
+pub mod edits;
 pub mod fulfilment;
 pub mod inventory;
 pub mod limits;

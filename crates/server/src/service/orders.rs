@@ -58,6 +58,7 @@ pub async fn read(
 ) -> Result<OrderView, AppError> {
     let row = open(state, caller, number, token).await?;
     let mut view = order_view(&row.order);
+    view.version = crate::service::edits::version(state, &row.id).await?;
     crate::service::fulfilment::progress(state, &row.id, &mut view).await?;
     view.substitutions = crate::service::substitutions::of_order(state, &row).await?;
     Ok(view)
@@ -199,6 +200,7 @@ pub fn order_view(order: &Order) -> OrderView {
     let t = &order.totals;
     OrderView {
         number: order.number.to_string(),
+        version: 0,
         state: order.status.state().name().to_owned(),
         placed_at: order.placed_at,
         timeline,

@@ -1,9 +1,13 @@
 //! Pickup in store: the code, its check and the sweeper of uncollected orders.
 //!
-//! - **The code.** Moving a pickup order to `ready_for_pickup` draws a code of eight
-//!   Crockford base32 characters from the OS random source ([`crate::ids::pickup_code`]),
-//!   stores only its digest (salted with the fulfilment order's id) and mails the code to the
-//!   order's contact, in the transaction of the move (the mail outbox).
+//! - **The code.** Moving a pickup order to `ready_for_pickup` derives a code of eight
+//!   Crockford base32 characters from the fulfilment order's id under the server's pickup key
+//!   ([`crate::ids::derived_pickup_code`]: HMAC-SHA256; the key is `OMNICART_PICKUP_SECRET`,
+//!   or one generated once per database, [`key`]), stores only its digest (salted with the
+//!   fulfilment order's id) and mails the code to the order's contact, in the transaction of
+//!   the move (the mail outbox). Because it is derived, `GET /api/orders/{number}` shows it
+//!   again to the order's shopper while the pickup is ready ([`shown_code`]), and only then;
+//!   collecting still checks the stored digest.
 //! - **Collecting.** `collected` carries the code; a wrong one is refused
 //!   (`wrong_pickup_code`) and counted on the fulfilment order, committed although the
 //!   request is refused; after `omnicart_order::MAX_PICKUP_ATTEMPTS` wrong codes every code is
@@ -24,7 +28,9 @@ use omnicart_order::{Actor, FulfilmentState, Request, Role};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::ids::{now_unix, pickup_code, pickup_code_hash};
+use std::sync::Arc;
+
+use crate::ids::{derived_pickup_code, now_unix, pickup_code_hash};
 use crate::service::fulfilment::refused;
 use crate::store::WriteTx;
 use crate::store::checkout::{self as held, CANCELLED, ORDERED};
@@ -49,13 +55,43 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// Issues the pickup code of `row` (just made ready): mails it to the order's contact in `tx`
-/// and returns the digest to store.
-pub async fn issue(tx: &mut WriteTx, row: &FulfilmentRow) -> Result<String, AppError> {
+/// The key pickup codes are derived from: the configured secret, else the database's
+/// generated one, read once per process. Ask for it before opening a write transaction (on
+/// SQLite the first call writes).
+pub async fn key(state: &AppState) -> Result<Arc<[u8]>, AppError> {
+    let key = state
+        .pickup_key
+        .get_or_try_init(|| async {
+            let secret = match &state.pickup_secret {
+                Some(secret) => secret.to_string(),
+                None => crate::store::server_keys::key(&state.db, "pickup").await?,
+            };
+            Ok::<_, AppError>(Arc::from(secret.into_bytes()))
+        })
+        .await?;
+    Ok(key.clone())
+}
+
+/// The code of `row` to show its shopper: while it is ready for pickup, and only if it is the
+/// code that was issued (stored digest), formatted as mailed (`ABCD-EFGH`).
+pub fn shown_code(key: &[u8], row: &FulfilmentRow) -> Option<String> {
+    if row.fulfilment.state() != FulfilmentState::ReadyForPickup {
+        return None;
+    }
+    let code = derived_pickup_code(key, &row.id);
+    code_matches(row, &code).then(|| {
+        let (first, second) = code.split_at(4);
+        format!("{first}-{second}")
+    })
+}
+
+/// Issues the pickup code of `row` (just made ready) under `key`: mails it to the order's
+/// contact in `tx` and returns the digest to store.
+pub async fn issue(tx: &mut WriteTx, row: &FulfilmentRow, key: &[u8]) -> Result<String, AppError> {
     let order = orders::lock_by_id(tx, &row.order_id)
         .await?
         .ok_or_else(|| AppError::internal("a fulfilment order without its order"))?;
-    let code = pickup_code();
+    let code = derived_pickup_code(key, &row.id);
     let number = order.order.number.to_string();
     let (first, second) = code.split_at(4);
     let text = format!(

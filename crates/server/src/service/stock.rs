@@ -91,6 +91,28 @@ impl LiveStock {
         LiveStock::of_rows(snapshot, &skus, rows)
     }
 
+    /// [`LiveStock::read`], with the units `held` (location, SKU, units: what an order
+    /// holds, for its edit) counted as free: the stock as the order would find it were its
+    /// own reservation given up.
+    pub async fn read_freeing(
+        conn: &mut sqlx::AnyConnection,
+        snapshot: &Snapshot,
+        cart: &Cart,
+        held: &[(String, String, i64)],
+    ) -> Result<LiveStock, AppError> {
+        let skus = skus_of(snapshot, cart);
+        let mut rows = held::stock_of(&mut *conn, &skus).await?;
+        for (location, sku, quantity) in held {
+            if let Some(row) = rows
+                .iter_mut()
+                .find(|r| r.location == *location && r.sku == *sku)
+            {
+                row.reserved -= quantity;
+            }
+        }
+        LiveStock::of_rows(snapshot, &skus, rows)
+    }
+
     fn of_rows(
         snapshot: &Snapshot,
         skus: &[&str],
