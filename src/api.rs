@@ -14,10 +14,11 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::{LocalStorage, StoredValue, WithValue, on_cleanup};
 use omnicart_api::checkout::ShortLine;
 use omnicart_api::{
-    Alternatives, CartView, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply,
-    CheckoutRequest, ErrorBody, ErrorDetail, IDEMPOTENCY_KEY, Me, OrderList, OrderView,
-    ReturnRequest, SignIn, SignUp, SubstitutionDecision, SubstitutionView, SyncReply, SyncRequest,
-    routes,
+    Alternatives, AppointmentList, AppointmentView, BookRequest, CartView, Challenge,
+    ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest, ErrorBody, ErrorDetail,
+    IDEMPOTENCY_KEY, Me, OrderList, OrderView, RescheduleRequest, ReturnRequest, SignIn, SignUp,
+    SlotList, SubstitutionDecision, SubstitutionView, SurveyAnswer, SurveyView, SyncReply,
+    SyncRequest, UnsubscribeRequest, Unsubscribed, routes,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -308,6 +309,112 @@ pub async fn request_return(
     send(Request::post(&url), Some(to_json(body)), Some(requests))
         .await
         .map(|_| ())
+}
+
+/// The order's installation visits.
+pub async fn appointments(
+    number: &str,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<AppointmentList, ApiError> {
+    let url = with_token(
+        routes::with_number(routes::ORDER_APPOINTMENTS, number),
+        token,
+    );
+    request(Request::get(&url), None, Some(requests)).await
+}
+
+/// The free installation slots for the order.
+pub async fn appointment_slots(
+    number: &str,
+    token: Option<&str>,
+    requests: Requests,
+) -> Result<SlotList, ApiError> {
+    let path = routes::with_number(routes::ORDER_APPOINTMENT_SLOTS, number);
+    request(Request::get(&with_token(path, token)), None, Some(requests)).await
+}
+
+/// Books (`id` `None`) or moves (`Some`) a visit to `day` and `slot`; `line` is the service
+/// line's index in the order.
+pub async fn book_visit(
+    number: &str,
+    token: Option<&str>,
+    id: Option<&str>,
+    (line, day, slot): (usize, String, String),
+    requests: Requests,
+) -> Result<AppointmentView, ApiError> {
+    let (path, body) = match id {
+        None => (
+            routes::with_number(routes::ORDER_APPOINTMENTS, number),
+            to_json(&BookRequest { line, day, slot }),
+        ),
+        Some(id) => (
+            routes::with_id(
+                &routes::with_number(routes::APPOINTMENT_RESCHEDULE, number),
+                id,
+            ),
+            to_json(&RescheduleRequest { day, slot }),
+        ),
+    };
+    request(
+        Request::post(&with_token(path, token)),
+        Some(body),
+        Some(requests),
+    )
+    .await
+}
+
+/// Cancels a booked visit.
+pub async fn cancel_visit(
+    number: &str,
+    token: Option<&str>,
+    id: &str,
+    requests: Requests,
+) -> Result<AppointmentView, ApiError> {
+    let path = routes::with_id(&routes::with_number(routes::APPOINTMENT_CANCEL, number), id);
+    request(
+        Request::post(&with_token(path, token)),
+        None,
+        Some(requests),
+    )
+    .await
+}
+
+/// The survey of a mailed link.
+pub async fn survey(token: &str, requests: Requests) -> Result<SurveyView, ApiError> {
+    let path = routes::SURVEY.replacen(
+        "{token}",
+        &String::from(js_sys::encode_uri_component(token)),
+        1,
+    );
+    request(Request::get(&path), None, Some(requests)).await
+}
+
+/// Answers the survey of a mailed link (`already_answered` the second time).
+pub async fn answer_survey(
+    token: &str,
+    answer: &SurveyAnswer,
+    requests: Requests,
+) -> Result<SurveyView, ApiError> {
+    let path = routes::SURVEY.replacen(
+        "{token}",
+        &String::from(js_sys::encode_uri_component(token)),
+        1,
+    );
+    request(Request::post(&path), Some(to_json(answer)), Some(requests)).await
+}
+
+/// No more reminders, by the token of a reminder's link.
+pub async fn unsubscribe(token: &str, requests: Requests) -> Result<Unsubscribed, ApiError> {
+    let body = to_json(&UnsubscribeRequest {
+        token: token.to_owned(),
+    });
+    request(
+        Request::post(routes::UNSUBSCRIBE),
+        Some(body),
+        Some(requests),
+    )
+    .await
 }
 
 /// Answers a substitute a location proposed for a line of the order (`accept` or decline);

@@ -10,6 +10,7 @@ use crate::routes::{
     account::AccountPage,
     cart::CartPage,
     checkout::CheckoutPage,
+    feedback::{SurveyPage, UnsubscribePage},
     home::Home,
     orders::{ConfirmationPage, OrderPage, OrdersPage},
     product::ProductPage,
@@ -64,6 +65,8 @@ fn Shop(snapshot: omnicart_engine::Snapshot) -> impl IntoView {
                 <Route path=path!("/checkout/placed/:number") view=ConfirmationPage/>
                 <Route path=path!("/orders") view=OrdersPage/>
                 <Route path=path!("/orders/:number") view=OrderPage/>
+                <Route path=path!("/survey") view=SurveyPage/>
+                <Route path=path!("/unsubscribe") view=UnsubscribePage/>
             </Routes>
         </main>
     }

@@ -16,6 +16,7 @@ use crate::api::{self, ApiError, Requests};
 use crate::checkout::guest_token;
 use crate::format;
 use crate::routes::returns::{ReturnDraft, Returns};
+use crate::routes::visits::InstallationVisits;
 use crate::store::use_store;
 
 /// Order states a shopper may still cancel from.
@@ -44,6 +45,11 @@ pub fn ConfirmationPage() -> impl IntoView {
         ),
         None => format!("/orders/{}", number()),
     };
+    let visit_token = move || {
+        query
+            .with_untracked(|q| q.get("token"))
+            .or_else(|| guest_token(&number()))
+    };
     // Opened again (a reload): the cart the server emptied is pulled here too.
     spawn_local(store.pull());
     view! {
@@ -54,6 +60,7 @@ pub fn ConfirmationPage() -> impl IntoView {
             <p>"We have sent a confirmation by email. Quote the number if you call us."</p>
             <p><A href=link attr:class="primary">"View your order"</A></p>
             {move || store.customer.get().map(|_| view! { <p><A href="/orders">"My orders"</A></p> })}
+            <InstallationVisits number=number() token=visit_token()/>
         </section>
     }
 }
@@ -260,6 +267,7 @@ fn OrderDetails(
             <h2>"Substitutes"</h2>
             <ul class="shipments">{substitutes}</ul>
         })}
+        <InstallationVisits number=view.number.clone() token=token.clone()/>
         <dl class="totals">
             <div><dt>"Subtotal"</dt><dd>{format::money(t.subtotal)}</dd></div>
             {(!t.discount_total.amount().is_zero()).then(|| view! { <div class="discount"><dt>"Discounts"</dt><dd>"−"{format::money(t.discount_total)}</dd></div> })}

@@ -104,7 +104,7 @@ pub async fn invite(
         recipient: order.contact.email.clone(),
         subject: format!("How was your order {number}?"),
         text: format!(
-            "Hello {},\n\nhow did we do? Rate your order {number} and what you bought: {link}\n",
+            "Hello {},\n\nhow did we do? Rate your order {number} and what you bought:\n{link}\n",
             order.contact.name
         ),
         html: format!(
