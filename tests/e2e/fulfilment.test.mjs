@@ -4,38 +4,15 @@
 // says so (the order's own state following) and the payment is captured.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, PHONE, addToCart, launch, saved, text, until } from "./helpers.mjs";
+import { BASE_URL, INTEGRATION as KEY, PHONE, addToCart, guestCheckout, launch, moveFulfilment as move, text, until } from "./helpers.mjs";
 
 const browser = await launch();
 after(() => browser.close());
 
-const KEY = { "x-integration-key": "omnicart-demo-integration-key" };
-
 /** A guest's order of one optical cable to Berlin, placed in the page; its number. */
 async function guestOrder(page) {
   await addToCart(page, "optical-cable", "1.5 m · €9.99");
-  await page.goto(`${BASE_URL}/cart`);
-  await page.locator("#postcode").fill("10115");
-  await page.getByRole("button", { name: "Check delivery" }).click();
-  await page.locator("#delivery-level-standard").check();
-  await saved(page);
-  await page.getByRole("link", { name: "Checkout" }).click();
-  await page.locator("#checkout-email").fill(`fulfil-${Date.now()}@example.com`);
-  await page.locator("#checkout-name").fill("Frieda Follow");
-  await page.locator("#checkout-street").fill("Invalidenstr. 1");
-  await page.locator("#checkout-city").fill("Berlin");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByTestId("place-order").click();
-  await page.waitForURL(/\/checkout\/placed\//);
-  return text(page, "order-number");
-}
-
-async function move(request, id, body) {
-  const answer = await request.post(`${BASE_URL}/api/fulfilment-orders/${id}/transitions`, { headers: KEY, data: body });
-  assert.equal(answer.status(), 200, await answer.text());
+  return guestCheckout(page, { who: "Frieda Follow" });
 }
 
 test("the shopper follows the parcel: shipped with its tracking number, then delivered and captured", async () => {

@@ -79,3 +79,50 @@ export async function addToCart(page, productId, variantLabel) {
   await page.getByText("Added to your cart").waitFor();
   await saved(page);
 }
+
+/** The demo's integration key, as a WMS, a store's tool or a call centre sends it. */
+export const INTEGRATION = { "x-integration-key": "omnicart-demo-integration-key" };
+
+/** From a filled cart: delivery to Berlin at standard or (`pickup`) collection at omnicart
+ *  Berlin Alexanderplatz, then a guest's checkout paid by test card; the order number, on the
+ *  confirmation page. `who` names the shopper (and makes the email unique). */
+export async function guestCheckout(page, { who, pickup = false }) {
+  await page.goto(`${BASE_URL}/cart`);
+  await page.locator("#postcode").fill("10115");
+  await page.getByRole("button", { name: "Check delivery" }).click();
+  if (pickup) {
+    await page.getByRole("radio", { name: /^Collect at omnicart Berlin Alexanderplatz/ }).check();
+  } else {
+    await page.locator("#delivery-level-standard").check();
+  }
+  await saved(page);
+  await page.getByRole("link", { name: "Checkout" }).click();
+  const tag = who.toLowerCase().replace(/[^a-z]+/g, "-");
+  await page.locator("#checkout-email").fill(`${tag}-${Date.now()}@example.com`);
+  await page.locator("#checkout-name").fill(who);
+  if (!pickup) {
+    await page.locator("#checkout-street").fill("Invalidenstr. 1");
+    await page.locator("#checkout-city").fill("Berlin");
+  }
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByTestId("place-order").click();
+  await page.waitForURL(/\/checkout\/placed\//);
+  return text(page, "order-number");
+}
+
+/** The order's fulfilment orders, as the integration API lists them. */
+export async function fulfilmentOrders(request, number) {
+  const found = await request.get(`${BASE_URL}/api/fulfilment-orders?order=${number}`, { headers: INTEGRATION });
+  if (found.status() !== 200) throw new Error(`fulfilment orders: ${found.status()} ${await found.text()}`);
+  return (await found.json()).fulfilment_orders;
+}
+
+/** Moves a fulfilment order as the warehouse does; its view. */
+export async function moveFulfilment(request, id, body) {
+  const answer = await request.post(`${BASE_URL}/api/fulfilment-orders/${id}/transitions`, { headers: INTEGRATION, data: body });
+  if (answer.status() !== 200) throw new Error(`transition ${JSON.stringify(body)}: ${answer.status()} ${await answer.text()}`);
+  return answer.json();
+}

@@ -4,57 +4,28 @@
 // accessibly once the warehouse has started.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, PHONE, addToCart, launch, saved, text, until } from "./helpers.mjs";
+import { PHONE, addToCart, fulfilmentOrders, guestCheckout, launch, moveFulfilment, text, until } from "./helpers.mjs";
 
 const browser = await launch();
 after(() => browser.close());
 
-const KEY = { "x-integration-key": "omnicart-demo-integration-key" };
-
-/** A guest's order of one optical cable, to collect in Berlin (`pickup`) or delivered. */
+/** A guest's order of one optical cable, to collect in Berlin (`pickup`) or delivered, its
+ *  order page open. */
 async function guestOrder(page, { pickup }) {
   await addToCart(page, "optical-cable", "1.5 m · €9.99");
-  await page.goto(`${BASE_URL}/cart`);
-  await page.locator("#postcode").fill("10115");
-  await page.getByRole("button", { name: "Check delivery" }).click();
-  if (pickup) {
-    await page.getByRole("radio", { name: /^Collect at omnicart Berlin Alexanderplatz/ }).check();
-  } else {
-    await page.locator("#delivery-level-standard").check();
-  }
-  await saved(page);
-  await page.getByRole("link", { name: "Checkout" }).click();
-  await page.locator("#checkout-email").fill(`order-page-${Date.now()}@example.com`);
-  await page.locator("#checkout-name").fill("Paula Pickup");
-  if (!pickup) {
-    await page.locator("#checkout-street").fill("Invalidenstr. 1");
-    await page.locator("#checkout-city").fill("Berlin");
-  }
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByTestId("place-order").click();
-  await page.waitForURL(/\/checkout\/placed\//);
-  const number = await text(page, "order-number");
+  const number = await guestCheckout(page, { who: "Paula Pickup", pickup });
   await page.getByRole("link", { name: "View your order" }).click();
   await until(() => text(page, "shipment-state"), (t) => t === "Open", "the order page");
   return number;
 }
 
 async function fulfilmentOrder(request, number) {
-  const found = await request.get(`${BASE_URL}/api/fulfilment-orders?order=${number}`, { headers: KEY });
-  assert.equal(found.status(), 200, await found.text());
-  const [only, ...more] = (await found.json()).fulfilment_orders;
+  const [only, ...more] = await fulfilmentOrders(request, number);
   assert.equal(more.length, 0);
   return only;
 }
 
-async function move(request, id, body) {
-  const answer = await request.post(`${BASE_URL}/api/fulfilment-orders/${id}/transitions`, { headers: KEY, data: body });
-  assert.equal(answer.status(), 200, await answer.text());
-  return answer.json();
-}
+const move = moveFulfilment;
 
 test("a ready pickup shows its code on the order page, and the store collects with it", async () => {
   const context = await browser.newContext(PHONE);

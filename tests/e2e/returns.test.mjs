@@ -3,12 +3,10 @@
 // lost), the warehouse receives it through the integration API, and the page shows the refund.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, PHONE, launch, until } from "./helpers.mjs";
+import { BASE_URL, INTEGRATION as KEY, PHONE, fulfilmentOrders, launch, moveFulfilment as move, until } from "./helpers.mjs";
 
 const browser = await launch();
 after(() => browser.close());
-
-const KEY = { "x-integration-key": "omnicart-demo-integration-key" };
 
 async function ok(answer, status = 200) {
   assert.equal(answer.status(), status, await answer.text());
@@ -38,10 +36,6 @@ async function twoParcelOrder(request) {
   return { number: placed.order.number, token: placed.guest_token };
 }
 
-async function move(request, id, body) {
-  await ok(await request.post(`${BASE_URL}/api/fulfilment-orders/${id}/transitions`, { headers: KEY, data: body }));
-}
-
 const states = (page) => page.getByTestId("shipment-state").allTextContents();
 
 test("the order ships in two parcels, the shopper follows both, returns one item and sees the refund", async () => {
@@ -52,8 +46,7 @@ test("the order ships in two parcels, the shopper follows both, returns one item
   await page.goto(orderUrl);
   await until(() => states(page), (s) => s.join() === "Open,Open", "two open shipments");
 
-  const found = await ok(await context.request.get(`${BASE_URL}/api/fulfilment-orders?order=${number}`, { headers: KEY }));
-  const parcels = found.fulfilment_orders;
+  const parcels = await fulfilmentOrders(context.request, number);
   assert.equal(parcels.length, 2, "two locations ship it");
   for (const [i, parcel] of parcels.entries()) {
     await move(context.request, parcel.id, { to: "picking" });

@@ -4,12 +4,10 @@
 // signing in, is answered, and a second answer is refused.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, PHONE, launch, saved, text, until } from "./helpers.mjs";
+import { BASE_URL, INTEGRATION as KEY, PHONE, fulfilmentOrders, guestCheckout, launch, moveFulfilment, saved, text, until } from "./helpers.mjs";
 
 const browser = await launch();
 after(() => browser.close());
-
-const KEY = { "x-integration-key": "omnicart-demo-integration-key" };
 
 async function guestOrderOfATvWithInstallation(page) {
   await page.goto(`${BASE_URL}/product/vistra-qled-q80`);
@@ -17,23 +15,7 @@ async function guestOrderOfATvWithInstallation(page) {
   await page.getByLabel(/TV installation \(TVs up to 65/).check();
   await page.getByRole("button", { name: "Add to cart" }).click();
   await saved(page);
-  await page.goto(`${BASE_URL}/cart`);
-  await page.locator("#postcode").fill("10115");
-  await page.getByRole("button", { name: "Check delivery" }).click();
-  await page.locator("#delivery-level-standard").check();
-  await saved(page);
-  await page.getByRole("link", { name: "Checkout" }).click();
-  await page.locator("#checkout-email").fill(`visit-${Date.now()}@example.com`);
-  await page.locator("#checkout-name").fill("Ina Install");
-  await page.locator("#checkout-street").fill("Invalidenstr. 1");
-  await page.locator("#checkout-city").fill("Berlin");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByTestId("place-order").click();
-  await page.waitForURL(/\/checkout\/placed\//);
-  return text(page, "order-number");
+  return guestCheckout(page, { who: "Ina Install" });
 }
 
 /** The survey link's token in the mail about `number`, once the sender has written it. */
@@ -80,11 +62,9 @@ test("an installation visit is booked at checkout, moved, and the delivered orde
   await until(() => text(page, "visit"), (t) => (t ?? "").includes(secondDay), "the moved visit");
 
   // The warehouse ships and delivers the TV.
-  const found = await context.request.get(`${BASE_URL}/api/fulfilment-orders?order=${number}`, { headers: KEY });
-  for (const parcel of (await found.json()).fulfilment_orders) {
+  for (const parcel of await fulfilmentOrders(context.request, number)) {
     for (const body of [{ to: "picking" }, { to: "packed" }, { to: "shipped", carrier: "DHL", tracking_number: `JV${Date.now()}` }, { to: "delivered" }]) {
-      const moved = await context.request.post(`${BASE_URL}/api/fulfilment-orders/${parcel.id}/transitions`, { headers: KEY, data: body });
-      assert.equal(moved.status(), 200, await moved.text());
+      await moveFulfilment(context.request, parcel.id, body);
     }
   }
 

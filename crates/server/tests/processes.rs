@@ -45,6 +45,10 @@ impl Server {
             .env("OMNICART_ADDR", addr.to_string())
             .env("DATABASE_URL", database_url)
             .env("OMNICART_CATALOGUE", catalogue)
+            .env(
+                "OMNICART_INSTALLERS",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo-installers.json"),
+            )
             .env("OMNICART_DIST", catalogue.with_file_name("no-dist"))
             .env("OMNICART_MAIL_DIR", catalogue.with_file_name("mail"))
             .env_remove("OMNICART_SMTP_URL")
