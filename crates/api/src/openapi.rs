@@ -1117,7 +1117,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
 
 /// What an order edit's preview may be refused for.
 const EDIT_REFUSALS: &[Refusal] = &[
-    refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
     refused(404, &[code::NOT_FOUND]),
     refused(
         409,
@@ -1261,6 +1260,13 @@ impl Endpoint {
             let codes = by_status.entry(401).or_default();
             if !codes.contains(&code::INVALID_TOKEN) {
                 codes.push(code::INVALID_TOKEN);
+            }
+        }
+        if self.access == Access::ShopperOrIntegration {
+            // An integration key that is not a known integration's (never the shopper's way).
+            let codes = by_status.entry(401).or_default();
+            if !codes.contains(&code::INTEGRATION_KEY_REQUIRED) {
+                codes.push(code::INTEGRATION_KEY_REQUIRED);
             }
         }
         by_status.insert(500, vec![code::INTERNAL]);

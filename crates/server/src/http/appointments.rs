@@ -14,10 +14,11 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::extract::{ApiPath, ApiQuery};
-use crate::http::integration::{Integration, presented};
+use crate::http::integration::{Integration, agent};
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::Caller;
-use crate::service::appointments::{self, Who};
+use crate::service::appointments;
+use crate::service::orders::Asker;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,7 +36,7 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-/// Who asks: an integration by its key, else the shopper.
+/// Who asks: an integration by its key (an unknown key is 401), else the shopper.
 struct Asking {
     caller: Caller,
     token: Option<String>,
@@ -43,22 +44,22 @@ struct Asking {
 }
 
 impl Asking {
-    fn new(state: &AppState, headers: &HeaderMap, caller: Caller, token: Option<String>) -> Self {
-        Asking {
+    fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        caller: Caller,
+        token: Option<String>,
+    ) -> Result<Self, AppError> {
+        Ok(Asking {
             caller,
             token,
-            agent: presented(state, headers),
-        }
+            agent: agent(state, headers)?,
+        })
     }
 
-    fn who(&self) -> Who<'_> {
-        match &self.agent {
-            Some(agent) => Who::Agent(&agent.name),
-            None => Who::Shopper {
-                caller: &self.caller,
-                token: self.token.as_deref(),
-            },
-        }
+    fn who(&self) -> Asker<'_> {
+        let agent = self.agent.as_ref().map(|a| &*a.name);
+        Asker::new(agent, &self.caller, self.token.as_deref())
     }
 }
 
@@ -69,7 +70,7 @@ async fn list(
     ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Json<AppointmentList>, AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     Ok(Json(
         appointments::list(&state, &asking.who(), &number).await?,
     ))
@@ -82,7 +83,7 @@ async fn slots(
     ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Json<SlotList>, AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     Ok(Json(
         appointments::slots(&state, &asking.who(), &number).await?,
     ))
@@ -96,7 +97,7 @@ async fn book(
     ApiQuery(q): ApiQuery<TokenQuery>,
     ApiJson(request): ApiJson<BookRequest>,
 ) -> Result<(StatusCode, Json<AppointmentView>), AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     let view = appointments::book(&state, &asking.who(), &number, &request).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -109,7 +110,7 @@ async fn reschedule(
     ApiQuery(q): ApiQuery<TokenQuery>,
     ApiJson(request): ApiJson<RescheduleRequest>,
 ) -> Result<Json<AppointmentView>, AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     let who = asking.who();
     let view = appointments::reschedule(&state, &who, &number, &id, &request);
     Ok(Json(view.await?))
@@ -122,7 +123,7 @@ async fn cancel(
     ApiPath((number, id)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> Result<Json<AppointmentView>, AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     Ok(Json(
         appointments::cancel(&state, &asking.who(), &number, &id).await?,
     ))
@@ -136,7 +137,7 @@ async fn complaint(
     ApiQuery(q): ApiQuery<TokenQuery>,
     ApiJson(request): ApiJson<ComplaintRequest>,
 ) -> Result<(StatusCode, Json<AppointmentView>), AppError> {
-    let asking = Asking::new(&state, &headers, caller, q.token);
+    let asking = Asking::new(&state, &headers, caller, q.token)?;
     let view = appointments::complaint(&state, &asking.who(), &number, &id, &request).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -5,21 +5,20 @@
 //! [`crate::service::edits`]'s; a commit's answer is sent as the bytes stored for its key.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use omnicart_api::{
-    IDEMPOTENCY_KEY, INTEGRATION_KEY_HEADER, OrderEditPreview, OrderEditRequest, code, routes,
-};
+use omnicart_api::{IDEMPOTENCY_KEY, OrderEditPreview, OrderEditRequest, routes};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::extract::{ApiPath, ApiQuery};
-use crate::http::integration::Integration;
+use crate::http::integration::agent;
 use crate::http::{ApiJson, AppError, api_path};
 use crate::service::Caller;
-use crate::service::edits::{self, Editor};
+use crate::service::edits;
+use crate::service::orders::Asker;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,25 +32,6 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-/// The agent whose key the request carries, if it carries one (an unknown key is 401).
-fn agent(state: &AppState, headers: &HeaderMap) -> Result<Option<Integration>, AppError> {
-    let Some(value) = headers.get(INTEGRATION_KEY_HEADER) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|key| state.integrations.find(key.trim()))
-        .map(Some)
-        .ok_or_else(|| {
-            AppError::new(
-                StatusCode::UNAUTHORIZED,
-                code::INTEGRATION_KEY_REQUIRED,
-                format!("{INTEGRATION_KEY_HEADER} holds no known integration key"),
-            )
-        })
-}
-
 async fn preview(
     State(state): State<AppState>,
     caller: Caller,
@@ -61,13 +41,11 @@ async fn preview(
     ApiJson(request): ApiJson<OrderEditRequest>,
 ) -> Result<Json<OrderEditPreview>, AppError> {
     let agent = agent(&state, &headers)?;
-    let editor = match &agent {
-        Some(agent) => Editor::Agent { name: &agent.name },
-        None => Editor::Shopper {
-            caller: &caller,
-            token: query.token.as_deref(),
-        },
-    };
+    let editor = Asker::new(
+        agent.as_ref().map(|a| &*a.name),
+        &caller,
+        query.token.as_deref(),
+    );
     Ok(Json(
         edits::preview(&state, &editor, &number, &request).await?,
     ))
@@ -82,13 +60,11 @@ async fn commit(
     ApiJson(request): ApiJson<OrderEditRequest>,
 ) -> Result<Response, AppError> {
     let agent = agent(&state, &headers)?;
-    let editor = match &agent {
-        Some(agent) => Editor::Agent { name: &agent.name },
-        None => Editor::Shopper {
-            caller: &caller,
-            token: query.token.as_deref(),
-        },
-    };
+    let editor = Asker::new(
+        agent.as_ref().map(|a| &*a.name),
+        &caller,
+        query.token.as_deref(),
+    );
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
     let answer = edits::commit(&state, &editor, &number, key, &request).await?;
     let content_type = [(

@@ -67,13 +67,28 @@ impl FromRequestParts<AppState> for Integration {
     }
 }
 
-/// The integration whose key the request carries, if any: for the endpoints both a shopper
-/// and an integration may use (a missing or unknown key is then simply not an integration).
-pub fn presented(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Integration> {
-    headers
-        .get(INTEGRATION_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
+/// The integration whose key the request carries, on the routes a shopper and staff share
+/// (edits, appointments): `None` without the header (the shopper asks); a key that is not a
+/// known integration's is 401, never the shopper's way in.
+pub fn agent(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Integration>, AppError> {
+    let Some(value) = headers.get(INTEGRATION_KEY_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
         .and_then(|key| state.integrations.find(key.trim()))
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::UNAUTHORIZED,
+                code::INTEGRATION_KEY_REQUIRED,
+                format!("{INTEGRATION_KEY_HEADER} holds no known integration key"),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! module docs; here is who may ask and what is kept under concurrency.
 //!
 //! - **Who.** The order's shopper (as for `GET /api/orders/{number}`) or an integration: a
-//!   call-centre agent, the field-service system ([`Who`]). Anyone else finds no order (404).
+//!   call-centre agent, the field-service system ([`Asker`]). Anyone else finds no order (404).
 //! - **When.** A visit is booked from the day after the order's goods arrive (the latest
 //!   promised arrival of its shipments) for [`BOOKABLE_DAYS`] days, Monday to Saturday, in
 //!   one of `omnicart_order::SLOTS`, in the area of the shipping address.
@@ -23,13 +23,13 @@ use omnicart_api::{
 use omnicart_engine::fulfilment::Date;
 use omnicart_engine::{ErrorCode, Timestamp};
 use omnicart_order::{
-    Actor, Appointment, AppointmentState, Machine, OrderError, Request, Role, SLOTS, Visit, area_of,
+    Appointment, AppointmentState, Machine, OrderError, Request, SLOTS, Visit, area_of,
 };
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::{now_unix, random_id};
-use crate::service::Caller;
+use crate::service::orders::{Asker, open_for};
 use crate::store::appointments::{self as store, Installer};
 use crate::store::mail::{self, Mail};
 use crate::store::orders::{self, OrderRow};
@@ -39,47 +39,9 @@ use crate::store::{StoreError, WriteTx};
 /// Days ahead a visit can be booked, from the first bookable day.
 pub const BOOKABLE_DAYS: i64 = 21;
 
-/// Who asks.
-pub enum Who<'a> {
-    /// The order's shopper: their session, or a guest order's token.
-    Shopper {
-        caller: &'a Caller,
-        token: Option<&'a str>,
-    },
-    /// An integration by its name: a call-centre agent's tool, the field-service system.
-    Agent(&'a str),
-}
-
-impl Who<'_> {
-    fn actor(&self) -> Actor {
-        match self {
-            Who::Shopper { caller, .. } => Actor::new(
-                Role::Customer,
-                caller.customer_id.clone().unwrap_or_else(|| "guest".into()),
-            ),
-            Who::Agent(name) => Actor::new(Role::Staff, *name),
-        }
-    }
-
-    fn request(&self, reason: &str) -> Request {
-        Request::new(self.actor(), Timestamp::from_unix(now_unix()), reason)
-    }
-}
-
-/// The order if `who` may open it; 404 otherwise.
-async fn order(state: &AppState, who: &Who<'_>, number: &str) -> Result<OrderRow, AppError> {
-    match who {
-        Who::Shopper { caller, token } => {
-            crate::service::orders::open(state, caller, number, *token).await
-        }
-        Who::Agent(_) => {
-            let number = omnicart_order::OrderNumber::parse(number)
-                .map_err(|_| AppError::not_found("order"))?;
-            orders::by_number(&state.db, &number.to_string())
-                .await?
-                .ok_or_else(|| AppError::not_found("order"))
-        }
-    }
+/// The request of a change `asker` makes, for the appointment's record.
+fn change_by(asker: &Asker<'_>, reason: &str) -> Request {
+    Request::new(asker.actor(), Timestamp::from_unix(now_unix()), reason)
 }
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> AppError {
@@ -151,8 +113,8 @@ fn check_visit(row: &OrderRow, day: &str, slot: &str) -> Result<(), AppError> {
 }
 
 /// `GET /api/orders/{number}/appointment-slots`.
-pub async fn slots(state: &AppState, who: &Who<'_>, number: &str) -> Result<SlotList, AppError> {
-    let row = order(state, who, number).await?;
+pub async fn slots(state: &AppState, who: &Asker<'_>, number: &str) -> Result<SlotList, AppError> {
+    let row = open_for(state, who, number).await?;
     let area = area(&row)?;
     let days = bookable(&row);
     let mut conn = state.db.pool().acquire().await?;
@@ -207,11 +169,11 @@ async fn take_one(
 /// `POST /api/orders/{number}/appointments`.
 pub async fn book(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     number: &str,
     request: &BookRequest,
 ) -> Result<AppointmentView, AppError> {
-    let row = order(state, who, number).await?;
+    let row = open_for(state, who, number).await?;
     let line = row
         .order
         .lines
@@ -262,7 +224,7 @@ pub async fn book(
         area,
         visit,
         line.total,
-        who.request("booked"),
+        change_by(who, "booked"),
     );
     store::insert(&mut tx, &row.id, &appointment).await?;
     changed(
@@ -328,12 +290,12 @@ async fn locked(tx: &mut WriteTx, row: &OrderRow, id: &str) -> Result<Appointmen
 /// `POST …/appointments/{id}/reschedule`.
 pub async fn reschedule(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     number: &str,
     id: &str,
     request: &RescheduleRequest,
 ) -> Result<AppointmentView, AppError> {
-    let row = order(state, who, number).await?;
+    let row = open_for(state, who, number).await?;
     check_visit(&row, &request.day, &request.slot)?;
     let mut tx = state.db.begin_write().await?;
     let mut a = locked(&mut tx, &row, id).await?;
@@ -370,7 +332,7 @@ pub async fn reschedule(
         installer: installer.id.clone(),
     };
     let reason = format!("moved from {} {}", before.day, before.slot);
-    a.reschedule(visit, who.request(&reason))
+    a.reschedule(visit, change_by(who, &reason))
         .map_err(|e| conflict(&e))?;
     store::update(&mut tx, &a).await?;
     changed(
@@ -388,7 +350,7 @@ pub async fn reschedule(
 /// Moves the appointment to `to` (a cancel frees its installer), as `who`.
 async fn transition(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     row: &OrderRow,
     id: &str,
     to: AppointmentState,
@@ -398,7 +360,7 @@ async fn transition(
     let mut a = locked(&mut tx, row, id).await?;
     let name = store::installer_name(&state.db, &a.visit.installer).await?;
     if !a
-        .transition(to, who.request(reason))
+        .transition(to, change_by(who, reason))
         .map_err(|e| conflict(&e))?
     {
         return Ok(view(row, &a, &name));
@@ -416,11 +378,11 @@ async fn transition(
 /// `POST …/appointments/{id}/cancel`.
 pub async fn cancel(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     number: &str,
     id: &str,
 ) -> Result<AppointmentView, AppError> {
-    let row = order(state, who, number).await?;
+    let row = open_for(state, who, number).await?;
     transition(
         state,
         who,
@@ -455,8 +417,8 @@ pub async fn report(
         return Err(AppError::not_found("appointment"));
     };
     let number = orders::number_of(&state.db, &order_id).await?;
-    let who = Who::Agent(agent);
-    let row = order(state, &who, &number).await?;
+    let who = Asker::Agent { name: agent };
+    let row = open_for(state, &who, &number).await?;
     let reason = reason.unwrap_or("reported by the installer");
     transition(state, &who, &row, id, to, reason).await
 }
@@ -464,7 +426,7 @@ pub async fn report(
 /// `POST …/appointments/{id}/complaint`: records it and books the free repeat visit.
 pub async fn complaint(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     number: &str,
     id: &str,
     request: &ComplaintRequest,
@@ -476,7 +438,7 @@ pub async fn complaint(
             "say what went wrong, in 1 to 1000 characters",
         ));
     }
-    let row = order(state, who, number).await?;
+    let row = open_for(state, who, number).await?;
     check_visit(&row, &request.day, &request.slot)?;
     let mut tx = state.db.begin_write().await?;
     let mut first = locked(&mut tx, &row, id).await?;
@@ -497,7 +459,7 @@ pub async fn complaint(
         installer: installer.id.clone(),
     };
     let repeat = first
-        .repeat(repeat_id, reason, visit, who.request(reason))
+        .repeat(repeat_id, reason, visit, change_by(who, reason))
         .map_err(|e| conflict(&e))?;
     store::update(&mut tx, &first).await?;
     store::insert(&mut tx, &row.id, &repeat).await?;
@@ -516,10 +478,10 @@ pub async fn complaint(
 /// `GET /api/orders/{number}/appointments`.
 pub async fn list(
     state: &AppState,
-    who: &Who<'_>,
+    who: &Asker<'_>,
     number: &str,
 ) -> Result<AppointmentList, AppError> {
-    let row = order(state, who, number).await?;
+    let row = open_for(state, who, number).await?;
     let mut conn = state.db.pool().acquire().await?;
     let all = store::of_order(&mut conn, &row.id).await?;
     drop(conn);

@@ -38,8 +38,8 @@ use omnicart_engine::{
     quote_with_delivery,
 };
 use omnicart_order::{
-    Actor, Change, EditError, EditScope, Fulfilment, FulfilmentKind, FulfilmentOrder,
-    FulfilmentState, Part, PlannedShipment, Request, Role, Settlement, StockDemand, Totals,
+    Change, EditError, EditScope, Fulfilment, FulfilmentKind, FulfilmentOrder, FulfilmentState,
+    Part, PlannedShipment, Request, Role, Settlement, StockDemand, Totals,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,7 @@ use crate::error::{AppError, Refusal};
 use crate::ids::{now_unix, random_id, sha256_hex};
 use crate::payment::PaymentError;
 use crate::service::checkout::{Answer, prepare, usage_of};
-use crate::service::orders::order_view;
+use crate::service::orders::{Asker, open_for, order_view};
 use crate::service::stock::LiveStock;
 use crate::service::{Caller, carts};
 use crate::store::WriteTx;
@@ -57,36 +57,6 @@ use crate::store::edits as store;
 use crate::store::fulfilment::{self as fstore, FulfilmentRow};
 use crate::store::idempotency::{self, Claim};
 use crate::store::orders::{self, OrderRow};
-
-/// Who asks for the edit.
-pub enum Editor<'a> {
-    /// The order's shopper (a guest with the order's token).
-    Shopper {
-        caller: &'a Caller,
-        token: Option<&'a str>,
-    },
-    /// A call-centre agent, through an integration's key (its name).
-    Agent { name: &'a str },
-}
-
-impl Editor<'_> {
-    fn role(&self) -> Role {
-        match self {
-            Editor::Shopper { .. } => Role::Customer,
-            Editor::Agent { .. } => Role::Staff,
-        }
-    }
-
-    fn actor(&self) -> Actor {
-        match self {
-            Editor::Shopper { caller, .. } => Actor::new(
-                Role::Customer,
-                caller.customer_id.clone().unwrap_or_else(|| "guest".into()),
-            ),
-            Editor::Agent { name } => Actor::new(Role::Staff, *name),
-        }
-    }
-}
 
 /// What an order was priced with at placement (`orders.priced_with`), and after each edit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -125,12 +95,12 @@ pub async fn version(state: &AppState, order_id: &str) -> Result<i64, AppError> 
 /// `POST /api/orders/{number}/edits/preview`: what the edit would do; nothing changes.
 pub async fn preview(
     state: &AppState,
-    editor: &Editor<'_>,
+    editor: &Asker<'_>,
     number: &str,
     request: &OrderEditRequest,
 ) -> Result<OrderEditPreview, AppError> {
     prepare(state).await?;
-    let row = find(state, editor, number).await?;
+    let row = open_for(state, editor, number).await?;
     let parts = fstore::of_order(&state.db, &row.id).await?;
     let mut conn = state.db.pool().acquire().await?;
     let (version, priced_with) = store::version_of(&mut conn, &row.id).await?;
@@ -147,14 +117,14 @@ pub async fn preview(
 /// `POST /api/orders/{number}/edits` with the idempotency key `key` (see the module docs).
 pub async fn commit(
     state: &AppState,
-    editor: &Editor<'_>,
+    editor: &Asker<'_>,
     number: &str,
     key: Option<&str>,
     request: &OrderEditRequest,
 ) -> Result<Answer, AppError> {
     let key = checked_key(key)?;
     prepare(state).await?;
-    let row = find(state, editor, number).await?;
+    let row = open_for(state, editor, number).await?;
     let scope = format!("order-edit:{}", row.id);
     let hash = sha256_hex(&serde_json::to_vec(request).map_err(AppError::internal)?);
     if let Some(first) = claim(state, &scope, key, &hash).await? {
@@ -220,22 +190,6 @@ async fn claim(
             "an edit with this Idempotency-Key is still running",
         )
         .with_retry_after(1)),
-    }
-}
-
-/// The order if `editor` may edit it; "not found" otherwise (another customer's order).
-async fn find(state: &AppState, editor: &Editor<'_>, number: &str) -> Result<OrderRow, AppError> {
-    match editor {
-        Editor::Shopper { caller, token } => {
-            crate::service::orders::open(state, caller, number, *token).await
-        }
-        Editor::Agent { .. } => {
-            let not_found = || AppError::not_found("order");
-            let number = omnicart_order::OrderNumber::parse(number).map_err(|_| not_found())?;
-            orders::by_number(&state.db, &number.to_string())
-                .await?
-                .ok_or_else(not_found)
-        }
     }
 }
 
@@ -718,7 +672,7 @@ fn stock_changes(held: &[(String, String, i64)], wanted: &[StockDemand]) -> Vec<
 /// The commit (see the module docs), its key claimed.
 async fn committed(
     state: &AppState,
-    editor: &Editor<'_>,
+    editor: &Asker<'_>,
     order_id: &str,
     request: &OrderEditRequest,
     keyed: &Keyed<'_>,
@@ -849,7 +803,7 @@ async fn refulfil(
     row: &OrderRow,
     parts: &mut [FulfilmentRow],
     planned: &Planned,
-    editor: &Editor<'_>,
+    editor: &Asker<'_>,
     at: Timestamp,
 ) -> Result<Vec<PlannedShipment>, AppError> {
     let kind = if planned.pickup_location.is_some() {
@@ -919,7 +873,7 @@ async fn settle(
     row: &mut OrderRow,
     settlement: &Settlement,
     new_version: i64,
-    editor: &Editor<'_>,
+    editor: &Asker<'_>,
     at: Timestamp,
 ) -> Result<(), AppError> {
     if settlement.moves_nothing() {

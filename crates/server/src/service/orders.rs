@@ -114,6 +114,66 @@ fn refused(e: &OrderError) -> AppError {
     AppError::new(StatusCode::CONFLICT, e.code(), e.to_string())
 }
 
+/// Who asks about an order on the routes both its shopper and staff use (edits,
+/// appointments): the shopper by their session or a guest order's token, or a call-centre
+/// agent or field-service system by its integration key (named).
+pub enum Asker<'a> {
+    Shopper {
+        caller: &'a Caller,
+        token: Option<&'a str>,
+    },
+    Agent {
+        name: &'a str,
+    },
+}
+
+impl<'a> Asker<'a> {
+    /// The agent when the request carried a known integration key, else the shopper.
+    pub fn new(agent: Option<&'a str>, caller: &'a Caller, token: Option<&'a str>) -> Self {
+        match agent {
+            Some(name) => Asker::Agent { name },
+            None => Asker::Shopper { caller, token },
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self {
+            Asker::Shopper { .. } => Role::Customer,
+            Asker::Agent { .. } => Role::Staff,
+        }
+    }
+
+    /// Who the order's records name.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Asker::Shopper { caller, .. } => Actor::new(
+                Role::Customer,
+                caller.customer_id.clone().unwrap_or_else(|| "guest".into()),
+            ),
+            Asker::Agent { name } => Actor::new(Role::Staff, *name),
+        }
+    }
+}
+
+/// The order if `asker` may open it: any order for an agent, the shopper's own otherwise;
+/// "not found" for anything else.
+pub(crate) async fn open_for(
+    state: &AppState,
+    asker: &Asker<'_>,
+    number: &str,
+) -> Result<OrderRow, AppError> {
+    match asker {
+        Asker::Shopper { caller, token } => open(state, caller, number, *token).await,
+        Asker::Agent { .. } => {
+            let not_found = || AppError::not_found("order");
+            let number = omnicart_order::OrderNumber::parse(number).map_err(|_| not_found())?;
+            orders::by_number(&state.db, &number.to_string())
+                .await?
+                .ok_or_else(not_found)
+        }
+    }
+}
+
 /// The order if the caller may open it; "not found" otherwise.
 pub(crate) async fn open(
     state: &AppState,
