@@ -249,10 +249,15 @@ impl Payment {
             return Ok(outcome);
         }
         self.positive(amount)?;
-        if !matches!(
-            self.state,
-            Authorized | PartiallyCaptured | Captured | PartiallyRefunded
-        ) {
+        // A voided hold is given up for good: a void of a partly captured payment leaves it
+        // `captured`, and holding more there would let capturing start again.
+        let voided = self.entries.iter().any(|e| e.kind == EntryKind::Void);
+        if voided
+            || !matches!(
+                self.state,
+                Authorized | PartiallyCaptured | Captured | PartiallyRefunded
+            )
+        {
             return Err(OrderError::InvalidTransition {
                 from: self.state.name(),
                 to: Authorized.name(),

@@ -368,6 +368,18 @@ fn an_edit_holds_more_or_releases_part_of_the_hold_once_per_key() {
         code(voided.increment(eur("1.00"), "edit", by(Role::Staff))),
         "invalid_transition"
     );
+    // Partly captured, then voided: captured in state, but its hold is given up.
+    let mut partly = authorized("10.00");
+    partly
+        .capture(eur("4.00"), "ship", by(Role::System))
+        .unwrap();
+    partly.void("void", by(Role::System)).unwrap();
+    assert_eq!(partly.state(), PaymentState::Captured);
+    assert_eq!(
+        code(partly.increment(eur("1.00"), "edit", by(Role::Staff))),
+        "invalid_transition"
+    );
+    assert_eq!(partly.capturable(), eur("0.00"));
 }
 
 #[derive(Clone, Debug)]

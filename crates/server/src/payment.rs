@@ -294,6 +294,10 @@ impl TestGateway {
     /// Whether this refund is refused: the switch is on, or the authorization was made with
     /// [`test_cards::REFUND_FAILS`] and this refund key was not refused before.
     fn refund_refused(&self, key: &str, refund_key: &str) -> bool {
+        // A refund already made answers its replay, as a provider does, whatever is refused.
+        if self.ledger(key).refunds.contains_key(refund_key) {
+            return false;
+        }
         if self
             .refusing_refunds
             .load(std::sync::atomic::Ordering::SeqCst)

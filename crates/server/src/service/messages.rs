@@ -29,6 +29,7 @@ use omnicart_order::{FulfilmentOrder, FulfilmentState, Order};
 use crate::AppState;
 use crate::error::AppError;
 use crate::ids::{now_unix, session_token, sha256_hex};
+use crate::service::mail::escape;
 use crate::store::mail::{self, Mail};
 use crate::store::messages as store;
 use crate::store::{StoreError, WriteTx, parse_json};
@@ -47,13 +48,6 @@ pub struct Reminders {
     pub max: i64,
     /// The shop's address as shoppers reach it (`https://shop.example`), for the links.
     pub public_url: String,
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The mail of a fulfilment order that just moved: shipped (with its tracking) or delivered.

@@ -40,6 +40,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::ids::random_id;
 use crate::service::fulfilment::{follow, refused, view};
+use crate::service::mail::escape;
 use crate::service::stock::LiveStock;
 use crate::store::WriteTx;
 use crate::store::checkout::{self as held, CANCELLED, ORDERED};
@@ -520,10 +521,4 @@ fn notice(order: &Order, outcome: &Outcome, latest: Option<String>) -> Mail {
         text,
         html,
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

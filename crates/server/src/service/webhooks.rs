@@ -31,9 +31,9 @@ use sha2::Sha256;
 use tokio::task::JoinSet;
 
 use crate::error::AppError;
-use crate::ids::{hex, now_millis, now_unix};
+use crate::ids::{hex, now_unix};
 use crate::service::orders::order_view;
-use crate::store::outbox::{self, Due, NewEvent, Outcome};
+use crate::store::outbox::{self, Due, NewEvent, Outcome, now_ms};
 use crate::store::{Db, StoreError, WriteTx};
 
 /// How long a receiver has to answer.
@@ -163,10 +163,6 @@ pub struct Round {
     pub delivered: usize,
     pub failed: usize,
     pub delays_ms: Vec<i64>,
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(now_millis()).unwrap_or(i64::MAX)
 }
 
 /// Sends the deliveries that are due, each claimed first, all of the round at once (they are

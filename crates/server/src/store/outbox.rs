@@ -18,7 +18,8 @@ pub struct NewEvent<'a, D: serde::Serialize> {
     pub data: &'a D,
 }
 
-fn now_ms() -> i64 {
+/// Now, in Unix milliseconds (the outbox's and deliveries' times).
+pub(crate) fn now_ms() -> i64 {
     i64::try_from(now_millis()).unwrap_or(i64::MAX)
 }
 
