@@ -186,9 +186,9 @@ pub async fn place(
     }
 }
 
-struct Keyed<'a> {
-    scope: &'a str,
-    key: &'a str,
+pub(crate) struct Keyed<'a> {
+    pub(crate) scope: &'a str,
+    pub(crate) key: &'a str,
 }
 
 /// What step 1 holds for the payment and the order.
@@ -521,7 +521,7 @@ async fn first_completion(
 }
 
 /// The idempotency key of a request, checked.
-fn checked_key(key: Option<&str>) -> Result<&str, AppError> {
+pub(crate) fn checked_key(key: Option<&str>) -> Result<&str, AppError> {
     match key.map(str::trim) {
         Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_BYTES => Ok(k),
         _ => {
@@ -538,7 +538,7 @@ fn checked_key(key: Option<&str>) -> Result<&str, AppError> {
 
 /// Claims `keyed` for a request hashing to `hash`: `Some` first answer to send again, or
 /// `None` to run; the key used for another request, or still running, is refused.
-async fn claim_key(
+pub(crate) async fn claim_key(
     state: &AppState,
     keyed: &Keyed<'_>,
     hash: &str,
@@ -566,7 +566,7 @@ async fn claim_key(
 }
 
 /// A refusal kept as the key's answer (and sent as it was kept).
-async fn keep_refusal(
+pub(crate) async fn keep_refusal(
     state: &AppState,
     keyed: &Keyed<'_>,
     e: AppError,

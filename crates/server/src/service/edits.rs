@@ -27,7 +27,6 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use omnicart_api::checkout::{IDEMPOTENCY_KEY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_BYTES};
 use omnicart_api::{
     MAX_OPS_PER_REQUEST, OrderEditPreview, OrderEditReply, OrderEditRequest, Profile, ShortLine,
     StockChange, code,
@@ -47,7 +46,9 @@ use crate::AppState;
 use crate::error::{AppError, Refusal};
 use crate::ids::{now_unix, random_id, sha256_hex};
 use crate::payment::PaymentError;
-use crate::service::checkout::{Answer, prepare, usage_of};
+use crate::service::checkout::{
+    Answer, Keyed, checked_key, claim_key, keep_refusal, prepare, usage_of,
+};
 use crate::service::orders::{Asker, open_for, order_view};
 use crate::service::stock::LiveStock;
 use crate::service::{Caller, carts};
@@ -55,7 +56,7 @@ use crate::store::WriteTx;
 use crate::store::checkout as held;
 use crate::store::edits as store;
 use crate::store::fulfilment::{self as fstore, FulfilmentRow};
-use crate::store::idempotency::{self, Claim};
+use crate::store::idempotency;
 use crate::store::orders::{self, OrderRow};
 
 /// What an order was priced with at placement (`orders.priced_with`), and after each edit.
@@ -127,69 +128,17 @@ pub async fn commit(
     let row = open_for(state, editor, number).await?;
     let scope = format!("order-edit:{}", row.id);
     let hash = sha256_hex(&serde_json::to_vec(request).map_err(AppError::internal)?);
-    if let Some(first) = claim(state, &scope, key, &hash).await? {
+    let keyed = Keyed { scope: &scope, key };
+    if let Some(first) = claim_key(state, &keyed, &hash).await? {
         return Ok(first);
     }
-    let keyed = Keyed { scope: &scope, key };
     match committed(state, editor, &row.id, request, &keyed).await {
         Ok(answer) => Ok(answer),
         Err(e) if e.status.is_server_error() => {
             idempotency::forget(&state.db, &scope, key).await?;
             Err(e)
         }
-        Err(e) => {
-            let status = e.status;
-            let body = serde_json::to_string(&e.into_body(None)).map_err(AppError::internal)?;
-            let mut tx = state.db.begin_write().await?;
-            idempotency::answer(&mut tx, &scope, key, status.as_u16(), &body).await?;
-            tx.commit().await?;
-            Ok(Answer { status, body })
-        }
-    }
-}
-
-struct Keyed<'a> {
-    scope: &'a str,
-    key: &'a str,
-}
-
-fn checked_key(key: Option<&str>) -> Result<&str, AppError> {
-    match key.map(str::trim) {
-        Some(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_BYTES => Ok(k),
-        _ => Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            code::IDEMPOTENCY_KEY_REQUIRED,
-            format!("send an Idempotency-Key header of 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes"),
-        )),
-    }
-}
-
-/// Claims the key: `Some` first answer to send again, `None` to run.
-async fn claim(
-    state: &AppState,
-    scope: &str,
-    key: &str,
-    hash: &str,
-) -> Result<Option<Answer>, AppError> {
-    let now = now_unix();
-    let expired_before = now - IDEMPOTENCY_KEY_TTL_SECONDS;
-    match idempotency::claim(&state.db, scope, key, hash, now, expired_before).await? {
-        Claim::Fresh => Ok(None),
-        Claim::Answered { status, body } => {
-            let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
-            Ok(Some(Answer { status, body }))
-        }
-        Claim::Mismatch => Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code::IDEMPOTENCY_MISMATCH,
-            "this Idempotency-Key was used with another edit; use a new key",
-        )),
-        Claim::Running => Err(AppError::new(
-            StatusCode::CONFLICT,
-            code::IN_PROGRESS,
-            "an edit with this Idempotency-Key is still running",
-        )
-        .with_retry_after(1)),
+        Err(e) => keep_refusal(state, &keyed, e).await,
     }
 }
 
