@@ -15,6 +15,8 @@
 //!   sourced again and how the payment follows the difference.
 //! - [`Appointment`]: an installer's visit for a service the order bought, its state machine
 //!   ([`AppointmentState`]), moves, and the free repeat visit a complaint books.
+//! - [`Claim`]: a backordered line's claim on incoming supply, who an arrival serves
+//!   ([`allocate_arrival`]) and what a slipped date does ([`broken`], [`repromise`]).
 //! - [`Payment`]: the payment's state machine ([`PaymentState`]) and its ledger, where every
 //!   authorization, capture, refund and void is recorded once under its idempotency key.
 //!
@@ -25,6 +27,7 @@
 //! (the page only shows their results).
 
 pub mod appointment;
+pub mod backorder;
 pub mod edit;
 pub mod fulfilment;
 pub mod machine;
@@ -35,6 +38,7 @@ pub mod returns;
 pub mod status;
 
 pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
+pub use backorder::{Claim, Repromise, allocate_arrival, broken, claimable, repromise};
 pub use edit::{Change, EditError, EditScope, Part, Settlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
