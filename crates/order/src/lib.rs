@@ -26,6 +26,7 @@
 
 pub mod appointment;
 pub mod edit;
+pub mod exchange;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -36,6 +37,7 @@ pub mod status;
 
 pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
 pub use edit::{Change, EditError, EditScope, Part, Settlement};
+pub use exchange::{ExchangeError, ExchangeSettlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,
