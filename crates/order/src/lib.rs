@@ -29,6 +29,7 @@
 pub mod appointment;
 pub mod backorder;
 pub mod edit;
+pub mod exchange;
 pub mod fulfilment;
 pub mod machine;
 pub mod number;
@@ -40,6 +41,7 @@ pub mod status;
 pub use appointment::{Appointment, AppointmentState, Complaint, SLOTS, Visit, area_of};
 pub use backorder::{Claim, Repromise, allocate_arrival, broken, claimable, repromise};
 pub use edit::{Change, EditError, EditScope, Part, Settlement};
+pub use exchange::{ExchangeError, ExchangeSettlement};
 pub use fulfilment::{
     Applied, FulfilmentError, FulfilmentKind, FulfilmentLine, FulfilmentOrder, FulfilmentState,
     Parcel, RejectReason, parcel_capture,
