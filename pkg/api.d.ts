@@ -47,6 +47,7 @@ export declare const ROUTES: {
   readonly fulfilmentTransitions: "/api/fulfilment-orders/{id}/transitions";
   readonly fulfilmentRejections: "/api/fulfilment-orders/{id}/rejections";
   readonly inventory: "/api/inventory";
+  readonly installers: "/api/installers";
   readonly fulfilmentSubstitutions: "/api/fulfilment-orders/{id}/substitutions";
   readonly orderSubstitution: "/api/orders/{number}/substitutions/{id}";
   /** The survey of a delivered order and unsubscribing from reminders: by a mailed link's
@@ -101,6 +102,7 @@ export type ErrorCode =
   | "not_returnable" | "invalid_return" | "disposition_missing" | "internal" | "too_many_streams" | "invalid_token" | "integration_key_required"
   | "edit_not_allowed" | "line_fulfilled" | "invalid_edit" | "over_refund"
   | "already_answered" | "no_installation_address" | "invalid_slot" | "slot_taken" | "not_a_service_line" | "already_booked"
+  | "invalid_installer" | "installer_has_visits"
   // The engine's refusals of a cart edit or a quote:
   | "unknown_sku" | "not_in_cart" | "too_many_lines" | "quantity_limit" | "duplicate_line"
   | "unknown_coupon" | "too_many_coupons" | "coupon_not_in_cart" | "unknown_location"
@@ -279,6 +281,12 @@ export interface InventoryFeed { records: InventoryRecord[] }
 export interface InventoryRecord { location: string; sku: string; on_hand: number; incoming?: IncomingSupply[] }
 export interface IncomingSupply { date: string; quantity: number }
 export interface InventoryReply { updated: number; unchanged: number }
+/** `PUT /api/installers` (integration key): the whole list of installers, replacing the server's. */
+export interface InstallerFeed { installers: InstallerRecord[] }
+/** `area`: the first two characters of the postcodes served. */
+export interface InstallerRecord { id: string; name: string; area: string; experienced: boolean }
+/** What the feed changed, by id. */
+export interface InstallerReply { added: string[]; updated: string[]; removed: string[] }
 /** `POST /api/fulfilment-orders/{id}/substitutions`: a picker proposes `sku` for line `line`. */
 export interface SubstitutionProposal { line: number; sku: string }
 /** `charged`: the lower of the ordered units' price and the substitute's, never more. */

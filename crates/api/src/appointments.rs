@@ -117,3 +117,36 @@ pub struct AppointmentView {
 pub struct AppointmentList {
     pub appointments: Vec<AppointmentView>,
 }
+
+/// One installer of the field-service or HR system's feed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InstallerRecord {
+    /// Stable id, 1 to 64 characters.
+    pub id: String,
+    /// Shown to the shopper, 1 to 200 characters.
+    pub name: String,
+    /// The area served: the first two characters of its postcodes (`10`, `80`).
+    pub area: String,
+    /// May make repeat visits after a complaint.
+    pub experienced: bool,
+}
+
+/// `PUT /api/installers` (integration key): the whole list of installers, replacing the one
+/// the server has. All records or none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InstallerFeed {
+    pub installers: Vec<InstallerRecord>,
+}
+
+/// What an installers feed changed, by id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstallerReply {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+}

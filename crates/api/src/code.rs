@@ -151,3 +151,9 @@ pub const SLOT_TAKEN: &str = "slot_taken";
 pub const NOT_A_SERVICE_LINE: &str = "not_a_service_line";
 /// Appointments: that service already has a visit; move it instead. 409.
 pub const ALREADY_BOOKED: &str = "already_booked";
+/// Installers feed: an empty, too long or repeated id, an empty or too long name, an area
+/// that is not two characters, or too many records. 422.
+pub const INVALID_INSTALLER: &str = "invalid_installer";
+/// Installers feed: it leaves out an installer who still has visits booked; move or cancel
+/// them first (the message lists them). Nothing changed. 409.
+pub const INSTALLER_HAS_VISITS: &str = "installer_has_visits";

@@ -36,7 +36,8 @@ pub mod supply;
 
 pub use appointments::{
     AppointmentEntry, AppointmentList, AppointmentTransition, AppointmentView, BookRequest,
-    ComplaintRequest, RescheduleRequest, SlotList, SlotView,
+    ComplaintRequest, InstallerFeed, InstallerRecord, InstallerReply, RescheduleRequest, SlotList,
+    SlotView,
 };
 pub use checkout::{
     Alternatives, Challenge, ChallengeCompletion, ChallengeReply, CheckoutReply, CheckoutRequest,

@@ -43,8 +43,8 @@ use crate::{
     UnsubscribeRequest, Unsubscribed, code,
 };
 use crate::{
-    InventoryFeed, InventoryReply, RejectionReply, RejectionRequest, SubstitutionDecision,
-    SubstitutionProposal, SubstitutionView,
+    InstallerFeed, InstallerReply, InventoryFeed, InventoryReply, RejectionReply, RejectionRequest,
+    SubstitutionDecision, SubstitutionProposal, SubstitutionView,
 };
 
 /// The name of the session cookie's security scheme in the document.
@@ -169,6 +169,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<RejectionReply>(&mut all);
     add::<InventoryFeed>(&mut all);
     add::<InventoryReply>(&mut all);
+    add::<InstallerFeed>(&mut all);
+    add::<InstallerReply>(&mut all);
     add::<SubstitutionProposal>(&mut all);
     add::<SubstitutionView>(&mut all);
     add::<SubstitutionDecision>(&mut all);
@@ -976,6 +978,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
                 422,
                 &["unknown_location", "unknown_sku", code::INVALID_STOCK],
             ),
+        ],
+    },
+    Endpoint {
+        route: put(routes::INSTALLERS),
+        summary: "The installers feed (HR or field-service system): the whole list of \
+                  installers by area, replacing the server's. All records or none; an \
+                  installer left out who still has visits booked refuses the feed.",
+        access: Access::Integration,
+        params: &[],
+        body: Some(named::<InstallerFeed>),
+        answers: &[ok(200, "What the feed changed", named::<InstallerReply>)],
+        refusals: &[
+            refused(401, &[code::INTEGRATION_KEY_REQUIRED]),
+            refused(409, &[code::INSTALLER_HAS_VISITS]),
+            refused(422, &[code::INVALID_INSTALLER]),
         ],
     },
     Endpoint {

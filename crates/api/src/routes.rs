@@ -83,6 +83,9 @@ pub const FULFILMENT_REJECTIONS: &str = "/api/fulfilment-orders/{id}/rejections"
 /// `PUT` [`crate::InventoryFeed`] (integration key): on-hand counts and incoming supply per
 /// location and SKU; answers the [`crate::InventoryReply`].
 pub const INVENTORY: &str = "/api/inventory";
+/// `PUT` [`crate::InstallerFeed`] (integration key): the installers by area, replacing the
+/// list; answers the [`crate::InstallerReply`].
+pub const INSTALLERS: &str = "/api/installers";
 /// `POST` [`crate::SubstitutionProposal`] (integration key): a picker proposes a substitute
 /// for a line; answers the [`crate::SubstitutionView`].
 pub const FULFILMENT_SUBSTITUTIONS: &str = "/api/fulfilment-orders/{id}/substitutions";
@@ -174,6 +177,7 @@ pub const ALL: &[Route] = &[
     post(FULFILMENT_TRANSITIONS),
     post(FULFILMENT_REJECTIONS),
     put(INVENTORY),
+    put(INSTALLERS),
     post(FULFILMENT_SUBSTITUTIONS),
     post(ORDER_SUBSTITUTION),
     get(SURVEY),

@@ -330,3 +330,114 @@ async fn a_complaint_books_a_free_repeat_visit_by_an_experienced_installer() {
     .unwrap();
     assert_eq!(mails, 2);
 }
+
+/// The demo installers as a feed, with `change` applied to the list.
+fn feed(change: impl FnOnce(&mut Vec<Value>)) -> Value {
+    let text = std::fs::read_to_string(INSTALLERS).unwrap();
+    let mut list: Vec<Value> = serde_json::from_str(&text).unwrap();
+    change(&mut list);
+    json!({ "installers": list })
+}
+
+async fn put_installers(app: &TestApp, body: Value) -> Reply {
+    call(app, "PUT", "/api/installers", None, body).await
+}
+
+#[tokio::test]
+async fn the_installers_feed_replaces_the_list_and_never_drops_a_booked_visit() {
+    let (app, _state) = app().await;
+    let (number, token) = placed(&app).await;
+    let open = slots(&app, &number, &token).await;
+    let (day, slot) = (
+        open[0]["day"].as_str().unwrap().to_owned(),
+        open[0]["slot"].as_str().unwrap().to_owned(),
+    );
+    // Area 10 has two installers.
+    assert_eq!(free(&open, &day, &slot), 2);
+
+    // Only the integration may send it; a bad record refuses the whole feed.
+    let unkeyed = app
+        .raw(
+            Request::builder()
+                .method("PUT")
+                .uri("/api/installers")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(feed(|_| {}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unkeyed.status, StatusCode::UNAUTHORIZED);
+    let newcomer =
+        json!({"id": "ins-ber-5", "name": "Emil Vogel", "area": "10", "experienced": false});
+    for bad in [
+        feed(|l| {
+            l.push(
+                json!({"id": "ins-ber-5", "name": "Emil Vogel", "area": "1", "experienced": false}),
+            )
+        }),
+        feed(|l| {
+            l.push(json!({"id": "ins-ber-1", "name": "Twice", "area": "10", "experienced": false}))
+        }),
+        feed(|l| l.push(json!({"id": "", "name": "No id", "area": "10", "experienced": false}))),
+        feed(|l| {
+            l.push(json!({"id": "ins-ber-6", "name": "  ", "area": "10", "experienced": false}))
+        }),
+    ] {
+        let refused = put_installers(&app, bad).await;
+        assert_eq!(refused.code(), "invalid_installer", "{:?}", refused.json);
+    }
+    assert_eq!(free(&slots(&app, &number, &token).await, &day, &slot), 2);
+
+    // The same list again changes nothing; a newcomer is added and free at once.
+    let same = put_installers(&app, feed(|_| {})).await;
+    assert_eq!(same.status, StatusCode::OK, "{:?}", same.json);
+    assert_eq!(
+        same.json,
+        json!({"added": [], "updated": [], "removed": []})
+    );
+    let added = put_installers(&app, feed(|l| l.push(newcomer.clone()))).await;
+    assert_eq!(
+        added.json,
+        json!({"added": ["ins-ber-5"], "updated": [], "removed": []})
+    );
+    assert_eq!(free(&slots(&app, &number, &token).await, &day, &slot), 3);
+
+    // Book the visit; then a feed leaving out its installer is refused, nothing changed.
+    let booked = book(&app, &number, &token, &day, &slot).await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.json);
+    let name = booked.json["installer"].as_str().unwrap().to_owned();
+    let without = |l: &mut Vec<Value>| {
+        l.push(newcomer.clone());
+        l.retain(|i| i["name"] != name.as_str());
+    };
+    let refused = put_installers(&app, feed(without)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.code(), "installer_has_visits", "{:?}", refused.json);
+    assert!(
+        refused.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&day)
+    );
+    assert_eq!(free(&slots(&app, &number, &token).await, &day, &slot), 2);
+
+    // Once the visit is cancelled, the installer may go; a renamed one is updated.
+    let id = booked.json["id"].as_str().unwrap();
+    let cancel = format!("/api/orders/{number}/appointments/{id}/cancel");
+    let cancelled = call(&app, "POST", &cancel, Some(&token), Value::Null).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
+    let gone = put_installers(
+        &app,
+        feed(|l| {
+            without(l);
+            let lukas = l.iter_mut().find(|i| i["id"] == "ins-ber-3").unwrap();
+            lukas["name"] = json!("Lukas Braun-Kaya");
+        }),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.json);
+    assert_eq!(gone.json["added"], json!([]));
+    assert_eq!(gone.json["updated"], json!(["ins-ber-3"]));
+    assert_eq!(gone.json["removed"].as_array().unwrap().len(), 1);
+    assert_eq!(free(&slots(&app, &number, &token).await, &day, &slot), 2);
+}

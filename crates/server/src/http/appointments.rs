@@ -1,14 +1,14 @@
 //! Installation appointments (issue 17): the slots, booking, moving, cancelling, a complaint's
 //! repeat visit (for the order's shopper or an integration with its key), and the installer's
-//! report (integrations only). The rules are [`crate::service::appointments`]'s.
+//! report and the installers feed (integrations only). The rules are [`crate::service::appointments`]'s.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use omnicart_api::{
     AppointmentList, AppointmentTransition, AppointmentView, BookRequest, ComplaintRequest,
-    RescheduleRequest, SlotList, routes,
+    InstallerFeed, InstallerReply, RescheduleRequest, SlotList, routes,
 };
 use serde::Deserialize;
 
@@ -28,6 +28,16 @@ pub fn router() -> Router<AppState> {
         .route(api_path(routes::APPOINTMENT_CANCEL), post(cancel))
         .route(api_path(routes::APPOINTMENT_COMPLAINT), post(complaint))
         .route(api_path(routes::APPOINTMENT_TRANSITIONS), post(report))
+        .route(api_path(routes::INSTALLERS), put(installers))
+}
+
+/// The HR or field-service system's installers feed.
+async fn installers(
+    State(state): State<AppState>,
+    _by: Integration,
+    ApiJson(feed): ApiJson<InstallerFeed>,
+) -> Result<Json<InstallerReply>, AppError> {
+    Ok(Json(appointments::replace_installers(&state, &feed).await?))
 }
 
 /// A guest's capability to an order.

@@ -18,7 +18,7 @@
 use axum::http::StatusCode;
 use omnicart_api::{
     AppointmentEntry, AppointmentList, AppointmentView, BookRequest, ComplaintRequest,
-    RescheduleRequest, SlotList, SlotView, code,
+    InstallerFeed, InstallerReply, RescheduleRequest, SlotList, SlotView, code,
 };
 use omnicart_engine::fulfilment::Date;
 use omnicart_engine::{ErrorCode, Timestamp};
@@ -491,6 +491,77 @@ pub async fn list(
         appointments.push(view(&row, a, &name));
     }
     Ok(AppointmentList { appointments })
+}
+
+/// The most installers one feed may carry.
+pub const MAX_INSTALLERS: usize = 10_000;
+
+/// The installers feed (`PUT /api/installers`): every record checked first (ids 1 to 64
+/// characters and unique, names 1 to 200, areas two characters), then the list replaced in
+/// one transaction. An installer the feed leaves out who still has visits booked refuses the
+/// whole feed (`installer_has_visits`, the bookings listed): the visits are moved or
+/// cancelled first, never silently lost. Afterwards the file (`OMNICART_INSTALLERS`) is no
+/// longer read: it only fills an empty table.
+pub async fn replace_installers(
+    state: &AppState,
+    feed: &InstallerFeed,
+) -> Result<InstallerReply, AppError> {
+    let invalid = |m: String| unprocessable(code::INVALID_INSTALLER, m);
+    if feed.installers.len() > MAX_INSTALLERS {
+        return Err(invalid(format!(
+            "at most {MAX_INSTALLERS} installers per feed"
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, i) in feed.installers.iter().enumerate() {
+        let at = format!("installer {n} ({:?})", i.id);
+        if i.id.is_empty() || i.id.chars().count() > 64 || !seen.insert(i.id.as_str()) {
+            return Err(invalid(format!(
+                "{at}: the id must be 1 to 64 characters and unique"
+            )));
+        }
+        if i.name.trim().is_empty() || i.name.chars().count() > 200 {
+            return Err(invalid(format!(
+                "{at}: the name must be 1 to 200 characters"
+            )));
+        }
+        if i.area.chars().count() != 2 || !i.area.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid(format!(
+                "{at}: the area is two letters or digits (the postcode's first two)"
+            )));
+        }
+    }
+    let installers: Vec<Installer> = feed
+        .installers
+        .iter()
+        .map(|i| Installer {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            area: i.area.clone(),
+            experienced: i.experienced,
+        })
+        .collect();
+    match store::replace_installers(&state.db, &installers).await? {
+        Ok(change) => Ok(InstallerReply {
+            added: change.added,
+            updated: change.updated,
+            removed: change.removed,
+        }),
+        Err(booked) => {
+            let visits: Vec<String> = booked
+                .iter()
+                .map(|(who, day, slot)| format!("{who} {day} {slot}"))
+                .collect();
+            Err(AppError::new(
+                StatusCode::CONFLICT,
+                code::INSTALLER_HAS_VISITS,
+                format!(
+                    "the feed leaves out installers with visits booked: {}",
+                    visits.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// Installers from a JSON file (a list of `{id, name, area, experienced}`), added to the

@@ -37,6 +37,71 @@ pub async fn seed_installers(db: &Db, installers: &[Installer]) -> Result<(), St
     Ok(())
 }
 
+/// What replacing the installers changed, by id.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct InstallersChange {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// Replaces every installer with `installers` (ids unique), in one transaction; refused with
+/// the bookings (installer, day, slot) of the installers it would remove, changing nothing.
+pub async fn replace_installers(
+    db: &Db,
+    installers: &[Installer],
+) -> Result<Result<InstallersChange, Vec<(String, String, String)>>, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT id, name, area, experienced FROM installers ORDER BY id")
+            .fetch_all(tx.conn())
+            .await?;
+    let kept = |id: &str| installers.iter().any(|i| i.id == id);
+    let gone: Vec<String> = rows
+        .iter()
+        .map(|r| r.0.clone())
+        .filter(|id| !kept(id))
+        .collect();
+    let mut booked = Vec::new();
+    for id in &gone {
+        let held: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT installer_id, day, slot FROM installer_bookings WHERE installer_id = $1 ORDER BY day, slot",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?;
+        booked.extend(held);
+    }
+    if !booked.is_empty() {
+        return Ok(Err(booked));
+    }
+    let mut change = InstallersChange::default();
+    for id in gone {
+        sqlx::query("DELETE FROM installers WHERE id = $1")
+            .bind(&id)
+            .execute(tx.conn())
+            .await?;
+        change.removed.push(id);
+    }
+    for i in installers {
+        let now = (i.name.clone(), i.area.clone(), i64::from(i.experienced));
+        match rows.iter().find(|r| r.0 == i.id) {
+            Some(r) if (r.1.clone(), r.2.clone(), r.3) == now => continue,
+            Some(_) => change.updated.push(i.id.clone()),
+            None => change.added.push(i.id.clone()),
+        }
+        sqlx::query("INSERT INTO installers (id, name, area, experienced) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = excluded.name, area = excluded.area, experienced = excluded.experienced")
+            .bind(&i.id)
+            .bind(&i.name)
+            .bind(&i.area)
+            .bind(now.2)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(change))
+}
+
 /// The area's installers (only experienced ones with `experienced`), by id.
 pub async fn installers_in(
     conn: &mut sqlx::AnyConnection,
