@@ -441,3 +441,40 @@ async fn the_installers_feed_replaces_the_list_and_never_drops_a_booked_visit() 
     assert_eq!(gone.json["removed"].as_array().unwrap().len(), 1);
     assert_eq!(free(&slots(&app, &number, &token).await, &day, &slot), 2);
 }
+
+#[tokio::test]
+async fn a_booking_racing_a_feed_that_removes_its_installers_never_leaves_a_visit_without_one() {
+    let (app, state) = app().await;
+    let (number, token) = placed(&app).await;
+    let open = slots(&app, &number, &token).await;
+    let area_ten = |i: &Value| i["area"] == "10";
+    for (round, at) in open.iter().enumerate().take(8) {
+        let (day, slot) = (at["day"].as_str().unwrap(), at["slot"].as_str().unwrap());
+        let restored = put_installers(&app, feed(|_| {})).await;
+        assert_eq!(restored.status, StatusCode::OK, "{:?}", restored.json);
+        let (booked, fed) = tokio::join!(
+            book(&app, &number, &token, day, slot),
+            put_installers(&app, feed(|l| l.retain(|i| !area_ten(i)))),
+        );
+        // Exactly one of them wins: the visit (and the feed is refused) or the feed (and no
+        // installer is left to book).
+        match (booked.status, fed.status) {
+            (StatusCode::CREATED, StatusCode::CONFLICT) => {
+                assert_eq!(fed.code(), "installer_has_visits");
+                let id = booked.json["id"].as_str().unwrap();
+                let cancel = format!("/api/orders/{number}/appointments/{id}/cancel");
+                let cancelled = call(&app, "POST", &cancel, Some(&token), Value::Null).await;
+                assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
+            }
+            (StatusCode::CONFLICT, StatusCode::OK) => assert_eq!(booked.code(), "slot_taken"),
+            other => panic!("round {round}: {other:?} {:?} {:?}", booked.json, fed.json),
+        }
+        let (orphans,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM installer_bookings b WHERE NOT EXISTS (SELECT 1 FROM installers i WHERE i.id = b.installer_id)",
+        )
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(orphans, 0, "round {round}");
+    }
+}

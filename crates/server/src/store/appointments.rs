@@ -62,8 +62,14 @@ pub async fn replace_installers(
         .map(|r| r.0.clone())
         .filter(|id| !kept(id))
         .collect();
+    // Deleted first, then their bookings read: on PostgreSQL the delete waits for a booking
+    // that holds the installer's row (`take`), so the read sees every booking there will be.
     let mut booked = Vec::new();
     for id in &gone {
+        sqlx::query("DELETE FROM installers WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         let held: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT installer_id, day, slot FROM installer_bookings WHERE installer_id = $1 ORDER BY day, slot",
         )
@@ -73,16 +79,13 @@ pub async fn replace_installers(
         booked.extend(held);
     }
     if !booked.is_empty() {
+        // Dropped without commit: rolled back, nothing changed.
         return Ok(Err(booked));
     }
-    let mut change = InstallersChange::default();
-    for id in gone {
-        sqlx::query("DELETE FROM installers WHERE id = $1")
-            .bind(&id)
-            .execute(tx.conn())
-            .await?;
-        change.removed.push(id);
-    }
+    let mut change = InstallersChange {
+        removed: gone,
+        ..InstallersChange::default()
+    };
     for i in installers {
         let now = (i.name.clone(), i.area.clone(), i64::from(i.experienced));
         match rows.iter().find(|r| r.0 == i.id) {
@@ -149,7 +152,9 @@ pub async fn booked_in(
 }
 
 /// Books `installer` for `day` and `slot` for the appointment: `false` if it is taken (the
-/// primary key refuses a second booking, also against a concurrent one).
+/// primary key refuses a second booking, also against a concurrent one) or the installer is
+/// no longer listed. On PostgreSQL the installer's row is held (`FOR SHARE`) until commit, so
+/// an installers feed removing them waits and then sees this booking (SQLite has one writer).
 pub async fn take(
     tx: &mut WriteTx,
     installer: &str,
@@ -157,6 +162,19 @@ pub async fn take(
     slot: &str,
     appointment: &str,
 ) -> Result<bool, StoreError> {
+    let hold = if tx.conn().backend_name() == "PostgreSQL" {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    let listed: Option<(String,)> =
+        sqlx::query_as(&format!("SELECT id FROM installers WHERE id = $1{hold}"))
+            .bind(installer)
+            .fetch_optional(tx.conn())
+            .await?;
+    if listed.is_none() {
+        return Ok(false);
+    }
     let n = sqlx::query("INSERT INTO installer_bookings (installer_id, day, slot, appointment_id) VALUES ($1, $2, $3, $4) ON CONFLICT (installer_id, day, slot) DO NOTHING")
         .bind(installer)
         .bind(day)
