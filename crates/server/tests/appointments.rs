@@ -375,6 +375,12 @@ async fn the_installers_feed_replaces_the_list_and_never_drops_a_booked_visit() 
                 json!({"id": "ins-ber-5", "name": "Emil Vogel", "area": "1", "experienced": false}),
             )
         }),
+        // Orders' areas are read in capitals (`area_of`): a lowercase one would match none.
+        feed(|l| {
+            l.push(
+                json!({"id": "ins-ber-5", "name": "Emil Vogel", "area": "ab", "experienced": false}),
+            )
+        }),
         feed(|l| {
             l.push(json!({"id": "ins-ber-1", "name": "Twice", "area": "10", "experienced": false}))
         }),

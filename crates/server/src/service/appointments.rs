@@ -496,24 +496,18 @@ pub async fn list(
 /// The most installers one feed may carry.
 pub const MAX_INSTALLERS: usize = 10_000;
 
-/// The installers feed (`PUT /api/installers`): every record checked first (ids 1 to 64
-/// characters and unique, names 1 to 200, areas two characters), then the list replaced in
-/// one transaction. An installer the feed leaves out who still has visits booked refuses the
-/// whole feed (`installer_has_visits`, the bookings listed): the visits are moved or
-/// cancelled first, never silently lost. Afterwards the file (`OMNICART_INSTALLERS`) is no
-/// longer read: it only fills an empty table.
-pub async fn replace_installers(
-    state: &AppState,
-    feed: &InstallerFeed,
-) -> Result<InstallerReply, AppError> {
+/// Every installer record checked (ids 1 to 64 characters and unique, names 1 to 200, areas
+/// as [`area_of`] reads a postcode's first two characters, at most [`MAX_INSTALLERS`]): the
+/// feed's records and the file's alike.
+fn check_installers(installers: &[Installer]) -> Result<(), AppError> {
     let invalid = |m: String| unprocessable(code::INVALID_INSTALLER, m);
-    if feed.installers.len() > MAX_INSTALLERS {
+    if installers.len() > MAX_INSTALLERS {
         return Err(invalid(format!(
             "at most {MAX_INSTALLERS} installers per feed"
         )));
     }
     let mut seen = std::collections::BTreeSet::new();
-    for (n, i) in feed.installers.iter().enumerate() {
+    for (n, i) in installers.iter().enumerate() {
         let at = format!("installer {n} ({:?})", i.id);
         if i.id.is_empty() || i.id.chars().count() > 64 || !seen.insert(i.id.as_str()) {
             return Err(invalid(format!(
@@ -525,43 +519,42 @@ pub async fn replace_installers(
                 "{at}: the name must be 1 to 200 characters"
             )));
         }
-        if i.area.chars().count() != 2 || !i.area.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if area_of(&i.area).as_deref() != Some(i.area.as_str()) {
             return Err(invalid(format!(
-                "{at}: the area is two letters or digits (the postcode's first two)"
+                "{at}: the area is a postcode's first two characters, digits or capitals"
             )));
         }
     }
-    let installers: Vec<Installer> = feed
-        .installers
-        .iter()
-        .map(|i| Installer {
-            id: i.id.clone(),
-            name: i.name.clone(),
-            area: i.area.clone(),
-            experienced: i.experienced,
-        })
-        .collect();
-    match store::replace_installers(&state.db, &installers).await? {
-        Ok(change) => Ok(InstallerReply {
-            added: change.added,
-            updated: change.updated,
-            removed: change.removed,
-        }),
-        Err(booked) => {
+    Ok(())
+}
+
+/// The installers feed (`PUT /api/installers`): every record checked first
+/// ([`check_installers`]), then the list replaced in one transaction. An installer the feed
+/// leaves out who still has visits booked refuses the whole feed (`installer_has_visits`, the
+/// bookings listed): the visits are moved or cancelled first, never silently lost.
+/// Afterwards the file (`OMNICART_INSTALLERS`) is no longer read: it only fills an empty
+/// table.
+pub async fn replace_installers(
+    state: &AppState,
+    feed: &InstallerFeed,
+) -> Result<InstallerReply, AppError> {
+    check_installers(&feed.installers)?;
+    store::replace_installers(&state.db, &feed.installers)
+        .await?
+        .map_err(|booked| {
             let visits: Vec<String> = booked
                 .iter()
                 .map(|(who, day, slot)| format!("{who} {day} {slot}"))
                 .collect();
-            Err(AppError::new(
+            AppError::new(
                 StatusCode::CONFLICT,
                 code::INSTALLER_HAS_VISITS,
                 format!(
                     "the feed leaves out installers with visits booked: {}",
                     visits.join(", ")
                 ),
-            ))
-        }
-    }
+            )
+        })
 }
 
 /// Installers from a JSON file (a list of `{id, name, area, experienced}`), added to the
@@ -570,6 +563,7 @@ pub async fn load_installers(state: &AppState, path: &std::path::Path) -> Result
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let installers: Vec<Installer> =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    check_installers(&installers).map_err(|e| format!("{}: {}", path.display(), e.message))?;
     store::seed_installers(&state.db, &installers)
         .await
         .map_err(|e| e.to_string())

@@ -5,14 +5,9 @@ use omnicart_order::Appointment;
 
 use crate::store::{Db, StoreError, WriteTx, parse_json, to_json};
 
-/// A field installer.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-pub struct Installer {
-    pub id: String,
-    pub name: String,
-    pub area: String,
-    pub experienced: bool,
-}
+/// A field installer: the feed's record is the stored row.
+pub use omnicart_api::InstallerRecord as Installer;
+use omnicart_api::InstallerReply;
 
 /// Adds `installers` if there are none yet (the first start).
 pub async fn seed_installers(db: &Db, installers: &[Installer]) -> Result<(), StoreError> {
@@ -37,20 +32,12 @@ pub async fn seed_installers(db: &Db, installers: &[Installer]) -> Result<(), St
     Ok(())
 }
 
-/// What replacing the installers changed, by id.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct InstallersChange {
-    pub added: Vec<String>,
-    pub updated: Vec<String>,
-    pub removed: Vec<String>,
-}
-
 /// Replaces every installer with `installers` (ids unique), in one transaction; refused with
 /// the bookings (installer, day, slot) of the installers it would remove, changing nothing.
 pub async fn replace_installers(
     db: &Db,
     installers: &[Installer],
-) -> Result<Result<InstallersChange, Vec<(String, String, String)>>, StoreError> {
+) -> Result<Result<InstallerReply, Vec<(String, String, String)>>, StoreError> {
     let mut tx = db.begin_write().await?;
     let rows: Vec<(String, String, String, i64)> =
         sqlx::query_as("SELECT id, name, area, experienced FROM installers ORDER BY id")
@@ -82,14 +69,17 @@ pub async fn replace_installers(
         // Dropped without commit: rolled back, nothing changed.
         return Ok(Err(booked));
     }
-    let mut change = InstallersChange {
+    let mut change = InstallerReply {
+        added: Vec::new(),
+        updated: Vec::new(),
         removed: gone,
-        ..InstallersChange::default()
     };
     for i in installers {
-        let now = (i.name.clone(), i.area.clone(), i64::from(i.experienced));
+        let experienced = i64::from(i.experienced);
         match rows.iter().find(|r| r.0 == i.id) {
-            Some(r) if (r.1.clone(), r.2.clone(), r.3) == now => continue,
+            Some((_, name, area, was)) if (name, area, *was) == (&i.name, &i.area, experienced) => {
+                continue;
+            }
             Some(_) => change.updated.push(i.id.clone()),
             None => change.added.push(i.id.clone()),
         }
@@ -97,7 +87,7 @@ pub async fn replace_installers(
             .bind(&i.id)
             .bind(&i.name)
             .bind(&i.area)
-            .bind(now.2)
+            .bind(experienced)
             .execute(tx.conn())
             .await?;
     }
